@@ -1,0 +1,102 @@
+"""The composition root: builds the services once and hands them to the front ends.
+
+Both the CLI and the GUI get everything they use from an `App`; neither imports
+`store/`. Tests build an `App` with a ManualClock, an in-memory keyring and
+cheap Argon2id parameters, all passed explicitly.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keyring.backend
+import platformdirs
+
+from gvm_desktop.core.clock import Clock, SystemClock
+from gvm_desktop.services.accounts import AccountService
+from gvm_desktop.services.audit import AuditService
+from gvm_desktop.services.auth import AuthService
+from gvm_desktop.services.context import Environment, Workspace
+from gvm_desktop.services.matrix import MatrixService
+from gvm_desktop.services.settings import SettingsService
+from gvm_desktop.services.vaults import (
+    CreatedVault,
+    create_demo_vault,
+    create_vault,
+    is_demo,
+    recover_account,
+)
+from gvm_desktop.store.device import DeviceSecrets
+from gvm_desktop.store.files import VaultPaths
+from gvm_desktop.store.keyslots import DEFAULT_KDF, KdfParams
+
+APP_NAME = "gvm-desktop"
+
+
+def default_vault_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "vault"
+
+
+def default_demo_vault_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "demo-vault"
+
+
+def _local_tz() -> str:
+    return time.strftime("%Z") or "UTC"
+
+
+@dataclass
+class App:
+    vault_dir: Path
+    env: Environment
+    auth: AuthService = field(init=False)
+    accounts: AccountService = field(init=False)
+    settings: SettingsService = field(init=False)
+    matrix: MatrixService = field(init=False)
+    audit: AuditService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paths = VaultPaths(self.vault_dir)
+        self.auth = AuthService(self.paths, self.env)
+        self.accounts = AccountService()
+        self.settings = SettingsService()
+        self.matrix = MatrixService()
+        self.audit = AuditService()
+
+    def vault_exists(self) -> bool:
+        return self.paths.exists()
+
+    def init_vault(self, admin_username: str, admin_display_name: str, admin_password: str, *, bind: bool = True) -> CreatedVault:
+        return create_vault(self.paths, self.env, admin_username=admin_username,
+                            admin_display_name=admin_display_name, admin_password=admin_password, bind=bind)
+
+    def create_demo(self, nominals: int, seed: int = 2026) -> CreatedVault:
+        return create_demo_vault(self.paths, self.env, nominals_count=nominals, seed=seed)
+
+    def recover(self, recovery_code: str, username: str, new_password: str) -> None:
+        recover_account(self.paths, self.env, recovery_code=recovery_code, username=username,
+                        new_password=new_password)
+
+    def is_demo(self, ws: Workspace) -> bool:
+        return is_demo(ws)
+
+
+def build_app(
+    vault_dir: Path | str | None = None,
+    *,
+    clock: Clock | None = None,
+    keyring_backend: keyring.backend.KeyringBackend | None = None,
+    kdf: KdfParams = DEFAULT_KDF,
+    workstation: str | None = None,
+) -> App:
+    env = Environment(
+        clock=clock or SystemClock(),
+        device=DeviceSecrets(keyring_backend),
+        kdf=kdf,
+        workstation=workstation or platform.node() or "unknown-workstation",
+        tz=_local_tz(),
+    )
+    return App(Path(vault_dir).expanduser() if vault_dir else default_vault_dir(), env)

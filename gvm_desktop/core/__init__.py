@@ -1,0 +1,1 @@
+"""Domain types and rules. Pure Python: never imports Qt, SQLCipher or ReportLab."""

@@ -1,0 +1,58 @@
+"""What goes into the access log: the actions and the shape of one entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    VAULT_CREATE = "vault.create"
+    SIGN_IN = "auth.sign_in"
+    SIGN_IN_FAILED = "auth.sign_in_failed"
+    ACCOUNT_LOCKED = "auth.account_locked"
+    SIGN_OUT = "auth.sign_out"
+    SESSION_LOCK = "auth.lock"
+    SESSION_UNLOCK = "auth.unlock"
+    RECOVERY_USED = "auth.recovery_used"
+    THROTTLE_RESET = "auth.throttle_reset"
+    ACCOUNT_ADD = "account.add"
+    ACCOUNT_DISABLE = "account.disable"
+    ACCOUNT_LIST = "account.list"
+    PASSWORD_CHANGE = "account.password_change"
+    SETTINGS_CHANGE = "settings.change"
+    KEY_ROTATE = "vault.key_rotate"
+    MATRIX_OVERVIEW = "matrix.overview"
+    NOMINALS_IMPORT = "matrix.import"
+    ACCESS_LOG_READ = "access_log.read"
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One access-log line as written. Never carries a password or a person's name."""
+
+    at_utc: str
+    tz: str
+    workstation: str
+    action: Action
+    outcome: Outcome
+    user_id: int | None = None
+    username: str | None = None
+    role: str | None = None
+    bcu: str | None = None
+    record_ref: str | None = None
+    reason_category: str | None = None
+    justification: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class LoggedEntry:
+    seq: int
+    entry: LogEntry

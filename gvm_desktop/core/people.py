@@ -1,0 +1,107 @@
+"""The words for a person on the matrix (a nominal), and the fixed code lists.
+
+Pure data: no storage, no Qt. The code lists are the ones the demographic
+(disproportionality) analysis will group by, so they are closed sets with
+stable codes; anything outside them is refused, not stored as free text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+# ONS Census 2021 ethnic group categories for England and Wales (19 groups),
+# with the five high-level groups they belong to. "NS" lets a person decline
+# to state it, which is their right and must not be guessed over.
+ETHNICITY_2021: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "A1": ("Asian", "Bangladeshi"),
+        "A2": ("Asian", "Chinese"),
+        "A3": ("Asian", "Indian"),
+        "A4": ("Asian", "Pakistani"),
+        "A5": ("Asian", "Any other Asian background"),
+        "B1": ("Black", "African"),
+        "B2": ("Black", "Caribbean"),
+        "B3": ("Black", "Any other Black, Black British or Caribbean background"),
+        "M1": ("Mixed", "White and Asian"),
+        "M2": ("Mixed", "White and Black African"),
+        "M3": ("Mixed", "White and Black Caribbean"),
+        "M4": ("Mixed", "Any other Mixed or multiple ethnic background"),
+        "W1": ("White", "English, Welsh, Scottish, Northern Irish or British"),
+        "W2": ("White", "Irish"),
+        "W3": ("White", "Gypsy or Irish Traveller"),
+        "W4": ("White", "Roma"),
+        "W5": ("White", "Any other White background"),
+        "O1": ("Other", "Arab"),
+        "O2": ("Other", "Any other ethnic group"),
+        "NS": ("Not stated", "Not stated"),
+    }
+)
+
+GENDERS: Mapping[str, str] = MappingProxyType(
+    {"F": "Female", "M": "Male", "X": "Non-binary or other", "U": "Not stated"}
+)
+
+DISABILITY: Mapping[str, str] = MappingProxyType(
+    {"Y": "Disabled", "N": "Not disabled", "U": "Not stated"}
+)
+
+# The Met's 12 Basic Command Units and the London boroughs each covers.
+BCUS: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "CE": ("Central East", ("Hackney", "Tower Hamlets")),
+        "CN": ("Central North", ("Camden", "Islington")),
+        "CS": ("Central South", ("Lambeth", "Southwark")),
+        "CW": ("Central West", ("Westminster", "Kensington and Chelsea", "Hammersmith and Fulham")),
+        "EA": ("East", ("Barking and Dagenham", "Havering", "Redbridge")),
+        "NA": ("North", ("Enfield", "Haringey")),
+        "NE": ("North East", ("Newham", "Waltham Forest")),
+        "NW": ("North West", ("Barnet", "Brent", "Harrow")),
+        "SE": ("South East", ("Bexley", "Greenwich", "Lewisham")),
+        "SN": ("South", ("Bromley", "Croydon", "Sutton")),
+        "SW": ("South West", ("Kingston upon Thames", "Merton", "Richmond upon Thames", "Wandsworth")),
+        "WA": ("West", ("Ealing", "Hillingdon", "Hounslow")),
+    }
+)
+
+
+def bcu_name(code: str) -> str:
+    return BCUS[code][0]
+
+
+def bcu_of_borough(borough: str) -> str:
+    for code, (_name, boroughs) in BCUS.items():
+        if borough in boroughs:
+            return code
+    raise KeyError(borough)
+
+
+@dataclass(frozen=True)
+class NominalDraft:
+    """A person as entered (or generated), before the vault gives them a reference."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    gender: str
+    ethnicity: str
+    disability: str
+    address: str
+    postcode: str
+    borough: str
+    bcu: str
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    """Whole years of age on a day (a birthday on 29 February counts from 1 March)."""
+    years = on.year - date_of_birth.year
+    if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years

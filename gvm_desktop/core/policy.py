@@ -1,0 +1,100 @@
+"""Roles and what each may do: the one permission table of the application.
+
+The services consult `require()` on every call; the GUI may ask `allows()` to
+decide what to show, but hiding a button is never the protection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    SPOC = "spoc"
+    AUDITOR = "auditor"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def needs_bcu(self) -> bool:
+        """Officers, SPOCs and partners work within one BCU; auditors and admins across all."""
+        return self in (Role.OFFICER, Role.SPOC, Role.PARTNER)
+
+
+ROLE_LABELS: Mapping[Role, str] = MappingProxyType(
+    {
+        Role.OFFICER: "Gang-team officer",
+        Role.SPOC: "SPOC",
+        Role.AUDITOR: "Auditor",
+        Role.PARTNER: "Partner (preview only)",
+        Role.ADMIN: "Administrator",
+    }
+)
+
+
+class Permission(StrEnum):
+    MATRIX_VIEW = "matrix.view"  # see the people on the matrix of one's own BCU
+    ACCOUNT_MANAGE = "account.manage"  # create and disable accounts
+    ACCOUNT_LIST = "account.list"  # see accounts, their state and last use
+    SETTINGS_MANAGE = "settings.manage"  # change vault-wide security settings
+    ACCESS_LOG_READ = "access_log.read"  # read the access log
+    PASSWORD_CHANGE_OWN = "password.change_own"
+
+
+_EVERYONE = frozenset(Role)
+
+# Separation of duties: the administrator runs accounts and settings but is not
+# in MATRIX_VIEW, so nobody can read people's records by holding the admin role.
+POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
+    {
+        Permission.MATRIX_VIEW: frozenset({Role.OFFICER, Role.SPOC}),
+        Permission.ACCOUNT_MANAGE: frozenset({Role.ADMIN}),
+        Permission.ACCOUNT_LIST: frozenset({Role.ADMIN, Role.SPOC, Role.AUDITOR}),
+        Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
+        Permission.ACCESS_LOG_READ: frozenset({Role.AUDITOR}),
+        Permission.PASSWORD_CHANGE_OWN: _EVERYONE,
+    }
+)
+
+_REFUSAL: Mapping[Permission, str] = MappingProxyType(
+    {
+        Permission.MATRIX_VIEW: "see the matrix",
+        Permission.ACCOUNT_MANAGE: "manage accounts",
+        Permission.ACCOUNT_LIST: "list accounts",
+        Permission.SETTINGS_MANAGE: "change vault settings",
+        Permission.ACCESS_LOG_READ: "read the access log",
+        Permission.PASSWORD_CHANGE_OWN: "change a password",
+    }
+)
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return role in POLICY[permission]
+
+
+def require(role: Role, permission: Permission) -> None:
+    if not allows(role, permission):
+        raise PermissionDenied(f"The {role.value} role may not {_REFUSAL[permission]}.")
+
+
+def validate_bcu(role: Role, bcu: str | None, known_bcus: frozenset[str]) -> str | None:
+    """The BCU an account of this role must (or must not) carry."""
+    if role.needs_bcu:
+        if not bcu:
+            raise ValidationError(f"A {role.value} account needs a BCU (one of {', '.join(sorted(known_bcus))}).")
+        code = bcu.strip().upper()
+        if code not in known_bcus:
+            raise ValidationError(f"Unknown BCU '{bcu[:10]}': use one of {', '.join(sorted(known_bcus))}.")
+        return code
+    if bcu:
+        raise ValidationError(f"A {role.value} account works across all BCUs and takes no BCU.")
+    return None

@@ -1,0 +1,162 @@
+"""Signing in, locking, unlocking and signing out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.errors import AccountLocked, AuthenticationError, StaleSession, VaultCorrupt
+from gvm_desktop.core.passwords import normalise_username
+from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
+from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
+from gvm_desktop.store import access_log, accounts, database, keyslots
+from gvm_desktop.store.files import VaultPaths
+from gvm_desktop.store.keyslots import KeySlotFile
+from gvm_desktop.store.throttle import PendingEvent, SigninThrottle
+from gvm_desktop.store.vault import Vault, load_slots
+
+WRONG_CREDENTIALS = "Sign-in failed: the username or password is wrong."
+
+_PENDING_ACTIONS = {
+    "wrong_password": (Action.SIGN_IN_FAILED, Outcome.FAILED, "wrong password"),
+    "unknown_user": (Action.SIGN_IN_FAILED, Outcome.FAILED, "unknown username (the text typed is not kept)"),
+    "locked": (Action.SIGN_IN_FAILED, Outcome.REFUSED, "account locked"),
+    "account_locked": (Action.ACCOUNT_LOCKED, Outcome.REFUSED, f"{LOCKOUT_THRESHOLD} failed sign-ins in a row"),
+    "throttle_reset": (Action.THROTTLE_RESET, Outcome.FAILED, "the sign-in throttle file was unreadable and was reset"),
+}
+
+
+def _locked_message(until: datetime) -> str:
+    return f"This account is locked after {LOCKOUT_THRESHOLD} failed sign-ins; try again after {until:%H:%M} UTC."
+
+
+class AuthService:
+    def __init__(self, paths: VaultPaths, env: Environment) -> None:
+        self.paths = paths
+        self.env = env
+        self._throttle = SigninThrottle(paths.throttle)
+
+    # -- sign in ----------------------------------------------------------------
+
+    def _open_as(self, slots: KeySlotFile, username: str, password: str) -> tuple[Vault, str]:
+        """Find and open the user's slot, counting failures towards the lockout."""
+        now = self.env.clock.now()
+        locator = keyslots.locator_for(normalise_username(username), slots.locator_salt)
+        until = self._throttle.locked_until(locator, now)
+        if until is not None:
+            self._throttle.record_failure(locator, "locked", now)
+            raise AccountLocked(_locked_message(until))
+        slot = slots.find_user_slot(locator)
+        if slot is None:
+            keyslots.burn(self.env.kdf)
+            self._throttle.record_failure(None, "unknown_user", now)
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        try:
+            vault = Vault.open_slot(self.paths, slots, slot, password, self.env.device)
+        except AuthenticationError:
+            locked = self._throttle.record_failure(locator, "wrong_password", now)
+            if locked is not None:
+                raise AccountLocked(_locked_message(locked)) from None
+            raise
+        account = accounts.by_locator(vault.conn, locator)
+        if account is None or account.id != slot.user_id or account.slot_version != slot.version:
+            vault.close()
+            raise VaultCorrupt("This account's key slot does not match the vault's account records.")
+        if not account.active:
+            vault.close()
+            raise AuthenticationError(WRONG_CREDENTIALS)
+        self._throttle.record_success(locator)
+        return vault, locator
+
+    def sign_in(self, username: str, password: str) -> Workspace:
+        slots = load_slots(self.paths)
+        vault, locator = self._open_as(slots, username, password)
+        account = accounts.by_locator(vault.conn, locator)
+        assert account is not None  # checked in _open_as
+        now = to_iso(self.env.clock.now())
+        session = Session(account.id, account.username, account.display_name, account.role, account.bcu, now)
+        ws = Workspace(vault, session, self.env)
+        pending, dropped = self._throttle.pending()
+        with ws.write() as conn:
+            self._flush_pending(conn, vault, pending, dropped)
+            accounts.touch_signin(conn, account.id, now)
+            access_log.append(conn, ws.entry(Action.SIGN_IN))
+        self._throttle.forget_pending(len(pending))
+        self._finish_revocations(ws)
+        return ws
+
+    def _flush_pending(
+        self, conn: database.Connection, vault: Vault, pending: list[PendingEvent], dropped: int
+    ) -> None:
+        """Failed sign-ins recorded while the vault was shut go into the log now."""
+        for event in pending:
+            action, outcome, detail = _PENDING_ACTIONS.get(
+                event.outcome, (Action.SIGN_IN_FAILED, Outcome.FAILED, event.outcome)
+            )
+            who = accounts.by_locator(conn, event.locator) if event.locator else None
+            entry = system_entry(
+                self.env, action, outcome, detail=detail,
+                user_id=who.id if who else None, username=who.username if who else None,
+                role=who.role.value if who else None, bcu=who.bcu if who else None,
+            )
+            access_log.append(conn, replace(entry, at_utc=event.at or entry.at_utc))
+        if dropped:
+            access_log.append(
+                conn,
+                system_entry(
+                    self.env, Action.SIGN_IN_FAILED, Outcome.FAILED,
+                    detail=f"{dropped} older failed sign-ins overflowed the throttle file and were not kept",
+                ),
+            )
+
+    def _finish_revocations(self, ws: Workspace) -> None:
+        """A disable interrupted before its key rotation is completed by the next sign-in."""
+        disabled = {a.id for a in accounts.all_accounts(ws.conn) if not a.active}
+        stale = [s.user_id for s in ws.vault.slots.slots if s.kind == "user" and s.user_id in disabled]
+        if not stale and not ws.vault.rotation_pending():
+            return
+        for user_id in stale:
+            ws.vault.slots.remove_user_slot(user_id)
+        ws.vault.revoke_and_rotate(None)
+        with ws.write() as conn:
+            access_log.append(conn, ws.entry(Action.KEY_ROTATE, detail="completed an interrupted revocation"))
+
+    # -- lock, unlock, sign out -------------------------------------------------
+
+    def lock(self, ws: Workspace, *, reason: str = "on request") -> None:
+        if ws.locked:
+            return
+        try:
+            with ws.write() as conn:
+                access_log.append(conn, ws.entry(Action.SESSION_LOCK, detail=reason))
+        except StaleSession:
+            return  # already detached and closed; locking is what we wanted
+        vault = ws._detach()
+        if vault is not None:
+            vault.close()
+
+    def unlock(self, ws: Workspace, password: str) -> None:
+        """Reopen the vault for the same user; a wrong password counts towards lockout."""
+        if not ws.locked:
+            return
+        slots = load_slots(self.paths)
+        vault, _locator = self._open_as(slots, ws.session.username, password)
+        ws._attach(vault)
+        pending, dropped = self._throttle.pending()
+        with ws.write() as conn:
+            self._flush_pending(conn, vault, pending, dropped)
+            access_log.append(conn, ws.entry(Action.SESSION_UNLOCK))
+        self._throttle.forget_pending(len(pending))
+
+    def sign_out(self, ws: Workspace) -> None:
+        if not ws.locked:
+            try:
+                with ws.write() as conn:
+                    access_log.append(conn, ws.entry(Action.SIGN_OUT))
+            except StaleSession:
+                return
+        vault = ws._detach()
+        if vault is not None:
+            vault.close()

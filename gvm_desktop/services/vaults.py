@@ -1,0 +1,144 @@
+"""Creating a vault (empty or demo) and recovering an account with the recovery code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.passwords import check_password, check_username
+from gvm_desktop.core.policy import Role
+from gvm_desktop.core.synthetic import generate_nominals
+from gvm_desktop.services.accounts import create_account
+from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
+from gvm_desktop.store import access_log, accounts, database, meta, nominals
+from gvm_desktop.store.files import VaultPaths
+from gvm_desktop.store.keyslots import normalise_recovery_code
+from gvm_desktop.store.vault import Vault, load_slots
+
+DEMO_BCU = "CE"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: Role
+    bcu: str | None
+    password: str
+
+
+# Published on purpose (README, sign-in window): a demo vault holds only synthetic people.
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("demo.officer", "PC Demo Officer", Role.OFFICER, DEMO_BCU, "lantern-quarry-officer-7"),
+    DemoAccount("demo.spoc", "DSupt Demo SPOC", Role.SPOC, DEMO_BCU, "harbour-violet-spoc-42"),
+    DemoAccount("demo.auditor", "Demo Auditor", Role.AUDITOR, None, "granite-meadow-audit-19"),
+    DemoAccount("demo.partner", "Demo Partner (Probation)", Role.PARTNER, DEMO_BCU, "orchard-copper-partner-5"),
+    DemoAccount("demo.admin", "Demo Administrator", Role.ADMIN, None, "compass-thistle-admin-88"),
+)
+
+
+@dataclass
+class CreatedVault:
+    workspace: Workspace
+    recovery_code: str
+    bound: bool
+    notice: str | None
+
+
+def _session_for(vault: Vault, user_id: int, env: Environment) -> Workspace:
+    account = accounts.by_id(vault.conn, user_id)
+    assert account is not None
+    session = Session(account.id, account.username, account.display_name, account.role, account.bcu,
+                      to_iso(env.clock.now()))
+    return Workspace(vault, session, env)
+
+
+def create_vault(
+    paths: VaultPaths,
+    env: Environment,
+    *,
+    admin_username: str,
+    admin_display_name: str,
+    admin_password: str,
+    bind: bool = True,
+) -> CreatedVault:
+    """A new vault with its first administrator, signed in; the recovery code is shown once."""
+    name = check_username(admin_username)
+    check_password(admin_password, name)  # before any file exists
+    notice = None
+    if bind and not env.device.available():
+        bind, notice = False, env.device.why_unavailable()
+    vault, recovery_code = Vault.create(paths, device=env.device, bind=bind, kdf=env.kdf)
+    try:
+        at = to_iso(env.clock.now())
+        with database.transaction(vault.conn) as conn:
+            user_id, detail = create_account(
+                vault, username=name, display_name=admin_display_name, role=Role.ADMIN, bcu=None,
+                password=admin_password, created_by=None, at=at,
+            )
+            access_log.append(conn, system_entry(env, Action.VAULT_CREATE, Outcome.ALLOWED,
+                                                 detail="device-bound" if bind else "not device-bound"))
+            access_log.append(conn, system_entry(env, Action.ACCOUNT_ADD, Outcome.ALLOWED,
+                                                 record_ref=f"user:{user_id}", detail=detail))
+            vault.put_user_slot(user_id, 1, vault.locator(name), admin_password, env.kdf)
+    except BaseException:
+        vault.close()
+        for path in (paths.database, paths.keyslots):
+            path.unlink(missing_ok=True)
+        raise
+    return CreatedVault(_session_for(vault, user_id, env), recovery_code, bind, notice)
+
+
+def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: int, seed: int = 2026) -> CreatedVault:
+    """A vault marked DEMO, with one account per role and synthetic people."""
+    if not 0 <= nominals_count <= 1_000_000:
+        raise ValidationError("A demo vault holds from 0 to 1,000,000 people.")
+    admin = DEMO_ACCOUNTS[-1]
+    created = create_vault(paths, env, admin_username=admin.username, admin_display_name=admin.display_name,
+                           admin_password=admin.password, bind=False)
+    ws = created.workspace
+    at = to_iso(env.clock.now())
+    people = generate_nominals(nominals_count, seed=seed, today=env.clock.now().date())
+    with ws.write() as conn:
+        meta.set_meta(conn, "demo", "1")
+        for acct in DEMO_ACCOUNTS[:-1]:
+            user_id, detail = create_account(
+                ws, username=acct.username, display_name=acct.display_name, role=acct.role, bcu=acct.bcu,
+                password=acct.password, created_by=ws.session.user_id, at=at,
+            )
+            access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
+            ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf)
+        added = nominals.insert_many(conn, people, status="proposed", at=at, created_by=ws.session.user_id)
+        access_log.append(conn, ws.entry(Action.NOMINALS_IMPORT, detail=f"{added} synthetic demo people"))
+    return created
+
+
+def is_demo(ws: Workspace) -> bool:
+    return meta.get_meta(ws.conn, "demo") == "1"
+
+
+def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, username: str, new_password: str) -> None:
+    """Open with the recovery slot and give `username` a new password (and this workstation's binding)."""
+    slots = load_slots(paths)
+    slot = slots.recovery_slot()
+    if slot is None:
+        raise NotFound("This vault has no recovery slot.")
+    vault = Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+    try:
+        target = accounts.by_username(vault.conn, check_username(username))
+        if target is None or not target.active:
+            raise NotFound(f"There is no active account '{username[:40]}'.")
+        check_password(new_password, target.username)
+        version = target.slot_version + 1
+        with database.transaction(vault.conn) as conn:
+            accounts.set_slot_version(conn, target.id, version)
+            access_log.append(conn, system_entry(
+                env, Action.RECOVERY_USED, Outcome.ALLOWED, user_id=target.id, username=target.username,
+                role=target.role.value, bcu=target.bcu, record_ref=f"user:{target.id}",
+                detail="password reset with the vault recovery code",
+            ))
+            vault.put_user_slot(target.id, version, vault.locator(target.username), new_password, env.kdf)
+    finally:
+        vault.close()

@@ -1,0 +1,45 @@
+"""Appending to and reading the access log table."""
+
+from __future__ import annotations
+
+from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry, Outcome
+from gvm_desktop.store.database import Connection
+
+_COLUMNS = (
+    "at_utc, tz, workstation, user_id, username, role, bcu, action, record_ref, "
+    "reason_category, justification, outcome, detail"
+)
+
+
+def append(conn: Connection, e: LogEntry) -> int:
+    """Insert one entry inside the caller's transaction; return its sequence number."""
+    cur = conn.execute(
+        f"INSERT INTO access_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            e.at_utc, e.tz, e.workstation, e.user_id, e.username, e.role, e.bcu, e.action.value,
+            e.record_ref, e.reason_category, e.justification, e.outcome.value, e.detail,
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def recent(conn: Connection, limit: int) -> list[LoggedEntry]:
+    rows = conn.execute(
+        f"SELECT seq, {_COLUMNS} FROM access_log ORDER BY seq DESC LIMIT ?", (limit,)
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM access_log").fetchone()[0])
+
+
+def _row(r: tuple) -> LoggedEntry:  # type: ignore[type-arg]
+    return LoggedEntry(
+        seq=r[0],
+        entry=LogEntry(
+            at_utc=r[1], tz=r[2], workstation=r[3], user_id=r[4], username=r[5], role=r[6], bcu=r[7],
+            action=Action(r[8]), record_ref=r[9], reason_category=r[10], justification=r[11],
+            outcome=Outcome(r[12]), detail=r[13],
+        ),
+    )

@@ -1,0 +1,69 @@
+"""Rows of the users table."""
+
+from __future__ import annotations
+
+from gvm_desktop.core.accounts import Account
+from gvm_desktop.core.policy import Role
+from gvm_desktop.store.database import Connection
+
+_COLS = "id, username, display_name, role, bcu, status, created_at, last_signin_at, slot_version"
+
+
+def _account(r: tuple) -> Account:  # type: ignore[type-arg]
+    return Account(r[0], r[1], r[2], Role(r[3]), r[4], r[5], r[6], r[7], r[8])
+
+
+def insert(
+    conn: Connection,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    bcu: str | None,
+    locator: str,
+    created_at: str,
+    created_by: int | None,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO users (username, display_name, role, bcu, locator, created_at, created_by) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (username, display_name, role.value, bcu, locator, created_at, created_by),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def by_username(conn: Connection, username: str) -> Account | None:
+    r = conn.execute(f"SELECT {_COLS} FROM users WHERE username = ?", (username,)).fetchone()
+    return _account(r) if r else None
+
+
+def by_id(conn: Connection, user_id: int) -> Account | None:
+    r = conn.execute(f"SELECT {_COLS} FROM users WHERE id = ?", (user_id,)).fetchone()
+    return _account(r) if r else None
+
+
+def by_locator(conn: Connection, locator: str) -> Account | None:
+    r = conn.execute(f"SELECT {_COLS} FROM users WHERE locator = ?", (locator,)).fetchone()
+    return _account(r) if r else None
+
+
+def all_accounts(conn: Connection) -> list[Account]:
+    return [_account(r) for r in conn.execute(f"SELECT {_COLS} FROM users ORDER BY username")]
+
+
+def set_disabled(conn: Connection, user_id: int, at: str) -> None:
+    conn.execute("UPDATE users SET status = 'disabled', disabled_at = ? WHERE id = ?", (at, user_id))
+
+
+def set_slot_version(conn: Connection, user_id: int, version: int) -> None:
+    conn.execute("UPDATE users SET slot_version = ? WHERE id = ?", (version, user_id))
+
+
+def touch_signin(conn: Connection, user_id: int, at: str) -> None:
+    conn.execute("UPDATE users SET last_signin_at = ? WHERE id = ?", (at, user_id))
+
+
+def count_active_admins(conn: Connection) -> int:
+    return int(
+        conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'").fetchone()[0]
+    )

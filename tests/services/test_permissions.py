@@ -1,0 +1,64 @@
+"""Every cell of the role x permission table, at the service layer, allowed and refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.audit import Outcome
+from gvm_desktop.core.errors import PermissionDenied
+from gvm_desktop.core.policy import POLICY, Permission, Role
+from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
+
+ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
+AUDITOR = ACCOUNT_OF[Role.AUDITOR]
+
+# One real service call that needs each permission.
+CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
+    Permission.MATRIX_VIEW: lambda app, ws, _a: app.matrix.overview(ws),
+    Permission.ACCOUNT_MANAGE: lambda app, ws, _a: app.accounts.add(
+        ws, username="new.officer", display_name="New Officer", role=Role.OFFICER, bcu="CE",
+        password="velvet-anchor-comet-33"),
+    Permission.ACCOUNT_LIST: lambda app, ws, _a: app.accounts.list(ws),
+    Permission.SETTINGS_MANAGE: lambda app, ws, _a: app.settings.change(ws, "idle_lock_minutes", 15),
+    Permission.ACCESS_LOG_READ: lambda app, ws, _a: app.audit.recent(ws, 10),
+    Permission.PASSWORD_CHANGE_OWN: lambda app, ws, a: app.accounts.change_own_password(
+        ws, a.password, "fresh-mango-telescope-58"),
+}
+
+
+def test_every_permission_has_a_call_here() -> None:
+    assert set(CALLS) == set(Permission)
+
+
+@pytest.fixture
+def demo(demo_app: App) -> App:
+    return demo_app
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("permission", list(Permission), ids=lambda p: p.value)
+def test_role_permission_cell(demo: App, role: Role, permission: Permission) -> None:
+    account = ACCOUNT_OF[role]
+    ws = demo.auth.sign_in(account.username, account.password)
+    call = CALLS[permission]
+    if role in POLICY[permission]:
+        call(demo, ws, account)
+        return
+    with pytest.raises(PermissionDenied, match=f"The {role.value} role may not"):
+        call(demo, ws, account)
+    demo.auth.sign_out(ws)
+    # The refusal itself is in the access log, with who tried and what.
+    auditor = demo.auth.sign_in(AUDITOR.username, AUDITOR.password)
+    refused = [e.entry for e in demo.audit.recent(auditor, 50) if e.entry.outcome is Outcome.REFUSED]
+    assert any(e.username == account.username and e.detail and role.value in e.detail for e in refused)
+
+
+def test_admin_home_never_carries_personal_data(demo: App) -> None:
+    admin = ACCOUNT_OF[Role.ADMIN]
+    ws = demo.auth.sign_in(admin.username, admin.password)
+    with pytest.raises(PermissionDenied):
+        demo.matrix.overview(ws)
