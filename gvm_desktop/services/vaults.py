@@ -111,7 +111,7 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
             access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
             ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf)
         added = nominals.insert_many(conn, people, status="proposed", at=at, created_by=ws.session.user_id)
-        access_log.append(conn, ws.entry(Action.NOMINALS_IMPORT, detail=f"{added} synthetic demo people"))
+        access_log.append(conn, ws.entry(Action.NOMINALS_IMPORT, detail=f"{len(added)} synthetic demo people"))
     return created
 
 

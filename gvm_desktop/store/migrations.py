@@ -6,6 +6,8 @@ builds a vault at every earlier version and upgrades it to the latest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gvm_desktop.core.errors import VaultCorrupt
 from gvm_desktop.store.database import Connection, transaction
 
@@ -65,7 +67,7 @@ CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
 BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
 """
 
-# Version 2: the people on the matrix (nominals). The matrix issue extends it.
+# Version 2: the people on the matrix (nominals), as the foundation made them.
 _V2 = """
 CREATE TABLE nominals (
     id            INTEGER PRIMARY KEY,
@@ -93,8 +95,140 @@ CREATE TABLE nominal_aliases (
 ) STRICT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Version 3: the matrix proper. Evidence, scores, versions, proposals,
+# interventions, police activity, the minimal archive of removed people, the
+# data sharing agreement register and a full-text index over names and aliases.
+_V3 = """
+ALTER TABLE nominals ADD COLUMN observed_ethnicity TEXT;
+ALTER TABLE nominals ADD COLUMN gangs TEXT NOT NULL DEFAULT '';
+ALTER TABLE nominals ADD COLUMN in_custody INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nominals ADD COLUMN custody_from TEXT;
+ALTER TABLE nominals ADD COLUMN custody_to TEXT;
+ALTER TABLE nominals ADD COLUMN date_added TEXT;
+ALTER TABLE nominals ADD COLUMN last_reviewed TEXT;
+ALTER TABLE nominals ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE nominals ADD COLUMN harm_score INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nominals ADD COLUMN victim_score INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nominals ADD COLUMN harm_band TEXT NOT NULL DEFAULT 'Green';
+ALTER TABLE nominals ADD COLUMN victim_band TEXT NOT NULL DEFAULT 'Green';
+ALTER TABLE nominals ADD COLUMN classification TEXT NOT NULL DEFAULT 'no scored events';
+ALTER TABLE nominals ADD COLUMN score_policy TEXT;
+ALTER TABLE nominals ADD COLUMN scored_on TEXT;
+ALTER TABLE nominals ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX nominals_status_bcu ON nominals(status, bcu, family_name);
+CREATE INDEX nominals_identity ON nominals(search_key, date_of_birth);
+
+CREATE TABLE nominal_versions (
+    nominal_id INTEGER NOT NULL REFERENCES nominals(id) ON DELETE CASCADE,
+    version    INTEGER NOT NULL,
+    changed_at TEXT NOT NULL,
+    changed_by INTEGER REFERENCES users(id),
+    reason     TEXT NOT NULL,
+    snapshot   TEXT NOT NULL,
+    PRIMARY KEY (nominal_id, version)
+) STRICT;
+
+CREATE TABLE evidence (
+    id                INTEGER PRIMARY KEY,
+    nominal_id        INTEGER NOT NULL REFERENCES nominals(id) ON DELETE CASCADE,
+    kind              TEXT NOT NULL,
+    source_type       TEXT NOT NULL,
+    source_ref        TEXT NOT NULL,
+    grading           TEXT NOT NULL,
+    on_date           TEXT NOT NULL,
+    summary           TEXT NOT NULL,
+    social_media_note TEXT,
+    added_at          TEXT NOT NULL,
+    added_by          INTEGER REFERENCES users(id)
+) STRICT;
+CREATE INDEX evidence_nominal ON evidence(nominal_id, on_date);
+
+CREATE TABLE police_activity (
+    id         INTEGER PRIMARY KEY,
+    nominal_id INTEGER NOT NULL REFERENCES nominals(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('stop','arrest')),
+    on_date    TEXT NOT NULL,
+    note       TEXT NOT NULL DEFAULT '',
+    added_by   INTEGER REFERENCES users(id)
+) STRICT;
+CREATE INDEX police_activity_nominal ON police_activity(nominal_id);
+
+CREATE TABLE interventions (
+    id         INTEGER PRIMARY KEY,
+    nominal_id INTEGER NOT NULL REFERENCES nominals(id) ON DELETE CASCADE,
+    referral   TEXT NOT NULL,
+    provider   TEXT NOT NULL,
+    offered_on TEXT NOT NULL,
+    taken_up   INTEGER NOT NULL DEFAULT 0,
+    outcome    TEXT NOT NULL DEFAULT '',
+    starts_on  TEXT,
+    ends_on    TEXT,
+    added_by   INTEGER REFERENCES users(id)
+) STRICT;
+CREATE INDEX interventions_nominal ON interventions(nominal_id);
+
+CREATE TABLE proposals (
+    id          INTEGER PRIMARY KEY,
+    nominal_id  INTEGER NOT NULL REFERENCES nominals(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL CHECK (kind IN ('add','remove')),
+    reason      TEXT NOT NULL,
+    proposed_by INTEGER REFERENCES users(id),
+    proposed_at TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','approved','rejected')),
+    decided_by  INTEGER REFERENCES users(id),
+    decided_at  TEXT,
+    decision    TEXT
+) STRICT;
+CREATE INDEX proposals_pending ON proposals(status, nominal_id);
+
+-- What is left of a removed person: no name, no date of birth, no address.
+CREATE TABLE archive (
+    ref         TEXT PRIMARY KEY,
+    bcu         TEXT NOT NULL,
+    date_added  TEXT,
+    removed_at  TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    proposed_by INTEGER REFERENCES users(id),
+    approved_by INTEGER REFERENCES users(id),
+    purge_after TEXT NOT NULL,
+    gender      TEXT,
+    ethnicity   TEXT,
+    age_band    TEXT
+) STRICT;
+CREATE INDEX archive_purge ON archive(purge_after);
+
+CREATE TABLE dsa (
+    id           INTEGER PRIMARY KEY,
+    organisation TEXT NOT NULL,
+    bcu          TEXT NOT NULL,
+    fields       TEXT NOT NULL,
+    starts_on    TEXT NOT NULL,
+    ends_on      TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    created_by   INTEGER REFERENCES users(id)
+) STRICT;
+ALTER TABLE users ADD COLUMN dsa_id INTEGER REFERENCES dsa(id);
+ALTER TABLE access_log ADD COLUMN operation_ref TEXT;
+
+CREATE VIRTUAL TABLE nominal_search USING fts5(
+    names, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 LATEST = len(MIGRATIONS)
+
+
+def _backfill_search(conn: Connection) -> None:
+    """People stored before version 3 get their search key and index entry."""
+    from gvm_desktop.store.nominals import reindex
+
+    for (nominal_id,) in conn.execute("SELECT id FROM nominals").fetchall():
+        reindex(conn, nominal_id)
+
+
+# Data steps that run after a version's SQL, inside the same transaction.
+_AFTER: dict[int, Callable[[Connection], None]] = {3: _backfill_search}
 
 
 def _statements(script: str) -> list[str]:
@@ -130,6 +264,8 @@ def migrate(conn: Connection, target: int = LATEST) -> int:
         with transaction(conn):
             for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
+            if version + 1 in _AFTER:
+                _AFTER[version + 1](conn)
             # PRAGMA takes no parameters; the value is an int we computed.
             conn.execute(f"PRAGMA user_version = {int(version + 1)}")
         version += 1

@@ -32,6 +32,26 @@ def test_upgrade_from_every_earlier_version(tmp_path: Path, start: int) -> None:
         assert conn.execute("SELECT value FROM meta WHERE key='vault_id'").fetchone()[0] == "v-keep-me"
 
 
+def test_people_stored_at_version_2_are_searchable_after_upgrade(tmp_path: Path) -> None:
+    conn = _fresh(tmp_path)
+    migrate(conn, target=2)
+    with database.transaction(conn):
+        conn.execute(
+            "INSERT INTO nominals (id, ref, given_name, family_name, date_of_birth, gender, ethnicity, disability, "
+            "address, postcode, borough, bcu, status, created_at) VALUES "
+            "(1, 'N-000001', 'Zoë', 'Quillbrook', '2004-01-02', 'F', 'W1', 'N', '1 Fictive Way', 'ZZ1 1AA', "
+            "'Hackney', 'CE', 'proposed', '2026-01-01T00:00:00Z')"
+        )
+        conn.execute("INSERT INTO nominal_aliases VALUES (1, 'Little Vale')")
+    migrate(conn)
+    from gvm_desktop.store.nominals import live_ids
+
+    assert live_ids(conn, bcu="CE", query="zoe") == [1]
+    assert live_ids(conn, bcu="CE", query="QUILL") == [1]
+    assert live_ids(conn, bcu="CE", query="vale") == [1]
+    assert live_ids(conn, bcu="CE", query="'; DROP TABLE nominals; --") == []
+
+
 def test_a_failing_step_rolls_back_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     conn = _fresh(tmp_path)
     migrate(conn, target=1)
