@@ -1,0 +1,155 @@
+"""The session on screen: sign in by typing, lock (shortcut, idle, lost session), unlock, sign out."""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from gvm_desktop.app import App
+from gvm_desktop.core.clock import ManualClock
+from gvm_desktop.core.policy import Role
+from gvm_desktop.gui.home import MatrixHome
+from gvm_desktop.gui.main import Shell
+from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.services.auth import WRONG_CREDENTIALS
+from tests.gui.conftest import all_texts, demo_account, leaked, sign_in_by_typing
+
+OFFICER = demo_account(Role.OFFICER)
+
+
+def _signed_in_officer(qtbot: QtBot, shell: Shell) -> MainWindow:
+    shell.start()
+    assert shell.signin_window is not None
+    qtbot.waitExposed(shell.signin_window)
+    sign_in_by_typing(qtbot, shell, OFFICER.username, OFFICER.password)
+    qtbot.waitUntil(lambda: shell.main_window is not None, timeout=5000)
+    main = shell.main_window
+    assert main is not None
+    qtbot.waitExposed(main)
+    return main
+
+
+def _press_ctrl_l(qtbot: QtBot, main: MainWindow) -> None:
+    main.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is main, timeout=2000)
+    qtbot.keyClick(main.focusWidget() or main, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_officer_signs_in_by_typing_and_ctrl_l_wipes_everything(
+    qtbot: QtBot, shell: Shell, gui_demo_app: App, demo_people_text: list[str]
+) -> None:
+    main = _signed_in_officer(qtbot, shell)
+    ws = main._ws
+    assert not ws.locked
+
+    # The home shows who is signed in and the counts of their BCU, nothing more.
+    home = main.home
+    assert isinstance(home, MatrixHome)
+    assert main.header.name_label.text() == OFFICER.display_name
+    assert Role.OFFICER.label in main.header.details_label.text()
+    assert "Central East (CE)" in main.header.details_label.text()
+    counts = {k: label.text() for k, label in home.count_labels.items()}
+    overview = gui_demo_app.matrix.overview(ws)
+    assert counts == {
+        "proposed": str(overview.by_status["proposed"]), "active": str(overview.by_status["active"]),
+        "removed": str(overview.by_status["removed"]), "total": str(overview.total),
+    }
+    assert overview.total > 0
+    assert main.demo_banner is not None and main.demo_banner.isVisible()
+    assert leaked(all_texts(main), demo_people_text) == []  # names were never on screen
+
+    assert main.actions.lock.shortcut().toString() == "Ctrl+L"
+    _press_ctrl_l(qtbot, main)
+
+    assert ws.locked
+    assert main.is_locked and main.home is None
+    assert main.stack.currentWidget() is main.locked_page
+    assert main.locked_page.title.text() == f"Locked — {OFFICER.display_name}"
+    models = main.findChildren(QAbstractItemModel)
+    assert all(m.rowCount() == 0 for m in models)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(home))  # the home widgets are really deleted
+    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
+    assert leaked(all_texts(main), demo_people_text) == []
+    assert not main.actions.lock.isEnabled()
+
+
+def test_unlock_wrong_password_stays_locked_right_password_restores_home(
+    qtbot: QtBot, shell: Shell, gui_demo_app: App
+) -> None:
+    main = _signed_in_officer(qtbot, shell)
+    ws = main._ws
+    main.actions.lock.trigger()
+    page = main.locked_page
+    assert ws.locked and page.isVisible()
+
+    qtbot.keyClicks(page.password, "not-the-password")
+    qtbot.keyClick(page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.error_label.isVisible(), timeout=5000)
+    assert page.error_label.text() == WRONG_CREDENTIALS
+    assert "Traceback" not in page.error_label.text()
+    assert ws.locked and main.home is None
+    assert page.password.text() == ""
+
+    qtbot.keyClicks(page.password, OFFICER.password)
+    page.unlock_button.click()
+    assert page.busy_bar.isVisible() or main.home is not None  # busy while Argon2id runs
+    qtbot.waitUntil(lambda: main.home is not None, timeout=5000)
+    assert not ws.locked
+    assert isinstance(main.home, MatrixHome)
+    assert main.home.count_labels["total"].text() == str(gui_demo_app.matrix.overview(ws).total)
+    assert main.idle_watch.active
+    assert main.actions.lock.isEnabled()
+
+
+def test_idle_lock_after_the_idle_minutes(qtbot: QtBot, shell: Shell, clock: ManualClock) -> None:
+    main = _signed_in_officer(qtbot, shell)
+    ws = main._ws
+    assert main.idle_watch.minutes == 10  # the vault's default, read at sign-in
+
+    clock.advance(9 * 60)
+    assert not main.idle_watch.check_now()
+    qtbot.keyClick(main.home, Qt.Key.Key_Shift)  # input resets the count (through the app-wide filter)
+    clock.advance(9 * 60)
+    assert not main.idle_watch.check_now()
+    assert not ws.locked
+
+    clock.advance(11 * 60)
+    assert main.idle_watch.check_now()
+    assert ws.locked and main.is_locked
+    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
+    assert "without input" in main.locked_page.reason.text()
+
+
+def test_service_saying_locked_switches_to_locked_page(qtbot: QtBot, open_main, gui_demo_app: App) -> None:
+    main = open_main(Role.SPOC)
+    ws = main._ws
+    gui_demo_app.auth.lock(ws)  # the vault closed behind the window's back
+    home = main.home
+    assert isinstance(home, MatrixHome)
+    home.refresh_button.click()  # the service raises SessionLocked; the page must not crash
+    qtbot.waitUntil(lambda: main.is_locked, timeout=2000)
+    assert main.stack.currentWidget() is main.locked_page
+    assert not main.idle_watch.active
+
+
+def test_sign_out_from_locked_page_returns_to_sign_in(qtbot: QtBot, shell: Shell) -> None:
+    main = _signed_in_officer(qtbot, shell)
+    ws = main._ws
+    main.actions.lock.trigger()
+    with qtbot.assertNotEmitted(shell.finished):
+        main.locked_page.sign_out_button.click()
+    assert ws.locked and main.finished
+    assert shell.main_window is None
+    assert shell.signin_window is not None and shell.signin_window.isVisible()
+    assert shell.signin_window.username.text() == "" and shell.signin_window.password.text() == ""
+
+
+def test_quit_signs_out_and_ends_the_app(qtbot: QtBot, shell: Shell) -> None:
+    main = _signed_in_officer(qtbot, shell)
+    ws = main._ws
+    assert main.actions.quit.shortcut().toString() == "Ctrl+Q"
+    with qtbot.waitSignal(shell.finished, timeout=2000):
+        main.actions.quit.trigger()
+    assert ws.locked  # signed out: the vault is closed
