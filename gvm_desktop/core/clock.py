@@ -22,7 +22,10 @@ class SystemClock:
         return datetime.now(UTC)
 
     def monotonic(self) -> float:
-        return time.monotonic()
+        # CLOCK_BOOTTIME keeps counting while a laptop sleeps, so an idle lock
+        # that fell due during suspend fires on wake; time.monotonic() does not.
+        boottime = getattr(time, "CLOCK_BOOTTIME", None)
+        return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
 
 
 class ManualClock:

@@ -126,23 +126,26 @@ class AuthService:
     # -- lock, unlock, sign out -------------------------------------------------
 
     def lock(self, ws: Workspace, *, reason: str = "on request") -> None:
+        """Close the connection whatever happens: a lock that fails to log must still lock."""
         if ws.locked:
             return
         try:
             with ws.write() as conn:
                 access_log.append(conn, ws.entry(Action.SESSION_LOCK, detail=reason))
         except StaleSession:
-            return  # already detached and closed; locking is what we wanted
-        vault = ws._detach()
-        if vault is not None:
-            vault.close()
+            pass  # already detached and closed; locking is what we wanted
+        finally:
+            vault = ws._detach()
+            if vault is not None:
+                vault.close()
 
     def unlock(self, ws: Workspace, password: str) -> None:
         """Reopen the vault for the same user; a wrong password counts towards lockout."""
-        if not ws.locked:
-            return
         slots = load_slots(self.paths)
         vault, _locator = self._open_as(slots, ws.session.username, password)
+        if not ws.locked:
+            vault.close()  # the password was checked; there was nothing to unlock
+            return
         ws._attach(vault)
         pending, dropped = self._throttle.pending()
         with ws.write() as conn:
@@ -151,12 +154,13 @@ class AuthService:
         self._throttle.forget_pending(len(pending))
 
     def sign_out(self, ws: Workspace) -> None:
-        if not ws.locked:
-            try:
+        try:
+            if not ws.locked:
                 with ws.write() as conn:
                     access_log.append(conn, ws.entry(Action.SIGN_OUT))
-            except StaleSession:
-                return
-        vault = ws._detach()
-        if vault is not None:
-            vault.close()
+        except StaleSession:
+            pass
+        finally:
+            vault = ws._detach()
+            if vault is not None:
+                vault.close()
