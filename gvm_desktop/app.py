@@ -19,8 +19,12 @@ from gvm_desktop.core.clock import Clock, SystemClock
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.audit import AuditService
 from gvm_desktop.services.auth import AuthService
+from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Environment, Workspace
+from gvm_desktop.services.dsa import DsaService
 from gvm_desktop.services.matrix import MatrixService
+from gvm_desktop.services.records import RecordService
+from gvm_desktop.services.retention import RetentionService
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.services.vaults import (
     CreatedVault,
@@ -57,6 +61,10 @@ class App:
     settings: SettingsService = field(init=False)
     matrix: MatrixService = field(init=False)
     audit: AuditService = field(init=False)
+    records: RecordService = field(init=False)
+    changes: ChangeService = field(init=False)
+    dsa: DsaService = field(init=False)
+    retention: RetentionService = field(init=False)
 
     def __post_init__(self) -> None:
         self.paths = VaultPaths(self.vault_dir)
@@ -65,6 +73,10 @@ class App:
         self.settings = SettingsService()
         self.matrix = MatrixService()
         self.audit = AuditService()
+        self.records = RecordService()
+        self.changes = ChangeService(settings=self.settings)
+        self.dsa = DsaService()
+        self.retention = RetentionService()
 
     def vault_exists(self) -> bool:
         return self.paths.exists()

@@ -25,6 +25,25 @@ class Action(StrEnum):
     MATRIX_OVERVIEW = "matrix.overview"
     NOMINALS_IMPORT = "matrix.import"
     ACCESS_LOG_READ = "access_log.read"
+    MATRIX_LIST = "matrix.list"
+    MATRIX_ROWS = "matrix.rows"
+    MATRIX_PREVIEW = "matrix.preview"
+    MATRIX_REFERENCES = "matrix.references"
+    RECORD_OPEN = "record.open"
+    RECORD_HISTORY = "record.history"
+    STATUS_CHECK = "matrix.status_check"
+    PROPOSE_ADD = "matrix.propose_add"
+    EVIDENCE_ADD = "matrix.evidence_add"
+    RECORD_EDIT = "matrix.edit"
+    APPROVE_ADD = "matrix.approve_add"
+    REJECT_ADD = "matrix.reject_add"
+    PROPOSE_REMOVE = "matrix.propose_remove"
+    APPROVE_REMOVE = "matrix.remove"
+    INTERVENTION_ADD = "matrix.intervention_add"
+    ACTIVITY_ADD = "matrix.activity_add"
+    RESCORE = "matrix.rescore"
+    PURGE = "retention.purge"
+    DSA_ADD = "dsa.add"
 
 
 class Outcome(StrEnum):
@@ -50,6 +69,7 @@ class LogEntry:
     reason_category: str | None = None
     justification: str | None = None
     detail: str | None = None
+    operation_ref: str | None = None
 
 
 @dataclass(frozen=True)

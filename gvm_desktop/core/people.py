@@ -7,10 +7,14 @@ stable codes; anything outside them is refused, not stored as free text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
+
+from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.text import NAME_MAX, TEXT_MAX, clean
 
 # ONS Census 2021 ethnic group categories for England and Wales (19 groups),
 # with the five high-level groups they belong to. "NS" lets a person decline
@@ -105,3 +109,39 @@ def age_on(date_of_birth: date, on: date) -> int:
     if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
         years -= 1
     return years
+
+
+MAX_ALIASES = 10
+MIN_AGE, MAX_AGE = 10, 100
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+OBSERVED_ETHNICITY: Mapping[str, str] = MappingProxyType(
+    {"IC1": "White - North European", "IC2": "White - South European", "IC3": "Black", "IC4": "Asian",
+     "IC5": "Chinese, Japanese or other South East Asian", "IC6": "Arab or North African", "IC9": "Unknown"}
+)
+
+
+def validate_draft(draft: NominalDraft, *, today: date) -> NominalDraft:
+    """A person as entered, cleaned, or a ValidationError that names the field and the rule."""
+    given = clean(draft.given_name, "The given name", limit=NAME_MAX)
+    family = clean(draft.family_name, "The family name", limit=NAME_MAX)
+    if draft.date_of_birth > today:
+        raise ValidationError(f"The date of birth {draft.date_of_birth.isoformat()} is in the future.")
+    age = age_on(draft.date_of_birth, today)
+    if not MIN_AGE <= age <= MAX_AGE:
+        raise ValidationError(f"The date of birth gives an age of {age}; it must be from {MIN_AGE} to {MAX_AGE}.")
+    for value, codes, what in ((draft.gender, GENDERS, "gender"), (draft.ethnicity, ETHNICITY_2021, "ethnicity"),
+                               (draft.disability, DISABILITY, "disability")):
+        if value not in codes:
+            raise ValidationError(f"Unknown {what} code '{str(value)[:10]}': one of {', '.join(codes)}.")
+    if draft.bcu not in BCUS:
+        raise ValidationError(f"Unknown BCU '{draft.bcu[:10]}'.")
+    if draft.borough not in BCUS[draft.bcu][1]:
+        raise ValidationError(f"{draft.borough[:40]} is not a borough of the {bcu_name(draft.bcu)} BCU.")
+    postcode = clean(draft.postcode, "The postcode", limit=8).upper()
+    if not _POSTCODE.fullmatch(postcode):
+        raise ValidationError(f"'{postcode}' is not a UK postcode.")
+    aliases = tuple(dict.fromkeys(clean(a, "An alias", limit=NAME_MAX) for a in draft.aliases))
+    if len(aliases) > MAX_ALIASES:
+        raise ValidationError(f"At most {MAX_ALIASES} aliases.")
+    return replace(draft, given_name=given, family_name=family, postcode=postcode, aliases=aliases,
+                   address=clean(draft.address, "The address", limit=TEXT_MAX // 10))

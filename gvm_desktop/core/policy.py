@@ -43,6 +43,15 @@ ROLE_LABELS: Mapping[Role, str] = MappingProxyType(
 
 class Permission(StrEnum):
     MATRIX_VIEW = "matrix.view"  # see the people on the matrix of one's own BCU
+    MATRIX_EDIT = "matrix.edit"  # propose people, add evidence, edit, propose removals
+    MATRIX_APPROVE = "matrix.approve"  # approve or reject additions and removals
+    MATRIX_PREVIEW = "matrix.preview"  # a partner's preview of the fields their DSA lists
+    MATRIX_REFERENCES = "matrix.references"  # record references only, across BCUs
+    RECORD_OPEN = "record.open"  # a person's full details, behind a justification
+    RECORD_HISTORY = "record.history"  # earlier versions of a record
+    STATUS_CHECK = "matrix.status_check"  # "is this person on the matrix?"
+    DSA_MANAGE = "dsa.manage"  # the data sharing agreement register
+    RETENTION_PURGE = "retention.purge"  # purge archive records past retention
     ACCOUNT_MANAGE = "account.manage"  # create and disable accounts
     ACCOUNT_LIST = "account.list"  # see accounts, their state and last use
     SETTINGS_MANAGE = "settings.manage"  # change vault-wide security settings
@@ -57,6 +66,15 @@ _EVERYONE = frozenset(Role)
 POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
     {
         Permission.MATRIX_VIEW: frozenset({Role.OFFICER, Role.SPOC}),
+        Permission.MATRIX_EDIT: frozenset({Role.OFFICER, Role.SPOC}),
+        Permission.MATRIX_APPROVE: frozenset({Role.SPOC}),
+        Permission.MATRIX_PREVIEW: frozenset({Role.PARTNER}),
+        Permission.MATRIX_REFERENCES: frozenset({Role.AUDITOR}),
+        Permission.RECORD_OPEN: frozenset({Role.OFFICER, Role.SPOC, Role.AUDITOR}),
+        Permission.RECORD_HISTORY: frozenset({Role.SPOC, Role.AUDITOR}),
+        Permission.STATUS_CHECK: frozenset({Role.OFFICER, Role.SPOC}),
+        Permission.DSA_MANAGE: frozenset({Role.ADMIN}),
+        Permission.RETENTION_PURGE: frozenset({Role.ADMIN}),
         Permission.ACCOUNT_MANAGE: frozenset({Role.ADMIN}),
         Permission.ACCOUNT_LIST: frozenset({Role.ADMIN, Role.SPOC, Role.AUDITOR}),
         Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
@@ -68,6 +86,15 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
 _REFUSAL: Mapping[Permission, str] = MappingProxyType(
     {
         Permission.MATRIX_VIEW: "see the matrix",
+        Permission.MATRIX_EDIT: "change the matrix",
+        Permission.MATRIX_APPROVE: "approve additions or removals",
+        Permission.MATRIX_PREVIEW: "preview the matrix",
+        Permission.MATRIX_REFERENCES: "list record references",
+        Permission.RECORD_OPEN: "open a person's record",
+        Permission.RECORD_HISTORY: "see earlier versions of a record",
+        Permission.STATUS_CHECK: "check a person's matrix status",
+        Permission.DSA_MANAGE: "manage data sharing agreements",
+        Permission.RETENTION_PURGE: "purge archive records",
         Permission.ACCOUNT_MANAGE: "manage accounts",
         Permission.ACCOUNT_LIST: "list accounts",
         Permission.SETTINGS_MANAGE: "change vault settings",

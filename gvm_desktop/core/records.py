@@ -13,11 +13,12 @@ LIST_COLUMNS: tuple[str, ...] = (
     "ref", "name", "age", "borough", "status", "classification", "harm_score", "harm_band",
     "victim_score", "victim_band", "in_custody", "last_reviewed",
 )
+# "bcu" is shown to auditors, whose references span every BCU.
 COLUMN_LABELS = {
     "ref": "Ref", "name": "Name", "age": "Age", "borough": "Borough", "status": "Status",
     "classification": "Classification", "harm_score": "Harm", "harm_band": "Harm band",
     "victim_score": "Victim risk", "victim_band": "Victim band", "in_custody": "In custody",
-    "last_reviewed": "Last reviewed",
+    "last_reviewed": "Last reviewed", "bcu": "BCU",
 }
 # Fields a data sharing agreement may list for a partner's preview.
 DSA_FIELDS: tuple[str, ...] = ("ref", "name", "age", "borough", "classification", "harm_band", "victim_band",

@@ -1,14 +1,26 @@
-"""The matrix as a role sees it. For now the home screen's overview; the matrix issue builds the rest."""
+"""The matrix as each role may see it: lists of ids, rows fetched lazily, previews, status checks."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from gvm_desktop.core.audit import Action
-from gvm_desktop.core.people import bcu_name
-from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.people import age_on, bcu_name
+from gvm_desktop.core.policy import Permission, Role
+from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixRow, StatusAnswer
+from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, nominals
+from gvm_desktop.services.dsa import active_dsa
+from gvm_desktop.services.scope import refuse
+from gvm_desktop.store import access_log, accounts, nominals
+
+MAX_ROWS_PER_FETCH = 1000
+AUDITOR_COLUMNS = ("ref", "bcu", "status")  # references only: no name, no score
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,40 @@ class MatrixOverview:
         return sum(self.by_status.values())
 
 
+@dataclass(frozen=True)
+class MatrixView:
+    """What a list shows: its columns and the ids in order (rows come later, on demand)."""
+
+    columns: tuple[str, ...]
+    ids: list[int]
+    partner_fields: tuple[str, ...] | None = None
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTABLE:
+        raise ValidationError(f"Cannot sort by '{sort[:20]}'.")
+
+
+def query_shape(text: str | None) -> str:
+    """How a search looked, not what it said: a name typed into a search box is personal data."""
+    if not text or not text.strip():
+        return "no search text"
+    words = re.findall(r"\w+", text)
+    return f"search of {len(words)} word(s), {len(text.strip())} character(s)"
+
+
+def _row_values(raw: tuple, columns: Sequence[str], today: date) -> dict[str, object]:  # type: ignore[type-arg]
+    (_id, ref, given, family, dob, borough, status, classification, harm, harm_band, victim, victim_band,
+     in_custody, last_reviewed, bcu) = raw
+    full = {
+        "ref": ref, "name": f"{given} {family}", "age": age_on(date.fromisoformat(dob), today), "borough": borough,
+        "status": status, "classification": classification, "harm_score": harm, "harm_band": harm_band,
+        "victim_score": victim, "victim_band": victim_band, "in_custody": bool(in_custody),
+        "last_reviewed": last_reviewed or "", "bcu": bcu,
+    }
+    return {c: full[c] for c in columns}
+
+
 class MatrixService:
     def overview(self, ws: Workspace) -> MatrixOverview:
         """Counts of people in the session's own BCU (never another BCU's, never names)."""
@@ -32,3 +78,108 @@ class MatrixService:
             counts = nominals.count_by_status(conn, bcu)
             access_log.append(conn, ws.entry(Action.MATRIX_OVERVIEW, detail=f"counts for {bcu}"))
         return MatrixOverview(bcu, bcu_name(bcu), {s: counts.get(s, 0) for s in ("proposed", "active", "removed")})
+
+    def view(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False) -> MatrixView:
+        """The list this session's role sees: own BCU for officers and SPOCs, a DSA preview for partners,
+        references across BCUs for auditors. Removed people are in no live view."""
+        role = ws.session.role
+        if role is Role.PARTNER:
+            return self.preview(ws, query=query, sort=sort, descending=descending)
+        if role is Role.AUDITOR:
+            return self.references(ws, sort=sort, descending=descending)
+        return self.list(ws, query=query, sort=sort, descending=descending)
+
+    def list(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False) -> MatrixView:
+        ws.authorize(Permission.MATRIX_VIEW, Action.MATRIX_LIST)
+        _check_sort(sort)
+        with ws.write() as conn:
+            ids = nominals.live_ids(conn, bcu=ws.session.bcu, query=query, sort=sort, descending=descending)
+            access_log.append(conn, ws.entry(Action.MATRIX_LIST, detail=f"{len(ids)} people; {query_shape(query)}"))
+        return MatrixView(LIST_COLUMNS, ids)
+
+    def preview(self, ws: Workspace, *, query: str | None = None, sort: str = "name",
+                descending: bool = False) -> MatrixView:
+        """A partner's preview: active people of the DSA's BCU, only the fields it lists, only while in force."""
+        ws.authorize(Permission.MATRIX_PREVIEW, Action.MATRIX_PREVIEW)
+        _check_sort(sort)
+        try:
+            agreement = active_dsa(ws)
+        except PermissionDenied as refusal:
+            raise refuse(ws, Action.MATRIX_PREVIEW, refusal) from None
+        columns = tuple(f for f in DSA_FIELDS if f in agreement.fields)
+        if sort not in columns:
+            sort = "ref"
+        with ws.write() as conn:
+            # Searching by name is only possible when the agreement shares names.
+            ids = [] if query and "name" not in columns else nominals.live_ids(
+                conn, bcu=agreement.bcu, statuses=("active",), query=query, sort=sort, descending=descending)
+            access_log.append(conn, ws.entry(Action.MATRIX_PREVIEW, detail=(
+                f"DSA #{agreement.id} {agreement.organisation}: {len(ids)} people; {query_shape(query)}")))
+        return MatrixView(columns, ids, agreement.fields)
+
+    def references(self, ws: Workspace, *, sort: str = "ref", descending: bool = False) -> MatrixView:
+        """Record references across all BCUs, for auditors; opening one is a justified access."""
+        ws.authorize(Permission.MATRIX_REFERENCES, Action.MATRIX_REFERENCES)
+        with ws.write() as conn:
+            ids = nominals.live_ids(conn, bcu=None, sort=sort if sort in ("ref", "status") else "ref",
+                                    descending=descending)
+            access_log.append(conn, ws.entry(Action.MATRIX_REFERENCES, detail=f"{len(ids)} references"))
+        return MatrixView(AUDITOR_COLUMNS, ids)
+
+    def rows(self, ws: Workspace, view: MatrixView, ids: Sequence[int]) -> list[MatrixRow]:
+        """Fetch a batch of a view's rows (lazily, as a table scrolls); each batch is logged."""
+        if len(ids) > MAX_ROWS_PER_FETCH:
+            raise ValidationError(f"Fetch at most {MAX_ROWS_PER_FETCH} rows at a time.")
+        role = ws.session.role
+        permission = {Role.PARTNER: Permission.MATRIX_PREVIEW, Role.AUDITOR: Permission.MATRIX_REFERENCES}.get(
+            role, Permission.MATRIX_VIEW)
+        ws.authorize(permission, Action.MATRIX_ROWS)
+        columns = view.columns
+        if role is Role.PARTNER:
+            columns = tuple(c for c in active_dsa(ws).fields if c in DSA_FIELDS and c in view.columns)
+        elif role is Role.AUDITOR:
+            columns = AUDITOR_COLUMNS
+        today = ws.env.clock.now().date()
+        with ws.write() as conn:
+            raw = nominals.rows_by_id(conn, ids)
+            out = []
+            for i in ids:
+                r = raw.get(i)
+                # Re-check scope per row: a view's ids are not a capability.
+                if r is None or r[6] not in ("proposed", "active"):
+                    continue
+                if role in (Role.OFFICER, Role.SPOC) and r[14] != ws.session.bcu:
+                    continue
+                if role is Role.PARTNER and (r[6] != "active" or r[14] != active_dsa(ws).bcu):
+                    continue
+                out.append(MatrixRow(i, _row_values(r, columns, today)))
+            if out:
+                refs = [str(row.values.get("ref", "")) for row in out]
+                access_log.append(conn, ws.entry(Action.MATRIX_ROWS, detail=(
+                    f"{len(out)} rows {refs[0]}..{refs[-1]}" if refs[0] else f"{len(out)} rows")))
+        return out
+
+    def status_check(self, ws: Workspace, given_name: str, family_name: str, date_of_birth: date,
+                     justification: Justification) -> StatusAnswer:
+        """Is this person on the matrix (any BCU)? Yes/no, bands and the BCU's contact; never their details."""
+        ws.authorize(Permission.STATUS_CHECK, Action.STATUS_CHECK)
+        given = clean(given_name, "The given name", limit=NAME_MAX)
+        family = clean(family_name, "The family name", limit=NAME_MAX)
+        if date_of_birth > ws.env.clock.now().date():
+            raise ValidationError("The date of birth is in the future.")
+        with ws.write() as conn:
+            matches = [m for m in nominals.same_identity(conn, given, family, date_of_birth.isoformat())
+                       if m[2] == "active"]
+            answer = StatusAnswer(False)
+            if matches:
+                ref, bcu, _status = matches[0]
+                bands = conn.execute("SELECT harm_band, victim_band FROM nominals WHERE ref = ?", (ref,)).fetchone()
+                spocs = [a.display_name for a in accounts.all_accounts(conn)
+                         if a.role is Role.SPOC and a.bcu == bcu and a.active]
+                contact = f"{', '.join(spocs) or 'no SPOC on record'} (SPOC, {bcu_name(bcu)} BCU)"
+                answer = StatusAnswer(True, ref, bands[0], bands[1], bcu, contact)
+            access_log.append(conn, ws.entry(
+                Action.STATUS_CHECK, record_ref=answer.ref, reason_category=justification.category.value,
+                justification=justification.text, operation_ref=justification.operation_ref,
+                detail=f"name and date of birth; {'on the matrix' if answer.on_matrix else 'not on the matrix'}"))
+        return answer

@@ -9,7 +9,10 @@ from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.passwords import check_password, check_username
 from gvm_desktop.core.policy import Role
+from gvm_desktop.core.scoring import default_policy
+from gvm_desktop.core.settings import RETENTION_YEARS
 from gvm_desktop.core.synthetic import generate_nominals
+from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
 from gvm_desktop.store import access_log, accounts, database, meta, nominals
@@ -111,7 +114,11 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
             access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
             ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf)
         added = nominals.insert_many(conn, people, status="proposed", at=at, created_by=ws.session.user_id)
-        access_log.append(conn, ws.entry(Action.NOMINALS_IMPORT, detail=f"{len(added)} synthetic demo people"))
+        counts = demo_matrix.fill(conn, added, people, seed=seed, today=env.clock.now().date(), at=at,
+                                  by=ws.session.user_id, policy=default_policy(), retention_years=RETENTION_YEARS.default)
+        access_log.append(conn, ws.entry(Action.NOMINALS_IMPORT, detail=(
+            f"{len(added)} synthetic demo people: {counts['active']} active, {counts['proposed']} proposed, "
+            f"{counts['removed']} removed, {counts['evidence']} evidence entries")))
     return created
 
 

@@ -7,17 +7,17 @@ from gvm_desktop.store.database import Connection
 
 _COLUMNS = (
     "at_utc, tz, workstation, user_id, username, role, bcu, action, record_ref, "
-    "reason_category, justification, outcome, detail"
+    "reason_category, justification, outcome, detail, operation_ref"
 )
 
 
 def append(conn: Connection, e: LogEntry) -> int:
     """Insert one entry inside the caller's transaction; return its sequence number."""
     cur = conn.execute(
-        f"INSERT INTO access_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        f"INSERT INTO access_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             e.at_utc, e.tz, e.workstation, e.user_id, e.username, e.role, e.bcu, e.action.value,
-            e.record_ref, e.reason_category, e.justification, e.outcome.value, e.detail,
+            e.record_ref, e.reason_category, e.justification, e.outcome.value, e.detail, e.operation_ref,
         ),
     )
     return int(cur.lastrowid or 0)
@@ -40,6 +40,17 @@ def _row(r: tuple) -> LoggedEntry:  # type: ignore[type-arg]
         entry=LogEntry(
             at_utc=r[1], tz=r[2], workstation=r[3], user_id=r[4], username=r[5], role=r[6], bcu=r[7],
             action=Action(r[8]), record_ref=r[9], reason_category=r[10], justification=r[11],
-            outcome=Outcome(r[12]), detail=r[13],
+            outcome=Outcome(r[12]), detail=r[13], operation_ref=r[14],
         ),
     )
+
+
+def last_justification(conn: Connection, user_id: int, record_ref: str) -> tuple[str, str, str | None] | None:
+    """(category, text, operation ref) this user last gave to open this record, to prefill the prompt."""
+    r = conn.execute(
+        "SELECT reason_category, justification, operation_ref FROM access_log "
+        "WHERE user_id = ? AND record_ref = ? AND action = 'record.open' AND outcome = 'allowed' "
+        "ORDER BY seq DESC LIMIT 1",
+        (user_id, record_ref),
+    ).fetchone()
+    return (r[0], r[1], r[2]) if r else None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Outcome
 from gvm_desktop.core.errors import PermissionDenied
+from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
@@ -16,9 +18,28 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
 AUDITOR = ACCOUNT_OF[Role.AUDITOR]
 
+WHY = Justification.make("quarterly_review", "Permission table test of the service layer")
+
+
+def ce_ref(app: App, ws: Workspace) -> str:
+    """An active person of the demo BCU (read straight from the store: test set-up, not a service path)."""
+    row = ws.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' ORDER BY id").fetchone()
+    return str(row[0])
+
+
 # One real service call that needs each permission.
 CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
-    Permission.MATRIX_VIEW: lambda app, ws, _a: app.matrix.overview(ws),
+    Permission.MATRIX_VIEW: lambda app, ws, _a: app.matrix.list(ws),
+    Permission.MATRIX_EDIT: lambda app, ws, _a: app.changes.add_activity(ws, ce_ref(app, ws), "stop", date(2026, 10, 1)),
+    Permission.MATRIX_APPROVE: lambda app, ws, _a: app.changes.approve_removal(
+        ws, ce_ref(app, ws), "Permission test: removal approved by the SPOC"),
+    Permission.MATRIX_PREVIEW: lambda app, ws, _a: app.matrix.preview(ws),
+    Permission.MATRIX_REFERENCES: lambda app, ws, _a: app.matrix.references(ws),
+    Permission.RECORD_OPEN: lambda app, ws, _a: app.records.open(ws, ce_ref(app, ws), WHY),
+    Permission.RECORD_HISTORY: lambda app, ws, _a: app.records.history(ws, ce_ref(app, ws), WHY),
+    Permission.STATUS_CHECK: lambda app, ws, _a: app.matrix.status_check(ws, "Nobody", "Known", date(2000, 1, 1), WHY),
+    Permission.DSA_MANAGE: lambda app, ws, _a: app.dsa.list(ws),
+    Permission.RETENTION_PURGE: lambda app, ws, _a: app.retention.purge_expired(ws),
     Permission.ACCOUNT_MANAGE: lambda app, ws, _a: app.accounts.add(
         ws, username="new.officer", display_name="New Officer", role=Role.OFFICER, bcu="CE",
         password="velvet-anchor-comet-33"),
@@ -43,6 +64,8 @@ def demo(demo_app: App) -> App:
 @pytest.mark.parametrize("permission", list(Permission), ids=lambda p: p.value)
 def test_role_permission_cell(demo: App, role: Role, permission: Permission) -> None:
     account = ACCOUNT_OF[role]
+    if role is Role.PARTNER and permission is Permission.MATRIX_PREVIEW:
+        give_partner_a_dsa(demo)
     ws = demo.auth.sign_in(account.username, account.password)
     call = CALLS[permission]
     if role in POLICY[permission]:
@@ -55,6 +78,14 @@ def test_role_permission_cell(demo: App, role: Role, permission: Permission) -> 
     auditor = demo.auth.sign_in(AUDITOR.username, AUDITOR.password)
     refused = [e.entry for e in demo.audit.recent(auditor, 50) if e.entry.outcome is Outcome.REFUSED]
     assert any(e.username == account.username and e.detail and role.value in e.detail for e in refused)
+
+
+def give_partner_a_dsa(app: App) -> None:
+    admin = app.auth.sign_in(ACCOUNT_OF[Role.ADMIN].username, ACCOUNT_OF[Role.ADMIN].password)
+    agreement = app.dsa.register(admin, organisation="Demo Probation (synthetic)", bcu="CE",
+                                 fields=["ref", "age", "harm_band"], starts_on=date(2026, 1, 1), ends_on=date(2027, 1, 1))
+    app.dsa.link_partner(admin, ACCOUNT_OF[Role.PARTNER].username, agreement.id)
+    app.auth.sign_out(admin)
 
 
 def test_admin_home_never_carries_personal_data(demo: App) -> None:

@@ -1,0 +1,185 @@
+"""One person's record: reading it whole, versioning it, its evidence, proposals and removal."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
+from gvm_desktop.core.records import ActivityRecord, EvidenceRecord, InterventionRecord, VersionRecord
+from gvm_desktop.core.scoring import ScoreCard, ScoringEvent
+from gvm_desktop.store.database import Connection
+
+# The columns a version snapshot keeps (everything a person could ask to see corrected).
+SNAPSHOT_FIELDS = (
+    "given_name", "family_name", "date_of_birth", "gender", "ethnicity", "observed_ethnicity", "disability",
+    "address", "postcode", "borough", "bcu", "gangs", "status", "in_custody", "custody_from", "custody_to",
+    "date_added", "last_reviewed",
+)
+EDITABLE = frozenset(SNAPSHOT_FIELDS) - {"bcu", "status", "date_added", "last_reviewed"}
+
+
+def fields(conn: Connection, nominal_id: int) -> dict[str, Any]:
+    cols = ", ".join(("id", "ref", "version", "harm_score", "victim_score", "harm_band", "victim_band",
+                      "classification", "score_policy", "scored_on", *SNAPSHOT_FIELDS))
+    cur = conn.execute(f"SELECT {cols} FROM nominals WHERE id = ?", (nominal_id,))
+    row = cur.fetchone()
+    names = [d[0] for d in cur.description]
+    return dict(zip(names, row, strict=True))
+
+
+def aliases(conn: Connection, nominal_id: int) -> tuple[str, ...]:
+    return tuple(r[0] for r in conn.execute(
+        "SELECT alias FROM nominal_aliases WHERE nominal_id = ? ORDER BY alias", (nominal_id,)))
+
+
+def set_aliases(conn: Connection, nominal_id: int, names: tuple[str, ...]) -> None:
+    conn.execute("DELETE FROM nominal_aliases WHERE nominal_id = ?", (nominal_id,))
+    conn.executemany("INSERT OR IGNORE INTO nominal_aliases (nominal_id, alias) VALUES (?, ?)",
+                     [(nominal_id, a) for a in names])
+
+
+def snapshot(conn: Connection, nominal_id: int) -> dict[str, Any]:
+    data = fields(conn, nominal_id)
+    snap = {k: data[k] for k in SNAPSHOT_FIELDS}
+    snap["aliases"] = list(aliases(conn, nominal_id))
+    return snap
+
+
+def save_version(conn: Connection, nominal_id: int, version: int, at: str, by: int, reason: str) -> None:
+    """Keep the state *as it now is* as version `version`, before a change is applied."""
+    conn.execute(
+        "INSERT INTO nominal_versions (nominal_id, version, changed_at, changed_by, reason, snapshot) "
+        "VALUES (?,?,?,?,?,?)",
+        (nominal_id, version, at, by, reason, json.dumps(snapshot(conn, nominal_id), ensure_ascii=False)),
+    )
+
+
+def update(conn: Connection, nominal_id: int, changes: dict[str, Any]) -> None:
+    bad = set(changes) - set(SNAPSHOT_FIELDS) - {"version"}
+    if bad:
+        raise KeyError(f"not updatable: {sorted(bad)}")
+    assignments = ", ".join(f"{k} = ?" for k in changes)  # keys checked against a fixed list above
+    conn.execute(f"UPDATE nominals SET {assignments} WHERE id = ?", (*changes.values(), nominal_id))
+
+
+def versions(conn: Connection, nominal_id: int) -> list[VersionRecord]:
+    rows = conn.execute(
+        "SELECT v.version, v.changed_at, u.username, v.reason, v.snapshot FROM nominal_versions v "
+        "LEFT JOIN users u ON u.id = v.changed_by WHERE v.nominal_id = ? ORDER BY v.version",
+        (nominal_id,),
+    )
+    return [VersionRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+
+def add_evidence(conn: Connection, nominal_id: int, e: EvidenceDraft, at: str, by: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO evidence (nominal_id, kind, source_type, source_ref, grading, on_date, summary, "
+        "social_media_note, added_at, added_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (nominal_id, e.kind.value, e.source_type.value, e.source_ref, str(e.grading), e.on.isoformat(), e.summary,
+         e.social_media_note, at, by),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def evidence(conn: Connection, nominal_id: int) -> list[EvidenceRecord]:
+    rows = conn.execute(
+        "SELECT id, kind, source_type, source_ref, grading, on_date, summary, social_media_note, added_at "
+        "FROM evidence WHERE nominal_id = ? ORDER BY on_date DESC, id DESC", (nominal_id,))
+    return [EvidenceRecord(r[0], EvidenceType(r[1]), SourceType(r[2]), r[3], Grading(*r[4]), date.fromisoformat(r[5]),
+                           r[6], r[7], r[8]) for r in rows]
+
+
+def scoring_events(conn: Connection, nominal_id: int) -> list[ScoringEvent]:
+    return [ScoringEvent(r[0], r[1], date.fromisoformat(r[2])) for r in conn.execute(
+        "SELECT id, kind, on_date FROM evidence WHERE nominal_id = ?", (nominal_id,))]
+
+
+def store_score(conn: Connection, nominal_id: int, card: ScoreCard) -> None:
+    conn.execute(
+        "UPDATE nominals SET harm_score = ?, victim_score = ?, harm_band = ?, victim_band = ?, classification = ?, "
+        "score_policy = ?, scored_on = ? WHERE id = ?",
+        (card.harm, card.victim, card.harm_band.value, card.victim_band.value, card.classification.value,
+         card.policy_version, card.computed_on.isoformat(), nominal_id),
+    )
+
+
+def add_intervention(conn: Connection, nominal_id: int, values: dict[str, Any], by: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO interventions (nominal_id, referral, provider, offered_on, taken_up, outcome, starts_on, ends_on, "
+        "added_by) VALUES (?,?,?,?,?,?,?,?,?)",
+        (nominal_id, values["referral"], values["provider"], values["offered_on"], int(values["taken_up"]),
+         values["outcome"], values["starts_on"], values["ends_on"], by),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def interventions(conn: Connection, nominal_id: int) -> list[InterventionRecord]:
+    def d(text: str | None) -> date | None:
+        return date.fromisoformat(text) if text else None
+
+    rows = conn.execute(
+        "SELECT id, referral, provider, offered_on, taken_up, outcome, starts_on, ends_on FROM interventions "
+        "WHERE nominal_id = ? ORDER BY offered_on DESC", (nominal_id,))
+    return [InterventionRecord(r[0], r[1], r[2], date.fromisoformat(r[3]), bool(r[4]), r[5], d(r[6]), d(r[7]))
+            for r in rows]
+
+
+def add_activity(conn: Connection, nominal_id: int, kind: str, on: date, note: str, by: int) -> int:
+    cur = conn.execute("INSERT INTO police_activity (nominal_id, kind, on_date, note, added_by) VALUES (?,?,?,?,?)",
+                       (nominal_id, kind, on.isoformat(), note, by))
+    return int(cur.lastrowid or 0)
+
+
+def activity(conn: Connection, nominal_id: int) -> list[ActivityRecord]:
+    rows = conn.execute("SELECT id, kind, on_date, note FROM police_activity WHERE nominal_id = ? "
+                        "ORDER BY on_date DESC", (nominal_id,))
+    return [ActivityRecord(r[0], r[1], date.fromisoformat(r[2]), r[3]) for r in rows]
+
+
+def add_proposal(conn: Connection, nominal_id: int, kind: str, reason: str, by: int, at: str) -> int:
+    cur = conn.execute("INSERT INTO proposals (nominal_id, kind, reason, proposed_by, proposed_at) VALUES (?,?,?,?,?)",
+                       (nominal_id, kind, reason, by, at))
+    return int(cur.lastrowid or 0)
+
+
+def pending_proposal(conn: Connection, nominal_id: int, kind: str) -> tuple[int, str, int] | None:
+    """(proposal id, reason, proposer) of the pending proposal of this kind, if any."""
+    r = conn.execute("SELECT id, reason, proposed_by FROM proposals WHERE nominal_id = ? AND kind = ? "
+                     "AND status = 'pending' ORDER BY id DESC LIMIT 1", (nominal_id, kind)).fetchone()
+    return (r[0], r[1], r[2]) if r else None
+
+
+def pending_kinds(conn: Connection, nominal_id: int) -> tuple[str, ...]:
+    return tuple(r[0] for r in conn.execute(
+        "SELECT kind FROM proposals WHERE nominal_id = ? AND status = 'pending'", (nominal_id,)))
+
+
+def decide(conn: Connection, proposal_id: int, status: str, by: int, at: str, note: str) -> None:
+    conn.execute("UPDATE proposals SET status = ?, decided_by = ?, decided_at = ?, decision = ? WHERE id = ?",
+                 (status, by, at, note, proposal_id))
+
+
+def archive_and_delete(conn: Connection, nominal_id: int, *, removed_at: str, reason: str, proposed_by: int | None,
+                       approved_by: int, purge_after: str, age_band: str) -> str:
+    """Keep the minimal archive row, then delete the person and everything hanging off them."""
+    data = fields(conn, nominal_id)
+    conn.execute(
+        "INSERT INTO archive (ref, bcu, date_added, removed_at, reason, proposed_by, approved_by, purge_after, gender, "
+        "ethnicity, age_band) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (data["ref"], data["bcu"], data["date_added"], removed_at, reason, proposed_by, approved_by, purge_after,
+         data["gender"], data["ethnicity"], age_band),
+    )
+    conn.execute("DELETE FROM nominal_search WHERE rowid = ?", (nominal_id,))
+    conn.execute("DELETE FROM nominals WHERE id = ?", (nominal_id,))  # evidence, versions... cascade
+    return str(data["ref"])
+
+
+def purge_archive(conn: Connection, today: str) -> int:
+    cur = conn.execute("DELETE FROM archive WHERE purge_after <= ?", (today,))
+    return int(cur.rowcount)
+
+
+def archive_count(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM archive").fetchone()[0])
