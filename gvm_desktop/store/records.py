@@ -162,7 +162,7 @@ def decide(conn: Connection, proposal_id: int, status: str, by: int, at: str, no
 
 
 def archive_and_delete(conn: Connection, nominal_id: int, *, removed_at: str, reason: str, proposed_by: int | None,
-                       approved_by: int, purge_after: str, age_band: str) -> str:
+                       approved_by: int | None, purge_after: str, age_band: str) -> str:
     """Keep the minimal archive row, then delete the person and everything hanging off them."""
     data = fields(conn, nominal_id)
     conn.execute(
@@ -173,7 +173,19 @@ def archive_and_delete(conn: Connection, nominal_id: int, *, removed_at: str, re
     )
     conn.execute("DELETE FROM nominal_search WHERE rowid = ?", (nominal_id,))
     conn.execute("DELETE FROM nominals WHERE id = ?", (nominal_id,))  # evidence, versions... cascade
+    compact_search_index(conn)
     return str(data["ref"])
+
+
+def compact_search_index(conn: Connection) -> None:
+    """Rewrite the name index so a deleted person's words leave it, not just their row id."""
+    conn.execute("INSERT INTO nominal_search (nominal_search) VALUES ('optimize')")
+
+
+def search_terms(conn: Connection) -> set[str]:
+    """Every word the name index holds (tests use it to prove a removal leaves nothing behind)."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.nominal_search_terms USING fts5vocab(main, nominal_search, row)")
+    return {r[0] for r in conn.execute("SELECT term FROM temp.nominal_search_terms")}
 
 
 def purge_archive(conn: Connection, today: str) -> int:
