@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,24 +22,34 @@ from typing import Any, TextIO
 
 from gvm_desktop import __version__
 from gvm_desktop.app import App, build_app
+from gvm_desktop.core.justification import Justification
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
 from gvm_desktop.store.keyslots import _argon2
+from gvm_desktop.store.nominals import fts_query
+from gvm_desktop.store.vault import Vault
 
 Metric = dict[str, Any]
+FIRST_SCREEN_ROWS = 60
+_WHY = Justification.make("intelligence_development", "Benchmark run on synthetic data")
 
 
-def _median_s(fn: Callable[[], object], runs: int) -> float:
-    samples = []
+def _samples_ms(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
     for _ in range(runs):
         start = time.perf_counter()
         fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _median_s(fn: Callable[[], object], runs: int) -> float:
+    return statistics.median(_samples_ms(fn, runs)) / 1000
 
 
 def _metric(value: float, unit: str, baseline: float, what: str, n: int) -> Metric:
-    return {"value": round(value, 6), "unit": unit, "baseline": round(baseline, 6), "baseline_what": what, "n": n}
+    return {"value": round(value, 3 if unit != "s" else 6), "unit": unit, "baseline": round(baseline, 3 if unit != "s" else 6),
+            "baseline_what": what, "n": n}
 
 
 def _machine() -> dict[str, Any]:
@@ -55,49 +68,184 @@ def _plain_copy(app: App, key: bytes, target: Path) -> None:
     conn.close()
 
 
-def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | None, out: TextIO) -> int:
+def _top_up_evidence(app: App, key: bytes, per_person: int, out: TextIO) -> int:
+    """Bring evidence to `per_person` entries a person (the issue's 1,000,000 for 100,000 people)."""
+    conn = database.connect(app.paths.database, key)
+    ids = [r[0] for r in conn.execute("SELECT id FROM nominals")]
+    have = int(conn.execute("SELECT count(*) FROM evidence").fetchone()[0])
+    need = max(0, per_person * len(ids) - have)
+    rng = random.Random(7)
+    kinds = ("gang_association", "social_media", "weapons_access")
+    with database.transaction(conn):
+        conn.executemany(
+            "INSERT INTO evidence (nominal_id, kind, source_type, source_ref, grading, on_date, summary, "
+            "social_media_note, added_at, added_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((rng.choice(ids), k, "police", f"BENCH/{i}", "2CP",
+              f"20{rng.randint(10, 25)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}", "Synthetic benchmark entry.",
+              "Synthetic: seen on a public post." if k == "social_media" else None, "2026-01-01T00:00:00Z", None)
+             for i, k in ((i, rng.choice(kinds)) for i in range(need))),
+        )
+    total = int(conn.execute("SELECT count(*) FROM evidence").fetchone()[0])
+    conn.close()
+    out.write(f"  evidence entries: {total:,}\n")
+    return total
+
+
+def _rss_probe(vault: Path, kdf: tuple[int, int, int]) -> tuple[float, float]:
+    """RSS (MB) of a fresh process showing the first matrix screen offscreen, and of bare Qt as baseline."""
+    probe = (
+        "import os,sys,resource\n"
+        "os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+        "from PySide6.QtWidgets import QApplication, QTableWidget\n"
+        "app=QApplication([])\n"
+        "if sys.argv[1]=='app':\n"
+        "    from gvm_desktop.app import build_app\n"
+        "    from gvm_desktop.store.keyslots import KdfParams\n"
+        "    a=build_app(sys.argv[2], kdf=KdfParams(*map(int, sys.argv[3:6])))\n"
+        "    ws=a.auth.sign_in(sys.argv[6], sys.argv[7])\n"
+        "    v=a.matrix.view(ws)\n"
+        f"    rows=a.matrix.rows(ws, v, v.ids[:{FIRST_SCREEN_ROWS}])\n"
+        "    t=QTableWidget(len(rows), len(v.columns))\n"
+        "    [t.setItem(r, c, __import__('PySide6.QtWidgets').QtWidgets.QTableWidgetItem(str(row.values[k]))) "
+        "for r,row in enumerate(rows) for c,k in enumerate(v.columns)]\n"
+        "t=open('/proc/self/status').read().split('VmRSS:')[1].split()[0]\n"
+        "print(int(t)/1024)\n"
+    )
+    officer = DEMO_ACCOUNTS[0]
+    results = []
+    for mode in ("app", "bare"):
+        args = [sys.executable, "-c", probe, mode, str(vault), *map(str, kdf), officer.username, officer.password]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "rss probe failed")
+        results.append(float(done.stdout.strip().splitlines()[-1]))
+    return results[0], results[1]
+
+
+def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | None, out: TextIO,
+              evidence_per_person: int = 10) -> int:
     """Builds a throw-away demo vault (the real Argon2id cost) and measures it."""
     officer = DEMO_ACCOUNTS[0]
     metrics: dict[str, Metric] = {}
+    kdf = app.env.kdf
     with tempfile.TemporaryDirectory(prefix="gvm-bench-") as tmp:
-        bench_app = build_app(Path(tmp) / "vault", kdf=app.env.kdf, keyring_backend=None, workstation="bench")
-        out.write(f"Building a demo vault of {nominals} people (real Argon2id cost)...\n")
+        bench_app = build_app(Path(tmp) / "vault", kdf=kdf, keyring_backend=None, workstation="bench",
+                              clock=app.env.clock)
+        out.write(f"Building a demo vault of {nominals:,} people (real Argon2id cost)...\n")
+        start = time.perf_counter()
         bench_app.auth.sign_out(bench_app.create_demo(nominals).workspace)
-
-        runs = 5
-        unlock = _median_s(lambda: bench_app.auth.sign_out(bench_app.auth.sign_in(officer.username, officer.password)), runs)
-        kdf = app.env.kdf
-        bare = _median_s(lambda: _argon2(officer.password.encode(), b"0123456789abcdef", kdf), runs)
-        metrics["unlock_s"] = _metric(unlock, "s", bare, f"bare Argon2id t={kdf.time_cost} m={kdf.memory_kib}KiB "
-                                      f"p={kdf.parallelism} (the unlock is that plus slot, HPKE and DB open)", runs)
-
         ws = bench_app.auth.sign_in(officer.username, officer.password)
         key = bytes(ws.vault._key)
         bcu = ws.session.bcu
         bench_app.auth.sign_out(ws)
+        _top_up_evidence(bench_app, key, evidence_per_person, out)
+        out.write(f"  built in {time.perf_counter() - start:.1f} s\n")
+
+        runs = 5
+        unlock = _median_s(lambda: bench_app.auth.sign_out(bench_app.auth.sign_in(officer.username, officer.password)),
+                           runs)
+        bare = _median_s(lambda: _argon2(officer.password.encode(), b"0123456789abcdef", kdf), runs)
+        metrics["unlock_s"] = _metric(unlock, "s", bare, f"bare Argon2id t={kdf.time_cost} m={kdf.memory_kib}KiB "
+                                      f"p={kdf.parallelism} (the unlock is that plus slot, HPKE and DB open)", runs)
+
         plain = Path(tmp) / "plain.db"
         _plain_copy(bench_app, key, plain)
-        query = "SELECT status, count(*) FROM nominals WHERE bcu = ? GROUP BY status"
+        first_query = "SELECT status, count(*) FROM nominals WHERE bcu = ? GROUP BY status"
 
         def open_encrypted() -> None:
             conn = database.connect(bench_app.paths.database, key)
-            conn.execute(query, (bcu,)).fetchall()
+            conn.execute(first_query, (bcu,)).fetchall()
             conn.close()
 
         def open_plain() -> None:
-            conn = sqlite3.connect(plain)
-            conn.execute(query, (bcu,)).fetchall()
+            conn = database.plain_connect(plain)
+            conn.execute(first_query, (bcu,)).fetchall()
             conn.close()
 
         runs = 20
         metrics["vault_open_s"] = _metric(_median_s(open_encrypted, runs), "s", _median_s(open_plain, runs),
                                           "plain SQLite: open the decrypted copy and run the same first query", runs)
+
+        # The officer's first screen after the key derivation: open, list ids, fetch the visible rows.
+        ws = bench_app.auth.sign_in(officer.username, officer.password)
+        vault = ws.vault
+        bench_app.auth.lock(ws)
+        ids_sql = ("SELECT id FROM nominals WHERE status IN ('proposed','active') AND bcu = ? "
+                   "ORDER BY family_name COLLATE NOCASE, given_name COLLATE NOCASE, id")
+        rows_sql = "SELECT * FROM nominals WHERE id IN ({})"
+
+        def first_screen() -> None:
+            ws._attach(_reopen(bench_app, vault, key))
+            view = bench_app.matrix.view(ws)
+            bench_app.matrix.rows(ws, view, view.ids[:FIRST_SCREEN_ROWS])
+            bench_app.auth.lock(ws)
+
+        def first_screen_plain() -> None:
+            conn = database.plain_connect(plain)
+            ids = [r[0] for r in conn.execute(ids_sql, (bcu,))]
+            part = ids[:FIRST_SCREEN_ROWS]
+            conn.execute(rows_sql.format(",".join("?" * len(part))), part).fetchall()
+            conn.close()
+
+        runs = 10
+        fs = statistics.median(_samples_ms(first_screen, runs))
+        fsb = statistics.median(_samples_ms(first_screen_plain, runs))
+        metrics["first_screen_ms"] = _metric(fs, "ms", fsb, "plain SQLite: same id list and first rows, no log entry",
+                                             runs)
+
+        ws._attach(_reopen(bench_app, vault, key))
+        names = [r[0] for r in ws.conn.execute("SELECT family_name FROM nominals WHERE bcu = ? LIMIT 200", (bcu,))]
+        rng = random.Random(3)
+        keystrokes = [name[:n] for name in rng.sample(names, min(20, len(names))) for n in (1, 2, 3, 4, 6)]
+        it = iter(keystrokes)
+        ks = _samples_ms(lambda: bench_app.matrix.list(ws, query=next(it)), len(keystrokes))
+        pconn = database.plain_connect(plain)
+        it2 = iter(keystrokes)
+        search_sql = ("SELECT n.id FROM nominals n JOIN nominal_search s ON s.rowid = n.id WHERE nominal_search MATCH ? "
+                      "AND n.bcu = ? AND n.status IN ('proposed','active') ORDER BY n.family_name COLLATE NOCASE")
+        ksb = _samples_ms(lambda: pconn.execute(search_sql, (fts_query(next(it2)), bcu)).fetchall(), len(keystrokes))
+        ksb_what = "plain SQLite (same build, no cipher): the same FTS5 query on the decrypted copy, no log entry"
+        metrics["search_keystroke_ms_p50"] = _metric(statistics.median(ks), "ms", statistics.median(ksb), ksb_what,
+                                                     len(keystrokes))
+
+        refs = [r[0] for r in ws.conn.execute("SELECT ref FROM nominals WHERE bcu = ? AND status = 'active'", (bcu,))]
+        picks = rng.sample(refs, min(30, len(refs)))
+        it3 = iter(picks)
+        ro = _samples_ms(lambda: bench_app.records.open(ws, next(it3), _WHY), len(picks))
+        it4 = iter(picks)
+
+        def open_plain_record() -> None:
+            ref = next(it4)
+            (nid,) = pconn.execute("SELECT id FROM nominals WHERE ref = ?", (ref,)).fetchone()
+            for sql in ("SELECT * FROM nominals WHERE id = ?", "SELECT * FROM nominal_aliases WHERE nominal_id = ?",
+                        "SELECT * FROM evidence WHERE nominal_id = ?", "SELECT * FROM interventions WHERE nominal_id = ?",
+                        "SELECT * FROM police_activity WHERE nominal_id = ?"):
+                pconn.execute(sql, (nid,)).fetchall()
+
+        rob = _samples_ms(open_plain_record, len(picks))
+        metrics["record_open_ms_p50"] = _metric(statistics.median(ro), "ms", statistics.median(rob),
+                                                "plain SQLite: the same reads on the decrypted copy, no log, no scoring",
+                                                len(picks))
+        pconn.close()
+        bench_app.auth.sign_out(ws)
+        try:
+            rss, rss_bare = _rss_probe(bench_app.paths.folder, (kdf.time_cost, kdf.memory_kib, kdf.parallelism))
+            metrics["rss_mb"] = _metric(rss, "MB", rss_bare, "a bare PySide6 process with a QApplication and a table",
+                                        1)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            out.write(f"  rss_mb not measured: {exc}\n")
     if log_entries:
         out.write("log_entries: the access-log benchmarks arrive with the access-log issue; not measured.\n")
     report = {"machine": _machine(), "metrics": metrics}
     for name, m in metrics.items():
-        out.write(f"{name:<16} {m['value']:>10.4f} {m['unit']:<3} baseline {m['baseline']:.4f} ({m['baseline_what']})\n")
+        out.write(f"{name:<24} {m['value']:>10} {m['unit']:<3} baseline {m['baseline']} ({m['baseline_what']})\n")
     if json_path:
         json_path.write_text(json.dumps(report, indent=2) + "\n")
         out.write(f"Wrote {json_path}\n")
     return 0
+
+
+def _reopen(app: App, vault: Vault, key: bytes) -> Vault:
+    """Open the database with the already-derived key: what happens right after the key derivation."""
+    conn = database.connect(app.paths.database, key)
+    return Vault(app.paths, vault.slots, conn, key, app.env.device)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QAbstractItemModel, QAbstractProxyModel, Signal
-from PySide6.QtWidgets import QFrame, QWidget
+from PySide6.QtCore import QAbstractItemModel, QAbstractProxyModel, QDate, Signal
+from PySide6.QtWidgets import QDateEdit, QDialog, QFrame, QLabel, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
 from gvm_desktop.core.errors import SessionLocked
 from gvm_desktop.core.people import bcu_name
@@ -29,14 +29,47 @@ def bcu_text(bcu: str | None) -> str:
 
 
 def wipe_item_models(root: QWidget) -> None:
-    """Empty every item model under `root` (proxies follow their source's reset)."""
+    """Empty every item model under `root` (proxies follow their source's reset).
+
+    Our own models must have clear(); Qt's private ones (a calendar popup's month)
+    hold nothing from the vault and go with their widget.
+    """
     for model in root.findChildren(QAbstractItemModel):
         if isinstance(model, QAbstractProxyModel):
             continue
         clear = getattr(model, "clear", None)
         if clear is None:
-            raise TypeError(f"{type(model).__name__} cannot be wiped on lock; give it a clear() method")
+            if type(model).__module__.startswith("gvm_desktop"):
+                raise TypeError(f"{type(model).__name__} cannot be wiped on lock; give it a clear() method")
+            continue
         clear()
+
+
+def wipe_texts(root: QWidget) -> None:
+    """Blank every field and label under `root`: a hidden widget still holds its text until deleted."""
+    for label in root.findChildren(QLabel):
+        label.clear()
+    for line in root.findChildren(QLineEdit):
+        line.clear()
+    for box in root.findChildren(QPlainTextEdit):
+        box.clear()
+    for rich in root.findChildren(QTextEdit):
+        rich.clear()
+    for when in root.findChildren(QDateEdit):  # a date of birth is personal data too
+        when.setMinimumDate(QDate(1900, 1, 1))
+        when.setDate(when.minimumDate())
+
+
+def close_dialogs(root: QWidget) -> None:
+    """Hide every dialog (record views, forms) opened from under `root`, blanking it first.
+
+    Dialogs are opened with open()/show(), never exec(), so no nested event loop is
+    left running when the session locks.
+    """
+    for dialog in root.findChildren(QDialog):
+        dialog.setWindowTitle("")
+        wipe_texts(dialog)
+        dialog.hide()
 
 
 class HomePage(QWidget):
@@ -44,6 +77,8 @@ class HomePage(QWidget):
 
     # The service said the session is locked or stale; the main window switches to the locked page.
     session_lost = Signal()
+    # Ctrl+L pressed in one of this page's own windows (a record view, a form); the main window locks.
+    lock_requested = Signal()
 
     def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,7 +90,26 @@ class HomePage(QWidget):
         """Fetch what the page shows; called once the main window is listening for `session_lost`."""
 
     def wipe(self) -> None:
+        """Leave nothing from the vault in any widget: dialogs, models, fields, labels."""
+        close_dialogs(self)
         wipe_item_models(self)
+        wipe_texts(self)
+
+    def adopt(self, dialog: QWidget) -> None:
+        """Route a dialog's lost-session and lock requests to this page (and so to the main window)."""
+        lost = getattr(dialog, "session_lost", None)
+        if lost is not None:
+            lost.connect(self.session_lost)
+        lock = getattr(dialog, "lock_requested", None)
+        if lock is not None:
+            lock.connect(self.lock_requested)
+
+    def report(self, exc: BaseException, errors: ErrorLabel | None = None) -> None:
+        """Show a failure from a service call made elsewhere (a model fetching rows, a dialog)."""
+        if isinstance(exc, SessionLocked):
+            self.session_lost.emit()
+        else:
+            (errors or self.error_label).show_error(exc)
 
     def call_service(self, fn: Callable[[], T], errors: ErrorLabel | None = None) -> T | None:
         """Run a service call; a refusal or failure becomes text on the page, never a crash."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QProgressBar, QTableView, QWidget
 
 from gvm_desktop.gui.worker import error_text
@@ -90,3 +91,26 @@ class ReadOnlyTable(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setWordWrap(False)
+
+
+class NoCopyTable(ReadOnlyTable):
+    """A read-only table that gives nothing to the clipboard: no Ctrl+C, no context menu, no drag.
+
+    QAbstractItemView copies the current cell on Ctrl+C by itself; for personal data
+    that would bypass the access log, so the key is swallowed here.
+    """
+
+    def __init__(self, model: QAbstractItemModel, parent: QWidget | None = None) -> None:
+        super().__init__(model, parent)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
+        self.setDragEnabled(False)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if is_copy_key(event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+def is_copy_key(event: QKeyEvent) -> bool:
+    return event.matches(QKeySequence.StandardKey.Copy) or event.matches(QKeySequence.StandardKey.Cut)

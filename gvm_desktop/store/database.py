@@ -89,6 +89,11 @@ def connect(path: Path, key: bytes, *, create: bool = False) -> Connection:
     return conn
 
 
+def plain_connect(path: Path) -> Connection:
+    """An unencrypted database through the same SQLite build: the benchmarks' fair baseline."""
+    return sqlcipher3.connect(str(path), isolation_level=None)
+
+
 def rekey(conn: Connection, key: bytes) -> None:
     conn.execute(_raw_key_pragma("rekey", key))
 
