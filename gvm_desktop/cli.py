@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from gvm_desktop import __version__
+from gvm_desktop import __version__, cli_matrix
 from gvm_desktop.app import App, build_app, default_demo_vault_dir
 from gvm_desktop.core.errors import ExitCode, GvmError, UsageError
 from gvm_desktop.core.people import BCUS
@@ -102,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     sset.add_argument("key", choices=sorted(SETTINGS))
     sset.add_argument("value")
 
+    cli_matrix.add_parsers(sub, common, _Parser)
+
     bench = sub.add_parser("bench", parents=[common], help="measure speed against plain baselines")
-    bench.add_argument("--nominals", type=int, default=2000, metavar="N")
+    bench.add_argument("--nominals", type=int, default=100_000, metavar="N")
     bench.add_argument("--log-entries", type=int, default=0, metavar="M")
     bench.add_argument("--json", type=Path, default=None, metavar="FILE")
     return parser
@@ -239,6 +241,12 @@ def main(
             return _cmd_user(app, args, pw, out)
         if args.command == "settings":
             return _cmd_settings(app, args, pw, out)
+        if args.command in ("matrix", "record", "status-check", "retention", "dsa"):
+            ws, _password = _sign_in(app, args, pw)
+            try:
+                return cli_matrix.run(app, ws, args, out)
+            finally:
+                app.auth.sign_out(ws)
         raise UsageError(f"Unknown command {args.command!r}.")
     except GvmError as exc:
         err.write(f"gvm-desktop: {exc.message}\n")

@@ -12,7 +12,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from gvm_desktop.core.errors import GvmError, SessionLocked
@@ -22,6 +22,7 @@ from gvm_desktop.gui.home_admin import AdminHome
 from gvm_desktop.gui.home_base import HomePage, bcu_text
 from gvm_desktop.gui.idle_watch import IdleWatch
 from gvm_desktop.gui.lock import REASON_IDLE, REASON_ON_REQUEST, REASON_SESSION_LOST, LockedPage
+from gvm_desktop.gui.shortcuts import LOCK, QUIT, SIGN_OUT
 from gvm_desktop.gui.widgets import DemoBanner
 
 if TYPE_CHECKING:
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     from gvm_desktop.services.context import Session, Workspace
 
 NOT_LOCKED_NOTICE = "The session could not be locked safely, so you were signed out."
-LOCK_SHORTCUT = QKeySequence("Ctrl+L")
-SIGN_OUT_SHORTCUT = QKeySequence("Ctrl+Shift+O")
-QUIT_SHORTCUT = QKeySequence("Ctrl+Q")  # spelled out: Windows has no standard Quit key
 
 
 class SessionActions:
@@ -39,13 +37,13 @@ class SessionActions:
 
     def __init__(self, window: QMainWindow) -> None:
         self.lock = QAction("&Lock", window)
-        self.lock.setShortcut(LOCK_SHORTCUT)
+        self.lock.setShortcut(LOCK)
         self.lock.setStatusTip("Close the vault and hide everything until your password is entered")
         self.sign_out = QAction("Sign &out", window)
-        self.sign_out.setShortcut(SIGN_OUT_SHORTCUT)
+        self.sign_out.setShortcut(SIGN_OUT)
         self.sign_out.setStatusTip("Close the vault and go back to the sign-in window")
         self.quit = QAction("&Quit", window)
-        self.quit.setShortcut(QUIT_SHORTCUT)
+        self.quit.setShortcut(QUIT)
         self.quit.setStatusTip("Sign out and close the application")
 
         menu = window.menuBar().addMenu("&Session")
@@ -170,6 +168,8 @@ class MainWindow(QMainWindow):
         home = build_home(self._app, self._ws, self.stack)
         # Queued: the home may report a lost session from inside its own load(); lock after it returns.
         home.session_lost.connect(lambda: self.lock(REASON_SESSION_LOST), Qt.ConnectionType.QueuedConnection)
+        # Ctrl+L pressed in one of the home's dialogs (record view, forms): queued for the same reason.
+        home.lock_requested.connect(lambda: self.lock(REASON_ON_REQUEST), Qt.ConnectionType.QueuedConnection)
         if isinstance(home, AdminHome):
             home.idle_minutes_changed.connect(self._idle_minutes_changed)
         self._home = home

@@ -139,3 +139,30 @@ def test_end_to_end_in_a_real_process_with_default_argon2(tmp_path: Path) -> Non
     assert r.returncode == 0 and "idle_lock_minutes = 10" in r.stdout, r.stderr
     r = gvm("settings", "list", "--as", "bob.officer", stdin="wrong-password-123\n")
     assert r.returncode == 3 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_matrix_commands_open_asks_why_and_partners_have_no_export(run: Callable[..., tuple[int, str, str]],
+                                                                   demo_app: App, tmp_path: Path) -> None:
+    v = str(demo_app.vault_dir)
+    officer = ("--vault", v, "--as", "demo.officer", "--password-stdin")
+    stdin = "lantern-quarry-officer-7\n"
+    code, out, err = run("matrix", "list", "--limit", "5", *officer, stdin=stdin)
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("Ref\tName\tAge") and "of" in out.splitlines()[-1]
+    ref = out.splitlines()[1].split("\t")[0]
+    code, out, err = run("record", "open", ref, *officer, stdin=stdin)
+    assert code == 2 and "--reason" in err  # no justification, no record
+    code, out, err = run("record", "open", ref, "--reason", "other", "--why", "short", *officer, stdin=stdin)
+    assert code == 1 and "at least 10 characters" in err
+    code, out, err = run("record", "open", ref, "--reason", "safeguarding", "--why", "Welfare check after referral",
+                         *officer, stdin=stdin)
+    assert code == 0 and out.startswith(ref) and "classification:" in out and "evidence (" in out
+    code, out, err = run("status-check", "--given", "No", "--family", "Body", "--dob", "2001-02-03", "--reason",
+                         "safeguarding", "--why", "Check before a home visit", *officer, stdin=stdin)
+    assert code == 0 and out == "Not on the matrix.\n"
+    code, out, err = run("matrix", "list", "--vault", v, "--as", "demo.partner", "--password-stdin",
+                         stdin="orchard-copper-partner-5\n")
+    assert code == 3 and "partner role may not see the matrix" in err
+    code, out, err = run("record", "open", "N-999999", "--reason", "safeguarding", "--why", "Welfare check again",
+                         *officer, stdin=stdin)
+    assert code == 1 and "no live record N-999999" in err

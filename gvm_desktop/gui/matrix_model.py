@@ -1,0 +1,254 @@
+"""The matrix table: a model over the ids of a service view, rows fetched lazily a page at a time.
+
+Anki's browser pattern. `app.matrix.view()` returns the columns this role may see
+and the ids in order (cheap, even at 100,000 people); `app.matrix.rows()` turns a
+page of ids into rows, and each call is logged, so only the pages a person
+scrolls to are ever read. Sorting and searching never reorder rows in memory:
+the proxy asks the service for a new view, and the model starts again from ids.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QIdentityProxyModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from gvm_desktop.core.records import COLUMN_LABELS, SORTABLE, MatrixRow
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.services.matrix import MatrixView
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+BATCH_SIZE = 150  # rows per service call: a screenful or three, far under the service's 1,000 cap
+REF_ROLE = Qt.ItemDataRole.UserRole + 10  # the row's record reference (None if the role cannot see it)
+BAND_ROLE = Qt.ItemDataRole.UserRole + 11  # "Red"/"Amber"/"Green" for band columns
+
+BAND_COLUMNS = frozenset({"harm_band", "victim_band"})
+NUMBER_COLUMNS = frozenset({"age", "harm_score", "victim_score"})
+# Text beside the colour, always: a band is never shown by colour alone.
+BAND_COLOURS = {"Red": QColor("#f2b8b5"), "Amber": QColor("#fbd99b"), "Green": QColor("#c4e3c5")}
+BAND_TEXT_COLOUR = QColor("#1b1b1b")
+# A band sorts by the score it comes from; the service sorts by scores, not by band names.
+SORT_KEYS = {"harm_band": "harm_score", "victim_band": "victim_score"}
+GONE_TEXT = "(no longer listed)"
+
+
+def cell_text(key: str, value: object) -> str:
+    """How one value reads in the table."""
+    if value is None:
+        return ""
+    if key == "in_custody":
+        return "Yes" if value else "No"
+    if key == "last_reviewed":
+        return str(value) or "not yet"
+    if key in ("status", "classification"):
+        text = str(value)
+        return text[:1].upper() + text[1:]
+    return str(value)
+
+
+class MatrixTableModel(QAbstractTableModel):
+    """Holds one view's ids and a cache of the pages already fetched; nothing else."""
+
+    # A service call failed while fetching (a GvmError or other exception). Connect it queued:
+    # it can be raised from inside data() while the view paints.
+    fetch_failed = Signal(object)
+    # A new view arrived (or the model was cleared): the panel updates its count and header.
+    view_changed = Signal()
+
+    def __init__(self, app: App, ws: Workspace, parent: QObject | None = None, *, batch_size: int = BATCH_SIZE,
+                 default_sort: str = "name") -> None:
+        super().__init__(parent)
+        self._app = app
+        self._ws = ws
+        self._batch = batch_size
+        self._view: MatrixView | None = None
+        self._pages: dict[int, dict[int, MatrixRow]] = {}
+        self.query = ""
+        self.sort_key = default_sort
+        self.sort_column_key = default_sort  # the column clicked for that order (a band sorts by its score)
+        self.descending = False
+
+    # -- asking the service -----------------------------------------------------
+
+    def load(self, *, query: str | None = None, sort_key: str | None = None, descending: bool | None = None) -> bool:
+        """Ask for a new view (ids only) with this search and order; True if the service answered.
+
+        On a refusal the table is emptied rather than left showing the previous answer.
+        """
+        query = self.query if query is None else query
+        sort_key = self.sort_key if sort_key is None else sort_key
+        descending = self.descending if descending is None else descending
+        try:
+            view = self._app.matrix.view(self._ws, query=query.strip() or None, sort=sort_key, descending=descending)
+        except Exception as exc:  # shown by the panel; the model only empties itself
+            self.clear()
+            self.fetch_failed.emit(exc)
+            return False
+        self.beginResetModel()
+        self._view, self._pages = view, {}
+        self.query, self.sort_key, self.descending = query, sort_key, descending
+        self.endResetModel()
+        self.view_changed.emit()
+        return True
+
+    def clear(self) -> None:
+        """Forget the view and every fetched row (the lock calls this)."""
+        self.beginResetModel()
+        self._view, self._pages = None, {}
+        self.endResetModel()
+        self.view_changed.emit()
+
+    def _page(self, page: int) -> dict[int, MatrixRow]:
+        cached = self._pages.get(page)
+        if cached is not None:
+            return cached
+        assert self._view is not None
+        ids = self._view.ids[page * self._batch:(page + 1) * self._batch]
+        # Stored before the call, so a failing page is not asked for again on every repaint.
+        self._pages[page] = {}
+        try:
+            rows = self._app.matrix.rows(self._ws, self._view, ids)
+        except Exception as exc:  # reported, not raised: we are inside data()
+            self.fetch_failed.emit(exc)
+            return self._pages[page]
+        self._pages[page] = {row.nominal_id: row for row in rows}
+        return self._pages[page]
+
+    def row_values(self, row: int) -> dict[str, object] | None:
+        """The row's values (fetching its page if needed); None if the person left the list meanwhile."""
+        if self._view is None or not 0 <= row < len(self._view.ids):
+            return None
+        found = self._page(row // self._batch).get(self._view.ids[row])
+        return None if found is None else found.values
+
+    # -- what the panel asks ----------------------------------------------------
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self._view.columns if self._view else ()
+
+    @property
+    def fetched_pages(self) -> tuple[int, ...]:
+        return tuple(sorted(self._pages))
+
+    def ref_at(self, row: int) -> str | None:
+        values = self.row_values(row)
+        ref = values.get("ref") if values else None
+        return str(ref) if ref else None
+
+    def sort_key_of(self, column: int) -> str | None:
+        """The service's sort key for a column, or None if this view cannot be sorted by it."""
+        if not 0 <= column < len(self.columns):
+            return None
+        key = SORT_KEYS.get(self.columns[column], self.columns[column])
+        # The service sorts a partner's preview only by its own columns, an auditor's by ref or status.
+        return key if key in SORTABLE and key in self.columns else None
+
+    def sort_column(self) -> int:
+        """The column showing the current order, or -1 (for instance, a preview sorted by a hidden ref).
+
+        A band column clicked keeps the indicator, though the service sorted by its score.
+        """
+        if self.sort_column_key in self.columns and self.sort_key_of(self.columns.index(self.sort_column_key)) \
+                == self.sort_key:
+            return self.columns.index(self.sort_column_key)
+        return self.columns.index(self.sort_key) if self.sort_key in self.columns else -1
+
+    # -- QAbstractTableModel ----------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() or self._view is None else len(self._view.ids)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.column() >= len(self.columns):
+            return None
+        key = self.columns[index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:  # answered without fetching anything
+            if key in NUMBER_COLUMNS:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole,
+                        Qt.ItemDataRole.ForegroundRole, REF_ROLE, BAND_ROLE):
+            return None
+        values = self.row_values(index.row())
+        if values is None:
+            return GONE_TEXT if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
+        value = values.get(key)
+        if role == REF_ROLE:
+            return values.get("ref")
+        if key in BAND_COLUMNS:
+            if role == BAND_ROLE:
+                return value
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return BAND_COLOURS.get(str(value))
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return BAND_TEXT_COLOUR
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return cell_text(key, value)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        key = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMN_LABELS.get(key, key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key in BAND_COLUMNS:
+                return "Red, Amber or Green from the score; sorting by it sorts by the score"
+            return None if self.sort_key_of(section) else "This list cannot be sorted by this column"
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        # No ItemIsDragEnabled: rows cannot be dragged out into another application.
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class MatrixQueryProxy(QIdentityProxyModel):
+    """What views sort and filter through: both re-query the service instead of reordering in memory.
+
+    A QSortFilterProxyModel would need every row in memory to sort them; at 100,000
+    people the database's index does it, and only ids come back.
+    """
+
+    # The order actually in force after a header click (column -1: none shown); the view follows it.
+    order_changed = Signal(int, Qt.SortOrder)
+
+    def __init__(self, source: MatrixTableModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSourceModel(source)
+        self._source = source
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = self._source.sort_key_of(column)
+        descending = order == Qt.SortOrder.DescendingOrder
+        if key is not None and (key, descending) != (self._source.sort_key, self._source.descending):
+            if self._source.load(sort_key=key, descending=descending):
+                self._source.sort_column_key = self._source.columns[column]
+        elif key is not None:
+            self._source.sort_column_key = self._source.columns[column]
+        # Refused or unchanged: tell the view, so its header shows the order really in force.
+        self.order_changed.emit(self._source.sort_column(), self.sort_order())
+
+    def sort_order(self) -> Qt.SortOrder:
+        return Qt.SortOrder.DescendingOrder if self._source.descending else Qt.SortOrder.AscendingOrder
+
+    def set_search(self, text: str) -> bool:
+        """Filter by a name or alias prefix (the service folds case and accents)."""
+        if text.strip() == self._source.query.strip():
+            return True
+        return self._source.load(query=text)
+
+    def search_text(self) -> str:
+        return self._source.query
