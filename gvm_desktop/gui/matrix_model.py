@@ -97,9 +97,9 @@ class MatrixTableModel(QAbstractTableModel):
         return True
 
     def clear(self) -> None:
-        """Forget the view and every fetched row (the lock calls this)."""
+        """Forget the view, every fetched row and the search text (the lock calls this)."""
         self.beginResetModel()
-        self._view, self._pages = None, {}
+        self._view, self._pages, self.query = None, {}, ""
         self.endResetModel()
         self.view_changed.emit()
 

@@ -13,11 +13,13 @@ from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixRow, StatusAnswer
+from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.dsa import active_dsa
 from gvm_desktop.services.scope import refuse
-from gvm_desktop.store import access_log, accounts, nominals
+from gvm_desktop.store import access_log, accounts, nominals, records
+from gvm_desktop.store.database import Connection
 
 MAX_ROWS_PER_FETCH = 1000
 AUDITOR_COLUMNS = ("ref", "bcu", "status")  # references only: no name, no score
@@ -58,7 +60,7 @@ def query_shape(text: str | None) -> str:
 
 def _row_values(raw: tuple, columns: Sequence[str], today: date) -> dict[str, object]:  # type: ignore[type-arg]
     (_id, ref, given, family, dob, borough, status, classification, harm, harm_band, victim, victim_band,
-     in_custody, last_reviewed, bcu) = raw
+     in_custody, last_reviewed, bcu) = raw[:15]
     full = {
         "ref": ref, "name": f"{given} {family}", "age": age_on(date.fromisoformat(dob), today), "borough": borough,
         "status": status, "classification": classification, "harm_score": harm, "harm_band": harm_band,
@@ -69,6 +71,9 @@ def _row_values(raw: tuple, columns: Sequence[str], today: date) -> dict[str, ob
 
 
 class MatrixService:
+    def __init__(self, policy: ScoringPolicy | None = None) -> None:
+        self.policy = policy or default_policy()
+
     def overview(self, ws: Workspace) -> MatrixOverview:
         """Counts of people in the session's own BCU (never another BCU's, never names)."""
         ws.authorize(Permission.MATRIX_VIEW, Action.MATRIX_OVERVIEW)
@@ -135,8 +140,9 @@ class MatrixService:
             role, Permission.MATRIX_VIEW)
         ws.authorize(permission, Action.MATRIX_ROWS)
         columns = view.columns
-        if role is Role.PARTNER:
-            columns = tuple(c for c in active_dsa(ws).fields if c in DSA_FIELDS and c in view.columns)
+        agreement = active_dsa(ws) if role is Role.PARTNER else None
+        if agreement is not None:
+            columns = tuple(c for c in agreement.fields if c in DSA_FIELDS and c in view.columns)
         elif role is Role.AUDITOR:
             columns = AUDITOR_COLUMNS
         today = ws.env.clock.now().date()
@@ -150,14 +156,23 @@ class MatrixService:
                     continue
                 if role in (Role.OFFICER, Role.SPOC) and r[14] != ws.session.bcu:
                     continue
-                if role is Role.PARTNER and (r[6] != "active" or r[14] != active_dsa(ws).bcu):
+                if agreement is not None and (r[6] != "active" or r[14] != agreement.bcu):
                     continue
+                if r[15] != today.isoformat() or r[16] != self.policy.version:
+                    r = self._rescore(conn, r, today)
                 out.append(MatrixRow(i, _row_values(r, columns, today)))
             if out:
                 refs = [str(row.values.get("ref", "")) for row in out]
                 access_log.append(conn, ws.entry(Action.MATRIX_ROWS, detail=(
                     f"{len(out)} rows {refs[0]}..{refs[-1]}" if refs[0] else f"{len(out)} rows")))
         return out
+
+    def _rescore(self, conn: Connection, r: tuple, today: date) -> tuple:  # type: ignore[type-arg]
+        """Scores move with time (events leave their windows): a row shown is a row scored as of today."""
+        card = score(records.scoring_events(conn, r[0]), today, self.policy)
+        records.store_score(conn, r[0], card)
+        return (*r[:7], card.classification.value, card.harm, card.harm_band.value, card.victim, card.victim_band.value,
+                *r[12:15], today.isoformat(), self.policy.version)
 
     def status_check(self, ws: Workspace, given_name: str, family_name: str, date_of_birth: date,
                      justification: Justification) -> StatusAnswer:

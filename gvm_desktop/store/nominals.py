@@ -115,7 +115,8 @@ def live_ids(
 
 _ROW_SQL = (
     "SELECT id, ref, given_name, family_name, date_of_birth, borough, status, classification, harm_score, "
-    "harm_band, victim_score, victim_band, in_custody, last_reviewed, bcu FROM nominals WHERE id IN ({})"
+    "harm_band, victim_score, victim_band, in_custody, last_reviewed, bcu, scored_on, score_policy "
+    "FROM nominals WHERE id IN ({})"
 )
 
 

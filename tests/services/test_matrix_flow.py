@@ -262,3 +262,20 @@ def test_edit_keeps_versions_officers_see_current_history_is_for_spoc(demo_app: 
     assert [h.version for h in history] == [1] and history[0].snapshot["address"] == "9 Exemplar Close"
     with pytest.raises(ValidationError, match="Nothing changed"):
         demo_app.changes.edit(officer, ref, {"address": "11 Fictive Way"}, "No real change at all here.")
+
+
+def test_list_rows_are_rescored_as_time_passes(demo_app: App, clock: ManualClock) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    ref = demo_app.changes.propose(officer, person(), evidence=[evidence(SourceType.POLICE),
+                                   evidence(SourceType.POLICE, EvidenceType.VIOLENT_OFFENCE, 30)],
+                                   reason="Synthetic reason long enough to pass.")
+    view = demo_app.matrix.list(officer, query="quillmere")
+    (row,) = demo_app.matrix.rows(officer, view, view.ids)
+    assert (row.values["ref"], row.values["harm_score"]) == (ref, 10)
+    clock.advance(timedelta(days=400))
+    (row,) = demo_app.matrix.rows(officer, view, view.ids)
+    assert row.values["harm_score"] == 5  # the event moved to its older, lighter window
+    clock.advance(timedelta(days=800))
+    (row,) = demo_app.matrix.rows(officer, view, view.ids)
+    assert (row.values["harm_score"], row.values["harm_band"], row.values["classification"]) == (0, "Green",
+                                                                                              "no scored events")
