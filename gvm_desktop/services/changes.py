@@ -293,4 +293,5 @@ class ChangeService:
                 proposed_by=proposal[2] if proposal else None, approved_by=ws.session.user_id,
                 purge_after=purge_after.isoformat(), age_band=age_band(age_on(dob, now.date())),
             )
+            records.compact_search_index(conn)
             access_log.append(conn, ws.entry(action, record_ref=t.ref, detail=f"archived until {purge_after}"))

@@ -46,6 +46,8 @@ def fill(conn: Connection, ids: list[int], people: list[NominalDraft], *, seed: 
             counts["removed"] += 1
         else:
             counts["active"] += 1
+    if counts["removed"]:
+        records.compact_search_index(conn)  # once, after all the removals (see its docstring)
     return counts
 
 

@@ -1,0 +1,85 @@
+"""Field helpers the forms share: code-list combos with no silent default, dates bounded by today.
+
+A combo for a demographic code starts on "Choose…", never on the first code: a
+default that nobody chose would be counted in the disproportionality figures as
+if someone had. Dates come from the injected clock, not the desktop's calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QComboBox, QDateEdit, QPlainTextEdit, QWidget
+
+from gvm_desktop.core.errors import ValidationError
+
+CHOOSE = "Choose…"
+NOT_ENTERED = "Not entered"
+EARLIEST = date(1900, 1, 1)  # the "not entered" sentinel of a date box; no real entry is this old
+
+
+def to_qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+def code_combo(parent: QWidget, items: Iterable[tuple[str, str]], *, placeholder: str | None = CHOOSE,
+               name: str = "") -> QComboBox:
+    """Items are (code, label); the combo's data is the code, and None for the placeholder."""
+    combo = QComboBox(parent)
+    combo.setAccessibleName(name)
+    if placeholder is not None:
+        combo.addItem(placeholder, None)
+    for code, label in items:
+        combo.addItem(label, code)
+    return combo
+
+
+def chosen(combo: QComboBox, what: str) -> str:
+    """The code chosen, or a ValidationError saying which list still needs a choice."""
+    code = combo.currentData()
+    if code is None:
+        raise ValidationError(f"Choose the {what}.")
+    return str(code)
+
+
+def select_code(combo: QComboBox, code: str | None) -> None:
+    combo.setCurrentIndex(max(0, combo.findData(code)))
+
+
+def date_box(parent: QWidget, today: date, *, empty: bool, name: str) -> QDateEdit:
+    """A date no later than `today`; with `empty`, it starts as "Not entered" (the earliest date)."""
+    box = QDateEdit(parent)
+    box.setAccessibleName(name)
+    box.setDisplayFormat("yyyy-MM-dd")
+    box.setCalendarPopup(True)  # Alt+Down or F4 opens the calendar from the keyboard
+    box.setMaximumDate(to_qdate(today))
+    box.setMinimumDate(to_qdate(EARLIEST))
+    if empty:
+        box.setSpecialValueText(NOT_ENTERED)
+        box.setDate(to_qdate(EARLIEST))
+    else:
+        box.setDate(to_qdate(today))
+    return box
+
+
+def entered_date(box: QDateEdit, what: str) -> date:
+    value: date = box.date().toPython()  # type: ignore[assignment]
+    if value <= EARLIEST:
+        raise ValidationError(f"Enter the {what}.")
+    return value
+
+
+def text_box(parent: QWidget, name: str, *, placeholder: str = "", lines: int = 3) -> QPlainTextEdit:
+    box = QPlainTextEdit(parent)
+    box.setAccessibleName(name)
+    box.setPlaceholderText(placeholder)
+    box.setTabChangesFocus(True)  # Tab moves on: a form is walked through with the keyboard
+    box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 14)
+    return box
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """'A, B,, C ' -> ('A', 'B', 'C'): aliases and gang names are typed comma-separated."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())

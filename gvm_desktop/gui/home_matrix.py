@@ -1,0 +1,159 @@
+"""The officers' and SPOCs' home: their BCU's counts, the matrix table, and the work on it.
+
+Ctrl+F searches, Enter opens the selected person (after saying why), Ctrl+N
+proposes a person, Ctrl+K checks someone's status. Every change made from a
+dialog refreshes the counts and the list from the services.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from gvm_desktop.core.policy import Permission, allows
+from gvm_desktop.gui.home_base import HomePage, bcu_text, panel
+from gvm_desktop.gui.matrix_panel import MatrixPanel
+from gvm_desktop.gui.propose_dialog import ProposeDialog
+from gvm_desktop.gui.record_flow import RecordOpener
+from gvm_desktop.gui.shortcuts import FIND, PROPOSE, STATUS_CHECK
+from gvm_desktop.gui.status_check import StatusCheckDialog
+from gvm_desktop.gui.widgets import heading, note
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.services.matrix import MatrixOverview
+
+STATUS_NAMES = (("proposed", "Proposed"), ("active", "Active"), ("removed", "Removed"))
+
+
+class MatrixHome(HomePage):
+    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None, *, batch_size: int | None = None) -> None:
+        super().__init__(app, ws, parent)
+        self.can_propose = allows(ws.session.role, Permission.MATRIX_EDIT)
+        self.can_check = allows(ws.session.role, Permission.STATUS_CHECK)
+        self.matrix = MatrixPanel(app, ws, self, batch_size=batch_size)
+        self.opener = RecordOpener(app, ws, self)
+        self.dialog: QWidget | None = None  # the propose or status-check form, while open
+        self.notice = note("", self)
+        self.notice.setObjectName("notice")
+        self.refresh_button = QPushButton("&Refresh", self)
+        self.propose_button = QPushButton("Propose a &person…  (Ctrl+N)", self)
+        self.status_button = QPushButton("Status chec&k…  (Ctrl+K)", self)
+        self._lay_out()
+        self._add_actions()
+
+        self.refresh_button.clicked.connect(self.load)
+        self.propose_button.clicked.connect(self.propose)
+        self.status_button.clicked.connect(self.status_check)
+        self.matrix.open_requested.connect(self.opener.open)
+        self.matrix.failed.connect(self.report)
+        self.opener.changed.connect(lambda _ref: self.load())
+        self.opener.gone.connect(self._record_gone)
+        self.setTabOrder(self.matrix.ref_edit, self.propose_button)
+        self.setTabOrder(self.propose_button, self.status_button)
+        self.setTabOrder(self.status_button, self.refresh_button)
+
+    def _lay_out(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(8)
+        top = QHBoxLayout()
+        top.addWidget(heading(f"Matrix — {bcu_text(self.ws.session.bcu)}", self), 1)
+        box = panel(self)
+        grid = QGridLayout(box)
+        grid.setContentsMargins(12, 4, 12, 4)
+        grid.setHorizontalSpacing(24)
+        grid.setVerticalSpacing(0)
+        self.count_labels: dict[str, QLabel] = {}
+        for col, (key, name) in enumerate((*STATUS_NAMES, ("total", "Total"))):
+            value = QLabel("–", box)
+            value.setObjectName("countValue")
+            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            value.setAccessibleName(f"{name} count")
+            caption = QLabel(name, box)
+            caption.setObjectName("countName")
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(value, 0, col)
+            grid.addWidget(caption, 1, col)
+            self.count_labels[key] = value
+        top.addWidget(box)
+        layout.addLayout(top)
+        actions = QHBoxLayout()
+        actions.addWidget(self.propose_button)
+        actions.addWidget(self.status_button)
+        actions.addStretch(1)
+        actions.addWidget(self.refresh_button)
+        self.propose_button.setVisible(self.can_propose)
+        self.status_button.setVisible(self.can_check)
+        layout.addLayout(actions)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.matrix, 1)
+        layout.addWidget(note("Removed people are in no list. Double-click or press Enter on a row to open it: "
+                              "you will be asked why first. Ctrl+C copies a row's reference, for 30 seconds.", self))
+
+    def _add_actions(self) -> None:
+        """Window-wide shortcuts while this page is shown (gone with it on lock)."""
+        self.find_action = QAction("Find", self)
+        self.find_action.setShortcut(FIND)
+        self.find_action.triggered.connect(self.matrix.focus_search)
+        self.propose_action = QAction("Propose a person", self)
+        self.propose_action.setShortcut(PROPOSE)
+        self.propose_action.triggered.connect(self.propose)
+        self.status_action = QAction("Status check", self)
+        self.status_action.setShortcut(STATUS_CHECK)
+        self.status_action.triggered.connect(self.status_check)
+        self.propose_action.setEnabled(self.can_propose)
+        self.status_action.setEnabled(self.can_check)
+        self.addActions([self.find_action, self.propose_action, self.status_action])
+
+    # -- data -------------------------------------------------------------------
+
+    def load(self) -> None:
+        overview = self.call_service(lambda: self.app.matrix.overview(self.ws))
+        self._show(overview)
+        if overview is not None:
+            self.matrix.load()
+
+    def _show(self, overview: MatrixOverview | None) -> None:
+        for key, _name in STATUS_NAMES:
+            self.count_labels[key].setText("–" if overview is None else f"{overview.by_status.get(key, 0):,}")
+        self.count_labels["total"].setText("–" if overview is None else f"{overview.total:,}")
+
+    def _record_gone(self, text: str) -> None:
+        self.notice.setText(text)
+        self.load()
+
+    # -- forms ------------------------------------------------------------------
+
+    def propose(self) -> ProposeDialog | None:
+        if not self.can_propose:
+            return None
+        dialog = ProposeDialog(self.app, self.ws, self)
+        self.adopt(dialog)
+        dialog.proposed.connect(self._proposed)
+        dialog.open_requested.connect(self.opener.open)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _proposed(self, ref: str) -> None:
+        self.notice.setText(f"Proposed as {ref}. It is listed as proposed until the SPOC approves it.")
+        self.load()
+
+    def status_check(self) -> StatusCheckDialog | None:
+        if not self.can_check:
+            return None
+        dialog = StatusCheckDialog(self.app, self.ws, self)
+        self.adopt(dialog)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def wipe(self) -> None:
+        self.matrix.wipe()
+        super().wipe()
