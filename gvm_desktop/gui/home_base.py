@@ -67,6 +67,9 @@ def close_dialogs(root: QWidget) -> None:
     left running when the session locks.
     """
     for dialog in root.findChildren(QDialog):
+        own = getattr(dialog, "wipe", None)
+        if callable(own):
+            own()  # a record view also drops the record it holds, not only what it shows
         dialog.setWindowTitle("")
         wipe_texts(dialog)
         dialog.hide()

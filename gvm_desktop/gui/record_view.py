@@ -63,6 +63,7 @@ class RecordView(QDialog):
         for tab, title in zip((self.details, self.evidence, self.scores, self.activity), TAB_TITLES, strict=False):
             self.tabs.addTab(tab, title)
         self.history: HistoryTab | None = None
+        self.action_dialog: FormDialog | None = None  # the action form open over this view, if any
         if allows(role, Permission.RECORD_HISTORY):
             self.history = HistoryTab(self._fetch_history, self)
             self.tabs.addTab(self.history, TAB_TITLES[4])
@@ -159,6 +160,7 @@ class RecordView(QDialog):
         dialog.session_lost.connect(self.session_lost)
         dialog.lock_requested.connect(self.lock_requested)
         dialog.accepted.connect(lambda: self._after_change(leaves))
+        self.action_dialog = dialog
         dialog.open()
         return dialog
 

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDateEdit,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
-from gvm_desktop.app import App
+from gvm_desktop.app import App, build_app
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.gui.main import Shell
 from gvm_desktop.gui.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
+from gvm_desktop.store.keyslots import TEST_KDF
+from tests.support.memory_keyring import MemoryKeyring
 
 DEMO_NOMINALS = 60
 
@@ -80,13 +94,29 @@ def sign_in_by_typing(qtbot: QtBot, shell: Shell, username: str, password: str) 
 
 
 def all_texts(root: QWidget) -> list[str]:
-    """Every text a person could read under `root`: labels, fields, buttons, window title, item models."""
+    """Every text a person could read under `root`: labels, fields, text boxes, dates, buttons,
+    window titles (of dialogs too), item models."""
     texts = [root.windowTitle()]
     for widget in root.findChildren(QWidget):
         if isinstance(widget, QLabel | QLineEdit | QAbstractButton):
             texts.append(widget.text())
+        elif isinstance(widget, QPlainTextEdit | QTextEdit):
+            texts.append(widget.toPlainText())
+        elif isinstance(widget, QDateEdit):
+            texts.append(widget.date().toString("yyyy-MM-dd"))
+        if widget.isWindow():
+            texts.append(widget.windowTitle())
     for model in root.findChildren(QAbstractItemModel):
         texts.extend(model_texts(model))
+    return texts
+
+
+def screen_texts() -> list[str]:
+    """Every text in every top-level window of the application (record views, dialogs included)."""
+    texts: list[str] = []
+    for window in QApplication.topLevelWidgets():
+        if shiboken6.isValid(window):
+            texts.extend(all_texts(window))
     return texts
 
 
@@ -102,3 +132,23 @@ def model_texts(model: QAbstractItemModel) -> list[str]:
 
 def leaked(texts: list[str], secrets: list[str]) -> list[str]:
     return [s for s in secrets if any(s in t for t in texts)]
+
+
+BIG_DEMO_NOMINALS = 2000  # ~170 people in the demo BCU: more than one batch of rows
+
+
+@pytest.fixture(scope="session")
+def _big_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per run (about a second); each test gets its own copy."""
+    folder = tmp_path_factory.mktemp("big-demo-template") / "vault"
+    app = build_app(folder, clock=ManualClock(), keyring_backend=MemoryKeyring(), kdf=TEST_KDF,
+                    workstation="ws-test-01")
+    app.auth.sign_out(app.create_demo(BIG_DEMO_NOMINALS).workspace)
+    return folder
+
+
+@pytest.fixture
+def big_demo_app(make_app: Callable[..., App], _big_demo_template: Path, tmp_path: Path) -> App:
+    target = tmp_path / "big-demo-vault"
+    shutil.copytree(_big_demo_template, target)
+    return make_app(target)

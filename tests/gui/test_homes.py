@@ -102,15 +102,17 @@ def test_auditor_home_shows_the_access_log(qtbot: QtBot, open_main: Opener) -> N
     _check_model(model)
 
 
-def test_partner_home_explains_preview_access_and_reads_nothing(qtbot: QtBot, open_main: Opener) -> None:
+def test_partner_without_an_agreement_sees_the_refusal_and_no_table(qtbot: QtBot, open_main: Opener) -> None:
     main = open_main(Role.PARTNER)
     home = main.home
     assert isinstance(home, PartnerHome)
     assert home.text.text() == PARTNER_TEXT
     assert "data sharing agreement" in PARTNER_TEXT
-    assert "No records are shared" in PARTNER_TEXT
     assert "never allows copying, printing or exporting" in PARTNER_TEXT
-    assert main.findChildren(QAbstractItemModel) == []
+    qtbot.waitUntil(lambda: home.error_label.isVisible())  # the refusal arrives queued from the model
+    assert home.error_label.text() == "No data sharing agreement is registered for your account, so nothing is shared."
+    assert not home.matrix.isVisible()
+    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
 
 
 def test_spoc_home_shows_overview_counts(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
