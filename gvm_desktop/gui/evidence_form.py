@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
 
 from gvm_desktop.core.evidence import (
     HANDLING_CODE,
@@ -52,20 +52,15 @@ class EvidenceForm(QWidget):
         self.social_note = text_box(self, "Social-media note", lines=2)
         self.note_hint = note(NOTE_OPTIONAL, self)
 
-        grading = QHBoxLayout()
-        grading.setContentsMargins(0, 0, 0, 0)
-        for label, combo in (("E&valuation", self.evaluation), ("&Intelligence", self.assessment),
-                             ("&Handling", self.handling)):
-            caption = QLabel(label, self)
-            caption.setBuddy(combo)
-            grading.addWidget(caption)
-            grading.addWidget(combo, 1)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("&Kind of evidence", self.kind)
         form.addRow("&Source type", self.source_type)
         form.addRow("Source &ref", self.source_ref)
-        form.addRow("Grading (3x5x2)", grading)
+        # The 3x5x2 grading, one code per line with its meaning.
+        form.addRow("Source e&valuation", self.evaluation)
+        form.addRow("&Intelligence assessment", self.assessment)
+        form.addRow("&Handling code", self.handling)
         form.addRow("Dated &on", self.on)
         form.addRow("S&ummary", self.summary)
         form.addRow("", self.summary_count)

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QComboBox, QDateEdit, QPlainTextEdit, QWidget
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QComboBox, QDateEdit, QDateTimeEdit, QPlainTextEdit, QWidget
 
 from gvm_desktop.core.errors import ValidationError
 
@@ -29,6 +30,9 @@ def code_combo(parent: QWidget, items: Iterable[tuple[str, str]], *, placeholder
     """Items are (code, label); the combo's data is the code, and None for the placeholder."""
     combo = QComboBox(parent)
     combo.setAccessibleName(name)
+    # Sized for a short label, not the longest one (a census category is long); the list still shows it whole.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(18)
     if placeholder is not None:
         combo.addItem(placeholder, None)
     for code, label in items:
@@ -48,9 +52,39 @@ def select_code(combo: QComboBox, code: str | None) -> None:
     combo.setCurrentIndex(max(0, combo.findData(code)))
 
 
+class DateBox(QDateEdit):
+    """A date typed as yyyy-mm-dd, with or without the dashes.
+
+    Two fixes to typing into a QDateEdit: from "Not entered" the first digit starts
+    a real date (year selected) instead of being appended to that text; and a dash
+    typed just after a section filled itself and moved on is not taken as "move on
+    again", which would silently put the day into the month.
+    """
+
+    _SEPARATORS = frozenset("-/.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._just_advanced = False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text = event.text()
+        if text in self._SEPARATORS and text and self._just_advanced:
+            self._just_advanced = False
+            event.accept()
+            return
+        if text.isdigit() and self.date() == self.minimumDate() and self.specialValueText():
+            self.setDate(QDate(2000, 1, 1))  # replaced at once by what is typed
+            self.setCurrentSection(QDateTimeEdit.Section.YearSection)
+            self.lineEdit().setSelection(0, 4)
+        section = self.currentSection()
+        super().keyPressEvent(event)
+        self._just_advanced = text.isdigit() and self.currentSection() != section
+
+
 def date_box(parent: QWidget, today: date, *, empty: bool, name: str) -> QDateEdit:
     """A date no later than `today`; with `empty`, it starts as "Not entered" (the earliest date)."""
-    box = QDateEdit(parent)
+    box = DateBox(parent)
     box.setAccessibleName(name)
     box.setDisplayFormat("yyyy-MM-dd")
     box.setCalendarPopup(True)  # Alt+Down or F4 opens the calendar from the keyboard

@@ -40,6 +40,7 @@ class MatrixHome(HomePage):
         self.dialog: QWidget | None = None  # the propose or status-check form, while open
         self.notice = note("", self)
         self.notice.setObjectName("notice")
+        self.notice.hide()  # shown only with something to say, so the table starts right under the buttons
         self.refresh_button = QPushButton("&Refresh", self)
         self.propose_button = QPushButton("Propose a &person…  (Ctrl+N)", self)
         self.status_button = QPushButton("Status chec&k…  (Ctrl+K)", self)
@@ -124,8 +125,12 @@ class MatrixHome(HomePage):
             self.count_labels[key].setText("–" if overview is None else f"{overview.by_status.get(key, 0):,}")
         self.count_labels["total"].setText("–" if overview is None else f"{overview.total:,}")
 
-    def _record_gone(self, text: str) -> None:
+    def show_notice(self, text: str) -> None:
         self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def _record_gone(self, text: str) -> None:
+        self.show_notice(text)
         self.load()
 
     # -- forms ------------------------------------------------------------------
@@ -142,7 +147,7 @@ class MatrixHome(HomePage):
         return dialog
 
     def _proposed(self, ref: str) -> None:
-        self.notice.setText(f"Proposed as {ref}. It is listed as proposed until the SPOC approves it.")
+        self.show_notice(f"Proposed as {ref}. It is listed as proposed until the SPOC approves it.")
         self.load()
 
     def status_check(self) -> StatusCheckDialog | None:

@@ -12,10 +12,13 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.errors import GvmError, ValidationError
 from gvm_desktop.core.justification import MAX_TEXT, MIN_TEXT, Justification, ReasonCategory
 from gvm_desktop.gui.dialogs import FormDialog
 from gvm_desktop.gui.widgets import note
+
+CHOOSE_REASON = "Choose a reason…"
+START_HINT = f"Choose a reason and say why in at least {MIN_TEXT} characters."
 
 # Shown beside the fields: the person should know what happens to what they type.
 LOGGED_NOTE = ("Your reason is written to the access log with the time, your account and this workstation. "
@@ -41,6 +44,8 @@ class JustifyDialog(FormDialog):
         self.subject.setWordWrap(True)
         self.category = QComboBox(self)
         self.category.setAccessibleName("Reason")
+        # No reason is preselected: the first one would be a default nobody chose, in the access log.
+        self.category.addItem(CHOOSE_REASON, None)
         for cat in ReasonCategory:
             self.category.addItem(cat.label, cat.value)
         self.text = QLineEdit(self)
@@ -72,30 +77,41 @@ class JustifyDialog(FormDialog):
             self.hint_prefix = "Your reason from last time is filled in; check it, then press OK."
         else:
             self.hint_prefix = ""
-        self.category.currentIndexChanged.connect(self._validate)
-        self.text.textChanged.connect(self._validate)
-        self.operation.textChanged.connect(self._validate)
+        self._touched = prefill is not None  # no rule is shouted at before anything was typed
+        for signal in (self.category.currentIndexChanged, self.text.textChanged, self.operation.textChanged):
+            signal.connect(self._edited)
         self._validate()
         self.text.setFocus()
+
+    def _make(self) -> Justification:
+        if self.category.currentData() is None:
+            raise ValidationError("Choose a reason.")
+        return Justification.make(self.category.currentData(), self.text.text(), self.operation.text())
 
     def justification(self) -> Justification | None:
         """The reason as the core accepts it, or None while it breaks a rule."""
         try:
-            return Justification.make(self.category.currentData(), self.text.text(), self.operation.text())
+            return self._make()
         except GvmError:
             return None
 
+    def _edited(self) -> None:
+        self._touched = True
+        self._validate()
+
     def _validate(self) -> None:
         try:
-            Justification.make(self.category.currentData(), self.text.text(), self.operation.text())
+            self._make()
         except GvmError as problem:
             self.ok_button.setEnabled(False)
-            self.hint.setText(problem.message)
-            self.hint.setStyleSheet("color: #b3261e;")
-            return
-        self.ok_button.setEnabled(True)
-        self.hint.setText(self.hint_prefix)
-        self.hint.setStyleSheet("")
+            self.hint.setText(problem.message if self._touched else START_HINT)
+            self.hint.setProperty("invalid", self._touched)
+        else:
+            self.ok_button.setEnabled(True)
+            self.hint.setText(self.hint_prefix)
+            self.hint.setProperty("invalid", False)
+        self.hint.style().unpolish(self.hint)  # the stylesheet colours it by the property
+        self.hint.style().polish(self.hint)
 
     def submit(self) -> None:
         reason = self.justification()

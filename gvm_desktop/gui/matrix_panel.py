@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from gvm_desktop.services.context import Workspace
 
 SEARCH_DELAY_MS = 150  # typing pauses this long before the service is asked (each ask is logged)
-# Typical widths in characters, so no column is sized by reading every row.
-_WIDTHS = {"ref": 10, "name": 24, "age": 5, "borough": 16, "status": 9, "classification": 19, "harm_score": 6,
-           "harm_band": 10, "victim_score": 9, "victim_band": 11, "in_custody": 10, "last_reviewed": 13, "bcu": 6}
+# A typical wide value per column: columns are sized from these, never by reading every row.
+_SAMPLES = {"ref": "N-000000", "name": "Anne-Marie Cinderbrookes", "age": "100", "borough": "Tower Hamlets",
+            "status": "Proposed", "classification": "Offender and victim", "harm_score": "100", "harm_band": "Amber",
+            "victim_score": "100", "victim_band": "Amber", "in_custody": "Yes", "last_reviewed": "2026-12-31",
+            "bcu": "CE"}
 
 
 class MatrixTable(QTableView):
@@ -61,7 +63,8 @@ class MatrixTable(QTableView):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.horizontalHeader().setStretchLastSection(True)
+        # Not stretched: a band colour across the rest of the window reads as a bar chart.
+        self.horizontalHeader().setStretchLastSection(False)
         self.horizontalHeader().setSectionsClickable(True)
         if clipboard is None:
             self.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
@@ -87,12 +90,11 @@ class MatrixTable(QTableView):
         super().keyPressEvent(event)
 
     def size_columns(self, columns: tuple[str, ...]) -> None:
-        width = self.fontMetrics().averageCharWidth()
-        header = self.horizontalHeader()
+        metrics = self.fontMetrics()
+        header_metrics = self.horizontalHeader().fontMetrics()
         for i, key in enumerate(columns):
-            title = self.fontMetrics().horizontalAdvance(COLUMN_LABELS.get(key, key)) + 28
-            self.setColumnWidth(i, max(title, _WIDTHS.get(key, 10) * width))
-        header.setMinimumSectionSize(4 * width)
+            title = header_metrics.horizontalAdvance(COLUMN_LABELS.get(key, key)) + 30  # room for the sort arrow
+            self.setColumnWidth(i, max(title, metrics.horizontalAdvance(_SAMPLES.get(key, "M" * 8)) + 16))
 
 
 class MatrixPanel(QWidget):
@@ -127,16 +129,16 @@ class MatrixPanel(QWidget):
         self.search.setPlaceholderText("Start of a name or alias; the list follows as you type")
         self.search.setClearButtonEnabled(True)
         search_row = QHBoxLayout()
-        search_label = QLabel("&Search", self)
-        search_label.setBuddy(self.search)
-        search_row.addWidget(search_label)
+        self.search_label = QLabel("&Search", self)
+        self.search_label.setBuddy(self.search)
+        search_row.addWidget(self.search_label)
         search_row.addWidget(self.search, 1)
+        search_row.addStretch(0)
         search_row.addWidget(self.summary)
         layout.addLayout(search_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.error_label)
-        search_label.setVisible(self.can_search)
-        self.search.setVisible(self.can_search)
+        self._show_search(self.can_search)
 
         self.ref_edit = QLineEdit(self)
         self.ref_edit.setObjectName("openByRef")
@@ -195,8 +197,13 @@ class MatrixPanel(QWidget):
             self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.table.selectRow(0)
 
+    def _show_search(self, shown: bool) -> None:
+        self.search_label.setVisible(shown)
+        self.search.setVisible(shown)
+        self.search.setEnabled(shown)
+
     def focus_search(self) -> None:
-        target = self.search if self.can_search else self.table
+        target = self.search if self.search.isEnabled() else self.table
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
         if target is self.search:
             self.search.selectAll()
@@ -215,7 +222,7 @@ class MatrixPanel(QWidget):
             self.summary.setText(f"{count:,} {'person' if count == 1 else 'people'}")
         if self.role is Role.PARTNER:
             # A preview without names cannot be searched by name (the service would return nobody).
-            self.search.setVisible("name" in columns)
+            self._show_search("name" in columns)
         self.error_label.clear_message()
         self._selection_changed()
 

@@ -40,7 +40,8 @@ class RecordOpener(QObject):
             return None
         # Reads only this user's own earlier reason from the access log, never the record.
         prefill = self._page.call_service(lambda: self._app.records.last_justification(self._ws, ref))
-        dialog = JustifyDialog(f"Record {ref}", lambda reason: self._read(ref, reason), self._page, prefill=prefill)
+        dialog = JustifyDialog(f"Why are you opening record {ref}?", lambda reason: self._read(ref, reason), self._page,
+                               prefill=prefill)
         self._page.adopt(dialog)
         dialog.accepted.connect(lambda: self._show(dialog))
         self.justify_dialog = dialog

@@ -22,6 +22,7 @@ from gvm_desktop.gui.record_models import (
     VersionsModel,
     grading_words,
 )
+from gvm_desktop.gui.table_models import sorted_view_model
 from gvm_desktop.gui.widgets import NoCopyTable, heading, note
 
 PENDING_WORDS = {"add": "addition awaiting the SPOC's approval", "remove": "removal proposed, awaiting the SPOC"}
@@ -97,7 +98,7 @@ class EvidenceTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = EvidenceModel(self)
-        self.table = NoCopyTable(self.model, self)
+        self.table = NoCopyTable(sorted_view_model(self.model, self), self)
         self.table.setAccessibleName("Evidence")
         self.detail = value_label(self)
         self.detail.setObjectName("evidenceDetail")
@@ -111,14 +112,13 @@ class EvidenceTab(QWidget):
         self.table.resizeColumnsToContents()  # a record has tens of entries, not thousands
         for col in (5, 6):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), 320))
-        self.detail.setText(f"{len(r.evidence)} entries. Select one to read it in full.")
+        self.detail.setText(f"{len(r.evidence)} entries. Select one to read it in full, with what its grading means.")
 
     def _selected(self, selected: QItemSelection, _old: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        source = self.table.model().mapToSource(rows[0])  # type: ignore[attr-defined]
-        e = self.model.row_at(source.row())
+        e = self.model.row_at(self.table.model().mapToSource(rows[0]).row())  # type: ignore[attr-defined]
         text = f"{e.on.isoformat()} · {e.kind.label} · {e.source_type.label} {e.source_ref} · graded {e.grading} " \
                f"({grading_words(e.grading)})\n{e.summary}"
         if e.social_media_note:
@@ -137,7 +137,7 @@ class ScoresTab(QWidget):
         self.classification_words = note("", self)
         self.policy = note("", self)
         self.lines = ScoreLinesModel(self)
-        self.table = NoCopyTable(self.lines, self)
+        self.table = NoCopyTable(sorted_view_model(self.lines, self), self)
         self.table.setAccessibleName("Events that produced the scores")
 
         sides = QHBoxLayout()
@@ -176,19 +176,23 @@ class ActivityTab(QWidget):
         super().__init__(parent)
         self.interventions = InterventionsModel(self)
         self.activity = ActivityModel(self)
-        self.interventions_table = NoCopyTable(self.interventions, self)
+        self.interventions_table = NoCopyTable(sorted_view_model(self.interventions, self), self)
         self.interventions_table.setAccessibleName("Interventions")
-        self.activity_table = NoCopyTable(self.activity, self)
+        self.activity_table = NoCopyTable(sorted_view_model(self.activity, self), self)
         self.activity_table.setAccessibleName("Police activity")
+        self.interventions_title = heading("", self, level=2)
+        self.activity_title = heading("", self, level=2)
         layout = QVBoxLayout(self)
-        layout.addWidget(heading("Interventions offered", self, level=2))
+        layout.addWidget(self.interventions_title)
         layout.addWidget(self.interventions_table, 1)
-        layout.addWidget(heading("Police activity (stops and arrests)", self, level=2))
+        layout.addWidget(self.activity_title)
         layout.addWidget(self.activity_table, 1)
 
     def show_record(self, r: NominalRecord) -> None:
         self.interventions.set_rows(r.interventions)
         self.activity.set_rows(r.activity)
+        self.interventions_title.setText(f"Interventions offered: {len(r.interventions) or 'none recorded'}")
+        self.activity_title.setText(f"Police activity (stops and arrests): {len(r.activity) or 'none recorded'}")
         self.interventions_table.resizeColumnsToContents()
         self.activity_table.resizeColumnsToContents()
 
@@ -201,7 +205,7 @@ class HistoryTab(QWidget):
         self._fetch = fetch
         self.loaded = False
         self.model = VersionsModel(self)
-        self.table = NoCopyTable(self.model, self)
+        self.table = NoCopyTable(sorted_view_model(self.model, self), self)
         self.table.setAccessibleName("Earlier versions")
         self.snapshot = value_label(self)
         self.status = note("Earlier versions are read when you open this tab; that read is logged with your reason.",
@@ -234,7 +238,6 @@ class HistoryTab(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        source = self.table.model().mapToSource(rows[0])  # type: ignore[attr-defined]
-        version = self.model.row_at(source.row())
+        version = self.model.row_at(self.table.model().mapToSource(rows[0]).row())  # type: ignore[attr-defined]
         self.snapshot.setText(f"Version {version.version} as it was:\n" + "\n".join(
             f"{key}: {value}" for key, value in sorted(version.snapshot.items())))

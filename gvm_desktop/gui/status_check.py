@@ -63,6 +63,7 @@ class StatusCheckDialog(FormDialog):
         result.addRow("Victim band:", self.victim_band)
         result.addRow("Contact:", self.contact)
         self.body.addWidget(box)
+        self.body.addStretch(1)
         self.resize(560, 420)
         self.given_name.setFocus()
 

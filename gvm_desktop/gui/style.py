@@ -17,6 +17,9 @@ QLabel#errorLabel {
     color: #b3261e;
     font-weight: bold;
 }
+QLabel#validationHint[invalid="true"] {
+    color: #b3261e;
+}
 QLabel#heading {
     font-size: 16pt;
     font-weight: bold;

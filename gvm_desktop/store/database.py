@@ -93,8 +93,10 @@ def connect(path: Path, key: bytes, *, create: bool = False) -> Connection:
 
 
 def plain_connect(path: Path) -> Connection:
-    """An unencrypted database through the same SQLite build: the benchmarks' fair baseline."""
-    return sqlcipher3.connect(str(path), isolation_level=None)
+    """An unencrypted database through the same SQLite build and page cache: the benchmarks' fair baseline."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA cache_size = -65536")
+    return conn
 
 
 def rekey(conn: Connection, key: bytes) -> None:
