@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from PySide6.QtCore import QDate
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QComboBox, QDateEdit, QDateTimeEdit, QPlainTextEdit, QWidget
 
 from gvm_desktop.core.errors import ValidationError
@@ -55,31 +55,49 @@ def select_code(combo: QComboBox, code: str | None) -> None:
 class DateBox(QDateEdit):
     """A date typed as yyyy-mm-dd, with or without the dashes.
 
-    Two fixes to typing into a QDateEdit: from "Not entered" the first digit starts
-    a real date (year selected) instead of being appended to that text; and a dash
-    typed just after a section filled itself and moved on is not taken as "move on
-    again", which would silently put the day into the month.
+    Fixes to typing into a QDateEdit that starts as "Not entered":
+    - the first digit starts a real date (year selected) instead of being appended to that text;
+    - the date it starts from is the latest allowed (today), so a year refused as too late
+      leaves a date the rules refuse, never a plausible one nobody typed;
+    - unless year, month and day were all typed, leaving the box puts it back to "Not entered";
+    - a dash typed just after a section filled itself and moved on does not move on again
+      (which would silently put the day into the month).
     """
 
     _SEPARATORS = frozenset("-/.")
+    _ALL = frozenset({QDateTimeEdit.Section.YearSection, QDateTimeEdit.Section.MonthSection,
+                      QDateTimeEdit.Section.DaySection})
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._just_advanced = False
+        self._typed: set[QDateTimeEdit.Section] | None = None  # sections typed since starting from "Not entered"
+
+    def _not_entered(self) -> bool:
+        return bool(self.specialValueText()) and self.date() == self.minimumDate()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         text = event.text()
-        if text in self._SEPARATORS and text and self._just_advanced:
+        if text and text in self._SEPARATORS and self._just_advanced:
             self._just_advanced = False
             event.accept()
             return
-        if text.isdigit() and self.date() == self.minimumDate() and self.specialValueText():
-            self.setDate(QDate(2000, 1, 1))  # replaced at once by what is typed
+        if text.isdigit() and self._not_entered():
+            self.setDate(self.maximumDate())
             self.setCurrentSection(QDateTimeEdit.Section.YearSection)
             self.lineEdit().setSelection(0, 4)
+            self._typed = set()
         section = self.currentSection()
+        if self._typed is not None and (text.isdigit() or event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)):
+            self._typed.add(section)
         super().keyPressEvent(event)
         self._just_advanced = text.isdigit() and self.currentSection() != section
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        if self._typed is not None and not self._typed >= self._ALL:
+            self.setDate(self.minimumDate())  # half a date is no date
+        self._typed = None
 
 
 def date_box(parent: QWidget, today: date, *, empty: bool, name: str) -> QDateEdit:

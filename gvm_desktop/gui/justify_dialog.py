@@ -113,6 +113,10 @@ class JustifyDialog(FormDialog):
         self.hint.style().unpolish(self.hint)  # the stylesheet colours it by the property
         self.hint.style().polish(self.hint)
 
+    def wipe(self) -> None:
+        """On lock: drop what the service returned (a record, an answer) along with the typed reason."""
+        self.result_value = None
+
     def submit(self) -> None:
         reason = self.justification()
         if reason is None:  # OK is disabled then; Enter in a field must not get past it either

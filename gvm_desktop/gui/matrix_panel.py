@@ -27,7 +27,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import COLUMN_LABELS
 from gvm_desktop.gui.clipboard import SecureClipboard
 from gvm_desktop.gui.matrix_model import REF_ROLE, MatrixQueryProxy, MatrixTableModel
-from gvm_desktop.gui.widgets import ErrorLabel, is_copy_key, note
+from gvm_desktop.gui.widgets import is_copy_key, note
 
 if TYPE_CHECKING:
     from gvm_desktop.app import App
@@ -117,7 +117,6 @@ class MatrixPanel(QWidget):
         self.table = MatrixTable(self.proxy, self, can_open=self.can_open, clipboard=self.clipboard)
         self.table.setObjectName("matrixTable")
         self.table.setAccessibleName("Matrix")
-        self.error_label = ErrorLabel(self)
         self.summary = note("", self)
         self.summary.setObjectName("matrixSummary")
 
@@ -133,11 +132,10 @@ class MatrixPanel(QWidget):
         self.search_label.setBuddy(self.search)
         search_row.addWidget(self.search_label)
         search_row.addWidget(self.search, 1)
-        search_row.addStretch(0)
+        search_row.addStretch(0)  # keeps the count on the right when the search box is hidden
         search_row.addWidget(self.summary)
         layout.addLayout(search_row)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.error_label)
         self._show_search(self.can_search)
 
         self.ref_edit = QLineEdit(self)
@@ -223,7 +221,6 @@ class MatrixPanel(QWidget):
         if self.role is Role.PARTNER:
             # A preview without names cannot be searched by name (the service would return nobody).
             self._show_search("name" in columns)
-        self.error_label.clear_message()
         self._selection_changed()
 
     def _show_order(self, column: int, order: Qt.SortOrder) -> None:

@@ -62,6 +62,7 @@ class ProposeDialog(FormDialog):
         self.entries = DraftEvidenceModel(self)
         self.entries_table = _EntriesTable(self.entries, self)
         self.entries_table.setSortingEnabled(False)
+        self.entries_table.setMinimumHeight(self.entries_table.verticalHeader().defaultSectionSize() * 5)
         self.entries_table.setAccessibleName("Evidence entries to send")
         self.add_button = QPushButton("Add &entry", self)
         self.remove_button = QPushButton("Remove selected entry", self)

@@ -53,6 +53,8 @@ class RecordOpener(QObject):
 
     def _show(self, dialog: JustifyDialog) -> None:
         record, reason = dialog.result_value  # type: ignore[misc]
+        dialog.result_value = None  # the record now lives in its view only
+        dialog.deleteLater()
         self.justify_dialog = None
         view = RecordView(self._app, self._ws, record, reason, self._page)
         self._page.adopt(view)

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, Qt
-from PySide6.QtWidgets import QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gvm_desktop.core.people import BCUS, DISABILITY, ETHNICITY_2021, GENDERS, OBSERVED_ETHNICITY, bcu_name
 from gvm_desktop.core.records import NominalRecord, VersionRecord
@@ -43,7 +52,8 @@ def value_label(parent: QWidget) -> QLabel:
 
 
 def paint_band(label: QLabel, band: str) -> None:
-    """Band in words on its colour (never colour alone)."""
+    """Band in words on its colour (never colour alone), as wide as its word."""
+    label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
     label.setText(band)
     colour = BAND_COLOURS.get(band)
     label.setStyleSheet(f"background: {colour.name()}; color: #1b1b1b; padding: 4px 10px; border-radius: 3px; "

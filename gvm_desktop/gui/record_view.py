@@ -210,6 +210,7 @@ class RecordView(QDialog):
     def wipe(self) -> None:
         """Blank every field and table: the record must not outlive the view, or a lock."""
         self.record = None
+        self.action_dialog = None
         for dialog in self.findChildren(QDialog):
             wipe_texts(dialog)
             dialog.hide()

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
-from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.errors import GvmError, ValidationError
+from gvm_desktop.core.people import MAX_AGE, MIN_AGE, age_on
 from gvm_desktop.core.records import StatusAnswer
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.gui.dialogs import FormDialog
@@ -32,6 +33,9 @@ EXPLAIN = ("Checks the active matrix of every BCU. You get yes or no, the bands 
 class StatusCheckDialog(FormDialog):
     def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
         super().__init__("Status check", parent, ok_text="&Check…")
+        cancel = self.buttons.button(self.buttons.StandardButton.Cancel)
+        if cancel is not None:
+            cancel.setText("Close")  # a check can be repeated; closing is not cancelling anything
         self._app, self._ws = app, ws
         self.justify_dialog: JustifyDialog | None = None
         self.answer: StatusAnswer | None = None
@@ -73,6 +77,11 @@ class StatusCheckDialog(FormDialog):
             given = clean(self.given_name.text(), "The given name", limit=NAME_MAX)
             family = clean(self.family_name.text(), "The family name", limit=NAME_MAX)
             born = entered_date(self.date_of_birth, "date of birth")
+            age = age_on(born, self._ws.env.clock.now().date())
+            if not MIN_AGE <= age <= MAX_AGE:
+                # A mistyped date would only ever get "No": say so rather than answer.
+                raise ValidationError(f"The date of birth gives an age of {age}; people on the matrix are "
+                                      f"{MIN_AGE} to {MAX_AGE}.")
         except GvmError as problem:
             self.error_label.show_error(problem)
             return
@@ -86,6 +95,9 @@ class StatusCheckDialog(FormDialog):
         dialog.accepted.connect(lambda: self.show_answer(dialog.result_value))  # type: ignore[arg-type]
         self.justify_dialog = dialog
         dialog.open()
+
+    def wipe(self) -> None:
+        self.answer = None
 
     def show_answer(self, answer: StatusAnswer) -> None:
         self.answer = answer

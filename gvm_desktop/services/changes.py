@@ -206,10 +206,12 @@ class ChangeService:
             update["gangs"] = "\n".join(gangs[:MAX_GANGS])
         if "in_custody" in changes:
             update["in_custody"] = int(bool(changes["in_custody"]))
-            for key in ("custody_from", "custody_to"):
-                value = changes.get(key)
-                if value is not None and value > self._today(ws) and key == "custody_from":  # type: ignore[operator]
-                    raise ValidationError("Custody cannot start in the future.")
+        # Custody dates change only when given (None clears one); passing in_custody alone keeps them.
+        for key in ("custody_from", "custody_to"):
+            if key in changes:
+                value = changes[key]
+                if isinstance(value, date) and value > self._today(ws):
+                    raise ValidationError("Custody dates cannot be in the future.")
                 update[key] = value.isoformat() if isinstance(value, date) else None
         changed = sorted(k for k, v in update.items() if current.get(k) != v)
         if "aliases" in changes and person.aliases != records.aliases(ws.conn, t.id):

@@ -10,7 +10,7 @@ from datetime import date
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.justification import Justification
-from gvm_desktop.core.people import age_on, bcu_name
+from gvm_desktop.core.people import MAX_AGE, MIN_AGE, age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixRow, StatusAnswer
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
@@ -180,8 +180,11 @@ class MatrixService:
         ws.authorize(Permission.STATUS_CHECK, Action.STATUS_CHECK)
         given = clean(given_name, "The given name", limit=NAME_MAX)
         family = clean(family_name, "The family name", limit=NAME_MAX)
-        if date_of_birth > ws.env.clock.now().date():
+        today = ws.env.clock.now().date()
+        if date_of_birth > today:
             raise ValidationError("The date of birth is in the future.")
+        if not MIN_AGE <= age_on(date_of_birth, today) <= MAX_AGE:
+            raise ValidationError(f"That date of birth gives an age outside {MIN_AGE} to {MAX_AGE}: check it.")
         with ws.write() as conn:
             matches = [m for m in nominals.same_identity(conn, given, family, date_of_birth.isoformat())
                        if m[2] == "active"]

@@ -86,8 +86,11 @@ def insert_many(
 
 
 def count_by_status(conn: Connection, bcu: str) -> dict[str, int]:
+    """Live people by status, plus "removed": the BCU's archive rows still inside retention."""
     rows = conn.execute("SELECT status, count(*) FROM nominals WHERE bcu = ? GROUP BY status", (bcu,))
-    return {status: int(n) for status, n in rows}
+    counts = {status: int(n) for status, n in rows}
+    counts["removed"] = int(conn.execute("SELECT count(*) FROM archive WHERE bcu = ?", (bcu,)).fetchone()[0])
+    return counts
 
 
 def live_ids(

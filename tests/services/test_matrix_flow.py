@@ -279,3 +279,32 @@ def test_list_rows_are_rescored_as_time_passes(demo_app: App, clock: ManualClock
     (row,) = demo_app.matrix.rows(officer, view, view.ids)
     assert (row.values["harm_score"], row.values["harm_band"], row.values["classification"]) == (0, "Green",
                                                                                               "no scored events")
+
+
+def test_overview_counts_removed_people_from_the_archive(demo_app: App) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    before = demo_app.matrix.overview(officer).by_status["removed"]
+    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    demo_app.changes.approve_removal(sign_in(demo_app, Role.SPOC), ref, "Synthetic: removal approved for a count test.")
+    assert demo_app.matrix.overview(officer).by_status["removed"] == before + 1
+
+
+def test_status_check_refuses_an_impossible_date_of_birth(demo_app: App) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    with pytest.raises(ValidationError, match="age outside 10 to 100"):
+        demo_app.matrix.status_check(officer, "A", "B", TODAY - timedelta(days=300), WHY)
+
+
+def test_custody_dates_change_only_when_given(demo_app: App) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    ref = demo_app.changes.propose(officer, person(), evidence=[evidence(SourceType.POLICE)],
+                                   reason="Synthetic reason long enough to pass.")
+    demo_app.changes.edit(officer, ref, {"in_custody": True, "custody_from": TODAY - timedelta(days=10)},
+                          "Remanded in custody per synthetic court result.")
+    demo_app.changes.edit(officer, ref, {"in_custody": False, "custody_to": TODAY},
+                          "Released from custody per synthetic notice.")
+    record = demo_app.records.open(officer, ref, WHY)
+    assert (record.in_custody, record.custody_from, record.custody_to) == (
+        False, (TODAY - timedelta(days=10)).isoformat(), TODAY.isoformat())
+    with pytest.raises(ValidationError, match="cannot be in the future"):
+        demo_app.changes.edit(officer, ref, {"custody_to": TODAY + timedelta(days=1)}, "A date in the future here.")

@@ -1,0 +1,223 @@
+"""The matrix table: a sound model, lazy batches, search and sort through the service, keyboard, copy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from gvm_desktop.app import App
+from gvm_desktop.core.policy import Role
+from gvm_desktop.core.records import COLUMN_LABELS, LIST_COLUMNS
+from gvm_desktop.core.text import fold
+from gvm_desktop.gui.clipboard import CLEAR_AFTER_MS
+from gvm_desktop.gui.home_matrix import MatrixHome
+from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.matrix_model import BAND_COLOURS, BAND_ROLE, BATCH_SIZE, MatrixQueryProxy, MatrixTableModel
+from gvm_desktop.gui.propose_dialog import ProposeDialog
+from gvm_desktop.gui.status_check import StatusCheckDialog
+from tests.gui.conftest import demo_account
+
+Opener = Callable[[Role], MainWindow]
+
+
+def _matrix_home(main: MainWindow) -> MatrixHome:
+    home = main.home
+    assert isinstance(home, MatrixHome)
+    return home
+
+
+def _spy(monkeypatch, target: object, name: str) -> list[dict]:
+    """Record every call of a service method (its keyword arguments and ids) and pass it through."""
+    calls: list[dict] = []
+    real = getattr(target, name)
+
+    def spy(*args, **kwargs):
+        calls.append({"args": args, **kwargs})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, spy)
+    return calls
+
+
+def _names(model: MatrixTableModel) -> list[str]:
+    col = model.columns.index("name")
+    return [model.index(r, col).data() for r in range(model.rowCount())]
+
+
+def test_matrix_model_and_proxy_pass_qt_model_tester(qtbot: QtBot, open_main: Opener) -> None:
+    home = _matrix_home(open_main(Role.OFFICER))
+    model, proxy = home.matrix.model, home.matrix.proxy
+    reports: list[str] = []
+    previous = qInstallMessageHandler(
+        lambda _mode, context, message: reports.append(message) if context.category == "qt.modeltest" else None)
+    try:
+        testers = [QAbstractItemModelTester(m, QAbstractItemModelTester.FailureReportingMode.Warning)
+                   for m in (model, proxy)]
+        assert model.rowCount() > 0
+        assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
+            COLUMN_LABELS[c] for c in LIST_COLUMNS]
+        proxy.sort(LIST_COLUMNS.index("age"), Qt.SortOrder.DescendingOrder)
+        proxy.set_search("a")
+        proxy.set_search("")
+        model.clear()
+        assert model.rowCount() == 0 and model.columnCount() == 0
+        assert model.load()
+        for row in range(model.rowCount()):
+            for col in range(model.columnCount()):
+                model.index(row, col).data()
+        del testers
+    finally:
+        qInstallMessageHandler(previous)
+    assert reports == []
+
+
+def test_first_show_fetches_one_batch_and_scrolling_fetches_only_what_is_seen(
+    qtbot: QtBot, big_demo_app: App, monkeypatch
+) -> None:
+    calls = _spy(monkeypatch, big_demo_app.matrix, "rows")
+    acct = demo_account(Role.OFFICER)
+    main = MainWindow(big_demo_app, big_demo_app.auth.sign_in(acct.username, acct.password))
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitExposed(main)
+    home = _matrix_home(main)
+    model = home.matrix.model
+    qtbot.waitUntil(lambda: len(calls) >= 1)
+    QApplication.processEvents()
+    assert model.rowCount() > BATCH_SIZE  # more people than one batch...
+    assert len(calls) == 1  # ...but one service call on first show
+    assert len(calls[0]["args"][2]) == BATCH_SIZE
+    assert model.fetched_pages == (0,)
+
+    home.matrix.table.scrollToBottom()
+    last_page = (model.rowCount() - 1) // BATCH_SIZE
+    qtbot.waitUntil(lambda: last_page in model.fetched_pages)
+    assert len(calls) == 2 and model.fetched_pages == (0, last_page)
+    main.close()
+
+
+def test_typing_in_search_filters_by_family_name_prefix_with_one_query(
+    qtbot: QtBot, open_main: Opener, gui_demo_app: App, monkeypatch
+) -> None:
+    home = _matrix_home(open_main(Role.OFFICER))
+    model = home.matrix.model
+    everyone = _names(model)
+    target = everyone[-1]
+    prefix = target.split()[-1][:4]
+    views = _spy(monkeypatch, gui_demo_app.matrix, "view")
+
+    home.matrix.search.setFocus()
+    qtbot.keyClicks(home.matrix.search, prefix.lower())
+    qtbot.waitUntil(lambda: model.query == prefix.lower(), timeout=2000)
+    assert len(views) == 1  # the debounce: one query for the whole word, not one per key
+    assert views[0]["query"] == prefix.lower()
+    found = _names(model)
+    assert target in found and len(found) < len(everyone)
+    assert all(any(fold(word).startswith(fold(prefix)) for word in name.split()) for name in found)
+    assert home.matrix.summary.text().endswith(("match", "matches"))
+
+    home.matrix.search.clear()
+    qtbot.waitUntil(lambda: model.rowCount() == len(everyone), timeout=2000)
+
+
+def test_clicking_a_header_sorts_through_the_service(qtbot: QtBot, open_main: Opener, gui_demo_app: App,
+                                                     monkeypatch) -> None:
+    home = _matrix_home(open_main(Role.OFFICER))
+    model, table = home.matrix.model, home.matrix.table
+    header = table.horizontalHeader()
+    views = _spy(monkeypatch, gui_demo_app.matrix, "view")
+
+    def click(column: str) -> None:
+        col = model.columns.index(column)
+        x = header.sectionViewportPosition(col) + header.sectionSize(col) // 2
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+
+    def ages() -> list[int]:
+        col = model.columns.index("age")
+        return [int(model.index(r, col).data()) for r in range(model.rowCount())]
+
+    for _ in range(2):  # once each way
+        click("age")
+        asked = views[-1]
+        assert asked["sort"] == "age"
+        assert ages() == sorted(ages(), reverse=asked["descending"])
+        assert header.sortIndicatorSection() == model.columns.index("age")
+        assert header.sortIndicatorOrder() == (Qt.SortOrder.DescendingOrder if asked["descending"]
+                                               else Qt.SortOrder.AscendingOrder)
+    assert views[-1]["descending"] != views[-2]["descending"]
+    assert len(set(ages())) > 1  # the order was really tested
+
+    click("harm_band")  # a band sorts by its score, in the service
+    assert views[-1]["sort"] == "harm_score"
+    assert header.sortIndicatorSection() == model.columns.index("harm_band")
+    count = len(views)
+    click("classification")  # not sortable: nothing asked, the indicator stays where the order is
+    assert len(views) == count
+    assert header.sortIndicatorSection() == model.columns.index("harm_band")
+
+
+def test_bands_are_coloured_and_spelled_out(qtbot: QtBot, open_main: Opener) -> None:
+    home = _matrix_home(open_main(Role.OFFICER))
+    model = home.matrix.model
+    col = model.columns.index("harm_band")
+    for row in range(model.rowCount()):
+        index = model.index(row, col)
+        assert index.data() in BAND_COLOURS
+        assert index.data(Qt.ItemDataRole.BackgroundRole) == BAND_COLOURS[index.data()]
+        assert index.data(BAND_ROLE) == index.data()
+    assert "classification" in model.columns
+
+
+def test_keyboard_find_open_propose_status_check(qtbot: QtBot, open_main: Opener) -> None:
+    main = open_main(Role.OFFICER)
+    home = _matrix_home(main)
+    main.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is main)
+
+    qtbot.keyClick(main.focusWidget() or main, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert home.matrix.search.hasFocus()
+
+    table = home.matrix.table
+    table.setFocus()
+    table.selectRow(0)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    dialog = home.opener.justify_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.subject.text() == f"Why are you opening record {home.matrix.model.ref_at(0)}?"
+    dialog.reject()
+
+    qtbot.keyClick(table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(home.dialog, ProposeDialog) and home.dialog.isVisible()
+    home.dialog.reject()
+    home.matrix.search.setFocus()  # Ctrl+K is "delete to end of line" in a line edit on Linux: ours wins
+    qtbot.keyClicks(home.matrix.search, "ab")
+    qtbot.keyClick(home.matrix.search, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(home.dialog, StatusCheckDialog) and home.dialog.isVisible()
+    assert home.matrix.search.text() == "ab"
+    home.dialog.reject()
+
+
+def test_ctrl_c_copies_a_reference_never_a_name_and_it_is_cleared(qtbot: QtBot, open_main: Opener) -> None:
+    home = _matrix_home(open_main(Role.OFFICER))
+    table, model = home.matrix.table, home.matrix.model
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText("before")
+    table.setFocus()
+    table.setCurrentIndex(home.matrix.proxy.index(0, model.columns.index("name")))
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert clipboard.text() == model.ref_at(0)
+    assert home.matrix.clipboard is not None and home.matrix.clipboard.pending
+    assert home.matrix.clipboard._timer.interval() == CLEAR_AFTER_MS == 30_000
+    home.matrix.clipboard._timer.timeout.emit()  # 30 seconds later
+    assert clipboard.text() == ""
+
+
+def test_proxy_is_an_identity_proxy_that_requeries(open_main: Opener) -> None:
+    home = _matrix_home(open_main(Role.OFFICER))
+    assert isinstance(home.matrix.proxy, MatrixQueryProxy)
+    assert home.matrix.table.model() is home.matrix.proxy
