@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -182,6 +183,8 @@ class ScoresTab(QWidget):
 
 
 class ActivityTab(QWidget):
+    """Interventions offered and police activity, each with its Add button (hidden until the view allows it)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.interventions = InterventionsModel(self)
@@ -192,11 +195,17 @@ class ActivityTab(QWidget):
         self.activity_table.setAccessibleName("Police activity")
         self.interventions_title = heading("", self, level=2)
         self.activity_title = heading("", self, level=2)
+        self.add_intervention_button = QPushButton("Add i&ntervention…", self)
+        self.add_activity_button = QPushButton("Add police ac&tivity…", self)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.interventions_title)
-        layout.addWidget(self.interventions_table, 1)
-        layout.addWidget(self.activity_title)
-        layout.addWidget(self.activity_table, 1)
+        for title, button, table in ((self.interventions_title, self.add_intervention_button, self.interventions_table),
+                                     (self.activity_title, self.add_activity_button, self.activity_table)):
+            button.hide()
+            row = QHBoxLayout()
+            row.addWidget(title, 1)
+            row.addWidget(button)
+            layout.addLayout(row)
+            layout.addWidget(table, 1)
 
     def show_record(self, r: NominalRecord) -> None:
         self.interventions.set_rows(r.interventions)

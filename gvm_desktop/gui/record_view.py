@@ -19,6 +19,7 @@ from gvm_desktop.core.errors import SessionLocked
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.records import NominalRecord, VersionRecord
+from gvm_desktop.gui.activity_forms import AddActivityDialog, AddInterventionDialog
 from gvm_desktop.gui.dialogs import FormDialog, NoteDialog
 from gvm_desktop.gui.home_base import wipe_item_models, wipe_texts
 from gvm_desktop.gui.record_actions import AddEvidenceDialog, EditDialog
@@ -78,6 +79,9 @@ class RecordView(QDialog):
         self.reject_button = QPushButton("Re&ject addition…", self)
         self.approve_removal_button = QPushButton("Approve re&moval…", self)
         self.close_button = QPushButton("&Close", self)
+        # On the "Interventions and activity" tab, beside what they add to.
+        self.add_intervention_button = self.activity.add_intervention_button
+        self.add_activity_button = self.activity.add_activity_button
         self._lay_out()
         self.add_evidence_button.clicked.connect(self.add_evidence)
         self.edit_button.clicked.connect(self.edit)
@@ -85,6 +89,8 @@ class RecordView(QDialog):
         self.approve_button.clicked.connect(self.approve_addition)
         self.reject_button.clicked.connect(self.reject_addition)
         self.approve_removal_button.clicked.connect(self.approve_removal)
+        self.add_intervention_button.clicked.connect(self.add_intervention)
+        self.add_activity_button.clicked.connect(self.add_activity)
         self.close_button.clicked.connect(self.close_view)
         add_lock_shortcut(self).triggered.connect(self.lock_requested)
         self.show_record(record)
@@ -96,16 +102,20 @@ class RecordView(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error_label)
         actions = QHBoxLayout()
-        for button in self.action_buttons():
+        for button in self.bottom_buttons():
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.access_note)
         actions.addWidget(self.close_button)
         layout.addLayout(actions)
 
-    def action_buttons(self) -> tuple[QPushButton, ...]:
+    def bottom_buttons(self) -> tuple[QPushButton, ...]:
         return (self.add_evidence_button, self.edit_button, self.propose_removal_button, self.approve_button,
                 self.reject_button, self.approve_removal_button)
+
+    def action_buttons(self) -> tuple[QPushButton, ...]:
+        """Every button that changes the record: the row at the bottom, and the two on the activity tab."""
+        return (*self.bottom_buttons(), self.add_intervention_button, self.add_activity_button)
 
     # -- showing ----------------------------------------------------------------
 
@@ -123,6 +133,8 @@ class RecordView(QDialog):
         active, proposed = r.status == "active", r.status == "proposed"
         self.add_evidence_button.setVisible(self.can_edit)
         self.edit_button.setVisible(self.can_edit)
+        self.add_intervention_button.setVisible(self.can_edit)
+        self.add_activity_button.setVisible(self.can_edit)
         self.propose_removal_button.setVisible(self.can_edit and active and "remove" not in r.pending)
         self.approve_button.setVisible(self.can_approve and proposed)
         self.reject_button.setVisible(self.can_approve and proposed)
@@ -179,6 +191,14 @@ class RecordView(QDialog):
     def edit(self) -> FormDialog:
         assert self.record is not None
         return self._run(EditDialog(self._app, self._ws, self.record, self))
+
+    def add_intervention(self) -> FormDialog:
+        assert self.record is not None
+        return self._run(AddInterventionDialog(self._app, self._ws, self.record, self))
+
+    def add_activity(self) -> FormDialog:
+        assert self.record is not None
+        return self._run(AddActivityDialog(self._app, self._ws, self.record, self))
 
     def propose_removal(self) -> FormDialog:
         return self._run(NoteDialog(
