@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,21 +57,26 @@ def admin_ws(app: App) -> Workspace:
 DEMO_PEOPLE = 60
 
 
-@pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo vault built per test run; each test gets its own copy of the files."""
-    folder = tmp_path_factory.mktemp("demo-template") / "vault"
+def build_demo_template(tmp_path_factory: pytest.TempPathFactory, name: str, people: int) -> Path:
+    """A demo vault built once per test run (ManualClock's start, seed 2026), to be copied per test."""
+    folder = tmp_path_factory.mktemp(name) / "vault"
     app = build_app(folder, clock=ManualClock(), keyring_backend=MemoryKeyring(), kdf=TEST_KDF,
                     workstation="ws-test-01")
-    app.auth.sign_out(app.create_demo(DEMO_PEOPLE).workspace)
+    app.auth.sign_out(app.create_demo(people).workspace)
     return folder
+
+
+def copy_demo(template: Path, target: Path, make_app: Callable[..., App]) -> App:
+    shutil.copytree(template, target)
+    return make_app(target)
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_template(tmp_path_factory, "demo-template", DEMO_PEOPLE)
 
 
 @pytest.fixture
 def demo_app(make_app: Callable[..., App], _demo_template: Path, tmp_path: Path) -> App:
     """A demo vault (one account per role, DEMO_PEOPLE synthetic people), fresh for this test."""
-    import shutil
-
-    target = tmp_path / "demo-vault"
-    shutil.copytree(_demo_template, target)
-    return make_app(target)
+    return copy_demo(_demo_template, tmp_path / "demo-vault", make_app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import datetime
 
@@ -127,17 +128,8 @@ class AuthService:
 
     def lock(self, ws: Workspace, *, reason: str = "on request") -> None:
         """Close the connection whatever happens: a lock that fails to log must still lock."""
-        if ws.locked:
-            return
-        try:
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(Action.SESSION_LOCK, detail=reason))
-        except StaleSession:
-            pass  # already detached and closed; locking is what we wanted
-        finally:
-            vault = ws._detach()
-            if vault is not None:
-                vault.close()
+        if not ws.locked:
+            self._log_and_close(ws, Action.SESSION_LOCK, reason)
 
     def unlock(self, ws: Workspace, password: str) -> None:
         """Reopen the vault for the same user; a wrong password counts towards lockout."""
@@ -154,12 +146,15 @@ class AuthService:
         self._throttle.forget_pending(len(pending))
 
     def sign_out(self, ws: Workspace) -> None:
+        self._log_and_close(ws, Action.SIGN_OUT, None)
+
+    def _log_and_close(self, ws: Workspace, action: Action, detail: str | None) -> None:
         try:
-            if not ws.locked:
-                with ws.write() as conn:
-                    access_log.append(conn, ws.entry(Action.SIGN_OUT))
-        except StaleSession:
-            pass
+            # A rotated key (StaleSession) has already detached and closed the vault.
+            with contextlib.suppress(StaleSession):
+                if not ws.locked:
+                    with ws.write() as conn:
+                        access_log.append(conn, ws.entry(action, detail=detail))
         finally:
             vault = ws._detach()
             if vault is not None:

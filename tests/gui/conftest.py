@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,17 +20,16 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from gvm_desktop.app import App, build_app
+from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.gui.main import Shell
 from gvm_desktop.gui.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
-from gvm_desktop.store.keyslots import TEST_KDF
-from tests.support.memory_keyring import MemoryKeyring
+from tests.conftest import DEMO_PEOPLE, build_demo_template, copy_demo
 
-DEMO_NOMINALS = 60
+DEMO_NOMINALS = DEMO_PEOPLE  # the shared demo vault's size
 
 
 def demo_account(role: Role) -> DemoAccount:
@@ -39,16 +37,10 @@ def demo_account(role: Role) -> DemoAccount:
 
 
 @pytest.fixture
-def gui_demo_app(make_app: Callable[..., App]) -> App:
-    """A demo vault of 60 synthetic people, nobody signed in.
-
-    Built here rather than with the shared `demo_app`, so the people in it are exactly
-    those `demo_people_text` regenerates (same count, seed and clock).
-    """
-    app = make_app()
-    created = app.create_demo(DEMO_NOMINALS)
-    app.auth.sign_out(created.workspace)
-    return app
+def gui_demo_app(demo_app: App) -> App:
+    """The shared demo vault: its people are exactly those `demo_people_text` regenerates
+    (DEMO_NOMINALS people, seed 2026, the ManualClock's start day)."""
+    return demo_app
 
 
 @pytest.fixture
@@ -139,16 +131,9 @@ BIG_DEMO_NOMINALS = 2000  # ~170 people in the demo BCU: more than one batch of 
 
 @pytest.fixture(scope="session")
 def _big_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built once per run (about a second); each test gets its own copy."""
-    folder = tmp_path_factory.mktemp("big-demo-template") / "vault"
-    app = build_app(folder, clock=ManualClock(), keyring_backend=MemoryKeyring(), kdf=TEST_KDF,
-                    workstation="ws-test-01")
-    app.auth.sign_out(app.create_demo(BIG_DEMO_NOMINALS).workspace)
-    return folder
+    return build_demo_template(tmp_path_factory, "big-demo-template", BIG_DEMO_NOMINALS)
 
 
 @pytest.fixture
 def big_demo_app(make_app: Callable[..., App], _big_demo_template: Path, tmp_path: Path) -> App:
-    target = tmp_path / "big-demo-vault"
-    shutil.copytree(_big_demo_template, target)
-    return make_app(target)
+    return copy_demo(_big_demo_template, tmp_path / "big-demo-vault", make_app)
