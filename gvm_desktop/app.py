@@ -30,6 +30,7 @@ from gvm_desktop.services.vaults import (
     CreatedVault,
     create_demo_vault,
     create_vault,
+    grant_log_key_with_recovery,
     is_demo,
     recover_account,
 )
@@ -72,7 +73,7 @@ class App:
         self.accounts = AccountService()
         self.settings = SettingsService()
         self.matrix = MatrixService()
-        self.audit = AuditService()
+        self.audit = AuditService(self.auth)
         self.records = RecordService()
         self.changes = ChangeService(settings=self.settings)
         self.dsa = DsaService()
@@ -91,6 +92,9 @@ class App:
     def recover(self, recovery_code: str, username: str, new_password: str) -> None:
         recover_account(self.paths, self.env, recovery_code=recovery_code, username=username,
                         new_password=new_password)
+
+    def grant_log_key(self, recovery_code: str, auditor: str) -> None:
+        grant_log_key_with_recovery(self.paths, self.env, recovery_code=recovery_code, auditor=auditor)
 
     def is_demo(self, ws: Workspace) -> bool:
         return is_demo(ws)

@@ -44,6 +44,8 @@ class Action(StrEnum):
     RESCORE = "matrix.rescore"
     PURGE = "retention.purge"
     DSA_ADD = "dsa.add"
+    LOG_VERIFY = "access_log.verify"
+    LOG_KEY_GRANT = "access_log.key_grant"
 
 
 class Outcome(StrEnum):

@@ -76,7 +76,8 @@ class AccountService:
             )
             access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
             # The slot is written last, inside the transaction: if it fails, the row goes too.
-            ws.vault.put_user_slot(user_id, 1, ws.vault.locator(check_username(username)), password, ws.env.kdf)
+            ws.vault.put_user_slot(user_id, 1, ws.vault.locator(check_username(username)), password, ws.env.kdf,
+                                   auditor=role is Role.AUDITOR)
         account = accounts.by_id(ws.conn, user_id)
         assert account is not None
         return account
@@ -130,4 +131,5 @@ class AccountService:
         with ws.write() as conn:
             accounts.set_slot_version(conn, user_id, version)
             access_log.append(conn, ws.entry(Action.PASSWORD_CHANGE, record_ref=f"user:{user_id}", detail=detail))
-            ws.vault.put_user_slot(user_id, version, ws.vault.locator(username), password, ws.env.kdf)
+            ws.vault.put_user_slot(user_id, version, ws.vault.locator(username), password, ws.env.kdf,
+                                   auditor=target.role is Role.AUDITOR)

@@ -2,16 +2,93 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from gvm_desktop.core.audit import Action, LoggedEntry
-from gvm_desktop.core.errors import ValidationError
-from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.policy import Permission, require
+from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log
+from gvm_desktop.store import access_log, log_chain
+from gvm_desktop.store.vault import Vault
 
 MAX_PAGE = 1000
 
 
+@dataclass(frozen=True)
+class VerifyResult:
+    intact: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    problems: tuple[str, ...]
+    seconds: float
+
+    @property
+    def first_problem(self) -> str | None:
+        return self.problems[0] if self.problems else None
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """A head as printed on a document, 'SEQ:HASH' (the hash in hex, whole or its first 16+ digits)."""
+    seq, _, digest = text.strip().partition(":")
+    if not seq.isdigit() or len(digest) < 16 or any(c not in "0123456789abcdef" for c in digest.lower()):
+        raise ValidationError(f"A log head is SEQ:HASH, e.g. 1234:9f86d081884c7d65 (got '{text[:40]}').")
+    return int(seq), digest.lower()
+
+
+def check_chain(vault: Vault, key0: bytes, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
+    """The whole check, reading only: chain, MACs, time order, the checkpoint file, printed heads."""
+    start = time.perf_counter()
+    report = log_chain.verify(vault.conn, key0)
+    problems = [f"entry {p.seq}: {p.what}" for p in report.problems]
+    checkpoint = vault.read_checkpoint()
+    if checkpoint is None:
+        problems.append("the log checkpoint file beside the database is missing")
+    else:
+        seq, digest = checkpoint
+        if seq > report.head_seq:
+            problems.append(f"the checkpoint beside the database is at entry {seq} but the log ends at entry "
+                            f"{report.head_seq}: the database was restored from an older copy or cut short")
+        elif log_chain.hash_at(vault.conn, seq) != digest:
+            problems.append(f"entry {seq} differs from the checkpoint kept beside the database")
+    for seq, digest in document_heads:
+        stored = log_chain.hash_at(vault.conn, seq)
+        if stored is None or not stored.hex().startswith(digest):
+            problems.append(f"the head printed on a document (entry {seq}, {digest[:16]}) is not in this log")
+    return VerifyResult(not problems, report.entries, report.head_seq, report.head_hash.hex(), tuple(problems),
+                        time.perf_counter() - start)
+
+
 class AuditService:
+    def __init__(self, auth: AuthService) -> None:
+        self.auth = auth
+
+    def verify_vault(self, username: str, password: str,
+                     document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
+        """`log verify`: an auditor checks the log without changing any file. Only an intact log then
+        gets its own entry ("verified"), through a normal session."""
+        vault, session = self.auth.open_read_only(username, password)
+        try:
+            require(session.role, Permission.ACCESS_LOG_READ)
+            if vault.log_key0 is None:
+                raise PermissionDenied("Your account does not hold the log verification key yet: another auditor's "
+                                       "sign-in passes it on, or use 'gvm-desktop log grant' with the recovery code.")
+            result = check_chain(vault, vault.log_key0, document_heads)
+        finally:
+            vault.close()
+        if result.intact:
+            ws = self.auth.sign_in(username, password)
+            try:
+                with ws.write() as conn:
+                    access_log.append(conn, ws.entry(Action.LOG_VERIFY, detail=(
+                        f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}")))
+            finally:
+                self.auth.sign_out(ws)
+        return result
+
     def recent(self, ws: Workspace, limit: int = 100) -> list[LoggedEntry]:
         ws.authorize(Permission.ACCESS_LOG_READ, Action.ACCESS_LOG_READ)
         if not 1 <= limit <= MAX_PAGE:

@@ -10,6 +10,7 @@ from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import AccountLocked, AuthenticationError, StaleSession, VaultCorrupt
 from gvm_desktop.core.passwords import normalise_username
+from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
 from gvm_desktop.store import access_log, accounts, database, keyslots
@@ -41,7 +42,8 @@ class AuthService:
 
     # -- sign in ----------------------------------------------------------------
 
-    def _open_as(self, slots: KeySlotFile, username: str, password: str) -> tuple[Vault, str]:
+    def _open_as(self, slots: KeySlotFile, username: str, password: str, *, read_only: bool = False
+                 ) -> tuple[Vault, str]:
         """Find and open the user's slot, counting failures towards the lockout."""
         now = self.env.clock.now()
         locator = keyslots.locator_for(normalise_username(username), slots.locator_salt)
@@ -55,7 +57,7 @@ class AuthService:
             self._throttle.record_failure(None, "unknown_user", now)
             raise AuthenticationError(WRONG_CREDENTIALS)
         try:
-            vault = Vault.open_slot(self.paths, slots, slot, password, self.env.device)
+            vault = Vault.open_slot(self.paths, slots, slot, password, self.env.device, read_only=read_only)
         except AuthenticationError:
             locked = self._throttle.record_failure(locator, "wrong_password", now)
             if locked is not None:
@@ -70,6 +72,14 @@ class AuthService:
             raise AuthenticationError(WRONG_CREDENTIALS)
         self._throttle.record_success(locator)
         return vault, locator
+
+    def open_read_only(self, username: str, password: str) -> tuple[Vault, Session]:
+        """Check the password and open the vault without writing anything (for `log verify`)."""
+        vault, locator = self._open_as(load_slots(self.paths), username, password, read_only=True)
+        account = accounts.by_locator(vault.conn, locator)
+        assert account is not None  # checked in _open_as
+        return vault, Session(account.id, account.username, account.display_name, account.role, account.bcu,
+                              to_iso(self.env.clock.now()))
 
     def sign_in(self, username: str, password: str) -> Workspace:
         slots = load_slots(self.paths)
@@ -86,7 +96,20 @@ class AuthService:
             access_log.append(conn, ws.entry(Action.SIGN_IN))
         self._throttle.forget_pending(len(pending))
         self._finish_revocations(ws)
+        self._share_log_key(ws)
         return ws
+
+    def _share_log_key(self, ws: Workspace) -> None:
+        """An auditor who holds the log verification key passes it to auditors who lack it."""
+        if ws.vault.log_key0 is None or ws.session.role is not Role.AUDITOR:
+            return
+        auditors = {a.id for a in accounts.all_accounts(ws.conn) if a.role is Role.AUDITOR and a.active}
+        granted = ws.vault.grant_log_key(auditors)
+        if granted:
+            with ws.write() as conn:
+                access_log.append(conn, ws.entry(Action.LOG_KEY_GRANT, detail=(
+                    f"log verification key sealed to {len(granted)} auditor slot(s): "
+                    + ", ".join(f"user:{u}" for u in granted))))
 
     def _flush_pending(
         self, conn: database.Connection, vault: Vault, pending: list[PendingEvent], dropped: int

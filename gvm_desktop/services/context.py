@@ -87,6 +87,7 @@ class Workspace:
         try:
             with database.transaction(self.conn) as conn:
                 yield conn
+            self.vault.write_checkpoint()
         except StaleSession:
             # The key was rotated under us: this connection is useless; lock.
             vault = self._detach()

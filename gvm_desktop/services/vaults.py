@@ -86,6 +86,7 @@ def create_vault(
             access_log.append(conn, system_entry(env, Action.ACCOUNT_ADD, Outcome.ALLOWED,
                                                  record_ref=f"user:{user_id}", detail=detail))
             vault.put_user_slot(user_id, 1, vault.locator(name), admin_password, env.kdf)
+        vault.write_checkpoint()
     except BaseException:
         vault.close()
         for path in (paths.database, paths.keyslots):
@@ -112,7 +113,8 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
                 password=acct.password, created_by=ws.session.user_id, at=at,
             )
             access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
-            ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf)
+            ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf,
+                                   auditor=acct.role is Role.AUDITOR)
         added = nominals.insert_many(conn, people, status="proposed", at=at, created_by=ws.session.user_id)
         counts = demo_matrix.fill(conn, added, people, seed=seed, today=env.clock.now().date(), at=at,
                                   by=ws.session.user_id, policy=default_policy(), retention_years=RETENTION_YEARS.default)
@@ -146,6 +148,30 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
                 role=target.role.value, bcu=target.bcu, record_ref=f"user:{target.id}",
                 detail="password reset with the vault recovery code",
             ))
-            vault.put_user_slot(target.id, version, vault.locator(target.username), new_password, env.kdf)
+            vault.put_user_slot(target.id, version, vault.locator(target.username), new_password, env.kdf,
+                                auditor=target.role is Role.AUDITOR)
+        vault.write_checkpoint()
+    finally:
+        vault.close()
+
+
+def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery_code: str, auditor: str) -> None:
+    """Give an auditor the log verification key from the recovery slot (e.g. the first auditor of a vault)."""
+    slots = load_slots(paths)
+    slot = slots.recovery_slot()
+    if slot is None:
+        raise NotFound("This vault has no recovery slot.")
+    vault = Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+    try:
+        target = accounts.by_username(vault.conn, check_username(auditor))
+        if target is None or not target.active or target.role is not Role.AUDITOR:
+            raise NotFound(f"There is no active auditor account '{auditor[:40]}'.")
+        granted = vault.grant_log_key({target.id})
+        with database.transaction(vault.conn) as conn:
+            access_log.append(conn, system_entry(
+                env, Action.LOG_KEY_GRANT, Outcome.ALLOWED, user_id=target.id, username=target.username,
+                role=target.role.value, record_ref=f"user:{target.id}",
+                detail="log verification key granted with the recovery code" if granted else "already held"))
+        vault.write_checkpoint()
     finally:
         vault.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry, Outcome
+from gvm_desktop.store import log_chain
 from gvm_desktop.store.database import Connection
 
 _COLUMNS = (
@@ -12,15 +13,8 @@ _COLUMNS = (
 
 
 def append(conn: Connection, e: LogEntry) -> int:
-    """Insert one entry inside the caller's transaction; return its sequence number."""
-    cur = conn.execute(
-        f"INSERT INTO access_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            e.at_utc, e.tz, e.workstation, e.user_id, e.username, e.role, e.bcu, e.action.value,
-            e.record_ref, e.reason_category, e.justification, e.outcome.value, e.detail, e.operation_ref,
-        ),
-    )
-    return int(cur.lastrowid or 0)
+    """Insert one entry, chained and MACed, inside the caller's transaction; return its sequence number."""
+    return log_chain.append(conn, e)
 
 
 def recent(conn: Connection, limit: int) -> list[LoggedEntry]:

@@ -54,6 +54,10 @@ class VaultPaths:
         return self.folder / "keyslots.json"
 
     @property
+    def checkpoint(self) -> Path:
+        return self.folder / "log-checkpoint.json"
+
+    @property
     def throttle(self) -> Path:
         return self.folder / "signin-throttle.json"
 

@@ -106,12 +106,16 @@ class KeySlot:
     public: bytes
     sealed: Sealed
     sealed_next: Sealed | None = None
+    log_key: bytes | None = None  # the access log's verification key, HPKE-sealed (auditors, recovery)
 
     def _aad(self, vault_id: str) -> bytes:
         return f"gvm-desktop/slot/v1|{vault_id}|{self.user_id}|{self.version}".encode()
 
     def _info(self, vault_id: str, epoch: int) -> bytes:
         return f"gvm-desktop/data-key/v1|{vault_id}|{self.user_id}|{self.version}|{epoch}".encode()
+
+    def _log_info(self, vault_id: str) -> bytes:
+        return f"gvm-desktop/log-key/v1|{vault_id}|{self.user_id}|{self.version}".encode()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -128,6 +132,8 @@ class KeySlot:
         }
         if self.sealed_next is not None:
             out["sealed_next"] = {"epoch": self.sealed_next.epoch, "ct": _b64(self.sealed_next.ciphertext)}
+        if self.log_key is not None:
+            out["log_key"] = _b64(self.log_key)
         return out
 
     @classmethod
@@ -146,6 +152,7 @@ class KeySlot:
             public=_unb64(raw["public"]),
             sealed=Sealed(int(raw["sealed"]["epoch"]), _unb64(raw["sealed"]["ct"])),
             sealed_next=Sealed(int(nxt["epoch"]), _unb64(nxt["ct"])) if nxt else None,
+            log_key=_unb64(raw["log_key"]) if raw.get("log_key") else None,
         )
 
 
@@ -199,6 +206,20 @@ def make_slot(
 def seal(slot: KeySlot, vault_id: str, data_key: bytes, epoch: int) -> Sealed:
     public = X25519PublicKey.from_public_bytes(slot.public)
     return Sealed(epoch, _HPKE.encrypt(data_key, public, info=slot._info(vault_id, epoch)))
+
+
+def seal_log_key(slot: KeySlot, vault_id: str, key0: bytes) -> None:
+    public = X25519PublicKey.from_public_bytes(slot.public)
+    slot.log_key = _HPKE.encrypt(key0, public, info=slot._log_info(vault_id))
+
+
+def open_log_key(slot: KeySlot, vault_id: str, private: X25519PrivateKey) -> bytes | None:
+    if slot.log_key is None:
+        return None
+    try:
+        return _HPKE.decrypt(slot.log_key, private, info=slot._log_info(vault_id))
+    except InvalidTag:
+        raise VaultCorrupt("This account's copy of the log verification key is damaged.") from None
 
 
 def open_private(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes | None) -> X25519PrivateKey:

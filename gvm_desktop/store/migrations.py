@@ -215,7 +215,21 @@ CREATE VIRTUAL TABLE nominal_search USING fts5(
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Version 4: tamper evidence for the access log (store/log_chain.py). The chain
+# itself is started by the vault after migrating, because its first key must be
+# sealed to the auditors' key slots, which live outside the database.
+_V4 = """
+ALTER TABLE access_log ADD COLUMN entry_hash BLOB;
+ALTER TABLE access_log ADD COLUMN mac BLOB;
+CREATE TABLE log_state (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    head_seq  INTEGER NOT NULL,
+    head_hash BLOB NOT NULL,
+    mac_key   BLOB NOT NULL
+) STRICT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST = len(MIGRATIONS)
 
 

@@ -6,6 +6,7 @@ lockout and the access log are the services' business.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -18,12 +19,12 @@ from gvm_desktop.core.errors import (
     VaultExists,
     VaultNotFound,
 )
-from gvm_desktop.store import database, keyslots, meta
+from gvm_desktop.store import database, keyslots, log_chain, meta
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths, atomic_write
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile
-from gvm_desktop.store.migrations import migrate
+from gvm_desktop.store.migrations import LATEST, current_version, migrate
 
 # A hook the crash-safety tests use to stop a rotation between its steps.
 Checkpoint = Callable[[str], None]
@@ -58,6 +59,10 @@ class Vault:
         self._conn: Connection | None = conn
         self._key = bytearray(data_key)
         self._device = device
+        # k[0] of the access log's MAC chain: present only when an auditor's (or the
+        # recovery) slot opened this vault. Never written to the database.
+        self.log_key0: bytes | None = None
+        self._checkpointed: tuple[int, bytes] | None = None
 
     @property
     def vault_id(self) -> str:
@@ -80,6 +85,7 @@ class Vault:
         # Best effort: Python may hold copies, but this one does not linger.
         for i in range(len(self._key)):
             self._key[i] = 0
+        self.log_key0 = None
 
     # -- creating ---------------------------------------------------------------
 
@@ -114,12 +120,18 @@ class Vault:
             migrate(conn)
             with database.transaction(conn):
                 meta.set_meta(conn, "vault_id", vault_id)
+                key0 = log_chain.start_chain(conn)
+            for slot in slots.slots:
+                keyslots.seal_log_key(slot, vault_id, key0)
             atomic_write(paths.keyslots, slots.to_bytes())
         except BaseException:
             conn.close()
             paths.database.unlink(missing_ok=True)
             raise
-        return cls(paths, slots, conn, data_key, device), recovery_code
+        vault = cls(paths, slots, conn, data_key, device)
+        vault.log_key0 = key0
+        vault.write_checkpoint()
+        return vault, recovery_code
 
     # -- opening ----------------------------------------------------------------
 
@@ -137,29 +149,94 @@ class Vault:
 
     @classmethod
     def open_slot(
-        cls, paths: VaultPaths, slots: KeySlotFile, slot: KeySlot, secret: str, device: DeviceSecrets
+        cls, paths: VaultPaths, slots: KeySlotFile, slot: KeySlot, secret: str, device: DeviceSecrets, *,
+        read_only: bool = False,
     ) -> Vault:
-        """Unlock `slot` with its secret and open the database with the data key inside."""
+        """Unlock `slot` with its secret and open the database with the data key inside.
+
+        `read_only` (for `log verify`) changes no file: no migration, no finishing of
+        an interrupted rotation, and the connection refuses writes.
+        """
         private = keyslots.open_private(slot, slots.vault_id, secret, cls.device_secret(slots, slot, device))
         key = keyslots.open_sealed(slot, slots.vault_id, private, slot.sealed)
         try:
-            conn = database.connect(paths.database, key)
+            conn = database.connect(paths.database, key, read_only=read_only)
         except VaultCorrupt:
             if slot.sealed_next is None:
                 raise
             # A rotation stopped after the rekey: the new key is the live one.
             key = keyslots.open_sealed(slot, slots.vault_id, private, slot.sealed_next)
-            conn = database.connect(paths.database, key)
+            conn = database.connect(paths.database, key, read_only=read_only)
             vault = cls(paths, slots, conn, key, device)
-            vault._finish_rotation()
+            if not read_only:
+                vault._finish_rotation()
         else:
             vault = cls(paths, slots, conn, key, device)
         stored_id = meta.get_meta(conn, "vault_id") if _has_meta(conn) else None
         if stored_id != slots.vault_id:
             vault.close()
             raise VaultCorrupt("The key-slot file belongs to another vault than this database.")
+        vault.log_key0 = keyslots.open_log_key(slot, slots.vault_id, private)
+        if read_only:
+            if current_version(conn) != LATEST:
+                vault.close()
+                raise VaultError("This vault's schema is out of date: sign in once to upgrade it, then verify.")
+            return vault
         migrate(conn)
+        if not log_chain.has_chain(conn):
+            vault._start_log_chain()
         return vault
+
+    def _start_log_chain(self) -> None:
+        """Upgrading a vault from before tamper evidence: chain what is there, seal k[0] to auditors."""
+        with database.transaction(self.conn):
+            key0 = log_chain.start_chain(self.conn)
+        auditors = {r[0] for r in self.conn.execute("SELECT id FROM users WHERE role = 'auditor' AND status = 'active'")}
+        for slot in self.slots.slots:
+            if slot.kind == "recovery" or slot.user_id in auditors:
+                keyslots.seal_log_key(slot, self.vault_id, key0)
+        atomic_write(self.paths.keyslots, self.slots.to_bytes())
+        self.log_key0 = key0 if self.log_key0 is None else self.log_key0
+        self.write_checkpoint()
+
+    # -- the log's head, kept outside the database ------------------------------
+
+    def write_checkpoint(self) -> None:
+        """Copy the log head beside the database, so a truncated or restored database shows.
+
+        Called after every commit that may have appended; writes only when the head moved.
+        """
+        current = log_chain.head(self.conn)
+        if current == self._checkpointed:
+            return
+        body = {"format": "gvm-desktop-log-checkpoint", "vault_id": self.vault_id, "seq": current[0],
+                "hash": current[1].hex()}
+        atomic_write(self.paths.checkpoint, json.dumps(body, sort_keys=True).encode())
+        self._checkpointed = current
+
+    def read_checkpoint(self) -> tuple[int, bytes] | None:
+        try:
+            body = json.loads(self.paths.checkpoint.read_text("utf-8"))
+            if body.get("vault_id") != self.vault_id:
+                raise VaultCorrupt("The log checkpoint belongs to another vault.")
+            return int(body["seq"]), bytes.fromhex(body["hash"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise VaultCorrupt("The log checkpoint file is damaged.") from None
+
+    def grant_log_key(self, user_ids: set[int]) -> list[int]:
+        """Seal k[0] to these users' slots (auditors). Needs a session that holds k[0]."""
+        if self.log_key0 is None:
+            raise VaultError("Only an auditor who holds the log verification key, or the recovery code, can grant it.")
+        granted = []
+        for slot in self.slots.slots:
+            if slot.kind == "user" and slot.user_id in user_ids and slot.log_key is None:
+                keyslots.seal_log_key(slot, self.vault_id, self.log_key0)
+                granted.append(slot.user_id)
+        if granted:
+            atomic_write(self.paths.keyslots, self.slots.to_bytes())
+        return granted
 
     # -- slots ------------------------------------------------------------------
 
@@ -171,13 +248,19 @@ class Vault:
             return None
         return self._device.get_or_create(self.vault_id)
 
-    def put_user_slot(self, user_id: int, version: int, locator: str, password: str, kdf: KdfParams) -> None:
-        """Write (or rewrite) one user's slot; every other slot is left as it is."""
+    def put_user_slot(self, user_id: int, version: int, locator: str, password: str, kdf: KdfParams, *,
+                      auditor: bool = False) -> None:
+        """Write (or rewrite) one user's slot; every other slot is left as it is.
+
+        An auditor's slot gets the log verification key when this session holds it.
+        """
         slot = keyslots.make_slot(
             vault_id=self.vault_id, kind="user", user_id=user_id, version=version, locator=locator,
             secret=password, data_key=bytes(self._key), epoch=self.slots.key_epoch, kdf=kdf,
             device_secret=self._bound_secret(),
         )
+        if auditor and self.log_key0 is not None:
+            keyslots.seal_log_key(slot, self.vault_id, self.log_key0)
         self.slots.replace_slot(slot)
         atomic_write(self.paths.keyslots, self.slots.to_bytes())
 

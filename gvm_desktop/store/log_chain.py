@@ -1,0 +1,156 @@
+"""Tamper evidence for the access log: a hash chain plus a forward-secure MAC.
+
+Each entry's hash covers the previous entry's hash and the entry's fields, in
+SQLite's own `json_array` encoding (one canonical form, computed in C both when
+appending and when verifying). Each hash is MACed with a key that evolves one
+way after every entry (k[i+1] = SHA-256(tag || k[i])); the vault keeps only the
+key for the *next* entry. Someone who holds the vault key can therefore append
+entries but cannot recompute the MAC of any earlier one, and cannot roll the
+key back to hide a truncation. The first key, k[0], is the verification key: it
+is sealed only to auditors' key slots and to the recovery slot, never stored in
+the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from gvm_desktop.core.audit import LogEntry
+from gvm_desktop.store.database import Connection
+
+GENESIS = bytes(32)
+_EVOLVE_TAG = b"gvm-desktop/log-key/v1"
+_FIELDS = ("seq", "at_utc", "tz", "workstation", "user_id", "username", "role", "bcu", "action", "record_ref",
+           "reason_category", "justification", "outcome", "detail", "operation_ref")
+_JSON = "json_array(" + ", ".join(_FIELDS) + ")"
+_JSON_PARAMS = "json_array(" + ", ".join("?" * len(_FIELDS)) + ")"
+
+
+def evolve(key: bytes) -> bytes:
+    return hashlib.sha256(_EVOLVE_TAG + key).digest()
+
+
+def _link(prev_hash: bytes, canonical: bytes) -> bytes:
+    return hashlib.sha256(prev_hash + canonical).digest()
+
+
+def _values(seq: int, e: LogEntry) -> tuple[object, ...]:
+    return (seq, e.at_utc, e.tz, e.workstation, e.user_id, e.username, e.role, e.bcu, e.action.value, e.record_ref,
+            e.reason_category, e.justification, e.outcome.value, e.detail, e.operation_ref)
+
+
+def has_chain(conn: Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM log_state").fetchone()[0] == 1
+
+
+def append(conn: Connection, e: LogEntry) -> int:
+    """Chain, MAC and insert one entry inside the caller's transaction; return its sequence number."""
+    head_seq, head_hash, key = conn.execute("SELECT head_seq, head_hash, mac_key FROM log_state").fetchone()
+    seq = int(head_seq) + 1
+    values = _values(seq, e)
+    canonical = conn.execute(f"SELECT {_JSON_PARAMS}", values).fetchone()[0].encode()
+    entry_hash = _link(head_hash, canonical)
+    mac = hmac.digest(key, entry_hash, "sha256")
+    conn.execute(
+        f"INSERT INTO access_log ({', '.join(_FIELDS)}, entry_hash, mac) VALUES ({', '.join('?' * len(_FIELDS))}, ?, ?)",
+        (*values, entry_hash, mac),
+    )
+    conn.execute("UPDATE log_state SET head_seq = ?, head_hash = ?, mac_key = ?", (seq, entry_hash, evolve(key)))
+    return seq
+
+
+def start_chain(conn: Connection) -> bytes:
+    """Chain the entries already present (written before tamper evidence existed) and return k[0].
+
+    Runs inside the caller's transaction; the append-only triggers are lifted for
+    the backfill only and put back before it returns.
+    """
+    key0 = secrets.token_bytes(32)
+    key, prev, seq = key0, GENESIS, 0
+    conn.execute("DROP TRIGGER IF EXISTS access_log_no_update")
+    rows = conn.execute(f"SELECT seq, {_JSON} FROM access_log ORDER BY seq").fetchall()
+    for seq, canonical in rows:
+        prev = _link(prev, canonical.encode())
+        conn.execute("UPDATE access_log SET entry_hash = ?, mac = ? WHERE seq = ?",
+                     (prev, hmac.digest(key, prev, "sha256"), seq))
+        key = evolve(key)
+    conn.execute("CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log "
+                 "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END")
+    conn.execute("INSERT INTO log_state (id, head_seq, head_hash, mac_key) VALUES (1, ?, ?, ?)", (seq, prev, key))
+    return key0
+
+
+def head(conn: Connection) -> tuple[int, bytes]:
+    seq, entry_hash = conn.execute("SELECT head_seq, head_hash FROM log_state").fetchone()
+    return int(seq), bytes(entry_hash)
+
+
+def hash_at(conn: Connection, seq: int) -> bytes | None:
+    row = conn.execute("SELECT entry_hash FROM access_log WHERE seq = ?", (seq,)).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    what: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    head_seq: int
+    head_hash: bytes
+    problems: tuple[Problem, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _rows(conn: Connection) -> Iterator[tuple[int, str, bytes | None, bytes | None, str]]:
+    cur = conn.execute(f"SELECT seq, {_JSON}, entry_hash, mac, at_utc FROM access_log ORDER BY seq")
+    while batch := cur.fetchmany(10_000):
+        yield from batch
+
+
+def verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> ChainReport:
+    """Walk the whole chain: sequence, links, MACs, time order, and the stored next key. Reads only."""
+    problems: list[Problem] = []
+    key, prev, expected_seq, last_time, count = key0, GENESIS, 1, "", 0
+    for seq, canonical, stored_hash, stored_mac, at_utc in _rows(conn):
+        count += 1
+        if seq != expected_seq:
+            what = (f"entries {expected_seq} to {seq - 1} are missing" if seq > expected_seq
+                    else f"entry {seq} is out of sequence (expected {expected_seq})")
+            problems.append(Problem(seq, what))
+            # Keep walking: the MAC key moves on as many steps as entries were skipped.
+            for _ in range(max(0, seq - expected_seq)):
+                key = evolve(key)
+        entry_hash = _link(prev, canonical.encode())
+        if stored_hash is None or bytes(stored_hash) != entry_hash:
+            problems.append(Problem(seq, "its contents or its place in the chain were changed (hash mismatch)"))
+        elif stored_mac is None or not hmac.compare_digest(bytes(stored_mac), hmac.digest(key, entry_hash, "sha256")):
+            problems.append(Problem(seq, "its MAC is wrong (forged or re-chained entry)"))
+        if at_utc < last_time:
+            problems.append(Problem(seq, f"its time {at_utc} is earlier than the entry before it ({last_time})"))
+        last_time = max(last_time, at_utc)
+        prev = bytes(stored_hash) if stored_hash is not None else entry_hash
+        key = evolve(key)
+        expected_seq = seq + 1
+        if len(problems) >= stop_after:
+            break
+    head_seq, head_hash, next_key = conn.execute("SELECT head_seq, head_hash, mac_key FROM log_state").fetchone()
+    if not problems:
+        last = expected_seq - 1
+        if head_seq != last or bytes(head_hash) != prev:
+            problems.append(Problem(last, f"the recorded head is entry {head_seq} but the log ends at entry {last} "
+                                          "(entries removed from the end)"))
+        elif bytes(next_key) != key:
+            problems.append(Problem(last, "the stored MAC key does not follow from the last entry "
+                                          "(the log was cut short and its head rewritten)"))
+    return ChainReport(count, int(head_seq), bytes(head_hash), tuple(problems))
