@@ -68,7 +68,8 @@ def _insert_forgery(conn: database.Connection) -> None:
     # Make room at 9 and write a plausible entry there, hash-linked like the real ones (the
     # attacker can compute hashes); they hold only the *current* MAC key, so they use that.
     import hashlib as h
-    import hmac
+
+    from gvm_desktop.store.log_chain import mac_of
 
     conn.execute("UPDATE access_log SET seq = seq + 1000000 WHERE seq >= 9")
     conn.execute("UPDATE access_log SET seq = seq - 1000000 + 1 WHERE seq >= 1000000")
@@ -79,7 +80,7 @@ def _insert_forgery(conn: database.Connection) -> None:
     key = conn.execute("SELECT mac_key FROM log_state").fetchone()[0]
     conn.execute("INSERT INTO access_log (seq, at_utc, tz, workstation, action, outcome, entry_hash, mac) "
                  "VALUES (9, '2026-11-02T09:00:00Z', 'UTC', 'ws-test-01', 'auth.sign_out', 'allowed', ?, ?)",
-                 (forged, hmac.digest(key, forged, "sha256")))
+                 (forged, mac_of(key, forged)))
 
 
 def _truncate(conn: database.Connection) -> None:
