@@ -18,10 +18,14 @@ import platformdirs
 from gvm_desktop.core.clock import Clock, SystemClock
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.audit import AuditService
+from gvm_desktop.services.audit_forms import AuditFormService
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Environment, Workspace
 from gvm_desktop.services.dsa import DsaService
+from gvm_desktop.services.governance import GovernanceService
+from gvm_desktop.services.log_export import LogExportService
+from gvm_desktop.services.log_queries import LogQueryService
 from gvm_desktop.services.matrix import MatrixService
 from gvm_desktop.services.records import RecordService
 from gvm_desktop.services.retention import RetentionService
@@ -66,6 +70,10 @@ class App:
     changes: ChangeService = field(init=False)
     dsa: DsaService = field(init=False)
     retention: RetentionService = field(init=False)
+    governance: GovernanceService = field(init=False)
+    log: LogQueryService = field(init=False)
+    exports: LogExportService = field(init=False)
+    forms: AuditFormService = field(init=False)
 
     def __post_init__(self) -> None:
         self.paths = VaultPaths(self.vault_dir)
@@ -78,6 +86,10 @@ class App:
         self.changes = ChangeService(settings=self.settings)
         self.dsa = DsaService()
         self.retention = RetentionService()
+        self.governance = GovernanceService(self.accounts)
+        self.log = LogQueryService()
+        self.exports = LogExportService(self.log)
+        self.forms = AuditFormService(self.log)
 
     def vault_exists(self) -> bool:
         return self.paths.exists()

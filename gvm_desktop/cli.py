@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from gvm_desktop import __version__, cli_log, cli_matrix
+from gvm_desktop import __version__, cli_governance, cli_log, cli_matrix
 from gvm_desktop.app import App, build_app, default_demo_vault_dir
 from gvm_desktop.core.errors import ExitCode, GvmError, UsageError
 from gvm_desktop.core.people import BCUS
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_matrix.add_parsers(sub, common, _Parser)
     cli_log.add_parsers(sub, common, _Parser)
+    cli_governance.add_parsers(sub, common, _Parser)
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed against plain baselines")
     bench.add_argument("--nominals", type=int, default=100_000, metavar="N")
@@ -242,8 +243,16 @@ def main(
             return _cmd_user(app, args, pw, out)
         if args.command == "settings":
             return _cmd_settings(app, args, pw, out)
-        if args.command == "log":
+        if args.command == "log" and args.log_command in ("verify", "grant", "verify-export"):
             return cli_log.run(app, args, pw.read, out, err)
+        if args.command in ("log", "governance"):
+            ws, _password = _sign_in(app, args, pw)
+            try:
+                if args.command == "log":
+                    return cli_log.run_session(app, ws, args, out)
+                return cli_governance.run(app, ws, args, out)
+            finally:
+                app.auth.sign_out(ws)
         if args.command in ("matrix", "record", "status-check", "retention", "dsa"):
             ws, _password = _sign_in(app, args, pw)
             try:

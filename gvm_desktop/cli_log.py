@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from gvm_desktop.app import App
+from gvm_desktop.cli_matrix import parse_date
 from gvm_desktop.core.errors import ExitCode, UsageError
 from gvm_desktop.services.audit import parse_head
+from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.log_export import check_signed_export
+from gvm_desktop.services.log_queries import FLAG_LABELS, LogFilter
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
@@ -21,10 +26,93 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     grant = lsub.add_parser("grant", parents=[common],
                             help="give an auditor the verification key with the recovery code (stdin)")
     grant.add_argument("--auditor", required=True, metavar="NAME")
+    chk = lsub.add_parser("verify-export", parents=[common], help="check a signed CSV export and its .sig file")
+    chk.add_argument("file", type=Path)
+
+    search = lsub.add_parser("search", parents=[common], help="filtered entries, newest first (auditor)")
+    _filter_args(search)
+    search.add_argument("--limit", type=int, default=100)
+    flags = lsub.add_parser("flags", parents=[common], help="patterns worth a look in a date range (auditor)")
+    flags.add_argument("--since", required=True, type=parse_date)
+    flags.add_argument("--until", required=True, type=parse_date)
+    export = lsub.add_parser("export", parents=[common], help="a signed CSV or a PDF audit pack of a selection")
+    _filter_args(export)
+    dest = export.add_mutually_exclusive_group(required=True)
+    dest.add_argument("--csv", type=Path, metavar="FILE")
+    dest.add_argument("--pdf", type=Path, metavar="FILE")
+    form = lsub.add_parser("form", parents=[common], help="audit forms: issue one for an entry, record its answer")
+    fsub = form.add_subparsers(dest="form_command", parser_class=parser_class, required=True)
+    issue = fsub.add_parser("issue", parents=[common])
+    issue.add_argument("seq", type=int)
+    issue.add_argument("--out", required=True, type=Path)
+    answer = fsub.add_parser("answer", parents=[common])
+    answer.add_argument("form_id", type=int)
+    answer.add_argument("--text", required=True)
+    fsub.add_parser("list", parents=[common])
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", default=None)
+    p.add_argument("--record", default=None, metavar="REF")
+    p.add_argument("--action", action="append", default=[])
+    p.add_argument("--outcome", default=None, choices=["allowed", "refused", "failed"])
+    p.add_argument("--since", default=None, type=parse_date)
+    p.add_argument("--until", default=None, type=parse_date)
+    p.add_argument("--reason", default=None, metavar="CATEGORY")
+
+
+def _filter(args: argparse.Namespace) -> LogFilter:
+    return LogFilter(username=args.user, record_ref=args.record, actions=tuple(args.action), outcome=args.outcome,
+                     since=args.since, until=args.until, reason_category=args.reason)
+
+
+def run_session(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    """The log commands that work inside a signed-in auditor's session."""
+    cmd = args.log_command
+    if cmd == "search":
+        page = app.log.search(ws, _filter(args), limit=args.limit)
+        for item in page.entries:
+            e = item.entry
+            out.write(f"{item.seq}\t{e.at_utc}\t{e.username or '-'}\t{e.role or '-'}\t{e.action.value}\t"
+                      f"{e.record_ref or '-'}\t{e.outcome.value}\t{e.reason_category or '-'}\t{e.detail or ''}\n")
+        out.write(f"({len(page.entries)} shown{'; more before ' + str(page.next_before) if page.next_before else ''})\n")
+    elif cmd == "flags":
+        flags = app.log.flags(ws, args.since, args.until)
+        for f in flags:
+            out.write(f"{f.seq}\t{FLAG_LABELS[f.kind]}\t{f.username or '-'}\t{f.record_ref or '-'}\t{f.detail}\n")
+        out.write(f"({len(flags)} flags)\n")
+    elif cmd == "export":
+        if args.csv:
+            r = app.exports.export_csv(ws, _filter(args), args.csv)
+            out.write(f"Wrote {r.entries} entries to {r.csv_path} and its signature to {r.signature_path.name} "
+                      f"(key {r.key_fingerprint}, log head {r.log_head}).\n")
+        else:
+            n = app.forms.export_pack(ws, _filter(args), args.pdf)
+            out.write(f"Wrote an audit pack of {n} entries to {args.pdf}.\n")
+    elif cmd == "form":
+        if args.form_command == "issue":
+            form = app.forms.issue(ws, args.seq, args.out)
+            out.write(f"Issued audit form #{form.id} to {form.subject} about entry {form.log_seq}: {args.out}\n")
+        elif args.form_command == "answer":
+            form = app.forms.record_answer(ws, args.form_id, args.text)
+            out.write(f"Recorded the answer to form #{form.id}.\n")
+        else:
+            for form in app.forms.list(ws):
+                state = f"answered {form.answered_at}" if form.answer else "awaiting an answer"
+                out.write(f"#{form.id}\tentry {form.log_seq}\t{form.subject}\tissued {form.issued_at} by {form.issued_by}"
+                          f"\t{state}\n")
+    return 0
 
 
 def run(app: App, args: argparse.Namespace, read: Callable[[str], str], out: TextIO, err: TextIO) -> int:
     """`read` is the CLI's password reader, so stdin keeps the contract's order."""
+    if args.log_command == "verify-export":
+        ok, why = check_signed_export(args.file)
+        if ok:
+            out.write(f"Valid: {why}.\n")
+            return 0
+        err.write(f"gvm-desktop: the export does NOT verify: {why}\n")
+        return int(ExitCode.INTEGRITY)
     if args.log_command == "grant":
         code = read("Recovery code: ")
         app.grant_log_key(code, args.auditor)

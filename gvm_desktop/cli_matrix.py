@@ -18,7 +18,7 @@ from gvm_desktop.core.records import COLUMN_LABELS, SORTABLE, NominalRecord
 from gvm_desktop.services.context import Workspace
 
 
-def _date(text: str) -> date:
+def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -50,7 +50,7 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     sc = sub.add_parser("status-check", parents=[common], help="is this person on the matrix? (officer, SPOC)")
     sc.add_argument("--given", required=True)
     sc.add_argument("--family", required=True)
-    sc.add_argument("--dob", required=True, type=_date)
+    sc.add_argument("--dob", required=True, type=parse_date)
     _justification_args(sc)
 
     ret = sub.add_parser("retention", parents=[common], help="retention of removed people's archive records (admin)")
@@ -63,8 +63,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     add.add_argument("--organisation", required=True)
     add.add_argument("--bcu", required=True)
     add.add_argument("--fields", required=True, help="comma-separated, e.g. ref,age,harm_band")
-    add.add_argument("--from", dest="starts_on", required=True, type=_date)
-    add.add_argument("--to", dest="ends_on", required=True, type=_date)
+    add.add_argument("--from", dest="starts_on", required=True, type=parse_date)
+    add.add_argument("--to", dest="ends_on", required=True, type=parse_date)
     link = dsub.add_parser("link", parents=[common])
     link.add_argument("partner")
     link.add_argument("dsa_id", type=int)

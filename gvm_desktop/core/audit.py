@@ -45,6 +45,16 @@ class Action(StrEnum):
     PURGE = "retention.purge"
     DSA_ADD = "dsa.add"
     LOG_VERIFY = "access_log.verify"
+    LOG_SEARCH = "access_log.search"
+    LOG_FLAGS = "access_log.flags"
+    LOG_EXPORT = "access_log.export"
+    AUDIT_FORM_ISSUE = "audit_form.issue"
+    AUDIT_FORM_ANSWER = "audit_form.answer"
+    AUDIT_SUMMARY = "audit.summary"
+    TRAINING_RECORD = "governance.training"
+    ACCESS_GRANT = "governance.grant"
+    ACCESS_REVOKE = "governance.revoke"
+    INACTIVE_LIST = "governance.inactive_list"
     LOG_KEY_GRANT = "access_log.key_grant"
 
 

@@ -52,6 +52,13 @@ class Permission(StrEnum):
     STATUS_CHECK = "matrix.status_check"  # "is this person on the matrix?"
     DSA_MANAGE = "dsa.manage"  # the data sharing agreement register
     RETENTION_PURGE = "retention.purge"  # purge archive records past retention
+    TRAINING_RECORD = "governance.training"  # record a user's completed training
+    ACCESS_GRANT = "governance.grant"  # grant or revoke an officer's access to the BCU's matrix
+    INACTIVE_LIST = "governance.inactive_list"  # see accounts unused for months
+    INACTIVE_DISABLE = "governance.inactive_disable"  # disable them, on confirmation
+    AUDIT_SUMMARY = "audit.summary"  # the monthly system audit of a BCU
+    AUDIT_FORM = "audit.form"  # issue an audit form and record its answer
+    LOG_EXPORT = "access_log.export"  # export a selection of the log (signed CSV, PDF pack)
     ACCOUNT_MANAGE = "account.manage"  # create and disable accounts
     ACCOUNT_LIST = "account.list"  # see accounts, their state and last use
     SETTINGS_MANAGE = "settings.manage"  # change vault-wide security settings
@@ -75,6 +82,13 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
         Permission.STATUS_CHECK: frozenset({Role.OFFICER, Role.SPOC}),
         Permission.DSA_MANAGE: frozenset({Role.ADMIN}),
         Permission.RETENTION_PURGE: frozenset({Role.ADMIN}),
+        Permission.TRAINING_RECORD: frozenset({Role.ADMIN, Role.SPOC}),
+        Permission.ACCESS_GRANT: frozenset({Role.SPOC}),
+        Permission.INACTIVE_LIST: frozenset({Role.ADMIN, Role.SPOC, Role.AUDITOR}),
+        Permission.INACTIVE_DISABLE: frozenset({Role.ADMIN, Role.SPOC}),
+        Permission.AUDIT_SUMMARY: frozenset({Role.AUDITOR, Role.SPOC}),
+        Permission.AUDIT_FORM: frozenset({Role.AUDITOR}),
+        Permission.LOG_EXPORT: frozenset({Role.AUDITOR}),
         Permission.ACCOUNT_MANAGE: frozenset({Role.ADMIN}),
         Permission.ACCOUNT_LIST: frozenset({Role.ADMIN, Role.SPOC, Role.AUDITOR}),
         Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
@@ -95,6 +109,13 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
         Permission.STATUS_CHECK: "check a person's matrix status",
         Permission.DSA_MANAGE: "manage data sharing agreements",
         Permission.RETENTION_PURGE: "purge archive records",
+        Permission.TRAINING_RECORD: "record training",
+        Permission.ACCESS_GRANT: "grant access to a BCU's matrix",
+        Permission.INACTIVE_LIST: "list inactive accounts",
+        Permission.INACTIVE_DISABLE: "disable inactive accounts",
+        Permission.AUDIT_SUMMARY: "read the monthly system audit",
+        Permission.AUDIT_FORM: "issue audit forms",
+        Permission.LOG_EXPORT: "export the access log",
         Permission.ACCOUNT_MANAGE: "manage accounts",
         Permission.ACCOUNT_LIST: "list accounts",
         Permission.SETTINGS_MANAGE: "change vault settings",
@@ -102,6 +123,14 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
         Permission.PASSWORD_CHANGE_OWN: "change a password",
     }
 )
+
+
+# Permissions that reach people's records: an officer also needs a SPOC's grant to the
+# BCU, and officers and SPOCs need current data-protection training (core/governance.py).
+MATRIX_ACCESS: frozenset[Permission] = frozenset({
+    Permission.MATRIX_VIEW, Permission.MATRIX_EDIT, Permission.MATRIX_APPROVE, Permission.RECORD_OPEN,
+    Permission.RECORD_HISTORY, Permission.STATUS_CHECK,
+})
 
 
 def allows(role: Role, permission: Permission) -> bool:

@@ -82,9 +82,16 @@ class AccountService:
         assert account is not None
         return account
 
-    def disable(self, ws: Workspace, username: str, *, checkpoint: Checkpoint = no_checkpoint) -> Account:
-        """Disable an account: its slot goes and the data key is rotated, so a copy of it opens nothing."""
-        ws.authorize(Permission.ACCOUNT_MANAGE, Action.ACCOUNT_DISABLE)
+    def disable(self, ws: Workspace, username: str, *, checkpoint: Checkpoint = no_checkpoint,
+                permission: Permission = Permission.ACCOUNT_MANAGE, reason: str = "") -> Account:
+        """Disable an account: its slot goes and the data key is rotated, so a copy of it opens nothing.
+
+        `permission` lets governance disable inactive accounts under its own permission
+        (SPOCs may, for their BCU); the check itself is never skipped.
+        """
+        if permission not in (Permission.ACCOUNT_MANAGE, Permission.INACTIVE_DISABLE):
+            raise ValueError(permission)
+        ws.authorize(permission, Action.ACCOUNT_DISABLE)
         target = accounts.by_username(ws.conn, check_username(username))
         if target is None:
             raise NotFound(f"There is no account '{username[:40]}'.")
@@ -96,7 +103,8 @@ class AccountService:
             raise ValidationError("This is the last active administrator; add another before disabling it.")
         with ws.write() as conn:
             accounts.set_disabled(conn, target.id, to_iso(ws.env.clock.now()))
-            access_log.append(conn, ws.entry(Action.ACCOUNT_DISABLE, record_ref=f"user:{target.id}", detail=target.username))
+            access_log.append(conn, ws.entry(Action.ACCOUNT_DISABLE, record_ref=f"user:{target.id}",
+                                             detail=f"{target.username}{'; ' + reason if reason else ''}"))
             access_log.append(conn, ws.entry(Action.KEY_ROTATE, detail=f"data key rotated after disabling {target.username}"))
         ws.vault.revoke_and_rotate(target.id, checkpoint=checkpoint)
         updated = accounts.by_id(ws.conn, target.id)

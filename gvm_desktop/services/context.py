@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import Clock, to_iso
 from gvm_desktop.core.errors import PermissionDenied, SessionLocked, StaleSession
-from gvm_desktop.core.policy import Permission, Role, require
-from gvm_desktop.store import access_log, database
+from gvm_desktop.core.governance import REQUIRED_COURSE, has_current
+from gvm_desktop.core.policy import MATRIX_ACCESS, Permission, Role, require
+from gvm_desktop.store import access_log, database, governance
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.keyslots import KdfParams
@@ -81,6 +82,17 @@ class Workspace:
             bcu=s.bcu, **fields,
         )
 
+    def _require_governance(self) -> None:
+        """Officers reach records only with a SPOC's grant; officers and SPOCs only with current training."""
+        role, today = self.session.role, self.env.clock.now().date()
+        if role not in (Role.OFFICER, Role.SPOC):
+            return
+        if not has_current(governance.training(self.conn, self.session.user_id), today):
+            raise PermissionDenied(f"Your '{REQUIRED_COURSE}' training is not recorded as current, so the matrix "
+                                   "is closed to you until it is.")
+        if role is Role.OFFICER and not governance.granted(self.conn, self.session.user_id):
+            raise PermissionDenied("Your BCU's SPOC has not granted you access to the matrix yet.")
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction: the work and its access-log entry commit together or not at all."""
@@ -100,6 +112,8 @@ class Workspace:
         self.vault  # a locked session is refused before anything else  # noqa: B018
         try:
             require(self.session.role, permission)
+            if permission in MATRIX_ACCESS:
+                self._require_governance()
         except PermissionDenied as refusal:
             with self.write() as conn:
                 access_log.append(conn, self.entry(action, Outcome.REFUSED, detail=refusal.message))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.governance import REQUIRED_COURSE
 from gvm_desktop.core.passwords import check_password, check_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.scoring import default_policy
@@ -15,7 +17,7 @@ from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
-from gvm_desktop.store import access_log, accounts, database, meta, nominals
+from gvm_desktop.store import access_log, accounts, database, governance, meta, nominals
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import normalise_recovery_code
 from gvm_desktop.store.vault import Vault, load_slots
@@ -115,6 +117,13 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
             access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
             ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf,
                                    auditor=acct.role is Role.AUDITOR)
+            if acct.role in (Role.OFFICER, Role.SPOC):
+                # Demo accounts are trained and granted, with a long validity so a demo vault keeps working.
+                today = env.clock.now().date()
+                governance.add_training(conn, user_id, REQUIRED_COURSE, today - timedelta(days=30),
+                                        today + timedelta(days=3650), at, ws.session.user_id)
+                if acct.role is Role.OFFICER:
+                    governance.set_grant(conn, user_id, at, ws.session.user_id)
         added = nominals.insert_many(conn, people, status="proposed", at=at, created_by=ws.session.user_id)
         counts = demo_matrix.fill(conn, added, people, seed=seed, today=env.clock.now().date(), at=at,
                                   by=ws.session.user_id, policy=default_policy(), retention_years=RETENTION_YEARS.default)

@@ -48,3 +48,20 @@ def last_justification(conn: Connection, user_id: int, record_ref: str) -> tuple
         (user_id, record_ref),
     ).fetchone()
     return (r[0], r[1], r[2]) if r else None
+
+
+def search(conn: Connection, where: list[str], params: list[object], limit: int) -> list[LoggedEntry]:
+    """Newest first. `where` holds only conditions the services built from fixed text; values are bound."""
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log {clause} ORDER BY seq DESC LIMIT ?", (*params, limit))
+    return [_row(r) for r in rows]
+
+
+def entry_hash(conn: Connection, seq: int) -> bytes | None:
+    row = conn.execute("SELECT entry_hash FROM access_log WHERE seq = ?", (seq,)).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+def by_seq(conn: Connection, seq: int) -> LoggedEntry | None:
+    row = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log WHERE seq = ?", (seq,)).fetchone()
+    return _row(row) if row else None

@@ -229,7 +229,42 @@ CREATE TABLE log_state (
 ) STRICT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Version 5: the auditors' workspace and access governance: indexes for filtered
+# log queries, audit forms, training records and BCU access grants.
+_V5 = """
+CREATE INDEX access_log_action ON access_log(action, seq);
+CREATE INDEX access_log_time ON access_log(at_utc);
+CREATE INDEX access_log_reason ON access_log(reason_category, seq);
+
+CREATE TABLE audit_forms (
+    id          INTEGER PRIMARY KEY,
+    log_seq     INTEGER NOT NULL,
+    entry_hash  BLOB NOT NULL,
+    subject_id  INTEGER REFERENCES users(id),
+    issued_at   TEXT NOT NULL,
+    issued_by   INTEGER NOT NULL REFERENCES users(id),
+    answer      TEXT,
+    answered_at TEXT,
+    recorded_by INTEGER REFERENCES users(id)
+) STRICT;
+CREATE INDEX audit_forms_seq ON audit_forms(log_seq);
+
+CREATE TABLE training (
+    id           INTEGER PRIMARY KEY,
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    course       TEXT NOT NULL,
+    completed_on TEXT NOT NULL,
+    expires_on   TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    recorded_by  INTEGER REFERENCES users(id)
+) STRICT;
+CREATE INDEX training_user ON training(user_id, expires_on);
+
+ALTER TABLE users ADD COLUMN bcu_access_granted_at TEXT;
+ALTER TABLE users ADD COLUMN bcu_access_granted_by INTEGER REFERENCES users(id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST = len(MIGRATIONS)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from gvm_desktop.core.errors import PermissionDenied
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 
 ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
@@ -40,6 +43,15 @@ CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
     Permission.STATUS_CHECK: lambda app, ws, _a: app.matrix.status_check(ws, "Nobody", "Known", date(2000, 1, 1), WHY),
     Permission.DSA_MANAGE: lambda app, ws, _a: app.dsa.list(ws),
     Permission.RETENTION_PURGE: lambda app, ws, _a: app.retention.purge_expired(ws),
+    Permission.TRAINING_RECORD: lambda app, ws, _a: app.governance.record_training(
+        ws, "demo.officer", completed_on=date(2026, 10, 1), expires_on=date(2027, 10, 1)),
+    Permission.ACCESS_GRANT: lambda app, ws, _a: app.governance.revoke(ws, "demo.officer"),
+    Permission.INACTIVE_LIST: lambda app, ws, _a: app.governance.inactive(ws),
+    Permission.INACTIVE_DISABLE: lambda app, ws, _a: app.governance.disable_inactive(ws, []),
+    Permission.AUDIT_SUMMARY: lambda app, ws, _a: app.governance.monthly_audit(ws, "CE", "2026-11"),
+    Permission.AUDIT_FORM: lambda app, ws, _a: app.forms.list(ws),
+    Permission.LOG_EXPORT: lambda app, ws, _a: app.exports.export_csv(
+        ws, LogFilter(), Path(tempfile.mkdtemp(prefix="gvm-perm-")) / "export.csv"),
     Permission.ACCOUNT_MANAGE: lambda app, ws, _a: app.accounts.add(
         ws, username="new.officer", display_name="New Officer", role=Role.OFFICER, bcu="CE",
         password="velvet-anchor-comet-33"),

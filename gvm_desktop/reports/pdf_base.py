@@ -1,0 +1,293 @@
+"""What every PDF the product makes carries on every page, and how a PDF reaches the disk.
+
+Every page is marked OFFICIAL-SENSITIVE at the top and the bottom, numbered
+"Page x of y", stamped with the access-log head (so a printout can be matched
+to the state of the log it came from, and a truncated log shows), and crossed
+by a light diagonal watermark naming who exported it and when (so a leaked
+copy names its source). The furniture is drawn after the page's content, in a
+second pass, because "of y" is only known once every page has been laid out;
+drawing the watermark last also means no table shading can hide it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+
+from gvm_desktop.core.errors import GvmError
+from gvm_desktop.reports.fonts import BOLD, REGULAR, register_fonts
+from gvm_desktop.reports.text import printable, visual
+
+MARKING = "OFFICIAL-SENSITIVE"
+HEAD_DIGITS = 16
+
+# Page geometry: the content frame sits between the header band and the footer band.
+SIDE_MARGIN = 14 * mm
+TOP_MARGIN = 21 * mm
+BOTTOM_MARGIN = 20 * mm
+
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+class ReportWriteError(GvmError, OSError):
+    """The PDF could not be written where asked (folder missing, not a folder, no permission, disk full).
+
+    An OSError too, so code that handles file errors generically still catches it.
+    Nothing is left behind: not the PDF, not its temporary file.
+    """
+
+    code = "report_write"
+
+
+class ReportBuildError(GvmError):
+    """Laying out the PDF failed part-way; nothing was written. The cause is chained for the log."""
+
+    code = "report_build"
+
+
+@dataclass(frozen=True)
+class PageFurniture:
+    """What is printed around the content of every page."""
+
+    title: str
+    exported_by: str
+    exported_at: str
+    log_head: tuple[int, str]
+    subtitle: str = ""
+
+    @property
+    def watermark(self) -> str:
+        return f"Exported by {self.exported_by} {utc_minutes(self.exported_at)}"
+
+    @property
+    def head_line(self) -> str:
+        return format_head(self.log_head)
+
+
+def format_head(log_head: tuple[int, str]) -> str:
+    """'Access log head 1234:9f86d081884c7d65': the sequence and the first 16 hex digits of its hash."""
+    seq, digest = log_head
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ValueError(f"The access-log head's sequence must be a whole number, not {seq!r}.")
+    if not isinstance(digest, str) or len(digest) < HEAD_DIGITS or not _HEX.fullmatch(digest):
+        raise ValueError("The access-log head's hash must be hexadecimal, at least 16 digits.")
+    return f"Access log head {seq}:{digest[:HEAD_DIGITS].lower()}"
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    """A time as the log writes it ('2026-11-02T09:00:05Z', or with an offset), or None if it is not one."""
+    if not text:
+        return None
+    if _ISO_Z.fullmatch(text):  # the log's own form: most calls, and strptime is slow for 10,000 rows
+        try:
+            return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                            int(text[17:19]), tzinfo=UTC)
+        except ValueError:
+            return None
+    for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"):
+        try:
+            moment = datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+def utc_seconds(text: str | None) -> str:
+    """'2026-11-02T09:00:05Z' as '2026-11-02 09:00:05 UTC'; anything else printed as given (never guessed at)."""
+    moment = parse_utc(text)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else (text or "-")
+
+
+def utc_minutes(text: str) -> str:
+    """'2026-11-02T09:00:05Z' as '2026-11-02 09:00 UTC', for the watermark."""
+    moment = parse_utc(text)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else text
+
+
+def body_size(pagesize: tuple[float, float]) -> tuple[float, float]:
+    """Width and height of the content frame on a page of this size, for laying tables out exactly."""
+    width, height = pagesize
+    return width - 2 * SIDE_MARGIN, height - TOP_MARGIN - BOTTOM_MARGIN
+
+
+def build_pdf(out: BinaryIO, furniture: PageFurniture, story: Sequence[Flowable], *,
+              pagesize: tuple[float, float] = A4) -> None:
+    """Lay `story` out on pages that carry the furniture, and write the PDF to `out`."""
+    register_fonts()
+    # Page streams are Flate-compressed either way; ReportLab's extra ASCII85 layer makes them a quarter
+    # larger and, without its optional C accelerator, costs seconds on a large pack. Only reports use ReportLab.
+    rl_config.useA85 = 0
+    format_head(furniture.log_head)  # refuse a malformed head before any page is drawn
+    doc = BaseDocTemplate(
+        out, pagesize=pagesize, leftMargin=SIDE_MARGIN, rightMargin=SIDE_MARGIN, topMargin=TOP_MARGIN,
+        bottomMargin=BOTTOM_MARGIN, title=furniture.title, author=furniture.exported_by, subject=MARKING,
+        creator="gvm-desktop",
+        # Same inputs, same bytes: a pack can be made again later and compared with the one that was sent.
+        invariant=1,
+    )
+    # No frame padding: the builders plan their tables to the point, so the frame must be exactly body_size().
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.build(list(story), canvasmaker=partial(FurnishedCanvas, furniture=furniture))
+
+
+class FurnishedCanvas(Canvas):
+    """The two-pass "NumberedCanvas": pages are held back until the count is known, then furnished."""
+
+    def __init__(self, *args: Any, furniture: PageFurniture, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._furniture = furniture
+        self._held: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # ReportLab's name for it
+        self._held.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._held)
+        for number, state in enumerate(self._held, start=1):
+            self.__dict__.update(state)
+            draw_furniture(self, self._furniture, number, total)
+            Canvas.showPage(self)
+        Canvas.save(self)
+
+
+def _fit(text: str, font: str, size: float, width: float, *, smallest: float = 6) -> tuple[str, float]:
+    """Shrink a one-line label to fit; cut it with an ellipsis only if even the smallest size is too wide."""
+    while size > smallest and stringWidth(text, font, size) > width:
+        size -= 0.5
+    if stringWidth(text, font, size) <= width:
+        return text, size
+    room, kept = width - stringWidth("…", font, size), 0
+    for ch in text:
+        room -= stringWidth(ch, font, size)
+        if room < 0:
+            break
+        kept += 1
+    return text[:kept] + "…", size
+
+
+def draw_furniture(canvas: Canvas, furniture: PageFurniture, number: int, total: int) -> None:
+    width, height = canvas._pagesize
+    left, right = SIDE_MARGIN, width - SIDE_MARGIN
+    canvas.saveState()
+    canvas.setFillGray(0)
+
+    canvas.setFont(BOLD, 10)
+    canvas.drawCentredString(width / 2, height - 9 * mm, MARKING)
+    canvas.drawCentredString(width / 2, 6 * mm, MARKING)
+
+    subtitle = visual(printable(furniture.subtitle, REGULAR, empty=""))
+    subtitle, sub_size = _fit(subtitle, REGULAR, 8, (right - left) * 0.35)
+    title = visual(printable(furniture.title, BOLD))
+    title, title_size = _fit(title, BOLD, 9, (right - left) - stringWidth(subtitle, REGULAR, sub_size) - 12)
+    canvas.setFont(BOLD, title_size)
+    canvas.drawString(left, height - 15.5 * mm, title)
+    canvas.setFont(REGULAR, sub_size)
+    canvas.drawRightString(right, height - 15.5 * mm, subtitle)
+
+    canvas.setStrokeGray(0.6)
+    canvas.setLineWidth(0.5)
+    canvas.line(left, height - 17.5 * mm, right, height - 17.5 * mm)
+    canvas.line(left, 16 * mm, right, 16 * mm)
+
+    canvas.setFont(REGULAR, 7.5)
+    canvas.drawString(left, 12 * mm, furniture.head_line)
+    canvas.drawRightString(right, 12 * mm, f"Page {number} of {total}")
+    canvas.restoreState()
+    _draw_watermark(canvas, furniture.watermark)
+
+
+def _draw_watermark(canvas: Canvas, text: str) -> None:
+    """Along the page's diagonal, light enough to read through, dark enough to survive a photocopy."""
+    width, height = canvas._pagesize
+    text = visual(printable(text, REGULAR))
+    diagonal = math.hypot(width, height)
+    size = max(14.0, min(40.0, 0.7 * diagonal / max(stringWidth(text, REGULAR, 1), 1)))
+    canvas.saveState()
+    canvas.setFillGray(0.45)
+    canvas.setFillAlpha(0.22)
+    canvas.setFont(REGULAR, size)
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(math.degrees(math.atan2(height, width)))
+    # ActualText: a reader that copies or extracts the page gets the watermark as one string, not as
+    # diagonal letters scattered between the lines of the table.
+    canvas.addLiteral(f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC")
+    canvas.drawCentredString(0, -size / 3, text)
+    canvas.addLiteral("EMC")
+    canvas.restoreState()
+
+
+def write_pdf_atomically(path: str | os.PathLike[str], build: Callable[[BinaryIO], None]) -> None:
+    """Run `build` into a temporary file beside `path`, fsync it, then rename it over `path`.
+
+    A reader never sees half a PDF, and a failure (unwritable folder, full disk,
+    a builder that raises) leaves no file behind and an existing file untouched.
+    The temporary file is created readable by its owner only (mkstemp), and the
+    rename keeps that: an OFFICIAL-SENSITIVE export is not world-readable.
+
+    Raises ReportWriteError (a GvmError and an OSError) when the file system
+    refuses, ReportBuildError when laying out fails, and any GvmError the
+    builder raised unchanged.
+    """
+    target = Path(path)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise _write_error(target, exc) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            build(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, GvmError):
+            raise
+        if isinstance(exc, OSError):
+            raise _write_error(target, exc) from exc
+        if isinstance(exc, Exception):
+            raise ReportBuildError(f"The PDF could not be made ({type(exc).__name__}); nothing was written.") from exc
+        raise
+    _fsync_folder(target.parent)
+
+
+def _write_error(target: Path, exc: OSError) -> ReportWriteError:
+    reason = exc.strerror or type(exc).__name__
+    error = ReportWriteError(f"Cannot write the PDF to {target}: {reason}.")
+    error.errno = exc.errno
+    return error
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable where the platform allows it (Windows cannot open a folder)."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,128 @@
+"""Exporting a selection of the log: a CSV with a detached Ed25519 signature file, and (later) PDF packs.
+
+The signature covers a small JSON manifest that names the CSV's SHA-256, the
+filter, the exporter and the log head, so neither the rows nor their context can
+be changed unnoticed once the file has left the workstation.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from gvm_desktop.core.audit import Action, LoggedEntry
+from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.policy import Permission
+from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.log_queries import LogFilter, LogQueryService
+from gvm_desktop.store import access_log, log_chain, meta, signing
+from gvm_desktop.store.files import atomic_write
+
+MAX_EXPORT = 200_000
+CSV_COLUMNS = ("seq", "at_utc", "tz", "workstation", "user_id", "username", "role", "bcu", "action", "record_ref",
+               "reason_category", "justification", "operation_ref", "outcome", "detail")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    csv_path: Path
+    signature_path: Path
+    entries: int
+    log_head: str
+    key_fingerprint: str
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: keep it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(entries: list[LoggedEntry]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in entries:
+        e = item.entry
+        writer.writerow([_cell(v) for v in (
+            item.seq, e.at_utc, e.tz, e.workstation, e.user_id, e.username, e.role, e.bcu, e.action.value, e.record_ref,
+            e.reason_category, e.justification, e.operation_ref, e.outcome.value, e.detail)])
+    return buf.getvalue().encode("utf-8")
+
+
+def selection(ws: Workspace, queries: LogQueryService, f: LogFilter) -> list[LoggedEntry]:
+    """Every entry matching the filter, oldest first, within the export limit."""
+    out: list[LoggedEntry] = []
+    page = queries.search(ws, f, limit=1000)
+    while True:
+        out.extend(page.entries)
+        if len(out) > MAX_EXPORT:
+            raise ValidationError(f"The selection holds more than {MAX_EXPORT:,} entries; narrow the filter.")
+        if page.next_before is None:
+            break
+        page = queries.search(ws, f, before_seq=page.next_before, limit=1000)
+    return out[::-1]
+
+
+class LogExportService:
+    def __init__(self, queries: LogQueryService) -> None:
+        self.queries = queries
+
+    def export_csv(self, ws: Workspace, f: LogFilter, path: Path) -> ExportResult:
+        ws.authorize(Permission.LOG_EXPORT, Action.LOG_EXPORT)
+        if ws.vault.log_key0 is None:
+            raise PermissionDenied("Signing an export needs the log verification key, which your account does not hold yet.")
+        target = Path(path)
+        if target.suffix.lower() != ".csv":
+            raise ValidationError("The export file's name must end in .csv.")
+        entries = selection(ws, self.queries, f)
+        data = to_csv(entries)
+        private = signing.export_key(ws.vault.log_key0)
+        public = signing.public_b64(private)
+        head_seq, head_hash = log_chain.head(ws.conn)
+        manifest = {
+            "format": "gvm-desktop-signed-export/v1", "file": target.name, "sha256": hashlib.sha256(data).hexdigest(),
+            "entries": len(entries), "filter": f.describe(), "exported_by": ws.session.username,
+            "exported_at": to_iso(ws.env.clock.now()), "vault_id": ws.vault.vault_id,
+            "log_head": f"{head_seq}:{head_hash.hex()}", "public_key": public,
+        }
+        canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+        signature = {"manifest": manifest, "signature": signing.sign(private, canonical)}
+        sig_path = target.with_name(target.name + ".sig")
+        # Both files atomically: a failed write leaves no partial file (OSError is worded by the front end).
+        atomic_write(target, data)
+        try:
+            atomic_write(sig_path, (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        with ws.write() as conn:
+            if meta.get_meta(conn, "audit_export_public_key") is None:
+                meta.set_meta(conn, "audit_export_public_key", public)
+            access_log.append(conn, ws.entry(Action.LOG_EXPORT, detail=(
+                f"signed CSV of {len(entries)} entries ({f.describe()}) to {target.name}")))
+        return ExportResult(target, sig_path, len(entries), f"{head_seq}:{head_hash.hex()[:16]}",
+                            signing.fingerprint(public))
+
+
+def check_signed_export(csv_path: Path, expected_public_key: str | None = None) -> tuple[bool, str]:
+    """Anyone can check an export: the signature over the manifest, and the CSV against its hash."""
+    sig_path = csv_path.with_name(csv_path.name + ".sig")
+    try:
+        signature = json.loads(sig_path.read_text("utf-8"))
+        manifest = signature["manifest"]
+        canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+        if not signing.check(manifest["public_key"], canonical, signature["signature"]):
+            return False, "the signature does not match its manifest"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False, f"the signature file {sig_path.name} is missing or unreadable"
+    if expected_public_key and manifest["public_key"] != expected_public_key:
+        return False, "it was signed with another key than this vault's"
+    if hashlib.sha256(csv_path.read_bytes()).hexdigest() != manifest["sha256"]:
+        return False, "the CSV was changed after it was signed"
+    return True, f"signed by {manifest['exported_by']} at {manifest['exported_at']}, {manifest['entries']} entries"

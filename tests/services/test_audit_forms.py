@@ -1,0 +1,74 @@
+"""From a log entry to the audit form that asks why; and PDF audit packs with the head on every page."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.policy import Role
+from gvm_desktop.services.log_queries import LogFilter
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+ACC = {a.role: a for a in DEMO_ACCOUNTS}
+WHY = Justification.make("intelligence_development", "Developing a synthetic intelligence picture")
+
+
+def sign_in(app: App, role: Role):
+    return app.auth.sign_in(ACC[role].username, ACC[role].password)
+
+
+def text_of(pdf: Path) -> str:
+    assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp_path: Path) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    demo_app.records.open(officer, ref, WHY)
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    (entry,) = demo_app.log.search(auditor, LogFilter(actions=("record.open",))).entries
+    digest = auditor.conn.execute("SELECT hex(entry_hash) FROM access_log WHERE seq = ?", (entry.seq,)).fetchone()[0]
+    out = tmp_path / "form.pdf"
+    form = demo_app.forms.issue(auditor, entry.seq, out)
+    assert (form.subject, form.log_seq, form.answer) == (ACC[Role.OFFICER].username, entry.seq, None)
+    text = text_of(out)
+    for expected in (ref, "OFFICIAL-SENSITIVE", ACC[Role.OFFICER].username, WHY.text[:30]):
+        assert expected in text
+    assert digest.lower()[:32] in text.replace("\n", "").replace(" ", "")
+    answered = demo_app.forms.record_answer(auditor, form.id, "Preparing the quarterly review, as recorded.")
+    assert answered.answer and answered.answered_at
+    with pytest.raises(ValidationError, match="already has its answer"):
+        demo_app.forms.record_answer(auditor, form.id, "A second answer must not overwrite the first.")
+    actions = [e.entry.action.value for e in demo_app.audit.recent(auditor, 10)]
+    assert "audit_form.issue" in actions and "audit_form.answer" in actions
+
+
+def test_form_errors_leave_nothing_behind(demo_app: App, tmp_path: Path) -> None:
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    with pytest.raises(NotFound, match="no log entry 999999"):
+        demo_app.forms.issue(auditor, 999_999, tmp_path / "x.pdf")
+    with pytest.raises(ValidationError, match="end in .pdf"):
+        demo_app.forms.issue(auditor, 3, tmp_path / "x.txt")
+    with pytest.raises(OSError):
+        demo_app.forms.issue(auditor, 3, tmp_path / "missing-folder" / "x.pdf")
+    assert not (tmp_path / "missing-folder").exists()
+    assert demo_app.forms.list(auditor) == []  # the failed issue was rolled back with its file
+
+
+def test_pdf_audit_pack_has_the_head_on_every_page(demo_app: App, tmp_path: Path) -> None:
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    out = tmp_path / "pack.pdf"
+    count = demo_app.forms.export_pack(auditor, LogFilter(), out)
+    assert count >= 9  # the demo build and this sign-in
+    pages = int(next(line.split()[-1] for line in subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True)
+                     .stdout.splitlines() if line.startswith("Pages:")))
+    for page in range(1, pages + 1):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(out), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "Access log head" in text and text.count("OFFICIAL-SENSITIVE") >= 2 and f"Page {page} of {pages}" in text

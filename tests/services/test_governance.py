@@ -1,0 +1,98 @@
+"""Access governance: training, the SPOC's grant, inactive accounts, the monthly system audit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.clock import ManualClock
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.policy import Role
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+ACC = {a.role: a for a in DEMO_ACCOUNTS}
+TODAY = date(2026, 11, 2)
+NEW_PW = "velvet-anchor-comet-33"
+
+
+def sign_in(app: App, role: Role):
+    return app.auth.sign_in(ACC[role].username, ACC[role].password)
+
+
+def new_officer(app: App, name: str = "new.officer", bcu: str = "CE") -> None:
+    admin = sign_in(app, Role.ADMIN)
+    app.accounts.add(admin, username=name, display_name="New Officer (synthetic)", role=Role.OFFICER, bcu=bcu,
+                     password=NEW_PW)
+
+
+def test_an_officer_needs_current_training_and_the_spocs_grant(demo_app: App, clock: ManualClock) -> None:
+    new_officer(demo_app)
+    officer = demo_app.auth.sign_in("new.officer", NEW_PW)
+    with pytest.raises(PermissionDenied, match="training is not recorded as current"):
+        demo_app.matrix.list(officer)
+    spoc = sign_in(demo_app, Role.SPOC)
+    with pytest.raises(ValidationError, match="no current 'Gangs Matrix data protection' training"):
+        demo_app.governance.grant(spoc, "new.officer")
+    demo_app.governance.record_training(spoc, "new.officer", completed_on=TODAY - timedelta(days=3),
+                                        expires_on=TODAY + timedelta(days=365))
+    with pytest.raises(PermissionDenied, match="has not granted you access"):
+        demo_app.matrix.list(officer)
+    demo_app.governance.grant(spoc, "new.officer")
+    assert demo_app.matrix.list(officer).ids
+    # Training lapses: the matrix closes again, without anybody having to remember.
+    clock.advance(timedelta(days=366))
+    with pytest.raises(PermissionDenied, match="training is not recorded as current"):
+        demo_app.matrix.list(officer)
+
+
+def test_a_spoc_governs_only_their_own_bcu(demo_app: App) -> None:
+    new_officer(demo_app, "ne.officer", "NE")
+    spoc = sign_in(demo_app, Role.SPOC)
+    with pytest.raises(PermissionDenied, match="not in your BCU"):
+        demo_app.governance.record_training(spoc, "ne.officer", completed_on=TODAY, expires_on=TODAY + timedelta(days=9))
+    with pytest.raises(PermissionDenied, match="not in your BCU"):
+        demo_app.governance.grant(spoc, "ne.officer")
+    with pytest.raises(PermissionDenied):
+        demo_app.governance.grant(sign_in(demo_app, Role.ADMIN), "ne.officer")  # admins record training, SPOCs grant
+
+
+def test_training_dates_must_make_sense(demo_app: App) -> None:
+    admin = sign_in(demo_app, Role.ADMIN)
+    with pytest.raises(ValidationError, match="in the future"):
+        demo_app.governance.record_training(admin, ACC[Role.OFFICER].username, completed_on=TODAY + timedelta(days=1),
+                                            expires_on=TODAY + timedelta(days=9))
+    with pytest.raises(ValidationError, match="expires before"):
+        demo_app.governance.record_training(admin, ACC[Role.OFFICER].username, completed_on=TODAY, expires_on=TODAY)
+
+
+def test_inactive_accounts_are_listed_and_disabled_on_confirmation(demo_app: App, clock: ManualClock) -> None:
+    new_officer(demo_app)  # created, never used
+    clock.advance(timedelta(days=200))
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    listed = {i.account.username: i.last_used for i in demo_app.governance.inactive(auditor)}
+    assert listed["new.officer"].startswith("never (created 2026-11-02")
+    assert ACC[Role.AUDITOR].username not in listed  # just signed in
+    with pytest.raises(PermissionDenied):
+        demo_app.governance.disable_inactive(auditor, ["new.officer"])
+    spoc = sign_in(demo_app, Role.SPOC)
+    with pytest.raises(ValidationError, match="not on the list of inactive accounts"):
+        demo_app.governance.disable_inactive(spoc, [ACC[Role.SPOC].username])
+    assert demo_app.governance.disable_inactive(spoc, ["new.officer"]) == ["new.officer"]
+    with pytest.raises(Exception, match="username or password is wrong"):
+        demo_app.auth.sign_in("new.officer", NEW_PW)
+
+
+def test_monthly_system_audit_counts_who_did_what(demo_app: App) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    view = demo_app.matrix.list(officer)
+    demo_app.matrix.rows(officer, view, view.ids[:10])
+    spoc = sign_in(demo_app, Role.SPOC)
+    report = demo_app.governance.monthly_audit(spoc, "CE", "2026-11")
+    assert report.by_user[ACC[Role.OFFICER].username]["matrix.list"] == 1
+    assert report.by_action["matrix.rows"] == 1
+    with pytest.raises(PermissionDenied, match="BCU CE only"):
+        demo_app.governance.monthly_audit(spoc, "NE", "2026-11")
+    with pytest.raises(ValidationError, match="YYYY-MM"):
+        demo_app.governance.monthly_audit(sign_in(demo_app, Role.AUDITOR), "CE", "November")

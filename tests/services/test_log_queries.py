@@ -1,0 +1,102 @@
+"""The auditors' workspace at the service layer: filters, pages, flags, signed exports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.clock import ManualClock
+from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.policy import Role
+from gvm_desktop.services.log_export import check_signed_export
+from gvm_desktop.services.log_queries import LogFilter
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+ACC = {a.role: a for a in DEMO_ACCOUNTS}
+TODAY = date(2026, 11, 2)
+NO_OP = Justification.make("safeguarding", "Welfare check after a referral")
+WITH_OP = Justification.make("linked_operation", "Briefing for a planned operation", "Op DEMO/26")
+
+
+def sign_in(app: App, role: Role):
+    return app.auth.sign_in(ACC[role].username, ACC[role].password)
+
+
+def ce_refs(app: App, ws, n: int) -> list[str]:
+    return [r[0] for r in ws.conn.execute(
+        "SELECT ref FROM nominals WHERE bcu='CE' AND status='active' ORDER BY id LIMIT ?", (n,))]
+
+
+def test_filters_pages_and_their_validation(demo_app: App) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    refs = ce_refs(demo_app, officer, 3)
+    for ref in refs:
+        demo_app.records.open(officer, ref, WITH_OP)
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    page = demo_app.log.search(auditor, LogFilter(username=ACC[Role.OFFICER].username, actions=("record.open",)))
+    assert [e.entry.record_ref for e in page.entries] == refs[::-1] and page.next_before is None
+    one = demo_app.log.search(auditor, LogFilter(record_ref=refs[1].lower()))
+    assert [e.entry.record_ref for e in one.entries] == [refs[1]]
+    first = demo_app.log.search(auditor, LogFilter(), limit=5)
+    second = demo_app.log.search(auditor, LogFilter(), before_seq=first.next_before, limit=5)
+    assert first.next_before and max(e.seq for e in second.entries) < min(e.seq for e in first.entries)
+    by_reason = demo_app.log.search(auditor, LogFilter(reason_category="linked_operation", since=TODAY, until=TODAY))
+    assert len(by_reason.entries) == 3
+    for bad, error, message in [
+        (LogFilter(username="ghost.user"), NotFound, "no account 'ghost.user'"),
+        (LogFilter(since=TODAY, until=TODAY - timedelta(days=1)), ValidationError, "date range is reversed"),
+        (LogFilter(actions=("record.open", "'; DROP TABLE access_log;--")), ValidationError, "Unknown action"),
+        (LogFilter(record_ref="x" * 10_000), ValidationError, "at most 30 characters"),
+        (LogFilter(username="u" * 10_000), ValidationError, "at most 40 characters"),
+        (LogFilter(outcome="maybe"), ValidationError, "allowed, refused or failed"),
+    ]:
+        with pytest.raises(error, match=message):
+            demo_app.log.search(auditor, bad)
+    with pytest.raises(PermissionDenied):
+        demo_app.log.search(officer, LogFilter())
+
+
+def test_flags_for_patterns_worth_a_look(demo_app: App, clock: ManualClock) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    refs = ce_refs(demo_app, officer, 5)  # the small demo BCU: flag bursts of more than 3 here
+    for ref in refs:  # a burst: many different records inside the hour
+        clock.advance(60)
+        demo_app.records.open(officer, ref, NO_OP)
+    other = officer.conn.execute("SELECT ref FROM nominals WHERE bcu <> 'CE' LIMIT 1").fetchone()[0]
+    with pytest.raises(PermissionDenied):
+        demo_app.records.open(officer, other, NO_OP)
+    demo_app.changes.approve_removal(sign_in(demo_app, Role.SPOC), refs[0], "Synthetic: removed for the flags test.")
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    flags = demo_app.log.flags(auditor, TODAY, TODAY, burst_records=3)
+    kinds = {f.kind for f in flags}
+    assert kinds == {"no_operation", "burst", "outside_bcu", "removed_since"}
+    assert sum(f.kind == "no_operation" for f in flags) == len(refs)
+    assert [f.record_ref for f in flags if f.kind == "removed_since"] == [refs[0]]
+    assert [f.record_ref for f in flags if f.kind == "outside_bcu"] == [other]
+    with pytest.raises(ValidationError, match="reversed"):
+        demo_app.log.flags(auditor, TODAY, TODAY - timedelta(days=1))
+
+
+def test_signed_csv_export_verifies_and_any_change_shows(demo_app: App, tmp_path: Path) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    for ref in ce_refs(demo_app, officer, 2):
+        demo_app.records.open(officer, ref, Justification.make("other", "=HYPERLINK(\"x\") formula-looking text"))
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    out = tmp_path / "opens.csv"
+    result = demo_app.exports.export_csv(auditor, LogFilter(actions=("record.open",)), out)
+    assert result.entries == 2 and out.exists() and result.signature_path.exists()
+    text = out.read_text()
+    assert "'=HYPERLINK" in text  # a formula is kept as text, not run by a spreadsheet
+    ok, why = check_signed_export(out)
+    assert ok, why
+    out.write_text(text.replace("record.open", "record.opem", 1))
+    assert check_signed_export(out) == (False, "the CSV was changed after it was signed")
+    with pytest.raises(OSError):
+        demo_app.exports.export_csv(auditor, LogFilter(), tmp_path / "no-such-folder" / "x.csv")
+    assert not (tmp_path / "no-such-folder").exists()
+    with pytest.raises(PermissionDenied):
+        demo_app.exports.export_csv(sign_in(demo_app, Role.PARTNER), LogFilter(), tmp_path / "p.csv")
