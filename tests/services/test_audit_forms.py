@@ -53,7 +53,7 @@ def test_form_errors_leave_nothing_behind(demo_app: App, tmp_path: Path) -> None
     auditor = sign_in(demo_app, Role.AUDITOR)
     with pytest.raises(NotFound, match="no log entry 999999"):
         demo_app.forms.issue(auditor, 999_999, tmp_path / "x.pdf")
-    with pytest.raises(ValidationError, match="end in .pdf"):
+    with pytest.raises(ValidationError, match=r"end in \.pdf"):
         demo_app.forms.issue(auditor, 3, tmp_path / "x.txt")
     with pytest.raises(OSError):
         demo_app.forms.issue(auditor, 3, tmp_path / "missing-folder" / "x.pdf")
