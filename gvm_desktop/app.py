@@ -87,6 +87,7 @@ class App:
         self.dsa = DsaService()
         self.retention = RetentionService()
         self.governance = GovernanceService(self.accounts)
+        self.auth.after_sign_in.append(lambda ws: self.governance.auto_disable(ws, self.settings))
         self.log = LogQueryService()
         self.exports = LogExportService(self.log)
         self.forms = AuditFormService(self.log)

@@ -39,8 +39,13 @@ RETENTION_YEARS = IntSetting(
     "retention_years", 4, 1, 10, "Years an archive record of a removed person is kept before it is purged."
 )
 
+AUTO_DISABLE_INACTIVE = IntSetting(
+    "auto_disable_inactive", 0, 0, 1,
+    "1: accounts unused for six months are disabled automatically when an administrator signs in; 0: listed only.",
+)
+
 SETTINGS: Mapping[str, IntSetting] = MappingProxyType(
-    {s.key: s for s in (IDLE_LOCK_MINUTES, RETENTION_YEARS)}
+    {s.key: s for s in (IDLE_LOCK_MINUTES, RETENTION_YEARS, AUTO_DISABLE_INACTIVE)}
 )
 
 # Fixed by policy, not settings: relaxing them is not an administrator's call.

@@ -66,6 +66,20 @@ class AuditService:
     def __init__(self, auth: AuthService) -> None:
         self.auth = auth
 
+    def verify(self, ws: Workspace, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
+        """The verification button: the same check inside an auditor's session (reads only;
+        an intact result is then logged, a damaged log is left exactly as found)."""
+        ws.authorize(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY)
+        if ws.vault.log_key0 is None:
+            raise PermissionDenied("Your account does not hold the log verification key yet: another auditor's "
+                                   "sign-in passes it on, or use 'gvm-desktop log grant' with the recovery code.")
+        result = check_chain(ws.vault, ws.vault.log_key0, document_heads)
+        if result.intact:
+            with ws.write() as conn:
+                access_log.append(conn, ws.entry(Action.LOG_VERIFY, detail=(
+                    f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}")))
+        return result
+
     def verify_vault(self, username: str, password: str,
                      document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
         """`log verify`: an auditor checks the log without changing any file. Only an intact log then

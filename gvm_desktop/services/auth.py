@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -39,6 +40,9 @@ class AuthService:
         self.paths = paths
         self.env = env
         self._throttle = SigninThrottle(paths.throttle)
+        # Work the composition root asks for after each sign-in (e.g. governance's automatic
+        # disabling of inactive accounts), kept out of this module to keep imports one way.
+        self.after_sign_in: list[Callable[[Workspace], object]] = []
 
     # -- sign in ----------------------------------------------------------------
 
@@ -97,6 +101,8 @@ class AuthService:
         self._throttle.forget_pending(len(pending))
         self._finish_revocations(ws)
         self._share_log_key(ws)
+        for hook in self.after_sign_in:
+            hook(ws)
         return ws
 
     def _share_log_key(self, ws: Workspace) -> None:

@@ -12,10 +12,12 @@ from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE, TrainingRecord, has_current, inactive_since
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, Role
+from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.scope import refuse
+from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.store import access_log, accounts, governance
 
 
@@ -129,6 +131,14 @@ class GovernanceService:
                                   reason="unused for six months, disabled on confirmation")
             done.append(target.username)
         return done
+
+    def auto_disable(self, ws: Workspace, settings: SettingsService) -> list[str]:
+        """When the administrator has turned it on, their sign-in disables the inactive accounts."""
+        if ws.session.role is not Role.ADMIN or settings.value(ws, AUTO_DISABLE_INACTIVE.key) != 1:
+            return []
+        names = [i.account.username for i in self.inactive(ws) if i.account.id != ws.session.user_id
+                 and not (i.account.role is Role.ADMIN and accounts.count_active_admins(ws.conn) <= 1)]
+        return self.disable_inactive(ws, names) if names else []
 
     def monthly_audit(self, ws: Workspace, bcu: str, month: str) -> MonthlyAudit:
         """Who viewed, edited, exported in a BCU in a calendar month; counts per action and per user."""

@@ -96,3 +96,18 @@ def test_monthly_system_audit_counts_who_did_what(demo_app: App) -> None:
         demo_app.governance.monthly_audit(spoc, "NE", "2026-11")
     with pytest.raises(ValidationError, match="YYYY-MM"):
         demo_app.governance.monthly_audit(sign_in(demo_app, Role.AUDITOR), "CE", "November")
+
+
+def test_automatic_disabling_when_the_admin_turns_it_on(demo_app: App, clock: ManualClock) -> None:
+    new_officer(demo_app)
+    admin = sign_in(demo_app, Role.ADMIN)
+    clock.advance(timedelta(days=200))
+    demo_app.auth.sign_out(sign_in(demo_app, Role.ADMIN))  # setting off: nothing happens
+    assert demo_app.auth.sign_in("new.officer", NEW_PW)
+    clock.advance(timedelta(days=200))
+    admin = sign_in(demo_app, Role.ADMIN)
+    demo_app.settings.change(admin, "auto_disable_inactive", 1)
+    demo_app.auth.sign_out(admin)
+    admin = sign_in(demo_app, Role.ADMIN)  # this sign-in disables every account unused for six months
+    disabled = {a.username for a in demo_app.accounts.list(admin) if not a.active}
+    assert "new.officer" in disabled and ACC[Role.ADMIN].username not in disabled

@@ -178,3 +178,16 @@ def test_only_auditors_verify_and_admin_cannot_by_holding_the_vault_key(demo_app
     auditor_id = ws.session.user_id
     demo_app.auth.sign_out(ws)
     assert holders == {0, auditor_id}  # the recovery slot and the auditor
+
+
+def test_the_in_session_verification_button_agrees(demo_app: App) -> None:
+    busy(demo_app)
+    auditor = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)
+    assert demo_app.audit.verify(auditor).intact
+    demo_app.auth.sign_out(auditor)
+    conn = raw(demo_app)
+    _edit(conn)
+    conn.close()
+    auditor = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)
+    result = demo_app.audit.verify(auditor)
+    assert not result.intact and result.first_problem and result.first_problem.startswith("entry 5:")
