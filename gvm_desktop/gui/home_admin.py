@@ -1,4 +1,4 @@
-"""The administrator's home: accounts and the idle-lock setting, and no one on the matrix.
+"""The administrator's home: accounts, inactive accounts, the idle-lock setting, and no one on the matrix.
 
 Separation of duties (core/policy.py): the admin role runs accounts and
 settings but may not read people's records, so this page calls no matrix service.
@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
-from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
+from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
 from gvm_desktop.gui.home_base import HomePage, panel
+from gvm_desktop.gui.inactive_panel import InactivePanel
 from gvm_desktop.gui.table_models import AccountsTableModel, sorted_view_model
 from gvm_desktop.gui.widgets import ErrorLabel, ReadOnlyTable, heading, note
 
@@ -34,22 +35,63 @@ class AdminHome(HomePage):
         layout.addWidget(note(
             "Accounts and vault settings. The administrator role cannot see the people on the matrix.", self))
 
-        layout.addWidget(heading("Accounts", self, level=2))
+        self.tabs = QTabWidget(self)
+        layout.addWidget(self.tabs, 1)
+        accounts_page = QWidget(self.tabs)
+        accounts_layout = QVBoxLayout(accounts_page)
         self.accounts_model = AccountsTableModel(self)
-        self.accounts_view = ReadOnlyTable(sorted_view_model(self.accounts_model, self), self)
+        self.accounts_view = ReadOnlyTable(sorted_view_model(self.accounts_model, self), accounts_page)
         self.accounts_view.setObjectName("accountsTable")
         self.accounts_view.setAccessibleName("Accounts")
-        layout.addWidget(self.accounts_view, 1)
+        accounts_layout.addWidget(self.accounts_view, 1)
         accounts_row = QHBoxLayout()
-        self.refresh_button = QPushButton("&Refresh accounts", self)
+        self.refresh_button = QPushButton("&Refresh accounts", accounts_page)
         self.refresh_button.clicked.connect(self.load_accounts)
-        self.accounts_count = QLabel(self)
+        self.accounts_count = QLabel(accounts_page)
         accounts_row.addWidget(self.refresh_button)
         accounts_row.addWidget(self.accounts_count, 1)
-        layout.addLayout(accounts_row)
+        accounts_layout.addLayout(accounts_row)
+        self.tabs.addTab(accounts_page, "A&ccounts")
+        self.tabs.addTab(self._inactive_page(), "&Inactive accounts")
+        # The inactive list is read (and that reading logged) only when its tab is opened.
+        self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         layout.addWidget(self.error_label)
 
         layout.addWidget(self._idle_panel())
+
+    def _inactive_page(self) -> QWidget:
+        page = QWidget(self.tabs)
+        inner = QVBoxLayout(page)
+        inner.addWidget(note("Accounts nobody has signed in to for six months. Select them and disable: you are "
+                             "asked to confirm, with each account named.", page))
+        self.inactive = InactivePanel(self.app, self.ws, self, page, can_disable=True)
+        self.inactive.disabled.connect(lambda _names: self.load_accounts())
+        inner.addWidget(self.inactive, 1)
+        box = panel(page)
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(12, 8, 12, 8)
+        self.auto_disable = QCheckBox("Disable inactive accounts a&utomatically", box)
+        self.auto_disable.setObjectName("autoDisableInactive")
+        self.auto_disable.toggled.connect(self.apply_auto_disable)
+        box_layout.addWidget(self.auto_disable)
+        box_layout.addWidget(note("When on, an administrator's sign-in disables every account unused for six months, "
+                                  "without asking. When off, they are only listed here.", box))
+        self.auto_status = note("", box)
+        self.auto_error = ErrorLabel(box)
+        box_layout.addWidget(self.auto_status)
+        box_layout.addWidget(self.auto_error)
+        inner.addWidget(box)
+        return page
+
+    def _tab_shown(self) -> None:
+        if self.tabs.currentIndex() == 1 and not self.inactive.loaded:
+            self.inactive.load()
+
+    def set_busy(self, busy: bool) -> None:
+        # Disabling rewrites the vault off the GUI thread; nothing on this page may ask the vault meanwhile.
+        self.tabs.setEnabled(not busy)
+        self.idle_spin.setEnabled(not busy)
+        self.apply_button.setEnabled(not busy)
 
     def _idle_panel(self) -> QWidget:
         box = panel(self)
@@ -91,6 +133,30 @@ class AdminHome(HomePage):
         if minutes is not None:
             self.idle_spin.setValue(minutes)
             self.idle_status.setText(f"Sessions lock after {minutes} minutes without input.")
+        auto = self.call_service(lambda: self.app.settings.value(self.ws, AUTO_DISABLE_INACTIVE.key), self.auto_error)
+        if auto is not None:
+            self._show_auto_disable(auto)
+
+    def _show_auto_disable(self, value: int) -> None:
+        self.auto_disable.blockSignals(True)  # showing the stored value is not a change to save
+        self.auto_disable.setChecked(value == 1)
+        self.auto_disable.blockSignals(False)
+        self.auto_status.setText("On: inactive accounts are disabled at an administrator's sign-in." if value == 1
+                                 else "Off: inactive accounts are listed here, and disabled only when you confirm.")
+
+    def apply_auto_disable(self, on: bool) -> bool:
+        """Save the checkbox; on a refusal the box goes back to the stored value."""
+        saved = self.call_service(
+            lambda: self.app.settings.change(self.ws, AUTO_DISABLE_INACTIVE.key, 1 if on else 0), self.auto_error)
+        if saved is None:
+            self._show_auto_disable(0 if on else 1)
+            return False
+        self._show_auto_disable(saved)
+        return True
+
+    def wipe(self) -> None:
+        self.inactive.wipe()
+        super().wipe()
 
     def load_accounts(self) -> None:
         accounts = self.call_service(lambda: self.app.accounts.list(self.ws))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDateEdit, QDialog, QFrame, QLabel, QLineEdit, QPl
 from gvm_desktop.core.errors import SessionLocked
 from gvm_desktop.core.people import bcu_name
 from gvm_desktop.gui.widgets import ErrorLabel
+from gvm_desktop.gui.worker import TaskRunner
 
 if TYPE_CHECKING:
     from gvm_desktop.app import App
@@ -88,6 +89,10 @@ class HomePage(QWidget):
         self.app = app
         self.ws = ws
         self.error_label = ErrorLabel(self)
+        # One background vault call at a time for the whole page: the session has one connection,
+        # so while a task runs the page pauses its controls (set_busy) and asks the vault nothing.
+        self.tasks = TaskRunner(self)
+        self.tasks.busy_changed.connect(self.set_busy)
 
     def load(self) -> None:
         """Fetch what the page shows; called once the main window is listening for `session_lost`."""
@@ -97,6 +102,20 @@ class HomePage(QWidget):
         close_dialogs(self)
         wipe_item_models(self)
         wipe_texts(self)
+
+    def set_busy(self, busy: bool) -> None:
+        """A task started or ended: pages with background work disable what could reach the vault."""
+
+    def run_task(self, fn: Callable[[], T], on_result: Callable[[T], None], errors: ErrorLabel | None = None) -> bool:
+        """Run a slow vault call (verify, export, disable) off the GUI thread; a failure is shown like
+        call_service's. False if another task is still running (nothing started)."""
+        return self.tasks.start(fn, on_result, lambda exc: self.report(exc, errors))
+
+    def finish_work(self) -> None:
+        """Wait for a running task, then drop its outcome. Called before the vault closes (lock, sign-out):
+        closing a connection while a worker still reads through it is unsafe, and a result must not land
+        on a page being wiped. Waits as long as it takes; a verification or export always ends."""
+        self.tasks.finish_and_forget(-1)
 
     def adopt(self, dialog: QWidget) -> None:
         """Route a dialog's lost-session and lock requests to this page (and so to the main window)."""

@@ -1,4 +1,5 @@
-"""The officers' and SPOCs' home: their BCU's counts, the matrix table, and the work on it.
+"""The officers' and SPOCs' home: their BCU's counts, the matrix table, and the work on it
+(and, for the SPOC, a Team access tab: training, grants, inactive accounts).
 
 Ctrl+F searches, Enter opens the selected person (after saying why), Ctrl+N
 proposes a person, Ctrl+K checks someone's status. Every change made from a
@@ -11,15 +12,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from gvm_desktop.core.policy import Permission, allows
+from gvm_desktop.core.policy import Permission, Role, allows
 from gvm_desktop.gui.home_base import HomePage, bcu_text, panel
 from gvm_desktop.gui.matrix_panel import MatrixPanel
 from gvm_desktop.gui.propose_dialog import ProposeDialog
 from gvm_desktop.gui.record_flow import RecordOpener
 from gvm_desktop.gui.shortcuts import FIND, PROPOSE, STATUS_CHECK
 from gvm_desktop.gui.status_check import StatusCheckDialog
+from gvm_desktop.gui.team_access import TeamAccessPanel
 from gvm_desktop.gui.widgets import heading, note
 
 if TYPE_CHECKING:
@@ -59,8 +61,24 @@ class MatrixHome(HomePage):
         self.setTabOrder(self.status_button, self.refresh_button)
 
     def _lay_out(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
+        outer = QVBoxLayout(self)
+        self.tabs: QTabWidget | None = None
+        self.team: TeamAccessPanel | None = None
+        if self.ws.session.role is Role.SPOC:
+            # The SPOC also governs who may use the matrix: a second tab beside it, read only when opened.
+            outer.setContentsMargins(8, 8, 8, 8)
+            self.tabs = QTabWidget(self)
+            matrix_page = QWidget(self.tabs)
+            self.tabs.addTab(matrix_page, "&Matrix")
+            self.team = TeamAccessPanel(self.app, self.ws, self, self.tabs)
+            self.tabs.addTab(self.team, "&Team access")
+            self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
+            outer.addWidget(self.tabs)
+            layout = QVBoxLayout(matrix_page)
+            layout.setContentsMargins(8, 8, 8, 8)
+        else:
+            layout = outer
+            layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
         top = QHBoxLayout()
         top.addWidget(heading(f"Matrix — {bcu_text(self.ws.session.bcu)}", self), 1)
@@ -112,6 +130,16 @@ class MatrixHome(HomePage):
         self.status_action.setEnabled(self.can_check)
         self.addActions([self.find_action, self.propose_action, self.status_action])
 
+    def _tab_shown(self) -> None:
+        if self.tabs is not None and self.team is not None and self.tabs.currentWidget() is self.team \
+                and not self.team.loaded:
+            self.team.load()
+
+    def set_busy(self, busy: bool) -> None:
+        # Only the team tab starts background work (disabling accounts); nothing on the page may ask the vault meanwhile.
+        if self.tabs is not None:
+            self.tabs.setEnabled(not busy)
+
     # -- data -------------------------------------------------------------------
 
     def load(self) -> None:
@@ -161,4 +189,6 @@ class MatrixHome(HomePage):
 
     def wipe(self) -> None:
         self.matrix.wipe()
+        if self.team is not None:
+            self.team.wipe()
         super().wipe()

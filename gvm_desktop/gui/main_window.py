@@ -208,6 +208,8 @@ class MainWindow(QMainWindow):
         if self._finished or self.is_locked:
             return
         self.idle_watch.stop()
+        if self._home is not None:
+            self._home.finish_work()  # a background call still reading the vault ends before it closes
         # Any failure is judged just below: what matters is whether the vault closed.
         with contextlib.suppress(Exception):
             self._app.auth.lock(self._ws, reason=reason)
@@ -230,6 +232,8 @@ class MainWindow(QMainWindow):
         self._finished = True
         self.idle_watch.stop()
         self.locked_page.finish_and_forget()
+        if self._home is not None:
+            self._home.finish_work()
         self._drop_home()
         # Leaving anyway; if the log entry failed, the vault object goes with this window.
         with contextlib.suppress(Exception):

@@ -55,6 +55,25 @@ QFrame#placeholder {
     border: 1px dashed #9aa3ad;
     border-radius: 4px;
 }
+QLabel#verifyResult[state="intact"] {
+    color: #14532d;
+    background: #dcefdf;
+    border: 1px solid #6fae7b;
+    border-radius: 3px;
+    padding: 4px 8px;
+    font-weight: bold;
+}
+QLabel#verifyResult[state="broken"] {
+    color: white;
+    background: #b3261e;
+    border-radius: 3px;
+    padding: 4px 8px;
+    font-weight: bold;
+}
+QLabel#confirmNames {
+    font-weight: bold;
+    padding: 4px 0px 4px 8px;
+}
 QLabel#noVault {
     background: #fff4e5;
     border: 1px solid #e0a040;

@@ -1,6 +1,6 @@
 """Table models over what the services return; every one of them can be wiped on lock.
 
-The rows are plain service objects (Account, LoggedEntry). A model keeps
+The rows are plain service objects (Account, Flag, AuditForm). A model keeps
 nothing else, so `clear()` (used by the locked state) really leaves nothing
 behind in the model.
 """
@@ -21,8 +21,6 @@ from PySide6.QtCore import (
 )
 
 from gvm_desktop.core.accounts import Account
-from gvm_desktop.core.audit import LoggedEntry
-from gvm_desktop.core.policy import Role
 
 Row = TypeVar("Row")
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -36,6 +34,7 @@ class Column(Generic[Row]):
     title: str
     text: Callable[[Row], str]
     sort_key: Callable[[Row], Any] | None = None
+    numeric: bool = False  # right-aligned, so digits line up
 
 
 class RowTableModel(QAbstractTableModel, Generic[Row]):
@@ -80,6 +79,8 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
             return column.text(row)
         if role == SORT_ROLE:
             return column.sort_key(row) if column.sort_key else column.text(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def headerData(
@@ -97,16 +98,6 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
-def _role_label(value: str | None) -> str:
-    """Log entries keep the role as its code; show the label when it is a known role."""
-    if not value:
-        return "-"
-    try:
-        return Role(value).label
-    except ValueError:
-        return value
-
-
 class AccountsTableModel(RowTableModel[Account]):
     """The administrator's list of accounts: who can sign in, and when they last did."""
 
@@ -118,20 +109,6 @@ class AccountsTableModel(RowTableModel[Account]):
         Column[Account]("Status", lambda a: a.status),
         Column[Account]("Last sign-in (UTC)", lambda a: a.last_signin_at or "never",
                         lambda a: a.last_signin_at or ""),
-    )
-
-
-class AccessLogTableModel(RowTableModel[LoggedEntry]):
-    """The auditor's view of the latest access-log entries, newest first as the service returns them."""
-
-    columns = (
-        Column[LoggedEntry]("Seq", lambda r: str(r.seq), lambda r: r.seq),
-        Column[LoggedEntry]("Time (UTC)", lambda r: r.entry.at_utc),
-        Column[LoggedEntry]("User", lambda r: r.entry.username or "-"),
-        Column[LoggedEntry]("Role", lambda r: _role_label(r.entry.role)),
-        Column[LoggedEntry]("Action", lambda r: r.entry.action.value),
-        Column[LoggedEntry]("Outcome", lambda r: r.entry.outcome.value),
-        Column[LoggedEntry]("Detail", lambda r: r.entry.detail or ""),
     )
 
 

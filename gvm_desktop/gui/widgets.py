@@ -43,6 +43,25 @@ class ErrorLabel(QLabel):
         self.show_message("")
 
 
+class NoticeLabel(QLabel):
+    """A line saying what just happened (saved, exported, granted); hidden while empty, so it leaves no gap."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notice")
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # a path can be copied
+        self.hide()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        super().clear()
+        self.hide()
+
+
 class BusyBar(QProgressBar):
     """An indeterminate bar shown while a task runs off the GUI thread."""
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
 import shiboken6
-from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QAbstractItemModel, QObject, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
+from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home import MatrixHome
+from gvm_desktop.gui.home import AdminHome, AuditorHome, MatrixHome
 from gvm_desktop.gui.main import Shell
 from gvm_desktop.gui.main_window import MainWindow
 from gvm_desktop.services.auth import WRONG_CREDENTIALS
@@ -155,3 +160,114 @@ def test_quit_signs_out_and_ends_the_app(qtbot: QtBot, shell: Shell) -> None:
     with qtbot.waitSignal(shell.finished, timeout=2000):
         main.actions.quit.trigger()
     assert ws.locked  # signed out: the vault is closed
+
+
+# -- the auditor's workspace and the governance screens ----------------------------------------------------
+
+AUDIT_REASON = "Checking the address before the weekly briefing"
+TYPED_ANSWER = "Typed answer that must not outlive the lock"
+
+
+def _officer_opens_a_record(app: App) -> str:
+    ws = app.auth.sign_in(OFFICER.username, OFFICER.password)
+    try:
+        view = app.matrix.view(ws)
+        ref = str(app.matrix.rows(ws, view, view.ids[:1])[0].values["ref"])
+        app.records.open(ws, ref, Justification.make("quarterly_review", AUDIT_REASON))
+    finally:
+        app.auth.sign_out(ws)
+    return ref
+
+
+def test_ctrl_l_wipes_the_auditor_workspace_and_its_dialogs(
+        qtbot: QtBot, open_main, gui_demo_app: App, tmp_path: Path) -> None:
+    ref = _officer_opens_a_record(gui_demo_app)
+    main = open_main(Role.AUDITOR)
+    home = main.home
+    assert isinstance(home, AuditorHome)
+    panel = home.log_panel
+    panel.filters.record_ref.setText(ref)
+    panel.filters.apply()
+    panel.select_row(0)
+    assert panel.issue_form_to(panel.selected_entry().seq, tmp_path / "form.pdf")  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: not home.tasks.busy, timeout=10_000)
+    home.tabs.setCurrentWidget(home.flags_panel)
+    home.flags_panel.find()
+    home.tabs.setCurrentWidget(home.monthly_panel)
+    home.monthly_panel.show_audit()
+    home.tabs.setCurrentWidget(home.forms_panel)
+    home.forms_panel.select_form(1)
+    answer = home.forms_panel.record_answer()
+    assert answer is not None
+    answer.text.setPlainText(TYPED_ANSWER)
+    verify_models = [home.log_model, home.flags_panel.model, home.forms_panel.model, home.monthly_panel.actions_model,
+                     home.monthly_panel.users_model]
+    assert [m.rowCount() > 0 for m in verify_models] == [True] * 5
+    assert any(AUDIT_REASON in t for t in all_texts(main)) and any(TYPED_ANSWER in t for t in all_texts(main))
+    file_dialog = panel.export_csv()
+
+    _activate_and_press_ctrl_l(qtbot, file_dialog)  # from inside the file dialog: it carries the lock shortcut
+    qtbot.waitUntil(lambda: main.is_locked, timeout=2000)
+
+    assert main._ws.locked
+    assert all(m.rowCount() == 0 for m in verify_models)
+    assert not answer.isVisible() and not file_dialog.isVisible()
+    # The file dialog's own listing of folders holds nothing from the vault; it goes with the page.
+    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel) if not _in_file_dialog(m))
+    assert not any(AUDIT_REASON in t or TYPED_ANSWER in t or ref in t for t in all_texts(main))
+    qtbot.waitUntil(lambda: not shiboken6.isValid(home))
+    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
+
+
+def _in_file_dialog(obj: QObject | None) -> bool:
+    while obj is not None:
+        if isinstance(obj, QFileDialog):
+            return True
+        obj = obj.parent()
+    return False
+
+
+def _activate_and_press_ctrl_l(qtbot: QtBot, window) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_lock_while_verifying_waits_for_the_check_then_closes(qtbot: QtBot, open_main) -> None:
+    main = open_main(Role.AUDITOR)
+    home = main.home
+    assert isinstance(home, AuditorHome)
+    assert home.verify_bar.verify() and home.tasks.busy
+    main.actions.lock.trigger()  # the worker still holds the connection: the lock waits for it
+    assert main._ws.locked and main.is_locked
+    assert not home.tasks.busy and home.verify_bar.result is None  # the outcome was dropped, not shown
+    qtbot.wait(20)  # a late delivery would land here
+    assert not shiboken6.isValid(home) or home.verify_bar.result is None
+
+
+@pytest.mark.parametrize("role", [Role.SPOC, Role.ADMIN])
+def test_ctrl_l_wipes_the_governance_screens(qtbot: QtBot, open_main, clock: ManualClock, role: Role) -> None:
+    clock.advance(timedelta(days=200))  # so there are inactive accounts to list
+    main = open_main(role)
+    home = main.home
+    if isinstance(home, MatrixHome):
+        assert home.tabs is not None and home.team is not None
+        home.tabs.setCurrentWidget(home.team)
+        home.team.select_username(OFFICER.username)
+        dialog = home.team.record_training()
+        models = [home.team.model, home.team.inactive.model]
+    else:
+        assert isinstance(home, AdminHome)
+        home.tabs.setCurrentIndex(1)
+        home.inactive.select_usernames([OFFICER.username])
+        dialog = home.inactive.ask_disable()
+        models = [home.inactive.model, home.accounts_model]
+    assert dialog is not None and dialog.isVisible()
+    assert all(m.rowCount() > 0 for m in models)
+
+    _activate_and_press_ctrl_l(qtbot, dialog)
+    qtbot.waitUntil(lambda: main.is_locked, timeout=2000)
+    assert main._ws.locked and (not shiboken6.isValid(dialog) or not dialog.isVisible())
+    assert all(not shiboken6.isValid(m) or m.rowCount() == 0 for m in models)
+    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
+    assert [t for t in all_texts(main) if OFFICER.display_name in t] == []

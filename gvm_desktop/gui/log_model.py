@@ -1,0 +1,221 @@
+"""The auditor's access-log table: entries fetched a page at a time, only as far as someone scrolls.
+
+The service pages by key (`before_seq`), newest first, so the cost of a page does
+not grow with the log: at ten million entries the first screen is one query and
+scrolling to the bottom asks for the next page through Qt's canFetchMore/fetchMore.
+Nothing here ever reads the whole log.
+
+There is no sort proxy on purpose: sorting would reorder only the pages fetched so
+far and pass that off as the whole log. The order is the log's own (newest first);
+the filters narrow it, in the database.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from gvm_desktop.core.audit import LoggedEntry, Outcome
+from gvm_desktop.core.justification import ReasonCategory
+from gvm_desktop.core.policy import Role
+from gvm_desktop.services.log_queries import LogFilter
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.services.context import Workspace
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+PAGE_SIZE = 200  # entries per service call: several screens, far under the service's 1,000 cap
+
+# (key, title, a typical wide value: columns are sized from these, never by reading rows)
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("seq", "Seq", "10000000"),
+    ("at_utc", "Time (UTC)", "2026-11-02 09:00:00"),
+    ("user", "User", "firstname.lastname"),
+    ("role", "Role", "Gang-team officer"),
+    ("bcu", "BCU", "BCU"),
+    ("action", "Action", "matrix.status_check"),
+    ("record_ref", "Record ref", "N-000000"),
+    ("reason", "Reason", "Intelligence development: a reason"),
+    ("outcome", "Outcome", "refused"),
+    ("detail", "Detail", "a detail of some length goes here"),
+)
+COLUMN_KEYS = tuple(key for key, _title, _sample in COLUMNS)
+
+# A refused or failed entry is tinted; its Outcome column says the same in words (never colour alone).
+OUTCOME_TINTS = {Outcome.REFUSED: QColor("#f6d6d3"), Outcome.FAILED: QColor("#fbe3bd")}
+TINT_TEXT = QColor("#1b1b1b")
+
+
+def role_label(value: str | None) -> str:
+    """Entries keep the role as its code; show the label when it is a known role."""
+    if not value:
+        return "-"
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
+
+
+def reason_label(category: str | None) -> str:
+    if not category:
+        return ""
+    try:
+        return ReasonCategory(category).label
+    except ValueError:
+        return category
+
+
+def when_text(at_utc: str) -> str:
+    """'2026-11-02T09:00:00Z' reads as '2026-11-02 09:00:00' (the column says UTC)."""
+    return at_utc.replace("T", " ").rstrip("Z")
+
+
+def cell_text(item: LoggedEntry, key: str) -> str:
+    e = item.entry
+    if key == "seq":
+        return str(item.seq)
+    if key == "at_utc":
+        return when_text(e.at_utc)
+    if key == "user":
+        return e.username or "-"
+    if key == "role":
+        return role_label(e.role)
+    if key == "bcu":
+        return e.bcu or ""
+    if key == "action":
+        return e.action.value
+    if key == "record_ref":
+        return e.record_ref or ""
+    if key == "reason":
+        label = reason_label(e.reason_category)
+        return f"{label}: {e.justification}" if label and e.justification else label or (e.justification or "")
+    if key == "outcome":
+        return e.outcome.value
+    if key == "detail":
+        return e.detail or ""
+    return ""
+
+
+class LogTableModel(QAbstractTableModel):
+    """The entries fetched so far for one filter, newest first, and the key of the next page."""
+
+    # A service call failed while fetching more. Connect it queued: Qt may call fetchMore from a paint.
+    fetch_failed = Signal(object)
+    # New results (or none): the panel updates its summary line.
+    changed = Signal()
+
+    def __init__(self, app: App, ws: Workspace, parent: QObject | None = None, *, page_size: int = PAGE_SIZE) -> None:
+        super().__init__(parent)
+        self._app = app
+        self._ws = ws
+        self.page_size = page_size
+        self._entries: list[LoggedEntry] = []
+        self._next_before: int | None = None
+        self._paused = False
+        self.filter: LogFilter | None = None  # the filter these rows answer; None before the first load
+        self.pages_fetched = 0
+
+    # -- asking the service -----------------------------------------------------
+
+    def load(self, log_filter: LogFilter) -> None:
+        """The first page for this filter. A refusal or invalid filter raises (for the filter bar to show)
+        after emptying the table: rows that answer another filter must not stand beside this one."""
+        try:
+            page = self._app.log.search(self._ws, log_filter, limit=self.page_size)
+        except Exception:
+            self.clear()
+            raise
+        self.beginResetModel()
+        self._entries = list(page.entries)
+        self._next_before = page.next_before
+        self.filter = log_filter
+        self.pages_fetched = 1
+        self.endResetModel()
+        self.changed.emit()
+
+    def clear(self) -> None:
+        """Forget every fetched entry and the filter (the lock calls this)."""
+        self.beginResetModel()
+        self._entries, self._next_before, self.filter, self.pages_fetched = [], None, None, 0
+        self.endResetModel()
+        self.changed.emit()
+
+    def set_paused(self, paused: bool) -> None:
+        """While another call uses the vault off the GUI thread, fetch nothing (one connection, one user)."""
+        self._paused = paused
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        return not parent.isValid() and self._next_before is not None and self.filter is not None and not self._paused
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
+        if not self.canFetchMore(parent):
+            return
+        assert self.filter is not None
+        before = self._next_before
+        self._next_before = None  # a failing page is not asked for again on every scroll
+        try:
+            page = self._app.log.search(self._ws, self.filter, before_seq=before, limit=self.page_size)
+        except Exception as exc:  # reported, not raised: Qt called us
+            self.fetch_failed.emit(exc)
+            return
+        self.pages_fetched += 1
+        if page.entries:
+            first = len(self._entries)
+            self.beginInsertRows(QModelIndex(), first, first + len(page.entries) - 1)
+            self._entries.extend(page.entries)
+            self._next_before = page.next_before
+            self.endInsertRows()
+        self.changed.emit()
+
+    # -- what the panel asks ----------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """True once the last page is in (every matching entry is a row)."""
+        return self.filter is not None and self._next_before is None
+
+    def entry_at(self, row: int) -> LoggedEntry | None:
+        return self._entries[row] if 0 <= row < len(self._entries) else None
+
+    def row_of_seq(self, seq: int) -> int | None:
+        """The row holding entry `seq`, among the rows fetched so far."""
+        return next((row for row, item in enumerate(self._entries) if item.seq == seq), None)
+
+    # -- QAbstractTableModel ----------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.column() >= len(COLUMNS) or index.row() >= len(self._entries):
+            return None
+        item = self._entries[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return cell_text(item, COLUMN_KEYS[index.column()])
+        tint = OUTCOME_TINTS.get(item.entry.outcome)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return tint
+        if role == Qt.ItemDataRole.ForegroundRole and tint is not None:
+            return TINT_TEXT
+        if role == Qt.ItemDataRole.TextAlignmentRole and COLUMN_KEYS[index.column()] == "seq":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(COLUMNS):
+            return COLUMNS[section][1]
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
