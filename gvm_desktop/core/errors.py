@@ -108,3 +108,13 @@ class StorageError(GvmError):
     """The database refused a read or write (disk full, busy, damaged page)."""
 
     code = "storage"
+
+
+class FileWriteError(GvmError, OSError):
+    """An export could not be written where asked (folder missing, no permission, disk full).
+
+    An OSError too, so code that handles file errors generically still catches it.
+    Nothing is left behind: not the file, not its temporary copy.
+    """
+
+    code = "file_write"

@@ -14,16 +14,10 @@ from typing import TypeVar
 from PySide6.QtCore import QDir, Qt
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.errors import FileWriteError, GvmError
 from gvm_desktop.gui.shortcuts import add_lock_shortcut
 
 T = TypeVar("T")
-
-
-class FileWriteError(GvmError):
-    """The file system refused to write an export (no such folder, no permission, disk full)."""
-
-    code = "file_write"
 
 
 def write_error(path: Path, exc: OSError) -> FileWriteError:

@@ -40,6 +40,12 @@ class TeamMember:
     account: Account
     training: tuple[TrainingRecord, ...]
     today: date
+    granted: bool = False
+
+    def access_text(self) -> str:
+        if self.account.role is not Role.OFFICER:
+            return "by role"
+        return "granted" if self.granted else "not granted"
 
     def training_current(self) -> bool:
         return has_current(list(self.training), self.today)
@@ -64,6 +70,7 @@ class TeamTableModel(RowTableModel[TeamMember]):
         Column[TeamMember]("Last sign-in (UTC)", lambda m: when_text(m.account.last_signin_at or "") or "never",
                            lambda m: m.account.last_signin_at or ""),
         Column[TeamMember]("Training", lambda m: m.training_text()),
+        Column[TeamMember]("Matrix access", lambda m: m.access_text()),
     )
 
 
@@ -157,8 +164,8 @@ class TeamAccessPanel(QWidget):
 
     def _read_team(self) -> list[TeamMember]:
         today = self._app.env.clock.now().date()
-        team = [a for a in self._app.accounts.list(self._ws) if a.bcu == self.bcu]
-        return [TeamMember(a, tuple(self._app.governance.training(self._ws, a.username)), today) for a in team]
+        return [TeamMember(m.account, m.training, today, m.granted) for m in self._app.governance.team(self._ws)
+                if m.account.bcu == self.bcu]
 
     # -- selection --------------------------------------------------------------
 

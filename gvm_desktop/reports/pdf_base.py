@@ -29,7 +29,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
-from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.errors import FileWriteError, GvmError
 from gvm_desktop.reports.fonts import BOLD, REGULAR, register_fonts
 from gvm_desktop.reports.text import printable, visual
 
@@ -45,12 +45,8 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
-class ReportWriteError(GvmError, OSError):
-    """The PDF could not be written where asked (folder missing, not a folder, no permission, disk full).
-
-    An OSError too, so code that handles file errors generically still catches it.
-    Nothing is left behind: not the PDF, not its temporary file.
-    """
+class ReportWriteError(FileWriteError):
+    """The PDF could not be written where asked (folder missing, not a folder, no permission, disk full)."""
 
     code = "report_write"
 

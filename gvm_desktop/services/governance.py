@@ -28,6 +28,13 @@ class InactiveAccount:
 
 
 @dataclass(frozen=True)
+class TeamMember:
+    account: Account
+    training: tuple[TrainingRecord, ...]
+    granted: bool  # an officer's SPOC grant to the BCU's matrix
+
+
+@dataclass(frozen=True)
 class MonthlyAudit:
     bcu: str
     month: str  # YYYY-MM
@@ -72,6 +79,14 @@ class GovernanceService:
                                     ws.session.user_id)
             access_log.append(conn, ws.entry(Action.TRAINING_RECORD, record_ref=f"user:{target.id}",
                                              detail=f"{target.username}: {name}, {completed_on}..{expires_on}"))
+
+    def team(self, ws: Workspace) -> list[TeamMember]:
+        """The BCU's accounts (a SPOC's own; all for an admin) with their training and grant, in one call."""
+        ws.authorize(Permission.TRAINING_RECORD, Action.TRAINING_RECORD)
+        members = [a for a in accounts.all_accounts(ws.conn)
+                   if ws.session.role is not Role.SPOC or a.bcu == ws.session.bcu]
+        return [TeamMember(a, tuple(governance.training(ws.conn, a.id)), governance.granted(ws.conn, a.id))
+                for a in members]
 
     def training(self, ws: Workspace, username: str) -> list[TrainingRecord]:
         ws.authorize(Permission.TRAINING_RECORD, Action.TRAINING_RECORD)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gvm_desktop.core.audit import Action, LoggedEntry
 from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.errors import FileWriteError, PermissionDenied, ValidationError
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_queries import LogFilter, LogQueryService
@@ -94,13 +94,16 @@ class LogExportService:
         canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
         signature = {"manifest": manifest, "signature": signing.sign(private, canonical)}
         sig_path = target.with_name(target.name + ".sig")
-        # Both files atomically: a failed write leaves no partial file (OSError is worded by the front end).
-        atomic_write(target, data)
+        # Both files atomically: a failed write leaves no partial file.
         try:
-            atomic_write(sig_path, (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
+            atomic_write(target, data)
+            try:
+                atomic_write(sig_path, (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise FileWriteError(f"Cannot write the export to {target}: {exc.strerror or 'I/O error'}.") from None
         with ws.write() as conn:
             if meta.get_meta(conn, "audit_export_public_key") is None:
                 meta.set_meta(conn, "audit_export_public_key", public)

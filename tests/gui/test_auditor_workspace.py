@@ -307,7 +307,7 @@ def test_exports_write_signed_files_and_an_unwritable_path_is_a_message(
     assert panel.export_csv_to(missing)
     _wait_idle(qtbot, home)
     assert panel.error_label.isVisible()
-    assert panel.error_label.text() == f"Cannot write {missing}: No such file or directory."
+    assert panel.error_label.text() == f"Cannot write the export to {missing}: No such file or directory."
     assert not panel.result_label.isVisible() and home.tabs.isEnabled()  # nothing crashed; the page carries on
 
 

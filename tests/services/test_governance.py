@@ -111,3 +111,13 @@ def test_automatic_disabling_when_the_admin_turns_it_on(demo_app: App, clock: Ma
     admin = sign_in(demo_app, Role.ADMIN)  # this sign-in disables every account unused for six months
     disabled = {a.username for a in demo_app.accounts.list(admin) if not a.active}
     assert "new.officer" in disabled and ACC[Role.ADMIN].username not in disabled
+
+
+def test_team_roster_shows_training_and_grants_of_the_spocs_bcu_only(demo_app: App) -> None:
+    new_officer(demo_app, "ne.officer", "NE")
+    team = {m.account.username: m for m in demo_app.governance.team(sign_in(demo_app, Role.SPOC))}
+    assert "ne.officer" not in team
+    officer = team[ACC[Role.OFFICER].username]
+    assert officer.granted and officer.training
+    with pytest.raises(PermissionDenied):
+        demo_app.governance.team(sign_in(demo_app, Role.OFFICER))
