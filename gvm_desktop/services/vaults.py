@@ -137,13 +137,17 @@ def is_demo(ws: Workspace) -> bool:
     return meta.get_meta(ws.conn, "demo") == "1"
 
 
-def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, username: str, new_password: str) -> None:
-    """Open with the recovery slot and give `username` a new password (and this workstation's binding)."""
+def _open_with_recovery(paths: VaultPaths, env: Environment, recovery_code: str) -> Vault:
     slots = load_slots(paths)
     slot = slots.recovery_slot()
     if slot is None:
         raise NotFound("This vault has no recovery slot.")
-    vault = Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+    return Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+
+
+def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, username: str, new_password: str) -> None:
+    """Open with the recovery slot and give `username` a new password (and this workstation's binding)."""
+    vault = _open_with_recovery(paths, env, recovery_code)
     try:
         target = accounts.by_username(vault.conn, check_username(username))
         if target is None or not target.active:
@@ -166,11 +170,7 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
 
 def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery_code: str, auditor: str) -> None:
     """Give an auditor the log verification key from the recovery slot (e.g. the first auditor of a vault)."""
-    slots = load_slots(paths)
-    slot = slots.recovery_slot()
-    if slot is None:
-        raise NotFound("This vault has no recovery slot.")
-    vault = Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+    vault = _open_with_recovery(paths, env, recovery_code)
     try:
         target = accounts.by_username(vault.conn, check_username(auditor))
         if target is None or not target.active or target.role is not Role.AUDITOR:
