@@ -166,3 +166,21 @@ def test_matrix_commands_open_asks_why_and_partners_have_no_export(run: Callable
     code, out, err = run("record", "open", "N-999999", "--reason", "safeguarding", "--why", "Welfare check again",
                          *officer, stdin=stdin)
     assert code == 1 and "no live record N-999999" in err
+
+
+def test_a_new_auditor_gets_the_verification_key_with_the_recovery_code(run: Callable[..., tuple[int, str, str]],
+                                                                        tmp_path: Path) -> None:
+    v = str(tmp_path / "v")
+    _c, out, _e = run("init", "--admin", "alice.admin", "--vault", v, "--password-stdin", stdin=f"{ADMIN_PW}\n")
+    recovery = out.split("safe): ")[1].strip()
+    auditor_pw = "quartz-meadow-lantern-27"
+    code, out, err = run("user", "add", "ann.auditor", "--role", "auditor", "--vault", v, "--as", "alice.admin",
+                         "--password-stdin", stdin=f"{ADMIN_PW}\n{auditor_pw}\n")
+    assert code == 0, err
+    code, out, err = run("log", "verify", "--vault", v, "--as", "ann.auditor", "--password-stdin", stdin=f"{auditor_pw}\n")
+    assert code == 3 and "does not hold the log verification key" in err
+    code, out, err = run("log", "grant", "--auditor", "ann.auditor", "--vault", v, "--password-stdin",
+                         stdin=f"{recovery}\n")
+    assert code == 0 and "now holds the log verification key" in out, err
+    code, out, err = run("log", "verify", "--vault", v, "--as", "ann.auditor", "--password-stdin", stdin=f"{auditor_pw}\n")
+    assert code == 0 and out.startswith("Intact:"), err
