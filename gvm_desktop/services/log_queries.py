@@ -102,13 +102,28 @@ def _where(ws: Workspace, f: LogFilter) -> tuple[list[str], list[object]]:
         params.append(f.reason_category)
     if f.since and f.until and f.until < f.since:
         raise ValidationError(f"The date range is reversed: {f.since} is after {f.until}.")
-    if f.since:
-        where.append("at_utc >= ?")
-        params.append(f"{f.since.isoformat()}T00:00:00Z")
-    if f.until:
-        where.append("at_utc < ?")
-        params.append(f"{(f.until + timedelta(days=1)).isoformat()}T00:00:00Z")
+    if f.since or f.until:
+        low, high = access_log.seq_bounds(
+            ws.conn, f"{f.since.isoformat()}T00:00:00Z" if f.since else None,
+            f"{(f.until + timedelta(days=1)).isoformat()}T00:00:00Z" if f.until else None)
+        where.append("seq BETWEEN ? AND ?")
+        params.extend((low, high))
     return where, params
+
+
+def _index_for(f: LogFilter) -> str | None:
+    """The most selective index the filter can use, so the newest matches come straight off it."""
+    if f.record_ref:
+        return "access_log_record"
+    if f.username:
+        return "access_log_user"
+    if len(f.actions) == 1:
+        return "access_log_action"
+    if f.reason_category:
+        return "access_log_reason"
+    if f.outcome and not f.actions:
+        return "access_log_outcome"
+    return None
 
 
 class LogQueryService:
@@ -122,7 +137,7 @@ class LogQueryService:
             where.append("seq < ?")
             params.append(before_seq)
         with ws.write() as conn:
-            rows = access_log.search(conn, where, params, limit + 1)
+            rows = access_log.search(conn, where, params, limit + 1, _index_for(f))
             if before_seq is None:  # log the question once, not every page of its answer
                 access_log.append(conn, ws.entry(Action.LOG_SEARCH, detail=f.describe()))
         more = len(rows) > limit

@@ -235,6 +235,7 @@ _V5 = """
 CREATE INDEX access_log_action ON access_log(action, seq);
 CREATE INDEX access_log_time ON access_log(at_utc);
 CREATE INDEX access_log_reason ON access_log(reason_category, seq);
+CREATE INDEX access_log_outcome ON access_log(outcome, seq);
 
 CREATE TABLE audit_forms (
     id          INTEGER PRIMARY KEY,
