@@ -11,6 +11,7 @@ from datetime import date
 
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
 
+from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.people import BCUS, DISABILITY, ETHNICITY_2021, GENDERS, OBSERVED_ETHNICITY, NominalDraft
 from gvm_desktop.core.records import NominalRecord
 from gvm_desktop.core.text import NAME_MAX, TEXT_MAX
@@ -87,7 +88,7 @@ class PersonForm(QWidget):
     def date_of_birth_or_none(self) -> date | None:
         try:
             return entered_date(self.date_of_birth, "date of birth")
-        except Exception:  # not entered yet
+        except ValidationError:  # not entered yet
             return None
 
     def gang_names(self) -> tuple[str, ...]:
