@@ -16,6 +16,7 @@ import keyring.backend
 import platformdirs
 
 from gvm_desktop.core.clock import Clock, SystemClock
+from gvm_desktop.core.scoring import default_policy
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.audit import AuditService
 from gvm_desktop.services.audit_forms import AuditFormService
@@ -80,10 +81,11 @@ class App:
         self.auth = AuthService(self.paths, self.env)
         self.accounts = AccountService()
         self.settings = SettingsService()
-        self.matrix = MatrixService()
+        policy = default_policy()  # read and checked once, shared by every service that scores
+        self.matrix = MatrixService(policy)
         self.audit = AuditService(self.auth)
-        self.records = RecordService()
-        self.changes = ChangeService(settings=self.settings)
+        self.records = RecordService(policy)
+        self.changes = ChangeService(policy, settings=self.settings)
         self.dsa = DsaService()
         self.retention = RetentionService()
         self.governance = GovernanceService(self.accounts)

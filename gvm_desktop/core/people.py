@@ -139,7 +139,8 @@ def validate_draft(draft: NominalDraft, *, today: date) -> NominalDraft:
         raise ValidationError(f"{draft.borough[:40]} is not a borough of the {bcu_name(draft.bcu)} BCU.")
     postcode = clean(draft.postcode, "The postcode", limit=8).upper()
     if not _POSTCODE.fullmatch(postcode):
-        raise ValidationError(f"'{postcode}' is not a UK postcode.")
+        # The postcode is part of an address: say what is wrong without repeating it.
+        raise ValidationError("The postcode is not a UK postcode (e.g. ZZ1 2AB).")
     aliases = tuple(dict.fromkeys(clean(a, "An alias", limit=NAME_MAX) for a in draft.aliases))
     if len(aliases) > MAX_ALIASES:
         raise ValidationError(f"At most {MAX_ALIASES} aliases.")

@@ -128,10 +128,10 @@ class ChangeService:
     def add_evidence(self, ws: Workspace, ref: str, entry: EvidenceDraft) -> int:
         ws.authorize(Permission.MATRIX_EDIT, Action.EVIDENCE_ADD)
         t = resolve(ws, ref, Action.EVIDENCE_ADD)
-        dob = date.fromisoformat(ws.conn.execute("SELECT date_of_birth FROM nominals WHERE id = ?",
-                                                 (t.id,)).fetchone()[0])
-        e = validate_evidence(entry, today=self._today(ws), date_of_birth=dob)
         with ws.write() as conn:
+            dob = date.fromisoformat(conn.execute("SELECT date_of_birth FROM nominals WHERE id = ?",
+                                                  (t.id,)).fetchone()[0])
+            e = validate_evidence(entry, today=self._today(ws), date_of_birth=dob)
             evidence_id = records.add_evidence(conn, t.id, e, to_iso(ws.env.clock.now()), ws.session.user_id)
             self._rescore(ws, t.id)
             access_log.append(conn, ws.entry(Action.EVIDENCE_ADD, record_ref=t.ref,
@@ -176,49 +176,51 @@ class ChangeService:
         unknown = set(changes) - records.EDITABLE - {"aliases"}
         if unknown:
             raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
-        current = records.fields(ws.conn, t.id)
-        draft = NominalDraft(
-            given_name=str(changes.get("given_name", current["given_name"])),
-            family_name=str(changes.get("family_name", current["family_name"])),
-            date_of_birth=changes.get("date_of_birth", date.fromisoformat(current["date_of_birth"])),  # type: ignore[arg-type]
-            gender=str(changes.get("gender", current["gender"])),
-            ethnicity=str(changes.get("ethnicity", current["ethnicity"])),
-            disability=str(changes.get("disability", current["disability"])),
-            address=str(changes.get("address", current["address"])),
-            postcode=str(changes.get("postcode", current["postcode"])),
-            borough=str(changes.get("borough", current["borough"])), bcu=t.bcu,
-            aliases=tuple(changes.get("aliases", records.aliases(ws.conn, t.id))),  # type: ignore[arg-type]
-        )
-        person = validate_draft(draft, today=self._today(ws))
-        update: dict[str, object] = {
-            "given_name": person.given_name, "family_name": person.family_name,
-            "date_of_birth": person.date_of_birth.isoformat(), "gender": person.gender, "ethnicity": person.ethnicity,
-            "disability": person.disability, "address": person.address, "postcode": person.postcode,
-            "borough": person.borough,
-        }
-        if "observed_ethnicity" in changes:
-            code = changes["observed_ethnicity"]
-            if code is not None and code not in OBSERVED_ETHNICITY:
-                raise ValidationError(f"Unknown officer-observed code '{str(code)[:5]}'.")
-            update["observed_ethnicity"] = code
-        if "gangs" in changes:
-            gangs = tuple(dict.fromkeys(clean(str(g), "A gang name", limit=NAME_MAX) for g in changes["gangs"]))  # type: ignore[attr-defined]
-            update["gangs"] = "\n".join(gangs[:MAX_GANGS])
-        if "in_custody" in changes:
-            update["in_custody"] = int(bool(changes["in_custody"]))
-        # Custody dates change only when given (None clears one); passing in_custody alone keeps them.
-        for key in ("custody_from", "custody_to"):
-            if key in changes:
-                value = changes[key]
-                if isinstance(value, date) and value > self._today(ws):
-                    raise ValidationError("Custody dates cannot be in the future.")
-                update[key] = value.isoformat() if isinstance(value, date) else None
-        changed = sorted(k for k, v in update.items() if current.get(k) != v)
-        if "aliases" in changes and person.aliases != records.aliases(ws.conn, t.id):
-            changed.append("aliases")
-        if not changed:
-            raise ValidationError("Nothing changed.")
+        # The current state is read inside the write: the read, the change and the log entry are one
+        # transaction, and a refused edit (any ValidationError below) rolls back having written nothing.
         with ws.write() as conn:
+            current = records.fields(conn, t.id)
+            draft = NominalDraft(
+                given_name=str(changes.get("given_name", current["given_name"])),
+                family_name=str(changes.get("family_name", current["family_name"])),
+                date_of_birth=changes.get("date_of_birth", date.fromisoformat(current["date_of_birth"])),  # type: ignore[arg-type]
+                gender=str(changes.get("gender", current["gender"])),
+                ethnicity=str(changes.get("ethnicity", current["ethnicity"])),
+                disability=str(changes.get("disability", current["disability"])),
+                address=str(changes.get("address", current["address"])),
+                postcode=str(changes.get("postcode", current["postcode"])),
+                borough=str(changes.get("borough", current["borough"])), bcu=t.bcu,
+                aliases=tuple(changes.get("aliases", records.aliases(conn, t.id))),  # type: ignore[arg-type]
+            )
+            person = validate_draft(draft, today=self._today(ws))
+            update: dict[str, object] = {
+                "given_name": person.given_name, "family_name": person.family_name,
+                "date_of_birth": person.date_of_birth.isoformat(), "gender": person.gender, "ethnicity": person.ethnicity,
+                "disability": person.disability, "address": person.address, "postcode": person.postcode,
+                "borough": person.borough,
+            }
+            if "observed_ethnicity" in changes:
+                code = changes["observed_ethnicity"]
+                if code is not None and code not in OBSERVED_ETHNICITY:
+                    raise ValidationError(f"Unknown officer-observed code '{str(code)[:5]}'.")
+                update["observed_ethnicity"] = code
+            if "gangs" in changes:
+                gangs = tuple(dict.fromkeys(clean(str(g), "A gang name", limit=NAME_MAX) for g in changes["gangs"]))  # type: ignore[attr-defined]
+                update["gangs"] = "\n".join(gangs[:MAX_GANGS])
+            if "in_custody" in changes:
+                update["in_custody"] = int(bool(changes["in_custody"]))
+            # Custody dates change only when given (None clears one); passing in_custody alone keeps them.
+            for key in ("custody_from", "custody_to"):
+                if key in changes:
+                    value = changes[key]
+                    if isinstance(value, date) and value > self._today(ws):
+                        raise ValidationError("Custody dates cannot be in the future.")
+                    update[key] = value.isoformat() if isinstance(value, date) else None
+            changed = sorted(k for k, v in update.items() if current.get(k) != v)
+            if "aliases" in changes and person.aliases != records.aliases(conn, t.id):
+                changed.append("aliases")
+            if not changed:
+                raise ValidationError("Nothing changed.")
             version = self._version(ws, t, why)
             records.update(conn, t.id, update)
             records.set_aliases(conn, t.id, person.aliases)
@@ -245,7 +247,9 @@ class ChangeService:
         }
         with ws.write() as conn:
             new_id = records.add_intervention(conn, t.id, values, ws.session.user_id)
-            access_log.append(conn, ws.entry(Action.INTERVENTION_ADD, record_ref=t.ref, detail=values["referral"]))
+            # Referral and outcome are free text about a person: they stay in the record, not the log.
+            access_log.append(conn, ws.entry(Action.INTERVENTION_ADD, record_ref=t.ref,
+                                             detail=f"offered on {values['offered_on']}"))
         return new_id
 
     def add_activity(self, ws: Workspace, ref: str, kind: str, on: date, note: str = "") -> int:

@@ -308,3 +308,18 @@ def test_custody_dates_change_only_when_given(demo_app: App) -> None:
         False, (TODAY - timedelta(days=10)).isoformat(), TODAY.isoformat())
     with pytest.raises(ValidationError, match="cannot be in the future"):
         demo_app.changes.edit(officer, ref, {"custody_to": TODAY + timedelta(days=1)}, "A date in the future here.")
+
+
+def test_free_text_about_a_person_stays_out_of_the_log(demo_app: App) -> None:
+    from gvm_desktop.services.changes import Intervention
+
+    officer = sign_in(demo_app, Role.OFFICER)
+    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    demo_app.changes.add_intervention(officer, ref, Intervention("Mentoring for Tamsin Quillmere", "Demo Youth Service",
+                                                                 TODAY, True, "Engaged well"))
+    with pytest.raises(ValidationError) as caught:
+        demo_app.changes.propose(officer, person(postcode="QQ9QQX9"), evidence=[evidence(SourceType.POLICE)],
+                                 reason="Synthetic reason long enough to pass.")
+    assert "not a UK postcode" in caught.value.message and "QQ9" not in caught.value.message
+    details = " ".join(e.entry.detail or "" for e in demo_app.audit.recent(sign_in(demo_app, Role.AUDITOR), 30))
+    assert "Tamsin" not in details and "Mentoring" not in details
