@@ -29,7 +29,9 @@ from gvm_desktop.services.log_export import LogExportService
 from gvm_desktop.services.log_queries import LogQueryService
 from gvm_desktop.services.matrix import MatrixService
 from gvm_desktop.services.records import RecordService
+from gvm_desktop.services.reports import ReportService
 from gvm_desktop.services.retention import RetentionService
+from gvm_desktop.services.reviews import ReviewService
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.services.vaults import (
     CreatedVault,
@@ -75,6 +77,8 @@ class App:
     log: LogQueryService = field(init=False)
     exports: LogExportService = field(init=False)
     forms: AuditFormService = field(init=False)
+    reviews: ReviewService = field(init=False)
+    reports: ReportService = field(init=False)
 
     def __post_init__(self) -> None:
         self.paths = VaultPaths(self.vault_dir)
@@ -90,6 +94,10 @@ class App:
         self.retention = RetentionService()
         self.governance = GovernanceService(self.accounts)
         self.auth.after_sign_in.append(lambda ws: self.governance.auto_disable(ws, self.settings))
+        self.reviews = ReviewService(self.auth, self.changes, policy)
+        # A quarter's review opens on the first sign-in of anyone of the BCU in that quarter.
+        self.auth.after_sign_in.append(self.reviews.ensure_current)
+        self.reports = ReportService(self.auth, self.reviews, self.records, self.settings)
         self.log = LogQueryService()
         self.exports = LogExportService(self.log)
         self.forms = AuditFormService(self.log)

@@ -56,6 +56,17 @@ class Action(StrEnum):
     ACCESS_REVOKE = "governance.revoke"
     INACTIVE_LIST = "governance.inactive_list"
     LOG_KEY_GRANT = "access_log.key_grant"
+    REVIEW_OPEN = "review.open"
+    REVIEW_READ = "review.read"
+    REVIEW_RECOMMEND = "review.recommend"
+    REVIEW_VERDICT = "review.verdict"
+    REVIEW_SIGN = "review.sign"
+    REVIEW_OVERDUE = "review.overdue"
+    REVIEW_EXPORT = "review.export"
+    SIGNING_KEY_ISSUE = "review.signing_key_issue"
+    DISPROPORTIONALITY = "report.disproportionality"
+    REFERENCE_LOAD = "report.reference_load"
+    SUBJECT_ACCESS = "report.subject_access"
 
 
 class Outcome(StrEnum):

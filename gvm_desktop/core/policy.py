@@ -64,6 +64,15 @@ class Permission(StrEnum):
     SETTINGS_MANAGE = "settings.manage"  # change vault-wide security settings
     ACCESS_LOG_READ = "access_log.read"  # read the access log
     PASSWORD_CHANGE_OWN = "password.change_own"
+    REVIEW_READ = "review.read"  # the BCU's quarterly review: who is in it, what is recommended
+    REVIEW_RECOMMEND = "review.recommend"  # recommend retain, remove or rescore, with a rationale
+    REVIEW_SIGN = "review.sign"  # open a review, agree or override each recommendation, sign it off
+    REVIEW_OVERDUE = "review.overdue"  # which BCUs' reviews are overdue (no people shown)
+    REVIEW_EXPORT = "review.export"  # the signed PDF review sheet
+    EXPORT_UNENCRYPTED = "export.unencrypted"  # export a PDF without a password, explicitly
+    DISPROPORTIONALITY = "report.disproportionality"  # the matrix's composition against the population
+    REFERENCE_MANAGE = "report.reference"  # load the reference population per borough
+    SUBJECT_ACCESS = "report.subject_access"  # everything held about one person, for a subject access request
 
 
 _EVERYONE = frozenset(Role)
@@ -94,6 +103,15 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
         Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
         Permission.ACCESS_LOG_READ: frozenset({Role.AUDITOR}),
         Permission.PASSWORD_CHANGE_OWN: _EVERYONE,
+        Permission.REVIEW_READ: frozenset({Role.OFFICER, Role.SPOC}),
+        Permission.REVIEW_RECOMMEND: frozenset({Role.OFFICER, Role.SPOC}),
+        Permission.REVIEW_SIGN: frozenset({Role.SPOC}),
+        Permission.REVIEW_OVERDUE: frozenset({Role.SPOC, Role.ADMIN}),
+        Permission.REVIEW_EXPORT: frozenset({Role.SPOC}),
+        Permission.EXPORT_UNENCRYPTED: frozenset({Role.SPOC}),
+        Permission.DISPROPORTIONALITY: frozenset({Role.SPOC, Role.AUDITOR, Role.ADMIN}),
+        Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
+        Permission.SUBJECT_ACCESS: frozenset({Role.SPOC}),
     }
 )
 
@@ -121,6 +139,15 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
         Permission.SETTINGS_MANAGE: "change vault settings",
         Permission.ACCESS_LOG_READ: "read the access log",
         Permission.PASSWORD_CHANGE_OWN: "change a password",
+        Permission.REVIEW_READ: "see the quarterly review",
+        Permission.REVIEW_RECOMMEND: "make review recommendations",
+        Permission.REVIEW_SIGN: "decide on or sign off a review",
+        Permission.REVIEW_OVERDUE: "see overdue reviews",
+        Permission.REVIEW_EXPORT: "export a review sheet",
+        Permission.EXPORT_UNENCRYPTED: "export without a password",
+        Permission.DISPROPORTIONALITY: "read the disproportionality report",
+        Permission.REFERENCE_MANAGE: "load the reference population",
+        Permission.SUBJECT_ACCESS: "produce a subject access pack",
     }
 )
 
@@ -129,7 +156,8 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
 # BCU, and officers and SPOCs need current data-protection training (core/governance.py).
 MATRIX_ACCESS: frozenset[Permission] = frozenset({
     Permission.MATRIX_VIEW, Permission.MATRIX_EDIT, Permission.MATRIX_APPROVE, Permission.RECORD_OPEN,
-    Permission.RECORD_HISTORY, Permission.STATUS_CHECK,
+    Permission.RECORD_HISTORY, Permission.STATUS_CHECK, Permission.REVIEW_READ, Permission.REVIEW_RECOMMEND,
+    Permission.REVIEW_SIGN, Permission.REVIEW_EXPORT, Permission.SUBJECT_ACCESS,
 })
 
 

@@ -177,6 +177,29 @@ class AuthService:
     def sign_out(self, ws: Workspace) -> None:
         self._log_and_close(ws, Action.SIGN_OUT, None)
 
+    def signing_key_for(self, ws: Workspace, password: str, action: Action) -> bytes:
+        """The password typed again to sign: returns the key that wraps the user's signing key.
+
+        A wrong password counts towards the lockout exactly as at sign-in, and is
+        logged against `action` as refused; nothing else changes.
+        """
+        now = self.env.clock.now()
+        locator = ws.vault.locator(ws.session.username)
+        until = self._throttle.locked_until(locator, now)
+        if until is not None:
+            raise AccountLocked(_locked_message(until))
+        try:
+            key = ws.vault.signing_wrap_key(ws.session.user_id, password)
+        except AuthenticationError:
+            locked = self._throttle.record_failure(locator, "wrong_password", now)
+            with ws.write() as conn:
+                access_log.append(conn, ws.entry(action, Outcome.REFUSED, detail="wrong password at signing"))
+            if locked is not None:
+                raise AccountLocked(_locked_message(locked)) from None
+            raise AuthenticationError("The password is wrong: nothing was signed.") from None
+        self._throttle.record_success(locator)
+        return key
+
     def _log_and_close(self, ws: Workspace, action: Action, detail: str | None) -> None:
         try:
             # A rotated key (StaleSession) has already detached and closed the vault.

@@ -24,6 +24,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.scope import Target, refuse, resolve
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.store import access_log, nominals, records
+from gvm_desktop.store.database import Connection
 
 MIN_REASON = 20
 MAX_GANGS = 10
@@ -284,20 +285,29 @@ class ChangeService:
         self._remove(ws, t, _reason(note, "The removal note"), Action.APPROVE_REMOVE, "remove")
 
     def _remove(self, ws: Workspace, t: Target, note: str, action: Action, kind: str) -> None:
+        with ws.write() as conn:
+            self.remove_in(conn, ws, t.id, t.ref, note, action, kind)
+            records.compact_search_index(conn)
+
+    def remove_in(self, conn: Connection, ws: Workspace, nominal_id: int, ref: str, note: str, action: Action,
+                  kind: str, *, operation_ref: str | None = None) -> None:
+        """The removal itself, inside the caller's transaction (a review's sign-off removes many at once).
+
+        The caller compacts the name index once, after its last removal.
+        """
         now = ws.env.clock.now()
         years = self.settings.value(ws, RETENTION_YEARS.key)
         try:
             purge_after = now.date().replace(year=now.year + years)
         except ValueError:  # 29 February
             purge_after = date(now.year + years, 3, 1)
-        proposal = records.pending_proposal(ws.conn, t.id, kind)
-        dob = date.fromisoformat(ws.conn.execute("SELECT date_of_birth FROM nominals WHERE id = ?",
-                                                 (t.id,)).fetchone()[0])
-        with ws.write() as conn:
-            records.archive_and_delete(
-                conn, t.id, removed_at=to_iso(now), reason=proposal[1] if proposal else note,
-                proposed_by=proposal[2] if proposal else None, approved_by=ws.session.user_id,
-                purge_after=purge_after.isoformat(), age_band=age_band(age_on(dob, now.date())),
-            )
-            records.compact_search_index(conn)
-            access_log.append(conn, ws.entry(action, record_ref=t.ref, detail=f"archived until {purge_after}"))
+        proposal = records.pending_proposal(conn, nominal_id, kind)
+        dob = date.fromisoformat(conn.execute("SELECT date_of_birth FROM nominals WHERE id = ?",
+                                              (nominal_id,)).fetchone()[0])
+        records.archive_and_delete(
+            conn, nominal_id, removed_at=to_iso(now), reason=proposal[1] if proposal else note,
+            proposed_by=proposal[2] if proposal else None, approved_by=ws.session.user_id,
+            purge_after=purge_after.isoformat(), age_band=age_band(age_on(dob, now.date())),
+        )
+        access_log.append(conn, ws.entry(action, record_ref=ref, detail=f"archived until {purge_after}",
+                                         operation_ref=operation_ref))

@@ -17,7 +17,7 @@ from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
-from gvm_desktop.store import access_log, accounts, database, governance, meta, nominals
+from gvm_desktop.store import access_log, accounts, database, governance, meta, nominals, reviews
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import normalise_recovery_code
 from gvm_desktop.store.vault import Vault, load_slots
@@ -88,6 +88,7 @@ def create_vault(
             access_log.append(conn, system_entry(env, Action.ACCOUNT_ADD, Outcome.ALLOWED,
                                                  record_ref=f"user:{user_id}", detail=detail))
             vault.put_user_slot(user_id, 1, vault.locator(name), admin_password, env.kdf)
+            reviews.create_certificate_authority(conn, vault.vault_id, env.clock.now())
         vault.write_checkpoint()
     except BaseException:
         vault.close()

@@ -87,3 +87,20 @@ def entry_hash(conn: Connection, seq: int) -> bytes | None:
 def by_seq(conn: Connection, seq: int) -> LoggedEntry | None:
     row = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log WHERE seq = ?", (seq,)).fetchone()
     return _row(row) if row else None
+
+
+def for_record(conn: Connection, record_ref: str, limit: int = 100_000) -> list[LoggedEntry]:
+    """Every entry about one record, oldest first (a subject access pack lists them all)."""
+    rows = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log INDEXED BY access_log_record WHERE record_ref = ? "
+                        "ORDER BY seq LIMIT ?", (record_ref, limit)).fetchall()
+    return [_row(r) for r in rows]
+
+
+def by_seqs(conn: Connection, seqs: list[int]) -> list[LoggedEntry]:
+    out: list[LoggedEntry] = []
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start:start + 500]
+        rows = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log WHERE seq IN ({', '.join('?' * len(chunk))}) "
+                            "ORDER BY seq", chunk).fetchall()
+        out.extend(_row(r) for r in rows)
+    return out

@@ -328,3 +328,13 @@ def check_data_key(key: bytes) -> bytes:
 def burn(kdf: KdfParams) -> None:
     """Spend what an unlock would, so an unknown username answers as slowly as a wrong password."""
     _argon2(b"unknown-user", b"gvm-desktop-burn", kdf)
+
+
+def derive_wrap_key(private: X25519PrivateKey, vault_id: str, user_id: int, version: int) -> bytes:
+    """The 256-bit key that wraps this user's document-signing key: HKDF over the slot's private key.
+
+    Bound to the vault, the user and the slot version, so a new password (a new slot)
+    means a new signing key rather than a key that silently outlives the old password.
+    """
+    info = f"gvm-desktop/signing-key-wrap/v1|{vault_id}|{user_id}|{version}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(private.private_bytes_raw())

@@ -16,7 +16,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import struct
 from dataclasses import dataclass
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
 
 from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.store.database import Connection
@@ -117,7 +120,84 @@ class ChainReport:
         return not self.problems
 
 
-def verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> ChainReport:
+def native_library() -> Path | None:
+    """The compiled walk (chainverify.c), if this installation built it."""
+    here = Path(__file__).parent
+    for suffix in EXTENSION_SUFFIXES:
+        candidate = here / f"_chainverify{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load_native(conn: Connection) -> bool:
+    library = native_library()
+    if library is None:
+        return False
+    try:
+        # Extension loading is switched on only for this one call, with a path inside the package.
+        conn.enable_load_extension(True)
+        try:
+            conn.load_extension(str(library))
+        finally:
+            conn.enable_load_extension(False)
+    except Exception:  # an unloadable build (wrong OpenSSL, other platform): the Python walk still answers
+        return False
+    return True
+
+
+_NATIVE_RESULT = struct.Struct("<qq32s32sq")
+
+
+def verify(conn: Connection, key0: bytes, *, stop_after: int = 20, native: bool = True) -> ChainReport:
+    """Verify the chain: the compiled walk when it is available, and the Python walk to describe any fault.
+
+    The compiled walk makes exactly the Python fast path's checks. If it finds
+    nothing wrong, only the head and next-key comparisons remain; if it finds
+    anything, or cannot run, the Python walk below runs from the start and gives
+    the full, worded report, so both implementations always agree on the answer.
+    """
+    walked = native_walk(conn, key0) if native else None
+    if walked is not None and walked.first_bad == 0 and not _head_problems(conn, walked.last_seq, walked.last_hash,
+                                                                          walked.next_key):
+        head_seq, head_hash = head(conn)
+        return ChainReport(walked.entries, head_seq, head_hash, ())
+    return python_verify(conn, key0, stop_after=stop_after)
+
+
+@dataclass(frozen=True)
+class NativeWalk:
+    entries: int
+    first_bad: int  # 0 when every entry held
+    last_hash: bytes
+    next_key: bytes
+    last_seq: int
+
+
+def native_walk(conn: Connection, key0: bytes) -> NativeWalk | None:
+    """The compiled walk's raw answer, or None when it is not available or the log is empty."""
+    if not _load_native(conn):
+        return None
+    row = conn.execute(f"SELECT gvm_chain_verify(?, {', '.join(_FIELDS)}, entry_hash, mac) "
+                       "FROM (SELECT * FROM access_log ORDER BY seq)", (key0,)).fetchone()
+    if row[0] is None:
+        return None
+    count, first_bad, prev, key, expected_seq = _NATIVE_RESULT.unpack(row[0])
+    return NativeWalk(count, first_bad, prev, key, expected_seq - 1)
+
+
+def _head_problems(conn: Connection, last: int, prev: bytes, key: bytes) -> list[Problem]:
+    head_seq, head_hash, next_key = conn.execute("SELECT head_seq, head_hash, mac_key FROM log_state").fetchone()
+    if head_seq != last or bytes(head_hash) != prev:
+        return [Problem(last, f"the recorded head is entry {head_seq} but the log ends at entry {last} "
+                              "(entries removed from the end)")]
+    if bytes(next_key) != key:
+        return [Problem(last, "the stored MAC key does not follow from the last entry "
+                              "(the log was cut short and its head rewritten)")]
+    return []
+
+
+def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> ChainReport:
     """Walk the whole chain: sequence, links, MACs, time order, and the stored next key. Reads only.
 
     The loop is kept lean on purpose (local names, one fetch per row, no helper calls):
@@ -155,13 +235,7 @@ def verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> ChainRepor
         expected_seq = seq + 1
         if len(problems) >= stop_after:
             break
-    head_seq, head_hash, next_key = conn.execute("SELECT head_seq, head_hash, mac_key FROM log_state").fetchone()
     if not problems:
-        last = expected_seq - 1
-        if head_seq != last or bytes(head_hash) != prev:
-            problems.append(Problem(last, f"the recorded head is entry {head_seq} but the log ends at entry {last} "
-                                          "(entries removed from the end)"))
-        elif bytes(next_key) != key:
-            problems.append(Problem(last, "the stored MAC key does not follow from the last entry "
-                                          "(the log was cut short and its head rewritten)"))
-    return ChainReport(count, int(head_seq), bytes(head_hash), tuple(problems))
+        problems.extend(_head_problems(conn, expected_seq - 1, prev, key))
+    head_seq, head_hash = head(conn)
+    return ChainReport(count, head_seq, head_hash, tuple(problems))

@@ -265,7 +265,87 @@ ALTER TABLE users ADD COLUMN bcu_access_granted_at TEXT;
 ALTER TABLE users ADD COLUMN bcu_access_granted_by INTEGER REFERENCES users(id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# Version 6: quarterly reviews and their decisions, the vault's certificate authority and
+# the SPOCs' signing keys, and the reference population for the disproportionality report.
+# A review item keeps the ref, name and facts the review saw, so a signed review can be
+# printed again after the people it removed have left the matrix. A signed review is
+# immutable: triggers refuse any change to it or its items (a later change is a new review).
+_V6 = """
+CREATE TABLE reviews (
+    id          INTEGER PRIMARY KEY,
+    bcu         TEXT NOT NULL,
+    quarter     TEXT NOT NULL,
+    opened_at   TEXT NOT NULL,
+    opened_by   INTEGER REFERENCES users(id),
+    supersedes  INTEGER REFERENCES reviews(id),
+    signed_at   TEXT,
+    signed_by   INTEGER REFERENCES users(id),
+    signed_head INTEGER
+) STRICT;
+CREATE UNIQUE INDEX reviews_one_open ON reviews(bcu, quarter) WHERE signed_at IS NULL;
+CREATE INDEX reviews_bcu ON reviews(bcu, quarter);
+CREATE TABLE review_items (
+    review_id       INTEGER NOT NULL REFERENCES reviews(id),
+    ref             TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    age             INTEGER NOT NULL,
+    harm_score      INTEGER NOT NULL,
+    harm_band       TEXT NOT NULL,
+    victim_band     TEXT NOT NULL,
+    flags           TEXT NOT NULL,
+    recommendation  TEXT CHECK (recommendation IN ('retain','remove','rescore')),
+    rationale       TEXT,
+    recommended_by  INTEGER REFERENCES users(id),
+    recommended_at  TEXT,
+    verdict         TEXT CHECK (verdict IN ('agree','override')),
+    decision        TEXT CHECK (decision IN ('retain','remove','rescore')),
+    override_reason TEXT,
+    verdict_by      INTEGER REFERENCES users(id),
+    verdict_at      TEXT,
+    PRIMARY KEY (review_id, ref)
+) STRICT;
+CREATE TRIGGER review_signed_is_final BEFORE UPDATE ON reviews WHEN OLD.signed_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_signed_not_deleted BEFORE DELETE ON reviews WHEN OLD.signed_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_items_final BEFORE UPDATE ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = OLD.review_id) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_items_not_added BEFORE INSERT ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = NEW.review_id) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_items_not_deleted BEFORE DELETE ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = OLD.review_id) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TABLE certificate_authority (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    cert        BLOB NOT NULL,
+    private_key BLOB NOT NULL,
+    created_at  TEXT NOT NULL
+) STRICT;
+CREATE TABLE signing_keys (
+    user_id     INTEGER PRIMARY KEY REFERENCES users(id),
+    cert        BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    issued_at   TEXT NOT NULL
+) STRICT;
+CREATE TABLE reference_population (
+    borough    TEXT NOT NULL,
+    dimension  TEXT NOT NULL,
+    grp        TEXT NOT NULL,
+    population INTEGER NOT NULL CHECK (population >= 0),
+    source     TEXT NOT NULL,
+    loaded_at  TEXT NOT NULL,
+    PRIMARY KEY (borough, dimension, grp)
+) STRICT;
+CREATE INDEX archive_removed ON archive(bcu, removed_at);
+CREATE TABLE disclosures (
+    ref     TEXT NOT NULL,
+    log_seq INTEGER NOT NULL,
+    PRIMARY KEY (ref, log_seq)
+) STRICT, WITHOUT ROWID;
+"""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST = len(MIGRATIONS)
 
 

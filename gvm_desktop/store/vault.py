@@ -240,6 +240,20 @@ class Vault:
 
     # -- slots ------------------------------------------------------------------
 
+    def signing_wrap_key(self, user_id: int, password: str) -> bytes:
+        """Re-derive the user's slot from their password and turn it into the key that wraps their signing key.
+
+        Signing needs the password typed again, not just an open session: the slot's
+        private key is unwrapped here (Argon2id, the full cost) and only a key derived
+        from it leaves this method. A wrong password raises AuthenticationError.
+        """
+        slots = load_slots(self.paths)
+        slot = slots.slot_of_user(user_id)
+        if slot is None:
+            raise VaultCorrupt("This account has no key slot.")
+        private = keyslots.open_private(slot, slots.vault_id, password, self.device_secret(slots, slot, self._device))
+        return keyslots.derive_wrap_key(private, slots.vault_id, user_id, slot.version)
+
     def locator(self, username: str) -> str:
         return keyslots.locator_for(username, self.slots.locator_salt)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -11,7 +12,7 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Outcome
-from gvm_desktop.core.errors import PermissionDenied
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
@@ -60,7 +61,38 @@ CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
     Permission.ACCESS_LOG_READ: lambda app, ws, _a: app.audit.recent(ws, 10),
     Permission.PASSWORD_CHANGE_OWN: lambda app, ws, a: app.accounts.change_own_password(
         ws, a.password, "fresh-mango-telescope-58"),
+    Permission.REVIEW_READ: lambda app, ws, _a: app.reviews.find(ws),
+    Permission.REVIEW_RECOMMEND: lambda app, ws, _a: app.reviews.recommend(
+        ws, review_id(ws), ce_ref(app, ws), "remove", "Permission table test: criteria no longer met."),
+    Permission.REVIEW_SIGN: lambda app, ws, _a: app.reviews.open(ws, "2026Q3"),
+    Permission.REVIEW_OVERDUE: lambda app, ws, _a: app.reviews.overdue(ws),
+    # The calls below stop at a validation error once authorised (no signed review, no reference, no PDF
+    # password): the permission is what is tested, and a refusal comes before any of those checks.
+    Permission.REVIEW_EXPORT: lambda app, ws, a: past_authorisation(lambda: app.reports.export_review(
+        ws, review_id(ws), out_path(), account_password=a.password, pdf_password=None)),
+    Permission.EXPORT_UNENCRYPTED: lambda app, ws, a: past_authorisation(lambda: app.reports.export_review(
+        ws, review_id(ws), out_path(), account_password=a.password, pdf_password=None, unencrypted=True)),
+    Permission.DISPROPORTIONALITY: lambda app, ws, _a: past_authorisation(
+        lambda: app.reports.disproportionality(ws, "CE")),
+    Permission.REFERENCE_MANAGE: lambda app, ws, _a: past_authorisation(
+        lambda: app.reports.load_reference(ws, out_path().with_suffix(".csv"))),
+    Permission.SUBJECT_ACCESS: lambda app, ws, _a: past_authorisation(lambda: app.reports.subject_access(
+        ws, ce_ref(app, ws), WHY, out_path(), request_ref="SAR-PERM-1", pdf_password=None)),
 }
+
+
+def review_id(ws: Workspace) -> int:
+    row = ws.conn.execute("SELECT max(id) FROM reviews WHERE bcu = 'CE'").fetchone()
+    return int(row[0] or 0)
+
+
+def out_path() -> Path:
+    return Path(tempfile.mkdtemp(prefix="gvm-perm-")) / "out.pdf"
+
+
+def past_authorisation(call: Callable[[], object]) -> None:
+    with contextlib.suppress(ValidationError):
+        call()
 
 
 def test_every_permission_has_a_call_here() -> None:

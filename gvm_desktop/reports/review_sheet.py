@@ -1,0 +1,244 @@
+"""The quarterly review sheet: a BCU's matrix review on paper, as the SPOC signed it.
+
+A cover page says which review this is, whether it is signed, and what it
+found (people per harm band, people per focus flag, who joined and who left
+the matrix since the last review). The people follow in a landscape table
+whose header row repeats on every page, with every decision and its reasons
+printed in full (a long rationale wraps, a row taller than a page continues
+on the next): a sheet that cut a rationale short could not show why a child
+was kept on the matrix. The SPOC's signature block closes the sheet.
+
+The PDF is signed (PAdES) after it is built, by the services; this module only
+says so in the signature block, and marks every page of an unsigned draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+
+from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.review import FLAG_LABELS, Quarter, Recommendation, ReviewSheet, SheetPerson, Verdict
+from gvm_desktop.reports.entries import MONTHS
+from gvm_desktop.reports.fonts import BOLD
+from gvm_desktop.reports.grid import Grid, Row
+from gvm_desktop.reports.pdf_base import PageFurniture, body_size, build_pdf, utc_seconds
+from gvm_desktop.reports.text import forget
+
+PAGE = landscape(A4)
+BODY_WIDTH, BODY_HEIGHT = body_size(PAGE)
+
+NOT_SIGNED = "NOT SIGNED — draft"
+BANDS = ("Red", "Amber", "Green")
+SIGNATURE_TEXT = ("This document carries a digital signature (PAdES) made with the SPOC's signing key, issued by this "
+                  "vault's certificate authority. Any change to the document after signing invalidates the signature; "
+                  "check that it is intact before relying on a copy.")
+UNSIGNED_TEXT = ("This is a draft. It carries no digital signature, and the review it shows can still change: "
+                 "it is not a record of the review's outcome.")
+
+# (header, width in points); None marks the two free-text columns that share what is left. The recommendation
+# and its rationale share one column, as do the verdict and its reason: the free text, not the one-word decision,
+# sets a row's height, so it gets all the width there is (fewer lines per row, fewer pages for 4,000 people).
+# The verdict column is the narrower because most verdicts are a plain "Agree".
+_COLUMNS: tuple[tuple[str, float | None], ...] = (
+    ("Ref", 48), ("Name", 92), ("Age", 22), ("Harm band / score", 42), ("Victim band", 38), ("Focus flags", 84),
+    ("Officer's recommendation, by, rationale", None), ("SPOC verdict", None), ("Outcome", 44),
+)
+_FIXED = sum(w for _, w in _COLUMNS if w is not None)
+_FREE_SHARES = iter((0.62 * (BODY_WIDTH - _FIXED), 0.38 * (BODY_WIDTH - _FIXED)))
+PEOPLE_GRID = Grid(widths=tuple(w if w is not None else next(_FREE_SHARES) for _, w in _COLUMNS))
+HEADERS = tuple(h for h, _ in _COLUMNS)
+OUTCOME_COLUMN = HEADERS.index("Outcome")
+
+TITLE = Grid(widths=(BODY_WIDTH,), size=15, leading=19, pad_x=0, pad_y=2, fonts=(BOLD,))
+HEADING = Grid(widths=(BODY_WIDTH,), size=10.5, leading=13, pad_x=0, pad_y=2, fonts=(BOLD,))
+PROSE = Grid(widths=(BODY_WIDTH,), size=9, leading=11.5, pad_x=0, pad_y=1)
+FACTS = Grid(widths=(160, BODY_WIDTH - 160), size=9, leading=11.5, pad_x=4, pad_y=2.6, fonts=(BOLD,))
+BAND_COUNTS = Grid(widths=(90, 56), size=9, leading=11.5, pad_x=4, pad_y=2.6)
+FLAG_COUNTS = Grid(widths=(220, 56), size=9, leading=11.5, pad_x=4, pad_y=2.6)
+CHANGES = Grid(widths=(80, 360), size=9, leading=11.5, pad_x=4, pad_y=2.6)
+_COUNTS_GAP = 28
+_GAP = 10
+
+
+def build_review_sheet(out: BinaryIO, sheet: ReviewSheet, *, exported_by: str, exported_at: str,
+                       log_head: tuple[int, str], vault_label: str) -> None:
+    """Write the review sheet as a landscape A4 PDF to `out`: cover, people table, SPOC signature block."""
+    title = sheet_title(sheet)
+    # A loose page of a draft must not pass for part of a signed sheet, so the page header says so too.
+    page_title = title if is_signed(sheet) else f"{title} — DRAFT, NOT SIGNED"
+    furniture = PageFurniture(title=page_title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
+                              subtitle=vault_label)
+    try:
+        story = [*_cover(sheet, title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
+                         vault_label=vault_label),
+                 PageBreak(), *_people_tables(sheet.people), Spacer(1, 14), _signature_block(sheet)]
+        build_pdf(out, furniture, story, pagesize=PAGE)
+    finally:
+        forget()
+
+
+def sheet_title(sheet: ReviewSheet) -> str:
+    return f"Quarterly matrix review — {sheet.bcu_name} ({sheet.bcu}), {sheet.quarter}"
+
+
+def is_signed(sheet: ReviewSheet) -> bool:
+    return bool(sheet.signed_at)
+
+
+def signer(sheet: ReviewSheet) -> str:
+    """'Name (username)', or whichever of the two the sheet has."""
+    name, username = sheet.signed_by_name, sheet.signed_by_username
+    if name and username:
+        return f"{name} ({username})"
+    return name or username or "(signer not recorded)"
+
+
+def status(sheet: ReviewSheet) -> str:
+    return f"Signed at {utc_seconds(sheet.signed_at)} by {signer(sheet)}" if is_signed(sheet) else NOT_SIGNED
+
+
+def quarter_label(text: str) -> str:
+    """'2026Q3 (1 July to 30 September 2026)'; a quarter the sheet spells some other way is printed as given."""
+    try:
+        quarter = Quarter.parse(text)
+    except ValidationError:
+        return text
+    start, end = quarter.starts, quarter.ends
+    return f"{quarter} ({start.day} {MONTHS[start.month - 1]} to {end.day} {MONTHS[end.month - 1]} {end.year})"
+
+
+# --- the cover ---------------------------------------------------------------------------------------------------
+
+def _cover(sheet: ReviewSheet, title: str, *, exported_by: str, exported_at: str, log_head: tuple[int, str],
+           vault_label: str) -> list[Flowable]:
+    facts = (
+        ("Review", f"#{sheet.review_id}"),
+        ("BCU", f"{sheet.bcu_name} ({sheet.bcu})"),
+        ("Quarter", quarter_label(sheet.quarter)),
+        ("Opened at", utc_seconds(sheet.opened_at)),
+        ("Status", status(sheet)),
+        ("People on this sheet", f"{len(sheet.people):,}"),
+        ("Decisions", decisions_summary(sheet.people)),
+        ("Exported by", f"{exported_by} at {utc_seconds(exported_at)}"),
+        ("Vault", vault_label),
+        ("Access-log head at export", f"{log_head[0]}:{log_head[1]}"),
+    )
+    rows = [row for label, value in facts
+            for row in FACTS.field_rows(label, value, alert=label == "Status" and not is_signed(sheet))]
+    return [
+        _block(TITLE, title), Spacer(1, 6), FACTS.flowable(None, rows, stripes=False), Spacer(1, _GAP),
+        _counts(sheet), Spacer(1, _GAP),
+        *_changes("Added to the matrix since the last review", sheet.added_since_last), Spacer(1, _GAP),
+        *_changes("Removed from the matrix since the last review", sheet.removed_since_last),
+    ]
+
+
+def decisions_summary(people: Sequence[SheetPerson]) -> str:
+    """'Outcomes: retain 310, remove 80, rescore 10. SPOC agreed 395, overrode 5.' (undecided ones counted too)."""
+    outcomes = [p.outcome for p in people]
+    verdicts = [p.verdict for p in people]
+    parts = [f"{r.value} {outcomes.count(r):,}" for r in Recommendation]
+    if None in outcomes:
+        parts.append(f"undecided {outcomes.count(None):,}")
+    spoc = [f"agreed {verdicts.count(Verdict.AGREE):,}", f"overrode {verdicts.count(Verdict.OVERRIDE):,}"]
+    if None in verdicts:
+        spoc.append(f"no verdict yet {verdicts.count(None):,}")
+    return f"Outcomes: {', '.join(parts)}. SPOC {', '.join(spoc)}."
+
+
+def band_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Red, Amber, Green always (0 when absent), then any other band the sheet counted, then the total."""
+    others = sorted(band for band in counts if band not in BANDS)
+    rows = [(band, counts.get(band, 0)) for band in (*BANDS, *others)]
+    return [*rows, ("Total", sum(counts.values()))]
+
+
+def _counts(sheet: ReviewSheet) -> Flowable:
+    """The two count tables side by side: they are short, and the cover has more width than height."""
+    bands = BAND_COUNTS.flowable(BAND_COUNTS.header(("Harm band", "People")),
+                                 [BAND_COUNTS.row((band, f"{n:,}"), bold_cells=(0, 1) if band == "Total" else ())
+                                  for band, n in band_rows(sheet.counts_by_band)])
+    flags = FLAG_COUNTS.flowable(FLAG_COUNTS.header(("Focus flag", "People")),
+                                 [FLAG_COUNTS.row((label, f"{sheet.flag_counts.get(flag, 0):,}"))
+                                  for flag, label in FLAG_LABELS.items()])
+    left = sum(BAND_COUNTS.widths) + _COUNTS_GAP
+    table = Table([[bands, flags]], colWidths=[left, sum(FLAG_COUNTS.widths)], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def _changes(heading: str, people: Sequence[tuple[str, str]]) -> list[Flowable]:
+    """A heading with the count, then Ref/Name rows (the table can run over a page end), or 'none'."""
+    title = _block(HEADING, f"{heading}: {len(people):,}")
+    if not people:
+        return [title, _block(PROSE, "none")]
+    table = CHANGES.flowable(CHANGES.header(("Ref", "Name")), [CHANGES.row((ref, name)) for ref, name in people])
+    # Never a heading alone at a page foot; a list longer than a page starts where it is and splits between rows.
+    return [KeepTogether([title, table])]
+
+
+# --- the people table --------------------------------------------------------------------------------------------
+
+def person_row(p: SheetPerson) -> Row:
+    overridden = p.verdict is Verdict.OVERRIDE
+    flags = "\n".join(FLAG_LABELS.get(f, str(f)) for f in p.flags) or "none"
+    return PEOPLE_GRID.row(
+        (p.ref, p.name, str(p.age), f"{p.harm_band or '-'}\n{p.harm_score}", p.victim_band, flags,
+         recommendation_text(p), verdict_text(p), _label(p.outcome, "undecided")),
+        # An outcome the SPOC imposed over the officer's recommendation is the one a reader should not miss.
+        bold_cells=(OUTCOME_COLUMN,) if overridden else ())
+
+
+def recommendation_text(p: SheetPerson) -> str:
+    """'Retain (by demo.officer3)' and the rationale below it, the way the officer wrote it."""
+    return f"{_label(p.recommendation, 'No recommendation')} (by {p.recommended_by or '-'})\n{p.rationale or '-'}"
+
+
+def verdict_text(p: SheetPerson) -> str:
+    if p.verdict is Verdict.OVERRIDE:
+        return f"Override: {p.override_reason or '(no reason recorded)'}"
+    return "Agree" if p.verdict is Verdict.AGREE else "no verdict yet"
+
+
+def _label(value: Recommendation | None, missing: str) -> str:
+    return value.value.capitalize() if value is not None else missing
+
+
+def _people_tables(people: Sequence[SheetPerson]) -> list[Flowable]:
+    """The table planned page by page here (grid.paginate), so 4,000 rows lay out in linear time."""
+    heading = _block(HEADING, f"People reviewed: {len(people):,}")
+    header = PEOPLE_GRID.header(HEADERS)
+    if not people:
+        return [heading, PEOPLE_GRID.flowable(header, []), Spacer(1, 4), _block(PROSE, "No people on this sheet.")]
+    first_space = BODY_HEIGHT - heading.wrap(BODY_WIDTH, BODY_HEIGHT)[1]
+    pages = PEOPLE_GRID.paginate(header, [person_row(p) for p in people], first_space=first_space,
+                                 page_space=BODY_HEIGHT)
+    story: list[Flowable] = [heading]
+    for index, rows in enumerate(pages):
+        if index:
+            story.append(PageBreak())
+        if rows:  # empty only when a first row taller than a page could not start under the heading
+            story.append(PEOPLE_GRID.flowable(header, rows))
+    return story
+
+
+# --- the signature block -----------------------------------------------------------------------------------------
+
+def _signature_block(sheet: ReviewSheet) -> Flowable:
+    if is_signed(sheet):
+        fields = (("Signed by", signer(sheet)), ("Signed at", utc_seconds(sheet.signed_at)),
+                  ("Digital signature", SIGNATURE_TEXT))
+    else:
+        fields = (("Signed by", "Not signed"), ("Signed at", "Not signed"), ("Digital signature", UNSIGNED_TEXT))
+    rows = [row for label, value in fields for row in FACTS.field_rows(label, value, alert=not is_signed(sheet))]
+    return KeepTogether([_block(HEADING, "SPOC signature"), Spacer(1, 4), FACTS.flowable(None, rows, stripes=False)])
+
+
+def _block(grid: Grid, text: str) -> Flowable:
+    return grid.flowable(None, grid.block_rows(text), stripes=False, rules="none")

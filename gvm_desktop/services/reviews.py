@@ -1,0 +1,391 @@
+"""The quarterly review: open it, record recommendations and the SPOC's verdicts, sign it off.
+
+A review lists every person active in the BCU when it opens, with the facts and
+focus flags the review saw. Officers recommend; the SPOC agrees or overrides each
+one and signs with their password typed again. Sign-off carries out the decisions
+in the same transaction: removals through the normal removal path (archive row,
+name index compacted, one log entry per person), rescores, and a new
+"last reviewed" date for everyone kept. A signed review never changes: the
+database refuses it, and a later change means a new review of the same quarter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.evidence import corroboration
+from gvm_desktop.core.people import BCUS, age_on, bcu_name
+from gvm_desktop.core.policy import Permission, Role
+from gvm_desktop.core.review import (
+    FocusFlag,
+    PersonFacts,
+    Quarter,
+    Recommendation,
+    ReviewSheet,
+    SheetPerson,
+    Verdict,
+    check_override_reason,
+    check_rationale,
+    focus_flags,
+)
+from gvm_desktop.core.scoring import ScoringPolicy, score
+from gvm_desktop.services.auth import AuthService
+from gvm_desktop.services.changes import ChangeService
+from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.scope import refuse
+from gvm_desktop.store import access_log, log_chain, records, reviews
+from gvm_desktop.store.database import Connection
+from gvm_desktop.store.reviews import ItemRow, ReviewRow
+
+
+class UndecidedError(ValidationError):
+    """Sign-off refused: these people have no recommendation or no SPOC verdict yet."""
+
+    def __init__(self, refs: list[str]) -> None:
+        shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20} more" if len(refs) > 20 else "")
+        super().__init__(f"{len(refs)} {'person is' if len(refs) == 1 else 'people are'} still undecided: {shown}")
+        self.refs = refs
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    id: int
+    bcu: str
+    quarter: str
+    opened_at: str
+    signed_at: str | None
+    signed_by: str | None
+    supersedes: int | None
+    people: int
+    recommended: int
+    decided: int
+    flagged: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    ref: str
+    name: str
+    age: int
+    harm_score: int
+    harm_band: str
+    victim_band: str
+    flags: tuple[FocusFlag, ...]
+    recommendation: Recommendation | None
+    rationale: str
+    recommended_by: str | None
+    verdict: Verdict | None
+    decision: Recommendation | None
+    override_reason: str
+    verdict_by: str | None
+
+
+@dataclass(frozen=True)
+class OverdueReview:
+    bcu: str
+    quarter: str
+    review_id: int | None  # None: no review was opened at all
+    people: int
+
+
+def _item(row: ItemRow) -> ReviewItem:
+    return ReviewItem(
+        row.ref, row.name, row.age, row.harm_score, row.harm_band, row.victim_band,
+        tuple(FocusFlag(f) for f in row.flags), Recommendation(row.recommendation) if row.recommendation else None,
+        row.rationale or "", row.recommended_by, Verdict(row.verdict) if row.verdict else None,
+        Recommendation(row.decision) if row.decision else None, row.override_reason or "", row.verdict_by)
+
+
+class ReviewService:
+    def __init__(self, auth: AuthService, changes: ChangeService, policy: ScoringPolicy) -> None:
+        self.auth = auth
+        self.changes = changes
+        self.policy = policy
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _today(self, ws: Workspace) -> date:
+        return ws.env.clock.now().date()
+
+    def ensure_current(self, ws: Workspace) -> int | None:
+        """Open this quarter's review for the session's BCU if nobody has yet (run after each sign-in).
+
+        Officers and SPOCs trigger it, so a quarter's review exists from the first working day
+        on which anyone of the BCU signs in; the log names the quarter start as its reason.
+        """
+        s = ws.session
+        if s.role not in (Role.OFFICER, Role.SPOC) or s.bcu is None:
+            return None
+        quarter = Quarter.of(self._today(ws))
+        if reviews.reviews_of(ws.conn, bcu=s.bcu, quarter=str(quarter)):
+            return None
+        with ws.write() as conn:
+            review_id = self._open_in(conn, ws, s.bcu, quarter, opened_by=None, supersedes=None)
+            access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}",
+                                             detail=f"{s.bcu} {quarter} opened automatically at the quarter's start"))
+        return review_id
+
+    def open(self, ws: Workspace, quarter: str | None = None) -> int:
+        """The SPOC opens the BCU's review of a quarter (this one by default), or a new one after a signed one."""
+        ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_OPEN)
+        bcu = self._bcu(ws)
+        q = Quarter.parse(quarter) if quarter else Quarter.of(self._today(ws))
+        if q > Quarter.of(self._today(ws)):
+            raise ValidationError(f"{q} has not started yet: a review covers a quarter that has begun.")
+        existing = reviews.reviews_of(ws.conn, bcu=bcu, quarter=str(q))
+        if any(r.signed_at is None for r in existing):
+            raise ValidationError(f"{bcu} already has an open review of {q}: record decisions in it.")
+        supersedes = existing[0].id if existing else None
+        with ws.write() as conn:
+            review_id = self._open_in(conn, ws, bcu, q, opened_by=ws.session.user_id, supersedes=supersedes)
+            access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}", detail=(
+                f"{bcu} {q}" + (f", a new review after signed review {supersedes}" if supersedes else ""))))
+        return review_id
+
+    def _open_in(self, conn: Connection, ws: Workspace, bcu: str, quarter: Quarter, *, opened_by: int | None,
+                 supersedes: int | None) -> int:
+        today = self._today(ws)
+        review_id = reviews.open_review(conn, bcu=bcu, quarter=str(quarter), opened_at=to_iso(ws.env.clock.now()),
+                                        opened_by=opened_by, supersedes=supersedes)
+        reviews.add_items(conn, review_id, self._snapshot(conn, bcu, today))
+        return review_id
+
+    def _snapshot(self, conn: Connection, bcu: str,
+                  today: date) -> list[tuple[str, str, int, int, str, str, tuple[str, ...]]]:
+        people = conn.execute(
+            "SELECT id, ref, given_name || ' ' || family_name, date_of_birth, victim_band, in_custody FROM nominals "
+            "WHERE bcu = ? AND status = 'active'", (bcu,)).fetchall()
+        out = []
+        for nominal_id, ref, name, dob, _victim_band, in_custody in people:
+            card = score(records.scoring_events(conn, nominal_id), today, self.policy)
+            records.store_score(conn, nominal_id, card)
+            entries = [(e.kind, e.source_type, e.grading, e.on) for e in records.evidence(conn, nominal_id)]
+            corroborated = corroboration(entries, on=today, min_sources=self.policy.corroboration_sources,
+                                         window_days=self.policy.corroboration_window_days).satisfied
+            ever_scored = bool(card.contributions) or _ever_scored(conn, nominal_id, self.policy)
+            age = age_on(date.fromisoformat(dob), today)
+            facts = PersonFacts(age=age, harm_score=card.harm, harm_band=card.harm_band.value, ever_scored=ever_scored,
+                                corroborated=corroborated, in_custody=bool(in_custody))
+            out.append((ref, name, age, card.harm, card.harm_band.value, card.victim_band.value,
+                        tuple(f.value for f in focus_flags(facts))))
+        return out
+
+    def _bcu(self, ws: Workspace) -> str:
+        if ws.session.bcu is None:
+            raise PermissionDenied("Your account has no BCU, so it has no review.")
+        return ws.session.bcu
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _review(self, ws: Workspace, review_id: int, action: Action) -> ReviewRow:
+        row = reviews.review(ws.conn, review_id)
+        if row is None:
+            raise refuse(ws, action, NotFound(f"There is no review {review_id}."), outcome=Outcome.FAILED)
+        if row.bcu != ws.session.bcu:
+            raise refuse(ws, action, PermissionDenied(
+                f"Review {review_id} belongs to BCU {row.bcu}; your access is limited to BCU {ws.session.bcu}."))
+        return row
+
+    def find(self, ws: Workspace, quarter: str | None = None) -> ReviewSummary | None:
+        """The newest review of the session's BCU for `quarter` (default: this quarter)."""
+        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
+        q = Quarter.parse(quarter) if quarter else Quarter.of(self._today(ws))
+        found = reviews.reviews_of(ws.conn, bcu=self._bcu(ws), quarter=str(q))
+        return self._summary(ws, found[0]) if found else None
+
+    def list(self, ws: Workspace) -> list[ReviewSummary]:
+        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
+        return [self._summary(ws, r) for r in reviews.reviews_of(ws.conn, bcu=self._bcu(ws))]
+
+    def _summary(self, ws: Workspace, row: ReviewRow) -> ReviewSummary:
+        recommended, decided, flagged, people = ws.conn.execute(
+            "SELECT count(recommendation), count(verdict), sum(flags != ''), count(*) FROM review_items "
+            "WHERE review_id = ?", (row.id,)).fetchone()
+        signer = reviews.user_name(ws.conn, row.signed_by)
+        overdue = row.signed_at is None and Quarter.parse(row.quarter).ends < self._today(ws)
+        return ReviewSummary(row.id, row.bcu, row.quarter, row.opened_at, row.signed_at, signer[1] if signer else None,
+                             row.supersedes, people, recommended, decided, flagged or 0, overdue)
+
+    def items(self, ws: Workspace, review_id: int) -> list[ReviewItem]:
+        """Everyone in the review, with names: reading it is logged like reading the matrix."""
+        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
+        row = self._review(ws, review_id, Action.REVIEW_READ)
+        with ws.write() as conn:
+            out = [_item(i) for i in reviews.items(conn, review_id)]
+            access_log.append(conn, ws.entry(Action.REVIEW_READ, operation_ref=f"review:{review_id}",
+                                             detail=f"{row.bcu} {row.quarter}: {len(out)} people"))
+        return out
+
+    def overdue(self, ws: Workspace) -> list[OverdueReview]:
+        """Reviews whose quarter ended unsigned, and last quarter's missing reviews. No people, only counts."""
+        ws.authorize(Permission.REVIEW_OVERDUE, Action.REVIEW_OVERDUE)
+        today = self._today(ws)
+        bcus = [ws.session.bcu] if ws.session.role is Role.SPOC and ws.session.bcu else list(BCUS)
+        last = Quarter.of(today).previous()
+        out: list[OverdueReview] = []
+        for bcu in bcus:
+            rows = reviews.reviews_of(ws.conn, bcu=bcu)
+            signed = {r.quarter for r in rows if r.signed_at is not None}
+            for r in rows:
+                if r.signed_at is None and r.quarter not in signed and Quarter.parse(r.quarter).ends < today:
+                    count = ws.conn.execute("SELECT count(*) FROM review_items WHERE review_id = ?", (r.id,)).fetchone()
+                    out.append(OverdueReview(bcu, r.quarter, r.id, int(count[0])))
+            if str(last) not in {r.quarter for r in rows}:
+                active = ws.conn.execute("SELECT count(*) FROM nominals WHERE bcu = ? AND status = 'active'",
+                                         (bcu,)).fetchone()[0]
+                if active:
+                    out.append(OverdueReview(bcu, str(last), None, int(active)))
+        return sorted(out, key=lambda o: (o.quarter, o.bcu))
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def _open_item(self, ws: Workspace, review_id: int, ref: str, action: Action) -> tuple[ReviewRow, ItemRow]:
+        row = self._review(ws, review_id, action)
+        if row.signed_at is not None:
+            raise ValidationError(f"Review {review_id} was signed on {row.signed_at[:10]} and cannot change: "
+                                  "open a new review of the quarter to change a decision.")
+        found = reviews.item(ws.conn, review_id, (ref or "").strip().upper()[:20])
+        if found is None:
+            raise refuse(ws, action, NotFound(f"{(ref or '').strip()[:20] or '(empty)'} is not in review {review_id}."),
+                         outcome=Outcome.FAILED)
+        return row, found
+
+    def recommend(self, ws: Workspace, review_id: int, ref: str, recommendation: Recommendation | str,
+                  rationale: str) -> None:
+        ws.authorize(Permission.REVIEW_RECOMMEND, Action.REVIEW_RECOMMEND)
+        rec = Recommendation(recommendation)
+        _row, found = self._open_item(ws, review_id, ref, Action.REVIEW_RECOMMEND)
+        text = check_rationale(rec, rationale, tuple(FocusFlag(f) for f in found.flags))
+        with ws.write() as conn:
+            reviews.set_recommendation(conn, review_id, found.ref, recommendation=rec.value, rationale=text,
+                                       by=ws.session.user_id, at=to_iso(ws.env.clock.now()))
+            access_log.append(conn, ws.entry(Action.REVIEW_RECOMMEND, record_ref=found.ref,
+                                             operation_ref=f"review:{review_id}", detail=rec.value))
+
+    def decide(self, ws: Workspace, review_id: int, ref: str, verdict: Verdict | str, *,
+               decision: Recommendation | str | None = None, reason: str = "") -> None:
+        """The SPOC agrees with the recommendation, or overrides it with another decision and a reason."""
+        ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_VERDICT)
+        v = Verdict(verdict)
+        _row, found = self._open_item(ws, review_id, ref, Action.REVIEW_VERDICT)
+        if found.recommendation is None:
+            raise ValidationError(f"{found.ref} has no recommendation yet: an officer recommends first.")
+        if v is Verdict.AGREE:
+            final, why = Recommendation(found.recommendation), None
+        else:
+            if decision is None:
+                raise ValidationError("An override needs the decision that replaces the recommendation.")
+            final = Recommendation(decision)
+            if final.value == found.recommendation:
+                raise ValidationError(f"The override decision is the same as the recommendation ({final.value}): "
+                                      "agree instead.")
+            why = check_override_reason(reason)
+            if final is Recommendation.RETAIN:
+                check_rationale(final, why, tuple(FocusFlag(f) for f in found.flags))
+        with ws.write() as conn:
+            reviews.set_verdict(conn, review_id, found.ref, verdict=v.value, decision=final.value, reason=why,
+                                by=ws.session.user_id, at=to_iso(ws.env.clock.now()))
+            access_log.append(conn, ws.entry(Action.REVIEW_VERDICT, record_ref=found.ref,
+                                             operation_ref=f"review:{review_id}", detail=f"{v.value}: {final.value}"))
+
+    # -- signing ------------------------------------------------------------------------------
+
+    def undecided(self, ws: Workspace, review_id: int) -> list[str]:
+        return [i.ref for i in reviews.items(ws.conn, review_id) if i.recommendation is None or i.verdict is None]
+
+    def sign(self, ws: Workspace, review_id: int, password: str) -> int:
+        """Sign off: refuse while anyone is undecided; check the password; carry the decisions out. Returns removals."""
+        ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_SIGN)
+        row = self._review(ws, review_id, Action.REVIEW_SIGN)
+        if row.signed_at is not None:
+            raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
+        missing = self.undecided(ws, review_id)
+        if missing:
+            with ws.write() as conn:
+                access_log.append(conn, ws.entry(Action.REVIEW_SIGN, Outcome.REFUSED, operation_ref=f"review:{review_id}",
+                                                 detail=f"{len(missing)} undecided"))
+            raise UndecidedError(missing)
+        self.auth.signing_key_for(ws, password, Action.REVIEW_SIGN)  # the password typed again; raises if wrong
+        op = f"review:{review_id}"
+        today = self._today(ws)
+        removed = 0
+        with ws.write() as conn:
+            for it in reviews.items(conn, review_id):
+                live = conn.execute("SELECT id, status FROM nominals WHERE ref = ?", (it.ref,)).fetchone()
+                if live is None or live[1] != "active":
+                    continue  # removed by another path since the review opened: nothing left to do
+                if it.decision == Recommendation.REMOVE.value:
+                    self.changes.remove_in(conn, ws, int(live[0]), it.ref, f"Quarterly review {row.quarter}: "
+                                           f"{it.override_reason or it.rationale}", Action.APPROVE_REMOVE, "remove",
+                                           operation_ref=op)
+                    removed += 1
+                    continue
+                if it.decision == Recommendation.RESCORE.value:
+                    records.store_score(conn, int(live[0]), score(records.scoring_events(conn, int(live[0])), today,
+                                                                  self.policy))
+                    access_log.append(conn, ws.entry(Action.RESCORE, record_ref=it.ref, operation_ref=op,
+                                                     detail=f"rescored at review {row.quarter}"))
+                conn.execute("UPDATE nominals SET last_reviewed = ? WHERE id = ?", (today.isoformat(), int(live[0])))
+            if removed:
+                records.compact_search_index(conn)
+            seq = access_log.append(conn, ws.entry(Action.REVIEW_SIGN, operation_ref=op, detail=(
+                f"{row.bcu} {row.quarter} signed: {removed} removed")))
+            reviews.mark_signed(conn, review_id, at=to_iso(ws.env.clock.now()), by=ws.session.user_id, head=seq)
+        return removed
+
+    # -- the sheet ----------------------------------------------------------------------------
+
+    def sheet(self, ws: Workspace, review_id: int) -> ReviewSheet:
+        """What the PDF prints. The caller (the export) has authorised and logs the export."""
+        row = self._review(ws, review_id, Action.REVIEW_EXPORT)
+        rows = reviews.items(ws.conn, review_id)
+        people = tuple(SheetPerson(
+            ref=i.ref, name=i.name, age=i.age, harm_band=i.harm_band, harm_score=i.harm_score, victim_band=i.victim_band,
+            flags=tuple(FocusFlag(f) for f in i.flags),
+            recommendation=Recommendation(i.recommendation) if i.recommendation else None,
+            rationale=i.rationale or "", recommended_by=i.recommended_by or "",
+            verdict=Verdict(i.verdict) if i.verdict else None, override_reason=i.override_reason or "",
+            outcome=Recommendation(i.decision) if i.decision else None) for i in rows)
+        bands = {band: sum(1 for p in people if p.harm_band == band) for band in ("Red", "Amber", "Green")}
+        flag_counts = {f: sum(1 for p in people if f in p.flags) for f in FocusFlag}
+        before = reviews.previous_signed(ws.conn, row.bcu, row.quarter)
+        now_refs = {i.ref: i.name for i in rows}
+        then_refs = reviews.item_refs(ws.conn, before.id) if before else {}
+        added = tuple(sorted((r, n) for r, n in now_refs.items() if r not in then_refs)) if before else ()
+        removed = tuple(sorted((r, n) for r, n in then_refs.items() if r not in now_refs))
+        signer = reviews.user_name(ws.conn, row.signed_by)
+        return ReviewSheet(
+            review_id=row.id, bcu=row.bcu, bcu_name=bcu_name(row.bcu), quarter=row.quarter, opened_at=row.opened_at,
+            signed_at=row.signed_at, signed_by_name=signer[0] if signer else None,
+            signed_by_username=signer[1] if signer else None, counts_by_band=bands, flag_counts=flag_counts,
+            added_since_last=added, removed_since_last=removed, people=people)
+
+    def resolve_quarter(self, ws: Workspace, bcu: str, quarter: str, action: Action) -> ReviewRow:
+        """The review a command names by BCU and quarter: the newest signed one, else the open one."""
+        bcu = (bcu or "").strip().upper()
+        if bcu not in BCUS:
+            raise ValidationError(f"Unknown BCU {bcu[:10]!r}: one of {', '.join(sorted(BCUS))}.")
+        q = Quarter.parse(quarter)
+        if bcu != ws.session.bcu:
+            raise refuse(ws, action, PermissionDenied(
+                f"Reviews of BCU {bcu} are not yours; your access is limited to BCU {ws.session.bcu}."))
+        found = reviews.reviews_of(ws.conn, bcu=bcu, quarter=str(q))
+        if not found:
+            raise refuse(ws, action, NotFound(f"{bcu} has no review of {q}."), outcome=Outcome.FAILED)
+        signed = [r for r in found if r.signed_at is not None]
+        return signed[0] if signed else found[0]
+
+    def log_head(self, ws: Workspace) -> tuple[int, str]:
+        seq, digest = log_chain.head(ws.conn)
+        return seq, digest.hex()
+
+
+def _ever_scored(conn: Connection, nominal_id: int, policy: ScoringPolicy) -> bool:
+    """Has any event the policy scores ever been recorded for this person, however long ago?"""
+    kinds = set(policy.rules)
+    return any(e.kind in kinds for e in records.scoring_events(conn, nominal_id))
