@@ -239,6 +239,10 @@ def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | No
             out.write(f"  rss_mb not measured: {exc}\n")
         if log_entries:
             metrics.update(_log_metrics(bench_app, key, log_entries, out, plain))
+    from gvm_desktop.bench_review import review_pdf_metrics  # ReportLab and pyHanko load only when measured
+
+    out.write("  signed, encrypted review sheets of 400 and 4,000 people...\n")
+    metrics.update(review_pdf_metrics())  # type: ignore[arg-type]
     report = {"machine": _machine(), "metrics": metrics}
     for name, m in metrics.items():
         out.write(f"{name:<24} {m['value']:>10} {m['unit']:<3} baseline {m['baseline']} ({m['baseline_what']})\n")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from gvm_desktop import __version__, cli_governance, cli_log, cli_matrix
+from gvm_desktop import __version__, cli_governance, cli_log, cli_matrix, cli_review
 from gvm_desktop.app import App, build_app, default_demo_vault_dir
 from gvm_desktop.core.errors import ExitCode, GvmError, UsageError
 from gvm_desktop.core.people import BCUS
@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_matrix.add_parsers(sub, common, _Parser)
     cli_log.add_parsers(sub, common, _Parser)
     cli_governance.add_parsers(sub, common, _Parser)
+    cli_review.add_parsers(sub, common, _Parser)
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed against plain baselines")
     bench.add_argument("--nominals", type=int, default=100_000, metavar="N")
@@ -251,6 +252,14 @@ def main(
                 if args.command == "log":
                     return cli_log.run_session(app, ws, args, out)
                 return cli_governance.run(app, ws, args, out)
+            finally:
+                app.auth.sign_out(ws)
+        if args.command in ("review", "report"):
+            ws, password = _sign_in(app, args, pw)
+            try:
+                if args.command == "review":
+                    return cli_review.run_review(app, ws, args, password, pw.read, out)
+                return cli_review.run_report(app, ws, args, pw.read, out)
             finally:
                 app.auth.sign_out(ws)
         if args.command in ("matrix", "record", "status-check", "retention", "dsa"):

@@ -1,0 +1,156 @@
+"""`gvm-desktop review ...` and `gvm-desktop report ...`: the quarterly review and the documents that leave.
+
+Passwords follow the contract's order on --password-stdin: the acting user's
+first (it also unlocks their signing key), then the new password the command
+sets (the PDF's), unless --unencrypted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from gvm_desktop.app import App
+from gvm_desktop.core.errors import NotFound
+from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.review import Recommendation, Verdict
+from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.reports import Exported
+
+ReadPassword = Callable[..., str]
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
+                parser_class: type[argparse.ArgumentParser]) -> None:
+    rev = sub.add_parser("review", parents=[common], help="the quarterly review and its signed PDF sheet")
+    rsub = rev.add_subparsers(dest="review_command", parser_class=parser_class, required=True)
+    rsub.add_parser("list", parents=[common], help="your BCU's reviews")
+    rsub.add_parser("overdue", parents=[common], help="reviews whose quarter ended unsigned (SPOC, admin)")
+    op = rsub.add_parser("open", parents=[common], help="open the BCU's review of a quarter (SPOC)")
+    op.add_argument("--quarter", metavar="YYYYQn")
+    show = rsub.add_parser("show", parents=[common], help="everyone in a review, with decisions")
+    show.add_argument("--quarter", metavar="YYYYQn")
+    rec = rsub.add_parser("recommend", parents=[common], help="recommend retain, remove or rescore (officer, SPOC)")
+    rec.add_argument("ref")
+    rec.add_argument("recommendation", choices=[r.value for r in Recommendation])
+    rec.add_argument("--rationale", required=True)
+    rec.add_argument("--quarter", metavar="YYYYQn")
+    dec = rsub.add_parser("decide", parents=[common], help="agree with or override a recommendation (SPOC)")
+    dec.add_argument("ref")
+    dec.add_argument("verdict", choices=[v.value for v in Verdict])
+    dec.add_argument("--decision", choices=[r.value for r in Recommendation])
+    dec.add_argument("--reason", default="")
+    dec.add_argument("--quarter", metavar="YYYYQn")
+    sign = rsub.add_parser("sign", parents=[common], help="sign the review off (SPOC; your password again)")
+    sign.add_argument("--quarter", metavar="YYYYQn")
+    exp = rsub.add_parser("export-pdf", parents=[common], help="the signed, encrypted review sheet (SPOC)")
+    exp.add_argument("--bcu", required=True)
+    exp.add_argument("--quarter", required=True, metavar="YYYYQn")
+    exp.add_argument("--out", required=True, type=Path)
+    exp.add_argument("--unencrypted", action="store_true", help="no PDF password (needs the right to do so)")
+
+    rep = sub.add_parser("report", parents=[common], help="the disproportionality report, subject access packs")
+    psub = rep.add_subparsers(dest="report_command", parser_class=parser_class, required=True)
+    ref = psub.add_parser("reference", parents=[common], help="load the reference population CSV (admin)")
+    ref.add_argument("csv", type=Path)
+    ref.add_argument("--source", default="", help="where the figures come from, printed on the report")
+    dis = psub.add_parser("disproportionality", parents=[common], help="the matrix against the population")
+    dis.add_argument("--bcu")
+    dis.add_argument("--quarter", metavar="YYYYQn")
+    dis.add_argument("--out", type=Path, help="write the PDF here (otherwise print the figures)")
+    sar = psub.add_parser("subject-access", parents=[common], help="everything held about one person (SPOC)")
+    sar.add_argument("ref")
+    sar.add_argument("--request", required=True, help="the request's reference")
+    sar.add_argument("--reason-category", required=True)
+    sar.add_argument("--justification", required=True)
+    sar.add_argument("--operation", default=None)
+    sar.add_argument("--out", required=True, type=Path)
+    sar.add_argument("--unencrypted", action="store_true")
+
+
+def _review_id(app: App, ws: Workspace, quarter: str | None) -> int:
+    found = app.reviews.find(ws, quarter)
+    if found is None:
+        raise NotFound(f"Your BCU has no review of {quarter or 'this quarter'}.")
+    return found.id
+
+
+def _pdf_password(args: argparse.Namespace, read: ReadPassword) -> str | None:
+    return None if args.unencrypted else read("Password for the PDF: ", confirm=True)
+
+
+def _exported(out: TextIO, done: Exported) -> None:
+    out.write(f"Wrote {done.path} ({done.bytes:,} bytes, {done.people} people, "
+              f"{'AES-256 encrypted' if done.encrypted else 'NOT encrypted'}); access log entry {done.log_seq}.\n")
+
+
+def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str, read: ReadPassword,
+               out: TextIO) -> int:
+    r = app.reviews
+    cmd = args.review_command
+    if cmd == "list":
+        for s in r.list(ws):
+            state = f"signed {s.signed_at[:10]} by {s.signed_by}" if s.signed_at else ("OVERDUE" if s.overdue else "open")
+            out.write(f"{s.id}\t{s.bcu}\t{s.quarter}\t{state}\t{s.people} people, {s.recommended} recommended, "
+                      f"{s.decided} decided, {s.flagged} flagged\n")
+    elif cmd == "overdue":
+        rows = r.overdue(ws)
+        for o in rows:
+            out.write(f"{o.bcu}\t{o.quarter}\t" + (f"review {o.review_id} unsigned" if o.review_id else "never opened")
+                      + f"\t{o.people} people\n")
+        out.write(f"({len(rows)} overdue)\n")
+    elif cmd == "open":
+        out.write(f"Opened review {r.open(ws, args.quarter)}.\n")
+    elif cmd == "show":
+        for i in r.items(ws, _review_id(app, ws, args.quarter)):
+            out.write(f"{i.ref}\t{i.name}\t{i.age}\t{i.harm_band} {i.harm_score}\t{','.join(f.value for f in i.flags)}\t"
+                      f"{i.recommendation.value if i.recommendation else '-'}\t"
+                      f"{i.verdict.value if i.verdict else '-'}\t{i.decision.value if i.decision else '-'}\n")
+    elif cmd == "recommend":
+        r.recommend(ws, _review_id(app, ws, args.quarter), args.ref, args.recommendation, args.rationale)
+        out.write(f"Recorded: {args.recommendation} for {args.ref.upper()}.\n")
+    elif cmd == "decide":
+        r.decide(ws, _review_id(app, ws, args.quarter), args.ref, args.verdict, decision=args.decision,
+                 reason=args.reason)
+        out.write(f"Recorded: {args.verdict} for {args.ref.upper()}.\n")
+    elif cmd == "sign":
+        removed = r.sign(ws, _review_id(app, ws, args.quarter), password)
+        out.write(f"Signed. {removed} {'person was' if removed == 1 else 'people were'} removed.\n")
+    else:
+        from gvm_desktop.core.audit import Action
+
+        row = r.resolve_quarter(ws, args.bcu, args.quarter, Action.REVIEW_EXPORT)
+        _exported(out, app.reports.export_review(ws, row.id, args.out, account_password=password,
+                                                 pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted))
+    return 0
+
+
+def run_report(app: App, ws: Workspace, args: argparse.Namespace, read: ReadPassword, out: TextIO) -> int:
+    p = app.reports
+    cmd = args.report_command
+    if cmd == "reference":
+        n = p.load_reference(ws, args.csv, source=args.source)
+        out.write(f"Loaded {n} reference population rows.\n")
+    elif cmd == "disproportionality":
+        if args.out:
+            done = p.export_disproportionality(ws, args.out, bcu=args.bcu, quarter=args.quarter)
+            out.write(f"Wrote {done.path} ({done.bytes:,} bytes); access log entry {done.log_seq}.\n")
+        else:
+            report = p.disproportionality(ws, args.bcu, args.quarter)
+            from gvm_desktop.core.disproportionality import format_ratio, format_share
+
+            out.write(f"{report.bcu} {report.quarter} (reference: {report.reference_source})\n")
+            for table in report.current.dimensions:
+                out.write(f"{table.label}\n")
+                for row in table.rows:
+                    out.write(f"  {row.group:<24} {row.matrix_count:>6}  matrix {format_share(row.matrix_share):>7}  "
+                              f"population {format_share(row.reference_share):>7}  ratio {format_ratio(row.share_ratio):>6}"
+                              f"  RRI {format_ratio(row.rri):>6}{'  *' if row.small_count else ''}\n")
+    else:
+        why = Justification.make(args.reason_category, args.justification, args.operation)
+        done = p.subject_access(ws, args.ref, why, args.out, request_ref=args.request,
+                                pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted)
+        _exported(out, done)
+    return 0
