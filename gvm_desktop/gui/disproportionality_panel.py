@@ -229,7 +229,9 @@ class DisproportionalityPanel(QWidget):
 
     @property
     def dimension(self) -> Dimension:
-        return Dimension(self.dimension_box.currentData())
+        """The chosen dimension; ethnicity when the box is empty (a locking home empties every combo box it holds)."""
+        data = self.dimension_box.currentData()
+        return Dimension(data) if data else Dimension.ETHNICITY
 
     def set_dimension(self, dimension: Dimension | str) -> None:
         self.dimension_box.setCurrentIndex(self.dimension_box.findData(Dimension(dimension).value))

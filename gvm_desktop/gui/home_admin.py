@@ -1,7 +1,8 @@
 """The administrator's home: accounts, inactive accounts, the idle-lock setting, and no one on the matrix.
 
 Separation of duties (core/policy.py): the admin role runs accounts and
-settings but may not read people's records, so this page calls no matrix service.
+settings but may not read people's records, so this page calls no matrix service. Its Disproportionality tab
+holds counts only, and is where the reference population is imported.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
+from gvm_desktop.gui.disproportionality_page import DisproportionalityPage
 from gvm_desktop.gui.home_base import HomePage, panel
 from gvm_desktop.gui.inactive_panel import InactivePanel
+from gvm_desktop.gui.overdue_banner import OverdueBanner
 from gvm_desktop.gui.table_models import AccountsTableModel, sorted_view_model
 from gvm_desktop.gui.widgets import ErrorLabel, ReadOnlyTable, heading, note
 
@@ -34,6 +37,9 @@ class AdminHome(HomePage):
         layout.addWidget(heading("Administration", self))
         layout.addWidget(note(
             "Accounts and vault settings. The administrator role cannot see the people on the matrix.", self))
+        # Quarterly review hook: overdue reviews, by BCU and count only (no people).
+        self.overdue = OverdueBanner(app, ws, self, self)
+        layout.addWidget(self.overdue)
 
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs, 1)
@@ -53,6 +59,9 @@ class AdminHome(HomePage):
         accounts_layout.addLayout(accounts_row)
         self.tabs.addTab(accounts_page, "A&ccounts")
         self.tabs.addTab(self._inactive_page(), "&Inactive accounts")
+        # Counts only, never people (separation of duties holds); the reference import lives here too.
+        self.disproportionality = DisproportionalityPage(app, ws, self, self.tabs)
+        self.tabs.addTab(self.disproportionality, "Dispr&oportionality")
         # The inactive list is read (and that reading logged) only when its tab is opened.
         self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         layout.addWidget(self.error_label)
@@ -86,6 +95,8 @@ class AdminHome(HomePage):
     def _tab_shown(self) -> None:
         if self.tabs.currentIndex() == 1 and not self.inactive.loaded:
             self.inactive.load()
+        elif self.tabs.currentWidget() is self.disproportionality and not self.disproportionality.loaded:
+            self.disproportionality.load()  # the report's reading is logged: only once its tab is opened
 
     def set_busy(self, busy: bool) -> None:
         # Disabling rewrites the vault off the GUI thread; nothing on this page may ask the vault meanwhile.
@@ -128,6 +139,7 @@ class AdminHome(HomePage):
     # -- data -------------------------------------------------------------------
 
     def load(self) -> None:
+        self.overdue.load()  # quarterly review hook; first, so the accounts' own errors are not cleared by it
         self.load_accounts()
         minutes = self.call_service(lambda: self.app.settings.idle_lock_minutes(self.ws), self.idle_error)
         if minutes is not None:
@@ -156,6 +168,8 @@ class AdminHome(HomePage):
 
     def wipe(self) -> None:
         self.inactive.wipe()
+        self.overdue.wipe()  # quarterly review hook
+        self.disproportionality.wipe()
         super().wipe()
 
     def load_accounts(self) -> None:

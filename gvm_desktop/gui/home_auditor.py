@@ -1,8 +1,8 @@
 """The auditor's workspace: the access log and what an audit does with it.
 
 Tabs: the log (filters, lazily fetched pages, an entry's details, exports and
-audit forms), record references across BCUs, flags, the audit forms issued, and
-the monthly audit of a BCU. The "Verify log" bar stays above them all. Every read
+audit forms), record references across BCUs, flags, the audit forms issued,
+the monthly audit of a BCU, and the disproportionality report of any BCU. The "Verify log" bar stays above them all. Every read
 here is the service's, and each one is itself logged.
 """
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gvm_desktop.gui.audit_forms_panel import AuditFormsPanel
+from gvm_desktop.gui.disproportionality_page import DisproportionalityPage
 from gvm_desktop.gui.flags_panel import FlagsPanel
 from gvm_desktop.gui.home_base import HomePage, panel
 from gvm_desktop.gui.log_panel import AccessLogPanel
@@ -54,6 +55,8 @@ class AuditorHome(HomePage):
         self.tabs.addTab(self.forms_panel, "Audit &forms")
         self.monthly_panel = MonthlyAuditPanel(app, ws, self, self.tabs)
         self.tabs.addTab(self.monthly_panel, "Monthly au&dit")
+        self.disproportionality = DisproportionalityPage(app, ws, self, self.tabs)
+        self.tabs.addTab(self.disproportionality, "Dispr&oportionality")
         # The names older tests and the lock's checks use.
         self.log_model = self.log_panel.model
         self.log_view = self.log_panel.table
@@ -84,6 +87,8 @@ class AuditorHome(HomePage):
             self._references_loaded = self.matrix.load()
         elif current is self.forms_panel and not self.forms_panel.loaded:
             self.forms_panel.load()
+        elif current is self.disproportionality and not self.disproportionality.loaded:
+            self.disproportionality.load()  # the report's reading is logged: only once its tab is opened
 
     def load(self) -> None:
         self.log_panel.load()
@@ -109,5 +114,6 @@ class AuditorHome(HomePage):
         self.flags_panel.wipe()
         self.forms_panel.wipe()
         self.monthly_panel.wipe()
+        self.disproportionality.wipe()
         self.matrix.wipe()
         super().wipe()

@@ -1,5 +1,6 @@
 """The officers' and SPOCs' home: their BCU's counts, the matrix table, and the work on it
-(and, for the SPOC, a Team access tab: training, grants, inactive accounts).
+(and, for the SPOC, a Team access tab: training, grants, inactive accounts); a Quarterly
+review tab for both; for the SPOC a Disproportionality tab, and a banner of overdue reviews above the tabs.
 
 Ctrl+F searches, Enter opens the selected person (after saying why), Ctrl+N
 proposes a person, Ctrl+K checks someone's status. Every change made from a
@@ -15,10 +16,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from gvm_desktop.core.policy import Permission, Role, allows
+from gvm_desktop.gui.disproportionality_page import DisproportionalityPage
 from gvm_desktop.gui.home_base import HomePage, bcu_text, panel
 from gvm_desktop.gui.matrix_panel import MatrixPanel
+from gvm_desktop.gui.overdue_banner import OverdueBanner
 from gvm_desktop.gui.propose_dialog import ProposeDialog
 from gvm_desktop.gui.record_flow import RecordOpener
+from gvm_desktop.gui.review_panel import ReviewPanel
 from gvm_desktop.gui.shortcuts import FIND, PROPOSE, STATUS_CHECK
 from gvm_desktop.gui.status_check import StatusCheckDialog
 from gvm_desktop.gui.team_access import TeamAccessPanel
@@ -62,23 +66,22 @@ class MatrixHome(HomePage):
 
     def _lay_out(self) -> None:
         outer = QVBoxLayout(self)
-        self.tabs: QTabWidget | None = None
+        outer.setContentsMargins(8, 8, 8, 8)
+        self._add_overdue_banner(outer)  # quarterly review hook (SPOC only)
+        self.tabs: QTabWidget | None = QTabWidget(self)
+        matrix_page = QWidget(self.tabs)
+        self.tabs.addTab(matrix_page, "&Matrix")
         self.team: TeamAccessPanel | None = None
         if self.ws.session.role is Role.SPOC:
-            # The SPOC also governs who may use the matrix: a second tab beside it, read only when opened.
-            outer.setContentsMargins(8, 8, 8, 8)
-            self.tabs = QTabWidget(self)
-            matrix_page = QWidget(self.tabs)
-            self.tabs.addTab(matrix_page, "&Matrix")
+            # The SPOC also governs who may use the matrix: a tab beside it, read only when opened.
             self.team = TeamAccessPanel(self.app, self.ws, self, self.tabs)
             self.tabs.addTab(self.team, "&Team access")
-            self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
-            outer.addWidget(self.tabs)
-            layout = QVBoxLayout(matrix_page)
-            layout.setContentsMargins(8, 8, 8, 8)
-        else:
-            layout = outer
-            layout.setContentsMargins(16, 12, 16, 12)
+        self._add_review_tab(self.tabs)  # quarterly review hook
+        self._add_disproportionality_tab(self.tabs)
+        self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
+        outer.addWidget(self.tabs)
+        layout = QVBoxLayout(matrix_page)
+        layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
         top = QHBoxLayout()
         top.addWidget(heading(f"Matrix — {bcu_text(self.ws.session.bcu)}", self), 1)
@@ -115,6 +118,29 @@ class MatrixHome(HomePage):
         layout.addWidget(note("Removed people are in no list. Double-click or press Enter on a row to open it: "
                               "you will be asked why first. Ctrl+C copies a row's reference, for 30 seconds.", self))
 
+    # -- quarterly review hook: the review tab and the SPOC's overdue banner (review_panel.py, overdue_banner.py) --
+
+    def _add_overdue_banner(self, outer: QVBoxLayout) -> None:
+        self.overdue: OverdueBanner | None = None
+        if allows(self.ws.session.role, Permission.REVIEW_OVERDUE):
+            self.overdue = OverdueBanner(self.app, self.ws, self, self)
+            outer.addWidget(self.overdue)
+
+    def _add_review_tab(self, tabs: QTabWidget) -> None:
+        # Reading the review is logged (it names people), so it loads when its tab is first opened.
+        self.review = ReviewPanel(self.app, self.ws, self, tabs)
+        tabs.addTab(self.review, "&Quarterly review")
+        self.review.changed.connect(self.load)  # a sign-off removed or rescored people: the matrix changed
+
+    # -- end of the quarterly review hook --
+
+    def _add_disproportionality_tab(self, tabs: QTabWidget) -> None:
+        # The SPOC's (not the officer's): counts of their BCU against its population. Read when first opened (logged).
+        self.disproportionality: DisproportionalityPage | None = None
+        if allows(self.ws.session.role, Permission.DISPROPORTIONALITY):
+            self.disproportionality = DisproportionalityPage(self.app, self.ws, self, tabs)
+            tabs.addTab(self.disproportionality, "Dispr&oportionality")
+
     def _add_actions(self) -> None:
         """Window-wide shortcuts while this page is shown (gone with it on lock)."""
         self.find_action = QAction("Find", self)
@@ -134,15 +160,23 @@ class MatrixHome(HomePage):
         if self.tabs is not None and self.team is not None and self.tabs.currentWidget() is self.team \
                 and not self.team.loaded:
             self.team.load()
+        if self.tabs is not None and self.tabs.currentWidget() is self.review and not self.review.loaded:
+            self.review.load()  # quarterly review hook
+        page = self.disproportionality
+        if self.tabs is not None and page is not None and self.tabs.currentWidget() is page and not page.loaded:
+            page.load()
 
     def set_busy(self, busy: bool) -> None:
-        # Only the team tab starts background work (disabling accounts); nothing on the page may ask the vault meanwhile.
+        # The team tab (disabling accounts) and the review tab (sign-off, export) start background work;
+        # nothing on the page may ask the vault meanwhile.
         if self.tabs is not None:
             self.tabs.setEnabled(not busy)
 
     # -- data -------------------------------------------------------------------
 
     def load(self) -> None:
+        if self.overdue is not None:
+            self.overdue.load()  # quarterly review hook; first, so the matrix's own errors are not cleared by it
         overview = self.call_service(lambda: self.app.matrix.overview(self.ws))
         self._show(overview)
         if overview is not None:
@@ -191,4 +225,9 @@ class MatrixHome(HomePage):
         self.matrix.wipe()
         if self.team is not None:
             self.team.wipe()
+        self.review.wipe()  # quarterly review hook
+        if self.disproportionality is not None:
+            self.disproportionality.wipe()
+        if self.overdue is not None:
+            self.overdue.wipe()
         super().wipe()
