@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
@@ -26,7 +25,7 @@ from gvm_desktop.gui.review_panel import ReviewPanel
 from gvm_desktop.gui.shortcuts import FIND, PROPOSE, STATUS_CHECK
 from gvm_desktop.gui.status_check import StatusCheckDialog
 from gvm_desktop.gui.team_access import TeamAccessPanel
-from gvm_desktop.gui.widgets import heading, note
+from gvm_desktop.gui.widgets import fill_counts, heading, note
 
 if TYPE_CHECKING:
     from gvm_desktop.app import App
@@ -88,20 +87,7 @@ class MatrixHome(HomePage):
         box = panel(self)
         grid = QGridLayout(box)
         grid.setContentsMargins(12, 4, 12, 4)
-        grid.setHorizontalSpacing(24)
-        grid.setVerticalSpacing(0)
-        self.count_labels: dict[str, QLabel] = {}
-        for col, (key, name) in enumerate((*STATUS_NAMES, ("total", "Total"))):
-            value = QLabel("–", box)
-            value.setObjectName("countValue")
-            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            value.setAccessibleName(f"{name} count")
-            caption = QLabel(name, box)
-            caption.setObjectName("countName")
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            grid.addWidget(value, 0, col)
-            grid.addWidget(caption, 1, col)
-            self.count_labels[key] = value
+        self.count_labels: dict[str, QLabel] = fill_counts(grid, box, (*STATUS_NAMES, ("total", "Total")))
         top.addWidget(box)
         layout.addLayout(top)
         actions = QHBoxLayout()

@@ -51,7 +51,7 @@ from gvm_desktop.gui.dialogs import FormDialog
 from gvm_desktop.gui.file_choice import ask_save_path, writing_to
 from gvm_desktop.gui.home_base import bcu_text, panel
 from gvm_desktop.gui.table_models import SORT_ROLE, Column, RowTableModel
-from gvm_desktop.gui.widgets import BusyBar, ErrorLabel, NoCopyTable, NoticeLabel, heading, note
+from gvm_desktop.gui.widgets import BusyBar, ErrorLabel, NoCopyTable, NoticeLabel, fill_counts, heading, note
 from gvm_desktop.services.reviews import ReviewItem, ReviewSummary, UndecidedError
 
 if TYPE_CHECKING:
@@ -575,20 +575,8 @@ class ReviewPanel(QWidget):
         row.setContentsMargins(12, 6, 12, 6)
         row.addWidget(self.status, 1)
         grid = QGridLayout()
-        grid.setHorizontalSpacing(24)
-        grid.setVerticalSpacing(0)
-        for col, (key, name) in enumerate((("people", "People"), ("recommended", "Recommended"),
-                                           ("decided", "Decided"), ("flagged", "Flagged"))):
-            value = QLabel("–", box)
-            value.setObjectName("countValue")
-            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            value.setAccessibleName(f"{name} count")
-            caption = QLabel(name, box)
-            caption.setObjectName("countName")
-            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            grid.addWidget(value, 0, col)
-            grid.addWidget(caption, 1, col)
-            self.count_labels[key] = value
+        self.count_labels.update(fill_counts(grid, box, (("people", "People"), ("recommended", "Recommended"),
+                                                         ("decided", "Decided"), ("flagged", "Flagged"))))
         row.addLayout(grid)
         return box
 

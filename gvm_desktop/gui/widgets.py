@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QProgressBar, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QGridLayout, QHeaderView, QLabel, QProgressBar, QTableView, QWidget
 
 from gvm_desktop.gui.worker import error_text
 
@@ -133,3 +133,22 @@ class NoCopyTable(ReadOnlyTable):
 
 def is_copy_key(event: QKeyEvent) -> bool:
     return event.matches(QKeySequence.StandardKey.Copy) or event.matches(QKeySequence.StandardKey.Cut)
+
+
+def fill_counts(grid: QGridLayout, owner: QWidget, names: tuple[tuple[str, str], ...]) -> dict[str, QLabel]:
+    """A row of big numbers with captions under them (the matrix and review headers); returns the number labels."""
+    grid.setHorizontalSpacing(24)
+    grid.setVerticalSpacing(0)
+    labels: dict[str, QLabel] = {}
+    for col, (key, name) in enumerate(names):
+        value = QLabel("–", owner)
+        value.setObjectName("countValue")
+        value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        value.setAccessibleName(f"{name} count")
+        caption = QLabel(name, owner)
+        caption.setObjectName("countName")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        grid.addWidget(value, 0, col)
+        grid.addWidget(caption, 1, col)
+        labels[key] = value
+    return labels
