@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from gvm_desktop.app import App
+from gvm_desktop.core.audit import Action
+from gvm_desktop.core.disproportionality import format_ratio, format_share
 from gvm_desktop.core.errors import NotFound
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.review import Recommendation, Verdict
@@ -119,8 +121,6 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
         removed = r.sign(ws, _review_id(app, ws, args.quarter), password)
         out.write(f"Signed. {removed} {'person was' if removed == 1 else 'people were'} removed.\n")
     else:
-        from gvm_desktop.core.audit import Action
-
         row = r.resolve_quarter(ws, args.bcu, args.quarter, Action.REVIEW_EXPORT)
         _exported(out, app.reports.export_review(ws, row.id, args.out, account_password=password,
                                                  pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted))
@@ -139,8 +139,6 @@ def run_report(app: App, ws: Workspace, args: argparse.Namespace, read: ReadPass
             out.write(f"Wrote {done.path} ({done.bytes:,} bytes); access log entry {done.log_seq}.\n")
         else:
             report = p.disproportionality(ws, args.bcu, args.quarter)
-            from gvm_desktop.core.disproportionality import format_ratio, format_share
-
             out.write(f"{report.bcu} {report.quarter} (reference: {report.reference_source})\n")
             for table in report.current.dimensions:
                 out.write(f"{table.label}\n")

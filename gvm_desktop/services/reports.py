@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
@@ -57,6 +56,15 @@ CONTROLLER = ("The Commissioner of Police of the Metropolis (controller). Write 
 
 
 @dataclass(frozen=True)
+class Made:
+    """A built document, the refs of the people it includes, and the words for its log entry."""
+
+    data: bytes
+    refs: list[str]
+    detail: str
+
+
+@dataclass(frozen=True)
 class Exported:
     path: Path
     bytes: int
@@ -93,25 +101,28 @@ class ReportService:
             raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
         else:
             signing.check_password(pdf_password)
-        row = self.reviews._review(ws, review_id, Action.REVIEW_EXPORT)
+        row = self.reviews.review_row(ws, review_id, Action.REVIEW_EXPORT)
         if row.signed_at is None:
             raise ValidationError(f"Review {review_id} is not signed yet: only a signed review has a review sheet.")
         wrap_key = self.auth.signing_key_for(ws, account_password, Action.REVIEW_EXPORT)
         ca_cert, key_der, cert_der = self._signer(ws, wrap_key)
-        sheet = self.reviews.sheet(ws, review_id)
-        now = ws.env.clock.now()
-        buffer = io.BytesIO()
-        build_review_sheet(buffer, sheet, exported_by=ws.session.username, exported_at=to_iso(now),
-                           log_head=self._head(ws), vault_label=f"vault {ws.vault.vault_id[:8]}")
-        signed = signing.protect_and_sign(
-            buffer.getvalue(), signer_key_der=key_der, signer_cert_der=cert_der, ca_cert_der=ca_cert,
-            password=None if unencrypted else pdf_password,
-            reason=f"Quarterly matrix review {sheet.bcu} {sheet.quarter} (review {review_id})",
-            location=f"BCU {sheet.bcu}", signer_name=ws.session.display_name, signed_at=now)
-        return self._write(ws, out, signed, Action.REVIEW_EXPORT, [p.ref for p in sheet.people],
-                           detail=f"review {review_id} {sheet.bcu} {sheet.quarter}: {len(sheet.people)} people, "
-                                  f"{'UNENCRYPTED' if unencrypted else 'AES-256'}", operation_ref=f"review:{review_id}",
-                           encrypted=not unencrypted)
+
+        def make(conn: Connection) -> Made:
+            sheet = self.reviews.sheet_in(conn, row)
+            now = ws.env.clock.now()
+            buffer = io.BytesIO()
+            build_review_sheet(buffer, sheet, exported_by=ws.session.username, exported_at=to_iso(now),
+                               log_head=self._head(ws), vault_label=f"vault {ws.vault.vault_id[:8]}")
+            signed = signing.protect_and_sign(
+                buffer.getvalue(), signer_key_der=key_der, signer_cert_der=cert_der, ca_cert_der=ca_cert,
+                password=None if unencrypted else pdf_password,
+                reason=f"Quarterly matrix review {sheet.bcu} {sheet.quarter} (review {review_id})",
+                location=f"BCU {sheet.bcu}", signer_name=ws.session.display_name, signed_at=now)
+            return Made(signed, [p.ref for p in sheet.people], f"review {review_id} {sheet.bcu} {sheet.quarter}: "
+                        f"{len(sheet.people)} people, {'UNENCRYPTED' if unencrypted else 'AES-256'}")
+
+        return self._export(ws, out, Action.REVIEW_EXPORT, make, operation_ref=f"review:{review_id}",
+                            encrypted=not unencrypted)
 
     def _signer(self, ws: Workspace, wrap_key: bytes) -> tuple[bytes, bytes, bytes]:
         """The vault CA's certificate and this user's signing key and certificate, issuing them if needed."""
@@ -144,26 +155,28 @@ class ReportService:
         seq, digest = log_chain.head(ws.conn)
         return seq, digest.hex()
 
-    def _write(self, ws: Workspace, out: Path, data: bytes, action: Action, refs: list[str], *, detail: str,
-               operation_ref: str | None = None, encrypted: bool = True, record_ref: str | None = None,
-               **fields: object) -> Exported:
+    def _export(self, ws: Workspace, out: Path, action: Action, make: Callable[[Connection], Made], *,
+                operation_ref: str | None = None, encrypted: bool = True, record_ref: str | None = None) -> Exported:
+        """Read, build, log, register the disclosure and write the file, all in one transaction.
+
+        The people's data is read inside the transaction that logs the export, so
+        no read goes unlogged; if building or writing fails, everything rolls back
+        and a separate FAILED entry records the attempt.
+        """
         target = Path(out)
-
-        def build(fh: BinaryIO) -> None:
-            fh.write(data)
-
         try:
             with ws.write() as conn:
-                seq = access_log.append(conn, ws.entry(action, detail=detail, operation_ref=operation_ref,
-                                                       record_ref=record_ref, **fields))
-                reviews.record_disclosure(conn, seq, refs)
-                write_pdf_atomically(target, build)  # inside: a failed write rolls the entry back
+                made = make(conn)
+                seq = access_log.append(conn, ws.entry(action, detail=made.detail, operation_ref=operation_ref,
+                                                       record_ref=record_ref))
+                reviews.record_disclosure(conn, seq, made.refs)
+                write_pdf_atomically(target, lambda fh: fh.write(made.data))
         except GvmError as error:
             with ws.write() as conn:
                 access_log.append(conn, ws.entry(action, Outcome.FAILED, record_ref=record_ref,
                                                  operation_ref=operation_ref, detail=f"{error.code}: not written"))
             raise
-        return Exported(target, len(data), len(refs), encrypted, seq)
+        return Exported(target, len(made.data), len(made.refs), encrypted, seq)
 
     # -- disproportionality ---------------------------------------------------------------------
 
@@ -214,12 +227,15 @@ class ReportService:
                                   quarter: str | None = None) -> Exported:
         """Counts only, no people: written unencrypted like any aggregate statistics, but marked and logged."""
         report = self.disproportionality(ws, bcu, quarter)
-        buffer = io.BytesIO()
-        build_disproportionality_report(buffer, report, exported_by=ws.session.username,
-                                        exported_at=to_iso(ws.env.clock.now()), log_head=self._head(ws),
-                                        vault_label=f"vault {ws.vault.vault_id[:8]}")
-        return self._write(ws, out, buffer.getvalue(), Action.DISPROPORTIONALITY, [], encrypted=False,
-                           detail=f"exported {report.bcu} {report.quarter}")
+
+        def make(_conn: Connection) -> Made:
+            buffer = io.BytesIO()
+            build_disproportionality_report(buffer, report, exported_by=ws.session.username,
+                                            exported_at=to_iso(ws.env.clock.now()), log_head=self._head(ws),
+                                            vault_label=f"vault {ws.vault.vault_id[:8]}")
+            return Made(buffer.getvalue(), [], f"exported {report.bcu} {report.quarter}")
+
+        return self._export(ws, out, Action.DISPROPORTIONALITY, make, encrypted=False)
 
     def _report_bcu(self, ws: Workspace, bcu: str | None) -> str:
         own = ws.session.bcu
@@ -266,33 +282,29 @@ class ReportService:
         else:
             signing.check_password(pdf_password)
         target = resolve(ws, ref, Action.SUBJECT_ACCESS)
-        today = ws.env.clock.now().date()
-        with ws.write() as conn:
-            # The read is logged like an open, with its justification, before anything is gathered.
+        years = self.settings.value(ws, "retention_years")
+
+        def make(conn: Connection) -> Made:
+            # Logged like an open, with its justification, in the same transaction as the read and the export.
             access_log.append(conn, ws.entry(Action.RECORD_OPEN, **justified(ws, Action.RECORD_OPEN, target.ref,
                                                                                justification)))
-            record = self.records.read(conn, target, today)
-            versions = tuple(records.versions(conn, target.id))
-        accesses = tuple(access_log.for_record(ws.conn, target.ref))
-        disclosed = reviews.disclosures_of(ws.conn, target.ref)
-        disclosures = tuple(e for e in access_log.by_seqs(ws.conn, disclosed))
-        years = self.settings.value(ws, "retention_years")
-        pack = SubjectAccessPack(
-            record=record, versions=versions, accesses=accesses, disclosures=disclosures,
-            retention=(f"Reviewed every quarter; removed when the review finds the criteria no longer met. After "
-                       f"removal only a minimal archive row (no name, no date of birth, no address) is kept, for at "
-                       f"most {years} years."),
-            controller_contact=CONTROLLER, prepared_for_request=request)
-        buffer = io.BytesIO()
-        build_subject_access(buffer, pack, exported_by=ws.session.username, exported_at=to_iso(ws.env.clock.now()),
-                             log_head=self._head(ws), vault_label=f"vault {ws.vault.vault_id[:8]}")
-        data = buffer.getvalue()
-        if not unencrypted:
-            data = signing.encrypt_only(data, pdf_password)  # type: ignore[arg-type]
-        return self._write(ws, out, data, Action.SUBJECT_ACCESS, [target.ref], record_ref=target.ref,
-                           encrypted=not unencrypted, detail=f"subject access {request[:60]}: "
-                                                             f"{len(accesses)} accesses, {len(disclosures)} disclosures")
+            pack = SubjectAccessPack(
+                record=self.records.read(conn, target, ws.env.clock.now().date()),
+                versions=tuple(records.versions(conn, target.id)),
+                accesses=tuple(access_log.for_record(conn, target.ref)),
+                disclosures=tuple(access_log.by_seqs(conn, reviews.disclosures_of(conn, target.ref))),
+                retention=(f"Reviewed every quarter; removed when the review finds the criteria no longer met. After "
+                           f"removal only a minimal archive row (no name, no date of birth, no address) is kept, for at "
+                           f"most {years} years."),
+                controller_contact=CONTROLLER, prepared_for_request=request)
+            buffer = io.BytesIO()
+            build_subject_access(buffer, pack, exported_by=ws.session.username, exported_at=to_iso(ws.env.clock.now()),
+                                 log_head=self._head(ws), vault_label=f"vault {ws.vault.vault_id[:8]}")
+            data = buffer.getvalue() if unencrypted else signing.encrypt_only(buffer.getvalue(), pdf_password or "")
+            return Made(data, [target.ref], f"subject access {request[:60]}: {len(pack.accesses)} accesses, "
+                                            f"{len(pack.disclosures)} disclosures")
 
+        return self._export(ws, out, Action.SUBJECT_ACCESS, make, record_ref=target.ref, encrypted=not unencrypted)
 
 def _archived(rows: list[tuple]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
     """Counts of archived people: the archive keeps ethnicity, gender and age band, never disability."""

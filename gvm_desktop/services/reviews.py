@@ -162,12 +162,14 @@ class ReviewService:
             "WHERE bcu = ? AND status = 'active'", (bcu,)).fetchall()
         out = []
         for nominal_id, ref, name, dob, _victim_band, in_custody in people:
-            card = score(records.scoring_events(conn, nominal_id), today, self.policy)
+            events = records.scoring_events(conn, nominal_id)
+            card = score(events, today, self.policy)
             records.store_score(conn, nominal_id, card)
             entries = [(e.kind, e.source_type, e.grading, e.on) for e in records.evidence(conn, nominal_id)]
             corroborated = corroboration(entries, on=today, min_sources=self.policy.corroboration_sources,
                                          window_days=self.policy.corroboration_window_days).satisfied
-            ever_scored = bool(card.contributions) or _ever_scored(conn, nominal_id, self.policy)
+            # Ever scored: any event the policy scores, however long ago (a zero score today may be old events).
+            ever_scored = any(e.kind in self.policy.rules for e in events)
             age = age_on(date.fromisoformat(dob), today)
             facts = PersonFacts(age=age, harm_score=card.harm, harm_band=card.harm_band.value, ever_scored=ever_scored,
                                 corroborated=corroborated, in_custody=bool(in_custody))
@@ -182,7 +184,8 @@ class ReviewService:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _review(self, ws: Workspace, review_id: int, action: Action) -> ReviewRow:
+    def review_row(self, ws: Workspace, review_id: int, action: Action) -> ReviewRow:
+        """The review, if it is this session's BCU's; refused (and logged) otherwise. No people are read."""
         row = reviews.review(ws.conn, review_id)
         if row is None:
             raise refuse(ws, action, NotFound(f"There is no review {review_id}."), outcome=Outcome.FAILED)
@@ -214,7 +217,7 @@ class ReviewService:
     def items(self, ws: Workspace, review_id: int) -> list[ReviewItem]:
         """Everyone in the review, with names: reading it is logged like reading the matrix."""
         ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
-        row = self._review(ws, review_id, Action.REVIEW_READ)
+        row = self.review_row(ws, review_id, Action.REVIEW_READ)
         with ws.write() as conn:
             out = [_item(i) for i in reviews.items(conn, review_id)]
             access_log.append(conn, ws.entry(Action.REVIEW_READ, operation_ref=f"review:{review_id}",
@@ -245,7 +248,7 @@ class ReviewService:
     # -- deciding -----------------------------------------------------------------------------
 
     def _open_item(self, ws: Workspace, review_id: int, ref: str, action: Action) -> tuple[ReviewRow, ItemRow]:
-        row = self._review(ws, review_id, action)
+        row = self.review_row(ws, review_id, action)
         if row.signed_at is not None:
             raise ValidationError(f"Review {review_id} was signed on {row.signed_at[:10]} and cannot change: "
                                   "open a new review of the quarter to change a decision.")
@@ -301,7 +304,7 @@ class ReviewService:
     def sign(self, ws: Workspace, review_id: int, password: str) -> int:
         """Sign off: refuse while anyone is undecided; check the password; carry the decisions out. Returns removals."""
         ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_SIGN)
-        row = self._review(ws, review_id, Action.REVIEW_SIGN)
+        row = self.review_row(ws, review_id, Action.REVIEW_SIGN)
         if row.signed_at is not None:
             raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
         missing = self.undecided(ws, review_id)
@@ -340,10 +343,13 @@ class ReviewService:
 
     # -- the sheet ----------------------------------------------------------------------------
 
-    def sheet(self, ws: Workspace, review_id: int) -> ReviewSheet:
-        """What the PDF prints. The caller (the export) has authorised and logs the export."""
-        row = self._review(ws, review_id, Action.REVIEW_EXPORT)
-        rows = reviews.items(ws.conn, review_id)
+    def sheet_in(self, conn: Connection, row: ReviewRow) -> ReviewSheet:
+        """What the PDF prints, read inside the caller's transaction (the export's, which logs the read).
+
+        `row` comes from review_row(), which checked the BCU; nothing here checks again.
+        """
+        review_id = row.id
+        rows = reviews.items(conn, review_id)
         people = tuple(SheetPerson(
             ref=i.ref, name=i.name, age=i.age, harm_band=i.harm_band, harm_score=i.harm_score, victim_band=i.victim_band,
             flags=tuple(FocusFlag(f) for f in i.flags),
@@ -353,12 +359,12 @@ class ReviewService:
             outcome=Recommendation(i.decision) if i.decision else None) for i in rows)
         bands = {band: sum(1 for p in people if p.harm_band == band) for band in ("Red", "Amber", "Green")}
         flag_counts = {f: sum(1 for p in people if f in p.flags) for f in FocusFlag}
-        before = reviews.previous_signed(ws.conn, row.bcu, row.quarter)
+        before = reviews.previous_signed(conn, row.bcu, row.quarter)
         now_refs = {i.ref: i.name for i in rows}
-        then_refs = reviews.item_refs(ws.conn, before.id) if before else {}
+        then_refs = reviews.item_refs(conn, before.id) if before else {}
         added = tuple(sorted((r, n) for r, n in now_refs.items() if r not in then_refs)) if before else ()
         removed = tuple(sorted((r, n) for r, n in then_refs.items() if r not in now_refs))
-        signer = reviews.user_name(ws.conn, row.signed_by)
+        signer = reviews.user_name(conn, row.signed_by)
         return ReviewSheet(
             review_id=row.id, bcu=row.bcu, bcu_name=bcu_name(row.bcu), quarter=row.quarter, opened_at=row.opened_at,
             signed_at=row.signed_at, signed_by_name=signer[0] if signer else None,
@@ -384,8 +390,3 @@ class ReviewService:
         seq, digest = log_chain.head(ws.conn)
         return seq, digest.hex()
 
-
-def _ever_scored(conn: Connection, nominal_id: int, policy: ScoringPolicy) -> bool:
-    """Has any event the policy scores ever been recorded for this person, however long ago?"""
-    kinds = set(policy.rules)
-    return any(e.kind in kinds for e in records.scoring_events(conn, nominal_id))

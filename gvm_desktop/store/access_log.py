@@ -89,10 +89,10 @@ def by_seq(conn: Connection, seq: int) -> LoggedEntry | None:
     return _row(row) if row else None
 
 
-def for_record(conn: Connection, record_ref: str, limit: int = 100_000) -> list[LoggedEntry]:
-    """Every entry about one record, oldest first (a subject access pack lists them all)."""
+def for_record(conn: Connection, record_ref: str) -> list[LoggedEntry]:
+    """Every entry about one record, oldest first: a subject access pack lists them all, never a first slice."""
     rows = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log INDEXED BY access_log_record WHERE record_ref = ? "
-                        "ORDER BY seq LIMIT ?", (record_ref, limit)).fetchall()
+                        "ORDER BY seq", (record_ref,)).fetchall()
     return [_row(r) for r in rows]
 
 

@@ -6,7 +6,7 @@ what a rationale must say) are in core/review.py and services/reviews.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,24 +79,23 @@ def reviews_of(conn: Connection, *, bcu: str | None = None, quarter: str | None 
     return [ReviewRow(*r) for r in conn.execute(sql + "ORDER BY quarter DESC, id DESC", (bcu, quarter))]
 
 
+_ITEM = ("SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, i.flags, i.recommendation, "
+         "i.rationale, r.username, i.recommended_at, i.verdict, i.decision, i.override_reason, v.username, i.verdict_at "
+         "FROM review_items i LEFT JOIN users r ON r.id = i.recommended_by LEFT JOIN users v ON v.id = i.verdict_by ")
+
+
+def _item_row(r: tuple) -> ItemRow:  # type: ignore[type-arg]
+    return ItemRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(f for f in r[6].split(",") if f), *r[7:])
+
+
 def items(conn: Connection, review_id: int) -> list[ItemRow]:
-    rows = conn.execute(
-        "SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, i.flags, i.recommendation, "
-        "i.rationale, r.username, i.recommended_at, i.verdict, i.decision, i.override_reason, v.username, i.verdict_at "
-        "FROM review_items i LEFT JOIN users r ON r.id = i.recommended_by LEFT JOIN users v ON v.id = i.verdict_by "
-        "WHERE i.review_id = ? ORDER BY i.name COLLATE NOCASE, i.ref", (review_id,)).fetchall()
-    return [ItemRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(f for f in r[6].split(",") if f), *r[7:]) for r in rows]
+    rows = conn.execute(_ITEM + "WHERE i.review_id = ? ORDER BY i.name COLLATE NOCASE, i.ref", (review_id,))
+    return [_item_row(r) for r in rows]
 
 
 def item(conn: Connection, review_id: int, ref: str) -> ItemRow | None:
-    for row in items_by_ref(conn, review_id, (ref,)):
-        return row
-    return None
-
-
-def items_by_ref(conn: Connection, review_id: int, refs: Sequence[str]) -> list[ItemRow]:
-    wanted = set(refs)
-    return [i for i in items(conn, review_id) if i.ref in wanted]
+    row = conn.execute(_ITEM + "WHERE i.review_id = ? AND i.ref = ?", (review_id, ref)).fetchone()
+    return _item_row(row) if row else None
 
 
 def set_recommendation(conn: Connection, review_id: int, ref: str, *, recommendation: str, rationale: str,

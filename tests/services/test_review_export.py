@@ -10,10 +10,8 @@ import pytest
 from gvm_desktop.app import App
 from gvm_desktop.core.errors import AuthenticationError, GvmError, ValidationError
 from gvm_desktop.core.justification import Justification, ReasonCategory
-from gvm_desktop.core.review import Recommendation, Verdict
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import tool
-from tests.services.test_reviews import COVERS_EVERY_FLAG, OFFICER, SPOC, decide_all, sign_in
+from tests.services.test_reviews import OFFICER, SPOC, decide_all, sign_in
 
 PDF_PASSWORD = "copper-kettle-review-2026"
 
@@ -132,4 +130,3 @@ def test_the_officer_cannot_export_a_sheet(demo_app: App, tmp_path: Path) -> Non
     with pytest.raises(PermissionDenied):
         demo_app.reports.export_review(officer, review_id, tmp_path / "x.pdf", account_password=OFFICER.password,
                                        pdf_password=PDF_PASSWORD)
-    assert DEMO_ACCOUNTS and Recommendation and Verdict and COVERS_EVERY_FLAG
