@@ -17,6 +17,8 @@ from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from gvm_desktop.reports.fonts import runs
+
 Encoded = tuple[tuple[str, str], ...]  # (subset's internal font name, escaped bytes) per chunk
 
 _CACHES: WeakKeyDictionary[object, dict[tuple[str, str], Encoded]] = WeakKeyDictionary()
@@ -51,9 +53,14 @@ class TextWriter:
             ops.append(f"({chunk}) Tj")
 
     def _encode(self, text: str) -> Encoded:
-        font = pdfmetrics.getFont(self._font)
-        return tuple((font.getSubsetInternalName(subset, self._doc), escapePDF(chunk))  # type: ignore[attr-defined]
-                     for subset, chunk in font.splitString(text, self._doc))  # type: ignore[attr-defined]
+        # Each run in the font that has its glyphs (DejaVu, or the CJK fallback); every subset has its own
+        # internal name, so the Tf switch in line() also switches between the fonts.
+        encoded: list[tuple[str, str]] = []
+        for name, run in runs(text, self._font):
+            font = pdfmetrics.getFont(name)
+            encoded += [(font.getSubsetInternalName(subset, self._doc), escapePDF(chunk))  # type: ignore[attr-defined]
+                        for subset, chunk in font.splitString(run, self._doc)]  # type: ignore[attr-defined]
+        return tuple(encoded)
 
     def finish(self) -> None:
         self._ops += ["ET", "Q"]

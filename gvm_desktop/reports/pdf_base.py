@@ -25,12 +25,12 @@ from typing import Any, BinaryIO
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from gvm_desktop.core.errors import FileWriteError, GvmError
-from gvm_desktop.reports.fonts import BOLD, REGULAR, register_fonts
+from gvm_desktop.reports.fonts import BOLD, REGULAR, register_fonts, runs
+from gvm_desktop.reports.fonts import text_width as stringWidth
 from gvm_desktop.reports.text import printable, visual
 
 MARKING = "OFFICIAL-SENSITIVE"
@@ -181,6 +181,20 @@ def _fit(text: str, font: str, size: float, width: float, *, smallest: float = 6
     return text[:kept] + "…", size
 
 
+def draw_string(canvas: Canvas, x: float, y: float, text: str, font: str, size: float, *, anchor: str = "left") -> None:
+    """One line at (x, y), anchored left, right or centre, each run in the font that has its glyphs.
+
+    Canvas.drawString knows one font only, so a title naming a CJK BCU or person
+    would lose those characters; the runs come from fonts.runs, as in the tables.
+    """
+    width = stringWidth(text, font, size)
+    x -= {"left": 0.0, "right": width, "centre": width / 2}[anchor]
+    for name, run in runs(text, font):
+        canvas.setFont(name, size)
+        canvas.drawString(x, y, run)
+        x += stringWidth(run, name, size)
+
+
 def draw_furniture(canvas: Canvas, furniture: PageFurniture, number: int, total: int) -> None:
     width, height = canvas._pagesize
     left, right = SIDE_MARGIN, width - SIDE_MARGIN
@@ -195,10 +209,8 @@ def draw_furniture(canvas: Canvas, furniture: PageFurniture, number: int, total:
     subtitle, sub_size = _fit(subtitle, REGULAR, 8, (right - left) * 0.35)
     title = visual(printable(furniture.title, BOLD))
     title, title_size = _fit(title, BOLD, 9, (right - left) - stringWidth(subtitle, REGULAR, sub_size) - 12)
-    canvas.setFont(BOLD, title_size)
-    canvas.drawString(left, height - 15.5 * mm, title)
-    canvas.setFont(REGULAR, sub_size)
-    canvas.drawRightString(right, height - 15.5 * mm, subtitle)
+    draw_string(canvas, left, height - 15.5 * mm, title, BOLD, title_size)
+    draw_string(canvas, right, height - 15.5 * mm, subtitle, REGULAR, sub_size, anchor="right")
 
     canvas.setStrokeGray(0.6)
     canvas.setLineWidth(0.5)
@@ -206,7 +218,7 @@ def draw_furniture(canvas: Canvas, furniture: PageFurniture, number: int, total:
     canvas.line(left, 16 * mm, right, 16 * mm)
 
     canvas.setFont(REGULAR, 7.5)
-    canvas.drawString(left, 12 * mm, furniture.head_line)
+    draw_string(canvas, left, 12 * mm, furniture.head_line, REGULAR, 7.5)
     canvas.drawRightString(right, 12 * mm, f"Page {number} of {total}")
     canvas.restoreState()
     _draw_watermark(canvas, furniture.watermark)
@@ -221,13 +233,12 @@ def _draw_watermark(canvas: Canvas, text: str) -> None:
     canvas.saveState()
     canvas.setFillGray(0.45)
     canvas.setFillAlpha(0.22)
-    canvas.setFont(REGULAR, size)
     canvas.translate(width / 2, height / 2)
     canvas.rotate(math.degrees(math.atan2(height, width)))
     # ActualText: a reader that copies or extracts the page gets the watermark as one string, not as
     # diagonal letters scattered between the lines of the table.
     canvas.addLiteral(f"/Span <</ActualText <FEFF{text.encode('utf-16-be').hex().upper()}>>> BDC")
-    canvas.drawCentredString(0, -size / 3, text)
+    draw_string(canvas, 0, -size / 3, text, REGULAR, size, anchor="centre")
     canvas.addLiteral("EMC")
     canvas.restoreState()
 

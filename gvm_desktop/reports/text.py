@@ -15,7 +15,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from gvm_desktop.reports.fonts import coverage, register_fonts
+from arabic_reshaper import ArabicReshaper
+
+from gvm_desktop.reports.fonts import coverage, has_glyph, register_fonts
 from gvm_desktop.reports.fonts import text_width as stringWidth
 
 # Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, NKo, ... and their presentation forms).
@@ -25,14 +27,27 @@ _SPACE = re.compile(r"[ \t]+")
 _SEPARATORS = ("./:", "_-")
 _CLOSING = {")": "(", "]": "[", "}": "{", ">": "<", "»": "«"}
 _OPENING = frozenset(_CLOSING.values())
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+
+# Arabic letters join: each takes an initial, medial, final or isolated shape from its neighbours. PDF text
+# has no shaping engine, so the shapes are chosen here (arabic-reshaper picks the presentation-form character
+# for each letter). Nothing is dropped (harakat are kept) and only the lam-alef ligatures, which Arabic
+# requires, are made; word ligatures such as "Allah" would replace letters a reader may be checking.
+_RESHAPER = ArabicReshaper(configuration={
+    "delete_harakat": False,
+    "delete_tatweel": False,
+    "support_ligatures": True,
+    "ARABIC LIGATURE ALLAH": False,
+})
 
 
 def printable(text: str | None, font: str, *, empty: str = "-") -> str:
     """The text with every character the reader could not see or could misread made visible as [U+XXXX].
 
     That covers control characters, invisible format characters (a right-to-left
-    override could make one username look like another) and characters the font
-    has no glyph for (they would print as an ambiguous box). Newlines are kept.
+    override could make one username look like another) and characters neither
+    the font nor the fallback behind it has a glyph for (they would print as an
+    ambiguous box). Newlines are kept. Arabic comes back in its joined shapes.
     """
     if text is None or text == "":
         return empty
@@ -45,11 +60,20 @@ def printable(text: str | None, font: str, *, empty: str = "-") -> str:
             out.append(ch)
         elif ch == "\t":
             out.append(" ")
-        elif ord(ch) in have and unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            out.append(f"[U+{ord(ch):04X}]")
+        elif ord(ch) in have or has_glyph(ord(ch), font):
             out.append(ch)
         else:
             out.append(f"[U+{ord(ch):04X}]")
-    return "".join(out)
+    printed = "".join(out)
+    return _shaped(printed, font) if _ARABIC.search(printed) else printed
+
+
+def _shaped(text: str, font: str) -> str:
+    """Arabic letters in their joined presentation forms, where a font has that form (else the plain letter)."""
+    return "".join(ch if has_glyph(ord(ch), font) else unicodedata.normalize("NFKC", ch)
+                   for ch in _RESHAPER.reshape(text))
 
 
 def wrap(text: str | None, font: str, size: float, width: float, *, empty: str = "-") -> tuple[str, ...]:
@@ -144,9 +168,10 @@ def visual(line: str) -> str:
     A compact form of the Unicode bidi algorithm (UAX #9) for a left-to-right
     paragraph: Hebrew and Arabic letters are level 1, numbers after them level 2,
     neutrals between two right-to-left sides join them, then runs are reversed
-    from the highest level down and brackets inside them mirrored. Arabic letters
-    are not joined into their contextual forms (that needs a shaping engine);
-    they print in their isolated forms, still readable and still searchable.
+    from the highest level down and brackets inside them mirrored. A combining
+    mark is reversed with its letter, so it comes just before it: DejaVu draws a
+    right-to-left mark over the glyph that follows it. Arabic arrives already
+    joined (printable shapes it).
     """
     if not _RTL_HINT.search(line):
         return line

@@ -48,6 +48,12 @@ def text(pdf: Path, *, page: int | None = None, layout: bool = True) -> str:
     return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True, timeout=300).stdout
 
 
+def embedded_fonts(pdf: Path) -> set[str]:
+    """The base names of the fonts the PDF embeds (subset prefix dropped), as poppler's pdffonts lists them."""
+    out = subprocess.run([tool("pdffonts"), str(pdf)], capture_output=True, text=True, check=True, timeout=60).stdout
+    return {line.split()[0].split("+")[-1] for line in out.splitlines()[2:] if " yes " in line}
+
+
 def pages(pdf: Path) -> list[str]:
     """Every page's layout text from one pdftotext run (pages end with a form feed)."""
     return text(pdf).split("\f")[:-1]

@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import PageBreak
 
 from gvm_desktop.core.errors import GvmError, ValidationError
-from gvm_desktop.reports.fonts import REGULAR
+from gvm_desktop.reports.fonts import ARABIC, ARABIC_BOLD, BOLD, FALLBACK, REGULAR, coverage, runs, text_width
 from gvm_desktop.reports.grid import Grid
 from gvm_desktop.reports.pdf_base import (
     PageFurniture,
@@ -196,8 +196,42 @@ def test_invisible_and_unprintable_characters_are_shown_not_hidden() -> None:
     assert printable("a\u202eb", REGULAR) == "a[U+202E]b"
     assert printable("bell\x07", REGULAR) == "bell[U+0007]"
     assert printable("\U0001f9d1", REGULAR) == "[U+1F9D1]"  # no glyph in DejaVu Sans
-    assert printable("😀 דני مرحبا \"q\"", REGULAR) == "😀 דני مرحبا \"q\""
+    # Arabic comes back joined: meem initial, reh final, hah initial, beh medial, alef final
+    assert printable("😀 דני مرحبا \"q\"", REGULAR) == "😀 דני \ufee3\ufeae\ufea3\ufe92\ufe8e \"q\""
     assert printable(None, REGULAR) == "-" and printable("", REGULAR, empty="") == ""
+
+
+def test_cjk_is_kept_and_drawn_with_the_fallback_font() -> None:
+    for name in ("合田 陽子", "김민준", "さくら アイウ"):
+        assert printable(name, REGULAR) == name
+        assert all(ord(ch) in coverage(FALLBACK) for ch in name.replace(" ", ""))
+    assert runs("Testperson 合成 😀", REGULAR) == [(REGULAR, "Testperson "), (FALLBACK, "合成"), (REGULAR, " 😀")]
+    assert runs("合成", BOLD) == [(FALLBACK, "合成")]  # one weight of the fallback serves bold cells too
+    assert runs("plain ascii", BOLD) == [(BOLD, "plain ascii")]
+    # Measured with the font that draws it, so a wrapped CJK line fits its column
+    assert text_width("合", REGULAR, 10) == text_width("合", FALLBACK, 10) > text_width("a", REGULAR, 10)
+    lines = wrap("合成" * 40, REGULAR, 7, 60)
+    assert len(lines) > 4 and "".join(lines) == "合成" * 40
+    assert all(text_width(line, REGULAR, 7) <= 60 for line in lines)
+
+
+def test_arabic_is_joined_drawn_with_noto_and_nothing_is_dropped() -> None:
+    import unicodedata
+
+    # lam-alef is the ligature Arabic requires; harakat (the vowel marks) are kept, not deleted
+    shaped = printable("السلام مُحَمَّد", REGULAR)
+    assert "\ufefc" in shaped  # lam-alef, final form (lam joins the seen before it)
+    assert unicodedata.normalize("NFKC", shaped) == unicodedata.normalize("NFC", "السلام مُحَمَّد")
+    # Urdu's heh goal and yeh barree are not in DejaVu at all: Noto Sans Arabic draws them, joined
+    urdu = printable("ٹیکہ ہے", REGULAR)
+    assert "[U+" not in urdu and unicodedata.normalize("NFKC", urdu) == "ٹیکہ ہے"
+    assert "\ufbaf" in urdu  # yeh barree, final form
+    assert runs(urdu, REGULAR) == [(ARABIC, urdu[:4]), (REGULAR, " "), (ARABIC, urdu[5:])]  # the space is DejaVu's
+    assert runs(printable("Testperson سمير", BOLD), BOLD) == [(BOLD, "Testperson "), (ARABIC_BOLD, "\ufeb3\ufee4\ufef4\ufeae")]
+    assert text_width("\ufeb3", REGULAR, 10) == text_width("\ufeb3", ARABIC, 10)
+    # Visual order reverses each mark with its letter, so a mark comes just before the letter it sits on
+    marked = printable("مُحَمَّد", REGULAR)
+    assert visual(marked) == marked[::-1]
 
 
 def test_wrapping_never_loses_a_character() -> None:

@@ -16,6 +16,7 @@ from tests.reports.pdftools import (
     HEAD_LINE,
     WATERMARK,
     assert_furniture,
+    embedded_fonts,
     numbered_words,
     page_count,
     pages,
@@ -155,9 +156,24 @@ def test_long_rationale_and_unusual_names_print_in_full(tmp_path: Path) -> None:
     # poppler re-orders right-to-left text when extracting, so the name is checked piece by piece
     for piece in ("Synthetic", "סינתטי", "سمير", "Testperson 😀", "Synthetic \"Quote\" O'Testname'); DROP TABLE people;--"):
         assert piece in flat, piece
-    # DejaVu has no CJK glyphs: the name is printed as code points, never as blank boxes or dropped
-    assert "[U+5408][U+6210] Testperson" in flat
+    assert "合成 Testperson 😀" in flat  # DejaVu has no CJK: those two are drawn with the fallback font
     assert WATERMARK in extracted
+
+
+def test_cjk_and_joined_arabic_names_print_in_a_font_that_has_them(tmp_path: Path) -> None:
+    names = ("合田 陽子 Testperson", "김민준 Testperson", "さくら Testperson", "كمال السلام مُحَمَّد", "پژوهش گلستان",
+             "ٹیکہ ہے")
+    people = [person(10 + i, name=name) for i, name in enumerate(names)]
+    pdf = _sheet_pdf(tmp_path / "scripts.pdf", sheet(people))
+    _check_every_page(pdf)
+    flat = _flat(text(pdf, layout=False))
+    # poppler puts right-to-left lines back into reading order, so each name, lam-alef and vowel marks
+    # included, comes back exactly as typed: the shapes printed map back to their letters
+    for name in names:
+        assert name in flat, name
+    assert {"DejaVuSans", "DejaVuSans-Bold", "NotoSansArabic-Regular", "DroidSansFallback"} <= embedded_fonts(pdf)
+    latin_only = _sheet_pdf(tmp_path / "latin.pdf", sheet([person(1), person(2)]))
+    assert embedded_fonts(latin_only) == {"DejaVuSans", "DejaVuSans-Bold"}  # the others only when text needs them
 
 
 def test_400_people_repeat_the_header_on_every_table_page(tmp_path: Path) -> None:
