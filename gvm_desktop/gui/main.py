@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from gvm_desktop import __version__
+from gvm_desktop.gui.fonts import install_fonts
 from gvm_desktop.gui.main_window import MainWindow
 from gvm_desktop.gui.signin import SignInWindow
 from gvm_desktop.gui.style import STYLESHEET
@@ -95,6 +96,7 @@ def run_gui(app: App, *, demo: bool) -> int:
     qapp.setApplicationName("gvm-desktop")
     qapp.setApplicationVersion(__version__)
     qapp.setStyleSheet(STYLESHEET)
+    install_fonts()
     # The shell decides when to end: closing the main window signs out first.
     qapp.setQuitOnLastWindowClosed(False)
     previous_hook = sys.excepthook
