@@ -24,6 +24,9 @@ from gvm_desktop.reports.review_sheet import build_review_sheet
 from gvm_desktop.store import pki
 
 _SYLLABLES = ("zor", "vel", "quin", "dax", "mir", "tul", "bex", "nor", "kai", "lum", "sab", "fen")
+# Every tenth person also has a name in another script, so the figure includes shaping Arabic and drawing
+# with the fonts behind DejaVu (Noto Sans Arabic, Droid Sans Fallback), as a London matrix would need.
+_OTHER_SCRIPTS = ("合成 試験", "김합성 시험", "تجربة اختبار", "ٹیکہ آزمائش", "בדיקה סינתטית")
 _RATIONALES = (
     "Retained: harm score reflects two violent offences in the last year; corroborating intelligence from two "
     "independent sources is inside the policy window; green band and custody considered and not applicable.",
@@ -39,6 +42,8 @@ def synthetic_sheet(people: int, seed: int = 7) -> ReviewSheet:
     for i in range(people):
         name = (f"{rng.choice(_SYLLABLES).title()}{rng.choice(_SYLLABLES)} "
                 f"{rng.choice(_SYLLABLES).title()}{rng.choice(_SYLLABLES)}-Synthetic")
+        if i % 10 == 0:
+            name = f"{name} ({_OTHER_SCRIPTS[(i // 10) % len(_OTHER_SCRIPTS)]})"
         rec = Recommendation(("retain", "remove", "rescore")[i % 3])
         override = i % 17 == 0
         rows.append(SheetPerson(
