@@ -28,6 +28,7 @@ _SEPARATORS = ("./:", "_-")
 _CLOSING = {")": "(", "]": "[", "}": "{", ">": "<", "»": "«"}
 _OPENING = frozenset(_CLOSING.values())
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
+_JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner
 
 # Arabic letters join: each takes an initial, medial, final or isolated shape from its neighbours. PDF text
 # has no shaping engine, so the shapes are chosen here (arabic-reshaper picks the presentation-form character
@@ -46,7 +47,7 @@ def printable(text: str | None, font: str, *, empty: str = "-") -> str:
 
     That covers control characters, invisible format characters (a right-to-left
     override could make one username look like another) and characters neither
-    the font nor the fallback behind it has a glyph for (they would print as an
+    the font nor the fonts behind it have a glyph for (they would print as an
     ambiguous box). Newlines are kept. Arabic comes back in its joined shapes.
     """
     if text is None or text == "":
@@ -55,11 +56,14 @@ def printable(text: str | None, font: str, *, empty: str = "-") -> str:
         return text  # the common case, and DejaVu has every printable ASCII glyph
     have = coverage(font)
     out: list[str] = []
-    for ch in unicodedata.normalize("NFC", text):
+    text = unicodedata.normalize("NFC", text)
+    for i, ch in enumerate(text):
         if ch == "\n":
             out.append(ch)
         elif ch == "\t":
             out.append(" ")
+        elif ch in _JOINERS and _ARABIC.match(text[i - 1:i] or " ") and _ARABIC.match(text[i + 1:i + 2] or " "):
+            out.append(ch)  # part of how the name is spelled: it changes the letters' visible shapes (see _shaped)
         elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             out.append(f"[U+{ord(ch):04X}]")
         elif ord(ch) in have or has_glyph(ord(ch), font):
@@ -71,9 +75,14 @@ def printable(text: str | None, font: str, *, empty: str = "-") -> str:
 
 
 def _shaped(text: str, font: str) -> str:
-    """Arabic letters in their joined presentation forms, where a font has that form (else the plain letter)."""
+    """Arabic letters in their joined presentation forms, where a font has that form (else the plain letter).
+
+    A zero-width non-joiner between two letters (common in Persian names) keeps
+    them apart, a zero-width joiner joins them; once the shapes are chosen, the
+    joiners have done their work and are not drawn (no font has a glyph for them).
+    """
     return "".join(ch if has_glyph(ord(ch), font) else unicodedata.normalize("NFKC", ch)
-                   for ch in _RESHAPER.reshape(text))
+                   for ch in _RESHAPER.reshape(text) if ch not in _JOINERS)
 
 
 def wrap(text: str | None, font: str, size: float, width: float, *, empty: str = "-") -> tuple[str, ...]:
@@ -169,8 +178,8 @@ def visual(line: str) -> str:
     paragraph: Hebrew and Arabic letters are level 1, numbers after them level 2,
     neutrals between two right-to-left sides join them, then runs are reversed
     from the highest level down and brackets inside them mirrored. A combining
-    mark is reversed with its letter, so it comes just before it: DejaVu draws a
-    right-to-left mark over the glyph that follows it. Arabic arrives already
+    mark is reversed with its letter, so it comes just before it: the fonts draw
+    a right-to-left mark over the glyph that follows it. Arabic arrives already
     joined (printable shapes it).
     """
     if not _RTL_HINT.search(line):

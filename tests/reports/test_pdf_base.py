@@ -229,6 +229,10 @@ def test_arabic_is_joined_drawn_with_noto_and_nothing_is_dropped() -> None:
     assert runs(urdu, REGULAR) == [(ARABIC, urdu[:4]), (REGULAR, " "), (ARABIC, urdu[5:])]  # the space is DejaVu's
     assert runs(printable("Testperson سمير", BOLD), BOLD) == [(BOLD, "Testperson "), (ARABIC_BOLD, "\ufeb3\ufee4\ufef4\ufeae")]
     assert text_width("\ufeb3", REGULAR, 10) == text_width("\ufeb3", ARABIC, 10)
+    # A zero-width non-joiner inside a Persian word keeps two letters apart and is then not drawn;
+    # between Latin letters it is invisible, so it is shown
+    assert printable("می\u200cخواهم", REGULAR) == "\ufee3\ufbfd\ufea7\ufeee\ufe8d\ufeeb\ufee2"
+    assert printable("ab\u200ccd", REGULAR) == "ab[U+200C]cd"
     # Visual order reverses each mark with its letter, so a mark comes just before the letter it sits on
     marked = printable("مُحَمَّد", REGULAR)
     assert visual(marked) == marked[::-1]
