@@ -20,7 +20,8 @@ from gvm_desktop.core.review import Recommendation, Verdict
 from gvm_desktop.gui.home import AdminHome, MatrixHome
 from gvm_desktop.gui.home_base import HomePage
 from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.review_panel import ExportSheetDialog, OverrideDialog, RecommendDialog, ReviewPanel, SignOffDialog
+from gvm_desktop.gui.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
+from gvm_desktop.gui.review_panel import ReviewPanel
 from gvm_desktop.gui.style import STYLESHEET
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import ReviewItem

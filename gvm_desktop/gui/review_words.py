@@ -1,0 +1,86 @@
+"""The words the review tab shows for what the review services return (decisions, verdicts, flags, the status
+line), and the tab's look.
+
+Kept apart from the widgets so the tab and its dialogs say the same thing in the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gvm_desktop.core.review import (
+    FLAG_LABELS,
+    FLAG_TERMS,
+    FocusFlag,
+    Quarter,
+    Recommendation,
+    Verdict,
+)
+from gvm_desktop.services.reviews import ReviewItem, ReviewSummary
+
+DECISION_LABELS: dict[Recommendation, str] = {
+    Recommendation.RETAIN: "Retain",
+    Recommendation.REMOVE: "Remove",
+    Recommendation.RESCORE: "Rescore",
+}
+DECISION_TIPS: dict[Recommendation, str] = {
+    Recommendation.RETAIN: "Keep the person on the matrix; their last-reviewed date moves to the sign-off day",
+    Recommendation.REMOVE: "Take the person off the matrix when the review is signed (archived, as any removal)",
+    Recommendation.RESCORE: "Keep the person and score them again from their recorded events when the review is signed",
+}
+VERDICT_LABELS: dict[Verdict, str] = {Verdict.AGREE: "Agreed", Verdict.OVERRIDE: "Overridden"}
+
+
+# Only this tab's look; the application stylesheet (style.py) stays as it is.
+REVIEW_STYLE = """
+QLabel#reviewStatus { font-size: 12pt; font-weight: bold; padding: 4px 8px; border-radius: 3px; }
+QLabel#reviewStatus[state="overdue"] { color: white; background: #b3261e; }
+QLabel#reviewStatus[state="signed"] { color: #14532d; background: #dcefdf; border: 1px solid #6fae7b; }
+QLabel#reviewStatus[state="open"] { color: #1f3b63; background: #e6eef8; border: 1px solid #9db5d6; }
+QLabel#reviewStatus[state="none"] { color: #444444; }
+QLabel#validationHint[invalid="true"] { color: #b3261e; }
+QLabel#undecidedRefs { font-weight: bold; padding: 4px 0px 4px 8px; }
+"""
+
+
+def flags_text(flags: Sequence[FocusFlag]) -> str:
+    return "; ".join(FLAG_LABELS[f] for f in flags)
+
+
+def decision_text(value: Recommendation | None) -> str:
+    return DECISION_LABELS[value] if value else ""
+
+
+def verdict_text(item: ReviewItem) -> str:
+    return VERDICT_LABELS[item.verdict] if item.verdict else ""
+
+
+def is_undecided(item: ReviewItem) -> bool:
+    """As the service counts it at sign-off: no recommendation, or no SPOC verdict on it."""
+    return item.recommendation is None or item.verdict is None
+
+
+def unaddressed(flags: Sequence[FocusFlag], text: str) -> list[FocusFlag]:
+    """The flags a retain rationale does not touch on yet: a live hint only; the service decides (check_rationale)."""
+    folded = " ".join(text.split()).casefold()
+    return [f for f in flags if not any(term in folded for term in FLAG_TERMS[f])]
+
+
+def flag_prompt(flag: FocusFlag) -> str:
+    """A flag and a few of the words that count as addressing it, so the rule is not a guessing game."""
+    words = ", ".join(f"“{t}”" for t in FLAG_TERMS[flag][:3])
+    return f"{FLAG_LABELS[flag]} (e.g. {words})"
+
+
+def status_of(summary: ReviewSummary | None, quarter: str) -> tuple[str, str]:
+    """(state, sentence) for the status line: none, open, signed or overdue."""
+    if summary is None:
+        return "none", f"No review of {quarter} has been opened."
+    if summary.signed_at:
+        return "signed", f"Signed by {summary.signed_by or 'an unknown account'} on {summary.signed_at[:10]}"
+    undecided = summary.people - summary.decided  # a verdict needs a recommendation first
+    if summary.overdue:
+        ended = Quarter.parse(summary.quarter).ends.isoformat()
+        return "overdue", (f"OVERDUE: {summary.quarter} ended on {ended} and this review is not signed; "
+                           f"{undecided} of {summary.people} still to decide")
+    return "open", f"Open since {summary.opened_at[:10]}; {undecided} of {summary.people} still to decide"
