@@ -119,8 +119,6 @@ def test_the_spoc_reads_the_report_exports_it_and_a_wipe_forgets_it(
     assert sum(panel.matrix_set.at(i) for i in range(panel.matrix_set.count())) > 0
     assert list(panel.rri_series) == list(ETHNIC_GROUPS) and panel.rri_series["White"].count() > 0
     assert panel.figures.rowCount() > 0 and panel.export_button.isEnabled()
-    qtbot.wait(50)
-    page.grab().save("/tmp/disp_page.png")
 
     target = tmp_path / "disproportionality.pdf"
     _choose(page.export_report(), target)

@@ -59,6 +59,20 @@ def pages(pdf: Path) -> list[str]:
     return text(pdf).split("\f")[:-1]
 
 
+def assert_every_page(pdf: Path) -> list[str]:
+    """qpdf's structure check, then the furniture on every page; the pages' layout text, one per page.
+
+    The page count comes from pdfinfo, so an extraction that lost pages fails here
+    instead of leaving a loop over the pages with nothing to check.
+    """
+    qpdf_check(pdf)
+    all_pages = pages(pdf)
+    assert all_pages and len(all_pages) == page_count(pdf), (len(all_pages), page_count(pdf))
+    for n, page in enumerate(all_pages, start=1):
+        assert_furniture(page, n, len(all_pages))
+    return all_pages
+
+
 def assert_furniture(page_text: str, number: int, total: int) -> None:
     """What every page must carry: the marking as its first and last line, the page number, head and watermark."""
     lines = [line.strip() for line in page_text.splitlines() if line.strip()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from tests.reports.pdftools import (
     HEAD,
     WATERMARK,
+    assert_every_page,
     assert_furniture,
     entry,
     many_entries,
@@ -99,14 +99,11 @@ def test_hebrew_emoji_quotes_and_a_2000_character_justification(tmp_path: Path) 
 def test_a_row_taller_than_a_page_continues_on_the_next(tmp_path: Path) -> None:
     huge = numbered_words(3000, prefix="h")  # about 17,000 characters: several pages in one cell
     pdf = _pack(tmp_path / "huge.pdf", [entry(1), entry(2, justification=huge), entry(3)])
-    qpdf_check(pdf)
-    total = page_count(pdf)
-    assert total >= 3
+    all_pages = assert_every_page(pdf)
+    assert len(all_pages) >= 3
     assert words_missing(huge.split(), text(pdf, layout=False)) == []
-    continued = [page for page in pages(pdf)[1:] if re.search(r"^2\s+h\d{4}", page, re.MULTILINE)]
+    continued = [page for page in all_pages[1:] if re.search(r"^2\s+h\d{4}", page, re.MULTILINE)]
     assert len(continued) >= 2 and all("(cont.)" in page for page in continued)
-    for n, page in enumerate(pages(pdf), start=1):
-        assert_furniture(page, n, total)
 
 
 def test_an_empty_selection_still_makes_a_pack(tmp_path: Path) -> None:
@@ -129,24 +126,19 @@ def test_refused_and_other_actions_are_listed_as_recorded(tmp_path: Path) -> Non
     assert "retired_reason_code" in "".join(text(pdf, layout=False).split())  # an unknown code is printed as stored
 
 
-def test_10000_entries_in_a_few_seconds(tmp_path: Path) -> None:
+def test_10000_entries_make_one_pack_listing_every_entry(tmp_path: Path) -> None:
+    # Its speed is a benchmark figure (audit_pack_10000_s in gvm-desktop bench), not a timed test.
     entries = many_entries(10_000)
-    started = time.perf_counter()
     pdf = _pack(tmp_path / "10k.pdf", entries)
-    elapsed = time.perf_counter() - started
-    # About 3 s on a developer machine; the bound is loose for CI but catches a return to quadratic splitting.
-    assert elapsed < 30, f"10,000 entries took {elapsed:.1f} s"
     assert page_count(pdf) > 300
+    assert {int(s) for s in SEQ_AT_LINE_START.findall(text(pdf))} >= {e.seq for e in entries}
 
 
 def test_a_cover_that_fills_the_first_page_pushes_the_table_to_the_next(tmp_path: Path) -> None:
     filters = numbered_words(1200, prefix="f")  # a selection described at absurd length: about 7,000 characters
     entries = many_entries(30)
     pdf = _pack(tmp_path / "tall-cover.pdf", entries, filters=filters)
-    qpdf_check(pdf)
-    all_pages = pages(pdf)
-    for n, page in enumerate(all_pages, start=1):
-        assert_furniture(page, n, len(all_pages))
+    all_pages = assert_every_page(pdf)
     assert words_missing(filters.split(), text(pdf, layout=False)) == []
     assert {int(s) for s in SEQ_AT_LINE_START.findall(text(pdf)) if int(s) >= 1000} == {e.seq for e in entries}
     assert all(HEADER.search(page) for page in all_pages if SEQ_AT_LINE_START.search(page))

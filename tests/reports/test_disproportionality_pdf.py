@@ -15,7 +15,7 @@ from gvm_desktop.core.review import Quarter
 from gvm_desktop.reports.disproportionality_pdf import build_disproportionality_report
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from tests.core.test_disproportionality import COUNTED_ON, sample_report
-from tests.reports.pdftools import HEAD, assert_furniture, page_count, pages, qpdf_check, text
+from tests.reports.pdftools import HEAD, assert_every_page, assert_furniture, page_count, pages, qpdf_check, text
 
 
 def _pdf(path: Path, report: DisproportionalityReport) -> Path:
@@ -112,10 +112,7 @@ def test_a_report_without_reference_figures_or_people_prints_n_a_not_a_crash(tmp
     report = build_report(bcu="CE", reference=disability_only, counted_on=COUNTED_ON,
                           quarters=[QuarterCounts(Quarter(2026, 3), {})])
     pdf = _pdf(tmp_path / "empty.pdf", report)
-    qpdf_check(pdf)
-    total = page_count(pdf)
-    for number, page in enumerate(pages(pdf), start=1):
-        assert_furniture(page, number, total)
+    assert_every_page(pdf)
     cover = text(pdf, page=1)
     assert "People on the matrix" in cover and cover.count("n/a") >= 5  # the chart's bars say n/a
     assert "Reference population source not recorded" in _lines(cover)

@@ -15,12 +15,9 @@ from tests.reports.pdftools import (
     HEAD,
     HEAD_LINE,
     WATERMARK,
-    assert_furniture,
+    assert_every_page,
     embedded_fonts,
     numbered_words,
-    page_count,
-    pages,
-    qpdf_check,
     text,
     words_missing,
 )
@@ -83,19 +80,10 @@ def _flat(page_text: str) -> str:
     return " ".join(page_text.split())
 
 
-def _check_every_page(pdf: Path) -> list[str]:
-    qpdf_check(pdf)
-    all_pages = pages(pdf)
-    assert len(all_pages) == page_count(pdf)
-    for n, page in enumerate(all_pages, start=1):
-        assert_furniture(page, n, len(all_pages))
-    return all_pages
-
-
 def test_signed_sheet_has_cover_people_and_signature(tmp_path: Path) -> None:
     people = [*ODD_PEOPLE, *(person(i) for i in range(4, 13))]
     pdf = _sheet_pdf(tmp_path / "sheet.pdf", sheet(people))
-    all_pages = _check_every_page(pdf)
+    all_pages = assert_every_page(pdf)
     assert len(all_pages) >= 2
     cover = all_pages[0]
     flat_cover = _flat(cover)
@@ -149,7 +137,7 @@ def test_cover_counts_bands_flags_and_total(tmp_path: Path) -> None:
 def test_long_rationale_and_unusual_names_print_in_full(tmp_path: Path) -> None:
     assert len(LONG_RATIONALE) >= 1499
     pdf = _sheet_pdf(tmp_path / "odd.pdf", sheet(ODD_PEOPLE))
-    _check_every_page(pdf)
+    assert_every_page(pdf)
     extracted = text(pdf, layout=False)
     assert words_missing(LONG_RATIONALE.split(), extracted) == []
     flat = _flat(extracted)
@@ -165,7 +153,7 @@ def test_cjk_and_joined_arabic_names_print_in_a_font_that_has_them(tmp_path: Pat
              "ٹیکہ ہے")
     people = [person(10 + i, name=name) for i, name in enumerate(names)]
     pdf = _sheet_pdf(tmp_path / "scripts.pdf", sheet(people))
-    _check_every_page(pdf)
+    assert_every_page(pdf)
     flat = _flat(text(pdf, layout=False))
     # poppler puts right-to-left lines back into reading order, so each name, lam-alef and vowel marks
     # included, comes back exactly as typed: the shapes printed map back to their letters
@@ -180,7 +168,7 @@ def test_400_people_repeat_the_header_on_every_table_page(tmp_path: Path) -> Non
     people = [person(i, rationale=f"Synthetic rationale Q{i}Z. " + "Still active on the synthetic matrix. " * (i % 6))
               for i in range(400)]
     pdf = _sheet_pdf(tmp_path / "400.pdf", sheet(people))
-    all_pages = _check_every_page(pdf)
+    all_pages = assert_every_page(pdf)
     assert len(all_pages) > 10
     seen: list[str] = []
     for n, page in enumerate(all_pages[1:], start=2):
@@ -200,7 +188,7 @@ def test_a_rationale_taller_than_a_page_continues_on_the_next(tmp_path: Path) ->
     huge = numbered_words(MAX_RATIONALE // 6, prefix="h")  # the longest rationale the review accepts
     assert len(huge) < MAX_RATIONALE
     pdf = _sheet_pdf(tmp_path / "huge.pdf", sheet([person(1), person(2, rationale=huge), person(3)]))
-    all_pages = _check_every_page(pdf)
+    all_pages = assert_every_page(pdf)
     assert words_missing(huge.split(), text(pdf, layout=False)) == []
     # The continued row names the person again, with "(cont.)" on the line below the ref.
     continued = [page for page in all_pages if re.search(r"^SYN-00002\s+h\d{4}.*\n\(cont\.\)", page, re.MULTILINE)]
@@ -210,7 +198,7 @@ def test_a_rationale_taller_than_a_page_continues_on_the_next(tmp_path: Path) ->
 
 def test_an_unsigned_draft_says_so_on_the_cover_every_page_and_the_signature_block(tmp_path: Path) -> None:
     pdf = _sheet_pdf(tmp_path / "draft.pdf", sheet([person(i) for i in range(1, 40)], signed=False))
-    all_pages = _check_every_page(pdf)
+    all_pages = assert_every_page(pdf)
     assert "Status NOT SIGNED — draft" in _flat(all_pages[0])
     assert all("DRAFT, NOT SIGNED" in page for page in all_pages)
     last = _flat(all_pages[-1])
@@ -221,7 +209,7 @@ def test_an_unsigned_draft_says_so_on_the_cover_every_page_and_the_signature_blo
 def test_an_empty_sheet_still_makes_a_sheet(tmp_path: Path) -> None:
     review = sheet([], added_since_last=(), removed_since_last=(), counts_by_band={}, flag_counts={})
     pdf = _sheet_pdf(tmp_path / "empty.pdf", review)
-    all_pages = _check_every_page(pdf)
+    all_pages = assert_every_page(pdf)
     flat_cover = _flat(all_pages[0])
     assert "Added to the matrix since the last review: 0 none" in flat_cover
     assert "Removed from the matrix since the last review: 0 none" in flat_cover

@@ -24,12 +24,10 @@ from gvm_desktop.reports.subject_access import build_subject_access, changes
 from tests.reports.pdftools import (
     HEAD,
     WATERMARK,
-    assert_furniture,
+    assert_every_page,
     entry,
     numbered_words,
-    page_count,
     pages,
-    qpdf_check,
     text,
     words_missing,
 )
@@ -132,11 +130,9 @@ def _flat(pdf: Path) -> str:
 
 def test_the_pack_is_a_valid_pdf_with_furniture_on_every_page(tmp_path: Path) -> None:
     pdf = _build(tmp_path / "sar.pdf", _pack())
-    qpdf_check(pdf)
-    all_pages = pages(pdf)
-    assert len(all_pages) == page_count(pdf) >= 3
-    for n, page in enumerate(all_pages, start=1):
-        assert_furniture(page, n, len(all_pages))
+    all_pages = assert_every_page(pdf)
+    assert len(all_pages) >= 3
+    for page in all_pages:
         assert f"Subject access {REQUEST}: record {REF}" in page
     assert WATERMARK in text(pdf, page=1)
 
@@ -195,16 +191,13 @@ def test_empty_sections_say_nothing_was_recorded(tmp_path: Path) -> None:
     bare = _record(evidence=(), interventions=(), activity=(), score_lines=(), aliases=(), gangs=(),
                    classification="no scored events")
     pdf = _build(tmp_path / "bare.pdf", _pack(record=bare, versions=(), accesses=(), disclosures=()))
-    qpdf_check(pdf)
+    assert_every_page(pdf)
     flat = _flat(pdf)
     for said in ("No disclosures recorded", "No accesses recorded.", "No intelligence entries recorded.",
                  "No interventions recorded.", "No police activity recorded.", "No earlier versions",
                  "No event currently counts towards either score.", "No disclosure of this record is recorded.",
                  "The record holds no intelligence entries."):
         assert said in flat, said
-    all_pages = pages(pdf)
-    for n, page in enumerate(all_pages, start=1):
-        assert_furniture(page, n, len(all_pages))
 
 
 def test_a_huge_log_detail_and_many_evidence_entries_continue_across_pages(tmp_path: Path) -> None:
@@ -213,16 +206,13 @@ def test_a_huge_log_detail_and_many_evidence_entries_continue_across_pages(tmp_p
                  for i, e in enumerate(_evidence() * 12))
     pack = _pack(record=_record(evidence=many), accesses=(*_accesses(5), entry(2999, record_ref=REF, detail=huge)))
     pdf = _build(tmp_path / "long.pdf", pack)
-    qpdf_check(pdf)
+    all_pages = assert_every_page(pdf)
     extracted = text(pdf, layout=False)
     assert words_missing(huge.split(), extracted) == []
     flat = " ".join(extracted.split())
     for i in range(len(many)):
         assert f"M{i:03d}X" in flat, i
     assert "(cont.)" in flat
-    all_pages = pages(pdf)
-    for n, page in enumerate(all_pages, start=1):
-        assert_furniture(page, n, len(all_pages))
     # The tall row is cut where each page ends, not moved whole in pieces that leave pages half empty.
     per_page = [len(re.findall(r"\bh\d{4}\b", page)) for page in all_pages]
     holding = [count for count in per_page if count]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from tests.reports.pdftools import page_count, pages, qpdf_check, text
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 WHY = Justification.make("intelligence_development", "Developing a synthetic intelligence picture")
@@ -23,8 +23,8 @@ def sign_in(app: App, role: Role):
 
 
 def text_of(pdf: Path) -> str:
-    assert subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True).returncode == 0
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    qpdf_check(pdf)
+    return text(pdf)
 
 
 def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp_path: Path) -> None:
@@ -66,9 +66,8 @@ def test_pdf_audit_pack_has_the_head_on_every_page(demo_app: App, tmp_path: Path
     out = tmp_path / "pack.pdf"
     count = demo_app.forms.export_pack(auditor, LogFilter(), out)
     assert count >= 9  # the demo build and this sign-in
-    pages = int(next(line.split()[-1] for line in subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True)
-                     .stdout.splitlines() if line.startswith("Pages:")))
-    for page in range(1, pages + 1):
-        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(out), "-"],
-                              capture_output=True, text=True, check=True).stdout
-        assert "Access log head" in text and text.count("OFFICIAL-SENSITIVE") >= 2 and f"Page {page} of {pages}" in text
+    qpdf_check(out)
+    all_pages = pages(out)
+    assert all_pages and len(all_pages) == page_count(out)
+    for n, page in enumerate(all_pages, start=1):
+        assert "Access log head" in page and page.count("OFFICIAL-SENSITIVE") == 2 and f"Page {n} of {len(all_pages)}" in page

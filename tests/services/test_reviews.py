@@ -53,7 +53,9 @@ def test_focus_flags_follow_the_facts(demo_app: App) -> None:
     officer = sign_in(demo_app, OFFICER)
     review = demo_app.reviews.find(officer)
     assert review is not None
-    for item in demo_app.reviews.items(officer, review.id):
+    items = demo_app.reviews.items(officer, review.id)
+    assert items  # the loop below must have people to check
+    for item in items:
         assert (FocusFlag.GREEN_BAND in item.flags) == (item.harm_band == "Green")
         assert (FocusFlag.ZERO_HARM in item.flags) == (item.harm_score == 0)
         assert (FocusFlag.UNDER_18 in item.flags) == (item.age < 18)
