@@ -75,7 +75,9 @@ def create_vault(
     notice = None
     if bind and not env.device.available():
         bind, notice = False, env.device.why_unavailable()
-    vault, recovery_code = Vault.create(paths, device=env.device, bind=bind, kdf=env.kdf)
+    created = system_entry(env, Action.VAULT_CREATE, Outcome.ALLOWED,
+                           detail="device-bound" if bind else "not device-bound")
+    vault, recovery_code = Vault.create(paths, device=env.device, bind=bind, kdf=env.kdf, first_entry=created)
     try:
         at = to_iso(env.clock.now())
         with database.transaction(vault.conn) as conn:
@@ -83,8 +85,6 @@ def create_vault(
                 vault, username=name, display_name=admin_display_name, role=Role.ADMIN, bcu=None,
                 password=admin_password, created_by=None, at=at,
             )
-            access_log.append(conn, system_entry(env, Action.VAULT_CREATE, Outcome.ALLOWED,
-                                                 detail="device-bound" if bind else "not device-bound"))
             access_log.append(conn, system_entry(env, Action.ACCOUNT_ADD, Outcome.ALLOWED,
                                                  record_ref=f"user:{user_id}", detail=detail))
             vault.put_user_slot(user_id, 1, vault.locator(name), admin_password, env.kdf)

@@ -213,7 +213,7 @@ def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> Cha
     for seq, canonical, stored_hash, stored_mac, at_utc in cur:
         count += 1
         entry_hash = sha256(prev + canonical.encode()).digest()
-        if seq == expected_seq and stored_hash == entry_hash and at_utc >= last_time and \
+        if seq == expected_seq and stored_hash == entry_hash and at_utc >= last_time and stored_mac is not None and \
                 same(stored_mac, blake2b(entry_hash, key=key, digest_size=32).digest()):
             # The common case: everything holds.
             prev, last_time, expected_seq = entry_hash, at_utc, seq + 1
@@ -225,7 +225,6 @@ def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> Cha
             problems.append(Problem(seq, what))
             for _ in range(max(0, seq - expected_seq)):  # the key moves on as many steps as entries are missing
                 key = evolve(key)
-            entry_hash = sha256(prev + canonical.encode()).digest()
         if stored_hash is None or bytes(stored_hash) != entry_hash:
             problems.append(Problem(seq, "its contents or its place in the chain were changed (hash mismatch)"))
         elif stored_mac is None or not same(bytes(stored_mac), mac_of(key, entry_hash)):

@@ -8,6 +8,9 @@ from collections.abc import Iterable, Sequence
 from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.text import fold
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.meta import get_meta, set_meta
+
+_LAST_ISSUED = "last_nominal_id"
 
 LIVE = ("proposed", "active")
 
@@ -62,7 +65,10 @@ def insert_many(
     """Insert people with references N-000001, N-000002... inside the caller's transaction."""
     start = int(conn.execute("SELECT coalesce(max(id), 0) FROM nominals").fetchone()[0])
     archived = conn.execute("SELECT max(CAST(substr(ref, 3) AS INTEGER)) FROM archive").fetchone()[0] or 0
-    start = max(start, int(archived))  # a removed person's reference is never reused
+    # A reference is never reused, even after its archive row is purged: the log, the disclosure register and a
+    # subject access pack find a person's history by reference, so a reused one would hand it to someone else.
+    issued = int(get_meta(conn, _LAST_ISSUED) or 0)
+    start = max(start, int(archived), issued)
     ids: list[int] = []
     for offset, d in enumerate(drafts, start=1):
         nid = start + offset
@@ -82,6 +88,8 @@ def insert_many(
         )
         _index(conn, nid, index_text(d.given_name, d.family_name, d.aliases))
         ids.append(nid)
+    if ids:
+        set_meta(conn, _LAST_ISSUED, str(ids[-1]))
     return ids
 
 

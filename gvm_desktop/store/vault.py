@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.core.errors import (
     AuthenticationError,
     VaultCorrupt,
@@ -90,11 +91,15 @@ class Vault:
     # -- creating ---------------------------------------------------------------
 
     @classmethod
-    def create(cls, paths: VaultPaths, *, device: DeviceSecrets, bind: bool, kdf: KdfParams) -> tuple[Vault, str]:
+    def create(cls, paths: VaultPaths, *, device: DeviceSecrets, bind: bool, kdf: KdfParams,
+               first_entry: LogEntry) -> tuple[Vault, str]:
         """A new, empty vault (schema at the latest version) and its recovery code.
 
         Accounts are added by the services; the vault starts with only the
-        recovery slot, which is never bound to the workstation.
+        recovery slot, which is never bound to the workstation. `first_entry`
+        (the vault's creation) is appended in the transaction that starts the
+        log chain: on an empty log the current MAC key is k[0], so committing the
+        chain alone would store k[0] in the database, which it must never hold.
         """
         if paths.exists():
             raise VaultExists(f"A vault already exists at {paths.folder}; refusing to overwrite it.")
@@ -121,6 +126,7 @@ class Vault:
             with database.transaction(conn):
                 meta.set_meta(conn, "vault_id", vault_id)
                 key0 = log_chain.start_chain(conn)
+                log_chain.append(conn, first_entry)
             for slot in slots.slots:
                 keyslots.seal_log_key(slot, vault_id, key0)
             atomic_write(paths.keyslots, slots.to_bytes())
@@ -130,7 +136,6 @@ class Vault:
             raise
         vault = cls(paths, slots, conn, data_key, device)
         vault.log_key0 = key0
-        vault.write_checkpoint()
         return vault, recovery_code
 
     # -- opening ----------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_refused_and_other_actions_are_listed_as_recorded(tmp_path: Path) -> Non
 
 
 def test_10000_entries_make_one_pack_listing_every_entry(tmp_path: Path) -> None:
-    # Its speed is a benchmark figure (audit_pack_10000_s in gvm-desktop bench), not a timed test.
+    # No stopwatch here: speed is for benchmarks, and a timed test fails on a busy machine, not on slow code.
     entries = many_entries(10_000)
     pdf = _pack(tmp_path / "10k.pdf", entries)
     assert page_count(pdf) > 300

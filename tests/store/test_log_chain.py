@@ -102,6 +102,7 @@ TAMPERINGS = {
     "forged MAC": ("UPDATE access_log SET mac = zeroblob(32) WHERE seq = 3",),
     "time moved back": ("UPDATE access_log SET at_utc = '2020-01-01T00:00:00Z' WHERE seq = 9",),
     "hash blanked": ("UPDATE access_log SET entry_hash = NULL WHERE seq = 30",),
+    "MAC blanked": ("UPDATE access_log SET mac = NULL WHERE seq = 5",),  # was a TypeError in the Python walk
 }
 
 
@@ -142,3 +143,24 @@ def test_the_compiled_walk_writes_the_canonical_text_exactly_as_json_array(tmp_p
                                             username=text, detail=text, justification=text))
     walked = log_chain.native_walk(conn, key0)
     assert walked is not None and walked.first_bad == 0 and walked.entries == 4
+
+
+def test_a_new_vault_never_commits_k0(tmp_path: Path) -> None:
+    """On an empty log the current MAC key is k[0]: the chain starts in the transaction of the first entry."""
+    from gvm_desktop.store.device import DeviceSecrets
+    from gvm_desktop.store.files import VaultPaths
+    from gvm_desktop.store.keyslots import TEST_KDF
+    from gvm_desktop.store.vault import Vault
+
+    first = LogEntry(at_utc="2026-11-02T09:00:00Z", tz="Europe/London", workstation="ws-synthetic",
+                     action=Action.VAULT_CREATE, outcome=Outcome.ALLOWED)
+    vault, _code = Vault.create(VaultPaths(tmp_path / "v"), device=DeviceSecrets(), bind=False, kdf=TEST_KDF,
+                                first_entry=first)
+    try:
+        assert vault.log_key0 is not None
+        head_seq, mac_key = vault.conn.execute("SELECT head_seq, mac_key FROM log_state").fetchone()
+        assert head_seq == 1 and bytes(mac_key) != vault.log_key0
+        assert log_chain.verify(vault.conn, vault.log_key0).intact
+    finally:
+        vault.close()
+
