@@ -59,6 +59,9 @@ class AuditFormService:
         entry_hash = access_log.entry_hash(ws.conn, seq)
         if logged is None or entry_hash is None:
             raise NotFound(f"There is no log entry {seq}.")
+        if logged.entry.action is not Action.RECORD_OPEN:
+            # The form asks why a record was opened; the GUI offers it only on such entries, and so does this.
+            raise ValidationError(f"Entry {seq} is not a record open: an audit form asks why a record was opened.")
         if logged.entry.user_id is None:
             raise ValidationError(f"Entry {seq} names no user to ask.")
         now = to_iso(ws.env.clock.now())
@@ -88,6 +91,7 @@ class AuditFormService:
         return self.get(ws, form_id)
 
     def get(self, ws: Workspace, form_id: int) -> AuditForm:
+        ws.authorize(Permission.AUDIT_FORM, Action.AUDIT_FORM_ISSUE)  # a form holds someone's answer: auditors only
         row = ws.conn.execute(f"{_FORM_SQL} WHERE f.id = ?", (form_id,)).fetchone()
         if row is None:
             raise NotFound(f"There is no audit form #{form_id}.")

@@ -110,8 +110,10 @@ class ChangeService:
         if existing:
             refs = [ref for ref, bcu, _s in existing if bcu == ws.session.bcu]
             where = f"as {', '.join(refs)}" if refs else f"by the {existing[0][1]} BCU"
-            raise DuplicatePerson(f"A person with this name and date of birth is already held {where}: "
-                                  f"add your evidence to that record instead.", refs)
+            # Logged, with the record matched: a proposal is also a way to ask whether someone is held anywhere.
+            raise refuse(ws, Action.PROPOSE_ADD, DuplicatePerson(
+                f"A person with this name and date of birth is already held {where}: "
+                f"add your evidence to that record instead.", refs), record_ref=existing[0][0])
         at = to_iso(ws.env.clock.now())
         with ws.write() as conn:
             (nominal_id,) = nominals.insert_many(conn, [person], status="proposed", at=at,

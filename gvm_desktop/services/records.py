@@ -27,6 +27,7 @@ class RecordService:
 
     def last_justification(self, ws: Workspace, ref: str) -> Justification | None:
         """What this user said last time for this record, to prefill the prompt (never to skip it)."""
+        ws.authorize(Permission.RECORD_OPEN, Action.RECORD_OPEN)  # not after training lapsed or access was revoked
         found = access_log.last_justification(ws.conn, ws.session.user_id, ref.strip().upper())
         if found is None:
             return None

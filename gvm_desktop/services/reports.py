@@ -118,7 +118,11 @@ class ReportService:
                 password=None if unencrypted else pdf_password,
                 reason=f"Quarterly matrix review {sheet.bcu} {sheet.quarter} (review {review_id})",
                 location=f"BCU {sheet.bcu}", signer_name=ws.session.display_name, signed_at=now)
-            return Made(signed, [p.ref for p in sheet.people], f"review {review_id} {sheet.bcu} {sheet.quarter}: "
+            # Everyone the sheet names is disclosed by it: the people reviewed, and those listed as added or
+            # removed since the last review.
+            named = dict.fromkeys([p.ref for p in sheet.people] + [ref for ref, _name in sheet.added_since_last]
+                                  + [ref for ref, _name in sheet.removed_since_last])
+            return Made(signed, list(named), f"review {review_id} {sheet.bcu} {sheet.quarter}: "
                         f"{len(sheet.people)} people, {'UNENCRYPTED' if unencrypted else 'AES-256'}")
 
         return self._export(ws, out, Action.REVIEW_EXPORT, make, operation_ref=f"review:{review_id}",

@@ -298,27 +298,26 @@ class ReviewService:
 
     # -- signing ------------------------------------------------------------------------------
 
-    def undecided(self, ws: Workspace, review_id: int) -> list[str]:
-        return [i.ref for i in reviews.items(ws.conn, review_id) if i.recommendation is None or i.verdict is None]
-
     def sign(self, ws: Workspace, review_id: int, password: str) -> int:
         """Sign off: refuse while anyone is undecided; check the password; carry the decisions out. Returns removals."""
         ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_SIGN)
         row = self.review_row(ws, review_id, Action.REVIEW_SIGN)
         if row.signed_at is not None:
             raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
-        missing = self.undecided(ws, review_id)
-        if missing:
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(Action.REVIEW_SIGN, Outcome.REFUSED, operation_ref=f"review:{review_id}",
-                                                 detail=f"{len(missing)} undecided"))
-            raise UndecidedError(missing)
         self.auth.signing_key_for(ws, password, Action.REVIEW_SIGN)  # the password typed again; raises if wrong
         op = f"review:{review_id}"
         today = self._today(ws)
         removed = 0
         with ws.write() as conn:
-            for it in reviews.items(conn, review_id):
+            # Checked on the items this transaction carries out: a recommendation made meanwhile clears its
+            # decision, and must not slip through as "keep".
+            items = reviews.items(conn, review_id)
+            missing = [i.ref for i in items if i.recommendation is None or i.verdict is None]
+            if missing:
+                access_log.append(conn, ws.entry(Action.REVIEW_SIGN, Outcome.REFUSED, operation_ref=op,
+                                                 detail=f"{len(missing)} undecided"))
+                items = []
+            for it in items:
                 live = conn.execute("SELECT id, status FROM nominals WHERE ref = ?", (it.ref,)).fetchone()
                 if live is None or live[1] != "active":
                     continue  # removed by another path since the review opened: nothing left to do
@@ -336,9 +335,12 @@ class ReviewService:
                 conn.execute("UPDATE nominals SET last_reviewed = ? WHERE id = ?", (today.isoformat(), int(live[0])))
             if removed:
                 records.compact_search_index(conn)
-            seq = access_log.append(conn, ws.entry(Action.REVIEW_SIGN, operation_ref=op, detail=(
-                f"{row.bcu} {row.quarter} signed: {removed} removed")))
-            reviews.mark_signed(conn, review_id, at=to_iso(ws.env.clock.now()), by=ws.session.user_id, head=seq)
+            if not missing:
+                seq = access_log.append(conn, ws.entry(Action.REVIEW_SIGN, operation_ref=op, detail=(
+                    f"{row.bcu} {row.quarter} signed: {removed} removed")))
+                reviews.mark_signed(conn, review_id, at=to_iso(ws.env.clock.now()), by=ws.session.user_id, head=seq)
+        if missing:
+            raise UndecidedError(missing)  # after the refusal is committed to the log
         return removed
 
     # -- the sheet ----------------------------------------------------------------------------

@@ -50,13 +50,20 @@ def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp
 
 
 def test_form_errors_leave_nothing_behind(demo_app: App, tmp_path: Path) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    demo_app.records.open(officer, ref, WHY)
     auditor = sign_in(demo_app, Role.AUDITOR)
+    (opened,) = demo_app.log.search(auditor, LogFilter(actions=("record.open",))).entries
     with pytest.raises(NotFound, match="no log entry 999999"):
         demo_app.forms.issue(auditor, 999_999, tmp_path / "x.pdf")
     with pytest.raises(ValidationError, match=r"end in \.pdf"):
-        demo_app.forms.issue(auditor, 3, tmp_path / "x.txt")
+        demo_app.forms.issue(auditor, opened.seq, tmp_path / "x.txt")
+    # The form asks why a record was opened: the service refuses any other entry, not only the GUI.
+    with pytest.raises(ValidationError, match="is not a record open"):
+        demo_app.forms.issue(auditor, 3, tmp_path / "x.pdf")
     with pytest.raises(OSError):
-        demo_app.forms.issue(auditor, 3, tmp_path / "missing-folder" / "x.pdf")
+        demo_app.forms.issue(auditor, opened.seq, tmp_path / "missing-folder" / "x.pdf")
     assert not (tmp_path / "missing-folder").exists()
     assert demo_app.forms.list(auditor) == []  # the failed issue was rolled back with its file
 

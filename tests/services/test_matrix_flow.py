@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from gvm_desktop.app import App
-from gvm_desktop.core.audit import Action
+from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
@@ -236,6 +236,14 @@ def test_duplicates_warn_and_point_to_the_existing_record(demo_app: App) -> None
         demo_app.changes.propose(officer, person(given_name="TAMSIN", aliases=()),
                                  evidence=[evidence(SourceType.COMMUNITY)], reason="Synthetic reason long enough.")
     assert caught.value.refs == [ref]
+    # The refused proposal is in the log with the record it matched: asking "is this person held?" leaves a trace.
+    refused = [e for e in actions_and_outcomes(demo_app, ref) if e[0] is Action.PROPOSE_ADD]
+    assert (Action.PROPOSE_ADD, Outcome.REFUSED) in refused
+
+
+def actions_and_outcomes(app: App, ref: str) -> list[tuple[Action, Outcome]]:
+    auditor = sign_in(app, Role.AUDITOR)
+    return [(e.entry.action, e.entry.outcome) for e in app.audit.recent(auditor, 500) if e.entry.record_ref == ref]
 
 
 def test_quotes_sql_rtl_and_emoji_are_just_names(demo_app: App) -> None:
