@@ -1,18 +1,21 @@
-"""Password and username rules, checked before any key slot is written."""
+"""Password, username and display-name rules, checked before any key slot is written."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from zxcvbn import zxcvbn
 
 from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.text import check_no_hidden_controls
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 # zxcvbn's cost grows with length; past this it has seen enough to judge.
 _ZXCVBN_PREFIX = 100
 MIN_ZXCVBN_SCORE = 3
+MAX_DISPLAY_NAME = 80
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 
@@ -24,6 +27,8 @@ def normalise_username(name: str) -> str:
 def check_username(name: str) -> str:
     """Return the normalised username or say exactly what is wrong with it."""
     norm = normalise_username(name)
+    # Named first, so the refusal says which character and why rather than only the pattern.
+    check_no_hidden_controls(norm, "A username")
     if not _USERNAME.fullmatch(norm):
         raise ValidationError(
             "A username is 3 to 32 characters: a letter first, then letters, digits, '.', '_' or '-'."
@@ -31,8 +36,29 @@ def check_username(name: str) -> str:
     return norm
 
 
+def check_display_name(name: str) -> str:
+    """Return the trimmed display name or say exactly what is wrong with it.
+
+    Right-to-left letters are welcome; the controls that reorder or hide text are not,
+    because the access log and the account list show this name as who did what.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError("A display name is required.")
+    if len(name) > MAX_DISPLAY_NAME:
+        raise ValidationError(f"A display name is at most {MAX_DISPLAY_NAME} characters.")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):  # C0, DEL and C1 alike
+        raise ValidationError("A display name cannot contain control characters.")
+    check_no_hidden_controls(name, "A display name")
+    return name
+
+
 def check_password(password: str, username: str) -> None:
-    """Refuse short, long, username-containing or trivially guessable passwords."""
+    """Refuse short, long, NUL-holding, username-containing or trivially guessable passwords."""
+    if "\0" in password:
+        # A NUL can arrive through --password-stdin but can never be typed at a terminal or in
+        # the sign-in window, and anything handling the password as a C string stops at it.
+        raise ValidationError("The password may not contain a NUL character.")
     if len(password) < MIN_LENGTH:
         raise ValidationError(f"The password is too short: use at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:

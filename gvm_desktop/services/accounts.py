@@ -6,25 +6,12 @@ from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import AuthenticationError, NotFound, ValidationError
-from gvm_desktop.core.passwords import check_password, check_username
+from gvm_desktop.core.passwords import check_display_name, check_password, check_username
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, Role, validate_bcu
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.store import access_log, accounts, keyslots
 from gvm_desktop.store.vault import Checkpoint, Vault, no_checkpoint
-
-MAX_DISPLAY_NAME = 80
-
-
-def _check_display_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise ValidationError("A display name is required.")
-    if len(name) > MAX_DISPLAY_NAME:
-        raise ValidationError(f"A display name is at most {MAX_DISPLAY_NAME} characters.")
-    if any(ord(ch) < 32 for ch in name):
-        raise ValidationError("A display name cannot contain control characters.")
-    return name
 
 
 def create_account(
@@ -44,7 +31,7 @@ def create_account(
     """
     vault = ws_or_vault.vault if isinstance(ws_or_vault, Workspace) else ws_or_vault
     name = check_username(username)
-    display = _check_display_name(display_name)
+    display = check_display_name(display_name)
     bcu_code = validate_bcu(role, bcu, frozenset(BCUS))
     check_password(password, name)
     if accounts.by_username(vault.conn, name) is not None:

@@ -7,6 +7,7 @@ from datetime import date
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.dates import check_date
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, Role
@@ -63,6 +64,9 @@ class DsaService:
         unknown = [f for f in fields if f not in DSA_FIELDS]
         if unknown or not fields:
             raise ValidationError(f"A DSA lists fields from: {', '.join(DSA_FIELDS)}.")
+        today = ws.env.clock.now().date()
+        check_date(starts_on, "The agreement's start date", today)
+        check_date(ends_on, "The agreement's end date", today)
         if ends_on < starts_on:
             raise ValidationError("The agreement ends before it starts.")
         with ws.write() as conn:

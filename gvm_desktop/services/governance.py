@@ -8,6 +8,7 @@ from datetime import date
 from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import from_iso, to_iso
+from gvm_desktop.core.dates import check_date, parse_month
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE, TrainingRecord, has_current, inactive_since
 from gvm_desktop.core.people import BCUS
@@ -70,6 +71,8 @@ class GovernanceService:
         _own_bcu_only(ws, Action.TRAINING_RECORD, target)
         name = clean(course, "The course", limit=NAME_MAX)
         today = ws.env.clock.now().date()
+        check_date(completed_on, "The completion date", today)
+        check_date(expires_on, "The expiry date", today)
         if completed_on > today:
             raise ValidationError("Training cannot be completed in the future.")
         if expires_on <= completed_on:
@@ -163,15 +166,13 @@ class GovernanceService:
             raise ValidationError(f"Unknown BCU '{bcu[:10]}'.")
         if ws.session.role is Role.SPOC and code != ws.session.bcu:
             raise refuse(ws, Action.AUDIT_SUMMARY, PermissionDenied(f"You may read the audit of BCU {ws.session.bcu} only."))
-        try:
-            start = date.fromisoformat(f"{month}-01")
-        except ValueError:
-            raise ValidationError(f"A month is YYYY-MM (got '{month[:10]}').") from None
-        end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-        span = (f"{start.isoformat()}T00:00:00Z", f"{end.isoformat()}T00:00:00Z")
+        span = parse_month(month.strip(), ws.env.clock.now().date())
+        # Up to the month's last second rather than the next month's first moment, so the span needs
+        # no date past the month (December's used to build one); at_utc is written to the second.
+        bounds = (f"{span.first.isoformat()}T00:00:00Z", f"{span.last.isoformat()}T23:59:59Z")
         rows = ws.conn.execute(
-            "SELECT username, action, outcome, record_ref FROM access_log WHERE at_utc >= ? AND at_utc < ? AND bcu = ?",
-            (*span, code)).fetchall()
+            "SELECT username, action, outcome, record_ref FROM access_log WHERE at_utc >= ? AND at_utc <= ? AND bcu = ?",
+            (*bounds, code)).fetchall()
         by_action: dict[str, int] = {}
         by_user: dict[str, dict[str, int]] = {}
         opened: set[str] = set()
@@ -184,5 +185,5 @@ class GovernanceService:
                 opened.add(ref)
             refusals += outcome == "refused"
         with ws.write() as conn:
-            access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, detail=f"{code} {month}: {len(rows)} entries"))
-        return MonthlyAudit(code, month, by_action, by_user, len(opened), refusals)
+            access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, detail=f"{code} {span}: {len(rows)} entries"))
+        return MonthlyAudit(code, str(span), by_action, by_user, len(opened), refusals)

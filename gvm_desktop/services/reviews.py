@@ -190,7 +190,9 @@ class ReviewService:
         if row is None:
             raise refuse(ws, action, NotFound(f"There is no review {review_id}."), outcome=Outcome.FAILED)
         if row.bcu != ws.session.bcu:
-            raise refuse(ws, action, PermissionDenied(
+            # Told as if it did not exist (another BCU's review is none of this session's business);
+            # the log keeps the true reason, which the auditor's outside-BCU flag looks for.
+            raise refuse(ws, action, NotFound(f"There is no review {review_id}."), logged_reason=(
                 f"Review {review_id} belongs to BCU {row.bcu}; your access is limited to BCU {ws.session.bcu}."))
         return row
 

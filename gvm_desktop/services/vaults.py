@@ -9,7 +9,7 @@ from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE
-from gvm_desktop.core.passwords import check_password, check_username
+from gvm_desktop.core.passwords import check_display_name, check_password, check_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.scoring import default_policy
 from gvm_desktop.core.settings import RETENTION_YEARS
@@ -71,7 +71,8 @@ def create_vault(
 ) -> CreatedVault:
     """A new vault with its first administrator, signed in; the recovery code is shown once."""
     name = check_username(admin_username)
-    check_password(admin_password, name)  # before any file exists
+    check_display_name(admin_display_name)  # every check before any file (or keyring entry) exists
+    check_password(admin_password, name)
     notice = None
     if bind and not env.device.available():
         bind, notice = False, env.device.why_unavailable()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gvm_desktop.app import App
-from gvm_desktop.core.errors import AuthenticationError, PermissionDenied, ValidationError
+from gvm_desktop.core.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.review import FocusFlag, Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import UndecidedError
@@ -153,5 +153,5 @@ def test_another_bcus_review_is_refused(demo_app: App) -> None:
     with pytest.raises(ValidationError, match="has not started"):
         demo_app.reviews.open(spoc, "2027Q2")
     other = spoc.conn.execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')").lastrowid
-    with pytest.raises(PermissionDenied, match="limited to BCU CE"):
+    with pytest.raises(NotFound, match=rf"^There is no review {other}\.$"):
         demo_app.reviews.items(spoc, int(other or 0))
