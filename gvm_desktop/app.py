@@ -25,6 +25,7 @@ from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Environment, Workspace
 from gvm_desktop.services.dsa import DsaService
 from gvm_desktop.services.governance import GovernanceService
+from gvm_desktop.services.integrity import IntegrityService
 from gvm_desktop.services.log_export import LogExportService
 from gvm_desktop.services.log_queries import LogQueryService
 from gvm_desktop.services.matrix import MatrixService
@@ -79,6 +80,7 @@ class App:
     forms: AuditFormService = field(init=False)
     reviews: ReviewService = field(init=False)
     reports: ReportService = field(init=False)
+    integrity: IntegrityService = field(init=False)
 
     def __post_init__(self) -> None:
         self.paths = VaultPaths(self.vault_dir)
@@ -101,6 +103,7 @@ class App:
         self.log = LogQueryService()
         self.exports = LogExportService(self.log)
         self.forms = AuditFormService(self.log)
+        self.integrity = IntegrityService(self.auth)
 
     def vault_exists(self) -> bool:
         return self.paths.exists()

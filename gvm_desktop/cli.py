@@ -21,6 +21,7 @@ from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import SETTINGS
 from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.integrity import storage_problem
 
 DEFAULT_DEMO_NOMINALS = 1200
 
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     sset = ssub.add_parser("set", parents=[common])
     sset.add_argument("key", choices=sorted(SETTINGS))
     sset.add_argument("value")
+
+    sub.add_parser("check", parents=[common],
+                   help="check every page of the vault database (admin, auditor); exit 0 if intact, 4 if damaged")
 
     cli_matrix.add_parsers(sub, common, _Parser)
     cli_log.add_parsers(sub, common, _Parser)
@@ -199,6 +203,23 @@ def _cmd_settings(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO
         app.auth.sign_out(ws)
 
 
+def _cmd_check(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO, err: TextIO) -> int:
+    actor = getattr(args, "actor", None)
+    if not actor:
+        raise UsageError("check acts as an administrator or auditor: give --as NAME.")
+    result = app.integrity.check_as(actor, pw.read(f"Password for {actor}: "))
+    report = result.report
+    if report.intact:
+        out.write(f"Intact: {report.pages:,} pages checked ({report.seconds:.2f} s).\n")
+        return 0
+    note = "" if result.logged else (
+        " The damage stopped the sign-in, so this check is not in the access log." if not result.signed_in
+        else " The damage reaches the access log, so this check is not in it.")
+    err.write(f"gvm-desktop: The vault database is damaged: {report.summary()} ({report.pages:,} pages checked). "
+              f"Restore it from a backup.{note}\n")
+    return int(ExitCode.INTEGRITY)
+
+
 def _start_gui(app: App, *, demo: bool) -> int:
     from gvm_desktop.gui.main import run_gui  # Qt is loaded only when a window is wanted
 
@@ -244,6 +265,8 @@ def main(
             return _cmd_user(app, args, pw, out)
         if args.command == "settings":
             return _cmd_settings(app, args, pw, out)
+        if args.command == "check":
+            return _cmd_check(app, args, pw, out, err)
         if args.command == "log" and args.log_command in ("verify", "grant", "verify-export"):
             return cli_log.run(app, args, pw.read, out, err)
         if args.command in ("log", "governance"):
@@ -279,4 +302,16 @@ def main(
         # File-system trouble: name the file and the reason, nothing else.
         err.write(f"gvm-desktop: {exc.strerror or 'I/O error'}{': ' + str(exc.filename) if exc.filename else ''}\n")
         return int(ExitCode.OTHER)
+    except MemoryError:
+        # The vault's own connections word SQLCipher's out-of-memory as damage; this one is the machine's.
+        err.write("gvm-desktop: out of memory; the command stopped.\n")
+        return int(ExitCode.OTHER)
+    except Exception as exc:
+        # A SQLite error that no service typed (a damaged page met outside the vault's connections):
+        # one line and its exit code, as for every other error. Anything else is a bug: let it show.
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        err.write(f"gvm-desktop: {problem.message}\n")
+        return int(problem.exit_code)
 

@@ -126,6 +126,11 @@ def run(app: App, args: argparse.Namespace, read: Callable[[str], str], out: Tex
     if result.intact:
         out.write(f"Intact: {result.entries:,} entries; head {result.head_seq}:{result.head_hash} "
                   f"({result.entries / max(result.seconds, 1e-9):,.0f} entries/s).\n")
+        out.write(f"Verification key {result.key_fingerprint}"
+                  + (" (pinned now, at its first use: compare this fingerprint with another auditor's or the "
+                     "recovery holder's)" if result.first_use else " (your pinned key)") + ".\n")
+        out.write("Nothing was written to the database; your key slot now pins this head, and the verification "
+                  "enters the access log at your next sign-in.\n")
         return 0
     err.write(f"gvm-desktop: the access log is NOT intact: {result.first_problem}\n")
     for problem in result.problems[1:]:

@@ -22,6 +22,7 @@ class Action(StrEnum):
     PASSWORD_CHANGE = "account.password_change"
     SETTINGS_CHANGE = "settings.change"
     KEY_ROTATE = "vault.key_rotate"
+    VAULT_CHECK = "vault.check"  # the whole-database integrity check, and its outcome
     MATRIX_OVERVIEW = "matrix.overview"
     NOMINALS_IMPORT = "matrix.import"
     ACCESS_LOG_READ = "access_log.read"
@@ -56,6 +57,8 @@ class Action(StrEnum):
     ACCESS_REVOKE = "governance.revoke"
     INACTIVE_LIST = "governance.inactive_list"
     LOG_KEY_GRANT = "access_log.key_grant"
+    LOG_KEY_PIN = "access_log.key_pin"
+    LOG_CHAIN_START = "access_log.chain_start"
     REVIEW_OPEN = "review.open"
     REVIEW_READ = "review.read"
     REVIEW_RECOMMEND = "review.recommend"

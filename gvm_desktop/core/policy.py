@@ -73,6 +73,7 @@ class Permission(StrEnum):
     DISPROPORTIONALITY = "report.disproportionality"  # the matrix's composition against the population
     REFERENCE_MANAGE = "report.reference"  # load the reference population per borough
     SUBJECT_ACCESS = "report.subject_access"  # everything held about one person, for a subject access request
+    VAULT_CHECK = "vault.check"  # check every page of the vault database (HMACs and structure)
 
 
 _EVERYONE = frozenset(Role)
@@ -112,6 +113,7 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
         Permission.DISPROPORTIONALITY: frozenset({Role.SPOC, Role.AUDITOR, Role.ADMIN}),
         Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
         Permission.SUBJECT_ACCESS: frozenset({Role.SPOC}),
+        Permission.VAULT_CHECK: frozenset({Role.ADMIN, Role.AUDITOR}),
     }
 )
 
@@ -148,6 +150,7 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
         Permission.DISPROPORTIONALITY: "read the disproportionality report",
         Permission.REFERENCE_MANAGE: "load the reference population",
         Permission.SUBJECT_ACCESS: "produce a subject access pack",
+        Permission.VAULT_CHECK: "check the vault database's integrity",
     }
 )
 

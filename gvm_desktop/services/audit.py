@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gvm_desktop.core.audit import Action, LoggedEntry
+from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.policy import Permission, require
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.store import access_log, log_chain
+from gvm_desktop.store.keyslots import key_fingerprint
 from gvm_desktop.store.vault import Vault
 
 MAX_PAGE = 1000
@@ -25,6 +27,8 @@ class VerifyResult:
     head_hash: str
     problems: tuple[str, ...]
     seconds: float
+    key_fingerprint: str = ""
+    first_use: bool = False  # the verification key was not pinned before this check
 
     @property
     def first_problem(self) -> str | None:
@@ -40,10 +44,11 @@ def parse_head(text: str) -> tuple[int, str]:
 
 
 def check_chain(vault: Vault, key0: bytes, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
-    """The whole check, reading only: chain, MACs, time order, the checkpoint file, printed heads."""
+    """The whole check, reading only: chain, MACs, time order, the checkpoint file, the auditor's
+    pinned head, printed heads."""
     start = time.perf_counter()
     report = log_chain.verify(vault.conn, key0)
-    problems = [f"entry {p.seq}: {p.what}" for p in report.problems]
+    problems = [f"entry {p.seq}: {p.what}" if p.seq else p.what for p in report.problems]
     checkpoint = vault.read_checkpoint()
     if checkpoint is None:
         problems.append("the log checkpoint file beside the database is missing")
@@ -52,14 +57,27 @@ def check_chain(vault: Vault, key0: bytes, document_heads: Sequence[tuple[int, s
         if seq > report.head_seq:
             problems.append(f"the checkpoint beside the database is at entry {seq} but the log ends at entry "
                             f"{report.head_seq}: the database was restored from an older copy or cut short")
-        elif log_chain.hash_at(vault.conn, seq) != digest:
+        elif _hash_at(vault, seq) != digest:
             problems.append(f"entry {seq} differs from the checkpoint kept beside the database")
+    problems.extend(vault.pin_problems())
     for seq, digest in document_heads:
-        stored = log_chain.hash_at(vault.conn, seq)
+        stored = _hash_at(vault, seq)
         if stored is None or not stored.hex().startswith(digest):
             problems.append(f"the head printed on a document (entry {seq}, {digest[:16]}) is not in this log")
     return VerifyResult(not problems, report.entries, report.head_seq, report.head_hash.hex(), tuple(problems),
-                        time.perf_counter() - start)
+                        time.perf_counter() - start, key_fingerprint(key0), vault.log_pin is None)
+
+
+def _hash_at(vault: Vault, seq: int) -> bytes | None:
+    """An entry's stored hash, or None when it is missing or not a hash at all (a damaged row)."""
+    try:
+        return log_chain.hash_at(vault.conn, seq)
+    except (TypeError, ValueError):
+        return None
+
+
+_NO_KEY = ("Your account does not hold the log verification key yet: another auditor's sign-in passes it on, "
+           "or use 'gvm-desktop log grant' with the recovery code.")
 
 
 class AuditService:
@@ -68,39 +86,41 @@ class AuditService:
 
     def verify(self, ws: Workspace, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
         """The verification button: the same check inside an auditor's session (reads only;
-        an intact result is then logged, a damaged log is left exactly as found)."""
+        an intact result is then logged and pinned, a damaged log is left exactly as found)."""
         ws.authorize(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY)
         if ws.vault.log_key0 is None:
-            raise PermissionDenied("Your account does not hold the log verification key yet: another auditor's "
-                                   "sign-in passes it on, or use 'gvm-desktop log grant' with the recovery code.")
+            raise PermissionDenied(_NO_KEY)
         result = check_chain(ws.vault, ws.vault.log_key0, document_heads)
         if result.intact:
             with ws.write() as conn:
                 access_log.append(conn, ws.entry(Action.LOG_VERIFY, detail=(
-                    f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}")))
+                    f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}; "
+                    f"verification key {result.key_fingerprint}")))
+            ws.vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
+                                 verified_at=to_iso(ws.env.clock.now()), recorded=True)
         return result
 
     def verify_vault(self, username: str, password: str,
                      document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
-        """`log verify`: an auditor checks the log without changing any file. Only an intact log then
-        gets its own entry ("verified"), through a normal session."""
+        """`log verify`: an auditor checks the log without writing to the database.
+
+        The one file it writes, and only for an intact log, is the auditor's own key
+        slot: the pin moves to the head just verified (and a key used for the first
+        time is pinned). The verification enters the access log at the auditor's
+        next sign-in (services/auth.py), since writing it now would mean changing
+        what was just checked.
+        """
         vault, session = self.auth.open_read_only(username, password)
         try:
             require(session.role, Permission.ACCESS_LOG_READ)
             if vault.log_key0 is None:
-                raise PermissionDenied("Your account does not hold the log verification key yet: another auditor's "
-                                       "sign-in passes it on, or use 'gvm-desktop log grant' with the recovery code.")
+                raise PermissionDenied(_NO_KEY)
             result = check_chain(vault, vault.log_key0, document_heads)
+            if result.intact:
+                vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
+                                  verified_at=to_iso(self.auth.env.clock.now()), recorded=False)
         finally:
             vault.close()
-        if result.intact:
-            ws = self.auth.sign_in(username, password)
-            try:
-                with ws.write() as conn:
-                    access_log.append(conn, ws.entry(Action.LOG_VERIFY, detail=(
-                        f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}")))
-            finally:
-                self.auth.sign_out(ws)
         return result
 
     def recent(self, ws: Workspace, limit: int = 100) -> list[LoggedEntry]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import AccountLocked, AuthenticationError, StaleSession, VaultCorrupt
 from gvm_desktop.core.passwords import normalise_username
@@ -49,32 +49,39 @@ class AuthService:
     def _open_as(self, slots: KeySlotFile, username: str, password: str, *, read_only: bool = False
                  ) -> tuple[Vault, str]:
         """Find and open the user's slot, counting failures towards the lockout."""
-        now = self.env.clock.now()
         locator = keyslots.locator_for(normalise_username(username), slots.locator_salt)
-        until = self._throttle.locked_until(locator, now)
-        if until is not None:
-            self._throttle.record_failure(locator, "locked", now)
-            raise AccountLocked(_locked_message(until))
-        slot = slots.find_user_slot(locator)
-        if slot is None:
-            keyslots.burn(self.env.kdf)
-            self._throttle.record_failure(None, "unknown_user", now)
-            raise AuthenticationError(WRONG_CREDENTIALS)
-        try:
-            vault = Vault.open_slot(self.paths, slots, slot, password, self.env.device, read_only=read_only)
-        except AuthenticationError:
-            locked = self._throttle.record_failure(locator, "wrong_password", now)
-            if locked is not None:
-                raise AccountLocked(_locked_message(locked)) from None
-            raise
-        account = accounts.by_locator(vault.conn, locator)
-        if account is None or account.id != slot.user_id or account.slot_version != slot.version:
-            vault.close()
-            raise VaultCorrupt("This account's key slot does not match the vault's account records.")
-        if not account.active:
-            vault.close()
-            raise AuthenticationError(WRONG_CREDENTIALS)
-        self._throttle.record_success(locator)
+        # From the lockout check to recording the outcome, password check included, one
+        # attempt at a time per vault (across processes): otherwise a burst of parallel
+        # attempts all pass the check before the first failure is counted.
+        with self._throttle.guard():
+            now = self.env.clock.now()  # after any wait for the lock
+            until = self._throttle.locked_until(locator, now)
+            if until is not None:
+                self._throttle.record_failure(locator, "locked", now)
+                raise AccountLocked(_locked_message(until))
+            slot = slots.find_user_slot(locator)
+            if slot is None:
+                # Inside the guard too, so an unknown name waits and costs what a known one does.
+                keyslots.burn(self.env.kdf)
+                self._throttle.record_failure(None, "unknown_user", now)
+                raise AuthenticationError(WRONG_CREDENTIALS)
+            try:
+                vault = Vault.open_slot(self.paths, slots, slot, password, self.env.device, read_only=read_only)
+            except AuthenticationError:
+                locked = self._throttle.record_failure(locator, "wrong_password", now)
+                if locked is not None:
+                    raise AccountLocked(_locked_message(locked)) from None
+                raise
+            try:
+                account = accounts.by_locator(vault.conn, locator)
+                if account is None or account.id != slot.user_id or account.slot_version != slot.version:
+                    raise VaultCorrupt("This account's key slot does not match the vault's account records.")
+                if not account.active:
+                    raise AuthenticationError(WRONG_CREDENTIALS)
+                self._throttle.record_success(locator)
+            except BaseException:
+                vault.close()  # no open vault (and no key) is left behind by a refused sign-in
+                raise
         return vault, locator
 
     def open_read_only(self, username: str, password: str) -> tuple[Vault, Session]:
@@ -93,17 +100,50 @@ class AuthService:
         now = to_iso(self.env.clock.now())
         session = Session(account.id, account.username, account.display_name, account.role, account.bcu, now)
         ws = Workspace(vault, session, self.env)
-        pending, dropped = self._throttle.pending()
-        with ws.write() as conn:
-            self._flush_pending(conn, vault, pending, dropped)
-            accounts.touch_signin(conn, account.id, now)
-            access_log.append(conn, ws.entry(Action.SIGN_IN))
-        self._throttle.forget_pending(len(pending))
-        self._finish_revocations(ws)
-        self._share_log_key(ws)
-        for hook in self.after_sign_in:
-            hook(ws)
+        try:
+            pin_entry = self._pin_entry(ws)
+            # The throttle's lock spans reading the pending failures, logging them and dropping
+            # them, so two sessions opening at once neither log one twice nor drop a newer one.
+            with self._throttle.guard():
+                pending, dropped = self._throttle.pending()
+                with ws.write() as conn:
+                    self._flush_pending(conn, vault, pending, dropped)
+                    accounts.touch_signin(conn, account.id, now)
+                    access_log.append(conn, ws.entry(Action.SIGN_IN))
+                    if pin_entry is not None:
+                        access_log.append(conn, pin_entry)
+                self._throttle.forget_pending(len(pending))
+            if pin_entry is not None:
+                vault.pin_log_key(recorded=True)
+            self._finish_revocations(ws)
+            self._share_log_key(ws)
+            for hook in self.after_sign_in:
+                hook(ws)
+        except BaseException:
+            # Whatever fails after the unlock, no open vault (and no key) is left behind.
+            vault = ws._detach() or vault
+            vault.close()
+            raise
         return ws
+
+    def _pin_entry(self, ws: Workspace) -> LogEntry | None:
+        """The log entry for what this auditor's pin did since it was last recorded, if anything.
+
+        A first pin (the key arrived sealed and is now trusted on first use) and a
+        verification made with the read-only `log verify` are both recorded at the
+        auditor's next ordinary sign-in, since neither may write the database.
+        """
+        vault = ws.vault
+        pin = vault.log_pin
+        if pin is None or pin.recorded:
+            return None
+        if vault.log_key_first_use:
+            return ws.entry(Action.LOG_KEY_PIN, detail=(
+                f"log verification key pinned at first use, fingerprint {pin.fingerprint()}: compare it with "
+                "another auditor's or the recovery holder's"))
+        return ws.entry(Action.LOG_VERIFY, detail=(
+            f"intact: head {pin.seq}:{pin.head_hash.hex()[:16]}, checked read-only with 'log verify' at "
+            f"{pin.verified_at}; verification key {pin.fingerprint()}"))
 
     def _share_log_key(self, ws: Workspace) -> None:
         """An auditor who holds the log verification key passes it to auditors who lack it."""
@@ -168,11 +208,12 @@ class AuthService:
             vault.close()  # the password was checked; there was nothing to unlock
             return
         ws._attach(vault)
-        pending, dropped = self._throttle.pending()
-        with ws.write() as conn:
-            self._flush_pending(conn, vault, pending, dropped)
-            access_log.append(conn, ws.entry(Action.SESSION_UNLOCK))
-        self._throttle.forget_pending(len(pending))
+        with self._throttle.guard():
+            pending, dropped = self._throttle.pending()
+            with ws.write() as conn:
+                self._flush_pending(conn, vault, pending, dropped)
+                access_log.append(conn, ws.entry(Action.SESSION_UNLOCK))
+            self._throttle.forget_pending(len(pending))
 
     def sign_out(self, ws: Workspace) -> None:
         self._log_and_close(ws, Action.SIGN_OUT, None)
@@ -183,22 +224,28 @@ class AuthService:
         A wrong password counts towards the lockout exactly as at sign-in, and is
         logged against `action` as refused; nothing else changes.
         """
-        now = self.env.clock.now()
         locator = ws.vault.locator(ws.session.username)
-        until = self._throttle.locked_until(locator, now)
-        if until is not None:
-            raise AccountLocked(_locked_message(until))
-        try:
-            key = ws.vault.signing_wrap_key(ws.session.user_id, password)
-        except AuthenticationError:
-            locked = self._throttle.record_failure(locator, "wrong_password", now)
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(action, Outcome.REFUSED, detail="wrong password at signing"))
-            if locked is not None:
-                raise AccountLocked(_locked_message(locked)) from None
-            raise AuthenticationError("The password is wrong: nothing was signed.") from None
-        self._throttle.record_success(locator)
-        return key
+        locked: datetime | None = None
+        # Serialised with sign-ins, for the same reason as in _open_as.
+        with self._throttle.guard():
+            now = self.env.clock.now()
+            until = self._throttle.locked_until(locator, now)
+            if until is not None:
+                raise AccountLocked(_locked_message(until))
+            try:
+                key = ws.vault.signing_wrap_key(ws.session.user_id, password)
+            except AuthenticationError:
+                locked = self._throttle.record_failure(locator, "wrong_password", now)
+            else:
+                self._throttle.record_success(locator)
+                return key
+        # Logged once the lock is let go: a database write may wait on other sessions,
+        # and no sign-in should wait on that.
+        with ws.write() as conn:
+            access_log.append(conn, ws.entry(action, Outcome.REFUSED, detail="wrong password at signing"))
+        if locked is not None:
+            raise AccountLocked(_locked_message(locked))
+        raise AuthenticationError("The password is wrong: nothing was signed.")
 
     def _log_and_close(self, ws: Workspace, action: Action, detail: str | None) -> None:
         try:

@@ -10,12 +10,20 @@
  * json_array, would run and give the answer, so a difference costs time, never truth. The Python walk in log_chain.py stays the reference: it runs when
  * this library is missing and, whenever this one finds anything wrong, to describe it.
  *
- * The checks are exactly the Python fast path's: consecutive sequence numbers, each
+ * The checks are exactly the Python fast path's: every field of its allowed type and at
+ * most MAX_FIELD_BYTES long, hash and MAC 32-byte blobs, consecutive sequence numbers, each
  * entry hash = SHA-256(previous hash || canonical json_array text), time never going
- * backwards, and MAC = keyed BLAKE2b-256(k[i], entry hash) with k[i+1] = SHA-256(tag || k[i]).
+ * backwards (bytewise, as the Python walk compares it), and MAC = keyed BLAKE2b-256(k[i],
+ * entry hash) with k[i+1] = SHA-256(tag || k[i]).
  * No crypto is implemented here: every primitive is OpenSSL's.
  *
- * SELECT gvm_chain_verify(key0, <the 15 chained fields in order>, entry_hash, mac) FROM (... ORDER BY seq)
+ * Whoever holds the data key can store any value of any type in any column, so nothing
+ * here assumes a type: each value's type is read first, before any sqlite3_value_text()
+ * or _int64() call (those may convert a value in place and change what
+ * sqlite3_value_type() reports afterwards: a blob read as text then says TEXT), and
+ * anything unexpected makes that entry the first bad one, for the Python walk to describe.
+ *
+ * SELECT gvm_chain_verify(key0, <the 15 chained fields in order>, entry_hash, mac) FROM access_log NOT INDEXED
  * returns a 88-byte blob: entries (int64 LE), first bad seq or 0 (int64 LE),
  * last good hash (32), next key (32), expected next seq (int64 LE).
  */
@@ -35,6 +43,30 @@ static const unsigned char EVOLVE_TAG[] = "gvm-desktop/log-key/v1";
 #define TAG_LEN (sizeof(EVOLVE_TAG) - 1)
 #define TIME_MAX 64
 #define FIELDS 15
+#define MAX_FIELD_BYTES (1 << 20) /* log_chain.MAX_FIELD_BYTES */
+
+/* The types each chained field may hold, in _FIELDS order (log_chain._ALLOWED): one bit per SQLite type. */
+#define ONLY(t) (1u << (t))
+#define TEXT_OR_NULL (ONLY(SQLITE_TEXT) | ONLY(SQLITE_NULL))
+static const unsigned ALLOWED[FIELDS] = {
+    ONLY(SQLITE_INTEGER),                                 /* seq */
+    ONLY(SQLITE_TEXT), ONLY(SQLITE_TEXT), ONLY(SQLITE_TEXT), /* at_utc, tz, workstation */
+    ONLY(SQLITE_INTEGER) | ONLY(SQLITE_NULL),             /* user_id */
+    TEXT_OR_NULL, TEXT_OR_NULL, TEXT_OR_NULL,             /* username, role, bcu */
+    ONLY(SQLITE_TEXT),                                    /* action */
+    TEXT_OR_NULL, TEXT_OR_NULL, TEXT_OR_NULL,             /* record_ref, reason_category, justification */
+    ONLY(SQLITE_TEXT),                                    /* outcome */
+    TEXT_OR_NULL, TEXT_OR_NULL,                           /* detail, operation_ref */
+};
+
+/* One entry's fields, read once each, after their types were checked. */
+typedef struct {
+    int type[FIELDS];
+    sqlite3_int64 num[FIELDS];
+    const unsigned char *text[FIELDS];
+    int len[FIELDS];
+    size_t need;  /* bytes the canonical text can take at most */
+} Entry;
 
 typedef struct {
     int started;
@@ -43,7 +75,8 @@ typedef struct {
     int64_t expected;
     unsigned char key[32];
     unsigned char prev[32];
-    char last_time[TIME_MAX];
+    unsigned char last_time[TIME_MAX];
+    int last_time_len;
     EVP_MAC *blake;
     EVP_MAC_CTX *mac;
     int failed;  /* OpenSSL itself failed: report, never pass */
@@ -62,67 +95,115 @@ static int grow(State *s, size_t more) {
     return 1;
 }
 
-/* SQLite's jsonAppendString: '"' and '\\' escaped, control characters as \b \t \n \f \r or \u00xx. */
-static int append_string(State *s, const unsigned char *z, int n) {
+/* SQLite's jsonAppendString: '"' and '\\' escaped, control characters as \b \t \n \f \r or \u00xx.
+   Writes at most 6 * n + 2 bytes at out (room made by canonical) and returns the new end. */
+static unsigned char *put_string(unsigned char *out, const unsigned char *z, int n) {
     static const char special[32] = {0, 0, 0, 0, 0, 0, 0, 0, 'b', 't', 'n', 0, 'f', 'r', 0, 0,
                                      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    if (!grow(s, (size_t)n * 6 + 2)) return 0;
-    s->buf[s->len++] = '"';
+    *out++ = '"';
     for (int i = 0; i < n; i++) {
         unsigned char c = z[i];
         if (c == '"' || c == '\\') {
-            s->buf[s->len++] = '\\';
+            *out++ = '\\';
         } else if (c <= 0x1f) {
-            s->buf[s->len++] = '\\';
+            *out++ = '\\';
             if (special[c]) {
                 c = (unsigned char)special[c];
             } else {
-                s->buf[s->len++] = 'u';
-                s->buf[s->len++] = '0';
-                s->buf[s->len++] = '0';
-                s->buf[s->len++] = (unsigned char)('0' + (c >> 4));
+                *out++ = 'u';
+                *out++ = '0';
+                *out++ = '0';
+                *out++ = (unsigned char)('0' + (c >> 4));
                 c = (unsigned char)"0123456789abcdef"[c & 0xf];
             }
         }
-        s->buf[s->len++] = c;
+        *out++ = c;
     }
-    s->buf[s->len++] = '"';
-    return 1;
+    *out++ = '"';
+    return out;
 }
 
-/* The canonical text of one entry; 0 for a value json_array would write differently (a real, a blob). */
-static int canonical(State *s, sqlite3_value **fields) {
+/* An integer in decimal, as json_array writes it ("%lld"): at most 20 bytes. sqlite3_snprintf cost more
+   than all the rest of building the text. */
+static unsigned char *put_int(unsigned char *out, int64_t v) {
+    unsigned char digits[20];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;  /* unsigned: INT64_MIN has no positive int64 */
+    do {
+        digits[n++] = (unsigned char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *out++ = '-';
+    while (n) *out++ = digits[--n];
+    return out;
+}
+
+/* The canonical text of one entry, from fields already checked (read_entry), into s->buf.
+   Room for the longest possible text is made once; the writes use a local cursor, since stores
+   through s->buf (unsigned char) may alias s->len and would make the compiler reload it per byte. */
+static int canonical(State *s, const Entry *e) {
     s->len = 0;
-    if (!grow(s, 2)) return 0;
-    s->buf[s->len++] = '[';
+    if (!grow(s, e->need)) return 0;
+    unsigned char *out = s->buf;
+    *out++ = '[';
     for (int i = 0; i < FIELDS; i++) {
-        if (i) {
-            if (!grow(s, 1)) return 0;
-            s->buf[s->len++] = ',';
-        }
-        switch (sqlite3_value_type(fields[i])) {
+        if (i) *out++ = ',';
+        switch (e->type[i]) {
         case SQLITE_NULL:
-            if (!grow(s, 4)) return 0;
-            memcpy(s->buf + s->len, "null", 4);
-            s->len += 4;
+            memcpy(out, "null", 4);
+            out += 4;
             break;
-        case SQLITE_INTEGER: {
-            if (!grow(s, 24)) return 0;
-            /* sqlite3_snprintf returns the buffer, not a length */
-            sqlite3_snprintf(24, (char *)s->buf + s->len, "%lld", (long long)sqlite3_value_int64(fields[i]));
-            s->len += strlen((const char *)s->buf + s->len);
+        case SQLITE_INTEGER:
+            out = put_int(out, e->num[i]);
             break;
-        }
         case SQLITE_TEXT:
-            if (!append_string(s, sqlite3_value_text(fields[i]), sqlite3_value_bytes(fields[i]))) return 0;
+            out = put_string(out, e->text[i], e->len[i]);
             break;
-        default:
+        default: /* a real or a blob: read_entry let neither through */
             return 0;
         }
     }
-    if (!grow(s, 1)) return 0;
-    s->buf[s->len++] = ']';
+    *out++ = ']';
+    s->len = (size_t)(out - s->buf);
     return 1;
+}
+
+/* Check and read one entry's fields: 0 when any has a type its column may not hold, or is too long.
+   Each value's type is read before that value (reading it can convert it in place, see the top). */
+static int read_entry(sqlite3_value **fields, Entry *e) {
+    e->need = 2 + (FIELDS - 1); /* brackets and commas */
+    for (int i = 0; i < FIELDS; i++) {
+        int type = e->type[i] = sqlite3_value_type(fields[i]);
+        if (!(ALLOWED[i] & ONLY(type))) return 0;
+        if (type == SQLITE_NULL) {
+            e->need += 4;
+        } else if (type == SQLITE_INTEGER) {
+            e->num[i] = sqlite3_value_int64(fields[i]);
+            e->need += 20;
+        } else if (type == SQLITE_TEXT) {
+            /* _text before _bytes, as SQLite asks: the length is then that of the UTF-8 text returned */
+            const unsigned char *z = sqlite3_value_text(fields[i]);
+            int n = sqlite3_value_bytes(fields[i]);
+            if (!z || n < 0 || n > MAX_FIELD_BYTES) return 0; /* no text: out of memory */
+            e->text[i] = z;
+            e->len[i] = n;
+            e->need += (size_t)n * 6 + 2; /* every byte escaped as \u00xx, and the quotes */
+        }
+    }
+    return 1;
+}
+
+/* A 32-byte blob's bytes, or NULL for anything else (NULL, text, a number, another length). */
+static const unsigned char *blob32(sqlite3_value *v) {
+    if (sqlite3_value_type(v) != SQLITE_BLOB) return NULL;
+    const unsigned char *p = sqlite3_value_blob(v);
+    return p && sqlite3_value_bytes(v) == 32 ? p : NULL;
+}
+
+/* Bytewise order of two texts of known length: what Python's bytes comparison does (strcmp stops at a NUL). */
+static int time_cmp(const unsigned char *a, int alen, const unsigned char *b, int blen) {
+    int c = memcmp(a, b, (size_t)(alen < blen ? alen : blen));
+    return c ? c : (alen > blen) - (alen < blen);
 }
 
 static void put64(unsigned char *out, int64_t v) {
@@ -148,10 +229,11 @@ static int mac_of(State *s, const unsigned char hash[32], unsigned char out[32])
 static int start(State *s, sqlite3_value *key0) {
     s->started = 1;
     s->expected = 1;
-    s->last_time[0] = 0;
+    s->last_time_len = 0;
     memset(s->prev, 0, 32);
-    if (sqlite3_value_type(key0) != SQLITE_BLOB || sqlite3_value_bytes(key0) != 32) return 0;
-    memcpy(s->key, sqlite3_value_blob(key0), 32);
+    const unsigned char *k0 = blob32(key0);
+    if (!k0) return 0;
+    memcpy(s->key, k0, 32);
     s->blake = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
     s->mac = s->blake ? EVP_MAC_CTX_new(s->blake) : NULL;
     if (!(s->blake && s->mac)) return 0;
@@ -176,39 +258,37 @@ static void release(State *s) {
 static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     State *s = (State *)sqlite3_aggregate_context(ctx, sizeof(State));
     unsigned char hash[32], mac[32], next[32];
-    (void)argc;
+    Entry e;
     if (!s) { sqlite3_result_error_nomem(ctx); return; }
+    if (argc != 3 + FIELDS) { s->failed = 1; return; }
     if (!s->started && !start(s, argv[0])) s->failed = 1;
     s->count++;
     if (s->failed || s->first_bad) return;  /* the Python walk describes whatever follows */
 
-    sqlite3_value **fields = argv + 1, *stored_hash = argv[1 + FIELDS], *stored_mac = argv[2 + FIELDS];
-    int64_t seq = sqlite3_value_int64(fields[0]);
-    const unsigned char *stored_time = sqlite3_value_text(fields[1]);
-    int tlen = sqlite3_value_bytes(fields[1]);
-    int ok = sqlite3_value_type(fields[0]) == SQLITE_INTEGER && seq == s->expected && stored_time != NULL &&
-             sqlite3_value_type(fields[1]) == SQLITE_TEXT && tlen < TIME_MAX &&
-             strcmp((const char *)stored_time, s->last_time) >= 0 &&
-             sqlite3_value_type(stored_hash) == SQLITE_BLOB && sqlite3_value_bytes(stored_hash) == 32 &&
-             sqlite3_value_type(stored_mac) == SQLITE_BLOB && sqlite3_value_bytes(stored_mac) == 32 &&
-             canonical(s, fields);
+    sqlite3_value **fields = argv + 1;
+    /* seq is the rowid, always an integer; its type is still checked rather than trusted */
+    int64_t seq = sqlite3_value_type(fields[0]) == SQLITE_INTEGER ? sqlite3_value_int64(fields[0]) : 0;
+    const unsigned char *stored_hash = blob32(argv[1 + FIELDS]), *stored_mac = blob32(argv[2 + FIELDS]);
+    int ok = read_entry(fields, &e) && seq == s->expected && e.len[1] < TIME_MAX &&
+             time_cmp(e.text[1], e.len[1], s->last_time, s->last_time_len) >= 0 &&
+             stored_hash && stored_mac && canonical(s, &e);
     if (ok) {
         if (!digest2(s, s->prev, 32, s->buf, s->len, hash) || !mac_of(s, hash, mac) ||
             !digest2(s, EVOLVE_TAG, TAG_LEN, s->key, 32, next)) {
             s->failed = 1;
             return;
         }
-        ok = CRYPTO_memcmp(hash, sqlite3_value_blob(stored_hash), 32) == 0 &&
-             CRYPTO_memcmp(mac, sqlite3_value_blob(stored_mac), 32) == 0;
+        ok = CRYPTO_memcmp(hash, stored_hash, 32) == 0 && CRYPTO_memcmp(mac, stored_mac, 32) == 0;
     }
     if (!ok) {
-        s->first_bad = seq > 0 ? seq : -1;
+        s->first_bad = seq > 0 ? seq : -1;  /* never 0, which means "all held" */
         return;
     }
     memcpy(s->prev, hash, 32);
     memcpy(s->key, next, 32);
     OPENSSL_cleanse(next, sizeof next);
-    memcpy(s->last_time, stored_time, (size_t)tlen + 1);
+    memcpy(s->last_time, e.text[1], (size_t)e.len[1]);
+    s->last_time_len = e.len[1];
     s->expected = seq + 1;
 }
 

@@ -47,7 +47,25 @@ class KdfParams:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> KdfParams:
-        return cls(int(raw["t"]), int(raw["m"]), int(raw["p"]))
+        params = cls(_int(raw["t"]), _int(raw["m"]), _int(raw["p"]))
+        # A slot file is attacker-writable: a cost of zero crashes argon2 and a huge one
+        # would hang or exhaust the workstation, so only sane ranges are read at all.
+        if not (1 <= params.time_cost <= _MAX_TIME_COST and 1 <= params.parallelism <= _MAX_PARALLELISM
+                and 8 * params.parallelism <= params.memory_kib <= _MAX_MEMORY_KIB):
+            raise ValueError("Argon2id cost out of range")
+        return params
+
+
+def _int(value: object) -> int:
+    """An integer from JSON, refusing booleans, floats and text (int('7') would quietly pass)."""
+    if type(value) is not int:
+        raise ValueError("not an integer")
+    return value
+
+
+_MAX_TIME_COST = 64
+_MAX_PARALLELISM = 64
+_MAX_MEMORY_KIB = 4 * 1024 * 1024  # 4 GiB
 
 
 DEFAULT_KDF = KdfParams(time_cost=4, memory_kib=192 * 1024, parallelism=4)
@@ -61,8 +79,26 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
+def _unb64(text: str, *lengths: int) -> bytes:
+    """Base64 from the slot file; with `lengths`, the decoded bytes must have one of them."""
+    if not isinstance(text, str):
+        raise ValueError("not base64 text")
+    data = base64.b64decode(text.encode("ascii"), validate=True)
+    if lengths and len(data) not in lengths:
+        raise ValueError("a field has the wrong length")
+    return data
+
+
+# Sizes on disk, checked on load so a damaged or hostile file is refused before any
+# cryptography sees it: a wrapped private key is nonce + key (+ flags byte) + tag, a sealed
+# key is HPKE's encapsulated key + the 32-byte key + tag.
+_NONCE = 12
+_TAG = 16
+_WRAPPED_LENGTHS = (_NONCE + 32 + _TAG, _NONCE + 33 + _TAG)
+_SEALED_LENGTH = 32 + 32 + _TAG
+_SALT_LENGTH = 16
+# Flags kept inside the wrapped private key, so only the password's holder can change them.
+PIN_REQUIRED = 0x01
 
 
 def _argon2(secret: bytes, salt: bytes, params: KdfParams, length: int = 32) -> bytes:
@@ -106,7 +142,12 @@ class KeySlot:
     public: bytes
     sealed: Sealed
     sealed_next: Sealed | None = None
-    log_key: bytes | None = None  # the access log's verification key, HPKE-sealed (auditors, recovery)
+    # The access log's verification key k[0], HPKE-sealed: how a key is *delivered* to an auditor
+    # who does not hold it yet (anyone can seal to a public key, so it is trusted only on first use).
+    log_key: bytes | None = None
+    # The auditor's (or the recovery code's) own pin: k[0] and the last head verified, encrypted
+    # and authenticated under a key only this slot's secret opens. See LogPin.
+    log_pin: bytes | None = None
 
     def _aad(self, vault_id: str) -> bytes:
         return f"gvm-desktop/slot/v1|{vault_id}|{self.user_id}|{self.version}".encode()
@@ -116,6 +157,9 @@ class KeySlot:
 
     def _log_info(self, vault_id: str) -> bytes:
         return f"gvm-desktop/log-key/v1|{vault_id}|{self.user_id}|{self.version}".encode()
+
+    def _pin_info(self, vault_id: str) -> bytes:
+        return f"gvm-desktop/log-pin/v1|{vault_id}|{self.kind}|{self.user_id}|{self.version}".encode()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -134,26 +178,43 @@ class KeySlot:
             out["sealed_next"] = {"epoch": self.sealed_next.epoch, "ct": _b64(self.sealed_next.ciphertext)}
         if self.log_key is not None:
             out["log_key"] = _b64(self.log_key)
+        if self.log_pin is not None:
+            out["log_pin"] = _b64(self.log_pin)
         return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> KeySlot:
+        """One slot from the file, every field checked for type, range and length (ValueError if not)."""
         nxt = raw.get("sealed_next")
-        return cls(
+        kind = raw["kind"]
+        locator = raw.get("locator")
+        if kind not in ("user", "recovery"):
+            raise ValueError("unknown slot kind")
+        if locator is not None and (not isinstance(locator, str) or not 0 < len(locator) <= 128):
+            raise ValueError("malformed locator")
+        if not isinstance(raw["device_bound"], bool):
+            raise ValueError("malformed device binding")
+        slot = cls(
             slot_id=str(raw["id"]),
-            kind=str(raw["kind"]),
-            user_id=int(raw["user_id"]),
-            version=int(raw["version"]),
-            locator=raw.get("locator"),
+            kind=kind,
+            user_id=_int(raw["user_id"]),
+            version=_int(raw["version"]),
+            locator=locator,
             kdf=KdfParams.from_dict(raw["kdf"]),
-            salt=_unb64(raw["kdf"]["salt"]),
-            device_bound=bool(raw["device_bound"]),
-            wrapped_private=_unb64(raw["wrapped_private"]),
-            public=_unb64(raw["public"]),
-            sealed=Sealed(int(raw["sealed"]["epoch"]), _unb64(raw["sealed"]["ct"])),
-            sealed_next=Sealed(int(nxt["epoch"]), _unb64(nxt["ct"])) if nxt else None,
-            log_key=_unb64(raw["log_key"]) if raw.get("log_key") else None,
+            salt=_unb64(raw["kdf"]["salt"], _SALT_LENGTH),
+            device_bound=raw["device_bound"],
+            wrapped_private=_unb64(raw["wrapped_private"], *_WRAPPED_LENGTHS),
+            public=_unb64(raw["public"], 32),
+            sealed=Sealed(_int(raw["sealed"]["epoch"]), _unb64(raw["sealed"]["ct"], _SEALED_LENGTH)),
+            sealed_next=Sealed(_int(nxt["epoch"]), _unb64(nxt["ct"], _SEALED_LENGTH)) if nxt else None,
+            log_key=_unb64(raw["log_key"], _SEALED_LENGTH) if raw.get("log_key") else None,
+            log_pin=_unb64(raw["log_pin"]) if raw.get("log_pin") else None,
         )
+        if slot.user_id < 0 or slot.version < 1 or slot.sealed.epoch < 1:
+            raise ValueError("a number is out of range")
+        if slot.log_pin is not None and not _NONCE + _TAG < len(slot.log_pin) <= 4096:
+            raise ValueError("malformed log pin")
+        return slot
 
 
 def _kek(secret: str, salt: bytes, kdf: KdfParams, device_secret: bytes | None) -> bytes:
@@ -168,7 +229,12 @@ def _kek(secret: str, salt: bytes, kdf: KdfParams, device_secret: bytes | None) 
     ).derive(stretched)
 
 
-def make_slot(
+def make_slot(**fields: Any) -> KeySlot:
+    """A new slot (see `new_slot`), when the caller has no use for its opened key."""
+    return new_slot(**fields)[0]
+
+
+def new_slot(
     *,
     vault_id: str,
     kind: str,
@@ -180,9 +246,11 @@ def make_slot(
     epoch: int,
     kdf: KdfParams,
     device_secret: bytes | None,
-) -> KeySlot:
+    log_pin: LogPin | None = None,
+) -> tuple[KeySlot, Unlocked]:
+    """A new slot and its opened key; with `log_pin`, the slot starts out holding (and requiring) that pin."""
     private = X25519PrivateKey.generate()
-    salt = secrets.token_bytes(16)
+    salt = secrets.token_bytes(_SALT_LENGTH)
     slot = KeySlot(
         slot_id=secrets.token_hex(8),
         kind=kind,
@@ -196,11 +264,113 @@ def make_slot(
         public=private.public_key().public_bytes_raw(),
         sealed=Sealed(epoch, b""),
     )
-    nonce = secrets.token_bytes(12)
-    kek = _kek(secret, salt, kdf, device_secret)
-    slot.wrapped_private = nonce + AESGCM(kek).encrypt(nonce, private.private_bytes_raw(), slot._aad(vault_id))
+    unlocked = Unlocked(private, _kek(secret, salt, kdf, device_secret), 0)
+    if log_pin is not None:
+        unlocked = write_pin(slot, vault_id, unlocked, log_pin)  # also sets PIN_REQUIRED in the wrap
+    else:
+        _wrap(slot, vault_id, unlocked, 0)
     slot.sealed = seal(slot, vault_id, data_key, epoch)
-    return slot
+    return slot, unlocked
+
+
+def _wrap(slot: KeySlot, vault_id: str, unlocked: Unlocked, flags: int) -> None:
+    """Wrap the private key, with its flags byte, under the password's key (AES-256-GCM)."""
+    nonce = secrets.token_bytes(_NONCE)
+    plain = unlocked.private.private_bytes_raw() + bytes([flags])
+    slot.wrapped_private = nonce + AESGCM(unlocked.kek).encrypt(nonce, plain, slot._aad(vault_id))
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """A slot opened with its secret: the private key, the key that wraps it, and the wrapped flags."""
+
+    private: X25519PrivateKey
+    kek: bytes
+    flags: int
+
+    @property
+    def pin_required(self) -> bool:
+        return bool(self.flags & PIN_REQUIRED)
+
+
+@dataclass(frozen=True)
+class LogPin:
+    """What one auditor (or the recovery code) trusts about the access log.
+
+    k[0] and the last head this party verified, encrypted and authenticated
+    (AES-256-GCM) under a key derived from the slot's private key. Anyone who
+    can write the slot file can seal a key of their choosing to a slot's public
+    key (HPKE needs no secret to encrypt); nobody without the slot's password
+    can write a pin. `recorded` is False until the access log has an entry for
+    the pin's latest change (a read-only `log verify` writes none).
+    """
+
+    key0: bytes
+    seq: int
+    head_hash: bytes
+    verified_at: str | None
+    recorded: bool
+
+    def fingerprint(self) -> str:
+        return key_fingerprint(self.key0)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"k0": self.key0.hex(), "seq": self.seq, "hash": self.head_hash.hex(),
+                           "at": self.verified_at, "recorded": self.recorded}, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LogPin:
+        raw = json.loads(data)
+        key0, head_hash = bytes.fromhex(raw["k0"]), bytes.fromhex(raw["hash"])
+        if len(key0) != 32 or len(head_hash) != 32 or _int(raw["seq"]) < 0:
+            raise ValueError("malformed pin")
+        at = raw["at"]
+        if at is not None and not isinstance(at, str):
+            raise ValueError("malformed pin")
+        return cls(key0, raw["seq"], head_hash, at, bool(raw["recorded"]))
+
+
+def key_fingerprint(key0: bytes) -> str:
+    """A short, speakable commitment to k[0], for auditors to compare with each other out of band."""
+    digest = hashlib.sha256(b"gvm-desktop/log-key-fingerprint/v1" + key0).hexdigest()[:20]
+    return "-".join(digest[i : i + 4] for i in range(0, 20, 4))
+
+
+def _pin_aead(slot: KeySlot, vault_id: str, private: X25519PrivateKey) -> AESGCM:
+    info = slot._pin_info(vault_id)
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(private.private_bytes_raw()))
+
+
+def write_pin(slot: KeySlot, vault_id: str, unlocked: Unlocked, pin: LogPin) -> Unlocked:
+    """Store `pin` in the slot and mark the slot as requiring one, so removing the pin later shows.
+
+    Returns the opened key as it now is (with the flag set)."""
+    nonce = secrets.token_bytes(_NONCE)
+    slot.log_pin = nonce + _pin_aead(slot, vault_id, unlocked.private).encrypt(nonce, pin.to_bytes(),
+                                                                               slot._pin_info(vault_id))
+    slot.log_key = None  # a pinned slot takes no delivered key any more: one arriving later is an attack
+    if not unlocked.pin_required:
+        unlocked = Unlocked(unlocked.private, unlocked.kek, unlocked.flags | PIN_REQUIRED)
+        _wrap(slot, vault_id, unlocked, unlocked.flags)
+    return unlocked
+
+
+def read_pin(slot: KeySlot, vault_id: str, unlocked: Unlocked) -> LogPin | None:
+    """The slot's pin, authenticated; VaultCorrupt if it was removed, altered or forged."""
+    if slot.log_pin is None:
+        if unlocked.pin_required:
+            raise VaultCorrupt("This account's pinned log verification key was removed from its key slot: "
+                               "someone rewrote the key-slot file.")
+        return None
+    nonce, body = slot.log_pin[:_NONCE], slot.log_pin[_NONCE:]
+    try:
+        return LogPin.from_bytes(_pin_aead(slot, vault_id, unlocked.private).decrypt(nonce, body,
+                                                                                     slot._pin_info(vault_id)))
+    except InvalidTag:
+        raise VaultCorrupt("This account's pinned log verification key was altered or forged "
+                           "(it does not open with this account's key).") from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise VaultCorrupt("This account's pinned log verification key is damaged.") from None
 
 
 def seal(slot: KeySlot, vault_id: str, data_key: bytes, epoch: int) -> Sealed:
@@ -222,18 +392,24 @@ def open_log_key(slot: KeySlot, vault_id: str, private: X25519PrivateKey) -> byt
         raise VaultCorrupt("This account's copy of the log verification key is damaged.") from None
 
 
-def open_private(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes | None) -> X25519PrivateKey:
+def unlock(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes | None) -> Unlocked:
     """Unwrap a slot's private key; a wrong password and a tampered slot both fail here."""
     kek = _kek(secret, slot.salt, slot.kdf, device_secret)
-    nonce, body = slot.wrapped_private[:12], slot.wrapped_private[12:]
+    nonce, body = slot.wrapped_private[:_NONCE], slot.wrapped_private[_NONCE:]
     try:
         raw = AESGCM(kek).decrypt(nonce, body, slot._aad(vault_id))
     except InvalidTag:
         raise AuthenticationError("Sign-in failed: the username or password is wrong.") from None
-    private = X25519PrivateKey.from_private_bytes(raw)
+    # Slots written before pins existed wrap the bare 32-byte key: no flags.
+    flags = raw[32] if len(raw) == 33 else 0
+    private = X25519PrivateKey.from_private_bytes(raw[:32])
     if private.public_key().public_bytes_raw() != slot.public:
         raise VaultCorrupt("This account's key slot is damaged (its public key does not match).")
-    return private
+    return Unlocked(private, kek, flags)
+
+
+def open_private(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes | None) -> X25519PrivateKey:
+    return unlock(slot, vault_id, secret, device_secret).private
 
 
 def open_sealed(slot: KeySlot, vault_id: str, private: X25519PrivateKey, sealed: Sealed) -> bytes:
@@ -311,11 +487,11 @@ class KeySlotFile:
             return cls(
                 vault_id=str(raw["vault_id"]),
                 locator_salt=_unb64(raw["locator_salt"]),
-                key_epoch=int(raw["key_epoch"]),
+                key_epoch=_int(raw["key_epoch"]),
                 device_binding=bool(raw["device_binding"]),
                 slots=[KeySlot.from_json(s) for s in raw["slots"]],
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise VaultCorrupt("The vault's key-slot file is damaged: a field is missing or malformed.") from None
 
 

@@ -22,7 +22,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 from gvm_desktop.core.audit import LogEntry
-from gvm_desktop.store.database import Connection
+from gvm_desktop.core.errors import VaultCorrupt
+from gvm_desktop.store.database import Connection, DatabaseError
 
 GENESIS = bytes(32)
 _EVOLVE_TAG = b"gvm-desktop/log-key/v1"
@@ -55,10 +56,53 @@ def has_chain(conn: Connection) -> bool:
     return conn.execute("SELECT count(*) FROM log_state").fetchone()[0] == 1
 
 
+# The checks run inside SQL, so that a damaged value is never loaded whole: the blobs are selected
+# only once they are known to be 32 bytes long (octet_length reads the record header, not the value).
+_STATE = ("SELECT typeof(id), CASE WHEN typeof(id) = 'integer' THEN id END, "
+          "typeof(head_seq), CASE WHEN typeof(head_seq) = 'integer' THEN head_seq END, "
+          "typeof(head_hash), octet_length(head_hash), "
+          "CASE WHEN typeof(head_hash) = 'blob' AND octet_length(head_hash) = 32 THEN head_hash END, "
+          "typeof(mac_key), octet_length(mac_key), "
+          "CASE WHEN typeof(mac_key) = 'blob' AND octet_length(mac_key) = 32 THEN mac_key END "
+          "FROM log_state LIMIT 2")
+
+
+def _not_a_hash(kind: str, size: int | None) -> str:
+    return f"{kind} of {size} bytes" if kind == "blob" else kind
+
+
+def read_state(conn: Connection) -> tuple[int, bytes, bytes]:
+    """The log's state, (head_seq, head_hash, next MAC key), checked value by value.
+
+    Raises VaultCorrupt, saying what is wrong, when the one row is missing or doubled or any
+    value is not what the application writes (the table is STRICT, but whoever holds the data
+    key can rewrite its schema): the id 1, a sequence number >= 0 and two 32-byte blobs.
+    """
+    rows = conn.execute(_STATE).fetchall()
+    if not rows:
+        raise VaultCorrupt("the log's state is missing (no recorded head or MAC key)")
+    if len(rows) > 1:
+        raise VaultCorrupt("the log's state has more than one row")
+    id_kind, row_id, seq_kind, head_seq, hash_kind, hash_size, head_hash, key_kind, key_size, key = rows[0]
+    if row_id != 1:
+        raise VaultCorrupt(f"the log's state is damaged: its row id is {row_id if id_kind == 'integer' else id_kind}, "
+                           "not 1")
+    if head_seq is None or head_seq < 0:
+        raise VaultCorrupt(f"the log's state is damaged: its head is {head_seq if head_seq is not None else seq_kind}, "
+                           "not an entry number")
+    if head_hash is None:
+        raise VaultCorrupt(f"the log's state is damaged: its head hash is {_not_a_hash(hash_kind, hash_size)}, "
+                           "not a 32-byte hash")
+    if key is None:
+        raise VaultCorrupt(f"the log's state is damaged: its MAC key is {_not_a_hash(key_kind, key_size)}, "
+                           "not a 32-byte key")
+    return head_seq, head_hash, key
+
+
 def append(conn: Connection, e: LogEntry) -> int:
     """Chain, MAC and insert one entry inside the caller's transaction; return its sequence number."""
-    head_seq, head_hash, key = conn.execute("SELECT head_seq, head_hash, mac_key FROM log_state").fetchone()
-    seq = int(head_seq) + 1
+    head_seq, head_hash, key = read_state(conn)
+    seq = head_seq + 1
     values = _values(seq, e)
     canonical = conn.execute(f"SELECT {_JSON_PARAMS}", values).fetchone()[0].encode()
     entry_hash = _link(head_hash, canonical)
@@ -93,18 +137,21 @@ def start_chain(conn: Connection) -> bytes:
 
 
 def head(conn: Connection) -> tuple[int, bytes]:
-    seq, entry_hash = conn.execute("SELECT head_seq, head_hash FROM log_state").fetchone()
-    return int(seq), bytes(entry_hash)
+    """The recorded head (seq, hash); VaultCorrupt if the log's state is damaged (read_state)."""
+    seq, entry_hash, _key = read_state(conn)
+    return seq, entry_hash
 
 
 def hash_at(conn: Connection, seq: int) -> bytes | None:
-    row = conn.execute("SELECT entry_hash FROM access_log WHERE seq = ?", (seq,)).fetchone()
+    """The stored hash of entry `seq`; None when there is no such entry or its hash is not a 32-byte blob."""
+    row = conn.execute("SELECT CASE WHEN typeof(entry_hash) = 'blob' AND octet_length(entry_hash) = 32 "
+                       "THEN entry_hash END FROM access_log WHERE seq = ?", (seq,)).fetchone()
     return bytes(row[0]) if row and row[0] is not None else None
 
 
 @dataclass(frozen=True)
 class Problem:
-    seq: int
+    seq: int  # the entry at fault; 0 when the fault is the log's state, not an entry
     what: str
 
 
@@ -156,6 +203,7 @@ def verify(conn: Connection, key0: bytes, *, stop_after: int = 20, native: bool 
     nothing wrong, only the head and next-key comparisons remain; if it finds
     anything, or cannot run, the Python walk below runs from the start and gives
     the full, worded report, so both implementations always agree on the answer.
+    Neither raises on a damaged log or log state: every fault is a Problem.
     """
     walked = native_walk(conn, key0) if native else None
     if walked is not None and walked.first_bad == 0 and not _head_problems(conn, walked.last_seq, walked.last_hash,
@@ -175,69 +223,166 @@ class NativeWalk:
 
 
 def native_walk(conn: Connection, key0: bytes) -> NativeWalk | None:
-    """The compiled walk's raw answer, or None when it is not available or the log is empty."""
+    """The compiled walk's raw answer, or None when it is not available, failed, or the log is empty."""
     if not _load_native(conn):
         return None
     # A plain scan of the table is in rowid (= seq) order; a sub-select with ORDER BY would copy every row
     # through a co-routine first (a third of the time). Were the order ever different, the walk's own
     # sequence check would fail and the Python walk, which orders explicitly, would give the answer.
-    row = conn.execute(f"SELECT gvm_chain_verify(?, {', '.join(_FIELDS)}, entry_hash, mac) "
-                       "FROM access_log NOT INDEXED", (key0,)).fetchone()
+    try:
+        row = conn.execute(f"SELECT gvm_chain_verify(?, {', '.join(_FIELDS)}, entry_hash, mac) "
+                           "FROM access_log NOT INDEXED", (key0,)).fetchone()
+    except DatabaseError:  # OpenSSL failed inside the walk: the Python walk answers instead
+        return None
     if row[0] is None:
         return None
     count, first_bad, prev, key, expected_seq = _NATIVE_RESULT.unpack(row[0])
     return NativeWalk(count, first_bad, prev, key, expected_seq - 1)
 
 
-def _head_problems(conn: Connection, last: int, prev: bytes, key: bytes) -> list[Problem]:
-    head_seq, head_hash, next_key = conn.execute("SELECT head_seq, head_hash, mac_key FROM log_state").fetchone()
-    if head_seq != last or bytes(head_hash) != prev:
+def _compare_head(state: tuple[int, bytes, bytes], last: int, prev: bytes, key: bytes) -> list[Problem]:
+    head_seq, head_hash, next_key = state
+    if head_seq != last or head_hash != prev:
         return [Problem(last, f"the recorded head is entry {head_seq} but the log ends at entry {last} "
                               "(entries removed from the end)")]
-    if bytes(next_key) != key:
+    if not hmac.compare_digest(next_key, key):
         return [Problem(last, "the stored MAC key does not follow from the last entry "
                               "(the log was cut short and its head rewritten)")]
     return []
+
+
+def _head_problems(conn: Connection, last: int, prev: bytes, key: bytes) -> list[Problem]:
+    """Does the log's state agree with the walk's end? A damaged state is a Problem too."""
+    try:
+        state = read_state(conn)
+    except VaultCorrupt as exc:
+        return [Problem(0, exc.message)]  # 0: the state's fault, not an entry's
+    return _compare_head(state, last, prev, key)
+
+
+# What each chained field may hold (the table's own types), and how big a field the walk reads into memory.
+# The application writes short texts; a field over this was not written by it, and is reported, not loaded.
+MAX_FIELD_BYTES = 1 << 20
+_ALLOWED = {"seq": ("integer",), "user_id": ("integer", "null")} | {
+    f: ("text",) for f in ("at_utc", "tz", "workstation", "action", "outcome")} | {
+    f: ("text", "null") for f in ("username", "role", "bcu", "record_ref", "reason_category", "justification",
+                                  "detail", "operation_ref")}
+# seq is the rowid: always an integer, in any table with this schema or a loosened one.
+_CHECKED = tuple(f for f in _FIELDS if f != "seq")
+
+
+def _field_ok(f: str) -> str:
+    # Written out per kind of field, the cheapest form measured (a million rows): "x IS NULL OR ..." for
+    # the optional ones, and the size test right after the type test, for text only.
+    allowed = _ALLOWED[f]
+    if "text" not in allowed:
+        return f"typeof({f}) IN ({', '.join(repr(t) for t in allowed)})"
+    text_ok = f"typeof({f}) = 'text' AND octet_length({f}) <= {MAX_FIELD_BYTES}"
+    return f"({f} IS NULL OR {text_ok})" if "null" in allowed else text_ok
+
+
+_FIELDS_OK = " AND ".join(_field_ok(f) for f in _CHECKED)
+
+
+def _blob32(column: str) -> str:
+    return f"CASE WHEN typeof({column}) = 'blob' AND octet_length({column}) = 32 THEN {column} END"
+
+
+# One row per entry, each value checked inside SQL before it is read: json_array runs only on fields of
+# the allowed types and sizes (SQLite evaluates CASE lazily; json_array refuses a blob with an error),
+# the canonical text and the time come as bytes (a text need not be valid UTF-8), and the hash and MAC
+# only when they are 32-byte blobs. Anything else reads as NULL here and is described by _faults.
+_WALK = (f"SELECT seq, CASE WHEN {_FIELDS_OK} THEN CAST({_JSON} AS BLOB) END, {_blob32('entry_hash')}, "
+         f"{_blob32('mac')}, CASE WHEN typeof(at_utc) = 'text' AND octet_length(at_utc) <= {MAX_FIELD_BYTES} "
+         "THEN CAST(at_utc AS BLOB) END FROM access_log ORDER BY seq")
+_SHAPES = ("SELECT " + ", ".join(f"typeof({f}), octet_length({f})" for f in (*_CHECKED, "entry_hash", "mac"))
+           + " FROM access_log WHERE seq = ?")
+# A gap is followed key by key (the MAC key moves on once per missing entry). Beyond this the walk
+# stops there: the entries after such a gap cannot be checked, and following it would take forever.
+_MAX_GAP = 10_000_000
+
+
+def _faults(conn: Connection, seq: int) -> tuple[list[str], str, str]:
+    """What is wrong with entry `seq`'s fields, and its hash's and MAC's shape, from their types and sizes only."""
+    row = conn.execute(_SHAPES, (seq,)).fetchone()
+    faults = []
+    for i, f in enumerate(_CHECKED):
+        kind, size = row[2 * i], row[2 * i + 1]
+        if kind not in _ALLOWED[f]:
+            faults.append(f"field {f} has the wrong type ({kind})")
+        elif size is not None and size > MAX_FIELD_BYTES:
+            faults.append(f"field {f} is too large ({size:,} bytes)")
+    n = 2 * len(_CHECKED)
+    return faults, _not_a_hash(row[n], row[n + 1]), _not_a_hash(row[n + 2], row[n + 3])
+
+
+def _shown(text: bytes) -> str:
+    """A stored time as it may be printed: decoded, and escaped when odd (it can hold terminal control codes)."""
+    s = text.decode("utf-8", "replace")
+    return s if len(s) <= 40 and s.isprintable() else ascii(s[:40]) + ("..." if len(s) > 40 else "")
 
 
 def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> ChainReport:
     """Walk the whole chain: sequence, links, MACs, time order, and the stored next key. Reads only.
 
     The loop is kept lean on purpose (local names, one fetch per row, no helper calls):
-    at ten million entries every microsecond a row is ten seconds.
+    at ten million entries every microsecond a row is ten seconds. Whatever a row holds,
+    it becomes a Problem, never an exception.
     """
     problems: list[Problem] = []
     sha256, blake2b, same, tag = hashlib.sha256, hashlib.blake2b, hmac.compare_digest, _EVOLVE_TAG
-    key, prev, expected_seq, last_time, count = key0, GENESIS, 1, "", 0
-    cur = conn.execute(f"SELECT seq, {_JSON}, entry_hash, mac, at_utc FROM access_log ORDER BY seq")
-    for seq, canonical, stored_hash, stored_mac, at_utc in cur:
+    key, prev, expected_seq, last_time, count = key0, GENESIS, 1, b"", 0
+    for seq, canonical, stored_hash, stored_mac, at_utc in conn.execute(_WALK):
         count += 1
-        entry_hash = sha256(prev + canonical.encode()).digest()
-        if seq == expected_seq and stored_hash == entry_hash and at_utc >= last_time and stored_mac is not None and \
-                same(stored_mac, blake2b(entry_hash, key=key, digest_size=32).digest()):
-            # The common case: everything holds.
-            prev, last_time, expected_seq = entry_hash, at_utc, seq + 1
-            key = sha256(tag + key).digest()
-            continue
+        if canonical is not None:
+            entry_hash = sha256(prev + canonical).digest()
+            if seq == expected_seq and stored_hash == entry_hash and at_utc >= last_time and \
+                    stored_mac is not None and same(stored_mac, blake2b(entry_hash, key=key, digest_size=32).digest()):
+                # The common case: everything holds.
+                prev, last_time, expected_seq = entry_hash, at_utc, seq + 1
+                key = sha256(tag + key).digest()
+                continue
+        else:
+            entry_hash = GENESIS  # nothing to hash: a field of the wrong type or size, reported below
         if seq != expected_seq:
+            if seq > expected_seq + _MAX_GAP:
+                problems.append(Problem(seq, f"entries {expected_seq} to {seq - 1} are missing (too many to follow "
+                                             "the MAC key across: the entries from here on are not checked)"))
+                break
             what = (f"entries {expected_seq} to {seq - 1} are missing" if seq > expected_seq
                     else f"entry {seq} is out of sequence (expected {expected_seq})")
             problems.append(Problem(seq, what))
             for _ in range(max(0, seq - expected_seq)):  # the key moves on as many steps as entries are missing
                 key = evolve(key)
-        if stored_hash is None or bytes(stored_hash) != entry_hash:
+        faults, hash_shape, mac_shape = _faults(conn, seq) if canonical is None or stored_hash is None or \
+            stored_mac is None else ([], "", "")
+        if faults:
+            problems.append(Problem(seq, "; ".join(faults)))
+        if stored_hash is None:
+            problems.append(Problem(seq, f"its stored hash is {hash_shape}, not a 32-byte hash"))
+        elif canonical is not None and stored_hash != entry_hash:
             problems.append(Problem(seq, "its contents or its place in the chain were changed (hash mismatch)"))
-        elif stored_mac is None or not same(bytes(stored_mac), mac_of(key, entry_hash)):
+        elif stored_mac is None:
+            problems.append(Problem(seq, f"its stored MAC is {mac_shape}, not a 32-byte MAC"))
+        elif not same(stored_mac, mac_of(key, stored_hash)):
             problems.append(Problem(seq, "its MAC is wrong (forged or re-chained entry)"))
-        if at_utc < last_time:
-            problems.append(Problem(seq, f"its time {at_utc} is earlier than the entry before it ({last_time})"))
-        last_time = max(last_time, at_utc)
-        prev = bytes(stored_hash) if stored_hash is not None else entry_hash
+        if at_utc is not None:
+            if at_utc < last_time:
+                problems.append(Problem(seq, f"its time {_shown(at_utc)} is earlier than the entry before it "
+                                             f"({_shown(last_time)})"))
+            last_time = max(last_time, at_utc)
+        # The next entry links to this one's stored hash (when it is one): a fault stays at its entry.
+        prev = stored_hash if stored_hash is not None else entry_hash
         key = evolve(key)
         expected_seq = seq + 1
         if len(problems) >= stop_after:
             break
+    last = expected_seq - 1
+    try:
+        state = read_state(conn)
+    except VaultCorrupt as exc:  # whatever else is wrong, a damaged state is a fault of its own
+        problems.append(Problem(0, exc.message))  # 0: the state's fault, not an entry's
+        return ChainReport(count, last, prev, tuple(problems))
     if not problems:
-        problems.extend(_head_problems(conn, expected_seq - 1, prev, key))
-    head_seq, head_hash = head(conn)
-    return ChainReport(count, head_seq, head_hash, tuple(problems))
+        problems.extend(_compare_head(state, last, prev, key))
+    return ChainReport(count, state[0], state[1], tuple(problems))

@@ -26,3 +26,7 @@ def set_setting(conn: Connection, key: str, value: str, at: str, by: int | None)
         "changed_by = excluded.changed_by",
         (key, value, at, by),
     )
+
+
+def delete_meta(conn: Connection, key: str) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (key,))

@@ -357,8 +357,18 @@ def _backfill_search(conn: Connection) -> None:
         reindex(conn, nominal_id)
 
 
+# The mark a vault carries from its upgrade to version 4 until its old entries are chained
+# (store/vault.py). Set only here, in the migration's own transaction: an entry-less chain is
+# never started on any other grounds, so a vault whose log state vanished is reported, not repaired.
+LOG_BACKFILL_MARK = "log_chain_backfill"
+
+
+def _mark_log_backfill(conn: Connection) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, 'pending')", (LOG_BACKFILL_MARK,))
+
+
 # Data steps that run after a version's SQL, inside the same transaction.
-_AFTER: dict[int, Callable[[Connection], None]] = {3: _backfill_search}
+_AFTER: dict[int, Callable[[Connection], None]] = {3: _backfill_search, 4: _mark_log_backfill}
 
 
 def _statements(script: str) -> list[str]:

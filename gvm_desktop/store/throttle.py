@@ -6,21 +6,202 @@ failed open. So failures go to this small file, keyed by slot locator (no
 usernames), and are moved into the access log by the next session that opens.
 Deleting the file resets lockouts: lockout defends the sign-in window; Argon2id
 is what defends a copied vault.
+
+Every read-modify-write of the file, and the whole check-password-record sequence of
+a sign-in, runs under an OS lock on `signin-throttle.lock` beside it (`guard()`), so
+attempts started at once, in any number of processes, are checked one at a time and
+each is counted exactly once. The file's contents are checked in full when read:
+anything malformed starts again (as an unreadable file does) and is logged, so a
+damaged or hostile file can neither crash a sign-in nor lock an account for ever.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
+import re
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from gvm_desktop.core.clock import from_iso, to_iso
+from gvm_desktop.core.errors import StorageError
 from gvm_desktop.core.settings import LOCKOUT_MINUTES, LOCKOUT_THRESHOLD
 from gvm_desktop.store.files import atomic_write
 
+if sys.platform == "win32":
+    import msvcrt
+else:
+    import fcntl
+
 MAX_PENDING = 1000
+# How long a sign-in waits for another one on the same vault before saying it is busy.
+# Each holder does at most one Argon2id check (about 0.5 s), so this is generous.
+LOCK_TIMEOUT_SECONDS = 60.0
+# MAX_PENDING events take about 100 KB; anything much larger was not written by us.
+MAX_FILE_BYTES = 1024 * 1024
+# Counts above this are not ours either (and a huge one would only be printed into the log).
+MAX_COUNT = 10**9
+_LOCATOR_MAX = 128
+_OUTCOME = re.compile(r"[a-z_]{1,40}")
+_RESET_EVENT = {"at": None, "locator": None, "outcome": "throttle_reset"}
+# errno values that mean "someone else holds the lock" rather than a real failure.
+_CONTENDED = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+
+
+def _fresh() -> dict[str, Any]:
+    return {"accounts": {}, "pending": [], "dropped": 0}
+
+
+def _reset() -> dict[str, Any]:
+    """A damaged throttle file must not lock everybody out for ever, nor silently forget:
+    start again, and say so in the next session's log."""
+    return {"accounts": {}, "pending": [dict(_RESET_EVENT)], "dropped": 0}
+
+
+def _is_count(value: object) -> bool:
+    # bool is an int to Python but never a count here.
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+def _is_locator(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= _LOCATOR_MAX
+
+
+def _is_time(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > 32:
+        return False
+    try:
+        from_iso(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_event(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and (value.get("at") is None or _is_time(value.get("at")))
+        and (value.get("locator") is None or _is_locator(value.get("locator")))
+        and isinstance(value.get("outcome"), str)
+        and _OUTCOME.fullmatch(value["outcome"]) is not None
+    )
+
+
+def _validated(raw: object) -> dict[str, Any] | None:
+    """The state in `raw` rebuilt from checked parts, or None if its shape is not ours.
+
+    A malformed pending event is dropped and counted (the rest of the file is still
+    good); anything else malformed makes the whole file untrustworthy.
+    """
+    if not isinstance(raw, dict):
+        return None
+    accounts_raw, pending_raw, dropped = raw.get("accounts", {}), raw.get("pending", []), raw.get("dropped", 0)
+    if not isinstance(accounts_raw, dict) or not isinstance(pending_raw, list) or not _is_count(dropped):
+        return None
+    accounts: dict[str, dict[str, Any]] = {}
+    for locator, entry in accounts_raw.items():
+        if not _is_locator(locator) or not isinstance(entry, dict):
+            return None
+        failures, until = entry.get("failures"), entry.get("locked_until")
+        if not _is_count(failures) or not (until is None or _is_time(until)):
+            return None
+        accounts[locator] = {"failures": failures, "locked_until": until}
+    pending: list[dict[str, Any]] = []
+    for event in pending_raw:
+        if _is_event(event):
+            pending.append({"at": event["at"], "locator": event["locator"], "outcome": event["outcome"]})
+        else:
+            dropped += 1
+    overflow = len(pending) - MAX_PENDING
+    if overflow > 0:
+        pending, dropped = pending[overflow:], dropped + overflow
+    return {"accounts": accounts, "pending": pending, "dropped": min(dropped, MAX_COUNT)}
+
+
+def _read_capped(path: Path) -> bytes | None:
+    """The file's bytes; None if it is not a regular file or is too large to be ours."""
+    # O_NONBLOCK: a FIFO planted under the file's name must not hang every sign-in.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > MAX_FILE_BYTES else b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _busy(detail: str) -> StorageError:
+    return StorageError(f"Sign-in is busy: {detail}. Try again in a moment.")
+
+
+def _open_lock_file(path: Path) -> int | None:
+    """The lock file's descriptor, created 0600 if absent; None if the folder is read-only to us."""
+    # O_NOFOLLOW: a symlink planted under the lock's name must not make us open, let alone
+    # chmod, some other file.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise StorageError(f"The sign-in lock file {path.name} could not be opened ({exc.strerror}).") from exc
+        # A vault on read-only media (say, a copy checked with `log verify`): lock it
+        # if the file is there; otherwise nobody can write the throttle file here either.
+        try:
+            return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return None
+    if sys.platform != "win32":
+        # A lock file left by an older version, or made under a loose umask, is narrowed;
+        # os.open's mode only applies when it creates the file.
+        with contextlib.suppress(OSError):
+            if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+                os.fchmod(fd, 0o600)
+    return fd
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the lock without waiting; False if another holder has it."""
+    try:
+        if sys.platform == "win32":
+            os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in _CONTENDED:
+            return False
+        # No file locking on this drive (some network shares): refuse rather than let
+        # parallel attempts past the lockout unseen.
+        raise StorageError(f"The vault's drive does not support file locks ({exc.strerror}): sign-in is refused.") from exc
+    return True
+
+
+def _unlock(fd: int) -> None:
+    try:
+        if sys.platform == "win32":
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)  # closing releases the lock anyway, as does the process ending
 
 
 @dataclass(frozen=True)
@@ -31,35 +212,103 @@ class PendingEvent:
 
 
 class SigninThrottle:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         self._path = path
+        self.lock_path = path.with_suffix(".lock")
+        self._lock_timeout = lock_timeout
+        # The OS lock belongs to an open file, so threads sharing this object are kept
+        # apart by this mutex and the nesting is counted: guard() inside guard() is fine.
+        self._mutex = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Hold the vault's sign-in lock: one reader-writer of the throttle file at a time.
+
+        Waits for another holder (another window, process or user on this vault) for up
+        to the lock timeout, then raises StorageError. The lock is the OS's, so a process
+        that dies holding it lets it go. Re-entrant within this object.
+        """
+        deadline = time.monotonic() + self._lock_timeout
+        if not self._mutex.acquire(timeout=self._lock_timeout):
+            raise _busy("another sign-in in this program has not finished")
+        try:
+            if self._depth == 0:
+                self._fd = self._acquire(deadline)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    fd, self._fd = self._fd, None
+                    _unlock(fd)
+        finally:
+            self._mutex.release()
+
+    def _acquire(self, deadline: float) -> int | None:
+        fd = _open_lock_file(self.lock_path)
+        if fd is None:
+            return None
+        delay = 0.002
+        try:
+            # Polled, because neither flock nor msvcrt can wait with a time limit.
+            while not _try_lock(fd):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _busy(f"another sign-in to this vault has not finished within {self._lock_timeout:g} seconds")
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def _load(self) -> dict[str, Any]:
         try:
-            raw = json.loads(self._path.read_text("utf-8"))
+            data = _read_capped(self._path)
         except FileNotFoundError:
-            return {"accounts": {}, "pending": [], "dropped": 0}
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            # A damaged throttle file must not lock everybody out for ever, nor
-            # silently forget: start again, and say so in the next session's log.
-            return {"accounts": {}, "pending": [{"at": None, "locator": None, "outcome": "throttle_reset"}], "dropped": 0}
-        raw.setdefault("accounts", {})
-        raw.setdefault("pending", [])
-        raw.setdefault("dropped", 0)
-        return raw
+            return _fresh()
+        except OSError:
+            return _reset()
+        if data is None:
+            return _reset()
+        try:
+            raw = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # ValueError covers bad JSON and integers too long to convert; RecursionError, deep nesting.
+            return _reset()
+        state = _validated(raw)
+        return _reset() if state is None else state
 
     def _save(self, state: dict[str, Any]) -> None:
         atomic_write(self._path, json.dumps(state, sort_keys=True).encode())
 
     def locked_until(self, locator: str, now: datetime) -> datetime | None:
-        entry = self._load()["accounts"].get(locator)
-        if not entry or not entry.get("locked_until"):
-            return None
-        until = from_iso(entry["locked_until"])
-        return until if until > now else None
+        with self.guard():
+            state = self._load()
+            entry = state["accounts"].get(locator)
+            if entry is None or entry["locked_until"] is None:
+                return None
+            until = from_iso(entry["locked_until"])
+            if until <= now:
+                return None
+            latest = from_iso(to_iso(now + timedelta(minutes=LOCKOUT_MINUTES)))
+            if until > latest:
+                # Later than a lock made now would end: a clock put back, or an edited file.
+                # Hold it no longer than a fresh lock, so no account is locked for ever.
+                until = latest
+                entry["locked_until"] = to_iso(latest)
+                self._save(state)
+            return until
 
     def record_failure(self, locator: str | None, outcome: str, now: datetime) -> datetime | None:
         """Count a failure; return the lock's end if this failure locked the account."""
+        with self.guard():
+            return self._record_failure(locator, outcome, now)
+
+    def _record_failure(self, locator: str | None, outcome: str, now: datetime) -> datetime | None:
         state = self._load()
         locked: datetime | None = None
         if locator is not None and outcome == "wrong_password":
@@ -75,32 +324,37 @@ class SigninThrottle:
         overflow = len(state["pending"]) - MAX_PENDING
         if overflow > 0:
             state["pending"] = state["pending"][overflow:]
-            state["dropped"] += overflow
+            state["dropped"] = min(state["dropped"] + overflow, MAX_COUNT)
         self._save(state)
         return locked
 
     def record_success(self, locator: str) -> None:
-        state = self._load()
-        if locator in state["accounts"]:
-            del state["accounts"][locator]
-            self._save(state)
+        with self.guard():
+            state = self._load()
+            if locator in state["accounts"]:
+                del state["accounts"][locator]
+                self._save(state)
 
     def failures(self, locator: str) -> int:
-        return int(self._load()["accounts"].get(locator, {}).get("failures", 0))
+        with self.guard():
+            entry = self._load()["accounts"].get(locator)
+            return 0 if entry is None else int(entry["failures"])
 
     def pending(self) -> tuple[list[PendingEvent], int]:
         """The recorded failures not yet in the access log, and how many overflowed."""
-        state = self._load()
+        with self.guard():
+            state = self._load()
         events = [PendingEvent(p["at"], p["locator"], p["outcome"]) for p in state["pending"]]
         return events, int(state["dropped"])
 
     def forget_pending(self, count: int) -> None:
         """Drop the first `count` pending events, once they are committed to the log."""
-        state = self._load()
-        if count or state["dropped"]:
-            state["pending"] = state["pending"][count:]
-            state["dropped"] = 0
-            self._save(state)
+        with self.guard():
+            state = self._load()
+            if count or state["dropped"]:
+                state["pending"] = state["pending"][count:]
+                state["dropped"] = 0
+                self._save(state)
 
     def clear_account(self, locator: str) -> None:
         self.record_success(locator)

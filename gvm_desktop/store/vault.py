@@ -24,8 +24,8 @@ from gvm_desktop.store import database, keyslots, log_chain, meta
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths, atomic_write
-from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile
-from gvm_desktop.store.migrations import LATEST, current_version, migrate
+from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
+from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
 
 # A hook the crash-safety tests use to stop a rotation between its steps.
 Checkpoint = Callable[[str], None]
@@ -63,6 +63,11 @@ class Vault:
         # k[0] of the access log's MAC chain: present only when an auditor's (or the
         # recovery) slot opened this vault. Never written to the database.
         self.log_key0: bytes | None = None
+        # That slot's own pin (k[0] and the last head it verified), and what rewrites it.
+        self.log_pin: LogPin | None = None
+        self.log_key_first_use = False  # k[0] arrived sealed and was pinned by this open
+        self._own: tuple[str, int] | None = None  # (kind, user id) of the slot that opened the vault
+        self._unlocked: Unlocked | None = None
         self._checkpointed: tuple[int, bytes] | None = None
 
     @property
@@ -87,6 +92,8 @@ class Vault:
         for i in range(len(self._key)):
             self._key[i] = 0
         self.log_key0 = None
+        self.log_pin = None
+        self._unlocked = None
 
     # -- creating ---------------------------------------------------------------
 
@@ -110,13 +117,6 @@ class Vault:
         slots = KeySlotFile(
             vault_id=vault_id, locator_salt=secrets.token_bytes(16), key_epoch=1, device_binding=bind
         )
-        slots.slots.append(
-            keyslots.make_slot(
-                vault_id=vault_id, kind="recovery", user_id=0, version=1, locator=None,
-                secret=keyslots.normalise_recovery_code(recovery_code), data_key=data_key, epoch=1,
-                kdf=kdf, device_secret=None,
-            )
-        )
         if bind:
             device.create(vault_id)
         conn = database.connect(paths.database, data_key, create=True)
@@ -125,10 +125,19 @@ class Vault:
             migrate(conn)
             with database.transaction(conn):
                 meta.set_meta(conn, "vault_id", vault_id)
+                meta.delete_meta(conn, LOG_BACKFILL_MARK)  # a new log has nothing to backfill
                 key0 = log_chain.start_chain(conn)
                 log_chain.append(conn, first_entry)
-            for slot in slots.slots:
-                keyslots.seal_log_key(slot, vault_id, key0)
+                head_seq, head_hash = log_chain.head(conn)
+            # The recovery code is the vault's first pinned verifier: a party no insider can impersonate.
+            slots.slots.append(
+                keyslots.make_slot(
+                    vault_id=vault_id, kind="recovery", user_id=0, version=1, locator=None,
+                    secret=keyslots.normalise_recovery_code(recovery_code), data_key=data_key, epoch=1,
+                    kdf=kdf, device_secret=None,
+                    log_pin=LogPin(key0, head_seq, head_hash, first_entry.at_utc, recorded=True),
+                )
+            )
             atomic_write(paths.keyslots, slots.to_bytes())
         except BaseException:
             conn.close()
@@ -162,7 +171,8 @@ class Vault:
         `read_only` (for `log verify`) changes no file: no migration, no finishing of
         an interrupted rotation, and the connection refuses writes.
         """
-        private = keyslots.open_private(slot, slots.vault_id, secret, cls.device_secret(slots, slot, device))
+        unlocked = keyslots.unlock(slot, slots.vault_id, secret, cls.device_secret(slots, slot, device))
+        private = unlocked.private
         key = keyslots.open_sealed(slot, slots.vault_id, private, slot.sealed)
         try:
             conn = database.connect(paths.database, key, read_only=read_only)
@@ -177,30 +187,136 @@ class Vault:
                 vault._finish_rotation()
         else:
             vault = cls(paths, slots, conn, key, device)
-        stored_id = meta.get_meta(conn, "vault_id") if _has_meta(conn) else None
-        if stored_id != slots.vault_id:
+        try:
+            stored_id = meta.get_meta(conn, "vault_id") if _has_meta(conn) else None
+            if stored_id != slots.vault_id:
+                raise VaultCorrupt("The key-slot file belongs to another vault than this database.")
+            vault._own, vault._unlocked = (slot.kind, slot.user_id), unlocked
+            vault._take_log_key(slot, unlocked)
+            if read_only:
+                if current_version(conn) != LATEST:
+                    raise VaultError("This vault's schema is out of date: sign in once to upgrade it, then verify.")
+                # Nothing is written here, not even a first pin: `log verify` pins only an intact log.
+                return vault
+            migrate(conn)
+            if meta.get_meta(conn, LOG_BACKFILL_MARK) is not None:
+                vault._backfill_log_chain()
+            else:
+                vault._check_log_state()
+            if vault.log_pin is None and vault.log_key0 is not None:
+                vault.pin_log_key()
+        except BaseException:
             vault.close()
-            raise VaultCorrupt("The key-slot file belongs to another vault than this database.")
-        vault.log_key0 = keyslots.open_log_key(slot, slots.vault_id, private)
-        if read_only:
-            if current_version(conn) != LATEST:
-                vault.close()
-                raise VaultError("This vault's schema is out of date: sign in once to upgrade it, then verify.")
-            return vault
-        migrate(conn)
-        if not log_chain.has_chain(conn):
-            vault._start_log_chain()
+            raise
         return vault
 
-    def _start_log_chain(self) -> None:
-        """Upgrading a vault from before tamper evidence: chain what is there, seal k[0] to auditors."""
-        with database.transaction(self.conn):
-            key0 = log_chain.start_chain(self.conn)
-        auditors = {r[0] for r in self.conn.execute("SELECT id FROM users WHERE role = 'auditor' AND status = 'active'")}
-        for slot in self.slots.slots:
-            if slot.kind == "recovery" or slot.user_id in auditors:
-                keyslots.seal_log_key(slot, self.vault_id, key0)
-        atomic_write(self.paths.keyslots, self.slots.to_bytes())
+    # -- the access log's verification key ---------------------------------------
+
+    def _take_log_key(self, slot: KeySlot, unlocked: Unlocked) -> None:
+        """k[0] from the slot's own pin, or (first use only) as delivered sealed to the slot."""
+        pin = keyslots.read_pin(slot, self.vault_id, unlocked)
+        delivered = keyslots.open_log_key(slot, self.vault_id, unlocked.private)
+        if pin is None:
+            self.log_key0 = delivered
+            return
+        if delivered is not None and delivered != pin.key0:
+            # A pinned slot is never sent a key again, so this one came from outside the application.
+            raise VaultCorrupt("A different access-log verification key was sealed to this account's key slot "
+                               "than the one it holds: someone tried to substitute the key that checks the log.")
+        self.log_pin, self.log_key0 = pin, pin.key0
+
+    def pin_log_key(self, head: tuple[int, bytes] | None = None, *, verified_at: str | None = None,
+                    recorded: bool = False) -> None:
+        """Pin k[0] in this session's own slot (first use), or move the pin to a newly verified head."""
+        if self.log_key0 is None or self._own is None or self._unlocked is None:
+            return
+        if self.log_pin is None:
+            self.log_key_first_use = True
+        seq, head_hash = head if head is not None else (
+            (self.log_pin.seq, self.log_pin.head_hash) if self.log_pin else (0, log_chain.GENESIS))
+        pin = LogPin(self.log_key0, seq, head_hash,
+                     verified_at if head is not None else (self.log_pin.verified_at if self.log_pin else None),
+                     recorded)
+        kind, user_id = self._own
+        # Re-read the file: another process may have changed other slots since this one opened.
+        fresh = load_slots(self.paths)
+        own = fresh.recovery_slot() if kind == "recovery" else fresh.slot_of_user(user_id)
+        if own is None or own.public != self._unlocked.private.public_key().public_bytes_raw():
+            raise VaultCorrupt("This account's key slot changed while it was open; sign in again.")
+        self._unlocked = keyslots.write_pin(own, self.vault_id, self._unlocked, pin)
+        atomic_write(self.paths.keyslots, fresh.to_bytes())
+        self.slots, self.log_pin = fresh, pin
+
+    def pin_problems(self) -> list[str]:
+        """What this session's pin says against the log as it is now (cheap: one row)."""
+        pin = self.log_pin
+        if pin is None or pin.seq == 0:
+            return []
+        try:
+            stored = log_chain.hash_at(self.conn, pin.seq)
+        except (TypeError, ValueError):
+            stored = None
+        if stored != pin.head_hash:
+            return [f"entry {pin.seq}, the head you verified{' on ' + pin.verified_at if pin.verified_at else ''}, "
+                    "is not in this log as it was: the log was rewritten or rolled back since then"]
+        return []
+
+    def _check_log_state(self) -> None:
+        """Before any work: the log's state is there, agrees with its first and last entries, and with the pin.
+
+        A vault at the current schema always has a chained log from entry 1. Anything
+        else was done outside the application and is reported, never repaired.
+        """
+        head_seq, head_hash, _next_key = log_chain.read_state(self.conn)
+        first, last = self.conn.execute("SELECT min(seq), max(seq) FROM access_log").fetchone()
+        if last is None:
+            if head_seq != 0:
+                raise VaultCorrupt(f"The access log is empty but its state says it ends at entry {head_seq}: "
+                                   "it was emptied outside the application.")
+        elif first != 1:
+            raise VaultCorrupt(f"The access log starts at entry {first}, not 1: entries were removed outside the "
+                               "application. An auditor should run 'gvm-desktop log verify'.")
+        elif last != head_seq or log_chain.hash_at(self.conn, last) != head_hash:
+            raise VaultCorrupt(f"The access log's recorded head (entry {head_seq}) does not match its last entry "
+                               f"({last}): entries were removed or added outside the application. An auditor should "
+                               "run 'gvm-desktop log verify'.")
+        problems = self.pin_problems()
+        if problems:
+            raise VaultCorrupt(f"The access log is NOT intact: {problems[0]}. Run 'gvm-desktop log verify'.")
+
+    def _backfill_log_chain(self) -> None:
+        """Upgrading a vault from before tamper evidence: chain what is there, once, and say so in the log.
+
+        Runs only while the mark set by the schema's own upgrade to version 4 is
+        present, and refuses if any entry already carries a hash (a chained log is
+        never re-chained). k[0] is sealed to the auditors and the recovery slot in
+        the same transaction, before it commits: a crash before the commit leaves
+        the mark, and the next open starts again with a fresh key.
+        """
+        from gvm_desktop.core.audit import Action, Outcome  # one-off, at an upgrade
+
+        conn = self.conn
+        with database.transaction(conn):
+            if conn.execute("SELECT 1 FROM access_log WHERE entry_hash IS NOT NULL LIMIT 1").fetchone() is not None:
+                raise VaultCorrupt("The access log is already chained, yet the vault asks for it to be chained again: "
+                                   "refusing to rewrite it. An auditor should run 'gvm-desktop log verify'.")
+            if conn.execute("SELECT count(*) FROM log_state").fetchone()[0]:
+                raise VaultCorrupt("The access log already has a chain state; refusing to start another.")
+            entries = conn.execute("SELECT count(*) FROM access_log").fetchone()[0]
+            key0 = log_chain.start_chain(conn)
+            from gvm_desktop.core.audit import LogEntry
+
+            last = conn.execute("SELECT at_utc, tz, workstation FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
+            at, tz, workstation = last if last else ("1970-01-01T00:00:00Z", "UTC", "-")
+            log_chain.append(conn, LogEntry(
+                at_utc=at, tz=tz, workstation=workstation, action=Action.LOG_CHAIN_START, outcome=Outcome.ALLOWED,
+                detail=f"tamper evidence started on upgrade: {entries} earlier entries chained"))
+            meta.delete_meta(conn, LOG_BACKFILL_MARK)
+            auditors = {r[0] for r in conn.execute("SELECT id FROM users WHERE role = 'auditor' AND status = 'active'")}
+            for slot in self.slots.slots:
+                if slot.kind == "recovery" or slot.user_id in auditors:
+                    keyslots.seal_log_key(slot, self.vault_id, key0)
+            atomic_write(self.paths.keyslots, self.slots.to_bytes())
         self.log_key0 = key0 if self.log_key0 is None else self.log_key0
         self.write_checkpoint()
 
@@ -222,25 +338,40 @@ class Vault:
     def read_checkpoint(self) -> tuple[int, bytes] | None:
         try:
             body = json.loads(self.paths.checkpoint.read_text("utf-8"))
-            if body.get("vault_id") != self.vault_id:
-                raise VaultCorrupt("The log checkpoint belongs to another vault.")
-            return int(body["seq"]), bytes.fromhex(body["hash"])
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise VaultCorrupt("The log checkpoint file is damaged.") from None
+        except (OSError, ValueError, UnicodeDecodeError):
+            raise VaultCorrupt("The log checkpoint file is damaged: it is not readable.") from None
+        if not isinstance(body, dict) or body.get("format") != "gvm-desktop-log-checkpoint":
+            raise VaultCorrupt("The log checkpoint file is damaged: it is not a gvm-desktop log checkpoint.")
+        if body.get("vault_id") != self.vault_id:
+            raise VaultCorrupt("The log checkpoint belongs to another vault.")
+        seq, digest = body.get("seq"), body.get("hash")
+        if type(seq) is not int or seq < 0 or not isinstance(digest, str) or len(digest) != 64:
+            raise VaultCorrupt("The log checkpoint file is damaged: its head is malformed.")
+        try:
+            return seq, bytes.fromhex(digest)
+        except ValueError:
+            raise VaultCorrupt("The log checkpoint file is damaged: its head is malformed.") from None
 
     def grant_log_key(self, user_ids: set[int]) -> list[int]:
-        """Seal k[0] to these users' slots (auditors). Needs a session that holds k[0]."""
+        """Seal k[0] to these users' slots (auditors) that neither hold a pin nor a sealed key.
+
+        Needs a session that holds k[0]. The receiving auditor pins it at their next
+        sign-in; a slot that already holds a pin is never sent a key again.
+        """
         if self.log_key0 is None:
             raise VaultError("Only an auditor who holds the log verification key, or the recovery code, can grant it.")
+        key0 = self.log_key0
+        fresh = load_slots(self.paths)
         granted = []
-        for slot in self.slots.slots:
-            if slot.kind == "user" and slot.user_id in user_ids and slot.log_key is None:
-                keyslots.seal_log_key(slot, self.vault_id, self.log_key0)
+        for slot in fresh.slots:
+            if slot.kind == "user" and slot.user_id in user_ids and slot.log_key is None and slot.log_pin is None:
+                keyslots.seal_log_key(slot, self.vault_id, key0)
                 granted.append(slot.user_id)
         if granted:
-            atomic_write(self.paths.keyslots, self.slots.to_bytes())
+            atomic_write(self.paths.keyslots, fresh.to_bytes())
+            self.slots = fresh
         return granted
 
     # -- slots ------------------------------------------------------------------
@@ -271,17 +402,25 @@ class Vault:
                       auditor: bool = False) -> None:
         """Write (or rewrite) one user's slot; every other slot is left as it is.
 
-        An auditor's slot gets the log verification key when this session holds it.
+        An auditor's slot is born pinned when this session holds k[0]: with this
+        session's own verified head if it is the same auditor's new password,
+        otherwise with k[0] alone.
         """
-        slot = keyslots.make_slot(
+        pin = None
+        if auditor and self.log_key0 is not None:
+            mine = self._own == ("user", user_id) and self.log_pin is not None
+            pin = LogPin(self.log_key0, self.log_pin.seq if mine and self.log_pin else 0,
+                         self.log_pin.head_hash if mine and self.log_pin else log_chain.GENESIS,
+                         self.log_pin.verified_at if mine and self.log_pin else None, recorded=True)
+        slot, unlocked = keyslots.new_slot(
             vault_id=self.vault_id, kind="user", user_id=user_id, version=version, locator=locator,
             secret=password, data_key=bytes(self._key), epoch=self.slots.key_epoch, kdf=kdf,
-            device_secret=self._bound_secret(),
+            device_secret=self._bound_secret(), log_pin=pin,
         )
-        if auditor and self.log_key0 is not None:
-            keyslots.seal_log_key(slot, self.vault_id, self.log_key0)
         self.slots.replace_slot(slot)
         atomic_write(self.paths.keyslots, self.slots.to_bytes())
+        if self._own == ("user", user_id):  # this session's own new password: its pin moves with it
+            self._unlocked, self.log_pin = (unlocked, pin) if pin is not None else (None, None)
 
     def rotation_pending(self) -> bool:
         """A rotation began (new key sealed) but the database was never rekeyed."""

@@ -173,7 +173,7 @@ def test_only_auditors_verify_and_admin_cannot_by_holding_the_vault_key(demo_app
     import json
 
     slots = json.loads(demo_app.paths.keyslots.read_text())["slots"]
-    holders = {s["user_id"] for s in slots if s.get("log_key")}
+    holders = {s["user_id"] for s in slots if s.get("log_key") or s.get("log_pin")}
     ws = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)
     auditor_id = ws.session.user_id
     demo_app.auth.sign_out(ws)
