@@ -26,7 +26,8 @@ MAX_PROBLEMS_SHOWN = 200  # the CLI's `log verify` prints them all; a screen nee
 
 
 def intact_text(result: VerifyResult) -> str:
-    return f"Intact: {result.entries:,} entries, head {result.head_seq}:{result.head_hash[:16]}"
+    key = f"; verification key {result.key_fingerprint}" if result.key_fingerprint else ""
+    return f"Intact: {result.entries:,} entries, head {result.head_seq}:{result.head_hash[:16]}{key}"
 
 
 def broken_text(result: VerifyResult) -> str:

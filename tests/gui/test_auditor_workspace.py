@@ -234,7 +234,9 @@ def test_verify_runs_off_the_gui_thread_and_shows_intact(qtbot: QtBot, open_main
     _wait_idle(qtbot, home)
     result = bar.result
     assert result is not None and result.intact
-    assert bar.status.text() == f"Intact: {result.entries:,} entries, head {result.head_seq}:{result.head_hash[:16]}"
+    assert bar.status.text() == (f"Intact: {result.entries:,} entries, head {result.head_seq}:{result.head_hash[:16]}; "
+                                 f"verification key {result.key_fingerprint}")
+    assert len(result.key_fingerprint) == 24  # five groups of four hex digits the auditors can read to each other
     assert bar.status.property("state") == "intact"
     assert not bar.problems.isVisible() and home.tabs.isEnabled() and not bar.busy_bar.isVisible()
 
