@@ -95,6 +95,10 @@ class App:
         self.dsa = DsaService()
         self.retention = RetentionService()
         self.governance = GovernanceService(self.accounts)
+        # Matrix access unused for six months: an officer's own sign-in is refused (and the grant
+        # withdrawn), and a SPOC's or administrator's sign-in withdraws it for those in their scope.
+        self.auth.admission_checks.append(self.governance.admit)
+        self.auth.after_sign_in.append(self.governance.withdraw_unused)
         self.auth.after_sign_in.append(lambda ws: self.governance.auto_disable(ws, self.settings))
         self.reviews = ReviewService(self.auth, self.changes, policy)
         # A quarter's review opens on the first sign-in of anyone of the BCU in that quarter.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TextIO
 
 from gvm_desktop.app import App
 from gvm_desktop.cli_matrix import parse_date
+from gvm_desktop.core.record_use import LONDON, MonthlyAudit, UseCounts, bcu_text
 from gvm_desktop.services.context import Workspace
 
 
@@ -24,8 +26,12 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     ina = gsub.add_parser("inactive", parents=[common], help="accounts unused for six months")
     ina.add_argument("--disable", nargs="+", default=[], metavar="USER", help="disable these, confirmed by naming them")
     mon = gsub.add_parser("monthly", parents=[common], help="the monthly system audit of a BCU (auditor, SPOC)")
-    mon.add_argument("--bcu", required=True)
+    scope = mon.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--bcu", help=f"a BCU's code, or {LONDON} for the London-wide roll-up of every BCU (auditor)")
+    scope.add_argument("--london", action="store_const", const=LONDON, dest="bcu", help=f"the same as --bcu {LONDON}")
     mon.add_argument("--month", required=True, metavar="YYYY-MM")
+    mon.add_argument("--csv", type=Path, metavar="FILE", help="write it as a CSV signed with the log's key (auditor)")
+    mon.add_argument("--pdf", type=Path, metavar="FILE", help="write it as a PDF")
 
 
 def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
@@ -50,12 +56,42 @@ def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
                 a = item.account
                 out.write(f"{a.username}\t{a.role.value}\t{a.bcu or '-'}\tlast used {item.last_used}\n")
             out.write(f"({len(rows)} accounts unused for six months)\n")
+    elif args.csv or args.pdf:
+        if args.csv:
+            result = g.export_monthly_csv(ws, args.bcu, args.month, args.csv)
+            out.write(f"Wrote {result.csv_path} ({result.entries} rows) and its signature {result.signature_path.name} "
+                      f"(key {result.key_fingerprint}, log head {result.log_head}); check it with "
+                      f"'gvm-desktop log verify-export {result.csv_path}'.\n")
+        if args.pdf:
+            report = g.export_monthly_pdf(ws, args.bcu, args.month, args.pdf)
+            out.write(f"Wrote {args.pdf}: the system audit of {_scope(report)}, {report.month}.\n")
     else:
-        report = g.monthly_audit(ws, args.bcu, args.month)
-        out.write(f"System audit of BCU {report.bcu}, {report.month}: {sum(report.by_action.values())} entries, "
-                  f"{report.records_opened} distinct records opened, {report.refusals} refusals\n")
-        for action, n in sorted(report.by_action.items()):
-            out.write(f"  {action:<28} {n}\n")
-        for user, actions in sorted(report.by_user.items()):
-            out.write(f"  {user}: " + ", ".join(f"{a} {n}" for a, n in sorted(actions.items())) + "\n")
+        write_monthly(g.monthly_audit(ws, args.bcu, args.month), out)
     return 0
+
+
+def _scope(report: MonthlyAudit) -> str:
+    return "London (every BCU in the vault)" if report.london else f"BCU {report.bcu}"
+
+
+def _counts(c: UseCounts) -> str:
+    return f"{c.viewed:>8} {c.downloaded:>10} {c.edited:>8}"
+
+
+def write_monthly(report: MonthlyAudit, out: TextIO) -> None:
+    """The audit as text: per BCU, per user and BCU, then the scope's own log entries by action."""
+    t = report.total
+    entries = sum(report.by_action.values())
+    out.write(f"System audit of {_scope(report)}, {report.month}: {t.users} users viewed {t.counts.viewed}, downloaded "
+              f"{t.counts.downloaded} and edited {t.counts.edited} records; {report.records_opened} distinct records "
+              f"opened\n")
+    out.write(f"  {'BCU':<20} {'users':>6} {'viewed':>8} {'downloaded':>10} {'edited':>8}\n")
+    for b in (*report.by_bcu, *((t,) if report.london else ())):
+        out.write(f"  {bcu_text(b.bcu):<20} {b.users:>6} {_counts(b.counts)}\n")
+    out.write(f"  {'user':<24} {'role':<8} {'BCU':<10} {'viewed':>8} {'downloaded':>10} {'edited':>8}\n")
+    for u in report.by_user:
+        out.write(f"  {u.username:<24} {u.role or '-':<8} {bcu_text(u.bcu):<10} {_counts(u.counts)}\n")
+    whose = "every account" if report.london else "the BCU's own accounts"
+    out.write(f"  Log entries by {whose}: {entries}, {report.refusals} refusals\n")
+    for action, n in sorted(report.by_action.items()):
+        out.write(f"    {action:<28} {n}\n")

@@ -27,7 +27,7 @@ def parse_date(text: str) -> date:
 
 def _justification_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", required=True, choices=[c.value for c in ReasonCategory], help="why, as a category")
-    p.add_argument("--why", required=True, help="why, in words (at least 10 characters)")
+    p.add_argument("--why", required=True, help="why, in at least two words (10 characters or more)")
     p.add_argument("--operation", default=None, help="the operation reference, if any")
 
 

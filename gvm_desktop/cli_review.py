@@ -15,9 +15,9 @@ from typing import TextIO
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.disproportionality import format_ratio, format_share
-from gvm_desktop.core.errors import NotFound
+from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.justification import Justification
-from gvm_desktop.core.review import Recommendation, Verdict
+from gvm_desktop.core.review import REUSED_RATIONALE_PEOPLE, Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reports import Exported
 
@@ -47,6 +47,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     dec.add_argument("--quarter", metavar="YYYYQn")
     sign = rsub.add_parser("sign", parents=[common], help="sign the review off (SPOC; your password again)")
     sign.add_argument("--quarter", metavar="YYYYQn")
+    sign.add_argument("--accept-reused-rationale", action="store_true",
+                      help=f"sign although one rationale was given for {REUSED_RATIONALE_PEOPLE} or more people kept "
+                           "(the warning is printed, and the sheet lists them)")
     exp = rsub.add_parser("export-pdf", parents=[common], help="the signed, encrypted review sheet (SPOC)")
     exp.add_argument("--bcu", required=True)
     exp.add_argument("--quarter", required=True, metavar="YYYYQn")
@@ -107,7 +110,8 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
         out.write(f"Opened review {r.open(ws, args.quarter)}.\n")
     elif cmd == "show":
         for i in r.items(ws, _review_id(app, ws, args.quarter)):
-            out.write(f"{i.ref}\t{i.name}\t{i.age}\t{i.harm_band} {i.harm_score}\t{','.join(f.value for f in i.flags)}\t"
+            age = "-" if i.age is None else i.age  # a removed person's age left the vault with them
+            out.write(f"{i.ref}\t{i.name}\t{age}\t{i.harm_band} {i.harm_score}\t{','.join(f.value for f in i.flags)}\t"
                       f"{i.recommendation.value if i.recommendation else '-'}\t"
                       f"{i.verdict.value if i.verdict else '-'}\t{i.decision.value if i.decision else '-'}\n")
     elif cmd == "recommend":
@@ -118,7 +122,20 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
                  reason=args.reason)
         out.write(f"Recorded: {args.verdict} for {args.ref.upper()}.\n")
     elif cmd == "sign":
-        removed = r.sign(ws, _review_id(app, ws, args.quarter), password)
+        found = r.find(ws, args.quarter)
+        if found is None:
+            raise NotFound(f"Your BCU has no review of {args.quarter or 'this quarter'}.")
+        # A review already signed is refused by sign itself, without a warning that no longer matters.
+        reused = r.rationale_warnings(ws, found.id) if found.signed_at is None else ()
+        for group in reused:
+            out.write(f"Warning: {group.sentence}\n  The rationale: {group.text}\n")
+        if reused and not args.accept_reused_rationale:
+            # Not the service's refusal (sign-off is never blocked by it): the command asks for the SPOC's
+            # word that they read the warning, as the sign-off dialog shows it before the password is typed.
+            raise ValidationError(f"Not signed: {sum(len(g.refs) for g in reused)} people kept share "
+                                  f"{'a rationale' if len(reused) == 1 else f'{len(reused)} rationales'} (listed above); "
+                                  "read them, then sign with --accept-reused-rationale to sign anyway.")
+        removed = r.sign(ws, found.id, password)
         out.write(f"Signed. {removed} {'person was' if removed == 1 else 'people were'} removed.\n")
     else:
         row = r.resolve_quarter(ws, args.bcu, args.quarter, Action.REVIEW_EXPORT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,11 +21,75 @@ class ReasonCategory(StrEnum):
     QUARTERLY_REVIEW = "quarterly_review"
     INTELLIGENCE_DEVELOPMENT = "intelligence_development"
     PARTNER_REFERRAL = "partner_referral"
+    PROPOSAL_DECISION = "proposal_decision"  # a SPOC deciding a proposed addition or removal
     OTHER = "other"
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+
+    @property
+    def workflow(self) -> bool:
+        """The matrix's own workflow (the quarterly review, a proposal waiting for the SPOC) is the reference:
+        no operation is expected, so the auditors' "no linked operation" flag checks the workflow instead."""
+        return self in (ReasonCategory.QUARTERLY_REVIEW, ReasonCategory.PROPOSAL_DECISION)
+
+
+# Labels where the code's words alone would not say who uses the category.
+_LABELS = {"proposal_decision": "Deciding a proposed addition or removal (SPOC)"}
+
+_EXAMPLE = 'e.g. "checking their address before a home visit"'
+WORDS_EXPECTED = f"Write at least two words saying why you need this record, {_EXAMPLE}."
+REPEAT_REFUSED = f"Write at least two words saying why you need this record, not one character or pattern repeated: {_EXAMPLE}."
+# Scripts written without spaces between words: each ideograph or kana is counted as a word of its own.
+# (Hangul is written with spaces, so it is counted like any other script.)
+_SPACELESS = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+              (0x20000, 0x3134F))
+
+
+def _spaceless(ch: str) -> bool:
+    cp = ord(ch)
+    return any(low <= cp <= high for low, high in _SPACELESS)
+
+
+def count_words(text: str) -> int:
+    """Real words in `text`: runs of letters in any script, with their combining marks (a Hindi syllable is a
+    letter and its vowel signs), two or more characters long and not one letter repeated ("xx", "zzzz"); each
+    Chinese or Japanese ideograph or kana counts as one word. Digits and punctuation separate words."""
+    words = 0
+    run: list[str] = []
+
+    def close() -> int:
+        real = len(run) >= 2 and len(set(run)) >= 2 and any(unicodedata.category(c).startswith("L") for c in run)
+        run.clear()
+        return int(real)
+
+    for ch in unicodedata.normalize("NFC", text).casefold():
+        if _spaceless(ch):
+            words += close() + 1
+        elif unicodedata.category(ch)[0] in "LM":
+            run.append(ch)
+        else:
+            words += close()
+    return words + close()
+
+
+def repeats_itself(text: str) -> bool:
+    """True when the letters and digits of `text` are one character or one piece repeated ("xxxxxxxxxx",
+    "ab ab ab ab ab", "asdasdasdasd"): the text has a period at most half its length."""
+    s = [ch for ch in unicodedata.normalize("NFC", text).casefold() if ch.isalnum()]
+    if len(s) < 2:
+        return False
+    # Knuth-Morris-Pratt's prefix function: the longest proper border of s gives its smallest period.
+    border = [0] * len(s)
+    k = 0
+    for i in range(1, len(s)):
+        while k and s[i] != s[k]:
+            k = border[k - 1]
+        if s[i] == s[k]:
+            k += 1
+        border[i] = k
+    return len(s) - border[-1] <= len(s) // 2
 
 
 @dataclass(frozen=True)
@@ -43,6 +108,11 @@ class Justification:
         body = clean(text, "The justification", limit=MAX_TEXT)
         if len(body) < MIN_TEXT:
             raise ValidationError(f"Say why in at least {MIN_TEXT} characters.")
+        # "xxxxxxxxxx" and keyboard filler pass a length rule; the access log needs a reason someone can read.
+        if repeats_itself(body):
+            raise ValidationError(REPEAT_REFUSED)
+        if count_words(body) < 2:
+            raise ValidationError(WORDS_EXPECTED)
         ref = (operation_ref or "").strip() or None
         if ref is not None and not _OPERATION_REF.fullmatch(ref):
             raise ValidationError("An operation reference is 2 to 40 letters, digits, spaces or / . _ -")

@@ -41,7 +41,8 @@ RETENTION_YEARS = IntSetting(
 
 AUTO_DISABLE_INACTIVE = IntSetting(
     "auto_disable_inactive", 0, 0, 1,
-    "1: accounts unused for six months are disabled automatically when an administrator signs in; 0: listed only.",
+    "1: accounts with no sign-in for six months are disabled automatically when an administrator signs in; "
+    "0: listed only. (Matrix access unused for six months is always withdrawn; the SPOC can restore it.)",
 )
 
 SETTINGS: Mapping[str, IntSetting] = MappingProxyType(

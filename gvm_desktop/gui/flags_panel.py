@@ -1,6 +1,7 @@
 """Flags: patterns in a date range worth an auditor's look, each one a way into the log.
 
-The service finds them (records opened with no operation, bursts, attempts
+The service finds them (records opened or read with no operation, unless for a
+quarterly review under way or a proposal the SPOC then decided; bursts, attempts
 outside a BCU, records of people since removed); a double-click (or Enter, or
 the button) shows the entry behind a flag in the Access log tab.
 """
@@ -73,7 +74,9 @@ class FlagsPanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(heading("Flags", self, level=2))
         layout.addWidget(note("Patterns worth a look in a date range (at most a year): "
-                              + "; ".join(FLAG_LABELS.values()) + ". Double-click a flag to see its entry.", self))
+                              + "; ".join(FLAG_LABELS.values()) + ". A record opened for the quarterly review, or by "
+                              "the SPOC to decide a proposal, is flagged only when no review was under way or no "
+                              "decision followed. Double-click a flag to see its entry.", self))
         row = QHBoxLayout()
         for text, box in (("Fro&m", self.since), ("&To", self.until)):
             label = QLabel(text, self)

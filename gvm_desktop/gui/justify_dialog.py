@@ -18,7 +18,7 @@ from gvm_desktop.gui.dialogs import FormDialog
 from gvm_desktop.gui.widgets import note
 
 CHOOSE_REASON = "Choose a reason…"
-START_HINT = f"Choose a reason and say why in at least {MIN_TEXT} characters."
+START_HINT = f"Choose a reason and say why in at least two words ({MIN_TEXT} characters or more)."
 
 # Shown beside the fields: the person should know what happens to what they type.
 LOGGED_NOTE = ("Your reason is written to the access log with the time, your account and this workstation. "
@@ -51,7 +51,7 @@ class JustifyDialog(FormDialog):
         self.text = QLineEdit(self)
         self.text.setAccessibleName("Why, in words")
         self.text.setMaxLength(MAX_TEXT)
-        self.text.setPlaceholderText(f"At least {MIN_TEXT} characters: what you need it for")
+        self.text.setPlaceholderText(f"At least two words ({MIN_TEXT} characters or more): what you need it for")
         self.operation = QLineEdit(self)
         self.operation.setAccessibleName("Operation reference")
         self.operation.setMaxLength(40)

@@ -30,12 +30,22 @@ from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     MIN_RATIONALE,
     Recommendation,
+    ReusedRationale,
     Verdict,
 )
 from gvm_desktop.gui.dialogs import FormDialog
 from gvm_desktop.gui.file_choice import writing_to
 from gvm_desktop.gui.home_base import bcu_text
-from gvm_desktop.gui.review_words import DECISION_TIPS, REVIEW_STYLE, decision_text, flag_prompt, flags_text, unaddressed
+from gvm_desktop.gui.review_words import (
+    DECISION_TIPS,
+    REVIEW_STYLE,
+    decision_text,
+    flag_prompt,
+    flags_text,
+    only_restates,
+    reused_text,
+    unaddressed,
+)
 from gvm_desktop.gui.widgets import BusyBar, note
 from gvm_desktop.services.reviews import ReviewItem, ReviewSummary, UndecidedError
 
@@ -58,7 +68,8 @@ class DecisionDialog(FormDialog):
         super().__init__(title, parent, ok_text=ok_text)
         self.item = item
         self.setStyleSheet(REVIEW_STYLE)
-        self.body.addWidget(note(f"{item.ref}, {item.name}: age {item.age}, harm {item.harm_band} ({item.harm_score}), "
+        age = "-" if item.age is None else item.age
+        self.body.addWidget(note(f"{item.ref}, {item.name}: age {age}, harm {item.harm_band} ({item.harm_score}), "
                                  f"victim band {item.victim_band}.", self))
         flags = note(f"Focus flags: {flags_text(item.flags)}." if item.flags else "No focus flags.", self)
         flags.setAccessibleName("Focus flags")
@@ -125,11 +136,14 @@ class DecisionDialog(FormDialog):
             self.hint.setVisible(False)
             return
         missing = unaddressed(self.item.flags, text)
+        restates = not missing and only_restates(text)
         if missing:
             self.hint.setText("To retain, the text must address: " + "; ".join(flag_prompt(f) for f in missing) + ".")
+        elif restates:
+            self.hint.setText("Every focus flag is addressed, but only in the flags' own words: say why, about this person.")
         else:
             self.hint.setText("Every focus flag is addressed.")
-        self.hint.setProperty("invalid", bool(missing) and bool(text.strip()))
+        self.hint.setProperty("invalid", (bool(missing) or restates) and bool(text.strip()))
         self.hint.style().unpolish(self.hint)  # the stylesheet colours it by the property
         self.hint.style().polish(self.hint)
         self.hint.setVisible(True)
@@ -210,13 +224,24 @@ class SignOffDialog(TaskDialog):
 
     signed = Signal(int)  # how many people the sign-off removed
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, summary: ReviewSummary, parent: QWidget | None) -> None:
-        super().__init__(f"Sign off the {summary.quarter} review", page, parent, ok_text="Sign off")
+    def __init__(self, app: App, ws: Workspace, page: HomePage, summary: ReviewSummary, parent: QWidget | None,
+                 reused: Sequence[ReusedRationale] = ()) -> None:
+        super().__init__(f"Sign off the {summary.quarter} review", page, parent,
+                         ok_text="Sign off anyway" if reused else "Sign off")
         self._sign = lambda password: app.reviews.sign(ws, summary.id, password)
         self.body.addWidget(note(
             f"{bcu_text(summary.bcu)}, {summary.quarter}: {summary.people} people, {summary.decided} decided. Signing "
             "carries out every decision now: removals (archived, as any removal), rescores, and a new last-reviewed "
             "date for everyone kept. A signed review never changes; a later change needs a new review.", self))
+        # The service's warning, shown before the password is typed: signing is not blocked by it, so reading
+        # it here is the SPOC's confirmation (the command line asks for --accept-reused-rationale instead).
+        self.reused = QLabel(reused_text(reused), self)
+        self.reused.setObjectName("reusedRationale")
+        self.reused.setWordWrap(True)
+        self.reused.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reused.setAccessibleName("Rationale given for several people")
+        self.reused.setVisible(bool(reused))
+        self.body.addWidget(self.reused)
         form = QFormLayout()
         self.password = password_field(self, "Your password")
         form.addRow("Your &password:", self.password)

@@ -74,7 +74,7 @@ class ReviewItemsModel(RowTableModel[ReviewItem]):
     columns = (
         Column[ReviewItem]("Ref", lambda i: i.ref),
         Column[ReviewItem]("Name", lambda i: i.name),
-        Column[ReviewItem]("Age", lambda i: str(i.age), lambda i: i.age, numeric=True),
+        Column[ReviewItem]("Age", lambda i: "-" if i.age is None else str(i.age), lambda i: i.age or 0, numeric=True),
         # Sort keys are plain numbers and strings: the proxy cannot compare Python tuples (they would not sort).
         Column[ReviewItem]("Harm", lambda i: f"{i.harm_band} ({i.harm_score})",
                            lambda i: BAND_ORDER.get(i.harm_band, 9) * 1_000_000 - i.harm_score),
@@ -461,7 +461,12 @@ class ReviewPanel(QWidget):
         summary = self.summary
         if summary is None or not self.sign_button.isEnabled():
             return None
-        dialog = SignOffDialog(self._app, self._ws, self._page, summary, self)
+        # Asked of the service when the dialog opens, so the SPOC reads it before typing the password.
+        reused = self._page.call_service(lambda: self._app.reviews.rationale_warnings(self._ws, summary.id),
+                                         self.error_label)
+        if reused is None:
+            return None
+        dialog = SignOffDialog(self._app, self._ws, self._page, summary, self, reused)
         dialog.signed.connect(self._signed)
         self._adopt(dialog, lambda: None)
         return dialog

@@ -11,10 +11,13 @@ from collections.abc import Sequence
 from gvm_desktop.core.review import (
     FLAG_LABELS,
     FLAG_TERMS,
+    MIN_OWN_WORDS,
     FocusFlag,
     Quarter,
     Recommendation,
+    ReusedRationale,
     Verdict,
+    own_words,
 )
 from gvm_desktop.services.reviews import ReviewItem, ReviewSummary
 
@@ -40,6 +43,7 @@ QLabel#reviewStatus[state="open"] { color: #1f3b63; background: #e6eef8; border:
 QLabel#reviewStatus[state="none"] { color: #444444; }
 QLabel#validationHint[invalid="true"] { color: #b3261e; }
 QLabel#undecidedRefs { font-weight: bold; padding: 4px 0px 4px 8px; }
+QLabel#reusedRationale { color: #7a4b00; background: #fff4de; border: 1px solid #d9a441; padding: 4px 8px; }
 """
 
 
@@ -56,14 +60,30 @@ def verdict_text(item: ReviewItem) -> str:
 
 
 def is_undecided(item: ReviewItem) -> bool:
-    """As the service counts it at sign-off: no recommendation, or no SPOC verdict on it."""
-    return item.recommendation is None or item.verdict is None
+    """As the service counts it at sign-off: no recommendation, or no SPOC verdict on it.
+
+    Someone who left the matrix while the review was open has nothing left to decide."""
+    return not item.removed and (item.recommendation is None or item.verdict is None)
 
 
 def unaddressed(flags: Sequence[FocusFlag], text: str) -> list[FocusFlag]:
     """The flags a retain rationale does not touch on yet: a live hint only; the service decides (check_rationale)."""
     folded = " ".join(text.split()).casefold()
     return [f for f in flags if not any(term in folded for term in FLAG_TERMS[f])]
+
+
+def only_restates(text: str) -> bool:
+    """A live hint only, as the service counts it (check_rationale): too few words beyond the flags' own."""
+    return bool(text.strip()) and len(own_words(text)) < MIN_OWN_WORDS
+
+
+def reused_text(groups: Sequence[ReusedRationale]) -> str:
+    """The sign-off warning: each rationale given for several people kept, with their references and the text."""
+    if not groups:
+        return ""
+    lines = [f"Warning: {g.sentence}\nThe rationale: “{g.text}”" for g in groups]
+    return "\n\n".join([*lines, "Signing is not blocked by this, and the review sheet prints it. Read these people's "
+                                  "rationales before you sign: each should say why this person, not people like them."])
 
 
 def flag_prompt(flag: FocusFlag) -> str:

@@ -1,12 +1,13 @@
 """The quarterly review sheet: a BCU's matrix review on paper, as the SPOC signed it.
 
 A cover page says which review this is, whether it is signed, and what it
-found (people per harm band, people per focus flag, who joined and who left
-the matrix since the last review). The people follow in a landscape table
+found (people per harm band, people per focus flag, how many people share
+a rationale, who joined and who left the matrix since the last review). The people follow in a landscape table
 whose header row repeats on every page, with every decision and its reasons
 printed in full (a long rationale wraps, a row taller than a page continues
 on the next): a sheet that cut a rationale short could not show why a child
-was kept on the matrix. The SPOC's signature block closes the sheet.
+was kept on the matrix. Every rationale given for several people kept
+follows the table, and the SPOC's signature block closes the sheet.
 
 The PDF is signed (PAdES) after it is built, by the services; this module only
 says so in the signature block, and marks every page of an unsigned draft.
@@ -21,7 +22,18 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from gvm_desktop.core.errors import ValidationError
-from gvm_desktop.core.review import FLAG_LABELS, Quarter, Recommendation, ReviewSheet, SheetPerson, Verdict
+from gvm_desktop.core.review import (
+    FLAG_LABELS,
+    REUSED_RATIONALE_PEOPLE,
+    Quarter,
+    Recommendation,
+    ReusedRationale,
+    ReviewSheet,
+    SheetPerson,
+    Verdict,
+    kept_on_matrix,
+    reused_rationales,
+)
 from gvm_desktop.reports.entries import MONTHS
 from gvm_desktop.reports.fonts import BOLD
 from gvm_desktop.reports.grid import Grid, Row
@@ -75,7 +87,8 @@ def build_review_sheet(out: BinaryIO, sheet: ReviewSheet, *, exported_by: str, e
     try:
         story = [*_cover(sheet, title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
                          vault_label=vault_label),
-                 PageBreak(), *_people_tables(sheet.people), Spacer(1, 14), _signature_block(sheet)]
+                 PageBreak(), *_people_tables(sheet.people), Spacer(1, 14), *_reused(sheet.people), Spacer(1, 14),
+                 _signature_block(sheet)]
         build_pdf(out, furniture, story, pagesize=PAGE)
     finally:
         forget()
@@ -158,19 +171,48 @@ def band_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 
 def _counts(sheet: ReviewSheet) -> Flowable:
-    """The two count tables side by side: they are short, and the cover has more width than height."""
+    """The count tables side by side: they are short, and the cover has more width than height."""
     bands = BAND_COUNTS.flowable(BAND_COUNTS.header(("Harm band", "People")),
                                  [BAND_COUNTS.row((band, f"{n:,}"), bold_cells=(0, 1) if band == "Total" else ())
                                   for band, n in band_rows(sheet.counts_by_band)])
     flags = FLAG_COUNTS.flowable(FLAG_COUNTS.header(("Focus flag", "People")),
                                  [FLAG_COUNTS.row((label, f"{sheet.flag_counts.get(flag, 0):,}"))
                                   for flag, label in FLAG_LABELS.items()])
+    # Under the band counts, where the flag table is taller: the cover has no line to spare.
+    shared = BAND_COUNTS.flowable(BAND_COUNTS.header(("Same rationale", "People")),
+                                  [BAND_COUNTS.row(reused_row(shared_rationales(sheet.people)))])
     left = sum(BAND_COUNTS.widths) + _COUNTS_GAP
-    table = Table([[bands, flags]], colWidths=[left, sum(FLAG_COUNTS.widths)], hAlign="LEFT")
+    table = Table([[[bands, Spacer(1, 6), shared], flags]], colWidths=[left, sum(FLAG_COUNTS.widths)], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
     return table
+
+
+def shared_rationales(people: Sequence[SheetPerson]) -> tuple[ReusedRationale, ...]:
+    """The groups the SPOC was warned of before signing (services.reviews.rationale_warnings), from the sheet's rows."""
+    return reused_rationales((p.ref, p.rationale) for p in people if kept_on_matrix(p.recommendation, p.outcome))
+
+
+def reused_row(groups: Sequence[ReusedRationale]) -> tuple[str, str]:
+    """The cover's count: how many rationales were each given for several people kept, and how many people in all.
+
+    The texts and references follow the table of people ("The same rationale was given for N people: ...").
+    """
+    if not groups:
+        return ("none", "0")
+    return (f"{len(groups):,} rationale{'s' if len(groups) != 1 else ''}", f"{sum(len(g.refs) for g in groups):,}")
+
+
+def _reused(people: Sequence[SheetPerson]) -> list[Flowable]:
+    """Each rationale given for several people kept on the matrix, with their references (the SPOC saw the same
+    warning before signing): a template copied from person to person is not a review of each one."""
+    groups = shared_rationales(people)
+    title = _block(HEADING, f"Rationales given for {REUSED_RATIONALE_PEOPLE} or more people: {len(groups):,}")
+    if not groups:
+        return [title, _block(PROSE, "none")]
+    paragraphs = [_block(PROSE, f"{g.sentence} The rationale: “{g.text}”") for g in groups]
+    return [KeepTogether([title, paragraphs[0]]), *paragraphs[1:]]
 
 
 def _changes(heading: str, people: Sequence[tuple[str, str]]) -> list[Flowable]:
@@ -189,7 +231,7 @@ def person_row(p: SheetPerson) -> Row:
     overridden = p.verdict is Verdict.OVERRIDE
     flags = "\n".join(FLAG_LABELS.get(f, str(f)) for f in p.flags) or "none"
     return PEOPLE_GRID.row(
-        (p.ref, p.name, str(p.age), f"{p.harm_band or '-'}\n{p.harm_score}", p.victim_band, flags,
+        (p.ref, p.name, "-" if p.age is None else str(p.age), f"{p.harm_band or '-'}\n{p.harm_score}", p.victim_band, flags,
          recommendation_text(p), verdict_text(p), _label(p.outcome, "undecided")),
         # An outcome the SPOC imposed over the officer's recommendation is the one a reader should not miss.
         bold_cells=(OUTCOME_COLUMN,) if overridden else ())

@@ -29,6 +29,7 @@ from gvm_desktop.core.evidence import (
     SourceType,
 )
 from gvm_desktop.core.people import DISABILITY, ETHNICITY_2021, GENDERS, OBSERVED_ETHNICITY
+from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import (
     ActivityRecord,
     EvidenceRecord,
@@ -108,6 +109,8 @@ _ACTION_WORDS: dict[str, str] = {
     "review.verdict": "Review decision recorded", "review.sign": "Review signed", "review.export": "Review exported",
     "report.subject_access": "Subject access pack prepared",
 }
+# A page of rows fetched by a partner is their preview: the organisation and agreement are in the entry's detail.
+_PARTNER_WORDS: dict[str, str] = {Action.MATRIX_ROWS: "Shown in a partner's preview of the matrix"}
 _STATUS_WORDS = {"active": "on the matrix", "proposed": "proposed for the matrix, awaiting a decision"}
 _CLASSIFICATION_WORDS = {
     "offender": "scored as someone at risk of causing harm (as a possible offender)",
@@ -276,8 +279,19 @@ def _kind_label(kind: object) -> str:
 
 def action_words(logged: LoggedEntry) -> str:
     code = action_code(logged.entry)
-    words = _ACTION_WORDS.get(code)
+    words = (_PARTNER_WORDS.get(code) if logged.entry.role == Role.PARTNER.value else None) or _ACTION_WORDS.get(code)
     return f"{words}\n({code})" if words else code
+
+
+def linked_label(operation_ref: str) -> str:
+    """What an entry's operation_ref links it to, in words: the services write "dsa:N" for a partner's agreement
+    and "review:N" for a quarterly review; a typed operation reference cannot hold a colon."""
+    kind, _, number = operation_ref.partition(":")
+    if number.isdigit() and kind == "dsa":
+        return f"Under data sharing agreement #{number}"
+    if number.isdigit() and kind == "review":
+        return f"Quarterly review {number}"
+    return f"Operation {operation_ref}"
 
 
 # -- the cover ----------------------------------------------------------------------------------------------------
@@ -378,7 +392,8 @@ def _sections(pack: SubjectAccessPack) -> list[Flowable]:
                       empty="No earlier versions: the record has not been changed since it was created.")
     story += _section("7. Disclosures",
                       "Partner previews of the matrix and exports that included this record: who, when, which "
-                      "organisation or role, and why.",
+                      "organisation or role, and why. A partner's preview is listed once a day for each data "
+                      "sharing agreement, however often that day it showed this record.",
                       [_table(ENTRY_GRID, ENTRY_HEADERS, map(entry_row, pack.disclosures))] if pack.disclosures else [],
                       empty="No disclosures recorded: no partner preview or export that included this record is in "
                             "the access log.")
@@ -545,7 +560,7 @@ def entry_row(logged: LoggedEntry) -> Row:
     what = "\n".join(p for p in (action_words(logged), f"Record {e.record_ref}" if e.record_ref else "", e.detail or "")
                      if p)
     why = "\n".join(p for p in (reason_label(e.reason_category) if e.reason_category else "",
-                                f"Operation {e.operation_ref}" if e.operation_ref else "", e.justification or "") if p)
+                                linked_label(e.operation_ref) if e.operation_ref else "", e.justification or "") if p)
     alert = is_alert(e)
     return ENTRY_GRID.row((str(logged.seq), when, who, what, why or "No reason recorded", outcome_code(e)),
                           alert=alert, bold_cells=(OUTCOME_COLUMN,) if alert else ())

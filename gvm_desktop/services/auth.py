@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import to_iso
@@ -27,12 +28,36 @@ _PENDING_ACTIONS = {
     "unknown_user": (Action.SIGN_IN_FAILED, Outcome.FAILED, "unknown username (the text typed is not kept)"),
     "locked": (Action.SIGN_IN_FAILED, Outcome.REFUSED, "account locked"),
     "account_locked": (Action.ACCOUNT_LOCKED, Outcome.REFUSED, f"{LOCKOUT_THRESHOLD} failed sign-ins in a row"),
+    # A name with no account is locked out as an account is, so the window tells a stranger
+    # nothing; only the log, read by auditors, says which case it was.
+    "unknown_user_while_locked": (Action.SIGN_IN_FAILED, Outcome.REFUSED,
+                                  "unknown username, locked out (the text typed is not kept)"),
+    "unknown_user_locked": (Action.ACCOUNT_LOCKED, Outcome.REFUSED,
+                            f"{LOCKOUT_THRESHOLD} failed sign-ins in a row for an unknown username, "
+                            "locked out as an account would be"),
     "throttle_reset": (Action.THROTTLE_RESET, Outcome.FAILED, "the sign-in throttle file was unreadable and was reset"),
 }
 
 
-def _locked_message(until: datetime) -> str:
-    return f"This account is locked after {LOCKOUT_THRESHOLD} failed sign-ins; try again after {until:%H:%M} UTC."
+def _local_time(moment: datetime, tz: str) -> str:
+    """The time as "HH:MM zone" in the workstation's time zone: what the person at the window reads on their clock.
+
+    `tz` is the Environment's zone name. An IANA name ("Europe/London") is used as it is;
+    anything else (an abbreviation such as "BST", or a Windows zone name) is only a label,
+    so the time comes from the operating system's own local zone instead.
+    """
+    if "/" in tz or tz == "UTC":
+        try:
+            return f"{moment.astimezone(ZoneInfo(tz)):%H:%M} {tz}"
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # no time zone database here (Windows without tzdata) or not a real name
+    local = moment.astimezone()
+    return f"{local:%H:%M} {local.tzname() or tz}"
+
+
+def _locked_message(until: datetime, tz: str) -> str:
+    return (f"This account is locked after {LOCKOUT_THRESHOLD} failed sign-ins; "
+            f"try again after {_local_time(until, tz)}.")
 
 
 class AuthService:
@@ -43,13 +68,21 @@ class AuthService:
         # Work the composition root asks for after each sign-in (e.g. governance's automatic
         # disabling of inactive accounts), kept out of this module to keep imports one way.
         self.after_sign_in: list[Callable[[Workspace], object]] = []
+        # Checks a sign-in must pass once the password is right, before it is logged as a sign-in
+        # (e.g. governance's six months unused): each may log its refusal, then raise.
+        self.admission_checks: list[Callable[[Workspace], object]] = []
 
     # -- sign in ----------------------------------------------------------------
 
     def _open_as(self, slots: KeySlotFile, username: str, password: str, *, read_only: bool = False
                  ) -> tuple[Vault, str]:
-        """Find and open the user's slot, counting failures towards the lockout."""
+        """Find and open the user's slot, counting failures towards the lockout.
+
+        A name with no account goes through the same steps, under its own locator, with the
+        same messages and the same Argon2id cost: only the access log tells the cases apart.
+        """
         locator = keyslots.locator_for(normalise_username(username), slots.locator_salt)
+        slot = slots.find_user_slot(locator)
         # From the lockout check to recording the outcome, password check included, one
         # attempt at a time per vault (across processes): otherwise a burst of parallel
         # attempts all pass the check before the first failure is counted.
@@ -57,20 +90,21 @@ class AuthService:
             now = self.env.clock.now()  # after any wait for the lock
             until = self._throttle.locked_until(locator, now)
             if until is not None:
-                self._throttle.record_failure(locator, "locked", now)
-                raise AccountLocked(_locked_message(until))
-            slot = slots.find_user_slot(locator)
+                self._throttle.record_failure(locator, "locked" if slot else "unknown_user_while_locked", now)
+                raise AccountLocked(_locked_message(until, self.env.tz))
             if slot is None:
                 # Inside the guard too, so an unknown name waits and costs what a known one does.
                 keyslots.burn(self.env.kdf)
-                self._throttle.record_failure(None, "unknown_user", now)
+                locked = self._throttle.record_failure(locator, "unknown_user", now)
+                if locked is not None:
+                    raise AccountLocked(_locked_message(locked, self.env.tz))
                 raise AuthenticationError(WRONG_CREDENTIALS)
             try:
                 vault = Vault.open_slot(self.paths, slots, slot, password, self.env.device, read_only=read_only)
             except AuthenticationError:
                 locked = self._throttle.record_failure(locator, "wrong_password", now)
                 if locked is not None:
-                    raise AccountLocked(_locked_message(locked)) from None
+                    raise AccountLocked(_locked_message(locked, self.env.tz)) from None
                 raise
             try:
                 account = accounts.by_locator(vault.conn, locator)
@@ -101,6 +135,7 @@ class AuthService:
         session = Session(account.id, account.username, account.display_name, account.role, account.bcu, now)
         ws = Workspace(vault, session, self.env)
         try:
+            self._admit(ws)
             pin_entry = self._pin_entry(ws)
             # The throttle's lock spans reading the pending failures, logging them and dropping
             # them, so two sessions opening at once neither log one twice nor drop a newer one.
@@ -125,6 +160,10 @@ class AuthService:
             vault.close()
             raise
         return ws
+
+    def _admit(self, ws: Workspace) -> None:
+        for check in self.admission_checks:
+            check(ws)
 
     def _pin_entry(self, ws: Workspace) -> LogEntry | None:
         """The log entry for what this auditor's pin did since it was last recorded, if anything.
@@ -231,7 +270,7 @@ class AuthService:
             now = self.env.clock.now()
             until = self._throttle.locked_until(locator, now)
             if until is not None:
-                raise AccountLocked(_locked_message(until))
+                raise AccountLocked(_locked_message(until, self.env.tz))
             try:
                 key = ws.vault.signing_wrap_key(ws.session.user_id, password)
             except AuthenticationError:
@@ -244,7 +283,7 @@ class AuthService:
         with ws.write() as conn:
             access_log.append(conn, ws.entry(action, Outcome.REFUSED, detail="wrong password at signing"))
         if locked is not None:
-            raise AccountLocked(_locked_message(locked))
+            raise AccountLocked(_locked_message(locked, self.env.tz))
         raise AuthenticationError("The password is wrong: nothing was signed.")
 
     def _log_and_close(self, ws: Workspace, action: Action, detail: str | None) -> None:

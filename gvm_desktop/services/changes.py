@@ -15,15 +15,17 @@ from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, corroboration, validate_evidence
+from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import OBSERVED_ETHNICITY, NominalDraft, age_on, validate_draft
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.settings import RETENTION_YEARS
 from gvm_desktop.core.text import NAME_MAX, TEXT_MAX, clean
 from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.records import identity_of, scrub
 from gvm_desktop.services.scope import Target, refuse, resolve
 from gvm_desktop.services.settings import SettingsService
-from gvm_desktop.store import access_log, nominals, records
+from gvm_desktop.store import access_log, nominals, records, reviews
 from gvm_desktop.store.database import Connection
 
 MIN_REASON = 20
@@ -161,6 +163,7 @@ class ChangeService:
                 records.decide(conn, proposal[0], "approved", ws.session.user_id, at, decision)
             self._rescore(ws, t.id)
             access_log.append(conn, ws.entry(Action.APPROVE_ADD, record_ref=t.ref,
+                                             reason_category=ReasonCategory.PROPOSAL_DECISION.value,
                                              detail="corroborated by " + ", ".join(sorted(s.value for s in check.sources))))
 
     def reject_addition(self, ws: Workspace, ref: str, note: str) -> None:
@@ -295,6 +298,9 @@ class ChangeService:
                   kind: str, *, operation_ref: str | None = None) -> None:
         """The removal itself, inside the caller's transaction (a review's sign-off removes many at once).
 
+        The person's row goes with everything hanging off it; the archive row keeps no name, date of
+        birth or address, and its reason (free text) is kept with any mention of them replaced; every
+        review item of the reference, in open and signed reviews, loses its name, age and free texts.
         The caller compacts the name index once, after its last removal.
         """
         now = ws.env.clock.now()
@@ -304,12 +310,15 @@ class ChangeService:
         except ValueError:  # 29 February
             purge_after = date(now.year + years, 3, 1)
         proposal = records.pending_proposal(conn, nominal_id, kind)
-        dob = date.fromisoformat(conn.execute("SELECT date_of_birth FROM nominals WHERE id = ?",
-                                              (nominal_id,)).fetchone()[0])
+        who = identity_of(conn, nominal_id)
         records.archive_and_delete(
-            conn, nominal_id, removed_at=to_iso(now), reason=proposal[1] if proposal else note,
+            conn, nominal_id, removed_at=to_iso(now), reason=scrub(proposal[1] if proposal else note, who),
             proposed_by=proposal[2] if proposal else None, approved_by=ws.session.user_id,
-            purge_after=purge_after.isoformat(), age_band=age_band(age_on(dob, now.date())),
+            purge_after=purge_after.isoformat(), age_band=age_band(age_on(who.date_of_birth, now.date())),
         )
-        access_log.append(conn, ws.entry(action, record_ref=ref, detail=f"archived until {purge_after}",
-                                         operation_ref=operation_ref))
+        redacted = reviews.redact_person(conn, ref, to_iso(now))
+        access_log.append(conn, ws.entry(action, record_ref=ref, detail=f"archived until {purge_after}" + (
+            f"; personal fields cleared from {redacted} review item(s)" if redacted else ""), operation_ref=operation_ref,
+            # Reject, remove: the SPOC deciding a proposal; a review's sign-off removes under its own reference.
+            reason_category=(ReasonCategory.QUARTERLY_REVIEW if (operation_ref or "").startswith("review:")
+                             else ReasonCategory.PROPOSAL_DECISION).value))

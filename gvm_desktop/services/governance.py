@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import TypeVar
 
 from gvm_desktop.core.accounts import Account
-from gvm_desktop.core.audit import Action
+from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import from_iso, to_iso
-from gvm_desktop.core.dates import check_date, parse_month
-from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
-from gvm_desktop.core.governance import REQUIRED_COURSE, TrainingRecord, has_current, inactive_since
+from gvm_desktop.core.dates import Month, check_date, parse_month
+from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.governance import (
+    DISUSE_REVOCATION,
+    MATRIX_USE,
+    REQUIRED_COURSE,
+    TrainingRecord,
+    has_current,
+    inactive_since,
+    matrix_unused,
+)
 from gvm_desktop.core.people import BCUS
-from gvm_desktop.core.policy import Permission, Role
+from gvm_desktop.core.policy import Permission, Role, allows
+from gvm_desktop.core.record_use import ACTIONS_BY_SOURCE, LONDON, MonthlyAudit, Source, audit_csv, bcu_text, build_monthly, tally
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE
 from gvm_desktop.core.text import NAME_MAX, clean
+from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
+from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.log_export import ExportResult, csv_target, remember_export_key, write_signed_csv
 from gvm_desktop.services.scope import refuse
 from gvm_desktop.services.settings import SettingsService
-from gvm_desktop.store import access_log, accounts, governance
+from gvm_desktop.store import access_log, accounts, governance, log_chain
+from gvm_desktop.store import monthly_audit as monthly
+from gvm_desktop.store.database import Connection
+
+UNUSED_REFUSAL = ("Your access to the {bcu} matrix was withdrawn because you have not used it for six months; "
+                  "your BCU's SPOC can restore it.")
 
 
 @dataclass(frozen=True)
@@ -35,14 +56,7 @@ class TeamMember:
     granted: bool  # an officer's SPOC grant to the BCU's matrix
 
 
-@dataclass(frozen=True)
-class MonthlyAudit:
-    bcu: str
-    month: str  # YYYY-MM
-    by_action: dict[str, int]
-    by_user: dict[str, dict[str, int]]  # username -> action -> count
-    records_opened: int  # distinct records
-    refusals: int
+_T = TypeVar("_T")
 
 
 def _target(ws: Workspace, username: str) -> Account:
@@ -158,32 +172,184 @@ class GovernanceService:
                  and not (i.account.role is Role.ADMIN and accounts.count_active_admins(ws.conn) <= 1)]
         return self.disable_inactive(ws, names) if names else []
 
-    def monthly_audit(self, ws: Workspace, bcu: str, month: str) -> MonthlyAudit:
-        """Who viewed, edited, exported in a BCU in a calendar month; counts per action and per user."""
-        ws.authorize(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY)
+    # -- six months without using the matrix ------------------------------------
+    #
+    # The Met withdraws access not used for six months. Here that is the SPOC's grant (what
+    # `governance grant` gives and a SPOC can give again), not the account: disabling is the
+    # administrator's separate, heavier step (slot removed, key rotated), still under their
+    # auto_disable_inactive setting. Withdrawing is policy, not a setting, like the lockout:
+    # the Met's own baseline is not an administrator's to relax, and a SPOC undoes it in one
+    # step. Use is measured from the access log (MATRIX_USE), never from sign-ins.
+
+    def _unused_since(self, conn: Connection, user_id: int, granted: str, today: date) -> str | None:
+        """The officer's last use of the matrix ("never" if none since the grant) when six months old; else None."""
+        last = access_log.last_of_actions(conn, user_id, MATRIX_USE)
+        if not matrix_unused(from_iso(last).date() if last else None, from_iso(granted).date(), today):
+            return None
+        return last[:10] if last and last >= granted else f"never since the grant of {granted[:10]}"
+
+    def _withdraw(self, conn: Connection, ws: Workspace, user_id: int, username: str, last_used: str) -> None:
+        governance.set_grant(conn, user_id, None, None)
+        access_log.append(conn, ws.entry(Action.ACCESS_REVOKE, record_ref=f"user:{user_id}", detail=(
+            f"{DISUSE_REVOCATION}: {username}, last used {last_used}")))
+
+    def admit(self, ws: Workspace) -> None:
+        """At an officer's own sign-in, once the password is right: refuse it while their access stands
+        withdrawn for disuse, withdrawing it first if six months have just passed.
+
+        Run before the sign-in is logged, so the log reads: withdrawn (if now), sign-in refused.
+        Checked after the password, so it tells nobody without it anything about the account.
+        """
+        s = ws.session
+        if s.role is not Role.OFFICER:
+            return
+        today = ws.env.clock.now().date()
+        granted = governance.granted_at(ws.conn, s.user_id)
+        if granted is not None:
+            if self._unused_since(ws.conn, s.user_id, granted, today) is None:
+                return
+        else:
+            change = access_log.last_grant_change(ws.conn, s.user_id)
+            if change is None or change[0] is not Action.ACCESS_REVOKE or not (change[1] or "").startswith(
+                    DISUSE_REVOCATION):
+                return  # never granted, or revoked by a SPOC: signs in, and the matrix says why it is closed
+        with ws.write() as conn:
+            granted = governance.granted_at(conn, s.user_id)  # again inside the transaction: another sign-in may have
+            last = self._unused_since(conn, s.user_id, granted, today) if granted else None
+            if last is not None:
+                self._withdraw(conn, ws, s.user_id, s.username, last)
+            access_log.append(conn, ws.entry(Action.SIGN_IN, Outcome.REFUSED, detail=(
+                "matrix access withdrawn after six months unused; the SPOC has not restored it")))
+        raise PermissionDenied(UNUSED_REFUSAL.format(bcu=s.bcu))
+
+    def withdraw_unused(self, ws: Workspace) -> list[str]:
+        """At a SPOC's or an administrator's sign-in: withdraw the grants unused for six months in their scope.
+
+        A SPOC's scope is their BCU, an administrator's every BCU (those who may disable inactive
+        accounts). Each withdrawal is logged, all in one transaction. Returns the usernames.
+        """
+        s = ws.session
+        if not allows(s.role, Permission.INACTIVE_DISABLE):
+            return []
+        today = ws.env.clock.now().date()
+        scope = s.bcu if s.role is Role.SPOC else None
+        due = [(uid, name) for uid, name, granted in governance.granted_officers(ws.conn, scope)
+               if self._unused_since(ws.conn, uid, granted, today) is not None]
+        if not due:
+            return []
+        done = []
+        with ws.write() as conn:
+            for uid, name in due:
+                granted = governance.granted_at(conn, uid)  # again inside the transaction
+                last = self._unused_since(conn, uid, granted, today) if granted else None
+                if last is not None:
+                    self._withdraw(conn, ws, uid, name, last)
+                    done.append(name)
+        return done
+
+    # -- the monthly system audit ------------------------------------------------
+    #
+    # What the Met's monthly audits say: per user and per local matrix, how many records were
+    # viewed, downloaded and edited, grouped by the BCU of the record (core/record_use.py says
+    # what counts as which). A SPOC reads their own BCU's; an auditor any BCU's, or the London
+    # roll-up of every BCU in the vault (bcu "ALL" or "LONDON").
+
+    def _monthly_scope(self, ws: Workspace, bcu: str, month: str) -> tuple[str, Month]:
         code = bcu.strip().upper()
-        if code not in BCUS:
-            raise ValidationError(f"Unknown BCU '{bcu[:10]}'.")
+        if code in (LONDON, "LONDON"):
+            code = LONDON
+        elif code not in BCUS:
+            raise ValidationError(f"Unknown BCU '{bcu[:10]}': name one, or ALL for London.")
         if ws.session.role is Role.SPOC and code != ws.session.bcu:
             raise refuse(ws, Action.AUDIT_SUMMARY, PermissionDenied(f"You may read the audit of BCU {ws.session.bcu} only."))
-        span = parse_month(month.strip(), ws.env.clock.now().date())
-        # Up to the month's last second rather than the next month's first moment, so the span needs
-        # no date past the month (December's used to build one); at_utc is written to the second.
-        bounds = (f"{span.first.isoformat()}T00:00:00Z", f"{span.last.isoformat()}T23:59:59Z")
-        rows = ws.conn.execute(
-            "SELECT username, action, outcome, record_ref FROM access_log WHERE at_utc >= ? AND at_utc <= ? AND bcu = ?",
-            (*bounds, code)).fetchall()
-        by_action: dict[str, int] = {}
-        by_user: dict[str, dict[str, int]] = {}
-        opened: set[str] = set()
-        refusals = 0
-        for username, action, outcome, ref in rows:
-            by_action[action] = by_action.get(action, 0) + 1
-            user = by_user.setdefault(username or "(unknown)", {})
-            user[action] = user.get(action, 0) + 1
-            if action == Action.RECORD_OPEN.value and outcome == "allowed" and ref:
-                opened.add(ref)
-            refusals += outcome == "refused"
+        return code, parse_month(month.strip(), ws.env.clock.now().date())
+
+    def monthly_audit(self, ws: Workspace, bcu: str, month: str) -> MonthlyAudit:
+        """How many records each user viewed, downloaded and edited in a calendar month (UTC), per BCU of the record."""
+        ws.authorize(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY)
+        scope, span = self._monthly_scope(ws, bcu, month)
         with ws.write() as conn:
-            access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, detail=f"{code} {span}: {len(rows)} entries"))
-        return MonthlyAudit(code, str(span), by_action, by_user, len(opened), refusals)
+            audit = _count_month(conn, scope, span)
+            access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, detail=f"{bcu_text(scope)} {span}: {_summary(audit)}"))
+        return audit
+
+    def export_monthly_csv(self, ws: Workspace, bcu: str, month: str, path: Path) -> ExportResult:
+        """The audit as a CSV signed like a log export (Ed25519 from the log's verification key, so
+        `log verify-export` checks it). Only auditors hold that key: a SPOC exports the PDF."""
+        ws.authorize(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY)
+        if not allows(ws.session.role, Permission.LOG_EXPORT):
+            raise refuse(ws, Action.AUDIT_SUMMARY, PermissionDenied(
+                "The signed CSV is signed with the access log's key, which only auditors hold; export the PDF instead."))
+        scope, span = self._monthly_scope(ws, bcu, month)
+        try:
+            target = csv_target(ws, path)
+        except PermissionDenied as refusal:  # an auditor not yet given the key
+            raise refuse(ws, Action.AUDIT_SUMMARY, refusal) from None
+
+        def write(conn: Connection) -> ExportResult:
+            audit = _count_month(conn, scope, span)
+            data, rows = audit_csv(audit)
+            result = write_signed_csv(ws, target, data, entries=rows, described=f"monthly system audit {scope} {span}")
+            remember_export_key(conn, result.public_key)
+            access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, detail=(
+                f"signed CSV of the monthly audit {bcu_text(scope)} {span} to {target.name}: {_summary(audit)}")))
+            return result
+
+        return self._monthly_export(ws, scope, span, write)
+
+    def export_monthly_pdf(self, ws: Workspace, bcu: str, month: str, path: Path) -> MonthlyAudit:
+        """The audit as a PDF (counts and staff usernames only, so written unencrypted like the
+        disproportionality report), with the log head on every page."""
+        ws.authorize(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY)
+        scope, span = self._monthly_scope(ws, bcu, month)
+        target = Path(path)
+        if target.suffix.lower() != ".pdf":
+            raise ValidationError("The file's name must end in .pdf.")
+
+        def write(conn: Connection) -> MonthlyAudit:
+            audit = _count_month(conn, scope, span)
+            head_seq, head_hash = log_chain.head(conn)
+            buffer = io.BytesIO()
+            build_monthly_audit(buffer, audit, exported_by=ws.session.username, exported_at=to_iso(ws.env.clock.now()),
+                                log_head=(head_seq, head_hash.hex()), vault_label=f"vault {ws.vault.vault_id[:8]}")
+            access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, detail=(
+                f"PDF of the monthly audit {bcu_text(scope)} {span} to {target.name}: {_summary(audit)}")))
+            write_pdf_atomically(target, lambda fh: fh.write(buffer.getvalue()))
+            return audit
+
+        return self._monthly_export(ws, scope, span, write)
+
+    def _monthly_export(self, ws: Workspace, scope: str, span: Month, write: Callable[[Connection], _T]) -> _T:
+        """Count, write the file and log it in one transaction; if the file cannot be written, a FAILED entry says so."""
+        try:
+            with ws.write() as conn:
+                return write(conn)
+        except GvmError as error:
+            with ws.write() as conn:
+                access_log.append(conn, ws.entry(Action.AUDIT_SUMMARY, Outcome.FAILED, detail=(
+                    f"export of the monthly audit {bcu_text(scope)} {span}: {error.code}, not written")))
+            raise
+
+
+def _count_month(conn: Connection, scope: str, span: Month) -> MonthlyAudit:
+    """The month's counts for `scope` (a BCU, or LONDON), read in the caller's transaction."""
+    # Up to the month's last second rather than the next month's first moment, so the span needs
+    # no date past the month (December's used to build one); at_utc is written to the second.
+    seqs = monthly.month_range(conn, f"{span.first.isoformat()}T00:00:00Z", f"{span.last.isoformat()}T23:59:59Z")
+    own = None if scope == LONDON else scope
+    everywhere = monthly.bcus_in_vault(conn) if scope == LONDON else []
+    if seqs is None:
+        return build_monthly(scope=scope, month=str(span), counts={}, bcus_in_vault=everywhere, records_opened=0,
+                             activity={}, refusals=0)
+    touches, opened = monthly.record_touches(conn, seqs, ACTIONS_BY_SOURCE[Source.RECORD])
+    counts = tally(touches=touches, documents=monthly.documents(conn, seqs, ACTIONS_BY_SOURCE[Source.DISCLOSED]),
+                   disclosed=monthly.disclosed(conn, seqs), shown=monthly.shown(conn, seqs, ACTIONS_BY_SOURCE[Source.SHOWN]))
+    activity, refusals = monthly.activity(conn, seqs, own)
+    return build_monthly(scope=scope, month=str(span), counts=counts, bcus_in_vault=everywhere,
+                         records_opened=sum(opened.values()) if own is None else opened.get(own, 0),
+                         activity=activity, refusals=refusals)
+
+
+def _summary(audit: MonthlyAudit) -> str:
+    c = audit.total.counts
+    return f"{c.viewed} viewed, {c.downloaded} downloaded, {c.edited} edited by {audit.total.users} users"

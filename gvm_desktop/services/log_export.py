@@ -18,9 +18,11 @@ from gvm_desktop.core.audit import Action, LoggedEntry
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import FileWriteError, PermissionDenied, ValidationError
 from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.record_use import record_refs
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_queries import LogFilter, LogQueryService
-from gvm_desktop.store import access_log, log_chain, meta, signing
+from gvm_desktop.store import access_log, log_chain, meta, reviews, signing
+from gvm_desktop.store.database import Connection
 from gvm_desktop.store.files import atomic_write
 
 MAX_EXPORT = 200_000
@@ -35,6 +37,7 @@ class ExportResult:
     entries: int
     log_head: str
     key_fingerprint: str
+    public_key: str = ""
 
 
 def _cell(value: object) -> str:
@@ -75,42 +78,68 @@ class LogExportService:
 
     def export_csv(self, ws: Workspace, f: LogFilter, path: Path) -> ExportResult:
         ws.authorize(Permission.LOG_EXPORT, Action.LOG_EXPORT)
-        if ws.vault.log_key0 is None:
-            raise PermissionDenied("Signing an export needs the log verification key, which your account does not hold yet.")
-        target = Path(path)
-        if target.suffix.lower() != ".csv":
-            raise ValidationError("The export file's name must end in .csv.")
+        target = csv_target(ws, path)
         entries = selection(ws, self.queries, f)
-        data = to_csv(entries)
-        private = signing.export_key(ws.vault.log_key0)
-        public = signing.public_b64(private)
-        head_seq, head_hash = log_chain.head(ws.conn)
-        manifest = {
-            "format": "gvm-desktop-signed-export/v1", "file": target.name, "sha256": hashlib.sha256(data).hexdigest(),
-            "entries": len(entries), "filter": f.describe(), "exported_by": ws.session.username,
-            "exported_at": to_iso(ws.env.clock.now()), "vault_id": ws.vault.vault_id,
-            "log_head": f"{head_seq}:{head_hash.hex()}", "public_key": public,
-        }
-        canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
-        signature = {"manifest": manifest, "signature": signing.sign(private, canonical)}
-        sig_path = target.with_name(target.name + ".sig")
-        # Both files atomically: a failed write leaves no partial file.
-        try:
-            atomic_write(target, data)
-            try:
-                atomic_write(sig_path, (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
-            except BaseException:
-                target.unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise FileWriteError(f"Cannot write the export to {target}: {exc.strerror or 'I/O error'}.") from None
+        result = write_signed_csv(ws, target, to_csv(entries), entries=len(entries), described=f.describe())
         with ws.write() as conn:
-            if meta.get_meta(conn, "audit_export_public_key") is None:
-                meta.set_meta(conn, "audit_export_public_key", public)
-            access_log.append(conn, ws.entry(Action.LOG_EXPORT, detail=(
+            remember_export_key(conn, result.public_key)
+            seq = access_log.append(conn, ws.entry(Action.LOG_EXPORT, detail=(
                 f"signed CSV of {len(entries)} entries ({f.describe()}) to {target.name}")))
-        return ExportResult(target, sig_path, len(entries), f"{head_seq}:{head_hash.hex()[:16]}",
-                            signing.fingerprint(public))
+            # The records its rows name leave with the file: registered, so the monthly audit counts them as
+            # downloaded (by their BCU) and a subject access pack lists the export.
+            reviews.record_disclosure(conn, seq, record_refs(e.entry.record_ref for e in entries))
+        return result
+
+
+def csv_target(ws: Workspace, path: Path) -> Path:
+    """Where a signed CSV goes, once it is known that this session can sign one."""
+    if ws.vault.log_key0 is None:
+        raise PermissionDenied("Signing an export needs the log verification key, which your account does not hold yet.")
+    target = Path(path)
+    if target.suffix.lower() != ".csv":
+        raise ValidationError("The export file's name must end in .csv.")
+    return target
+
+
+def write_signed_csv(ws: Workspace, target: Path, data: bytes, *, entries: int, described: str) -> ExportResult:
+    """Write `data` and its detached signature (Ed25519, from the log's verification key) atomically.
+
+    The caller has checked csv_target() and logs the export. The manifest keeps `entries`, the CSV's
+    number of data rows (`log verify-export` prints it), and `described`, what those rows are.
+    """
+    key0 = ws.vault.log_key0
+    if key0 is None:
+        raise PermissionDenied("Signing an export needs the log verification key, which your account does not hold yet.")
+    private = signing.export_key(key0)
+    public = signing.public_b64(private)
+    head_seq, head_hash = log_chain.head(ws.conn)
+    manifest = {
+        "format": "gvm-desktop-signed-export/v1", "file": target.name, "sha256": hashlib.sha256(data).hexdigest(),
+        "entries": entries, "filter": described, "exported_by": ws.session.username,
+        "exported_at": to_iso(ws.env.clock.now()), "vault_id": ws.vault.vault_id,
+        "log_head": f"{head_seq}:{head_hash.hex()}", "public_key": public,
+    }
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    signature = {"manifest": manifest, "signature": signing.sign(private, canonical)}
+    sig_path = target.with_name(target.name + ".sig")
+    # Both files atomically: a failed write leaves no partial file.
+    try:
+        atomic_write(target, data)
+        try:
+            atomic_write(sig_path, (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise FileWriteError(f"Cannot write the export to {target}: {exc.strerror or 'I/O error'}.") from None
+    return ExportResult(target, sig_path, entries, f"{head_seq}:{head_hash.hex()[:16]}", signing.fingerprint(public),
+                        public)
+
+
+def remember_export_key(conn: Connection, public: str) -> None:
+    """The vault records the first public key its exports were signed with, in the export's transaction."""
+    if meta.get_meta(conn, "audit_export_public_key") is None:
+        meta.set_meta(conn, "audit_export_public_key", public)
 
 
 def check_signed_export(csv_path: Path, expected_public_key: str | None = None) -> tuple[bool, str]:

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
-from gvm_desktop.core.clock import from_iso
+from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.justification import ReasonCategory
-from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, accounts
+from gvm_desktop.store import access_log, accounts, reviews
+from gvm_desktop.store.database import Connection
 
 PAGE = 200
 MAX_PAGE = 1000
 BURST_RECORDS = 20  # distinct records opened by one user...
 BURST_WINDOW = timedelta(minutes=60)  # ...inside this long
 MAX_FLAGS = 2000
+NO_OPERATION = "no operation reference given"
+# A record opened to decide its proposal is followed by the decision within this long...
+DECISION_AFTER = timedelta(days=7)
+# ...or the decision came just before (the record view reads the record again after a decision).
+DECISION_BEFORE = timedelta(hours=1)
+# The decisions on a proposal (an approval refused for want of corroboration is a decision taken too)...
+DECISION_ACTIONS = (Action.APPROVE_ADD.value, Action.REJECT_ADD.value, Action.APPROVE_REMOVE.value)
+# ...and a person's part in a quarterly review.
+REVIEW_ACTIONS = (Action.REVIEW_RECOMMEND.value, Action.REVIEW_VERDICT.value)
+_NEVER = "9999-12-31T23:59:59Z"  # an unsigned review is under way until it is signed
 _REF = re.compile(r"^[A-Za-z0-9:_-]{1,30}$")
 
 
@@ -57,6 +69,8 @@ class Flag:
 
 
 FLAG_LABELS = {
+    # Opened or read for a reason that would normally have an operation: the quarterly review and a SPOC's
+    # decision on a proposal are the workflow's own references (see _unlinked).
     "no_operation": "Record opened with no linked operation",
     "burst": f"More than {BURST_RECORDS} records opened within {int(BURST_WINDOW.total_seconds() // 60)} minutes",
     "outside_bcu": "Access outside the user's BCU attempted",
@@ -126,6 +140,63 @@ def _index_for(f: LogFilter) -> str | None:
     return None
 
 
+class _Workflow:
+    """What the log says of the workflow around a flags range: reviews under way per BCU, and who recommended,
+    decided or approved what and when (read once, on the first read given a workflow reason)."""
+
+    def __init__(self, conn: Connection, since_utc: str) -> None:
+        self._conn = conn
+        self._spans: dict[str, list[tuple[str, str | None]]] = {}
+        self.acts: dict[tuple[int | None, str | None], list[tuple[str, str]]] = {}
+        for user_id, ref, action, at in access_log.actions_since(conn, REVIEW_ACTIONS + DECISION_ACTIONS, since_utc):
+            self.acts.setdefault((user_id, ref), []).append((at, action))
+
+    def review_under_way(self, bcu: str | None, at: str) -> tuple[bool, str]:
+        """(whether a review of `bcu` was under way at `at`, until when it was)."""
+        if bcu is None:
+            return False, ""
+        if bcu not in self._spans:
+            self._spans[bcu] = reviews.open_spans(self._conn, bcu)
+        for opened, signed in self._spans[bcu]:
+            if opened <= at and (signed is None or at <= signed):
+                return True, signed or _NEVER
+        return False, ""
+
+    def acted(self, user_id: int | None, ref: str | None, actions: tuple[str, ...], since: str, until: str) -> bool:
+        return any(since <= at <= until and action in actions for at, action in self.acts.get((user_id, ref), ()))
+
+
+def _unlinked(workflow: Callable[[], _Workflow], *, at: str, moment: datetime, category: str | None,
+              user_id: int | None, role: str | None, bcu: str | None, ref: str | None) -> str | None:
+    """Why a record opened or read without an operation reference deserves a look, or None when it does not.
+
+    A reason of the matrix's own workflow stands in for an operation only when the log shows the workflow:
+    for the quarterly review, a review of the user's BCU under way and their recommendation or decision on
+    this record in it; for a proposal, the SPOC's decision on this record within DECISION_AFTER (or just
+    before: the record view reads the record again after a decision). Choosing the category alone silences
+    nothing.
+    """
+    try:
+        reason = ReasonCategory(category or "")
+    except ValueError:
+        return NO_OPERATION
+    if not reason.workflow:
+        return NO_OPERATION
+    since = to_iso(moment - DECISION_BEFORE)
+    if reason is ReasonCategory.QUARTERLY_REVIEW:
+        under_way, until = workflow().review_under_way(bcu, at)
+        if not under_way:
+            return f"given as the quarterly review, but no review of {bcu or 'their BCU'} was under way then"
+        if workflow().acted(user_id, ref, REVIEW_ACTIONS, since, until):
+            return None
+        return "given as the quarterly review, but no recommendation or decision on this record followed in it"
+    if role == Role.SPOC.value and workflow().acted(user_id, ref, DECISION_ACTIONS, since,
+                                                    to_iso(moment + DECISION_AFTER)):
+        return None
+    return (f"given as a proposal decision, but the SPOC decided nothing on this record within "
+            f"{DECISION_AFTER.days} days")
+
+
 class LogQueryService:
     def search(self, ws: Workspace, f: LogFilter, *, before_seq: int | None = None, limit: int = PAGE) -> LogPage:
         """One page of matching entries, newest first; keyset pagination stays fast at ten million entries."""
@@ -154,18 +225,31 @@ class LogQueryService:
         span = (f"{since.isoformat()}T00:00:00Z", f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z")
         conn = ws.conn
         flags: list[Flag] = []
-        opens = conn.execute(
-            "SELECT seq, at_utc, username, record_ref, operation_ref FROM access_log WHERE action = 'record.open' "
-            "AND outcome = 'allowed' AND at_utc >= ? AND at_utc < ? ORDER BY seq", span).fetchall()
+        reads = conn.execute(
+            "SELECT seq, at_utc, username, record_ref, operation_ref, action, reason_category, user_id, role, bcu "
+            "FROM access_log WHERE action IN ('record.open', 'record.history') AND outcome = 'allowed' "
+            "AND at_utc >= ? AND at_utc < ? ORDER BY seq", span).fetchall()
         removed = {r[0]: r[1] for r in conn.execute("SELECT ref, removed_at FROM archive")}
         windows: dict[str, list[tuple[object, str]]] = {}
-        for seq, at, user, ref, op in opens:
+        loaded: list[_Workflow] = []
+
+        def workflow() -> _Workflow:
+            if not loaded:
+                loaded.append(_Workflow(conn, to_iso(from_iso(span[0]) - DECISION_BEFORE)))
+            return loaded[0]
+
+        for seq, at, user, ref, op, action, category, user_id, role, bcu in reads:
+            moment = from_iso(at)
             if not op:
-                flags.append(Flag("no_operation", seq, user, ref, "no operation reference given"))
+                unlinked = _unlinked(workflow, at=at, moment=moment, category=category, user_id=user_id, role=role,
+                                     bcu=bcu, ref=ref)
+                if unlinked:
+                    flags.append(Flag("no_operation", seq, user, ref, unlinked))
+            if action != Action.RECORD_OPEN.value:
+                continue  # earlier versions read: the rules below are about opening records
             if ref in removed and removed[ref] >= at:
                 flags.append(Flag("removed_since", seq, user, ref, f"removed on {removed[ref][:10]}"))
             recent = windows.setdefault(user or "", [])
-            moment = from_iso(at)
             recent.append((moment, ref))
             while recent and moment - recent[0][0] > BURST_WINDOW:  # type: ignore[operator]
                 recent.pop(0)

@@ -16,9 +16,10 @@ from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixR
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.dsa import active_dsa
+from gvm_desktop.services.dsa import Agreement, active_dsa
+from gvm_desktop.services.records import Identity, NamesThePerson, names_in
 from gvm_desktop.services.scope import refuse
-from gvm_desktop.store import access_log, accounts, nominals, records
+from gvm_desktop.store import access_log, accounts, nominals, records, reviews
 from gvm_desktop.store.database import Connection
 
 MAX_ROWS_PER_FETCH = 1000
@@ -43,6 +44,11 @@ class MatrixView:
     columns: tuple[str, ...]
     ids: list[int]
     partner_fields: tuple[str, ...] | None = None
+
+
+def _agreement_ref(agreement: Agreement) -> str:
+    """How a partner's log entries name their agreement (the disclosure register's daily dedupe keys on it)."""
+    return f"dsa:{agreement.id}"
 
 
 def _check_sort(sort: str) -> None:
@@ -118,7 +124,8 @@ class MatrixService:
             # Searching by name is only possible when the agreement shares names.
             ids = [] if query and "name" not in columns else nominals.live_ids(
                 conn, bcu=agreement.bcu, statuses=("active",), query=query, sort=sort, descending=descending)
-            access_log.append(conn, ws.entry(Action.MATRIX_PREVIEW, detail=(
+            # Only ids so far: the people's fields leave in rows(), each page of which is registered as a disclosure.
+            access_log.append(conn, ws.entry(Action.MATRIX_PREVIEW, operation_ref=_agreement_ref(agreement), detail=(
                 f"DSA #{agreement.id} {agreement.organisation}: {len(ids)} people; {query_shape(query)}")))
         return MatrixView(columns, ids, agreement.fields)
 
@@ -140,7 +147,10 @@ class MatrixService:
             role, Permission.MATRIX_VIEW)
         ws.authorize(permission, Action.MATRIX_ROWS)
         columns = view.columns
-        agreement = active_dsa(ws) if role is Role.PARTNER else None
+        try:
+            agreement = active_dsa(ws) if role is Role.PARTNER else None
+        except PermissionDenied as refusal:  # the agreement ended while the preview was open: logged, like preview()
+            raise refuse(ws, Action.MATRIX_ROWS, refusal) from None
         if agreement is not None:
             columns = tuple(c for c in agreement.fields if c in DSA_FIELDS and c in view.columns)
         elif role is Role.AUDITOR:
@@ -149,6 +159,7 @@ class MatrixService:
         with ws.write() as conn:
             raw = nominals.rows_by_id(conn, ids)
             out = []
+            shown: list[str] = []  # the references of the rows returned
             for i in ids:
                 r = raw.get(i)
                 # Re-check scope per row: a view's ids are not a capability.
@@ -161,7 +172,17 @@ class MatrixService:
                 if r[15] != today.isoformat() or r[16] != self.policy.version:
                     r = self._rescore(conn, r, today)
                 out.append(MatrixRow(i, _row_values(r, columns, today)))
-            if out:
+                shown.append(str(r[1]))
+            if out and agreement is not None:
+                # Every page a partner is shown is a disclosure to the agreement's organisation, registered with
+                # its log entry in this transaction (once per person per day per agreement), so a subject access
+                # pack lists it. The refs come from the rows read, whether or not the agreement shares them.
+                seq = access_log.append(conn, ws.entry(
+                    Action.MATRIX_ROWS, operation_ref=_agreement_ref(agreement),
+                    detail=f"DSA #{agreement.id} {agreement.organisation}: {len(out)} rows shown"))
+                reviews.record_disclosure_daily(conn, seq, shown, agreement_ref=_agreement_ref(agreement),
+                                                action=Action.MATRIX_ROWS.value)
+            elif out:
                 refs = [str(row.values.get("ref", "")) for row in out]
                 access_log.append(conn, ws.entry(Action.MATRIX_ROWS, detail=(
                     f"{len(out)} rows {refs[0]}..{refs[-1]}" if refs[0] else f"{len(out)} rows")))
@@ -185,6 +206,9 @@ class MatrixService:
             raise ValidationError("The date of birth is in the future.")
         if not MIN_AGE <= age_on(date_of_birth, today) <= MAX_AGE:
             raise ValidationError(f"That date of birth gives an age outside {MIN_AGE} to {MAX_AGE}: check it.")
+        if names_in(justification, Identity((given, family), date_of_birth)):
+            # The name and date of birth asked about are never logged; neither may the reason carry them.
+            raise refuse(ws, Action.STATUS_CHECK, NamesThePerson())
         with ws.write() as conn:
             matches = [m for m in nominals.same_identity(conn, given, family, date_of_birth.isoformat())
                        if m[2] == "active"]

@@ -42,7 +42,7 @@ from gvm_desktop.reports.review_sheet import build_review_sheet
 from gvm_desktop.reports.subject_access import build_subject_access
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.records import RecordService, justified
+from gvm_desktop.services.records import RecordService, check_justification, justified
 from gvm_desktop.services.reviews import ReviewService
 from gvm_desktop.services.scope import refuse, resolve
 from gvm_desktop.services.settings import SettingsService
@@ -286,6 +286,7 @@ class ReportService:
         else:
             signing.check_password(pdf_password)
         target = resolve(ws, ref, Action.SUBJECT_ACCESS)
+        check_justification(ws, Action.SUBJECT_ACCESS, target, justification)  # refused (and logged) before any work
         years = self.settings.value(ws, "retention_years")
 
         def make(conn: Connection) -> Made:

@@ -18,6 +18,7 @@ from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.evidence import corroboration
+from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import BCUS, age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.review import (
@@ -25,14 +26,19 @@ from gvm_desktop.core.review import (
     PersonFacts,
     Quarter,
     Recommendation,
+    ReusedRationale,
     ReviewSheet,
     SheetPerson,
     Verdict,
     check_override_reason,
     check_rationale,
+    ever_harm_scored,
     focus_flags,
+    green_throughout,
+    kept_on_matrix,
+    reused_rationales,
 )
-from gvm_desktop.core.scoring import ScoringPolicy, score
+from gvm_desktop.core.scoring import Band, ScoringPolicy, score
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Workspace
@@ -67,11 +73,16 @@ class ReviewSummary:
     overdue: bool
 
 
+# What a review shows in place of the name of someone who has left the matrix: they stay in it
+# by reference and outcome only (store/reviews.py redact_person cleared the rest).
+REMOVED_NAME = "(removed from the matrix)"
+
+
 @dataclass(frozen=True)
 class ReviewItem:
     ref: str
     name: str
-    age: int
+    age: int | None  # None: the person has left the matrix
     harm_score: int
     harm_band: str
     victim_band: str
@@ -83,6 +94,7 @@ class ReviewItem:
     decision: Recommendation | None
     override_reason: str
     verdict_by: str | None
+    removed: bool = False  # left the matrix: only the reference and the decisions remain
 
 
 @dataclass(frozen=True)
@@ -93,12 +105,17 @@ class OverdueReview:
     people: int
 
 
+def _shown_name(name: str, redacted: bool) -> str:
+    return REMOVED_NAME if redacted else name
+
+
 def _item(row: ItemRow) -> ReviewItem:
     return ReviewItem(
-        row.ref, row.name, row.age, row.harm_score, row.harm_band, row.victim_band,
+        row.ref, _shown_name(row.name, row.redacted_at is not None), row.age, row.harm_score, row.harm_band, row.victim_band,
         tuple(FocusFlag(f) for f in row.flags), Recommendation(row.recommendation) if row.recommendation else None,
         row.rationale or "", row.recommended_by, Verdict(row.verdict) if row.verdict else None,
-        Recommendation(row.decision) if row.decision else None, row.override_reason or "", row.verdict_by)
+        Recommendation(row.decision) if row.decision else None, row.override_reason or "", row.verdict_by,
+        removed=row.redacted_at is not None)
 
 
 class ReviewService:
@@ -127,6 +144,7 @@ class ReviewService:
         with ws.write() as conn:
             review_id = self._open_in(conn, ws, s.bcu, quarter, opened_by=None, supersedes=None)
             access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}",
+                                             reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
                                              detail=f"{s.bcu} {quarter} opened automatically at the quarter's start"))
         return review_id
 
@@ -143,7 +161,8 @@ class ReviewService:
         supersedes = existing[0].id if existing else None
         with ws.write() as conn:
             review_id = self._open_in(conn, ws, bcu, q, opened_by=ws.session.user_id, supersedes=supersedes)
-            access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}", detail=(
+            access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}",
+                                             reason_category=ReasonCategory.QUARTERLY_REVIEW.value, detail=(
                 f"{bcu} {q}" + (f", a new review after signed review {supersedes}" if supersedes else ""))))
         return review_id
 
@@ -158,21 +177,25 @@ class ReviewService:
     def _snapshot(self, conn: Connection, bcu: str,
                   today: date) -> list[tuple[str, str, int, int, str, str, tuple[str, ...]]]:
         people = conn.execute(
-            "SELECT id, ref, given_name || ' ' || family_name, date_of_birth, victim_band, in_custody FROM nominals "
-            "WHERE bcu = ? AND status = 'active'", (bcu,)).fetchall()
+            "SELECT id, ref, given_name || ' ' || family_name, date_of_birth, victim_band, in_custody, "
+            "coalesce(date_added, created_at) FROM nominals WHERE bcu = ? AND status = 'active'", (bcu,)).fetchall()
         out = []
-        for nominal_id, ref, name, dob, _victim_band, in_custody in people:
+        for nominal_id, ref, name, dob, _victim_band, in_custody, added in people:
             events = records.scoring_events(conn, nominal_id)
             card = score(events, today, self.policy)
             records.store_score(conn, nominal_id, card)
             entries = [(e.kind, e.source_type, e.grading, e.on) for e in records.evidence(conn, nominal_id)]
             corroborated = corroboration(entries, on=today, min_sources=self.policy.corroboration_sources,
                                          window_days=self.policy.corroboration_window_days).satisfied
-            # Ever scored: any event the policy scores, however long ago (a zero score today may be old events).
-            ever_scored = any(e.kind in self.policy.rules for e in events)
             age = age_on(date.fromisoformat(dob), today)
-            facts = PersonFacts(age=age, harm_score=card.harm, harm_band=card.harm_band.value, ever_scored=ever_scored,
-                                corroborated=corroborated, in_custody=bool(in_custody))
+            # Both from the dated events under the policy, however long ago: a zero today may hide old harm,
+            # and a victim's events are never a harm score. "On the matrix" starts at the SPOC's approval.
+            facts = PersonFacts(
+                age=age, harm_score=card.harm, harm_band=card.harm_band.value,
+                ever_harm_scored=ever_harm_scored(events, self.policy, today),
+                green_throughout=card.harm_band is Band.GREEN and green_throughout(
+                    events, self.policy, date.fromisoformat(str(added)[:10]), today),
+                corroborated=corroborated, in_custody=bool(in_custody))
             out.append((ref, name, age, card.harm, card.harm_band.value, card.victim_band.value,
                         tuple(f.value for f in focus_flags(facts))))
         return out
@@ -258,6 +281,8 @@ class ReviewService:
         if found is None:
             raise refuse(ws, action, NotFound(f"{(ref or '').strip()[:20] or '(empty)'} is not in review {review_id}."),
                          outcome=Outcome.FAILED)
+        if found.redacted_at is not None:  # a new rationale would be free text about someone who has left
+            raise ValidationError(f"{found.ref} has left the matrix: there is nothing left to decide.")
         return row, found
 
     def recommend(self, ws: Workspace, review_id: int, ref: str, recommendation: Recommendation | str,
@@ -296,7 +321,25 @@ class ReviewService:
             reviews.set_verdict(conn, review_id, found.ref, verdict=v.value, decision=final.value, reason=why,
                                 by=ws.session.user_id, at=to_iso(ws.env.clock.now()))
             access_log.append(conn, ws.entry(Action.REVIEW_VERDICT, record_ref=found.ref,
+                                             reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
                                              operation_ref=f"review:{review_id}", detail=f"{v.value}: {final.value}"))
+
+    def rationale_warnings(self, ws: Workspace, review_id: int) -> tuple[ReusedRationale, ...]:
+        """The rationales given for REUSED_RATIONALE_PEOPLE or more of the people the review keeps, largest first.
+
+        A warning for the SPOC before sign-off, never a refusal: `sign` does not check it, the CLI asks for
+        --accept-reused-rationale, the sign-off dialog shows it, and the sheet prints the same groups.
+        Removals are left out (kept_on_matrix). Reading the rationales is logged like reading the review.
+        """
+        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
+        row = self.review_row(ws, review_id, Action.REVIEW_READ)
+        with ws.write() as conn:
+            found = reused_rationales((i.ref, i.rationale or "") for i in reviews.items(conn, review_id)
+                                      if kept_on_matrix(i.recommendation, i.decision))
+            access_log.append(conn, ws.entry(Action.REVIEW_READ, operation_ref=f"review:{review_id}", detail=(
+                f"{row.bcu} {row.quarter}: rationale check, {len(found)} shared by "
+                f"{sum(len(g.refs) for g in found)} people")))
+        return found
 
     # -- signing ------------------------------------------------------------------------------
 
@@ -314,7 +357,8 @@ class ReviewService:
             # Checked on the items this transaction carries out: a recommendation made meanwhile clears its
             # decision, and must not slip through as "keep".
             items = reviews.items(conn, review_id)
-            missing = [i.ref for i in items if i.recommendation is None or i.verdict is None]
+            # Someone who left the matrix while the review was open has nothing left to decide.
+            missing = [i.ref for i in items if i.redacted_at is None and (i.recommendation is None or i.verdict is None)]
             if missing:
                 access_log.append(conn, ws.entry(Action.REVIEW_SIGN, Outcome.REFUSED, operation_ref=op,
                                                  detail=f"{len(missing)} undecided"))
@@ -355,7 +399,9 @@ class ReviewService:
         review_id = row.id
         rows = reviews.items(conn, review_id)
         people = tuple(SheetPerson(
-            ref=i.ref, name=i.name, age=i.age, harm_band=i.harm_band, harm_score=i.harm_score, victim_band=i.victim_band,
+            # age is None for someone who has left the matrix (SheetPerson's hint still says int).
+            ref=i.ref, name=_shown_name(i.name, i.redacted_at is not None), age=i.age,  # type: ignore[arg-type]
+            harm_band=i.harm_band, harm_score=i.harm_score, victim_band=i.victim_band,
             flags=tuple(FocusFlag(f) for f in i.flags),
             recommendation=Recommendation(i.recommendation) if i.recommendation else None,
             rationale=i.rationale or "", recommended_by=i.recommended_by or "",
@@ -364,8 +410,8 @@ class ReviewService:
         bands = {band: sum(1 for p in people if p.harm_band == band) for band in ("Red", "Amber", "Green")}
         flag_counts = {f: sum(1 for p in people if f in p.flags) for f in FocusFlag}
         before = reviews.previous_signed(conn, row.bcu, row.quarter)
-        now_refs = {i.ref: i.name for i in rows}
-        then_refs = reviews.item_refs(conn, before.id) if before else {}
+        now_refs = {i.ref: _shown_name(i.name, i.redacted_at is not None) for i in rows}
+        then_refs = {r: _shown_name(n, not n) for r, n in reviews.item_refs(conn, before.id).items()} if before else {}
         added = tuple(sorted((r, n) for r, n in now_refs.items() if r not in then_refs)) if before else ()
         removed = tuple(sorted((r, n) for r, n in then_refs.items() if r not in now_refs))
         signer = reviews.user_name(conn, row.signed_by)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry, Outcome
 from gvm_desktop.store import log_chain
 from gvm_desktop.store.database import Connection
@@ -104,3 +106,37 @@ def by_seqs(conn: Connection, seqs: list[int]) -> list[LoggedEntry]:
                             "ORDER BY seq", chunk).fetchall()
         out.extend(_row(r) for r in rows)
     return out
+
+
+def last_of_actions(conn: Connection, user_id: int, actions: Iterable[Action]) -> str | None:
+    """When this user last did one of `actions` (allowed), or None: newest first down the (user_id, seq) index.
+
+    It stops at the first match, so it reads only the user's entries since their last use.
+    """
+    names = sorted(a.value for a in actions)
+    row = conn.execute(
+        f"SELECT at_utc FROM access_log INDEXED BY access_log_user WHERE user_id = ? AND outcome = 'allowed' "
+        f"AND action IN ({', '.join('?' * len(names))}) ORDER BY seq DESC LIMIT 1", (user_id, *names)).fetchone()
+    return row[0] if row else None
+
+
+def last_grant_change(conn: Connection, user_id: int) -> tuple[Action, str | None] | None:
+    """(action, detail) of the newest grant or revocation (carried out, not refused) of this account's
+    matrix access, down the (record_ref, seq) index."""
+    row = conn.execute(
+        "SELECT action, detail FROM access_log INDEXED BY access_log_record WHERE record_ref = ? "
+        "AND action IN (?, ?) AND outcome = 'allowed' ORDER BY seq DESC LIMIT 1",
+        (f"user:{user_id}", Action.ACCESS_GRANT.value, Action.ACCESS_REVOKE.value)).fetchone()
+    return (Action(row[0]), row[1]) if row else None
+
+
+def actions_since(conn: Connection, actions: tuple[str, ...], since_utc: str) -> list[tuple[int | None, str | None, str, str]]:
+    """(user id, record ref, action, at) of every entry of `actions`, whatever its outcome, from `since_utc` on,
+    oldest first: down the (action, seq) index from the first entry of that moment (the log is in time order)."""
+    low = conn.execute("SELECT seq FROM access_log WHERE at_utc >= ? ORDER BY at_utc, seq LIMIT 1", (since_utc,)).fetchone()
+    if low is None or not actions:
+        return []
+    rows = conn.execute(
+        f"SELECT user_id, record_ref, action, at_utc FROM access_log INDEXED BY access_log_action "
+        f"WHERE action IN ({', '.join('?' * len(actions))}) AND seq >= ? ORDER BY seq", (*actions, low[0]))
+    return [(r[0], r[1], str(r[2]), str(r[3])) for r in rows]

@@ -29,3 +29,17 @@ def set_grant(conn: Connection, user_id: int, at: str | None, by: int | None) ->
 def granted(conn: Connection, user_id: int) -> bool:
     row = conn.execute("SELECT bcu_access_granted_at FROM users WHERE id = ?", (user_id,)).fetchone()
     return bool(row and row[0])
+
+
+def granted_at(conn: Connection, user_id: int) -> str | None:
+    """When the SPOC last granted this account the BCU's matrix (None: not granted now)."""
+    row = conn.execute("SELECT bcu_access_granted_at FROM users WHERE id = ?", (user_id,)).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def granted_officers(conn: Connection, bcu: str | None) -> list[tuple[int, str, str]]:
+    """(id, username, granted_at) of the active officers holding a grant, of one BCU or (None) of all."""
+    rows = conn.execute(
+        "SELECT id, username, bcu_access_granted_at FROM users WHERE role = 'officer' AND status = 'active' "
+        "AND bcu_access_granted_at IS NOT NULL AND (? IS NULL OR bcu = ?) ORDER BY id", (bcu, bcu)).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]

@@ -345,7 +345,85 @@ CREATE TABLE disclosures (
     PRIMARY KEY (ref, log_seq)
 ) STRICT, WITHOUT ROWID;
 """
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+
+# Version 7: the label does not follow. A removed person's review items keep their reference and
+# what was decided (by whom, when), but lose the name, the age and the free texts, in open and
+# signed reviews alike; signed reviews past the retention period are purged with the archive.
+# The table is rebuilt because `age` must become nullable. The signed-review triggers are
+# narrowed to exactly those two changes:
+#  - an item's redaction: only once, only of a reference no longer on the matrix, only blanking
+#    name, age, rationale and override reason, every other column unchanged;
+#  - a purge: only of reviews listed in review_purges, which the retention purge fills and empties
+#    inside its own transaction (a review that pointed at a purged one loses only that pointer).
+# Like every trigger here they are a guard rail against the application's own mistakes, not a
+# defence against someone holding the data key.
+_V7 = """
+DROP TRIGGER review_items_final;
+DROP TRIGGER review_items_not_added;
+DROP TRIGGER review_items_not_deleted;
+DROP TRIGGER review_signed_is_final;
+DROP TRIGGER review_signed_not_deleted;
+CREATE TABLE review_items_v7 (
+    review_id       INTEGER NOT NULL REFERENCES reviews(id),
+    ref             TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    age             INTEGER,
+    harm_score      INTEGER NOT NULL,
+    harm_band       TEXT NOT NULL,
+    victim_band     TEXT NOT NULL,
+    flags           TEXT NOT NULL,
+    recommendation  TEXT CHECK (recommendation IN ('retain','remove','rescore')),
+    rationale       TEXT,
+    recommended_by  INTEGER REFERENCES users(id),
+    recommended_at  TEXT,
+    verdict         TEXT CHECK (verdict IN ('agree','override')),
+    decision        TEXT CHECK (decision IN ('retain','remove','rescore')),
+    override_reason TEXT,
+    verdict_by      INTEGER REFERENCES users(id),
+    verdict_at      TEXT,
+    redacted_at     TEXT,
+    PRIMARY KEY (review_id, ref)
+) STRICT;
+INSERT INTO review_items_v7 (review_id, ref, name, age, harm_score, harm_band, victim_band, flags, recommendation,
+    rationale, recommended_by, recommended_at, verdict, decision, override_reason, verdict_by, verdict_at)
+SELECT review_id, ref, name, age, harm_score, harm_band, victim_band, flags, recommendation,
+    rationale, recommended_by, recommended_at, verdict, decision, override_reason, verdict_by, verdict_at
+FROM review_items;
+DROP TABLE review_items;
+ALTER TABLE review_items_v7 RENAME TO review_items;
+CREATE INDEX review_items_ref ON review_items(ref);
+CREATE TABLE review_purges (
+    review_id INTEGER PRIMARY KEY
+) STRICT;
+CREATE TRIGGER review_signed_is_final BEFORE UPDATE ON reviews WHEN OLD.signed_at IS NOT NULL
+AND NOT (NEW.supersedes IS NULL AND EXISTS (SELECT 1 FROM review_purges WHERE review_id = OLD.supersedes)
+    AND NEW.id IS OLD.id AND NEW.bcu IS OLD.bcu AND NEW.quarter IS OLD.quarter AND NEW.opened_at IS OLD.opened_at
+    AND NEW.opened_by IS OLD.opened_by AND NEW.signed_at IS OLD.signed_at AND NEW.signed_by IS OLD.signed_by
+    AND NEW.signed_head IS OLD.signed_head)
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_signed_not_deleted BEFORE DELETE ON reviews WHEN OLD.signed_at IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM review_purges WHERE review_id = OLD.id)
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_items_final BEFORE UPDATE ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = OLD.review_id) IS NOT NULL
+AND NOT (OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM nominals WHERE ref = OLD.ref)
+    AND NEW.name IS '' AND NEW.age IS NULL AND NEW.rationale IS NULL AND NEW.override_reason IS NULL
+    AND NEW.review_id IS OLD.review_id AND NEW.ref IS OLD.ref AND NEW.harm_score IS OLD.harm_score
+    AND NEW.harm_band IS OLD.harm_band AND NEW.victim_band IS OLD.victim_band AND NEW.flags IS OLD.flags
+    AND NEW.recommendation IS OLD.recommendation AND NEW.recommended_by IS OLD.recommended_by
+    AND NEW.recommended_at IS OLD.recommended_at AND NEW.verdict IS OLD.verdict AND NEW.decision IS OLD.decision
+    AND NEW.verdict_by IS OLD.verdict_by AND NEW.verdict_at IS OLD.verdict_at)
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_items_not_added BEFORE INSERT ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = NEW.review_id) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+CREATE TRIGGER review_items_not_deleted BEFORE DELETE ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = OLD.review_id) IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM review_purges WHERE review_id = OLD.review_id)
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+"""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 LATEST = len(MIGRATIONS)
 
 
@@ -367,8 +445,15 @@ def _mark_log_backfill(conn: Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES (?, 'pending')", (LOG_BACKFILL_MARK,))
 
 
+def _redact_removed(conn: Connection) -> None:
+    """People removed before version 7 lose their name, age and free texts from every review now."""
+    from gvm_desktop.store.reviews import redact_removed
+
+    redact_removed(conn, conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0])
+
+
 # Data steps that run after a version's SQL, inside the same transaction.
-_AFTER: dict[int, Callable[[Connection], None]] = {3: _backfill_search, 4: _mark_log_backfill}
+_AFTER: dict[int, Callable[[Connection], None]] = {3: _backfill_search, 4: _mark_log_backfill, 7: _redact_removed}
 
 
 def _statements(script: str) -> list[str]:

@@ -31,8 +31,8 @@ class ReviewRow:
 @dataclass(frozen=True)
 class ItemRow:
     ref: str
-    name: str
-    age: int
+    name: str  # '' once redacted
+    age: int | None  # None once redacted
     harm_score: int
     harm_band: str
     victim_band: str
@@ -46,6 +46,7 @@ class ItemRow:
     override_reason: str | None
     verdict_by: str | None
     verdict_at: str | None
+    redacted_at: str | None = None  # when the person left the matrix and their personal fields left this row
 
 
 _REVIEW = "id, bcu, quarter, opened_at, opened_by, supersedes, signed_at, signed_by, signed_head"
@@ -80,7 +81,8 @@ def reviews_of(conn: Connection, *, bcu: str | None = None, quarter: str | None 
 
 
 _ITEM = ("SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, i.flags, i.recommendation, "
-         "i.rationale, r.username, i.recommended_at, i.verdict, i.decision, i.override_reason, v.username, i.verdict_at "
+         "i.rationale, r.username, i.recommended_at, i.verdict, i.decision, i.override_reason, v.username, i.verdict_at, "
+         "i.redacted_at "
          "FROM review_items i LEFT JOIN users r ON r.id = i.recommended_by LEFT JOIN users v ON v.id = i.verdict_by ")
 
 
@@ -89,7 +91,8 @@ def _item_row(r: tuple) -> ItemRow:  # type: ignore[type-arg]
 
 
 def items(conn: Connection, review_id: int) -> list[ItemRow]:
-    rows = conn.execute(_ITEM + "WHERE i.review_id = ? ORDER BY i.name COLLATE NOCASE, i.ref", (review_id,))
+    rows = conn.execute(_ITEM + "WHERE i.review_id = ? ORDER BY i.redacted_at IS NOT NULL, i.name COLLATE NOCASE, i.ref",
+                        (review_id,))
     return [_item_row(r) for r in rows]
 
 
@@ -110,6 +113,41 @@ def set_verdict(conn: Connection, review_id: int, ref: str, *, verdict: str, dec
                 by: int, at: str) -> None:
     conn.execute("UPDATE review_items SET verdict = ?, decision = ?, override_reason = ?, verdict_by = ?, verdict_at = ? "
                  "WHERE review_id = ? AND ref = ?", (verdict, decision, reason, by, at, review_id, ref))
+
+
+# What a review item keeps of a person who left the matrix: the reference, the review's scores and flags
+# (its sheet counted them) and what was recommended and decided, by whom and when. Name, age, rationale
+# and override reason (free text about the person) go, in open and signed reviews alike; the
+# review_items_final trigger allows exactly this change to a signed review, once, for a reference no
+# longer on the matrix.
+_REDACT = "UPDATE review_items SET name = '', age = NULL, rationale = NULL, override_reason = NULL, redacted_at = ? "
+
+
+def redact_person(conn: Connection, ref: str, at: str) -> int:
+    """Blank the personal fields of every review item of `ref` (call it after the person's row is deleted)."""
+    return int(conn.execute(_REDACT + "WHERE ref = ? AND redacted_at IS NULL", (at, ref)).rowcount)
+
+
+def redact_removed(conn: Connection, at: str) -> int:
+    """The same for every reference no longer on the matrix (the upgrade of a vault that kept them)."""
+    return int(conn.execute(_REDACT + "WHERE redacted_at IS NULL AND ref NOT IN (SELECT ref FROM nominals)",
+                            (at,)).rowcount)
+
+
+def purge_signed(conn: Connection, signed_on_or_before: str) -> tuple[int, int]:
+    """Delete the reviews signed on or before an ISO date, items included, in the caller's transaction.
+
+    Returns (reviews, items). The reviews are listed in review_purges for the length of the call,
+    which is what the triggers accept as leave to delete a signed review; a later review that names a
+    purged one as the review it superseded loses that pointer, since the row it pointed at is gone.
+    """
+    conn.execute("INSERT INTO review_purges (review_id) SELECT id FROM reviews "
+                 "WHERE signed_at IS NOT NULL AND substr(signed_at, 1, 10) <= ?", (signed_on_or_before,))
+    conn.execute("UPDATE reviews SET supersedes = NULL WHERE supersedes IN (SELECT review_id FROM review_purges)")
+    items = conn.execute("DELETE FROM review_items WHERE review_id IN (SELECT review_id FROM review_purges)").rowcount
+    gone = conn.execute("DELETE FROM reviews WHERE id IN (SELECT review_id FROM review_purges)").rowcount
+    conn.execute("DELETE FROM review_purges")  # the leave to delete ends with the purge (a failure rolls it back)
+    return int(gone), int(items)
 
 
 def mark_signed(conn: Connection, review_id: int, *, at: str, by: int, head: int) -> None:
@@ -140,6 +178,27 @@ def record_disclosure(conn: Connection, log_seq: int, refs: Iterable[str]) -> No
 
 def disclosures_of(conn: Connection, ref: str) -> list[int]:
     return [int(r[0]) for r in conn.execute("SELECT log_seq FROM disclosures WHERE ref = ? ORDER BY log_seq", (ref,))]
+
+
+# One row per person per day per agreement: the dedupe joins a disclosure to its log entry (no schema change).
+# The range on log_seq (the second column of the key) keeps it to that person's rows of the day; the log is in
+# time order (`log verify` checks it), so the day's first entry bounds them.
+_ONCE_A_DAY = (
+    "INSERT OR IGNORE INTO disclosures (ref, log_seq) SELECT ?1, ?2 WHERE NOT EXISTS ("
+    "SELECT 1 FROM disclosures d JOIN access_log a ON a.seq = d.log_seq "
+    "WHERE d.ref = ?1 AND d.log_seq >= ?3 AND d.log_seq <> ?2 AND a.operation_ref = ?4 AND a.action = ?5)")
+
+
+def record_disclosure_daily(conn: Connection, log_seq: int, refs: Iterable[str], *, agreement_ref: str,
+                            action: str) -> int:
+    """Register the people of `refs` as disclosed by entry `log_seq`, except those already registered on that
+    entry's UTC day by an `action` entry of the same agreement (its operation_ref). Returns the rows added."""
+    first = conn.execute("SELECT seq FROM access_log WHERE at_utc >= (SELECT substr(at_utc, 1, 10) || 'T00:00:00Z' "
+                         "FROM access_log WHERE seq = ?) ORDER BY at_utc, seq LIMIT 1", (log_seq,)).fetchone()
+    since = int(first[0]) if first else log_seq
+    before = conn.total_changes
+    conn.executemany(_ONCE_A_DAY, [(ref, log_seq, since, agreement_ref, action) for ref in dict.fromkeys(refs)])
+    return conn.total_changes - before
 
 
 # --- the reference population for the disproportionality report ---
@@ -193,3 +252,9 @@ def create_certificate_authority(conn: Connection, vault_id: str, now: datetime)
     ca = pki.create_ca(vault_id, f"GVM Desktop vault {vault_id[:8]}", now)
     put_certificate_authority(conn, ca.cert_der, ca.key_der, to_iso(now))
     return ca
+
+
+def open_spans(conn: Connection, bcu: str) -> list[tuple[str, str | None]]:
+    """(opened at, signed at or None) of every review of a BCU: when its quarterly review was under way."""
+    return [(str(r[0]), r[1]) for r in conn.execute(
+        "SELECT opened_at, signed_at FROM reviews WHERE bcu = ? ORDER BY opened_at", (bcu,))]

@@ -7,6 +7,17 @@ usernames), and are moved into the access log by the next session that opens.
 Deleting the file resets lockouts: lockout defends the sign-in window; Argon2id
 is what defends a copied vault.
 
+A name that has no account is counted and locked exactly like one that has, under the
+same salted locator (never the text typed), so the lockout cannot tell a stranger which
+names are accounts. The file keeps at most MAX_TRACKED locators: past that, the unlocked
+ones whose last failure is oldest are dropped first. A live lock is never dropped before
+it ends, whatever the flood: otherwise typing made-up names would evict a real account's
+lock. Live locks are bounded instead by how fast they can be made: every counted failure
+is one Argon2id check (an unlock, or the same cost burnt for an unknown name) made one at
+a time under the lock, so a lock costs LOCKOUT_THRESHOLD of them, about 2.5 s at the
+default cost, and at most a few hundred can be live within LOCKOUT_MINUTES. The cap is
+also set so that evicting a counter by flooding takes longer than waiting out a lock.
+
 Every read-modify-write of the file, and the whole check-password-record sequence of
 a sign-in, runs under an OS lock on `signin-throttle.lock` beside it (`guard()`), so
 attempts started at once, in any number of processes, are checked one at a time and
@@ -43,16 +54,30 @@ else:
     import fcntl
 
 MAX_PENDING = 1000
+# Locators kept with a failure count or a lock. Flooding made-up names to push a real
+# account's count out costs this many Argon2id checks (about 17 minutes at the default
+# cost): slower than simply waiting out a LOCKOUT_MINUTES lock, so eviction buys nothing.
+MAX_TRACKED = 2048
 # How long a sign-in waits for another one on the same vault before saying it is busy.
 # Each holder does at most one Argon2id check (about 0.5 s), so this is generous.
 LOCK_TIMEOUT_SECONDS = 60.0
-# MAX_PENDING events take about 100 KB; anything much larger was not written by us.
+# MAX_PENDING events take about 110 KB and MAX_TRACKED locators about 220 KB; the rest is
+# room for some 5,700 live locks beyond the cap (125 bytes each), which are never dropped
+# while live: a file over this limit is reset, which would lift every lock. Anything much
+# larger was not written by us.
 MAX_FILE_BYTES = 1024 * 1024
 # Counts above this are not ours either (and a huge one would only be printed into the log).
 MAX_COUNT = 10**9
 _LOCATOR_MAX = 128
 _OUTCOME = re.compile(r"[a-z_]{1,40}")
 _RESET_EVENT = {"at": None, "locator": None, "outcome": "throttle_reset"}
+# The failures that count towards a lock, and the event each adds when it locks. A name
+# with no account counts exactly as a wrong password does (issue 11).
+_COUNTED = {"wrong_password": "account_locked", "unknown_user": "unknown_user_locked"}
+# Events about a name with no account keep no locator in the pending list: the counter
+# needs it, the log does not, and an account created later under that name must not
+# inherit failures that were not its own.
+_ANONYMOUS = frozenset({"unknown_user", "unknown_user_locked", "unknown_user_while_locked"})
 # errno values that mean "someone else holds the lock" rather than a real failure.
 _CONTENDED = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 
@@ -111,10 +136,12 @@ def _validated(raw: object) -> dict[str, Any] | None:
     for locator, entry in accounts_raw.items():
         if not _is_locator(locator) or not isinstance(entry, dict):
             return None
-        failures, until = entry.get("failures"), entry.get("locked_until")
-        if not _is_count(failures) or not (until is None or _is_time(until)):
+        failures, until, last = entry.get("failures"), entry.get("locked_until"), entry.get("last")
+        if not _is_count(failures) or not (until is None or _is_time(until)) or not (last is None or _is_time(last)):
             return None
-        accounts[locator] = {"failures": failures, "locked_until": until}
+        # "last" (the latest failure, for eviction) is absent from files written before it
+        # existed: such an entry counts as the oldest.
+        accounts[locator] = {"failures": failures, "locked_until": until, "last": last}
     pending: list[dict[str, Any]] = []
     for event in pending_raw:
         if _is_event(event):
@@ -202,6 +229,29 @@ def _unlock(fd: int) -> None:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)  # closing releases the lock anyway, as does the process ending
+
+
+def _live_lock(entry: dict[str, Any], now: datetime) -> bool:
+    return entry["locked_until"] is not None and from_iso(entry["locked_until"]) > now
+
+
+def _bound_tracked(accounts: dict[str, dict[str, Any]], now: datetime, *, keep: str) -> None:
+    """Keep at most MAX_TRACKED locators, never dropping a lock before it ends.
+
+    An entry with no failures left and no live lock says nothing and goes first; then
+    the unlocked entries whose last failure is oldest. Live locks beyond the cap stay
+    (see the module's note on why they cannot pile up), and so does `keep`, the entry
+    just counted: on a clock that has not moved, its time ties with the others'.
+    """
+    for locator in [k for k, e in accounts.items() if e["failures"] == 0 and not _live_lock(e, now)]:
+        del accounts[locator]
+    excess = len(accounts) - MAX_TRACKED
+    if excess <= 0:
+        return
+    unlocked = sorted((k for k, e in accounts.items() if k != keep and not _live_lock(e, now)),
+                      key=lambda k: accounts[k]["last"] or "")  # ISO text sorts as time; None first
+    for locator in unlocked[:excess]:
+        del accounts[locator]
 
 
 @dataclass(frozen=True)
@@ -311,16 +361,19 @@ class SigninThrottle:
     def _record_failure(self, locator: str | None, outcome: str, now: datetime) -> datetime | None:
         state = self._load()
         locked: datetime | None = None
-        if locator is not None and outcome == "wrong_password":
-            entry = state["accounts"].setdefault(locator, {"failures": 0, "locked_until": None})
+        if locator is not None and outcome in _COUNTED:
+            entry = state["accounts"].setdefault(locator, {"failures": 0, "locked_until": None, "last": None})
             entry["failures"] += 1
+            entry["last"] = to_iso(now)
             if entry["failures"] >= LOCKOUT_THRESHOLD:
                 locked = now + timedelta(minutes=LOCKOUT_MINUTES)
                 entry["locked_until"] = to_iso(locked)
                 entry["failures"] = 0
-        state["pending"].append({"at": to_iso(now), "locator": locator, "outcome": outcome})
+            _bound_tracked(state["accounts"], now, keep=locator)
+        logged = None if outcome in _ANONYMOUS else locator
+        state["pending"].append({"at": to_iso(now), "locator": logged, "outcome": outcome})
         if locked:
-            state["pending"].append({"at": to_iso(now), "locator": locator, "outcome": "account_locked"})
+            state["pending"].append({"at": to_iso(now), "locator": logged, "outcome": _COUNTED[outcome]})
         overflow = len(state["pending"]) - MAX_PENDING
         if overflow > 0:
             state["pending"] = state["pending"][overflow:]

@@ -44,7 +44,8 @@ def test_decide_sign_and_export_the_sheet(gvm: Run, tmp_path: Path) -> None:
     for ref in refs:
         assert gvm(OFFICER, "review", "recommend", ref, "retain", "--rationale", COVERS_EVERY_FLAG)[0] == 0
         assert gvm(SPOC, "review", "decide", ref, "agree")[0] == 0
-    code, out, err = gvm(SPOC, "review", "sign")
+    # Everyone was given the same rationale: sign-off asks for the SPOC's word that they read the warning.
+    code, out, err = gvm(SPOC, "review", "sign", "--accept-reused-rationale")
     assert code == 0 and "Signed. 0 people were removed." in out, err
     target = tmp_path / "sheet.pdf"
     code, out, err = gvm(SPOC, "review", "export-pdf", "--bcu", "CE", "--quarter", "2026Q4", "--out", str(target),

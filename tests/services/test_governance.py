@@ -90,8 +90,11 @@ def test_monthly_system_audit_counts_who_did_what(demo_app: App) -> None:
     demo_app.matrix.rows(officer, view, view.ids[:10])
     spoc = sign_in(demo_app, Role.SPOC)
     report = demo_app.governance.monthly_audit(spoc, "CE", "2026-11")
-    assert report.by_user[ACC[Role.OFFICER].username]["matrix.list"] == 1
+    assert report.activity[ACC[Role.OFFICER].username]["matrix.list"] == 1
     assert report.by_action["matrix.rows"] == 1
+    # The rows the officer saw are records viewed, counted under their BCU.
+    assert [(u.username, u.bcu, u.counts.viewed) for u in report.by_user] == [
+        (ACC[Role.OFFICER].username, "CE", len(view.ids[:10]))]
     with pytest.raises(PermissionDenied, match="BCU CE only"):
         demo_app.governance.monthly_audit(spoc, "NE", "2026-11")
     with pytest.raises(ValidationError, match="YYYY-MM"):

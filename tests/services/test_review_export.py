@@ -55,7 +55,10 @@ def test_the_sheet_is_signed_encrypted_and_says_what_was_decided(demo_app: App, 
     assert "Access log head" in text
     for ref in refs:
         assert ref in text
-    assert "No longer meets the criteria at all." in text and "remove" in text and "retain" in text
+    # The removed person's rationale (free text about them) left the vault with them: the sheet shows their
+    # reference and the decision only.
+    assert "No longer meets the criteria at all." not in text and "(removed from the matrix)" in text
+    assert "remove" in text and "retain" in text
     assert seq > 0 and digest
 
     # The export is logged with the people it disclosed.

@@ -1,0 +1,50 @@
+"""The 'write why, not who' rule holds for the status check and the subject access pack too."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.policy import Role
+from gvm_desktop.services.records import NamesThePerson
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+ACC = {a.role: a for a in DEMO_ACCOUNTS}
+
+
+def _last(ws, action: str) -> tuple[str, str | None, str | None]:  # type: ignore[no-untyped-def]
+    return ws.conn.execute("SELECT outcome, justification, detail FROM access_log WHERE action = ? "
+                           "ORDER BY seq DESC LIMIT 1", (action,)).fetchone()
+
+
+def test_a_status_check_whose_reason_names_the_person_asked_about_is_refused_and_not_logged(demo_app: App) -> None:
+    officer = demo_app.auth.sign_in(ACC[Role.OFFICER].username, ACC[Role.OFFICER].password)
+    why = Justification.make("safeguarding", "Referral from school about Tamsin Quillmere-Testcase today")
+    with pytest.raises(NamesThePerson, match="write why, not who"):
+        demo_app.matrix.status_check(officer, "Tamsin", "Quillmere-Testcase", date(2007, 5, 6), why)
+    dob = Justification.make("safeguarding", "Referral from school, pupil born 06/05/2007, welfare")
+    with pytest.raises(NamesThePerson):
+        demo_app.matrix.status_check(officer, "Tamsin", "Quillmere-Testcase", date(2007, 5, 6), dob)
+    outcome, text, detail = _last(officer, "matrix.status_check")
+    assert outcome == "refused" and text is None and "Quillmere" not in (detail or "")
+    fine = Justification.make("safeguarding", "Referral from a school welfare officer this morning")
+    assert demo_app.matrix.status_check(officer, "Tamsin", "Quillmere-Testcase", date(2007, 5, 6), fine) is not None
+
+
+def test_a_subject_access_pack_whose_reason_names_the_person_is_refused_before_any_work(demo_app: App,
+                                                                                         tmp_path: Path) -> None:
+    spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
+    ref, given = spoc.conn.execute("SELECT ref, given_name FROM nominals WHERE bcu = 'CE' AND status = 'active' "
+                                   "LIMIT 1").fetchone()
+    why = Justification.make("other", f"Subject access request from {given} by letter")
+    out = tmp_path / "sar.pdf"
+    with pytest.raises(NamesThePerson):
+        demo_app.reports.subject_access(spoc, ref, why, out, request_ref="SAR-2026-001", pdf_password=None,
+                                        unencrypted=True)
+    assert not out.exists()
+    outcome, text, _ = _last(spoc, "report.subject_access")
+    assert outcome == "refused" and text is None
