@@ -7,6 +7,7 @@ cheap Argon2id parameters, all passed explicitly.
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -58,6 +59,17 @@ def default_demo_vault_dir() -> Path:
 
 
 def _local_tz() -> str:
+    """The workstation's zone as an IANA name where the system says it ("Europe/London"), which
+    messages can convert to; otherwise its abbreviation ("BST")."""
+    named = os.environ.get("TZ", "").lstrip(":")
+    if not named:
+        try:
+            target = os.readlink("/etc/localtime")  # e.g. /usr/share/zoneinfo/Europe/London
+            named = target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else ""
+        except OSError:
+            named = ""
+    if named and "/" in named and ".." not in named:
+        return named
     return time.strftime("%Z") or "UTC"
 
 
@@ -137,12 +149,13 @@ def build_app(
     keyring_backend: keyring.backend.KeyringBackend | None = None,
     kdf: KdfParams = DEFAULT_KDF,
     workstation: str | None = None,
+    tz: str | None = None,
 ) -> App:
     env = Environment(
         clock=clock or SystemClock(),
         device=DeviceSecrets(keyring_backend),
         kdf=kdf,
         workstation=workstation or platform.node() or "unknown-workstation",
-        tz=_local_tz(),
+        tz=tz or _local_tz(),
     )
     return App(Path(vault_dir).expanduser() if vault_dir else default_vault_dir(), env)

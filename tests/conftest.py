@@ -36,6 +36,7 @@ def make_app(tmp_path: Path, clock: ManualClock, memory_keyring: MemoryKeyring) 
     def factory(folder: Path | None = None, **overrides: object) -> App:
         kwargs: dict[str, object] = {
             "clock": clock, "keyring_backend": memory_keyring, "kdf": TEST_KDF, "workstation": "ws-test-01",
+            "tz": "UTC",  # messages that show local time read the same on every machine
         }
         kwargs.update(overrides)
         return build_app(folder or tmp_path / "vault", **kwargs)  # type: ignore[arg-type]
@@ -61,7 +62,7 @@ def build_demo_template(tmp_path_factory: pytest.TempPathFactory, name: str, peo
     """A demo vault built once per test run (ManualClock's start, seed 2026), to be copied per test."""
     folder = tmp_path_factory.mktemp(name) / "vault"
     app = build_app(folder, clock=ManualClock(), keyring_backend=MemoryKeyring(), kdf=TEST_KDF,
-                    workstation="ws-test-01")
+                    workstation="ws-test-01", tz="UTC")
     app.auth.sign_out(app.create_demo(people).workspace)
     return folder
 

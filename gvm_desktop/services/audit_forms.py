@@ -13,6 +13,7 @@ from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.record_use import record_refs
 from gvm_desktop.core.text import TEXT_MAX, clean
 from gvm_desktop.reports.audit_form import build_audit_form
 from gvm_desktop.reports.audit_pack import build_audit_pack
@@ -20,7 +21,7 @@ from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import selection
 from gvm_desktop.services.log_queries import LogFilter, LogQueryService
-from gvm_desktop.store import access_log, log_chain
+from gvm_desktop.store import access_log, log_chain, reviews
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class AuditFormService:
             exported_by=ws.session.username, exported_at=now, log_head=(head[0], head[1].hex()),
             vault_label=f"vault {ws.vault.vault_id[:8]}"))
         with ws.write() as conn:
-            access_log.append(conn, ws.entry(Action.LOG_EXPORT, detail=(
+            seq = access_log.append(conn, ws.entry(Action.LOG_EXPORT, detail=(
                 f"PDF audit pack of {len(entries)} entries ({f.describe()}) to {target.name}")))
+            # As for the signed CSV: the pack names these records, so it is a disclosure of each.
+            reviews.record_disclosure(conn, seq, record_refs(e.entry.record_ref for e in entries))
         return len(entries)

@@ -423,7 +423,11 @@ WHEN (SELECT signed_at FROM reviews WHERE id = OLD.review_id) IS NOT NULL
 AND NOT EXISTS (SELECT 1 FROM review_purges WHERE review_id = OLD.review_id)
 BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
 """
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Version 8: the disclosure register is read by log entry too (the monthly audit's downloads).
+_V8 = """
+CREATE INDEX disclosures_seq ON disclosures(log_seq);
+"""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 LATEST = len(MIGRATIONS)
 
 

@@ -78,3 +78,13 @@ def test_pdf_audit_pack_has_the_head_on_every_page(demo_app: App, tmp_path: Path
     assert all_pages and len(all_pages) == page_count(out)
     for n, page in enumerate(all_pages, start=1):
         assert "Access log head" in page and page.count("OFFICIAL-SENSITIVE") == 2 and f"Page {n} of {len(all_pages)}" in page
+
+
+def test_an_audit_pack_is_a_disclosure_of_every_record_its_rows_name(demo_app: App, tmp_path: Path) -> None:
+    officer = sign_in(demo_app, Role.OFFICER)
+    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    demo_app.records.open(officer, ref, WHY)
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    demo_app.forms.export_pack(auditor, LogFilter(record_ref=ref), tmp_path / "pack.pdf")
+    seq = auditor.conn.execute("SELECT max(seq) FROM access_log WHERE action = 'access_log.export'").fetchone()[0]
+    assert auditor.conn.execute("SELECT ref FROM disclosures WHERE log_seq = ?", (seq,)).fetchall() == [(ref,)]
