@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import Clock, to_iso
-from gvm_desktop.core.errors import PermissionDenied, SessionLocked, StaleSession
+from gvm_desktop.core.errors import PermissionDenied, SessionLocked, StaleSession, VaultCorrupt
 from gvm_desktop.core.governance import REQUIRED_COURSE, has_current
 from gvm_desktop.core.policy import MATRIX_ACCESS, Permission, Role, require
 from gvm_desktop.store import access_log, database, governance
@@ -100,8 +100,9 @@ class Workspace:
             with database.transaction(self.conn) as conn:
                 yield conn
             self.vault.write_checkpoint()
-        except StaleSession:
-            # The key was rotated under us: this connection is useless; lock.
+        except (StaleSession, VaultCorrupt):
+            # The key was rotated under us, or the file is damaged (SQLCipher refuses the connection
+            # from then on): this connection is useless; lock, so the next step is a fresh open.
             vault = self._detach()
             if vault is not None:
                 vault.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gvm_desktop.core.errors import StaleSession, StorageError, VaultCorrupt
+from gvm_desktop.core.errors import SessionLocked, StaleSession, StorageError, VaultCorrupt
 from gvm_desktop.core.passwords import normalise_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.store import database, integrity, keyslots, meta
@@ -184,3 +184,25 @@ def test_untyped_sqlite_errors_are_worded_for_the_front_ends() -> None:
     assert isinstance(database.storage_problem(database.DatabaseError("file is not a database")), StaleSession)
     assert database.storage_problem(ValueError("not SQLite's")) is None
     conn.close()
+
+
+def test_a_session_that_meets_damage_locks_instead_of_repeating_it(_demo_template: Path, tmp_path: Path,
+                                                                    make_app: Callable[..., object]) -> None:
+    """After SQLCipher gives up on the connection, the workspace detaches it: the next step is a fresh open."""
+    from gvm_desktop.core.justification import Justification
+    from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+    folder = settled_copy(_demo_template, tmp_path / "v")
+    page = _root_page(folder, "interventions")
+    flip(folder, (page - 1) * PAGE + 1500)
+    app = make_app(folder)
+    officer = next(a for a in DEMO_ACCOUNTS if a.role is Role.OFFICER)
+    ws = app.auth.sign_in(officer.username, officer.password)  # type: ignore[attr-defined]
+    why = Justification.make("safeguarding", "Welfare check after a school referral")
+    refs = [r[0] for r in ws.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active'")]
+    with pytest.raises(VaultCorrupt):
+        for ref in refs:  # the damaged page holds interventions: opening everyone meets it
+            app.records.open(ws, ref, why)  # type: ignore[attr-defined]
+    assert ws.locked
+    with pytest.raises(SessionLocked):  # not the same damage again and again on a dead connection
+        app.records.open(ws, refs[0], why)  # type: ignore[attr-defined]
