@@ -135,8 +135,8 @@ class App:
         recover_account(self.paths, self.env, recovery_code=recovery_code, username=username,
                         new_password=new_password)
 
-    def grant_log_key(self, recovery_code: str, auditor: str) -> None:
-        grant_log_key_with_recovery(self.paths, self.env, recovery_code=recovery_code, auditor=auditor)
+    def grant_log_key(self, recovery_code: str, auditor: str) -> bool:
+        return grant_log_key_with_recovery(self.paths, self.env, recovery_code=recovery_code, auditor=auditor)
 
     def is_demo(self, ws: Workspace) -> bool:
         return is_demo(ws)

@@ -138,6 +138,8 @@ def _cmd_init(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) ->
         out.write("The vault is bound to this workstation's credential store.\n" if created.bound else
                   "The vault is not bound to this workstation.\n")
     out.write(f"Recovery code (shown once; write it down and keep it in a safe): {created.recovery_code}\n")
+    out.write(f"Access-log verification key fingerprint: {created.log_key_fingerprint} (keep it with the recovery "
+              "code: every auditor's 'log verify' must print the same)\n")
     return 0
 
 

@@ -115,8 +115,10 @@ def run(app: App, args: argparse.Namespace, read: Callable[[str], str], out: Tex
         return int(ExitCode.INTEGRITY)
     if args.log_command == "grant":
         code = read("Recovery code: ")
-        app.grant_log_key(code, args.auditor)
-        out.write(f"{args.auditor} now holds the log verification key.\n")
+        if app.grant_log_key(code, args.auditor):
+            out.write(f"The log verification key was sealed to {args.auditor}; they pin it at their next sign-in.\n")
+        else:
+            out.write(f"{args.auditor} already holds a pinned log verification key; nothing was changed.\n")
         return 0
     actor = getattr(args, "actor", None)
     if not actor:

@@ -55,7 +55,8 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
     ret = sub.add_parser("retention", parents=[common], help="retention of removed people's archive records (admin)")
     rsub2 = ret.add_subparsers(dest="retention_command", parser_class=parser_class, required=True)
-    rsub2.add_parser("purge", parents=[common], help="purge archive records past the retention period")
+    rsub2.add_parser("purge", parents=[common],
+                     help="purge archive records and signed reviews past the retention period")
 
     dsa = sub.add_parser("dsa", parents=[common], help="data sharing agreements (admin)")
     dsub = dsa.add_subparsers(dest="dsa_command", parser_class=parser_class, required=True)
@@ -122,7 +123,9 @@ def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         else:
             out.write("Not on the matrix.\n")
     elif args.command == "retention":
-        out.write(f"Purged {app.retention.purge_expired(ws)} archive records past retention.\n")
+        purged = app.retention.purge(ws)
+        out.write(f"Purged {purged.archive} archive records past retention and {purged.reviews} signed reviews "
+                  f"({purged.review_items} people listed in them) signed that long ago.\n")
     elif args.command == "dsa":
         if args.dsa_command == "add":
             a = app.dsa.register(ws, organisation=args.organisation, bcu=args.bcu,

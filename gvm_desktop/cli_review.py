@@ -15,7 +15,7 @@ from typing import TextIO
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.disproportionality import format_ratio, format_share
-from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.errors import NotFound, UsageError, ValidationError
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.review import REUSED_RATIONALE_PEOPLE, Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
@@ -118,6 +118,9 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
         r.recommend(ws, _review_id(app, ws, args.quarter), args.ref, args.recommendation, args.rationale)
         out.write(f"Recorded: {args.recommendation} for {args.ref.upper()}.\n")
     elif cmd == "decide":
+        if args.verdict == Verdict.AGREE.value and (args.decision or args.reason):
+            # Agreeing takes the officer's recommendation as it is; a different decision is an override.
+            raise UsageError("'agree' takes no --decision or --reason: use 'override --decision D --reason T'.")
         r.decide(ws, _review_id(app, ws, args.quarter), args.ref, args.verdict, decision=args.decision,
                  reason=args.reason)
         out.write(f"Recorded: {args.verdict} for {args.ref.upper()}.\n")

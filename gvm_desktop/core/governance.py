@@ -18,9 +18,10 @@ INACTIVE_AFTER = timedelta(days=183)  # six months
 # What counts as using the matrix, for the six-months-unused rule: reaching people's
 # records (listing or searching them, fetching rows, a preview, opening a record or its
 # history, a status check) or changing them, and the quarterly review's work on them.
-# Not a sign-in, not the counts-only overview, and not a review opened automatically at
-# a quarter's first sign-in: those happen without anyone using the matrix. Only entries
-# the log records as allowed count; a refused attempt is not use.
+# Not a sign-in, not the counts-only overview, not a review opened automatically at a
+# quarter's first sign-in, and not the list a home shows by itself when it opens (entries
+# marked AUTOMATIC_VIEW): those happen without anyone using the matrix. Only entries the
+# log records as allowed count; a refused or failed attempt is not use.
 MATRIX_USE: frozenset[Action] = frozenset({
     Action.MATRIX_LIST, Action.MATRIX_ROWS, Action.MATRIX_PREVIEW, Action.RECORD_OPEN, Action.RECORD_HISTORY,
     Action.STATUS_CHECK, Action.PROPOSE_ADD, Action.EVIDENCE_ADD, Action.RECORD_EDIT, Action.APPROVE_ADD,
@@ -28,6 +29,11 @@ MATRIX_USE: frozenset[Action] = frozenset({
     Action.RESCORE, Action.REVIEW_READ, Action.REVIEW_RECOMMEND, Action.REVIEW_VERDICT, Action.REVIEW_SIGN,
     Action.REVIEW_EXPORT, Action.SUBJECT_ACCESS,
 })
+# How the access log marks what the application does by itself when a home opens (at every sign-in and unlock):
+# the matrix listed with no search, and that list's first page of rows. Shown, so logged (and counted by the
+# monthly audit as rows viewed), but nobody has used the matrix yet: entries whose detail starts with this are
+# not use. The matrix service writes it; the GUI only says that a listing is that automatic first one.
+AUTOMATIC_VIEW = "automatic first view"
 # How the access log marks a grant withdrawn by the six-months rule, as opposed to a
 # SPOC's own revocation: until a SPOC grants access again, that officer's sign-in is refused.
 DISUSE_REVOCATION = "matrix access unused for six months: grant withdrawn automatically"

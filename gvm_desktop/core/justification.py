@@ -52,21 +52,66 @@ def _spaceless(ch: str) -> bool:
     return any(low <= cp <= high for low, high in _SPACELESS)
 
 
+# Keyboard filler is made of neighbouring keys along one row of a (UK or US) QWERTY keyboard.
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_AT = {key: (row, col) for row, keys in enumerate(_KEY_ROWS) for col, key in enumerate(keys)}
+_VOWELS = frozenset("aeiouy")
+
+
+def _keyboard_run(word: str) -> bool:
+    """True when `word` is made only of runs of 3 or more neighbouring keys along one keyboard row, each run
+    going one way ("asdf", "qwertyuiop", "asdfjkl", "poiuy"). Checked against a 170,000-entry English
+    dictionary, only "qwerty" and the archaic "wert" are such words: real words ("typewriter", "property")
+    always break the run."""
+    if len(word) < 4 or any(ch not in _KEY_AT for ch in word):
+        return False
+    start = 0
+    while start < len(word):
+        end, step = start + 1, 0
+        while end < len(word):
+            (row_a, col_a), (row_b, col_b) = _KEY_AT[word[end - 1]], _KEY_AT[word[end]]
+            if row_a != row_b or abs(col_b - col_a) != 1 or step not in (0, col_b - col_a):
+                break
+            step = col_b - col_a
+            end += 1
+        if end - start < 3:
+            return False
+        start = end
+    return True
+
+
+def _pair_repeated(word: str) -> bool:
+    """True when `word` is one pair of letters repeated: "fjfjfjfj", "dkdk", "hahaha". Four letters with a
+    vowel are spared, since those are real words ("mama", "papa", "tutu"); no longer ones are."""
+    if len(word) < 4 or word[0] == word[1] or any(ch != word[i % 2] for i, ch in enumerate(word)):
+        return False
+    return len(word) >= 6 or not (_VOWELS & set(word))
+
+
+def is_filler(word: str) -> bool:
+    """A run of letters typed to get past the rules rather than to say something (see the two rules above)."""
+    return _keyboard_run(word) or _pair_repeated(word)
+
+
 def count_words(text: str) -> int:
     """Real words in `text`: runs of letters in any script, with their combining marks (a Hindi syllable is a
-    letter and its vowel signs), two or more characters long and not one letter repeated ("xx", "zzzz"); each
-    Chinese or Japanese ideograph or kana counts as one word. Digits and punctuation separate words."""
+    letter and its vowel signs), two or more characters long, not one letter repeated ("xx", "zzzz") and not
+    keyboard filler ("asdfgh", "fjfjfj"); each Chinese or Japanese ideograph or kana counts as one word. Digits
+    and punctuation separate words; invisible format characters are skipped, so they neither join nor split."""
     words = 0
     run: list[str] = []
 
     def close() -> int:
-        real = len(run) >= 2 and len(set(run)) >= 2 and any(unicodedata.category(c).startswith("L") for c in run)
+        real = (len(run) >= 2 and len(set(run)) >= 2 and any(unicodedata.category(c).startswith("L") for c in run)
+                and not is_filler("".join(run)))
         run.clear()
         return int(real)
 
     for ch in unicodedata.normalize("NFC", text).casefold():
         if _spaceless(ch):
             words += close() + 1
+        elif unicodedata.category(ch) == "Cf":
+            continue
         elif unicodedata.category(ch)[0] in "LM":
             run.append(ch)
         else:
@@ -92,6 +137,20 @@ def repeats_itself(text: str) -> bool:
     return len(s) - border[-1] <= len(s) // 2
 
 
+# Invisible format characters (Unicode category Cf) have no business in a reason written for the access log:
+# zero-width spaces, soft hyphens and word joiners hide a name from a reader and pad a length rule, and bidi
+# embeddings, overrides and isolates reorder how the line shows. They are refused, except the few that real
+# writing needs: ZWNJ and ZWJ (Persian, Indic scripts, emoji) and the directional marks LRM, RLM and ALM (text
+# mixing right-to-left and left-to-right words). The name check deletes every Cf character before matching.
+_FORMAT_NEEDED = frozenset({0x200C, 0x200D, 0x200E, 0x200F, 0x061C})
+
+
+def visible_length(text: str) -> int:
+    """Characters that show as something other than punctuation: invisible format characters and punctuation
+    ("!!!!!!", "......") do not make a reason longer."""
+    return sum(1 for ch in text if unicodedata.category(ch) != "Cf" and not unicodedata.category(ch).startswith("P"))
+
+
 @dataclass(frozen=True)
 class Justification:
     category: ReasonCategory
@@ -106,7 +165,11 @@ class Justification:
             choices = ", ".join(c.value for c in ReasonCategory)
             raise ValidationError(f"Unknown reason '{str(category)[:40]}': one of {choices}.") from None
         body = clean(text, "The justification", limit=MAX_TEXT)
-        if len(body) < MIN_TEXT:
+        hidden = next((ch for ch in body if unicodedata.category(ch) == "Cf" and ord(ch) not in _FORMAT_NEEDED), None)
+        if hidden is not None:
+            raise ValidationError(f"The justification contains an invisible character (U+{ord(hidden):04X}): "
+                                  "type the reason as plain words.")
+        if visible_length(body) < MIN_TEXT:
             raise ValidationError(f"Say why in at least {MIN_TEXT} characters.")
         # "xxxxxxxxxx" and keyboard filler pass a length rule; the access log needs a reason someone can read.
         if repeats_itself(body):

@@ -132,6 +132,17 @@ SHOWN_COUNT: Mapping[Action, re.Pattern[str]] = MappingProxyType({
     Action.PURGE: re.compile(r"^(\d+) archive records?\b"),
 })
 
+# A review's rationale check before sign-off (services/reviews.py rationale_warnings) is logged as reading the
+# review, under this name in its detail, but shows nobody's record: only the references that share one wording,
+# and the wording (as an auditor's reference list shows references). The people were counted when the review's
+# list was read, so the check counts none, however often the sign-off asks for it.
+RATIONALE_CHECK = "rationale check"
+
+# Entries of a SHOWN action that showed no record at all, in the words their service writes into the detail.
+SHOWN_NOTHING: Mapping[Action, re.Pattern[str]] = MappingProxyType({
+    Action.REVIEW_READ: re.compile(rf": {RATIONALE_CHECK}\b"),
+})
+
 # Actions whose records are found by reference, in the register, or counted from the detail (for the store's queries).
 ACTIONS_BY_SOURCE: Mapping[Source, tuple[str, ...]] = MappingProxyType({
     source: tuple(sorted(a.value for a, c in RECORD_USE.items() if c.source is source)) for source in Source
@@ -160,7 +171,11 @@ def counting(action: str, role: str | None) -> Counting | None:
 
 
 def shown_count(action: str, detail: str | None) -> int:
-    """How many rows a SHOWN entry says it showed; 1 (at least one record) when its detail does not say."""
+    """How many rows a SHOWN entry says it showed; 1 (at least one record) when its detail does not say;
+    0 when it says it showed none (SHOWN_NOTHING)."""
+    nothing = SHOWN_NOTHING.get(Action(action))
+    if nothing is not None and nothing.search(detail or ""):
+        return 0
     pattern = SHOWN_COUNT.get(Action(action))
     found = pattern.search(detail or "") if pattern else None
     return int(found[1]) if found else 1
@@ -312,7 +327,8 @@ def bcu_text(bcu: str | None) -> str:
 
 DEFINITIONS = (
     "Viewed: a person's record opened, its earlier versions read, a status check that found them, matrix rows on "
-    "screen, a quarterly review's list read. Downloaded: printed into a document that leaves the application (review "
+    "screen, a quarterly review's list read (not the rationale check before sign-off, which shows references "
+    "only). Downloaded: printed into a document that leaves the application (review "
     "sheet, subject access pack, access-log export or audit form) or shown in a partner's preview. Edited: a proposal, "
     "evidence, an edit, an intervention or police activity added, an approval, rejection or removal, a rescore, a "
     "review recommendation or decision, an import, a retention purge. Each record in each logged action counts once; "

@@ -160,13 +160,16 @@ class MatrixHome(HomePage):
 
     # -- data -------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self, *, automatic: bool = False) -> None:
+        """Read the counts and the list again. `automatic`: the window opening this home (at sign-in or unlock)
+        asks, not the user; the service then logs the list as the automatic first view, which the six-month
+        rule does not count as using the matrix. Refresh, a search, a sort and the dialogs' changes are use."""
         if self.overdue is not None:
             self.overdue.load()  # quarterly review hook; first, so the matrix's own errors are not cleared by it
         overview = self.call_service(lambda: self.app.matrix.overview(self.ws))
         self._show(overview)
         if overview is not None:
-            self.matrix.load()
+            self.matrix.load(automatic=automatic)
 
     def _show(self, overview: MatrixOverview | None) -> None:
         for key, _name in STATUS_NAMES:

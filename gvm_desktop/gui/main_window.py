@@ -20,6 +20,7 @@ from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
 from gvm_desktop.gui.home import build_home
 from gvm_desktop.gui.home_admin import AdminHome
 from gvm_desktop.gui.home_base import HomePage, bcu_text
+from gvm_desktop.gui.home_matrix import MatrixHome
 from gvm_desktop.gui.idle_watch import IdleWatch
 from gvm_desktop.gui.lock import REASON_IDLE, REASON_ON_REQUEST, REASON_SESSION_LOST, LockedPage
 from gvm_desktop.gui.shortcuts import LOCK, QUIT, SIGN_OUT
@@ -177,7 +178,10 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(home)
         self.header.set_locked(False)
         self.actions.set_locked(False)
-        home.load()
+        if isinstance(home, MatrixHome):
+            home.load(automatic=True)  # the list shown on opening is the application's doing, not use of the matrix
+        else:
+            home.load()
         self.idle_watch.start(minutes)
         self._show_idle_minutes(minutes)
         home.setFocus(Qt.FocusReason.OtherFocusReason)

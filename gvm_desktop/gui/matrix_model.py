@@ -75,16 +75,20 @@ class MatrixTableModel(QAbstractTableModel):
 
     # -- asking the service -----------------------------------------------------
 
-    def load(self, *, query: str | None = None, sort_key: str | None = None, descending: bool | None = None) -> bool:
+    def load(self, *, query: str | None = None, sort_key: str | None = None, descending: bool | None = None,
+             automatic: bool = False) -> bool:
         """Ask for a new view (ids only) with this search and order; True if the service answered.
 
+        `automatic`: the list shown by itself as the home opens, not asked for by the user (the service
+        logs it, and the rows of its first page, as such).
         On a refusal the table is emptied rather than left showing the previous answer.
         """
         query = self.query if query is None else query
         sort_key = self.sort_key if sort_key is None else sort_key
         descending = self.descending if descending is None else descending
         try:
-            view = self._app.matrix.view(self._ws, query=query.strip() or None, sort=sort_key, descending=descending)
+            view = self._app.matrix.view(self._ws, query=query.strip() or None, sort=sort_key, descending=descending,
+                                         automatic=automatic)
         except Exception as exc:  # shown by the panel; the model only empties itself
             self.clear()
             self.fetch_failed.emit(exc)

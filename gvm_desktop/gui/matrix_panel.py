@@ -178,9 +178,12 @@ class MatrixPanel(QWidget):
 
     # -- loading ----------------------------------------------------------------
 
-    def load(self) -> bool:
-        """Ask the service for the list as it stands (keeping the search and order)."""
-        return False if self._wiped else self.model.load()
+    def load(self, *, automatic: bool = False) -> bool:
+        """Ask the service for the list as it stands (keeping the search and order).
+
+        `automatic`: the first listing of a home just opened, which the user did not ask for.
+        """
+        return False if self._wiped else self.model.load(automatic=automatic)
 
     def apply_search(self) -> None:
         self._debounce.stop()

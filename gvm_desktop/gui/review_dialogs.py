@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QRadioButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -240,8 +242,15 @@ class SignOffDialog(TaskDialog):
         self.reused.setWordWrap(True)
         self.reused.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reused.setAccessibleName("Rationale given for several people")
-        self.reused.setVisible(bool(reused))
-        self.body.addWidget(self.reused)
+        # In a scroll area: several groups of long rationales must never be cut off in the one
+        # place the SPOC confirms them.
+        self.reused_area = QScrollArea(self)
+        self.reused_area.setWidget(self.reused)
+        self.reused_area.setWidgetResizable(True)
+        self.reused_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.reused_area.setMinimumHeight(min(240, self.reused.sizeHint().height() + 12) if reused else 0)
+        self.reused_area.setVisible(bool(reused))
+        self.body.addWidget(self.reused_area)
         form = QFormLayout()
         self.password = password_field(self, "Your password")
         form.addRow("Your &password:", self.password)
@@ -256,7 +265,7 @@ class SignOffDialog(TaskDialog):
             label.hide()
             self.body.addWidget(label)
         self.body.addStretch(1)
-        self.resize(520, 260)
+        self.resize(560, max(260, min(640, self.sizeHint().height())))
 
     def submit(self) -> None:
         password = self.password.text()

@@ -21,7 +21,9 @@ from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import selection
 from gvm_desktop.services.log_queries import LogFilter, LogQueryService
-from gvm_desktop.store import access_log, log_chain, reviews
+from gvm_desktop.services.records import NamesThePerson, identity_of, names_person
+from gvm_desktop.services.scope import refuse
+from gvm_desktop.store import access_log, log_chain, nominals, reviews
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ _FORM_SQL = (
     "SELECT f.id, f.log_seq, s.username, f.issued_at, i.username, f.answer, f.answered_at FROM audit_forms f "
     "LEFT JOIN users s ON s.id = f.subject_id JOIN users i ON i.id = f.issued_by"
 )
+
+
+def _refuse_naming_answer(ws: Workspace, form: AuditForm, text: str) -> None:
+    """An answer is kept beside the log entry it explains, which is read by reference: like a justification, it
+    may say why but not who. The refusal is logged (with the record, without the text)."""
+    logged = access_log.by_seq(ws.conn, form.log_seq)
+    ref = logged.entry.record_ref if logged is not None else None
+    found = nominals.by_ref(ws.conn, ref) if ref else None
+    if found is not None and names_person(text, identity_of(ws.conn, found[0])):
+        raise refuse(ws, Action.AUDIT_FORM_ANSWER, NamesThePerson("This answer"), record_ref=ref)
 
 
 def _pdf_path(path: Path) -> Path:
@@ -85,6 +97,7 @@ class AuditFormService:
         form = self.get(ws, form_id)
         if form.answer is not None:
             raise ValidationError(f"Form #{form_id} already has its answer, recorded {form.answered_at}.")
+        _refuse_naming_answer(ws, form, text)
         with ws.write() as conn:
             conn.execute("UPDATE audit_forms SET answer = ?, answered_at = ?, recorded_by = ? WHERE id = ?",
                          (text, to_iso(ws.env.clock.now()), ws.session.user_id, form_id))

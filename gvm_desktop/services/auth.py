@@ -176,7 +176,7 @@ class AuthService:
         pin = vault.log_pin
         if pin is None or pin.recorded:
             return None
-        if vault.log_key_first_use:
+        if pin.seq == 0:  # nothing verified yet: the pin was made at first use of a delivered key
             return ws.entry(Action.LOG_KEY_PIN, detail=(
                 f"log verification key pinned at first use, fingerprint {pin.fingerprint()}: compare it with "
                 "another auditor's or the recovery holder's"))
@@ -199,18 +199,30 @@ class AuthService:
     def _flush_pending(
         self, conn: database.Connection, vault: Vault, pending: list[PendingEvent], dropped: int
     ) -> None:
-        """Failed sign-ins recorded while the vault was shut go into the log now."""
+        """Failed sign-ins recorded while the vault was shut go into the log now.
+
+        An event keeps its own time only between the log's last entry and now: the throttle
+        file is not authenticated, and a time from the future (or one older than entries
+        another session wrote meanwhile) would break the log's time order for ever. A time
+        moved is said in the entry's detail.
+        """
+        now = to_iso(self.env.clock.now())
+        floor = access_log.last_time(conn) or ""
         for event in pending:
             action, outcome, detail = _PENDING_ACTIONS.get(
                 event.outcome, (Action.SIGN_IN_FAILED, Outcome.FAILED, event.outcome)
             )
             who = accounts.by_locator(conn, event.locator) if event.locator else None
+            at = min(max(event.at or now, floor), now)
+            if event.at and at != event.at:
+                detail = f"{detail} (recorded as at {event.at[:32]})"
             entry = system_entry(
                 self.env, action, outcome, detail=detail,
                 user_id=who.id if who else None, username=who.username if who else None,
                 role=who.role.value if who else None, bcu=who.bcu if who else None,
             )
-            access_log.append(conn, replace(entry, at_utc=event.at or entry.at_utc))
+            access_log.append(conn, replace(entry, at_utc=at))
+            floor = at
         if dropped:
             access_log.append(
                 conn,
@@ -247,12 +259,17 @@ class AuthService:
             vault.close()  # the password was checked; there was nothing to unlock
             return
         ws._attach(vault)
+        pin_entry = self._pin_entry(ws)
         with self._throttle.guard():
             pending, dropped = self._throttle.pending()
             with ws.write() as conn:
                 self._flush_pending(conn, vault, pending, dropped)
                 access_log.append(conn, ws.entry(Action.SESSION_UNLOCK))
+                if pin_entry is not None:
+                    access_log.append(conn, pin_entry)
             self._throttle.forget_pending(len(pending))
+        if pin_entry is not None:
+            vault.pin_log_key(recorded=True)
 
     def sign_out(self, ws: Workspace) -> None:
         self._log_and_close(ws, Action.SIGN_OUT, None)
@@ -274,7 +291,8 @@ class AuthService:
             try:
                 key = ws.vault.signing_wrap_key(ws.session.user_id, password)
             except AuthenticationError:
-                locked = self._throttle.record_failure(locator, "wrong_password", now)
+                # Counted towards the lockout; logged below as the signing refusal, not as a sign-in.
+                locked = self._throttle.record_failure(locator, "wrong_password", now, queue=False)
             else:
                 self._throttle.record_success(locator)
                 return key

@@ -25,7 +25,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.records import identity_of, scrub
 from gvm_desktop.services.scope import Target, refuse, resolve
 from gvm_desktop.services.settings import SettingsService
-from gvm_desktop.store import access_log, nominals, records, reviews
+from gvm_desktop.store import access_log, governance, nominals, records, reviews
 from gvm_desktop.store.database import Connection
 
 MIN_REASON = 20
@@ -293,6 +293,7 @@ class ChangeService:
         with ws.write() as conn:
             self.remove_in(conn, ws, t.id, t.ref, note, action, kind)
             records.compact_search_index(conn)
+        ws.vault.flush_wal()  # the removed person's old pages leave the write-ahead log too
 
     def remove_in(self, conn: Connection, ws: Workspace, nominal_id: int, ref: str, note: str, action: Action,
                   kind: str, *, operation_ref: str | None = None) -> None:
@@ -317,8 +318,15 @@ class ChangeService:
             purge_after=purge_after.isoformat(), age_band=age_band(age_on(who.date_of_birth, now.date())),
         )
         redacted = reviews.redact_person(conn, ref, to_iso(now))
+        # An auditor's answer to an audit form about this record is free text too: the person leaves it as well.
+        answers = 0
+        for form_id, answer in governance.audit_answers_about(conn, ref):
+            if (clean_answer := scrub(answer, who)) != answer:
+                governance.replace_audit_answer(conn, form_id, clean_answer)
+                answers += 1
         access_log.append(conn, ws.entry(action, record_ref=ref, detail=f"archived until {purge_after}" + (
-            f"; personal fields cleared from {redacted} review item(s)" if redacted else ""), operation_ref=operation_ref,
+            f"; personal fields cleared from {redacted} review item(s)" if redacted else "") + (
+            f"; the person scrubbed from {answers} audit-form answer(s)" if answers else ""), operation_ref=operation_ref,
             # Reject, remove: the SPOC deciding a proposal; a review's sign-off removes under its own reference.
             reason_category=(ReasonCategory.QUARTERLY_REVIEW if (operation_ref or "").startswith("review:")
                              else ReasonCategory.PROPOSAL_DECISION).value))

@@ -15,6 +15,7 @@ from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.dates import Month, check_date, parse_month
 from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.governance import (
+    AUTOMATIC_VIEW,
     DISUSE_REVOCATION,
     MATRIX_USE,
     REQUIRED_COURSE,
@@ -183,7 +184,8 @@ class GovernanceService:
 
     def _unused_since(self, conn: Connection, user_id: int, granted: str, today: date) -> str | None:
         """The officer's last use of the matrix ("never" if none since the grant) when six months old; else None."""
-        last = access_log.last_of_actions(conn, user_id, MATRIX_USE)
+        # The list a home showed by itself at a sign-in or unlock is logged, but is not the officer's use.
+        last = access_log.last_of_actions(conn, user_id, MATRIX_USE, unless_marked=AUTOMATIC_VIEW)
         if not matrix_unused(from_iso(last).date() if last else None, from_iso(granted).date(), today):
             return None
         return last[:10] if last and last >= granted else f"never since the grant of {granted[:10]}"

@@ -26,8 +26,13 @@ NO_OPERATION = "no operation reference given"
 DECISION_AFTER = timedelta(days=7)
 # ...or the decision came just before (the record view reads the record again after a decision).
 DECISION_BEFORE = timedelta(hours=1)
-# The decisions on a proposal (an approval refused for want of corroboration is a decision taken too)...
+# The decisions on a proposal, as the log records them carried out...
 DECISION_ACTIONS = (Action.APPROVE_ADD.value, Action.REJECT_ADD.value, Action.APPROVE_REMOVE.value)
+# ...or an approval refused for want of corroboration, a decision taken too: the SPOC read the evidence and the
+# refusal says what is missing. This is what ChangeService.approve_addition logs then ("N-000123 cannot become
+# active: ..."). Any other failed or refused attempt decided nothing (no live proposal by that reference, another
+# BCU's record) and must not silence the flag.
+UNCORROBORATED = (Action.APPROVE_ADD.value, " cannot become active: ")
 # ...and a person's part in a quarterly review.
 REVIEW_ACTIONS = (Action.REVIEW_RECOMMEND.value, Action.REVIEW_VERDICT.value)
 _NEVER = "9999-12-31T23:59:59Z"  # an unsigned review is under way until it is signed
@@ -148,7 +153,8 @@ class _Workflow:
         self._conn = conn
         self._spans: dict[str, list[tuple[str, str | None]]] = {}
         self.acts: dict[tuple[int | None, str | None], list[tuple[str, str]]] = {}
-        for user_id, ref, action, at in access_log.actions_since(conn, REVIEW_ACTIONS + DECISION_ACTIONS, since_utc):
+        for user_id, ref, action, at in access_log.actions_since(conn, REVIEW_ACTIONS + DECISION_ACTIONS, since_utc,
+                                                                 refused_saying=(UNCORROBORATED,)):
             self.acts.setdefault((user_id, ref), []).append((at, action))
 
     def review_under_way(self, bcu: str | None, at: str) -> tuple[bool, str]:

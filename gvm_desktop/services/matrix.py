@@ -9,6 +9,7 @@ from datetime import date
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.governance import AUTOMATIC_VIEW
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import MAX_AGE, MIN_AGE, age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
@@ -17,7 +18,7 @@ from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.dsa import Agreement, active_dsa
-from gvm_desktop.services.records import Identity, NamesThePerson, names_in
+from gvm_desktop.services.records import Identity, NamesThePerson, identity_of, names_in, scrub
 from gvm_desktop.services.scope import refuse
 from gvm_desktop.store import access_log, accounts, nominals, records, reviews
 from gvm_desktop.store.database import Connection
@@ -44,6 +45,9 @@ class MatrixView:
     columns: tuple[str, ...]
     ids: list[int]
     partner_fields: tuple[str, ...] | None = None
+    # The list a home showed by itself on opening (list(automatic=True)): its first page of rows is logged as
+    # part of that automatic first view, not as the user's use of the matrix.
+    automatic: bool = False
 
 
 def _agreement_ref(agreement: Agreement) -> str:
@@ -90,23 +94,38 @@ class MatrixService:
             access_log.append(conn, ws.entry(Action.MATRIX_OVERVIEW, detail=f"counts for {bcu}"))
         return MatrixOverview(bcu, bcu_name(bcu), {s: counts.get(s, 0) for s in ("proposed", "active", "removed")})
 
-    def view(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False) -> MatrixView:
+    def view(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False,
+             automatic: bool = False) -> MatrixView:
         """The list this session's role sees: own BCU for officers and SPOCs, a DSA preview for partners,
-        references across BCUs for auditors. Removed people are in no live view."""
+        references across BCUs for auditors. Removed people are in no live view.
+
+        `automatic`: see list(). It marks only officers' and SPOCs' lists: the six-month rule it serves binds
+        officers, and a partner's preview or an auditor's references are never counted by it.
+        """
         role = ws.session.role
         if role is Role.PARTNER:
             return self.preview(ws, query=query, sort=sort, descending=descending)
         if role is Role.AUDITOR:
             return self.references(ws, sort=sort, descending=descending)
-        return self.list(ws, query=query, sort=sort, descending=descending)
+        return self.list(ws, query=query, sort=sort, descending=descending, automatic=automatic)
 
-    def list(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False) -> MatrixView:
+    def list(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False,
+             automatic: bool = False) -> MatrixView:
+        """The ids of the own BCU's live people, in order, matching `query` if given.
+
+        `automatic` says that the application lists by itself, as a home does when it opens at every
+        sign-in and unlock: the entry (and that view's first page of rows) is marked AUTOMATIC_VIEW, so the
+        six-month rule does not take it for use of the matrix. A search is always the user's doing.
+        """
         ws.authorize(Permission.MATRIX_VIEW, Action.MATRIX_LIST)
         _check_sort(sort)
+        automatic = automatic and not (query and query.strip())
         with ws.write() as conn:
             ids = nominals.live_ids(conn, bcu=ws.session.bcu, query=query, sort=sort, descending=descending)
-            access_log.append(conn, ws.entry(Action.MATRIX_LIST, detail=f"{len(ids)} people; {query_shape(query)}"))
-        return MatrixView(LIST_COLUMNS, ids)
+            detail = f"{len(ids)} people; {query_shape(query)}"
+            access_log.append(conn, ws.entry(Action.MATRIX_LIST, detail=f"{AUTOMATIC_VIEW}: {detail}" if automatic
+                                             else detail))
+        return MatrixView(LIST_COLUMNS, ids, automatic=automatic)
 
     def preview(self, ws: Workspace, *, query: str | None = None, sort: str = "name",
                 descending: bool = False) -> MatrixView:
@@ -184,8 +203,12 @@ class MatrixService:
                                                 action=Action.MATRIX_ROWS.value)
             elif out:
                 refs = [str(row.values.get("ref", "")) for row in out]
+                detail = f"{len(out)} rows {refs[0]}..{refs[-1]}" if refs[0] else f"{len(out)} rows"
+                # The first page of a list shown by itself is part of that automatic view; any other page was
+                # scrolled to. The rows were still shown: the monthly audit reads their count after the mark.
+                first_page = view.automatic and list(ids) == view.ids[:len(ids)]
                 access_log.append(conn, ws.entry(Action.MATRIX_ROWS, detail=(
-                    f"{len(out)} rows {refs[0]}..{refs[-1]}" if refs[0] else f"{len(out)} rows")))
+                    f"{AUTOMATIC_VIEW}: {detail}" if first_page else detail)))
         return out
 
     def _rescore(self, conn: Connection, r: tuple, today: date) -> tuple:  # type: ignore[type-arg]
@@ -206,15 +229,23 @@ class MatrixService:
             raise ValidationError("The date of birth is in the future.")
         if not MIN_AGE <= age_on(date_of_birth, today) <= MAX_AGE:
             raise ValidationError(f"That date of birth gives an age outside {MIN_AGE} to {MAX_AGE}: check it.")
-        if names_in(justification, Identity((given, family), date_of_birth)):
+        if names_in(justification, Identity(given, family, date_of_birth)):
             # The name and date of birth asked about are never logged; neither may the reason carry them.
             raise refuse(ws, Action.STATUS_CHECK, NamesThePerson())
         with ws.write() as conn:
             matches = [m for m in nominals.same_identity(conn, given, family, date_of_birth.isoformat())
                        if m[2] == "active"]
             answer = StatusAnswer(False)
+            why, operation = justification.text, justification.operation_ref
             if matches:
                 ref, bcu, _status = matches[0]
+                # The reason was checked against the name typed; the person found may also be named by an alias
+                # or address in it. Refusing now would say that someone was found, so it is logged scrubbed.
+                found = nominals.by_ref(conn, ref)
+                if found is not None:
+                    who = identity_of(conn, found[0])
+                    why = scrub(why, who)
+                    operation = scrub(operation, who) if operation else operation
                 bands = conn.execute("SELECT harm_band, victim_band FROM nominals WHERE ref = ?", (ref,)).fetchone()
                 spocs = [a.display_name for a in accounts.all_accounts(conn)
                          if a.role is Role.SPOC and a.bcu == bcu and a.active]
@@ -222,6 +253,6 @@ class MatrixService:
                 answer = StatusAnswer(True, ref, bands[0], bands[1], bcu, contact)
             access_log.append(conn, ws.entry(
                 Action.STATUS_CHECK, record_ref=answer.ref, reason_category=justification.category.value,
-                justification=justification.text, operation_ref=justification.operation_ref,
+                justification=why, operation_ref=operation,
                 detail=f"name and date of birth; {'on the matrix' if answer.on_matrix else 'not on the matrix'}"))
         return answer

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.errors import ValidationError
@@ -28,28 +30,42 @@ WHY_NOT_WHO = "write why, not who: the reference is already recorded"
 
 
 class NamesThePerson(ValidationError):
-    """A justification that contains the person's name, an alias or their date of birth."""
+    """Free text that contains the person's name, an alias, their date of birth, address or postcode."""
 
     code = "names_the_person"
 
-    def __init__(self) -> None:
+    def __init__(self, what: str = "This justification") -> None:
         # Never the matched words: this message is shown, and written to the log as the refusal's detail.
-        super().__init__(f"This justification contains the person's name, an alias or their date of birth: "
+        super().__init__(f"{what} contains the person's name, an alias, their date of birth or their address: "
                          f"{WHY_NOT_WHO}.")
 
 
 @dataclass(frozen=True)
 class Identity:
-    """What identifies a person in free text: given name, family name, aliases and date of birth."""
+    """What identifies a person in free text: their names, aliases, date of birth, address and postcode."""
 
-    names: tuple[str, ...]
+    given_name: str
+    family_name: str
     date_of_birth: date
+    aliases: tuple[str, ...] = ()
+    address: str = ""
+    postcode: str = ""
+    earlier: tuple[Identity, ...] = ()  # what earlier versions of the record held: a former address identifies too
+
+
+def _identity(data: Mapping[str, Any], aliases: Iterable[str]) -> Identity:
+    return Identity(str(data["given_name"]), str(data["family_name"]), date.fromisoformat(str(data["date_of_birth"])),
+                    tuple(aliases), str(data.get("address") or ""), str(data.get("postcode") or ""))
 
 
 def identity_of(conn: Connection, nominal_id: int) -> Identity:
-    data = records.fields(conn, nominal_id)
-    return Identity((data["given_name"], data["family_name"], *records.aliases(conn, nominal_id)),
-                    date.fromisoformat(data["date_of_birth"]))
+    """The person as the record holds them now, with every other identity its earlier versions held (a reason
+    "moved away from <the old address>" names them as surely as the current one)."""
+    current = _identity(records.fields(conn, nominal_id), records.aliases(conn, nominal_id))
+    earlier = dict.fromkeys(_identity(v.snapshot, v.snapshot.get("aliases") or ())  # type: ignore[arg-type]
+                            for v in records.versions(conn, nominal_id))
+    earlier.pop(current, None)
+    return replace(current, earlier=tuple(earlier))
 
 
 # Scripts written without spaces between words: a name in them is found anywhere in the text.
@@ -58,34 +74,161 @@ _MONTHS = {name: number for number, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
     ("december", "dec")), start=1) for name in names}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?![a-z])\.?"
+_MONTH = "(?<![a-z])(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?![a-z])"
 _ORDINAL = r"(?:st|nd|rd|th)?"
-# Dates as people write them, matched in folded (lower-case, accent-free) text.
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,4})([./\- ])(\d{1,2})\2(\d{1,4})(?!\d)")  # 29/11/2006, 2006-11-29
+# Dates as people write them, matched in the matcher's text (folded, every separator one space: see _folded),
+# so 29/11/2006, 29-11-2006 and 29.11.2006 all read "29 11 2006", and 06-May-07 reads "06 may 07".
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,4}) (\d{1,2}) (\d{1,4})(?!\d)")  # 29/11/2006, 2006-11-29, 29/11/06
 _COMPACT_DATE = re.compile(r"(?<!\d)(\d{8})(?!\d)")  # 29112006, 20061129
-_DAY_MONTH_YEAR = re.compile(rf"(?<!\d)(\d{{1,2}}){_ORDINAL}\s*(?:of\s+)?(?<![a-z]){_MONTH}\s*,?\s*(\d{{4}}|\d{{2}})(?!\d)")
-_MONTH_DAY_YEAR = re.compile(rf"(?<![a-z]){_MONTH}\s*(\d{{1,2}}){_ORDINAL}\s*,?\s*(\d{{4}}|\d{{2}})(?!\d)")
+_DAY_MONTH_YEAR = re.compile(rf"(?<!\d)(\d{{1,2}}){_ORDINAL} ?(?:of )?{_MONTH} ?(\d{{4}}|\d{{2}})(?!\d)")  # 6 May 07
+_MONTH_DAY_YEAR = re.compile(rf"{_MONTH} ?(\d{{1,2}}){_ORDINAL} ?(\d{{4}}|\d{{2}})(?!\d)")  # May 6th, 2007
+_YEAR_MONTH_DAY = re.compile(rf"(?<!\d)(\d{{4}}) ?{_MONTH} ?(\d{{1,2}}){_ORDINAL}(?![a-z\d])")  # 2007 May 6
+_YEAR_DAY_MONTH = re.compile(rf"(?<!\d)(\d{{4}}) ?(\d{{1,2}}){_ORDINAL} ?(?:of )?{_MONTH}")  # 2007, 6th of May
+
+# English words that are also given or family names. A single name part of four letters or more is matched in
+# any case ("visit to zyxwquuxtest's house"); one of these, like a part shorter than four letters, only as a
+# name is written (see _written_as_name), so "I will visit" and "Green band person" are not about Will Green.
+# A name missing here is refused in any case: a false refusal the writer rephrases, never a name let through.
+_NAME_WORDS = frozenset({
+    "able", "amber", "angel", "april", "archer", "autumn", "baker", "banks", "barber", "baron", "bell", "berry", "best",
+    "bird", "bishop", "black", "bliss", "bloom", "blue", "bond", "booth", "brand", "brave", "bright", "brook", "brooks",
+    "brown", "buck", "bull", "bush", "butler", "carol", "carter", "cash", "chance", "chase", "cherry", "child",
+    "christian", "church", "clay", "cliff", "coal", "cook", "cooper", "crane", "cross", "crystal", "daisy", "dale",
+    "dawn", "dean", "dear", "diamond", "drake", "drew", "duke", "dune", "earl", "early", "east", "ernest", "fair",
+    "faith", "field", "fields", "finch", "fisher", "flint", "ford", "forest", "frank", "free", "freeman", "friend",
+    "frost", "gentle", "ginger", "glass", "glen", "gold", "golden", "good", "grace", "grant", "gray", "green", "grey",
+    "hale", "hall", "hardy", "harmony", "hart", "hawk", "heart", "heath", "heather", "hill", "holly", "honey", "hood",
+    "hope", "house", "hunt", "hunter", "iris", "ivory", "jack", "jade", "jewel", "judge", "june", "justice", "kind",
+    "king", "knight", "lake", "lamb", "lance", "land", "lane", "lily", "little", "long", "love", "lucky", "major",
+    "march", "mark", "marsh", "marshal", "mason", "melody", "mercy", "miles", "mill", "miller", "mills", "moody",
+    "moon", "moss", "noble", "north", "nurse", "page", "palmer", "park", "parker", "parks", "patience", "peace",
+    "pearl", "penny", "piper", "poppy", "porter", "potter", "power", "precious", "price", "pride", "prince", "rain",
+    "ranger", "read", "reed", "rich", "river", "rivers", "robin", "rock", "rose", "royal", "ruby", "rush", "sage",
+    "sandy", "savage", "sharp", "shepherd", "short", "silver", "slater", "smart", "smith", "snow", "sonny", "south",
+    "sparrow", "spring", "star", "steel", "sterling", "stone", "storm", "strong", "summer", "sunny", "swan", "sweet",
+    "swift", "tanner", "trinity", "turner", "violet", "wade", "walker", "ward", "warden", "waters", "weaver", "wells",
+    "west", "white", "wild", "will", "wise", "wolf", "wood", "woods", "wren", "young"
+})
+# A full stop after these ends no sentence: "Mr. Green" is written as a name.
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "prof", "rev", "st", "sgt", "pc", "dc", "insp"})
+_SENTENCE_END = frozenset(".!?…。！？")
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
-    """`text` folded as search folds it, and for each folded character the index of its original one."""
+    """`text` as the matcher reads it, and for each of its characters the index of the original one.
+
+    Folded as search folds it (case and accents ignored). Invisible format characters (Unicode category Cf:
+    zero-width space, soft hyphen, ZWNJ, ZWJ, word joiner...) are deleted, so "Zyxw<U+200B>quuxtest" reads
+    "zyxwquuxtest". Every run of anything that is not a letter, mark or digit reads as one space, so
+    "06-May-2007" separates its parts as "06 May 2007" does, and "Tamsin_Quillmere" as "Tamsin Quillmere".
+    """
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        f = fold(ch)
-        out.append(f)
-        origin.extend([i] * len(f))
+        if unicodedata.category(ch) == "Cf":
+            continue
+        for f in fold(ch):
+            if unicodedata.category(f)[0] in "LMN":
+                out.append(f)
+                origin.append(i)
+            elif out and out[-1] != " ":
+                out.append(" ")
+                origin.append(i)
     return "".join(out), origin
 
 
-def _name_pattern(name: str) -> re.Pattern[str] | None:
-    words = re.findall(r"\w+", fold(name))
-    if sum(len(w) for w in words) < 2:
+def _words(text: str) -> list[str]:
+    return _folded(text)[0].split()
+
+
+def _pattern(words: list[str], *, unspaced: bool = False) -> re.Pattern[str]:
+    body = " ?".join(re.escape(w) for w in words)  # "Mary-Jane" is also "Mary Jane" and "MaryJane"
+    return re.compile(body if unspaced else rf"(?<!\S){body}(?!\S)")  # whole words: "Al" is not in "already"
+
+
+def _unspaced(name: str) -> bool:
+    return any(unicodedata.name(ch, "").startswith(_UNSPACED) for ch in name)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    pattern: re.Pattern[str]
+    what: str
+    as_written: bool = False  # only with a capital initial, and not as the first word of the text or a sentence
+
+
+def _name_mention(name: str, *, alias: bool) -> _Mention | None:
+    words = _words(name)
+    letters = sum(len(w) for w in words)
+    if letters < 2:
         return None  # a single letter identifies nobody, and would refuse half the language
-    body = r"\W*".join(re.escape(w) for w in words)  # "Mary-Jane" is also "Mary Jane", "O'Neil" also "ONeil"
-    if any(unicodedata.name(ch, "").startswith(_UNSPACED) for ch in name):
-        return re.compile(body)
-    return re.compile(rf"(?<!\w){body}(?!\w)")  # whole words: "Al" is not in "already"
+    unspaced = _unspaced(name)
+    # Ordinary words are names only as a name is written: a part shorter than four letters ("He", "An") or an
+    # English word ("Will", "Green"). Aliases of four letters or more, and names of several words, always count.
+    as_written = not unspaced and (letters < 4 or (not alias and len(words) == 1 and words[0] in _NAME_WORDS))
+    return _Mention(_pattern(words, unspaced=unspaced), "[name]", as_written)
+
+
+def _address_mentions(address: str, postcode: str) -> list[_Mention]:
+    found: list[_Mention] = []
+    words = _words(address)
+    if words:
+        found.append(_Mention(_pattern(words), "[address]"))
+        # The house number is the number just before the street: "Flat 3, 41 Xxqqjjmews Close" has 41.
+        number = next((i for i, w in enumerate(words[:-1]) if w[0].isdigit() and not words[i + 1][0].isdigit()), None)
+        if number is not None:
+            street = words[number + 1:]
+            # The house number and the street, its later words optional: "41 Xxqqjjmews", "41 Xxqqjjmews Close".
+            rest = ""
+            for w in reversed(street[1:]):
+                rest = f"(?: ?{re.escape(w)}{rest})?"
+            found.append(_Mention(re.compile(rf"(?<!\S){re.escape(words[number])} ?{re.escape(street[0])}{rest}(?!\S)"),
+                                  "[address]"))
+            if len(street) >= 2:  # the street without its number ("Xxqqjjmews Close"); one word alone is too common
+                found.append(_Mention(_pattern(street), "[address]"))
+    code = "".join(_words(postcode))
+    if len(code) >= 4:  # spacing ignored: "ZZ9 8QJ", "ZZ98QJ", "zz9-8qj"
+        found.append(_Mention(_pattern(list(code)), "[postcode]"))
+    return found
+
+
+def _mentions(who: Identity) -> list[_Mention]:
+    found: list[_Mention] = []
+    for former in who.earlier:
+        found += _mentions(former)
+    given, family = _words(who.given_name), _words(who.family_name)
+    if given and family:  # the full name, either order, in any case: "Will Green", "GREEN, Will"
+        unspaced = _unspaced(who.given_name + who.family_name)
+        found += [_Mention(_pattern(given + family, unspaced=unspaced), "[name]"),
+                  _Mention(_pattern(family + given, unspaced=unspaced), "[name]")]
+    for name, alias in ((who.given_name, False), (who.family_name, False), *((a, True) for a in who.aliases)):
+        mention = _name_mention(name, alias=alias)
+        if mention is not None:
+            found.append(mention)
+    return found + _address_mentions(who.address, who.postcode)
+
+
+def _written_as_name(text: str, at: int) -> bool:
+    """Whether the word at `at` in `text` is written as a name: a capital initial, and not the first word of
+    the text or of a sentence (where every word has one). A script without case gives no such sign: it counts."""
+    first = text[at]
+    if first.lower() == first.upper():
+        return True
+    if not first.isupper():
+        return False
+    i = at - 1
+    while i >= 0 and (text[i].isspace() or unicodedata.category(text[i]) in ("Cf", "Ps", "Pi", "Pf") or text[i] in "\"'"):
+        if text[i] in "\n\r\u2028\u2029":
+            return False  # a new line starts a new sentence
+        i -= 1
+    if i < 0:
+        return False
+    if text[i] not in _SENTENCE_END:
+        return True
+    word_start = i
+    while word_start > 0 and text[word_start - 1].isalpha():
+        word_start -= 1
+    return fold(text[word_start:i]) in _TITLES  # "Mr. Green": a title's full stop ends no sentence
 
 
 def _is_birthday(born: date, year: str, month: int, day: int) -> bool:
@@ -98,7 +241,7 @@ def _is_birthday(born: date, year: str, month: int, day: int) -> bool:
 def _date_spans(folded: str, born: date) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for m in _NUMERIC_DATE.finditer(folded):
-        a, _sep, b, c = m.groups()
+        a, b, c = m.groups()
         if len(a) == 4:
             hit = len(c) <= 2 and _is_birthday(born, a, int(b), int(c))
         else:  # day first as in the UK; month first too, since either reading names the birthday
@@ -116,11 +259,17 @@ def _date_spans(folded: str, born: date) -> list[tuple[int, int]]:
     for m in _MONTH_DAY_YEAR.finditer(folded):
         if _is_birthday(born, m.group(3), _MONTHS[m.group(1)], int(m.group(2))):
             spans.append(m.span())
+    for m in _YEAR_MONTH_DAY.finditer(folded):
+        if _is_birthday(born, m.group(1), _MONTHS[m.group(2)], int(m.group(3))):
+            spans.append(m.span())
+    for m in _YEAR_DAY_MONTH.finditer(folded):
+        if _is_birthday(born, m.group(1), _MONTHS[m.group(3)], int(m.group(2))):
+            spans.append(m.span())
     return spans
 
 
 def _spans(text: str, who: Identity) -> list[tuple[int, int, str]]:
-    """Where `text` names `who` (case- and accent-insensitively): (start, end, what) in `text`'s own indices."""
+    """Where `text` mentions `who`: (start, end, what) in `text`'s own indices, longest first at each start."""
     folded, origin = _folded(text)
     found: list[tuple[int, int, str]] = []
 
@@ -128,14 +277,15 @@ def _spans(text: str, who: Identity) -> list[tuple[int, int, str]]:
         if end > start:
             found.append((origin[start], origin[end - 1] + 1, what))
 
-    for name in who.names:
-        pattern = _name_pattern(name)
-        if pattern is not None:
-            for m in pattern.finditer(folded):
-                add(*m.span(), "[name]")
-    for start, end in _date_spans(folded, who.date_of_birth):
-        add(start, end, "[date of birth]")
-    return sorted(found)
+    # Earlier versions mostly repeat the current names: each pattern is run once.
+    for mention in {(m.pattern.pattern, m.what, m.as_written): m for m in _mentions(who)}.values():
+        for m in mention.pattern.finditer(folded):
+            if not mention.as_written or _written_as_name(text, origin[m.start()]):
+                add(*m.span(), mention.what)
+    for born in dict.fromkeys(i.date_of_birth for i in (who, *who.earlier)):
+        for start, end in _date_spans(folded, born):
+            add(start, end, "[date of birth]")
+    return sorted(found, key=lambda span: (span[0], -span[1]))
 
 
 def names_person(text: str, who: Identity) -> bool:
@@ -143,11 +293,13 @@ def names_person(text: str, who: Identity) -> bool:
 
 
 def scrub(text: str, who: Identity) -> str:
-    """`text` with every mention of `who` (names, aliases, date of birth) replaced by what it was."""
+    """`text` with every mention of `who` (names, aliases, date of birth, address, postcode) replaced by what
+    it was ("[name]", "[date of birth]", "[address]", "[postcode]")."""
     out, at = [], 0
     for start, end, what in _spans(text, who):
         if start < at:
-            continue  # overlaps a mention already replaced
+            at = max(at, end)  # overlaps the mention just replaced: the one replacement covers both
+            continue
         out += [text[at:start], what]
         at = end
     return "".join(out) + text[at:]

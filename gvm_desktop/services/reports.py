@@ -10,6 +10,7 @@ separate FAILED entry records the attempt.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,14 @@ from gvm_desktop.reports.review_sheet import build_review_sheet
 from gvm_desktop.reports.subject_access import build_subject_access
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.records import RecordService, check_justification, justified
+from gvm_desktop.services.records import (
+    NamesThePerson,
+    RecordService,
+    check_justification,
+    identity_of,
+    justified,
+    names_person,
+)
 from gvm_desktop.services.reviews import ReviewService
 from gvm_desktop.services.scope import refuse, resolve
 from gvm_desktop.services.settings import SettingsService
@@ -53,6 +61,10 @@ TREND_QUARTERS = 4  # the current quarter and the three before it
 _ARCHIVE_AGE = {"under 18": "10-17", "18-24": "18-24", "25-34": "25-34", "35 and over": "35+"}
 CONTROLLER = ("The Commissioner of Police of the Metropolis (controller). Write to the force's Data Protection Officer, "
               "quoting the request reference.")
+
+
+# A subject access request's reference, as the force's register gives it: written to the access log.
+_REQUEST_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9 /._-]{2,59}")
 
 
 @dataclass(frozen=True)
@@ -276,8 +288,10 @@ class ReportService:
         """Everything held about one person and every disclosure of it, for a subject access request."""
         ws.authorize(Permission.SUBJECT_ACCESS, Action.SUBJECT_ACCESS)
         request = " ".join((request_ref or "").split())
-        if not 3 <= len(request) <= 60:
-            raise ValidationError("Give the request's reference (3 to 60 characters).")
+        if not _REQUEST_REF.fullmatch(request):
+            # It is written to the access log: a reference, never free text (no control or bidi characters).
+            raise ValidationError("Give the request's reference: 3 to 60 letters, digits, spaces or - _ / . "
+                                  "(e.g. SAR-2026-014).")
         signing = _pdf_signing()
         if unencrypted:
             ws.authorize(Permission.EXPORT_UNENCRYPTED, Action.SUBJECT_ACCESS)
@@ -287,6 +301,8 @@ class ReportService:
             signing.check_password(pdf_password)
         target = resolve(ws, ref, Action.SUBJECT_ACCESS)
         check_justification(ws, Action.SUBJECT_ACCESS, target, justification)  # refused (and logged) before any work
+        if names_person(request, identity_of(ws.conn, target.id)):
+            raise refuse(ws, Action.SUBJECT_ACCESS, NamesThePerson("This request reference"), record_ref=target.ref)
         years = self.settings.value(ws, "retention_years")
 
         def make(conn: Connection) -> Made:

@@ -57,6 +57,7 @@ class RetentionService:
         if archive or gone:
             # secure_delete already zeroed the freed pages; VACUUM gives them back to the file system.
             ws.conn.execute("VACUUM")
+            ws.vault.flush_wal()
         return Purged(archive, gone, items)
 
     def archive_size(self, ws: Workspace) -> int:

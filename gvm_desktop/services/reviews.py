@@ -21,6 +21,7 @@ from gvm_desktop.core.evidence import corroboration
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import BCUS, age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
+from gvm_desktop.core.record_use import RATIONALE_CHECK
 from gvm_desktop.core.review import (
     FocusFlag,
     PersonFacts,
@@ -336,8 +337,10 @@ class ReviewService:
         with ws.write() as conn:
             found = reused_rationales((i.ref, i.rationale or "") for i in reviews.items(conn, review_id)
                                       if kept_on_matrix(i.recommendation, i.decision))
+            # Named RATIONALE_CHECK in the detail: the monthly audit counts no record viewed for it (it shows
+            # references and a shared wording; the people were counted when the review was read).
             access_log.append(conn, ws.entry(Action.REVIEW_READ, operation_ref=f"review:{review_id}", detail=(
-                f"{row.bcu} {row.quarter}: rationale check, {len(found)} shared by "
+                f"{row.bcu} {row.quarter}: {RATIONALE_CHECK}, {len(found)} shared by "
                 f"{sum(len(g.refs) for g in found)} people")))
         return found
 
@@ -387,6 +390,8 @@ class ReviewService:
                 reviews.mark_signed(conn, review_id, at=to_iso(ws.env.clock.now()), by=ws.session.user_id, head=seq)
         if missing:
             raise UndecidedError(missing)  # after the refusal is committed to the log
+        if removed:
+            ws.vault.flush_wal()  # the removed people's old pages leave the write-ahead log too
         return removed
 
     # -- the sheet ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.errors import AuthenticationError, NotFound, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE
 from gvm_desktop.core.passwords import check_display_name, check_password, check_username
 from gvm_desktop.core.policy import Role
@@ -19,7 +19,7 @@ from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
 from gvm_desktop.store import access_log, accounts, database, governance, meta, nominals, reviews
 from gvm_desktop.store.files import VaultPaths
-from gvm_desktop.store.keyslots import normalise_recovery_code
+from gvm_desktop.store.keyslots import key_fingerprint, normalise_recovery_code
 from gvm_desktop.store.vault import Vault, load_slots
 
 DEMO_BCU = "CE"
@@ -50,6 +50,7 @@ class CreatedVault:
     recovery_code: str
     bound: bool
     notice: str | None
+    log_key_fingerprint: str = ""  # what every auditor's `log verify` must print too
 
 
 def _session_for(vault: Vault, user_id: int, env: Environment) -> Workspace:
@@ -96,7 +97,8 @@ def create_vault(
         for path in (paths.database, paths.keyslots):
             path.unlink(missing_ok=True)
         raise
-    return CreatedVault(_session_for(vault, user_id, env), recovery_code, bind, notice)
+    fingerprint = key_fingerprint(vault.log_key0) if vault.log_key0 else ""
+    return CreatedVault(_session_for(vault, user_id, env), recovery_code, bind, notice, fingerprint)
 
 
 def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: int, seed: int = 2026) -> CreatedVault:
@@ -144,7 +146,11 @@ def _open_with_recovery(paths: VaultPaths, env: Environment, recovery_code: str)
     slot = slots.recovery_slot()
     if slot is None:
         raise NotFound("This vault has no recovery slot.")
-    return Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+    try:
+        return Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+    except AuthenticationError:
+        raise AuthenticationError("The recovery code is wrong: it is the 25 characters shown once when the vault "
+                                  "was created.") from None
 
 
 def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, username: str, new_password: str) -> None:
@@ -170,8 +176,10 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
         vault.close()
 
 
-def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery_code: str, auditor: str) -> None:
-    """Give an auditor the log verification key from the recovery slot (e.g. the first auditor of a vault)."""
+def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery_code: str, auditor: str) -> bool:
+    """Give an auditor the log verification key from the recovery slot (e.g. the first auditor of a vault).
+
+    False when the auditor already holds a pinned key (nothing to give)."""
     vault = _open_with_recovery(paths, env, recovery_code)
     try:
         target = accounts.by_username(vault.conn, check_username(auditor))
@@ -184,5 +192,6 @@ def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery
                 role=target.role.value, record_ref=f"user:{target.id}",
                 detail="log verification key granted with the recovery code" if granted else "already held"))
         vault.write_checkpoint()
+        return bool(granted)
     finally:
         vault.close()

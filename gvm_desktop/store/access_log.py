@@ -19,6 +19,12 @@ def append(conn: Connection, e: LogEntry) -> int:
     return log_chain.append(conn, e)
 
 
+def last_time(conn: Connection) -> str | None:
+    """The time of the log's last entry (its rowid order is its sequence)."""
+    row = conn.execute("SELECT at_utc FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return row[0] if row and isinstance(row[0], str) else None
+
+
 def recent(conn: Connection, limit: int) -> list[LoggedEntry]:
     rows = conn.execute(
         f"SELECT seq, {_COLUMNS} FROM access_log ORDER BY seq DESC LIMIT ?", (limit,)
@@ -108,15 +114,20 @@ def by_seqs(conn: Connection, seqs: list[int]) -> list[LoggedEntry]:
     return out
 
 
-def last_of_actions(conn: Connection, user_id: int, actions: Iterable[Action]) -> str | None:
+def last_of_actions(conn: Connection, user_id: int, actions: Iterable[Action], *,
+                    unless_marked: str | None = None) -> str | None:
     """When this user last did one of `actions` (allowed), or None: newest first down the (user_id, seq) index.
 
+    Entries whose detail starts with `unless_marked` are passed over: the services mark with it what the
+    application did by itself rather than the user (core/governance.py AUTOMATIC_VIEW).
     It stops at the first match, so it reads only the user's entries since their last use.
     """
     names = sorted(a.value for a in actions)
+    marked = "AND (detail IS NULL OR substr(detail, 1, ?) <> ?) " if unless_marked else ""
     row = conn.execute(
         f"SELECT at_utc FROM access_log INDEXED BY access_log_user WHERE user_id = ? AND outcome = 'allowed' "
-        f"AND action IN ({', '.join('?' * len(names))}) ORDER BY seq DESC LIMIT 1", (user_id, *names)).fetchone()
+        f"AND action IN ({', '.join('?' * len(names))}) {marked}ORDER BY seq DESC LIMIT 1",
+        (user_id, *names, *((len(unless_marked), unless_marked) if unless_marked else ()))).fetchone()
     return row[0] if row else None
 
 
@@ -130,13 +141,20 @@ def last_grant_change(conn: Connection, user_id: int) -> tuple[Action, str | Non
     return (Action(row[0]), row[1]) if row else None
 
 
-def actions_since(conn: Connection, actions: tuple[str, ...], since_utc: str) -> list[tuple[int | None, str | None, str, str]]:
-    """(user id, record ref, action, at) of every entry of `actions`, whatever its outcome, from `since_utc` on,
-    oldest first: down the (action, seq) index from the first entry of that moment (the log is in time order)."""
+def actions_since(conn: Connection, actions: tuple[str, ...], since_utc: str, *,
+                  refused_saying: tuple[tuple[str, str], ...] = ()) -> list[tuple[int | None, str | None, str, str]]:
+    """(user id, record ref, action, at) of every allowed entry of `actions` from `since_utc` on, oldest first:
+    down the (action, seq) index from the first entry of that moment (the log is in time order).
+
+    A failed or refused attempt did nothing, so it is left out, except the refusals named in `refused_saying`
+    as (action, text its detail contains): a refusal that is itself an outcome worth counting.
+    """
     low = conn.execute("SELECT seq FROM access_log WHERE at_utc >= ? ORDER BY at_utc, seq LIMIT 1", (since_utc,)).fetchone()
     if low is None or not actions:
         return []
+    refusals = "".join(" OR (outcome = 'refused' AND action = ? AND instr(detail, ?) > 0)" for _ in refused_saying)
     rows = conn.execute(
         f"SELECT user_id, record_ref, action, at_utc FROM access_log INDEXED BY access_log_action "
-        f"WHERE action IN ({', '.join('?' * len(actions))}) AND seq >= ? ORDER BY seq", (*actions, low[0]))
+        f"WHERE action IN ({', '.join('?' * len(actions))}) AND seq >= ? AND (outcome = 'allowed'{refusals}) "
+        "ORDER BY seq", (*actions, low[0], *(v for pair in refused_saying for v in pair)))
     return [(r[0], r[1], str(r[2]), str(r[3])) for r in rows]

@@ -43,3 +43,16 @@ def granted_officers(conn: Connection, bcu: str | None) -> list[tuple[int, str, 
         "SELECT id, username, bcu_access_granted_at FROM users WHERE role = 'officer' AND status = 'active' "
         "AND bcu_access_granted_at IS NOT NULL AND (? IS NULL OR bcu = ?) ORDER BY id", (bcu, bcu)).fetchall()
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def audit_answers_about(conn: Connection, ref: str) -> list[tuple[int, str]]:
+    """(form id, answer) of every answered audit form whose log entry is about record `ref`."""
+    rows = conn.execute(
+        "SELECT f.id, f.answer FROM audit_forms f JOIN access_log a ON a.seq = f.log_seq "
+        "WHERE a.record_ref = ? AND f.answer IS NOT NULL ORDER BY f.id", (ref,)).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def replace_audit_answer(conn: Connection, form_id: int, answer: str) -> None:
+    """Overwrite a recorded answer (a removal scrubs the person out of it); when it was recorded stays."""
+    conn.execute("UPDATE audit_forms SET answer = ? WHERE id = ?", (answer, form_id))

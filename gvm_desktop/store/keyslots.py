@@ -486,7 +486,7 @@ class KeySlotFile:
         try:
             return cls(
                 vault_id=str(raw["vault_id"]),
-                locator_salt=_unb64(raw["locator_salt"]),
+                locator_salt=_unb64(raw["locator_salt"], _SALT_LENGTH),
                 key_epoch=_int(raw["key_epoch"]),
                 device_binding=bool(raw["device_binding"]),
                 slots=[KeySlot.from_json(s) for s in raw["slots"]],

@@ -142,6 +142,12 @@ def head(conn: Connection) -> tuple[int, bytes]:
     return seq, entry_hash
 
 
+def index_problems(conn: Connection, limit: int = 5) -> list[str]:
+    """SQLite's integrity check of the access-log table and its indexes; empty when they agree."""
+    rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(access_log)").fetchmany(limit)]
+    return [] if rows == ["ok"] else rows
+
+
 def hash_at(conn: Connection, seq: int) -> bytes | None:
     """The stored hash of entry `seq`; None when there is no such entry or its hash is not a 32-byte blob."""
     row = conn.execute("SELECT CASE WHEN typeof(entry_hash) = 'blob' AND octet_length(entry_hash) = 32 "

@@ -353,12 +353,17 @@ class SigninThrottle:
                 self._save(state)
             return until
 
-    def record_failure(self, locator: str | None, outcome: str, now: datetime) -> datetime | None:
-        """Count a failure; return the lock's end if this failure locked the account."""
-        with self.guard():
-            return self._record_failure(locator, outcome, now)
+    def record_failure(self, locator: str | None, outcome: str, now: datetime, *, queue: bool = True) -> datetime | None:
+        """Count a failure; return the lock's end if this failure locked the account.
 
-    def _record_failure(self, locator: str | None, outcome: str, now: datetime) -> datetime | None:
+        `queue=False` when the caller logs the failure itself (a session is open): it is
+        counted, and a lock it causes is still queued, but the failure is not logged twice.
+        """
+        with self.guard():
+            return self._record_failure(locator, outcome, now, queue=queue)
+
+    def _record_failure(self, locator: str | None, outcome: str, now: datetime, *, queue: bool = True
+                        ) -> datetime | None:
         state = self._load()
         locked: datetime | None = None
         if locator is not None and outcome in _COUNTED:
@@ -371,7 +376,8 @@ class SigninThrottle:
                 entry["failures"] = 0
             _bound_tracked(state["accounts"], now, keep=locator)
         logged = None if outcome in _ANONYMOUS else locator
-        state["pending"].append({"at": to_iso(now), "locator": logged, "outcome": outcome})
+        if queue:
+            state["pending"].append({"at": to_iso(now), "locator": logged, "outcome": outcome})
         if locked:
             state["pending"].append({"at": to_iso(now), "locator": logged, "outcome": _COUNTED[outcome]})
         overflow = len(state["pending"]) - MAX_PENDING

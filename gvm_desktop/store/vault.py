@@ -6,6 +6,7 @@ lockout and the access log are the services' business.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.core.errors import (
     AuthenticationError,
+    GvmError,
     VaultCorrupt,
     VaultError,
     VaultExists,
@@ -26,6 +28,10 @@ from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths, atomic_write
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
+
+# The recovery slot's public key, kept inside the encrypted database: a rotation seals the new
+# data key to that recovery slot only, not to any other slot calling itself one.
+RECOVERY_PUBLIC = "recovery_slot_public"
 
 # A hook the crash-safety tests use to stop a rotation between its steps.
 Checkpoint = Callable[[str], None]
@@ -65,7 +71,6 @@ class Vault:
         self.log_key0: bytes | None = None
         # That slot's own pin (k[0] and the last head it verified), and what rewrites it.
         self.log_pin: LogPin | None = None
-        self.log_key_first_use = False  # k[0] arrived sealed and was pinned by this open
         self._own: tuple[str, int] | None = None  # (kind, user id) of the slot that opened the vault
         self._unlocked: Unlocked | None = None
         self._checkpointed: tuple[int, bytes] | None = None
@@ -123,21 +128,22 @@ class Vault:
         paths.database.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode
         try:
             migrate(conn)
+            recovery, opened = keyslots.new_slot(
+                vault_id=vault_id, kind="recovery", user_id=0, version=1, locator=None,
+                secret=keyslots.normalise_recovery_code(recovery_code), data_key=data_key, epoch=1,
+                kdf=kdf, device_secret=None,
+            )
             with database.transaction(conn):
                 meta.set_meta(conn, "vault_id", vault_id)
+                meta.set_meta(conn, RECOVERY_PUBLIC, recovery.public.hex())
                 meta.delete_meta(conn, LOG_BACKFILL_MARK)  # a new log has nothing to backfill
                 key0 = log_chain.start_chain(conn)
                 log_chain.append(conn, first_entry)
                 head_seq, head_hash = log_chain.head(conn)
             # The recovery code is the vault's first pinned verifier: a party no insider can impersonate.
-            slots.slots.append(
-                keyslots.make_slot(
-                    vault_id=vault_id, kind="recovery", user_id=0, version=1, locator=None,
-                    secret=keyslots.normalise_recovery_code(recovery_code), data_key=data_key, epoch=1,
-                    kdf=kdf, device_secret=None,
-                    log_pin=LogPin(key0, head_seq, head_hash, first_entry.at_utc, recorded=True),
-                )
-            )
+            keyslots.write_pin(recovery, vault_id, opened,
+                               LogPin(key0, head_seq, head_hash, first_entry.at_utc, recorded=True))
+            slots.slots.append(recovery)
             atomic_write(paths.keyslots, slots.to_bytes())
         except BaseException:
             conn.close()
@@ -230,22 +236,23 @@ class Vault:
         """Pin k[0] in this session's own slot (first use), or move the pin to a newly verified head."""
         if self.log_key0 is None or self._own is None or self._unlocked is None:
             return
-        if self.log_pin is None:
-            self.log_key_first_use = True
         seq, head_hash = head if head is not None else (
             (self.log_pin.seq, self.log_pin.head_hash) if self.log_pin else (0, log_chain.GENESIS))
         pin = LogPin(self.log_key0, seq, head_hash,
                      verified_at if head is not None else (self.log_pin.verified_at if self.log_pin else None),
                      recorded)
         kind, user_id = self._own
-        # Re-read the file: another process may have changed other slots since this one opened.
-        fresh = load_slots(self.paths)
-        own = fresh.recovery_slot() if kind == "recovery" else fresh.slot_of_user(user_id)
-        if own is None or own.public != self._unlocked.private.public_key().public_bytes_raw():
-            raise VaultCorrupt("This account's key slot changed while it was open; sign in again.")
-        self._unlocked = keyslots.write_pin(own, self.vault_id, self._unlocked, pin)
-        atomic_write(self.paths.keyslots, fresh.to_bytes())
-        self.slots, self.log_pin = fresh, pin
+        unlocked = self._unlocked
+
+        def write(slots: KeySlotFile) -> None:
+            own = next((s for s in slots.slots if s.kind == kind and s.user_id == user_id
+                        and s.public == unlocked.private.public_key().public_bytes_raw()), None)
+            if own is None:
+                raise VaultCorrupt("This account's key slot changed while it was open; sign in again.")
+            self._unlocked = keyslots.write_pin(own, self.vault_id, unlocked, pin)
+
+        self._rewrite_slots(write)
+        self.log_pin = pin
 
     def pin_problems(self) -> list[str]:
         """What this session's pin says against the log as it is now (cheap: one row)."""
@@ -302,6 +309,12 @@ class Vault:
                                    "refusing to rewrite it. An auditor should run 'gvm-desktop log verify'.")
             if conn.execute("SELECT count(*) FROM log_state").fetchone()[0]:
                 raise VaultCorrupt("The access log already has a chain state; refusing to start another.")
+            if any(s.log_pin is not None for s in load_slots(self.paths).slots):
+                # Pins exist only once the log is chained: a vault holding one asks to be chained again
+                # only because someone put the upgrade's mark back.
+                raise VaultCorrupt("The access log was chained before (a verification key is pinned), yet the vault "
+                                   "asks for it to be chained again: refusing. An auditor should run "
+                                   "'gvm-desktop log verify'.")
             entries = conn.execute("SELECT count(*) FROM access_log").fetchone()[0]
             key0 = log_chain.start_chain(conn)
             from gvm_desktop.core.audit import LogEntry
@@ -319,6 +332,17 @@ class Vault:
             atomic_write(self.paths.keyslots, self.slots.to_bytes())
         self.log_key0 = key0 if self.log_key0 is None else self.log_key0
         self.write_checkpoint()
+
+    def flush_wal(self) -> None:
+        """Copy the write-ahead log into the database and empty it.
+
+        After a removal the WAL still holds the removed person's old pages until it is
+        reset; secure_delete zeroes freed pages in the database only. TRUNCATE resets it
+        at once when no other connection is reading (otherwise as far as it can; the
+        next checkpoint finishes). Errors here must not undo a committed removal.
+        """
+        with contextlib.suppress(database.DatabaseError, GvmError):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     # -- the log's head, kept outside the database ------------------------------
 
@@ -363,15 +387,18 @@ class Vault:
         if self.log_key0 is None:
             raise VaultError("Only an auditor who holds the log verification key, or the recovery code, can grant it.")
         key0 = self.log_key0
-        fresh = load_slots(self.paths)
-        granted = []
-        for slot in fresh.slots:
-            if slot.kind == "user" and slot.user_id in user_ids and slot.log_key is None and slot.log_pin is None:
-                keyslots.seal_log_key(slot, self.vault_id, key0)
-                granted.append(slot.user_id)
-        if granted:
-            atomic_write(self.paths.keyslots, fresh.to_bytes())
-            self.slots = fresh
+        granted: list[int] = []
+
+        def seal(slots: KeySlotFile) -> None:
+            for slot in slots.slots:
+                # A slot that is not pinned yet may hold a key someone else sealed to it (anyone can): a
+                # holder of the true k[0] seals it again, so the first use pins the right one.
+                if slot.kind == "user" and slot.user_id in user_ids and slot.log_pin is None:
+                    keyslots.seal_log_key(slot, self.vault_id, key0)
+                    granted.append(slot.user_id)
+
+        if any(s.kind == "user" and s.user_id in user_ids and s.log_pin is None for s in load_slots(self.paths).slots):
+            self._rewrite_slots(seal)
         return granted
 
     # -- slots ------------------------------------------------------------------
@@ -414,11 +441,10 @@ class Vault:
                          self.log_pin.verified_at if mine and self.log_pin else None, recorded=True)
         slot, unlocked = keyslots.new_slot(
             vault_id=self.vault_id, kind="user", user_id=user_id, version=version, locator=locator,
-            secret=password, data_key=bytes(self._key), epoch=self.slots.key_epoch, kdf=kdf,
+            secret=password, data_key=bytes(self._key), epoch=load_slots(self.paths).key_epoch, kdf=kdf,
             device_secret=self._bound_secret(), log_pin=pin,
         )
-        self.slots.replace_slot(slot)
-        atomic_write(self.paths.keyslots, self.slots.to_bytes())
+        self._rewrite_slots(lambda slots: slots.replace_slot(slot))
         if self._own == ("user", user_id):  # this session's own new password: its pin moves with it
             self._unlocked, self.log_pin = (unlocked, pin) if pin is not None else (None, None)
 
@@ -435,12 +461,23 @@ class Vault:
         after (1) or (2) is finished by the next open (see `open_slot`).
         """
         new_key = secrets.token_bytes(keyslots.DATA_KEY_BYTES)
-        next_epoch = self.slots.key_epoch + 1
-        if user_id is not None:
-            self.slots.remove_user_slot(user_id)
-        for slot in self.slots.slots:
-            slot.sealed_next = keyslots.seal(slot, self.vault_id, new_key, next_epoch)
-        atomic_write(self.paths.keyslots, self.slots.to_bytes())
+        owners = self._slot_owners()
+        recovery_public = meta.get_meta(self.conn, RECOVERY_PUBLIC)
+
+        def seal_next(slots: KeySlotFile) -> None:
+            if user_id is not None:
+                slots.remove_user_slot(user_id)
+            # The slot file is not authenticated: anyone who held the data key could have added a slot
+            # of their own to it. The new key goes only to the slots the encrypted database vouches
+            # for (an active account at its slot version) and to the one recovery slot.
+            recovery = [s for s in slots.slots if s.kind == "recovery"
+                        and (recovery_public is None or s.public.hex() == recovery_public)][:1]
+            slots.slots = recovery + [s for s in slots.slots if s.kind == "user" and owners.get(s.user_id) == s.version]
+            next_epoch = slots.key_epoch + 1
+            for slot in slots.slots:
+                slot.sealed_next = keyslots.seal(slot, self.vault_id, new_key, next_epoch)
+
+        self._rewrite_slots(seal_next)
         checkpoint("sealed_next_written")
         database.rekey(self.conn, new_key)
         self._key = bytearray(new_key)
@@ -448,12 +485,32 @@ class Vault:
         self._finish_rotation()
 
     def _finish_rotation(self) -> None:
-        for slot in self.slots.slots:
-            if slot.sealed_next is not None:
-                slot.sealed = slot.sealed_next
-                slot.sealed_next = None
-                self.slots.key_epoch = max(self.slots.key_epoch, slot.sealed.epoch)
-        atomic_write(self.paths.keyslots, self.slots.to_bytes())
+        def promote(slots: KeySlotFile) -> None:
+            for slot in slots.slots:
+                if slot.sealed_next is not None:
+                    slot.sealed = slot.sealed_next
+                    slot.sealed_next = None
+                    slots.key_epoch = max(slots.key_epoch, slot.sealed.epoch)
+
+        self._rewrite_slots(promote)
+
+    def _slot_owners(self) -> dict[int, int]:
+        """Active accounts and their current slot versions, as the encrypted database records them."""
+        return {int(uid): int(version) for uid, version in
+                self.conn.execute("SELECT id, slot_version FROM users WHERE status = 'active'")}
+
+    def _rewrite_slots(self, change: Callable[[KeySlotFile], None]) -> None:
+        """Re-read the slot file, make one change, write it back.
+
+        Never this session's copy from sign-in over the file: another window or command may
+        have changed a password, pinned a head or added an account since.
+        """
+        fresh = load_slots(self.paths)
+        if fresh.vault_id != self.vault_id:
+            raise VaultCorrupt("The key-slot file was replaced by another vault's while this session was open.")
+        change(fresh)
+        atomic_write(self.paths.keyslots, fresh.to_bytes())
+        self.slots = fresh
 
 
 def _has_meta(conn: Connection) -> bool:

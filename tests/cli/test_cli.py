@@ -82,7 +82,7 @@ def test_missing_vault_and_corrupt_vault(run: Callable[..., tuple[int, str, str]
 def test_passwd_disable_settings_and_recover(run: Callable[..., tuple[int, str, str]], tmp_path: Path) -> None:
     v = str(tmp_path / "v")
     _c, out, _e = run("init", "--admin", "alice.admin", "--vault", v, "--password-stdin", stdin=f"{ADMIN_PW}\n")
-    recovery = out.split("safe): ")[1].strip()
+    recovery = out.split("safe): ")[1].splitlines()[0].strip()
     run("user", "add", "bob.officer", "--role", "officer", "--bcu", "CE", "--vault", v, "--as", "alice.admin",
         "--password-stdin", stdin=f"{ADMIN_PW}\n{OFFICER_PW}\n")
     new_pw = "plum-lighthouse-sparrow-64"
@@ -171,8 +171,8 @@ def test_matrix_commands_open_asks_why_and_partners_have_no_export(run: Callable
 def test_a_new_auditor_gets_the_verification_key_with_the_recovery_code(run: Callable[..., tuple[int, str, str]],
                                                                         tmp_path: Path) -> None:
     v = str(tmp_path / "v")
-    _c, out, _e = run("init", "--admin", "alice.admin", "--vault", v, "--password-stdin", stdin=f"{ADMIN_PW}\n")
-    recovery = out.split("safe): ")[1].strip()
+    _c, init_out, _e = run("init", "--admin", "alice.admin", "--vault", v, "--password-stdin", stdin=f"{ADMIN_PW}\n")
+    recovery = init_out.split("safe): ")[1].splitlines()[0].strip()
     auditor_pw = "quartz-meadow-lantern-27"
     code, out, err = run("user", "add", "ann.auditor", "--role", "auditor", "--vault", v, "--as", "alice.admin",
                          "--password-stdin", stdin=f"{ADMIN_PW}\n{auditor_pw}\n")
@@ -181,6 +181,11 @@ def test_a_new_auditor_gets_the_verification_key_with_the_recovery_code(run: Cal
     assert code == 3 and "does not hold the log verification key" in err
     code, out, err = run("log", "grant", "--auditor", "ann.auditor", "--vault", v, "--password-stdin",
                          stdin=f"{recovery}\n")
-    assert code == 0 and "now holds the log verification key" in out, err
+    assert code == 0 and "The log verification key was sealed to ann.auditor" in out, err
+    fingerprint = init_out.split("fingerprint: ")[1].split(" ")[0]
     code, out, err = run("log", "verify", "--vault", v, "--as", "ann.auditor", "--password-stdin", stdin=f"{auditor_pw}\n")
     assert code == 0 and out.startswith("Intact:"), err
+    assert f"Verification key {fingerprint}" in out  # the same key the recovery code was given at init
+    code, out, err = run("log", "grant", "--auditor", "ann.auditor", "--vault", v, "--password-stdin",
+                         stdin=f"{recovery}\n")
+    assert code == 0 and "already holds a pinned log verification key" in out, err

@@ -70,3 +70,50 @@ def test_the_ten_character_minimum_is_kept_and_said_first_then_words_are_asked_f
         Justification.make("other", "他人の記録")  # five words, but five characters
     with pytest.raises(ValidationError, match=r"^Write at least two words"):
         Justification.make("other", "x" * MIN_TEXT)
+
+
+@pytest.mark.parametrize("filler", [
+    "asdfghjkl qwertyuiop",  # a run of neighbouring keys along one row
+    "fjfjfjfj dkdkdkdk",  # one pair of keys repeated
+    "qwerty asdfgh",
+    "poiuyt lkjhgf",  # runs go either way
+    "zxcvbnm asdfjkl",  # or several runs
+    "hahahaha dkdk!!",
+])
+def test_keyboard_filler_is_not_words(filler: str) -> None:
+    with pytest.raises(ValidationError, match=r"^Write at least two words"):
+        Justification.make("other", filler)
+
+
+@pytest.mark.parametrize("sound", [
+    "Typewriter ribbon found at the property",  # "typewriter" is all top-row keys, but no run of neighbours
+    "Checking the address after a referral",
+    "Visit to mama and papa at home",  # a pair repeated, four letters with a vowel: real words
+    "Welfare check; asdfgh typed by mistake",  # filler beside two real words does not hide them
+])
+def test_real_words_that_look_like_keyboard_runs_are_accepted(sound: str) -> None:
+    assert Justification.make("other", sound).text == sound
+
+
+def test_invisible_padding_and_punctuation_do_not_reach_the_ten_characters() -> None:
+    with pytest.raises(ValidationError, match=f"^Say why in at least {MIN_TEXT} characters.$"):
+        Justification.make("other", "\u200d" * 10 + "ab cd")  # a joiner is allowed, but counts for nothing
+    with pytest.raises(ValidationError, match=f"^Say why in at least {MIN_TEXT} characters.$"):
+        Justification.make("other", "ab, cd!!!!!!!!")
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u202e", "\u2066", "\U000e0041"])
+def test_an_invisible_format_character_is_refused_saying_which(hidden: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Justification.make("other", f"Welfare visit{hidden} planned for this week")
+    assert refused.value.message == (f"The justification contains an invisible character (U+{ord(hidden):04X}): "
+                                     "type the reason as plain words.")
+    with pytest.raises(ValidationError, match="invisible character"):
+        Justification.make("other", hidden * 10 + "ab cd")  # invisible padding is refused outright
+
+
+def test_the_joiners_and_marks_real_writing_needs_are_accepted() -> None:
+    persian = "می\u200cخواهم آدرس را پیش از بازدید بررسی کنم"  # ZWNJ is part of Persian spelling
+    assert Justification.make("other", persian).text == persian
+    mixed = "بررسی آدرس \u200fOp DEMO/26\u200f قبل از بازدید"  # right-to-left marks around a Latin reference
+    assert Justification.make("other", mixed).text == mixed

@@ -41,6 +41,8 @@ def test_sign_off_shows_the_reused_rationale_and_still_signs(qtbot: QtBot, open_
     assert f"The same rationale was given for 3 people: {shared}." in dialog.reused.text()
     assert "Signing is not blocked" in dialog.reused.text()
     assert dialog.ok_button.text().replace("&", "") == "Sign off anyway"
+    # Never cut off: the label has all the height its text needs (inside its scroll area).
+    assert dialog.reused.height() >= dialog.reused.heightForWidth(dialog.reused.width())
 
     # Shown, not a refusal: the password signs as before.
     qtbot.keyClicks(dialog.password, SPOC.password)
@@ -56,7 +58,7 @@ def test_no_warning_when_every_rationale_is_its_own(qtbot: QtBot, open_main: Ope
     panel = _review_tab(main)
     dialog = panel.sign_off()  # nobody has a rationale yet
     assert isinstance(dialog, SignOffDialog)
-    assert not dialog.reused.isVisible() and dialog.reused.text() == ""
+    assert not dialog.reused_area.isVisible() and dialog.reused.text() == ""
     assert dialog.ok_button.text().replace("&", "") == "Sign off"
     dialog.reject()
 

@@ -48,3 +48,27 @@ def test_a_subject_access_pack_whose_reason_names_the_person_is_refused_before_a
     assert not out.exists()
     outcome, text, _ = _last(spoc, "report.subject_access")
     assert outcome == "refused" and text is None
+
+
+@pytest.mark.parametrize("request_ref", ["SAR \x1b[31mRED\x1b[0m-2", "SAR-\u202e41-0", "x", "SAR;DROP TABLE access_log--"])
+def test_a_subject_access_request_reference_is_a_reference_not_free_text(demo_app: App, tmp_path: Path,
+                                                                          request_ref: str) -> None:
+    from gvm_desktop.core.errors import ValidationError
+
+    spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
+    ref = spoc.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    why = Justification.make("other", "Subject access request received by post this week")
+    with pytest.raises(ValidationError, match="request's reference"):
+        demo_app.reports.subject_access(spoc, ref, why, tmp_path / "sar.pdf", request_ref=request_ref,
+                                        pdf_password=None, unencrypted=True)
+
+
+def test_a_subject_access_request_reference_naming_the_person_is_refused(demo_app: App, tmp_path: Path) -> None:
+    spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
+    ref, family = spoc.conn.execute("SELECT ref, family_name FROM nominals WHERE bcu = 'CE' AND status = 'active' "
+                                    "LIMIT 1").fetchone()
+    why = Justification.make("other", "Subject access request received by post this week")
+    with pytest.raises(NamesThePerson):
+        demo_app.reports.subject_access(spoc, ref, why, tmp_path / "sar.pdf", request_ref=f"SAR {family} 2026",
+                                        pdf_password=None, unencrypted=True)
+    assert spoc.conn.execute("SELECT count(*) FROM access_log WHERE detail LIKE ?", (f"%{family}%",)).fetchone()[0] == 0

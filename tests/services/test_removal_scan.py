@@ -36,14 +36,16 @@ OFFICER, SPOC, ADMIN = ACC[Role.OFFICER], ACC[Role.SPOC], ACC[Role.ADMIN]
 GIVEN, FAMILY = "Qqqvvvtest", "Zyxwquuxtest"
 ALIASES = ("Vvvjjjalias", "Kkkwwwnick")
 ADDRESS = "41 Xxqqjjmews Close"
+POSTCODE = "ZZ9 8QJ"
 BORN = date(2006, 11, 29)
 # Everything that identifies the person, and the tails of their names: the name index stores its
 # terms prefix-compressed, so a word left in its blocks may show only as its tail.
-NEEDLES = (GIVEN, FAMILY, *ALIASES, ADDRESS, BORN.isoformat(), BORN.strftime("%d/%m/%Y"),
-           *(word[-8:] for word in (GIVEN, FAMILY, *ALIASES)))
+NEEDLES = (GIVEN, FAMILY, *ALIASES, ADDRESS, "Xxqqjjmews", POSTCODE, POSTCODE.replace(" ", ""), BORN.isoformat(),
+           BORN.strftime("%d/%m/%Y"), *(word[-8:] for word in (GIVEN, FAMILY, *ALIASES)))
 ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
-# Free text written about the person by name: it must not keep the name after the removal either.
-NAMING_REMOVAL_REASON = f"{GIVEN} {FAMILY} (born {BORN:%d/%m/%Y}, also {ALIASES[0]}) has not been seen with the group."
+# Free text written about the person by name and address: it must not keep them after the removal either.
+NAMING_REMOVAL_REASON = (f"{GIVEN} {FAMILY} (born {BORN:%d/%m/%Y}, also {ALIASES[0]}) has not been seen with the group "
+                         f"since moving away from {ADDRESS}, {POSTCODE.replace(' ', '')}.")
 
 
 def sign_in(app: App, who: object) -> Workspace:
@@ -79,7 +81,8 @@ def hits(blob: bytes, needles: Iterable[str]) -> list[tuple[str, str]]:
 
 def add_marked_person(app: App, officer: Workspace, spoc: Workspace) -> str:
     """The distinctive person, proposed with aliases and evidence from two sources, then made active."""
-    draft = person(given_name=GIVEN, family_name=FAMILY, date_of_birth=BORN, address=ADDRESS, aliases=ALIASES)
+    draft = person(given_name=GIVEN, family_name=FAMILY, date_of_birth=BORN, address=ADDRESS, postcode=POSTCODE,
+                   aliases=ALIASES)
     ref = app.changes.propose(officer, draft, evidence=[evidence(SourceType.POLICE)],
                               reason="Linked to two synthetic incidents this year.")
     app.changes.add_evidence(officer, ref, evidence(SourceType.COMMUNITY, grade="2CC"))
@@ -140,7 +143,7 @@ def test_removal_by_spoc_approval_leaves_no_byte_of_the_person(demo_app: App, tm
     app.reviews.recommend(officer, open_id, ref, Recommendation.RETAIN, COVERS_EVERY_FLAG)
 
     before = plain_export(app, tmp_path / "before")
-    assert {n for n, _enc in hits(before, NEEDLES)} >= {GIVEN, FAMILY, *ALIASES, BORN.isoformat()}  # the control
+    assert {n for n, _enc in hits(before, NEEDLES)} >= {GIVEN, FAMILY, *ALIASES, POSTCODE, BORN.isoformat()}  # the control
 
     app.changes.propose_removal(officer, ref, NAMING_REMOVAL_REASON)
     app.changes.approve_removal(spoc, ref, "Agreed: remove; nothing current supports inclusion.")
@@ -154,7 +157,8 @@ def test_removal_by_spoc_approval_leaves_no_byte_of_the_person(demo_app: App, tm
                                                                  Recommendation.RETAIN)
     assert kept.recommended_by == OFFICER.username and kept.verdict_by == SPOC.username
     reason = spoc.conn.execute("SELECT reason FROM archive WHERE ref = ?", (ref,)).fetchone()[0]
-    assert reason == "[name] [name] (born [date of birth], also [name]) has not been seen with the group."
+    assert reason == ("[name] (born [date of birth], also [name]) has not been seen with the group since moving "
+                      "away from [address], [postcode].")
 
 
 def test_removal_at_review_sign_off_leaves_no_byte_and_review_show_names_nobody_removed(

@@ -1,0 +1,162 @@
+"""Attacks a review found after the first round of issue 10's fixes, each reproduced here first."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.errors import AuthenticationError, VaultCorrupt
+from gvm_desktop.core.policy import Role
+from gvm_desktop.store import database, keyslots
+from gvm_desktop.store.keyslots import TEST_KDF, KeySlotFile
+from tests.services.test_log_insider import (
+    ACC,
+    AUDITOR,
+    OFFICER,
+    attacker_connection,
+    nosy_open,
+    run,
+    verify,
+)
+
+ADMIN = ACC[Role.ADMIN]
+
+
+def test_a_ghost_slot_planted_by_a_user_does_not_survive_their_disabling(demo_app: App) -> None:
+    """The officer, while active, adds a slot of their own; the rotation at their disabling skips it."""
+    vault, _ = demo_app.auth.open_read_only(OFFICER.username, OFFICER.password)
+    key = bytes(vault._key)
+    vault.close()
+    slots = KeySlotFile.from_bytes(demo_app.paths.keyslots.read_bytes())
+    ghost = keyslots.make_slot(vault_id=slots.vault_id, kind="user", user_id=999, version=1, locator="ab" * 16,
+                               secret="ghost-secret", data_key=key, epoch=slots.key_epoch, kdf=TEST_KDF,
+                               device_secret=None)
+    fake_recovery = keyslots.make_slot(vault_id=slots.vault_id, kind="recovery", user_id=0, version=1, locator=None,
+                                       secret="GHOSTRECOVERY", data_key=key, epoch=slots.key_epoch, kdf=TEST_KDF,
+                                       device_secret=None)
+    slots.slots = [fake_recovery, *slots.slots, ghost]
+    demo_app.paths.keyslots.write_bytes(slots.to_bytes())
+
+    admin = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)
+    demo_app.accounts.disable(admin, OFFICER.username)
+    demo_app.auth.sign_out(admin)
+
+    after = KeySlotFile.from_bytes(demo_app.paths.keyslots.read_bytes())
+    assert all(s.public not in (ghost.public, fake_recovery.public) for s in after.slots)
+    assert sum(s.kind == "recovery" for s in after.slots) == 1
+    # Even the ghost's old copy cannot open the database any more: its key is the old one.
+    private = keyslots.open_private(ghost, slots.vault_id, "ghost-secret", None)
+    old = keyslots.open_sealed(ghost, slots.vault_id, private, ghost.sealed)
+    with pytest.raises(VaultCorrupt):
+        database.connect(demo_app.paths.database, old)
+    # The genuine recovery code still works after the rotation.
+    assert run(demo_app, "user", "list", actor=ADMIN.username, password=ADMIN.password)[0] == 0
+
+
+def test_a_session_writing_slots_never_undoes_anothers_change(demo_app: App) -> None:
+    admin = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)  # holds the slot file as it was at sign-in
+    officer = demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
+    demo_app.accounts.change_own_password(officer, OFFICER.password, "meadow-lantern-quarry-88")
+    demo_app.auth.sign_out(officer)
+    assert verify(demo_app)[0] == 0  # the auditor's pin moves
+    pinned = json.loads(demo_app.paths.keyslots.read_text())
+    demo_app.accounts.add(admin, username="late.officer", display_name="Late Officer (synthetic)",
+                          role=Role.OFFICER, bcu="CE", password="violet-harbour-ledger-63")
+    demo_app.auth.sign_out(admin)
+    ws = demo_app.auth.sign_in(OFFICER.username, "meadow-lantern-quarry-88")  # the new password still opens
+    demo_app.auth.sign_out(ws)
+    with pytest.raises(AuthenticationError):
+        demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
+    auditor_slot = next(s for s in pinned["slots"] if s.get("log_pin") and s["kind"] == "user")
+    now = {s["id"]: s for s in json.loads(demo_app.paths.keyslots.read_text())["slots"]}
+    assert now[auditor_slot["id"]]["log_pin"] == auditor_slot["log_pin"]  # the pin did not roll back
+
+
+def test_a_planted_time_in_the_throttle_file_cannot_break_the_logs_order(demo_app: App) -> None:
+    demo_app.paths.throttle.write_text(json.dumps({"accounts": {}, "dropped": 0, "pending": [
+        {"at": "2099-01-01T00:00:00Z", "locator": None, "outcome": "unknown_user"}]}))
+    ws = demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
+    demo_app.auth.sign_out(ws)
+    code, out, err = verify(demo_app)
+    assert code == 0, (out, err)
+    vault, _ = demo_app.auth.open_read_only(ADMIN.username, ADMIN.password)
+    try:
+        detail = vault.conn.execute("SELECT detail FROM access_log WHERE action = 'auth.sign_in_failed'").fetchone()[0]
+    finally:
+        vault.close()
+    assert "recorded as at 2099-01-01" in detail
+
+
+def test_a_wrong_password_at_signing_is_logged_once(demo_app: App) -> None:
+    from gvm_desktop.core.audit import Action
+
+    spoc_acct = ACC[Role.SPOC]
+    spoc = demo_app.auth.sign_in(spoc_acct.username, spoc_acct.password)
+    with pytest.raises(AuthenticationError):
+        demo_app.auth.signing_key_for(spoc, "not-the-password", Action.REVIEW_SIGN)
+    demo_app.auth.sign_out(spoc)
+    ws = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)  # flushes anything pending
+    failures = ws.conn.execute("SELECT count(*) FROM access_log WHERE action = 'auth.sign_in_failed'").fetchone()[0]
+    refusals = ws.conn.execute("SELECT count(*) FROM access_log WHERE action = 'review.sign' "
+                               "AND outcome = 'refused'").fetchone()[0]
+    assert (failures, refusals) == (0, 1)
+
+
+def test_an_index_rebuilt_to_hide_an_entry_fails_verification(demo_app: App) -> None:
+    ref = nosy_open(demo_app)
+    conn = attacker_connection(demo_app, Role.OFFICER)
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'access_log_record'").fetchone()[0]
+    conn.execute("DROP INDEX access_log_record")
+    conn.execute("CREATE INDEX access_log_record ON access_log(record_ref, seq) "
+                 "WHERE justification IS NOT 'my neighbour, just curious about him'")
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'access_log_record'", (sql,))
+    conn.execute("PRAGMA writable_schema = OFF")
+    conn.close()
+    code, out, err = verify(demo_app)
+    assert code == 4, (out, err)
+    assert "indexes do not match" in err + out
+    assert ref  # the record whose opening the index hid
+
+
+def test_a_forged_backfill_mark_on_a_pinned_vault_is_refused(demo_app: App) -> None:
+    from gvm_desktop.store.migrations import LOG_BACKFILL_MARK
+
+    conn = attacker_connection(demo_app, Role.ADMIN)
+    conn.execute("UPDATE access_log SET entry_hash = NULL, mac = NULL")
+    conn.execute("DELETE FROM log_state")
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, 'pending')", (LOG_BACKFILL_MARK,))
+    conn.close()
+    with pytest.raises(VaultCorrupt, match="pinned"):
+        demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
+
+
+def test_a_first_pin_at_unlock_is_logged_as_a_pin_not_as_a_verification(demo_app: App) -> None:
+    admin = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)
+    demo_app.accounts.add(admin, username="second.auditor", display_name="Second Auditor (synthetic)",
+                          role=Role.AUDITOR, bcu=None, password="violet-harbour-ledger-63")
+    demo_app.auth.sign_out(admin)
+    second = demo_app.auth.sign_in("second.auditor", "violet-harbour-ledger-63")  # nothing to pin yet
+    demo_app.auth.lock(second)
+    first = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)  # delivers the key, sealed
+    demo_app.auth.sign_out(first)
+    demo_app.auth.unlock(second, "violet-harbour-ledger-63")  # pins it at first use
+    rows = second.conn.execute("SELECT action, detail FROM access_log WHERE user_id = ? ORDER BY seq",
+                               (second.session.user_id,)).fetchall()
+    demo_app.auth.sign_out(second)
+    assert any(a == "access_log.key_pin" and "fingerprint" in d for a, d in rows)
+    assert not any(a == "access_log.verify" for a, _d in rows)
+
+
+def test_a_short_locator_salt_is_a_damaged_slot_file_not_a_traceback(demo_app: App) -> None:
+    import hashlib
+
+    body = json.loads(demo_app.paths.keyslots.read_text())
+    body.pop("checksum")
+    body["locator_salt"] = ""
+    body["checksum"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    demo_app.paths.keyslots.write_text(json.dumps(body))
+    code, _out, err = run(demo_app, "user", "list", actor=ADMIN.username, password=ADMIN.password)
+    assert code == 4 and "key-slot file is damaged" in err

@@ -1,0 +1,202 @@
+"""'Write why, not who' holds against what a reviewer tried (issue 11, items 1 and 8, second round).
+
+Invisible characters inside a name and dates written another way got a name past the check; the archive
+reason kept the address and postcode; an audit-form answer could name the person and outlived the removal;
+a status check logged the matched person's alias; and ordinary words ("will", "he") were taken for names.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.evidence import SourceType
+from gvm_desktop.core.justification import Justification
+from gvm_desktop.services.log_queries import LogFilter
+from gvm_desktop.services.records import Identity, names_person, scrub
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from tests.services.test_matrix_flow import evidence, person
+from tests.services.test_removal_scan import (
+    ADDRESS,
+    ALIASES,
+    BORN,
+    FAMILY,
+    GIVEN,
+    OFFICER,
+    POSTCODE,
+    SPOC,
+    add_marked_person,
+    sign_in,
+)
+
+AUDITOR = next(a for a in DEMO_ACCOUNTS if a.role.value == "auditor")
+REVIEWED = Identity("Tamsin", "Zyxwquuxtest", date(2007, 5, 6), ("Kkkwwwnick",), "41 Xxqqjjmews Close", "ZZ9 8QJ")
+WHY_NOT_WHO = "write why, not who: the reference is already recorded"
+
+
+def log_rows(app: App) -> str:
+    auditor = sign_in(app, AUDITOR)
+    return repr(auditor.conn.execute("SELECT * FROM access_log").fetchall())
+
+
+# -- 1. invisible characters and other date formats ------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u00ad", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_an_invisible_character_inside_the_name_does_not_hide_it(hidden: str) -> None:
+    text = f"Welfare visit for Zyxw{hidden}quuxtest at home"
+    assert names_person(text, REVIEWED)
+    assert scrub(text, REVIEWED) == "Welfare visit for [name] at home"  # no tail of the name is left
+
+
+@pytest.mark.parametrize("written", ["6\u200b/5/2007", "06-May-2007", "06-may-07", "2007 May 6", "2007, 6th of May",
+                                     "6 - 5 - 2007"])
+def test_the_date_of_birth_is_found_however_it_is_written(written: str) -> None:
+    text = f"Pupil born {written}, welfare referral"
+    assert names_person(text, REVIEWED)
+    assert scrub(text, REVIEWED) == "Pupil born [date of birth], welfare referral"
+    assert not names_person(text.replace("2007", "2008").replace("07", "08"), REVIEWED)  # another date is not them
+
+
+def test_the_service_refuses_an_invisible_character_and_a_name_split_by_a_joiner(demo_app: App) -> None:
+    app = demo_app
+    officer, spoc = sign_in(app, OFFICER), sign_in(app, SPOC)
+    ref = add_marked_person(app, officer, spoc)
+    # A zero-width space has no business in a reason at all.
+    with pytest.raises(ValidationError, match="invisible character"):
+        Justification.make("safeguarding", f"Welfare visit for {FAMILY[:4]}\u200b{FAMILY[4:]} at home")
+    # A joiner is allowed (Persian and Indic text need it), so the name check must see through it.
+    for why in (f"Welfare visit for {FAMILY[:4]}\u200d{FAMILY[4:]} at home", "Born 29\u200c/11/2006, welfare visit",
+                "Confirming 29-Nov-2006 with the school", "Confirming 2006 Nov 29 with the school"):
+        with pytest.raises(ValidationError, match=WHY_NOT_WHO):
+            app.records.open(officer, ref, Justification.make("safeguarding", why))
+    assert FAMILY[4:] not in log_rows(app) and "Nov" not in log_rows(app)
+
+
+def test_a_removal_reason_with_an_invisible_character_is_scrubbed_whole(demo_app: App) -> None:
+    app = demo_app
+    officer, spoc = sign_in(app, OFFICER), sign_in(app, SPOC)
+    ref = add_marked_person(app, officer, spoc)
+    app.changes.propose_removal(officer, ref, f"No sighting of {FAMILY[:4]}\u200b{FAMILY[4:]} since the spring term.")
+    app.changes.approve_removal(spoc, ref, "Agreed: remove; nothing current supports inclusion.")
+    reason = spoc.conn.execute("SELECT reason FROM archive WHERE ref = ?", (ref,)).fetchone()[0]
+    assert reason == "No sighting of [name] since the spring term."
+
+
+# -- 2. the address and the postcode ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("why", [f"Home visit to {ADDRESS} planned", "Home visit to 41 xxqqjjmews planned",
+                                 "Check of Xxqqjjmews Close for the visit", f"Checking postcode {POSTCODE} today",
+                                 "Checking postcode zz98qj today"])
+def test_a_justification_naming_the_address_or_postcode_is_refused(demo_app: App, why: str) -> None:
+    app = demo_app
+    officer, spoc = sign_in(app, OFFICER), sign_in(app, SPOC)
+    ref = add_marked_person(app, officer, spoc)
+    with pytest.raises(ValidationError, match=WHY_NOT_WHO):
+        app.records.open(officer, ref, Justification.make("safeguarding", why))
+    assert why not in log_rows(app)
+
+
+def test_an_earlier_address_is_scrubbed_from_the_archive_reason_too() -> None:
+    moved = Identity("Tamsin", "Zyxwquuxtest", date(2007, 5, 6), address="42 Xxqqjjmews Close", postcode="ZZ9 8QL",
+                     earlier=(REVIEWED,))
+    assert scrub("Moved away from 41 Xxqqjjmews Close, ZZ9 8QJ, to 42 Xxqqjjmews Close", moved) == \
+        "Moved away from [address], [postcode], to [address]"
+
+
+# -- 3. an auditor's answer to an audit form ---------------------------------------------------------------------
+
+def _form_about(app: App, ref: str, tmp_path: Path) -> int:
+    officer = sign_in(app, OFFICER)
+    app.records.open(officer, ref, Justification.make("safeguarding", "Welfare visit planned this week"))
+    auditor = sign_in(app, AUDITOR)
+    entry = app.log.search(auditor, LogFilter(record_ref=ref, actions=("record.open",))).entries[0]
+    return app.forms.issue(auditor, entry.seq, tmp_path / "form.pdf").id
+
+
+def test_an_audit_form_answer_that_names_the_person_is_refused(demo_app: App, tmp_path: Path) -> None:
+    app = demo_app
+    ref = add_marked_person(app, sign_in(app, OFFICER), sign_in(app, SPOC))
+    form_id = _form_about(app, ref, tmp_path)
+    auditor = sign_in(app, AUDITOR)
+    naming = f"The officer says {ALIASES[1]} had been reported missing by the school."
+    with pytest.raises(ValidationError, match=WHY_NOT_WHO):
+        app.forms.record_answer(auditor, form_id, naming)
+    assert app.forms.get(auditor, form_id).answer is None
+    refused = auditor.conn.execute("SELECT record_ref, detail FROM access_log WHERE action = 'audit_form.answer' "
+                                   "AND outcome = 'refused'").fetchall()
+    assert [r[0] for r in refused] == [ref] and ALIASES[1] not in repr(refused)
+    fine = "The officer says the pupil had been reported missing by the school."
+    assert app.forms.record_answer(auditor, form_id, fine).answer == fine
+
+
+def test_removal_scrubs_the_person_from_audit_form_answers(demo_app: App, tmp_path: Path) -> None:
+    app = demo_app
+    officer, spoc = sign_in(app, OFFICER), sign_in(app, SPOC)
+    ref = add_marked_person(app, officer, spoc)
+    form_id = _form_about(app, ref, tmp_path)
+    # An answer recorded before answers were checked (or naming an alias added to the record since).
+    old_answer = f"Asked about {GIVEN} {FAMILY} of {ADDRESS}: the visit was planned with the school."
+    spoc.conn.execute("UPDATE audit_forms SET answer = ?, answered_at = '2026-11-01T10:00:00Z' WHERE id = ?",
+                      (old_answer, form_id))
+    app.changes.propose_removal(officer, ref, "No intelligence of involvement for three years.")
+    app.changes.approve_removal(spoc, ref, "Agreed: remove; nothing current supports inclusion.")
+    auditor = sign_in(app, AUDITOR)
+    assert app.forms.get(auditor, form_id).answer == \
+        "Asked about [name] of [address]: the visit was planned with the school."
+    detail = auditor.conn.execute("SELECT detail FROM access_log WHERE action = 'matrix.remove' "
+                                  "AND record_ref = ?", (ref,)).fetchone()[0]
+    assert detail.endswith("; the person scrubbed from 1 audit-form answer(s)")
+
+
+# -- 4. a status check that matches ------------------------------------------------------------------------------
+
+def test_a_status_check_that_matches_logs_its_reason_without_the_matched_persons_alias(demo_app: App) -> None:
+    app = demo_app
+    officer, spoc = sign_in(app, OFFICER), sign_in(app, SPOC)
+    ref = add_marked_person(app, officer, spoc)
+    why = Justification.make("safeguarding", f"School referral: the pupil known as {ALIASES[1]}, near {ADDRESS}")
+    answer = app.matrix.status_check(officer, GIVEN, FAMILY, BORN, why)  # refusing now would tell them who matched
+    assert answer.on_matrix and answer.ref == ref
+    logged = officer.conn.execute("SELECT record_ref, justification, outcome FROM access_log "
+                                  "WHERE action = 'matrix.status_check' ORDER BY seq DESC LIMIT 1").fetchone()
+    assert logged == (ref, "School referral: the pupil known as [name], near [address]", "allowed")
+    assert ALIASES[1] not in log_rows(app)
+
+
+# -- 5. ordinary words are not names; names written as names are -----------------------------------------------
+
+@pytest.mark.parametrize(("given", "family", "why"), [
+    ("Will", "Quillbrook", "I will visit the family this week"),
+    ("Tamsin", "Green", "Green band person, routine review"),
+    ("Tamsin", "He", "Checking where he lives before a visit"),
+    ("An", "Quillbrook", "checking an address before a home visit"),
+])
+def test_ordinary_words_that_are_also_name_parts_are_accepted(demo_app: App, given: str, family: str, why: str) -> None:
+    app = demo_app
+    officer = sign_in(app, OFFICER)
+    ref = app.changes.propose(officer, person(given_name=given, family_name=family, aliases=()),
+                              evidence=[evidence(SourceType.POLICE)], reason="Linked to two synthetic incidents.")
+    assert app.records.open(officer, ref, Justification.make("safeguarding", why)).ref == ref
+
+
+@pytest.mark.parametrize(("given", "family", "why"), [
+    ("Tamsin", "Zyxwquuxtest", "visit to Zyxwquuxtest's house"),
+    ("Tamsin", "Zyxwquuxtest", "saw Tamsin today"),
+    ("Tamsin", "Zyxwquuxtest", "saw tamsin today at school"),  # a name that is no English word, in any case
+    ("Will", "Quillbrook", "saw Will today at school"),
+    ("Tamsin", "Green", "Home visit to Mr. Green today"),
+    ("Will", "Green", "Referral about will green today"),  # the full name, in any case
+    ("Will", "Green", "Referral about GREEN, Will today"),
+    ("An", "He", "Visit planned for An today"),
+])
+def test_a_name_written_as_a_name_is_refused(demo_app: App, given: str, family: str, why: str) -> None:
+    app = demo_app
+    officer = sign_in(app, OFFICER)
+    ref = app.changes.propose(officer, person(given_name=given, family_name=family, aliases=()),
+                              evidence=[evidence(SourceType.POLICE)], reason="Linked to two synthetic incidents.")
+    with pytest.raises(ValidationError, match=WHY_NOT_WHO):
+        app.records.open(officer, ref, Justification.make("safeguarding", why))
