@@ -136,20 +136,7 @@ class AuthService:
         ws = Workspace(vault, session, self.env)
         try:
             self._admit(ws)
-            pin_entry = self._pin_entry(ws)
-            # The throttle's lock spans reading the pending failures, logging them and dropping
-            # them, so two sessions opening at once neither log one twice nor drop a newer one.
-            with self._throttle.guard():
-                pending, dropped = self._throttle.pending()
-                with ws.write() as conn:
-                    self._flush_pending(conn, vault, pending, dropped)
-                    accounts.touch_signin(conn, account.id, now)
-                    access_log.append(conn, ws.entry(Action.SIGN_IN))
-                    if pin_entry is not None:
-                        access_log.append(conn, pin_entry)
-                self._throttle.forget_pending(len(pending))
-            if pin_entry is not None:
-                vault.pin_log_key(recorded=True)
+            self._record_opening(ws, Action.SIGN_IN, signed_in_at=now)
             self._finish_revocations(ws)
             self._share_log_key(ws)
             for hook in self.after_sign_in:
@@ -160,6 +147,28 @@ class AuthService:
             vault.close()
             raise
         return ws
+
+    def _record_opening(self, ws: Workspace, action: Action, *, signed_in_at: str | None = None) -> None:
+        """One transaction: the failures queued while the vault was shut, the opening itself, and
+        what the auditor's pin did since it was last recorded (a first pin, a read-only verify).
+
+        The throttle's lock spans reading the queued failures, logging them and dropping them,
+        so two sessions opening at once neither log one twice nor drop a newer one.
+        """
+        vault = ws.vault
+        pin_entry = self._pin_entry(ws)
+        with self._throttle.guard():
+            pending, dropped = self._throttle.pending()
+            with ws.write() as conn:
+                self._flush_pending(conn, vault, pending, dropped)
+                if signed_in_at is not None:
+                    accounts.touch_signin(conn, ws.session.user_id, signed_in_at)
+                access_log.append(conn, ws.entry(action))
+                if pin_entry is not None:
+                    access_log.append(conn, pin_entry)
+            self._throttle.forget_pending(len(pending))
+        if pin_entry is not None:
+            vault.pin_log_key(recorded=True)
 
     def _admit(self, ws: Workspace) -> None:
         for check in self.admission_checks:
@@ -259,17 +268,7 @@ class AuthService:
             vault.close()  # the password was checked; there was nothing to unlock
             return
         ws._attach(vault)
-        pin_entry = self._pin_entry(ws)
-        with self._throttle.guard():
-            pending, dropped = self._throttle.pending()
-            with ws.write() as conn:
-                self._flush_pending(conn, vault, pending, dropped)
-                access_log.append(conn, ws.entry(Action.SESSION_UNLOCK))
-                if pin_entry is not None:
-                    access_log.append(conn, pin_entry)
-            self._throttle.forget_pending(len(pending))
-        if pin_entry is not None:
-            vault.pin_log_key(recorded=True)
+        self._record_opening(ws, Action.SESSION_UNLOCK)
 
     def sign_out(self, ws: Workspace) -> None:
         self._log_and_close(ws, Action.SIGN_OUT, None)
