@@ -161,6 +161,7 @@ class AuthService:
             pending, dropped = self._throttle.pending()
             with ws.write() as conn:
                 self._flush_pending(conn, vault, pending, dropped)
+                vault.record_own_slot()
                 if signed_in_at is not None:
                     accounts.touch_signin(conn, ws.session.user_id, signed_in_at)
                 access_log.append(conn, ws.entry(action))

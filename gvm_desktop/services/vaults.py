@@ -143,14 +143,18 @@ def is_demo(ws: Workspace) -> bool:
 
 def _open_with_recovery(paths: VaultPaths, env: Environment, recovery_code: str) -> Vault:
     slots = load_slots(paths)
-    slot = slots.recovery_slot()
-    if slot is None:
+    candidates = [s for s in slots.slots if s.kind == "recovery"]
+    if not candidates:
         raise NotFound("This vault has no recovery slot.")
-    try:
-        return Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
-    except AuthenticationError:
-        raise AuthenticationError("The recovery code is wrong: it is the 25 characters shown once when the vault "
-                                  "was created.") from None
+    # Normally one. Should someone have added another (the file is not authenticated), the code
+    # still opens its own, and that session records which one is real (Vault.record_own_slot).
+    for slot in candidates:
+        try:
+            return Vault.open_slot(paths, slots, slot, normalise_recovery_code(recovery_code), env.device)
+        except AuthenticationError:
+            continue
+    raise AuthenticationError("The recovery code is wrong: it is the 25 characters shown once when the vault "
+                              "was created.")
 
 
 def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, username: str, new_password: str) -> None:
@@ -163,6 +167,7 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
         check_password(new_password, target.username)
         version = target.slot_version + 1
         with database.transaction(vault.conn) as conn:
+            vault.record_own_slot()
             accounts.set_slot_version(conn, target.id, version)
             access_log.append(conn, system_entry(
                 env, Action.RECOVERY_USED, Outcome.ALLOWED, user_id=target.id, username=target.username,
@@ -187,6 +192,7 @@ def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery
             raise NotFound(f"There is no active auditor account '{auditor[:40]}'.")
         granted = vault.grant_log_key({target.id})
         with database.transaction(vault.conn) as conn:
+            vault.record_own_slot()
             access_log.append(conn, system_entry(
                 env, Action.LOG_KEY_GRANT, Outcome.ALLOWED, user_id=target.id, username=target.username,
                 role=target.role.value, record_ref=f"user:{target.id}",

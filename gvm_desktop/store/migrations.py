@@ -427,7 +427,12 @@ BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
 _V8 = """
 CREATE INDEX disclosures_seq ON disclosures(log_seq);
 """
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# Version 9: each account's key-slot public key, kept inside the encrypted database, so a rotation
+# seals the new data key to that slot only, never to another slot claiming the same account.
+_V9 = """
+ALTER TABLE users ADD COLUMN slot_public BLOB;
+"""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 LATEST = len(MIGRATIONS)
 
 

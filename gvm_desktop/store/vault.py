@@ -28,6 +28,7 @@ from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths, atomic_write
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
+from gvm_desktop.store.throttle import SigninThrottle
 
 # The recovery slot's public key, kept inside the encrypted database: a rotation seals the new
 # data key to that recovery slot only, not to any other slot calling itself one.
@@ -74,6 +75,8 @@ class Vault:
         self._own: tuple[str, int] | None = None  # (kind, user id) of the slot that opened the vault
         self._unlocked: Unlocked | None = None
         self._checkpointed: tuple[int, bytes] | None = None
+        # keyslots.lock: the same OS file lock the sign-in throttle uses, on its own file.
+        self._slot_lock = SigninThrottle(paths.keyslots)
 
     @property
     def vault_id(self) -> str:
@@ -341,8 +344,17 @@ class Vault:
         at once when no other connection is reading (otherwise as far as it can; the
         next checkpoint finishes). Errors here must not undo a committed removal.
         """
+        conn = self.conn
         with contextlib.suppress(database.DatabaseError, GvmError):
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            # Without waiting: another session reading must not stall this one's removal. What
+            # is left is checkpointed by the next writer, and the WAL goes when the last
+            # connection closes.
+            (waited,) = conn.execute("PRAGMA busy_timeout").fetchone()
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(waited)}")
 
     # -- the log's head, kept outside the database ------------------------------
 
@@ -445,6 +457,8 @@ class Vault:
             device_secret=self._bound_secret(), log_pin=pin,
         )
         self._rewrite_slots(lambda slots: slots.replace_slot(slot))
+        # In the caller's transaction: the database vouches for this slot (and no other) for the account.
+        self.conn.execute("UPDATE users SET slot_public = ? WHERE id = ?", (slot.public, user_id))
         if self._own == ("user", user_id):  # this session's own new password: its pin moves with it
             self._unlocked, self.log_pin = (unlocked, pin) if pin is not None else (None, None)
 
@@ -469,20 +483,30 @@ class Vault:
                 slots.remove_user_slot(user_id)
             # The slot file is not authenticated: anyone who held the data key could have added a slot
             # of their own to it. The new key goes only to the slots the encrypted database vouches
-            # for (an active account at its slot version) and to the one recovery slot.
-            recovery = [s for s in slots.slots if s.kind == "recovery"
-                        and (recovery_public is None or s.public.hex() == recovery_public)][:1]
-            slots.slots = recovery + [s for s in slots.slots if s.kind == "user" and owners.get(s.user_id) == s.version]
+            # for (an active account's own slot, by its public key) and to the recorded recovery slot.
+            recoveries = [s for s in slots.slots if s.kind == "recovery"]
+            if recovery_public is None and len(recoveries) > 1:
+                raise VaultCorrupt("The key-slot file holds more than one recovery slot and the vault has no record "
+                                   "of the real one: someone added a slot. Restore keyslots.json from a backup.")
+            recovery = [s for s in recoveries if recovery_public is None or s.public.hex() == recovery_public][:1]
+            kept: dict[int, KeySlot] = {}
+            for s in slots.slots:
+                if s.kind == "user" and s.user_id not in kept and _vouched(owners.get(s.user_id), s):
+                    kept[s.user_id] = s
+            slots.slots = recovery + list(kept.values())
             next_epoch = slots.key_epoch + 1
             for slot in slots.slots:
                 slot.sealed_next = keyslots.seal(slot, self.vault_id, new_key, next_epoch)
 
-        self._rewrite_slots(seal_next)
-        checkpoint("sealed_next_written")
-        database.rekey(self.conn, new_key)
-        self._key = bytearray(new_key)
-        checkpoint("rekeyed")
-        self._finish_rotation()
+        # The slot file stays locked from sealing to promoting: a password changed or a pin moved
+        # in between would be sealed with the old key, or would overwrite the new one.
+        with self._slot_lock.guard():
+            self._rewrite_slots(seal_next)
+            checkpoint("sealed_next_written")
+            database.rekey(self.conn, new_key)
+            self._key = bytearray(new_key)
+            checkpoint("rekeyed")
+            self._finish_rotation()
 
     def _finish_rotation(self) -> None:
         def promote(slots: KeySlotFile) -> None:
@@ -494,10 +518,26 @@ class Vault:
 
         self._rewrite_slots(promote)
 
-    def _slot_owners(self) -> dict[int, int]:
-        """Active accounts and their current slot versions, as the encrypted database records them."""
-        return {int(uid): int(version) for uid, version in
-                self.conn.execute("SELECT id, slot_version FROM users WHERE status = 'active'")}
+    def _slot_owners(self) -> dict[int, tuple[int, str, bytes | None]]:
+        """Active accounts' slot version, locator and slot public key, as the encrypted database records them."""
+        return {int(uid): (int(version), str(locator), bytes(public) if public is not None else None)
+                for uid, version, locator, public in
+                self.conn.execute("SELECT id, slot_version, locator, slot_public FROM users WHERE status = 'active'")}
+
+    def record_own_slot(self) -> None:
+        """Inside the caller's transaction: remember the public key of the slot that opened this session.
+
+        Accounts made before the database kept slot keys get theirs recorded at their next sign-in
+        (the slot their own password opened is theirs); likewise the recovery slot at its next use.
+        """
+        if self._own is None or self._unlocked is None:
+            return
+        public = self._unlocked.private.public_key().public_bytes_raw()
+        kind, user_id = self._own
+        if kind == "user":
+            self.conn.execute("UPDATE users SET slot_public = ? WHERE id = ? AND slot_public IS NULL", (public, user_id))
+        elif meta.get_meta(self.conn, RECOVERY_PUBLIC) is None:
+            meta.set_meta(self.conn, RECOVERY_PUBLIC, public.hex())
 
     def _rewrite_slots(self, change: Callable[[KeySlotFile], None]) -> None:
         """Re-read the slot file, make one change, write it back.
@@ -505,12 +545,24 @@ class Vault:
         Never this session's copy from sign-in over the file: another window or command may
         have changed a password, pinned a head or added an account since.
         """
-        fresh = load_slots(self.paths)
-        if fresh.vault_id != self.vault_id:
-            raise VaultCorrupt("The key-slot file was replaced by another vault's while this session was open.")
-        change(fresh)
-        atomic_write(self.paths.keyslots, fresh.to_bytes())
+        with self._slot_lock.guard():  # one reader-writer of the file at a time, across processes
+            fresh = load_slots(self.paths)
+            if fresh.vault_id != self.vault_id:
+                raise VaultCorrupt("The key-slot file was replaced by another vault's while this session was open.")
+            change(fresh)
+            atomic_write(self.paths.keyslots, fresh.to_bytes())
         self.slots = fresh
+
+
+def _vouched(owner: tuple[int, str, bytes | None] | None, slot: KeySlot) -> bool:
+    """Is `slot` the one the database records for this active account? By public key once recorded;
+    before that (an account not signed in since), by slot version and locator."""
+    if owner is None:
+        return False
+    version, locator, public = owner
+    if public is not None:
+        return slot.public == public and slot.version == version
+    return slot.version == version and slot.locator == locator
 
 
 def _has_meta(conn: Connection) -> bool:

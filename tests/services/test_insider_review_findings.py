@@ -51,8 +51,103 @@ def test_a_ghost_slot_planted_by_a_user_does_not_survive_their_disabling(demo_ap
     old = keyslots.open_sealed(ghost, slots.vault_id, private, ghost.sealed)
     with pytest.raises(VaultCorrupt):
         database.connect(demo_app.paths.database, old)
-    # The genuine recovery code still works after the rotation.
     assert run(demo_app, "user", "list", actor=ADMIN.username, password=ADMIN.password)[0] == 0
+
+
+def _plant(app: App, *, copy_of: str | None = None, recovery_first: bool = False) -> keyslots.KeySlot:
+    """As the officer, with the data key: add a slot of their own, claiming `copy_of`'s account (or a
+    recovery slot put first), so that a rotation might seal the next key to it."""
+    vault, _ = app.auth.open_read_only(OFFICER.username, OFFICER.password)
+    key = bytes(vault._key)
+    owner = vault.conn.execute("SELECT id, slot_version, locator FROM users WHERE username = ?",
+                               (copy_of,)).fetchone() if copy_of else None
+    vault.close()
+    slots = KeySlotFile.from_bytes(app.paths.keyslots.read_bytes())
+    planted = keyslots.make_slot(vault_id=slots.vault_id, kind="recovery" if recovery_first else "user",
+                                 user_id=owner[0] if owner else 0, version=owner[1] if owner else 1,
+                                 locator=None if recovery_first else "cd" * 16, secret="planted-secret", data_key=key,
+                                 epoch=slots.key_epoch, kdf=TEST_KDF, device_secret=None)
+    slots.slots = [planted, *slots.slots] if recovery_first else [*slots.slots, planted]
+    app.paths.keyslots.write_bytes(slots.to_bytes())
+    return planted
+
+
+def _planted_opens_the_new_key(app: App, planted: keyslots.KeySlot) -> bool:
+    after = KeySlotFile.from_bytes(app.paths.keyslots.read_bytes())
+    mine = next((s for s in after.slots if s.public == planted.public), None)
+    if mine is None:
+        return False
+    private = keyslots.open_private(mine, after.vault_id, "planted-secret", None)
+    try:
+        database.connect(app.paths.database, keyslots.open_sealed(mine, after.vault_id, private, mine.sealed)).close()
+    except VaultCorrupt:
+        return False
+    return True
+
+
+def _disable_officer(app: App) -> None:
+    admin = app.auth.sign_in(ADMIN.username, ADMIN.password)
+    app.accounts.disable(admin, OFFICER.username)
+    app.auth.sign_out(admin)
+
+
+def test_a_slot_claiming_another_active_account_does_not_survive_the_planters_disabling(demo_app: App) -> None:
+    spoc = ACC[Role.SPOC]
+    ws = demo_app.auth.sign_in(spoc.username, spoc.password)  # the database knows the SPOC's real slot
+    demo_app.auth.sign_out(ws)
+    planted = _plant(demo_app, copy_of=spoc.username)
+    _disable_officer(demo_app)
+    assert not _planted_opens_the_new_key(demo_app, planted)
+    ws = demo_app.auth.sign_in(spoc.username, spoc.password)  # and the SPOC is not locked out
+    demo_app.auth.sign_out(ws)
+
+
+def test_a_recovery_slot_planted_first_in_an_old_vault_neither_survives_nor_costs_the_real_code(
+        tmp_path, make_app) -> None:  # type: ignore[no-untyped-def]
+    from gvm_desktop.store.vault import RECOVERY_PUBLIC
+
+    app = make_app(tmp_path / "v")
+    created = app.init_vault("ann.admin", "Ann Admin (synthetic)", "copper-kettle-orbit-91")
+    ws = created.workspace
+    app.accounts.add(ws, username="bob.officer", display_name="Bob Officer (synthetic)", role=Role.OFFICER,
+                     bcu="CE", password="violet-harbour-ledger-63")
+    key = bytes(ws.vault._key)
+    app.auth.sign_out(ws)
+    conn = database.connect(app.paths.database, key)  # a vault from before the recovery slot was recorded
+    conn.execute("DELETE FROM meta WHERE key = ?", (RECOVERY_PUBLIC,))
+    conn.close()
+    slots = KeySlotFile.from_bytes(app.paths.keyslots.read_bytes())
+    planted = keyslots.make_slot(vault_id=slots.vault_id, kind="recovery", user_id=0, version=1, locator=None,
+                                 secret="planted-secret", data_key=key, epoch=slots.key_epoch, kdf=TEST_KDF,
+                                 device_secret=None)
+    slots.slots = [planted, *slots.slots]  # first, where recovery_slot() looks
+    app.paths.keyslots.write_bytes(slots.to_bytes())
+
+    ws = app.auth.sign_in("ann.admin", "copper-kettle-orbit-91")
+    with pytest.raises(VaultCorrupt, match="more than one recovery slot"):
+        app.accounts.disable(ws, "bob.officer")  # refused loudly, rather than guessing which one is real
+    app.auth.sign_out(ws)
+    # The genuine code still opens its own slot, and that use records which one is real...
+    app.recover(created.recovery_code, "ann.admin", "meadow-lantern-quarry-88")
+    ws = app.auth.sign_in("ann.admin", "meadow-lantern-quarry-88")
+    app.auth.sign_out(ws)  # (the interrupted revocation is finished here, by the next sign-in)
+    # ...so the planted slot is left out of the rotation.
+    assert not _planted_opens_the_new_key(app, planted)
+    app.recover(created.recovery_code, "ann.admin", "harbour-violet-ledger-64")
+
+
+def test_the_genuine_recovery_code_still_recovers_after_rotations(tmp_path, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path / "v")
+    created = app.init_vault("ann.admin", "Ann Admin (synthetic)", "copper-kettle-orbit-91")
+    ws = created.workspace
+    for name in ("bob.officer", "cat.officer"):
+        app.accounts.add(ws, username=name, display_name=f"{name} (synthetic)", role=Role.OFFICER, bcu="CE",
+                         password="violet-harbour-ledger-63")
+    app.accounts.disable(ws, "bob.officer")
+    app.accounts.disable(ws, "cat.officer")
+    app.auth.sign_out(ws)
+    app.recover(created.recovery_code, "ann.admin", "meadow-lantern-quarry-88")
+    app.auth.sign_out(app.auth.sign_in("ann.admin", "meadow-lantern-quarry-88"))
 
 
 def test_a_session_writing_slots_never_undoes_anothers_change(demo_app: App) -> None:
