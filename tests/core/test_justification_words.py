@@ -117,3 +117,19 @@ def test_the_joiners_and_marks_real_writing_needs_are_accepted() -> None:
     assert Justification.make("other", persian).text == persian
     mixed = "بررسی آدرس \u200fOp DEMO/26\u200f قبل از بازدید"  # right-to-left marks around a Latin reference
     assert Justification.make("other", mixed).text == mixed
+
+
+@pytest.mark.parametrize("hidden", ["\u034f", "\ufe00", "\u3164", "\u115f", "\u2800", "\uffa0", "\U000e0100"])
+def test_a_default_ignorable_character_outside_category_cf_is_refused_too(hidden: str) -> None:
+    # The Unicode Default_Ignorable_Code_Point set (and the Braille blank) shows as nothing, whatever its category.
+    with pytest.raises(ValidationError) as refused:
+        Justification.make("other", f"Welfare visit{hidden} planned for this week")
+    assert refused.value.message == (f"The justification contains an invisible character (U+{ord(hidden):04X}): "
+                                     "type the reason as plain words.")
+
+
+def test_an_emoji_presentation_selector_is_accepted_but_not_after_a_letter() -> None:
+    warned = "\u26a0\ufe0f Welfare concern raised by the school"  # ⚠️: the selector belongs to the symbol
+    assert Justification.make("other", warned).text == warned
+    with pytest.raises(ValidationError, match=r"invisible character \(U\+FE0F\)"):
+        Justification.make("other", "Welfare\ufe0f concern raised by the school")

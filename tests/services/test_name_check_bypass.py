@@ -200,3 +200,111 @@ def test_a_name_written_as_a_name_is_refused(demo_app: App, given: str, family: 
                               evidence=[evidence(SourceType.POLICE)], reason="Linked to two synthetic incidents.")
     with pytest.raises(ValidationError, match=WHY_NOT_WHO):
         app.records.open(officer, ref, Justification.make("safeguarding", why))
+
+
+# -- 6. the third round: look-alike letters, spelt-out names, plurals, more invisible characters -----------------
+# Every bypass below was reproduced with `record open REF --reason safeguarding --why ...`: it exited 0 and the text
+# went into the append-only log.
+
+BYPASSED = Identity("Amir", "Clovercliff", date(2007, 5, 6), ("Quillbrook",))
+BYPASSES = [
+    "Home visit to Clovercliffs house planned",  # a possessive without its apostrophe
+    "Home visit to the Clovercliffes planned",
+    "Home visit to Clover-cliff planned",
+    "Home visit to Cl\u043evercliff planned",  # Cyrillic о
+    "Home visit to Cl\u03bfvercliff planned",  # Greek ο
+    "Home visit to \u0421\u04cfovercliff planned",  # Cyrillic С and palochka
+    "Saw \u0410mir at the school gates",  # Cyrillic А
+    "Saw \u0391mir at the school gates",  # Greek Α
+    "Saw Q u i l l b r o o k at the school gates",
+    "Saw Q.u.i.l.l.b.r.o.o.k at the school gates",
+    "Saw C l o v e r c l i f f at the school gates",
+    "Saw the Quillbrooks at the school gates",  # a plural alias
+    "Pupil born May the 6th 2007, welfare referral",
+    *(f"Home visit to Clover{ch}cliff planned" for ch in ("\u034f", "\ufe00", "\ufe0f", "\u3164", "\u115f", "\u2800")),
+]
+
+
+@pytest.mark.parametrize("why", BYPASSES)
+def test_a_name_disguised_by_a_reviewer_is_still_found_and_scrubbed(why: str) -> None:
+    assert names_person(why, BYPASSED)
+    scrubbed = scrub(why, BYPASSED)
+    assert "[name]" in scrubbed or "[date of birth]" in scrubbed
+    assert not names_person(scrubbed, BYPASSED)  # nothing of the name is left beside the replacement
+
+
+def test_each_reproduced_bypass_is_refused_by_the_service_and_kept_out_of_the_log(demo_app: App) -> None:
+    app = demo_app
+    officer = sign_in(app, OFFICER)
+    ref = app.changes.propose(officer, person(given_name="Amir", family_name="Clovercliff", date_of_birth=date(2007, 5, 6),
+                                              aliases=("Quillbrook",)),
+                              evidence=[evidence(SourceType.POLICE)], reason="Linked to two synthetic incidents.")
+    for why in BYPASSES:
+        try:
+            j = Justification.make("safeguarding", why)
+        except ValidationError as refused:  # the invisible characters are refused before the name check
+            assert "invisible character" in refused.message
+            continue
+        with pytest.raises(ValidationError, match=WHY_NOT_WHO):
+            app.records.open(officer, ref, j)
+    logged = log_rows(app)
+    assert "Clover" not in logged and "mir at" not in logged and "u i l l" not in logged and "Quillbrook" not in logged
+
+
+@pytest.mark.parametrize("hidden", ["\u034f", "\ufe00", "\ufe0f", "\u3164", "\u115f", "\u2800", "\u180b", "\u17b4",
+                                    "\uffa0", "\U000e0100"])
+def test_an_invisible_character_outside_category_cf_is_refused(hidden: str) -> None:
+    with pytest.raises(ValidationError, match=r"invisible character \(U\+"):
+        Justification.make("safeguarding", f"Welfare visit for Clover{hidden}cliff at home")
+
+
+@pytest.mark.parametrize(("given", "family", "sentences"), [
+    ("Tamsin", "Case", ["Raised at a case conference last week", "Case conference raised new concerns"]),
+    ("Tamsin", "Gates", ["Seen at the school gates by staff", "Reported at the gate by the caretaker"]),
+    ("Nick", "Quillbrook", ["He was taken to the nick after an arrest", "Nicked for theft, checking the outcome"]),
+    ("Bill", "Quillbrook", ["Unpaid phone bill raised by the school", "Bills unpaid, family support referral"]),
+    ("Tamsin", "Burns", ["Treated for burns at hospital last week", "Burns unit referral, welfare check"]),
+    ("Tamsin", "Street", ["Seen in the street near the school", "Street robbery linked to an operation"]),
+    ("Tamsin", "Gang", ["Gang involvement review this quarter", "Intelligence on gang activity near the school"]),
+    ("May", "Quillbrook", ["Incident on 6 May at the school", "Referral made in May by the school",
+                           "Seen on May 6th at the school", "Referral since May, welfare check",
+                           "Incident at the end of May near the school"]),
+    ("April", "Quillbrook", ["Incident in April at the school", "Reviewed on the 3rd of April, update",
+                             "Review due April 2026 at the school"]),
+])
+def test_ordinary_words_and_months_are_not_taken_for_names(demo_app: App, given: str, family: str,
+                                                          sentences: list[str]) -> None:
+    app = demo_app
+    officer = sign_in(app, OFFICER)
+    ref = app.changes.propose(officer, person(given_name=given, family_name=family, aliases=()),
+                              evidence=[evidence(SourceType.POLICE)], reason="Linked to two synthetic incidents.")
+    for why in sentences:
+        assert app.records.open(officer, ref, Justification.make("safeguarding", why)).ref == ref, why
+
+
+@pytest.mark.parametrize(("given", "family", "why"), [
+    ("May", "Quillbrook", "Saw May at the school today"),  # a month that is no date is a name
+    ("April", "Quillbrook", "Had a call from April about the visit"),
+    ("Tamsin", "Case", "Home visit to Mrs Case today"),
+    ("Nick", "Quillbrook", "Spoke to Nick at the school today"),
+    ("Tamsin", "Gates", "Home visit to the Gates family planned"),
+])
+def test_those_ordinary_words_written_as_names_are_still_refused(given: str, family: str, why: str) -> None:
+    assert names_person(why, Identity(given, family, date(2007, 5, 6)))
+
+
+# Names that ordinary words spell when run together: spelling a name across words counts only when the pieces are
+# joined by punctuation or are all single letters or pairs, so these ordinary sentences are not about them.
+@pytest.mark.parametrize(("family", "why"), [
+    ("Whitehouse", "Visit to the white house on the corner"),
+    ("Newman", "A new man was seen at the door"),
+    ("Amani", "Spoke to a man I know from the school"),
+    ("Andor", "Check him and/or his brother today"),
+    ("Goodwin", "A good win for the youth club team"),
+    ("Fairweather", "Fair weather football at the park"),
+    ("Ontime", "Arrived on time for the welfare visit"),
+    ("Isaac", "He is a active member of the club"),
+    ("Clovercliff", "Follow-up visit: the clover field by the cliff path"),
+])
+def test_ordinary_sentences_do_not_spell_a_name_across_words(family: str, why: str) -> None:
+    assert not names_person(why, Identity("Tamsin", family, date(2007, 5, 6)))
