@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gvm_desktop.core.errors import ValidationError
-from gvm_desktop.core.text import clean
+from gvm_desktop.core.text import FORMAT_NEEDED, PRESENTATION_SELECTORS, clean, invisible
 
 MIN_TEXT = 10
 MAX_TEXT = 500
@@ -137,35 +137,14 @@ def repeats_itself(text: str) -> bool:
     return len(s) - border[-1] <= len(s) // 2
 
 
-# Invisible characters have no business in a reason written for the access log: zero-width spaces, soft hyphens,
-# word joiners, combining grapheme joiners, variation selectors and Hangul fillers hide a name from a reader and pad a
-# length rule, and bidi embeddings, overrides and isolates reorder how the line shows. "Invisible" is every format
-# character (Unicode category Cf) and every Default_Ignorable_Code_Point (DerivedCoreProperties.txt, which also holds
-# characters of categories Mn and Lo: U+034F, U+FE00-FE0F, U+115F, U+3164...), and the Braille blank U+2800, which
-# shows as a space but is a symbol. They are refused, except the few that real writing needs: ZWNJ and ZWJ (Persian,
-# Indic scripts, emoji), the directional marks LRM, RLM and ALM (text mixing right-to-left and left-to-right words),
-# and the emoji and text presentation selectors right after a symbol ("⚠️"). The name check deletes every invisible
-# character before matching.
-_FORMAT_NEEDED = frozenset({0x200C, 0x200D, 0x200E, 0x200F, 0x061C})
-_PRESENTATION = frozenset({0xFE0E, 0xFE0F})
-_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
-              (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F),
-              (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
-              (0xE0000, 0xE0FFF))
-
-
-def invisible(ch: str) -> bool:
-    """Whether `ch` shows as nothing (or as a blank that is no space): a format character or a default-ignorable one."""
-    cp = ord(ch)
-    return unicodedata.category(ch) == "Cf" or any(low <= cp <= high for low, high in _IGNORABLE)
 
 
 def _hidden(text: str) -> str | None:
     """The first invisible character of `text` that real writing does not need, if any."""
     for i, ch in enumerate(text):
-        if not invisible(ch) or ord(ch) in _FORMAT_NEEDED:
+        if not invisible(ch) or ord(ch) in FORMAT_NEEDED:
             continue
-        if ord(ch) in _PRESENTATION and i and unicodedata.category(text[i - 1]) == "So":
+        if ord(ch) in PRESENTATION_SELECTORS and i and unicodedata.category(text[i - 1]) == "So":
             continue  # an emoji's presentation selector
         return ch
     return None

@@ -12,12 +12,12 @@ from typing import Any
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.errors import ValidationError
-from gvm_desktop.core.justification import Justification, ReasonCategory, invisible
+from gvm_desktop.core.justification import Justification, ReasonCategory
 from gvm_desktop.core.people import age_on
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.records import NominalRecord, ScoreLine, VersionRecord
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
-from gvm_desktop.core.text import fold
+from gvm_desktop.core.text import fold, invisible
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.scope import Target, refuse, resolve
 from gvm_desktop.store import access_log, nominals, records

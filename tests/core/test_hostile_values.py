@@ -101,3 +101,11 @@ def test_months_parse_strictly_and_stay_in_range() -> None:
         with pytest.raises(ValidationError) as caught:
             parse_month(bad, TODAY)
         assert caught.value.message == f"A month is YYYY-MM (got '{bad}')."
+
+
+@pytest.mark.parametrize("ch", ["\u3164", "\u115f", "\u2800", "\u034f", "\ufe0f"])
+def test_default_ignorable_characters_are_refused_in_account_names_too(ch: str) -> None:
+    from gvm_desktop.core.passwords import check_username
+
+    with pytest.raises(ValidationError, match="invisible"):
+        check_username(f"eve{ch}admin")
