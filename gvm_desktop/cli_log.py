@@ -9,7 +9,7 @@ from typing import TextIO
 
 from gvm_desktop.app import App
 from gvm_desktop.cli_matrix import parse_date
-from gvm_desktop.core.errors import ExitCode, UsageError
+from gvm_desktop.core.errors import ExitCode, UsageError, ValidationError
 from gvm_desktop.services.audit import parse_head
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import check_signed_export
@@ -123,7 +123,10 @@ def run(app: App, args: argparse.Namespace, read: Callable[[str], str], out: Tex
     actor = getattr(args, "actor", None)
     if not actor:
         raise UsageError("log verify acts as an auditor: give --as NAME.")
-    heads = [parse_head(h) for h in args.head]
+    try:
+        heads = [parse_head(h) for h in args.head]
+    except ValidationError as exc:  # a malformed argument is a usage error (exit 2), like a malformed date
+        raise UsageError(exc.message) from None
     result = app.audit.verify_vault(actor, read(f"Password for {actor}: "), heads)
     if result.intact:
         out.write(f"Intact: {result.entries:,} entries; head {result.head_seq}:{result.head_hash} "

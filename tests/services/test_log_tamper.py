@@ -161,7 +161,7 @@ def test_heads_printed_on_documents_are_checked(demo_app: App) -> None:
     assert verify(demo_app, "--head", f"{seq}:{digest.lower()[:16]}")[0] == 0
     code, _out, err = verify(demo_app, "--head", f"{seq}:{'0' * 16}")
     assert code == 4 and "head printed on a document" in err
-    assert verify(demo_app, "--head", "nonsense")[0] == 1
+    assert verify(demo_app, "--head", "nonsense")[0] == 2  # a malformed argument: usage
 
 
 def test_only_auditors_verify_and_admin_cannot_by_holding_the_vault_key(demo_app: App) -> None:
