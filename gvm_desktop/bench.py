@@ -242,7 +242,7 @@ def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | No
     from gvm_desktop.bench_review import review_pdf_metrics  # ReportLab and pyHanko load only when measured
 
     out.write("  signed, encrypted review sheets of 400 and 4,000 people...\n")
-    metrics.update(review_pdf_metrics())  # type: ignore[arg-type]
+    metrics.update(review_pdf_metrics())
     report = {"machine": _machine(), "metrics": metrics}
     for name, m in metrics.items():
         out.write(f"{name:<24} {m['value']:>10} {m['unit']:<3} baseline {m['baseline']} ({m['baseline_what']})\n")

@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Offline, encrypted Gangs Violence Matrix for a BCU. Alone: start the desktop app.")
     parser.add_argument("--version", action="version", version=f"gvm-desktop {__version__}")
     parser.add_argument("--demo", action="store_true", help="start the desktop app on a demo vault of synthetic data")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    # Annotated: typeshed wants parents of the subparser class (_Parser); argparse takes any ArgumentParser.
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
+        dest="command", parser_class=_Parser)
 
     init = sub.add_parser("init", parents=[common], help="create a vault and its first administrator")
     init.add_argument("--admin", required=True, metavar="NAME")
@@ -80,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026)
 
     user = sub.add_parser("user", parents=[common], help="account administration")
-    usub = user.add_subparsers(dest="user_command", parser_class=_Parser, required=True)
+    usub: argparse._SubParsersAction[argparse.ArgumentParser] = user.add_subparsers(
+        dest="user_command", parser_class=_Parser, required=True)
     add = usub.add_parser("add", parents=[common], help="add an account (admin)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -97,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--user", required=True, metavar="NAME")
 
     st = sub.add_parser("settings", parents=[common], help="read or change vault settings")
-    ssub = st.add_subparsers(dest="settings_command", parser_class=_Parser, required=True)
+    ssub: argparse._SubParsersAction[argparse.ArgumentParser] = st.add_subparsers(
+        dest="settings_command", parser_class=_Parser, required=True)
     ssub.add_parser("list", parents=[common])
     sset = ssub.add_parser("set", parents=[common])
     sset.add_argument("key", choices=sorted(SETTINGS))

@@ -12,7 +12,7 @@ from gvm_desktop.core.record_use import LONDON, MonthlyAudit, UseCounts, bcu_tex
 from gvm_desktop.services.context import Workspace
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser,
                 parser_class: type[argparse.ArgumentParser]) -> None:
     gov = sub.add_parser("governance", parents=[common], help="training, BCU access grants, inactive accounts, audits")
     gsub = gov.add_subparsers(dest="governance_command", parser_class=parser_class, required=True)

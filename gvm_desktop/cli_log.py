@@ -16,7 +16,7 @@ from gvm_desktop.services.log_export import check_signed_export
 from gvm_desktop.services.log_queries import FLAG_LABELS, LogFilter
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser,
                 parser_class: type[argparse.ArgumentParser]) -> None:
     log = sub.add_parser("log", parents=[common], help="the access log's tamper evidence (auditor)")
     lsub = log.add_subparsers(dest="log_command", parser_class=parser_class, required=True)

@@ -31,7 +31,7 @@ def _justification_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operation", default=None, help="the operation reference, if any")
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser,
                 parser_class: type[argparse.ArgumentParser]) -> None:
     m = sub.add_parser("matrix", parents=[common], help="the matrix of your BCU (officer, SPOC), or references (auditor)")
     msub = m.add_subparsers(dest="matrix_command", parser_class=parser_class, required=True)

@@ -24,7 +24,7 @@ from gvm_desktop.services.reports import Exported
 ReadPassword = Callable[..., str]
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser,
                 parser_class: type[argparse.ArgumentParser]) -> None:
     rev = sub.add_parser("review", parents=[common], help="the quarterly review and its signed PDF sheet")
     rsub = rev.add_subparsers(dest="review_command", parser_class=parser_class, required=True)

@@ -304,7 +304,7 @@ def build_monthly(*, scope: str, month: str, counts: Mapping[Key, UseCounts], bc
     keep = {k: v for k, v in counts.items() if scope == LONDON or k[2] == scope}
     by_user = sorted((UserUse(u, r, b, c) for (u, r, b), c in keep.items()),
                      key=lambda x: (-x.counts.total, x.username, x.bcu or "~"))
-    bcus: list[str | None] = [scope] if scope != LONDON else sorted(set(bcus_in_vault) | {b for _u, _r, b in keep if b})
+    bcus: list[str | None] = [scope] if scope != LONDON else [*sorted(set(bcus_in_vault) | {b for _u, _r, b in keep if b})]
     if scope == LONDON and any(b is None for _u, _r, b in keep):
         bcus.append(None)
     by_bcu = tuple(_bcu_row(bcu, [x for x in by_user if x.bcu == bcu]) for bcu in bcus)

@@ -33,7 +33,7 @@ PLANNED_AHEAD_YEARS = 5  # how far ahead an intervention's start or end may be e
 
 def optional_date(box: QDateEdit) -> date | None:
     """The date in a box that may be left "Not entered" (then None)."""
-    value: date = box.date().toPython()  # type: ignore[assignment]
+    value: date = box.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
     return None if value <= EARLIEST else value
 
 

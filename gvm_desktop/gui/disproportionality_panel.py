@@ -103,8 +103,7 @@ class MovementsModel(RowTableModel[Movement]):
             Column[Movement]("Quarter", lambda m: str(m.quarter), lambda m: (m.quarter.year, m.quarter.number)),
             Column[Movement]("Net", lambda m: f"{_net(m, dimension, groups):+,}", lambda m: _net(m, dimension, groups),
                              numeric=True),
-            *(Column[Movement](g, _mover(dimension, g), lambda m, g=g: m.added_to(dimension, g) - m.removed_from(dimension, g),
-                               numeric=True) for g in groups),
+            *(Column[Movement](g, _mover(dimension, g), _mover_net(dimension, g), numeric=True) for g in groups),
         )
         self._rows = list(movements)
         self.endResetModel()
@@ -116,6 +115,10 @@ def _net(m: Movement, dimension: Dimension, groups: Sequence[str]) -> int:
 
 def _mover(dimension: Dimension, group: str) -> Callable[[Movement], str]:
     return lambda m: f"+{m.added_to(dimension, group):,} / -{m.removed_from(dimension, group):,}"
+
+
+def _mover_net(dimension: Dimension, group: str) -> Callable[[Movement], int]:
+    return lambda m: m.added_to(dimension, group) - m.removed_from(dimension, group)
 
 
 class DisproportionalityPanel(QWidget):

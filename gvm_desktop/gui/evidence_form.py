@@ -90,10 +90,11 @@ class EvidenceForm(QWidget):
         grading = Grading(chosen(self.evaluation, "source evaluation (1, 2 or 3)"),
                           chosen(self.assessment, "intelligence assessment (A to E)"),
                           chosen(self.handling, "handling code (P or C)"))
+        on: date = self.on.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
         return EvidenceDraft(
             kind=EvidenceType(chosen(self.kind, "kind of evidence")),
             source_type=SourceType(chosen(self.source_type, "source type")),
-            source_ref=self.source_ref.text(), grading=grading, on=self.on.date().toPython(),  # type: ignore[arg-type]
+            source_ref=self.source_ref.text(), grading=grading, on=on,
             summary=self.summary.toPlainText(), social_media_note=self.social_note.toPlainText() or None,
         )
 

@@ -8,6 +8,7 @@ the button) shows the entry behind a flag in the Access log tab.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -91,7 +92,7 @@ class FlagsPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
 
-        self.find_button.clicked.connect(self.find)
+        self.find_button.clicked.connect(self.find_flags)
         self.table.doubleClicked.connect(self._jump)
         self.table.activated_row.connect(self._jump)
         self.show_button.clicked.connect(lambda: self._jump(self.table.currentIndex()))
@@ -99,10 +100,10 @@ class FlagsPanel(QWidget):
         self.model.modelReset.connect(self._update_buttons)
         self._update_buttons()
 
-    def find(self) -> bool:
-        since, until = self.since.date().toPython(), self.until.date().toPython()
-        flags = self._page.call_service(lambda: self._app.log.flags(self._ws, since, until),  # type: ignore[arg-type]
-                                        self.error_label)
+    def find_flags(self) -> bool:
+        since: date = self.since.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
+        until: date = self.until.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
+        flags = self._page.call_service(lambda: self._app.log.flags(self._ws, since, until), self.error_label)
         if flags is None:
             self.model.clear()
             self.summary.clear()

@@ -117,7 +117,7 @@ def date_box(parent: QWidget, today: date, *, empty: bool, name: str) -> QDateEd
 
 
 def entered_date(box: QDateEdit, what: str) -> date:
-    value: date = box.date().toPython()  # type: ignore[assignment]
+    value: date = box.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
     if value <= EARLIEST:
         raise ValidationError(f"Enter the {what}.")
     return value

@@ -9,6 +9,7 @@ The rules are the core's (`Justification.make`), checked as the person types.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
@@ -25,7 +26,10 @@ LOGGED_NOTE = ("Your reason is written to the access log with the time, your acc
                "Auditors read it and may ask you about it.")
 
 
-class JustifyDialog(FormDialog):
+T = TypeVar("T")
+
+
+class JustifyDialog(FormDialog, Generic[T]):
     """Reason category, words, optional operation reference; OK runs `submit_with(justification)`.
 
     `submit_with` is the service call that needs the reason (open a record, check a
@@ -33,12 +37,12 @@ class JustifyDialog(FormDialog):
     Cancel calls nothing.
     """
 
-    def __init__(self, subject: str, submit_with: Callable[[Justification], object], parent: QWidget | None, *,
+    def __init__(self, subject: str, submit_with: Callable[[Justification], T], parent: QWidget | None, *,
                  prefill: Justification | None = None, ok_text: str = "&Open record",
                  title: str = "Why are you opening this record?") -> None:
         super().__init__(title, parent, ok_text=ok_text)
         self._submit_with = submit_with
-        self.result_value: object = None
+        self.result_value: T | None = None  # what submit_with returned, once OK succeeded
         self.subject = QLabel(subject, self)
         self.subject.setObjectName("subheading")
         self.subject.setWordWrap(True)

@@ -25,7 +25,7 @@ FIELD_MAX = 60
 
 def optional_date(box: QDateEdit) -> date | None:
     """The date in a box, or None while it reads "Not entered"."""
-    value: date = box.date().toPython()  # type: ignore[assignment]
+    value: date = box.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
     return None if value <= EARLIEST else value
 
 

@@ -142,7 +142,11 @@ class AccessLogPanel(QWidget):
 
     def apply(self, log_filter: LogFilter) -> bool:
         """Ask the service for this filter; its refusal (reversed dates, unknown user…) shows under the fields."""
-        done = self._page.call_service(lambda: self.model.load(log_filter) or True, self.filters.error_label)
+        def load() -> bool:
+            self.model.load(log_filter)
+            return True
+
+        done = self._page.call_service(load, self.filters.error_label)
         if done:
             self.table.scrollToTop()
         return bool(done)

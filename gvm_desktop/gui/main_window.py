@@ -127,10 +127,10 @@ class MainWindow(QMainWindow):
         self.locked_page.unlocked.connect(self._enter_home)
         self.locked_page.sign_out_requested.connect(self.sign_out)
 
-        self.actions = SessionActions(self)
-        self.actions.lock.triggered.connect(lambda: self.lock(REASON_ON_REQUEST))
-        self.actions.sign_out.triggered.connect(lambda: self.sign_out())
-        self.actions.quit.triggered.connect(self.close)
+        self.session_actions = SessionActions(self)
+        self.session_actions.lock.triggered.connect(lambda: self.lock(REASON_ON_REQUEST))
+        self.session_actions.sign_out.triggered.connect(lambda: self.sign_out())
+        self.session_actions.quit.triggered.connect(self.close)
 
         self.idle_watch = IdleWatch(app.env.clock, self)
         self.idle_watch.expired.connect(lambda: self.lock(REASON_IDLE))
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(home)
         self.stack.setCurrentWidget(home)
         self.header.set_locked(False)
-        self.actions.set_locked(False)
+        self.session_actions.set_locked(False)
         if isinstance(home, MatrixHome):
             home.load(automatic=True)  # the list shown on opening is the application's doing, not use of the matrix
         else:
@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
             self.sign_out(NOT_LOCKED_NOTICE)
             return
         self.header.set_locked(True)
-        self.actions.set_locked(True)
+        self.session_actions.set_locked(True)
         self.idle_label.clear()  # the header already says "Locked"
         self.stack.setCurrentWidget(self.locked_page)
         self.locked_page.show_locked(reason)

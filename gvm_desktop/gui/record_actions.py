@@ -104,7 +104,7 @@ class EditDialog(FormDialog):
     def _custody_since(self) -> date | None:
         if not self.in_custody.isChecked():
             return None
-        value: date = self.custody_from.date().toPython()  # type: ignore[assignment]
+        value: date = self.custody_from.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
         return None if value <= EARLIEST else value
 
     def submit(self) -> None:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from gvm_desktop.gui.home_base import HomePage
     from gvm_desktop.services.context import Workspace
 
+Opened = tuple[NominalRecord, Justification]  # what reading a record returns: the record and the reason given
+
 
 class RecordOpener(QObject):
     changed = Signal(str)  # a record was changed from its view
@@ -30,10 +32,10 @@ class RecordOpener(QObject):
     def __init__(self, app: App, ws: Workspace, page: HomePage) -> None:
         super().__init__(page)
         self._app, self._ws, self._page = app, ws, page
-        self.justify_dialog: JustifyDialog | None = None
+        self.justify_dialog: JustifyDialog[Opened] | None = None
         self.views: list[RecordView] = []
 
-    def open(self, ref: str) -> JustifyDialog | None:
+    def open(self, ref: str) -> JustifyDialog[Opened] | None:
         """Ask why (prefilled with this user's last reason for the record, if any); nothing is read yet."""
         ref = ref.strip().upper()
         if not ref:
@@ -48,11 +50,14 @@ class RecordOpener(QObject):
         dialog.open()
         return dialog
 
-    def _read(self, ref: str, reason: Justification) -> tuple[NominalRecord, Justification]:
+    def _read(self, ref: str, reason: Justification) -> Opened:
         return self._app.records.open(self._ws, ref, reason), reason
 
-    def _show(self, dialog: JustifyDialog) -> None:
-        record, reason = dialog.result_value  # type: ignore[misc]
+    def _show(self, dialog: JustifyDialog[Opened]) -> None:
+        opened = dialog.result_value
+        if opened is None:  # not reached: accepted is emitted only after submit stored the result
+            return
+        record, reason = opened
         dialog.result_value = None  # the record now lives in its view only
         dialog.deleteLater()
         self.justify_dialog = None

@@ -109,7 +109,8 @@ class EvidenceTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = EvidenceModel(self)
-        self.table = NoCopyTable(sorted_view_model(self.model, self), self)
+        self.proxy = sorted_view_model(self.model, self)
+        self.table = NoCopyTable(self.proxy, self)
         self.table.setAccessibleName("Evidence")
         self.detail = value_label(self)
         self.detail.setObjectName("evidenceDetail")
@@ -129,7 +130,7 @@ class EvidenceTab(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        e = self.model.row_at(self.table.model().mapToSource(rows[0]).row())  # type: ignore[attr-defined]
+        e = self.model.row_at(self.proxy.mapToSource(rows[0]).row())
         text = f"{e.on.isoformat()} · {e.kind.label} · {e.source_type.label} {e.source_ref} · graded {e.grading} " \
                f"({grading_words(e.grading)})\n{e.summary}"
         if e.social_media_note:
@@ -224,7 +225,8 @@ class HistoryTab(QWidget):
         self._fetch = fetch
         self.loaded = False
         self.model = VersionsModel(self)
-        self.table = NoCopyTable(sorted_view_model(self.model, self), self)
+        self.proxy = sorted_view_model(self.model, self)
+        self.table = NoCopyTable(self.proxy, self)
         self.table.setAccessibleName("Earlier versions")
         self.snapshot = value_label(self)
         self.status = note("Earlier versions are read when you open this tab; that read is logged with your reason.",
@@ -257,6 +259,6 @@ class HistoryTab(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        version = self.model.row_at(self.table.model().mapToSource(rows[0]).row())  # type: ignore[attr-defined]
+        version = self.model.row_at(self.proxy.mapToSource(rows[0]).row())
         self.snapshot.setText(f"Version {version.version} as it was:\n" + "\n".join(
             f"{key}: {value}" for key, value in sorted(version.snapshot.items())))

@@ -65,6 +65,8 @@ class DecisionDialog(FormDialog):
     Errors from the service stay in the dialog with everything typed; nothing is saved until it accepts.
     """
 
+    _save: Callable[[Recommendation, str], None]  # set by each subclass: saves the choice and the text
+
     def __init__(self, title: str, item: ReviewItem, choices: Sequence[Recommendation], text_label: str,
                  parent: QWidget | None, *, ok_text: str) -> None:
         super().__init__(title, parent, ok_text=ok_text)

@@ -270,8 +270,9 @@ class ReviewPanel(QWidget):
         # Wrapped in a tuple: "no review yet" (None) is an answer, unlike call_service's None for a refusal.
         found = self._page.call_service(lambda: (self._app.reviews.find(self._ws, self.quarter),), self.error_label)
         summary = found[0] if found else None
-        items = [] if summary is None else self._page.call_service(lambda: self._app.reviews.items(self._ws, summary.id),
-                                                                   self.error_label)
+        items: list[ReviewItem] | None = (
+            [] if summary is None
+            else self._page.call_service(lambda: self._app.reviews.items(self._ws, summary.id), self.error_label))
         if found is None or items is None:
             self.loaded = False  # nothing trustworthy on screen: no "open a review" on the strength of a refusal
             self._show(None, [])
@@ -297,8 +298,9 @@ class ReviewPanel(QWidget):
         self.quarter_box.blockSignals(True)  # refilling is not a choice to act on
         self.quarter_box.clear()
         for q in quarters:
-            r = newest.get(q)
-            state = "no review" if r is None else "signed" if r.signed_at else "OVERDUE" if r.overdue else "open"
+            review = newest.get(q)
+            state = ("no review" if review is None else "signed" if review.signed_at else "OVERDUE" if review.overdue
+                     else "open")
             self.quarter_box.addItem(f"{q} ({state})", q)
         self.quarter_box.setCurrentIndex(max(0, self.quarter_box.findData(chosen or current)))
         self.quarter_box.blockSignals(False)

@@ -143,7 +143,7 @@ class SignInWindow(QWidget):
         rows_height = sum(table.rowHeight(r) for r in range(table.rowCount()))
         table.setFixedHeight(rows_height + table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth())
         table.currentCellChanged.connect(lambda row, _col, _prev_row, _prev_col: self.choose_demo_account(row))
-        table.cellActivated.connect(lambda row, _col: (self.choose_demo_account(row), self.sign_in()))
+        table.cellActivated.connect(lambda row, _col: self._sign_in_as_demo_account(row))
         return table
 
     # -- behaviour --------------------------------------------------------------
@@ -162,6 +162,10 @@ class SignInWindow(QWidget):
             self.username.setText(acct.username)
             self.password.setText(acct.password)
             self.error_label.clear_message()
+
+    def _sign_in_as_demo_account(self, row: int) -> None:
+        self.choose_demo_account(row)
+        self.sign_in()
 
     def sign_in(self) -> bool:
         """Start signing in off the GUI thread; False if nothing was started."""

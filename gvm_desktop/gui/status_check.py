@@ -37,7 +37,7 @@ class StatusCheckDialog(FormDialog):
         if cancel is not None:
             cancel.setText("Close")  # a check can be repeated; closing is not cancelling anything
         self._app, self._ws = app, ws
-        self.justify_dialog: JustifyDialog | None = None
+        self.justify_dialog: JustifyDialog[StatusAnswer] | None = None
         self.answer: StatusAnswer | None = None
         self.given_name = QLineEdit(self)
         self.given_name.setAccessibleName("Given name")
@@ -53,20 +53,20 @@ class StatusCheckDialog(FormDialog):
         self.body.addWidget(note(EXPLAIN, self))
         self.body.addLayout(form)
 
-        box = panel(self)
-        result = QFormLayout(box)
-        self.result_title = heading("No check made yet", box, level=2)
-        self.result_ref = QLabel(box)
-        self.harm_band = QLabel(box)
-        self.victim_band = QLabel(box)
-        self.contact = QLabel(box)
+        result_box = panel(self)
+        result = QFormLayout(result_box)
+        self.result_title = heading("No check made yet", result_box, level=2)
+        self.result_ref = QLabel(result_box)
+        self.harm_band = QLabel(result_box)
+        self.victim_band = QLabel(result_box)
+        self.contact = QLabel(result_box)
         self.contact.setWordWrap(True)
         result.addRow(self.result_title)
         result.addRow("Reference:", self.result_ref)
         result.addRow("Harm band:", self.harm_band)
         result.addRow("Victim band:", self.victim_band)
         result.addRow("Contact:", self.contact)
-        self.body.addWidget(box)
+        self.body.addWidget(result_box)
         self.body.addStretch(1)
         self.resize(560, 420)
         self.given_name.setFocus()
@@ -92,12 +92,16 @@ class StatusCheckDialog(FormDialog):
             ok_text="&Check", title="Why are you checking this person?")
         dialog.session_lost.connect(self.session_lost)
         dialog.lock_requested.connect(self.lock_requested)
-        dialog.accepted.connect(lambda: self.show_answer(dialog.result_value))  # type: ignore[arg-type]
+        dialog.accepted.connect(lambda: self._answered(dialog))
         self.justify_dialog = dialog
         dialog.open()
 
     def wipe(self) -> None:
         self.answer = None
+
+    def _answered(self, dialog: JustifyDialog[StatusAnswer]) -> None:
+        if dialog.result_value is not None:  # always set: accepted is emitted only after submit stored the answer
+            self.show_answer(dialog.result_value)
 
     def show_answer(self, answer: StatusAnswer) -> None:
         self.answer = answer

@@ -213,7 +213,11 @@ class TeamAccessPanel(QWidget):
         username = self.selected_username()
         if username is None:
             return False
-        done = self._page.call_service(lambda: self._app.governance.grant(self._ws, username) or True, self.error_label)
+        def grant() -> bool:
+            self._app.governance.grant(self._ws, username)
+            return True
+
+        done = self._page.call_service(grant, self.error_label)
         self.result_label.setText(f"{username} may now use the {self.bcu} matrix." if done else "")
         return bool(done)
 
@@ -221,7 +225,11 @@ class TeamAccessPanel(QWidget):
         username = self.selected_username()
         if username is None:
             return False
-        done = self._page.call_service(lambda: self._app.governance.revoke(self._ws, username) or True, self.error_label)
+        def revoke() -> bool:
+            self._app.governance.revoke(self._ws, username)
+            return True
+
+        done = self._page.call_service(revoke, self.error_label)
         self.result_label.setText(f"{username} can no longer use the {self.bcu} matrix." if done else "")
         return bool(done)
 

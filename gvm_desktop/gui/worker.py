@@ -68,7 +68,7 @@ class _Job(QRunnable):
             result = self._fn()
         except BaseException as exc:  # everything must come back as a message
             error = scrub(exc)
-        self._fn = None  # type: ignore[assignment]  # release captured arguments (passwords) now
+        del self._fn  # release captured arguments (passwords) now
         # RuntimeError: the owning window was destroyed meanwhile; nobody is waiting.
         with contextlib.suppress(RuntimeError):
             self._bridge.done.emit(self._task_id, result, error)

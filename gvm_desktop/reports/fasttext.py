@@ -58,8 +58,8 @@ class TextWriter:
         encoded: list[tuple[str, str]] = []
         for name, run in runs(text, self._font):
             font = pdfmetrics.getFont(name)
-            encoded += [(font.getSubsetInternalName(subset, self._doc), escapePDF(chunk))  # type: ignore[attr-defined]
-                        for subset, chunk in font.splitString(run, self._doc)]  # type: ignore[attr-defined]
+            encoded += [(font.getSubsetInternalName(subset, self._doc), escapePDF(chunk))
+                        for subset, chunk in font.splitString(run, self._doc)]
         return tuple(encoded)
 
     def finish(self) -> None:

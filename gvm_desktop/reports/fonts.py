@@ -77,7 +77,7 @@ def _ensure(font: str) -> None:
 def coverage(font: str) -> frozenset[int]:
     """The code points the font has a glyph for (so the rest can be shown as [U+XXXX], not as a blank box)."""
     _ensure(font)
-    face = pdfmetrics.getFont(font).face  # type: ignore[attr-defined]
+    face = pdfmetrics.getFont(font).face
     return frozenset(code for code, glyph in face.charToGlyph.items() if glyph)
 
 
@@ -134,7 +134,7 @@ class _Widths(dict[str, float]):
     def __init__(self, font: str) -> None:
         super().__init__()
         self._font = font
-        face = pdfmetrics.getFont(font).face  # type: ignore[attr-defined]
+        face = pdfmetrics.getFont(font).face
         self._table, self._default = face.charWidths, face.defaultWidth
 
     def __missing__(self, ch: str) -> float:
@@ -211,4 +211,4 @@ def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
 def _fix_to_unicode_for_astral_planes() -> None:
     # ReportLab looks the function up as a module global when it embeds a font,
     # so replacing it there is enough; the output is identical below U+10000.
-    ttfonts.makeToUnicodeCMap = _to_unicode_cmap  # type: ignore[assignment]
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap

@@ -243,8 +243,9 @@ def _draw_watermark(canvas: Canvas, text: str) -> None:
     canvas.restoreState()
 
 
-def write_pdf_atomically(path: str | os.PathLike[str], build: Callable[[BinaryIO], None]) -> None:
+def write_pdf_atomically(path: str | os.PathLike[str], build: Callable[[BinaryIO], object]) -> None:
     """Run `build` into a temporary file beside `path`, fsync it, then rename it over `path`.
+    What `build` returns is ignored (so `lambda fh: fh.write(data)` will do).
 
     A reader never sees half a PDF, and a failure (unwritable folder, full disk,
     a builder that raises) leaves no file behind and an existing file untouched.

@@ -241,6 +241,7 @@ def _asn1_certificate(der: bytes, error: GvmError) -> Certificate:
 # --- checking -----------------------------------------------------------------------------------------------
 
 # What reading a hostile or damaged file can raise in pyHanko and asn1crypto (both raise plain ValueErrors too).
+# mypy does not accept a starred tuple written in an except clause: joined ones are named first.
 _UNREADABLE: tuple[type[Exception], ...] = (ValueError, LookupError, TypeError, AttributeError, EOFError)
 
 
@@ -249,10 +250,11 @@ def _open_for_reading(pdf: bytes, password: str | None) -> PdfFileReader:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    unreadable: tuple[type[Exception], ...] = (PdfError, *_UNREADABLE)
     try:
         reader = PdfFileReader(BytesIO(pdf))
         encrypted = reader.encrypted
-    except (PdfError, *_UNREADABLE) as exc:
+    except unreadable as exc:
         raise PdfUnreadable("This file is not a readable PDF.") from exc
     if not encrypted:
         return reader
@@ -260,7 +262,7 @@ def _open_for_reading(pdf: bytes, password: str | None) -> PdfFileReader:
         raise PdfPasswordError("This PDF is encrypted: its password is needed to check the signature.")
     try:
         status = reader.decrypt(password.encode("utf-8")).status
-    except (PdfError, *_UNREADABLE):
+    except unreadable:
         raise PdfUnreadable("This PDF's encryption settings cannot be read.") from None
     if status is AuthStatus.FAILED:
         raise PdfPasswordError("The PDF password is wrong.")
@@ -274,9 +276,10 @@ def _validate(signature: EmbeddedPdfSignature, ca: Certificate, at: datetime | N
 
     # Offline: the vault CA is the only root, nothing is fetched, and with no CRL to consult revocation is skipped.
     context = ValidationContext(trust_roots=[ca], allow_fetching=False, revocation_mode="soft-fail", moment=at)
+    unreadable: tuple[type[Exception], ...] = (PdfError, *_UNREADABLE)
     try:
         return validate_pdf_signature(signature, signer_validation_context=context)
-    except (PdfError, *_UNREADABLE) as exc:
+    except unreadable as exc:
         raise PdfUnreadable("The PDF's signature is malformed.") from exc
 
 

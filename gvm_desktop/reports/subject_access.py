@@ -232,11 +232,11 @@ def _day(value: date | str | None) -> str:
 
 
 def gender_label(code: str | None) -> str:
-    return f"{GENDERS[code]} ({code})" if code in GENDERS else (code or "-")
+    return f"{GENDERS[code]} ({code})" if code is not None and code in GENDERS else (code or "-")
 
 
 def ethnicity_label(code: str | None) -> str:
-    if code not in ETHNICITY_2021:
+    if code is None or code not in ETHNICITY_2021:
         return code or "-"
     group, name = ETHNICITY_2021[code]
     return f"{name} ({code})" if group == name else f"{group}: {name} ({code})"
@@ -249,7 +249,7 @@ def observed_label(code: str | None) -> str:
 
 
 def disability_label(code: str | None) -> str:
-    return f"{DISABILITY[code]} ({code})" if code in DISABILITY else (code or "-")
+    return f"{DISABILITY[code]} ({code})" if code is not None and code in DISABILITY else (code or "-")
 
 
 def status_label(record: NominalRecord) -> str:

@@ -63,10 +63,10 @@ def check_chain(vault: Vault, key0: bytes, document_heads: Sequence[tuple[int, s
     # Searches read the log through its indexes: an index rebuilt to leave an entry out would hide it
     # from every search while the table itself verifies. SQLite's own check of the table and its indexes.
     problems.extend(f"the access log's indexes do not match its entries ({p})" for p in log_chain.index_problems(vault.conn))
-    for seq, digest in document_heads:
+    for seq, printed in document_heads:
         stored = _hash_at(vault, seq)
-        if stored is None or not stored.hex().startswith(digest):
-            problems.append(f"the head printed on a document (entry {seq}, {digest[:16]}) is not in this log")
+        if stored is None or not stored.hex().startswith(printed):
+            problems.append(f"the head printed on a document (entry {seq}, {printed[:16]}) is not in this log")
     return VerifyResult(not problems, report.entries, report.head_seq, report.head_hash.hex(), tuple(problems),
                         time.perf_counter() - start, key_fingerprint(key0), vault.log_pin is None)
 

@@ -30,7 +30,7 @@ class Agreement:
         return self.starts_on <= on <= self.ends_on
 
 
-def _agreement(r: tuple) -> Agreement:  # type: ignore[type-arg]
+def _agreement(r: tuple) -> Agreement:
     return Agreement(r[0], r[1], r[2], tuple(f for f in r[3].split(",") if f), date.fromisoformat(r[4]),
                      date.fromisoformat(r[5]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: a service below has a method named `list`
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ def query_shape(text: str | None) -> str:
     return f"search of {len(words)} word(s), {len(text.strip())} character(s)"
 
 
-def _row_values(raw: tuple, columns: Sequence[str], today: date) -> dict[str, object]:  # type: ignore[type-arg]
+def _row_values(raw: tuple, columns: Sequence[str], today: date) -> dict[str, object]:
     (_id, ref, given, family, dob, borough, status, classification, harm, harm_band, victim, victim_band,
      in_custody, last_reviewed, bcu) = raw[:15]
     full = {
@@ -157,7 +158,7 @@ class MatrixService:
             access_log.append(conn, ws.entry(Action.MATRIX_REFERENCES, detail=f"{len(ids)} references"))
         return MatrixView(AUDITOR_COLUMNS, ids)
 
-    def rows(self, ws: Workspace, view: MatrixView, ids: Sequence[int]) -> list[MatrixRow]:
+    def rows(self, ws: Workspace, view: MatrixView, ids: Sequence[int]) -> builtins.list[MatrixRow]:
         """Fetch a batch of a view's rows (lazily, as a table scrolls); each batch is logged."""
         if len(ids) > MAX_ROWS_PER_FETCH:
             raise ValidationError(f"Fetch at most {MAX_ROWS_PER_FETCH} rows at a time.")
@@ -211,7 +212,7 @@ class MatrixService:
                     f"{AUTOMATIC_VIEW}: {detail}" if first_page else detail)))
         return out
 
-    def _rescore(self, conn: Connection, r: tuple, today: date) -> tuple:  # type: ignore[type-arg]
+    def _rescore(self, conn: Connection, r: tuple, today: date) -> tuple:
         """Scores move with time (events leave their windows): a row shown is a row scored as of today."""
         card = score(records.scoring_events(conn, r[0]), today, self.policy)
         records.store_score(conn, r[0], card)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from itertools import accumulate
-from typing import Any
+from typing import Any, TypedDict
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.errors import ValidationError
@@ -491,7 +491,16 @@ def check_justification(ws: Workspace, action: Action, target: Target, j: Justif
         raise refuse(ws, action, NamesThePerson(), record_ref=target.ref)
 
 
-def justified(ws: Workspace, action: Action, ref: str, j: Justification) -> dict[str, object]:
+class JustifiedFields(TypedDict):
+    """The log fields of a justified read (keyword arguments of Workspace.entry)."""
+
+    record_ref: str
+    reason_category: str
+    justification: str
+    operation_ref: str | None
+
+
+def justified(ws: Workspace, action: Action, ref: str, j: Justification) -> JustifiedFields:
     """The log fields of a justified read. Every caller should have run check_justification (which logs
     the refusal) before its transaction; this is the last line, so a name never reaches the log."""
     found = nominals.by_ref(ws.conn, ref)

@@ -85,7 +85,7 @@ class Exported:
     log_seq: int
 
 
-def _pdf_signing():  # type: ignore[no-untyped-def]
+def _pdf_signing():
     # pyHanko and pikepdf take about a second to import: only an export pays for it.
     from gvm_desktop.reports import pdf_signing
 
@@ -271,7 +271,7 @@ class ReportService:
         gone = conn.execute("SELECT ethnicity, gender, age_band, substr(date_added, 1, 10), substr(removed_at, 1, 10) "
                             "FROM archive WHERE bcu = ?", (bcu,)).fetchall()
 
-        def people(rows: list[tuple], keep: Callable[[tuple], bool]) -> list[Demographics]:  # type: ignore[type-arg]
+        def people(rows: list[tuple], keep: Callable[[tuple], bool]) -> list[Demographics]:
             return [Demographics(r[0], date.fromisoformat(r[1]), r[2], r[3]) for r in rows if keep(r)]
 
         on_matrix = tally(people(live, lambda r: (r[4] or "") <= stop), on=end)
@@ -327,7 +327,7 @@ class ReportService:
 
         return self._export(ws, out, Action.SUBJECT_ACCESS, make, record_ref=target.ref, encrypted=not unencrypted)
 
-def _archived(rows: list[tuple]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
+def _archived(rows: list[tuple]) -> dict[str, dict[str, int]]:
     """Counts of archived people: the archive keeps ethnicity, gender and age band, never disability."""
     counts: dict[str, dict[str, int]] = {"ethnicity": {}, "age_band": {}, "gender": {}, "disability": {}}
     for ethnicity, gender, band, *_ in rows:

@@ -11,6 +11,7 @@ database refuses it, and a later change means a new review of the same quarter.
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in annotations: a service below has a method named `list`
 from dataclasses import dataclass
 from datetime import date
 
@@ -240,7 +241,7 @@ class ReviewService:
         return ReviewSummary(row.id, row.bcu, row.quarter, row.opened_at, row.signed_at, signer[1] if signer else None,
                              row.supersedes, people, recommended, decided, flagged or 0, overdue)
 
-    def items(self, ws: Workspace, review_id: int) -> list[ReviewItem]:
+    def items(self, ws: Workspace, review_id: int) -> builtins.list[ReviewItem]:
         """Everyone in the review, with names: reading it is logged like reading the matrix."""
         ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
         row = self.review_row(ws, review_id, Action.REVIEW_READ)
@@ -250,7 +251,7 @@ class ReviewService:
                                              detail=f"{row.bcu} {row.quarter}: {len(out)} people"))
         return out
 
-    def overdue(self, ws: Workspace) -> list[OverdueReview]:
+    def overdue(self, ws: Workspace) -> builtins.list[OverdueReview]:
         """Reviews whose quarter ended unsigned, and last quarter's missing reviews. No people, only counts."""
         ws.authorize(Permission.REVIEW_OVERDUE, Action.REVIEW_OVERDUE)
         today = self._today(ws)
@@ -405,7 +406,7 @@ class ReviewService:
         rows = reviews.items(conn, review_id)
         people = tuple(SheetPerson(
             # age is None for someone who has left the matrix (SheetPerson's hint still says int).
-            ref=i.ref, name=_shown_name(i.name, i.redacted_at is not None), age=i.age,  # type: ignore[arg-type]
+            ref=i.ref, name=_shown_name(i.name, i.redacted_at is not None), age=i.age,
             harm_band=i.harm_band, harm_score=i.harm_score, victim_band=i.victim_band,
             flags=tuple(FocusFlag(f) for f in i.flags),
             recommendation=Recommendation(i.recommendation) if i.recommendation else None,

@@ -36,7 +36,7 @@ def count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM access_log").fetchone()[0])
 
 
-def _row(r: tuple) -> LoggedEntry:  # type: ignore[type-arg]
+def _row(r: tuple) -> LoggedEntry:
     return LoggedEntry(
         seq=r[0],
         entry=LogEntry(

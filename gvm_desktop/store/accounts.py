@@ -9,7 +9,7 @@ from gvm_desktop.store.database import Connection
 _COLS = "id, username, display_name, role, bcu, status, created_at, last_signin_at, slot_version"
 
 
-def _account(r: tuple) -> Account:  # type: ignore[type-arg]
+def _account(r: tuple) -> Account:
     return Account(r[0], r[1], r[2], Role(r[3]), r[4], r[5], r[6], r[7], r[8])
 
 

@@ -26,7 +26,7 @@ class DeviceSecrets:
         if isinstance(store, fail.Keyring):
             return False
         try:
-            return float(store.priority) > 0  # type: ignore[arg-type]
+            return float(store.priority) > 0
         except (TypeError, ValueError, keyring.errors.KeyringError):
             return False
 

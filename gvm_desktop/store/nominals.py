@@ -131,8 +131,8 @@ _ROW_SQL = (
 )
 
 
-def rows_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, tuple]:  # type: ignore[type-arg]
-    out: dict[int, tuple] = {}  # type: ignore[type-arg]
+def rows_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, tuple]:
+    out: dict[int, tuple] = {}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
         for r in conn.execute(_ROW_SQL.format(",".join("?" * len(part))), list(part)):
@@ -148,7 +148,7 @@ def by_ref(conn: Connection, ref: str) -> tuple[int, str, str] | None:
 
 def same_identity(conn: Connection, given: str, family: str, dob: str) -> list[tuple[str, str, str]]:
     """People already held with the same folded name and date of birth: (ref, bcu, status)."""
-    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+    return [tuple(r) for r in conn.execute(
         "SELECT ref, bcu, status FROM nominals WHERE search_key = ? AND date_of_birth = ?",
         (search_key(given, family), dob),
     )]

@@ -86,7 +86,7 @@ _ITEM = ("SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band,
          "FROM review_items i LEFT JOIN users r ON r.id = i.recommended_by LEFT JOIN users v ON v.id = i.verdict_by ")
 
 
-def _item_row(r: tuple) -> ItemRow:  # type: ignore[type-arg]
+def _item_row(r: tuple) -> ItemRow:
     return ItemRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(f for f in r[6].split(",") if f), *r[7:])
 
 
@@ -212,7 +212,7 @@ def replace_reference(conn: Connection, rows: Iterable[tuple[str, str, str, int]
 
 
 def reference_rows(conn: Connection) -> list[tuple[str, str, str, int]]:
-    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+    return [tuple(r) for r in conn.execute(
         "SELECT borough, dimension, grp, population FROM reference_population ORDER BY borough, dimension, grp")]
 
 

@@ -278,7 +278,7 @@ def test_flags_find_a_record_opened_without_an_operation_and_jump_to_it(
     assert home.log_panel.filters.record_ref.text() == ref
 
     flags.until.setDate(flags.since.date().addDays(-1))  # reversed: the service's message, inline
-    flags.find()
+    flags.find_flags()
     assert flags.error_label.text().startswith("The date range is reversed") and flags.model.rowCount() == 0
 
 

@@ -137,7 +137,7 @@ def test_refusal_from_a_service_is_shown_as_text(qtbot: QtBot, open_main: Opener
 def test_lock_empties_tables_that_had_rows(qtbot: QtBot, open_main: Opener, role: Role) -> None:
     main = open_main(role)
     assert any(m.rowCount() > 0 for m in main.findChildren(QAbstractItemModel))
-    main.actions.lock.trigger()
+    main.session_actions.lock.trigger()
     assert main._ws.locked
     assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
 

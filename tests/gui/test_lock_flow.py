@@ -67,7 +67,7 @@ def test_officer_signs_in_by_typing_and_ctrl_l_wipes_everything(
     shown = leaked(all_texts(main), demo_people_text)
     assert shown and home.matrix.model.rowCount() > 0
 
-    assert main.actions.lock.shortcut().toString() == "Ctrl+L"
+    assert main.session_actions.lock.shortcut().toString() == "Ctrl+L"
     _press_ctrl_l(qtbot, main)
 
     assert ws.locked
@@ -79,7 +79,7 @@ def test_officer_signs_in_by_typing_and_ctrl_l_wipes_everything(
     qtbot.waitUntil(lambda: not shiboken6.isValid(home))  # the home widgets are really deleted
     assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
     assert leaked(all_texts(main), demo_people_text) == []
-    assert not main.actions.lock.isEnabled()
+    assert not main.session_actions.lock.isEnabled()
 
 
 def test_unlock_wrong_password_stays_locked_right_password_restores_home(
@@ -87,7 +87,7 @@ def test_unlock_wrong_password_stays_locked_right_password_restores_home(
 ) -> None:
     main = _signed_in_officer(qtbot, shell)
     ws = main._ws
-    main.actions.lock.trigger()
+    main.session_actions.lock.trigger()
     page = main.locked_page
     assert ws.locked and page.isVisible()
 
@@ -107,7 +107,7 @@ def test_unlock_wrong_password_stays_locked_right_password_restores_home(
     assert isinstance(main.home, MatrixHome)
     assert main.home.count_labels["total"].text() == str(gui_demo_app.matrix.overview(ws).total)
     assert main.idle_watch.active
-    assert main.actions.lock.isEnabled()
+    assert main.session_actions.lock.isEnabled()
 
 
 def test_idle_lock_after_the_idle_minutes(qtbot: QtBot, shell: Shell, clock: ManualClock) -> None:
@@ -144,7 +144,7 @@ def test_service_saying_locked_switches_to_locked_page(qtbot: QtBot, open_main, 
 def test_sign_out_from_locked_page_returns_to_sign_in(qtbot: QtBot, shell: Shell) -> None:
     main = _signed_in_officer(qtbot, shell)
     ws = main._ws
-    main.actions.lock.trigger()
+    main.session_actions.lock.trigger()
     with qtbot.assertNotEmitted(shell.finished):
         main.locked_page.sign_out_button.click()
     assert ws.locked and main.finished
@@ -156,9 +156,9 @@ def test_sign_out_from_locked_page_returns_to_sign_in(qtbot: QtBot, shell: Shell
 def test_quit_signs_out_and_ends_the_app(qtbot: QtBot, shell: Shell) -> None:
     main = _signed_in_officer(qtbot, shell)
     ws = main._ws
-    assert main.actions.quit.shortcut().toString() == "Ctrl+Q"
+    assert main.session_actions.quit.shortcut().toString() == "Ctrl+Q"
     with qtbot.waitSignal(shell.finished, timeout=2000):
-        main.actions.quit.trigger()
+        main.session_actions.quit.trigger()
     assert ws.locked  # signed out: the vault is closed
 
 
@@ -192,7 +192,7 @@ def test_ctrl_l_wipes_the_auditor_workspace_and_its_dialogs(
     assert panel.issue_form_to(panel.selected_entry().seq, tmp_path / "form.pdf")  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: not home.tasks.busy, timeout=10_000)
     home.tabs.setCurrentWidget(home.flags_panel)
-    home.flags_panel.find()
+    home.flags_panel.find_flags()
     home.tabs.setCurrentWidget(home.monthly_panel)
     home.monthly_panel.show_audit()
     home.tabs.setCurrentWidget(home.forms_panel)
@@ -239,7 +239,7 @@ def test_lock_while_verifying_waits_for_the_check_then_closes(qtbot: QtBot, open
     home = main.home
     assert isinstance(home, AuditorHome)
     assert home.verify_bar.verify() and home.tasks.busy
-    main.actions.lock.trigger()  # the worker still holds the connection: the lock waits for it
+    main.session_actions.lock.trigger()  # the worker still holds the connection: the lock waits for it
     assert main._ws.locked and main.is_locked
     assert not home.tasks.busy and home.verify_bar.result is None  # the outcome was dropped, not shown
     qtbot.wait(20)  # a late delivery would land here

@@ -204,7 +204,7 @@ def test_lock_with_the_justification_dialog_open_closes_it(qtbot: QtBot, open_ma
     dialog = home.opener.open(home.matrix.model.ref_at(0) or "")
     assert dialog is not None
     qtbot.keyClicks(dialog.text, "typed before the lock")
-    main.actions.lock.trigger()
+    main.session_actions.lock.trigger()
     assert main.is_locked and not dialog.isVisible()
     assert dialog.text.text() == "" and dialog.result_value is None
 

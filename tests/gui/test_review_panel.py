@@ -300,7 +300,7 @@ def test_locking_wipes_the_review_tab_and_its_dialogs(
     dialog = panel.recommend()
     assert dialog is not None
     qtbot.keyClicks(dialog.text, "typed before the lock")
-    main.actions.lock.trigger()
+    main.session_actions.lock.trigger()
     assert main.is_locked
     assert not shiboken6.isValid(dialog) or (not dialog.isVisible() and dialog.text.toPlainText() == "")
     assert not shiboken6.isValid(panel) or (panel.model.rowCount() == 0 and panel.summary is None)

@@ -57,7 +57,7 @@ def test_signing_in_to_the_window_and_unlocking_it_is_not_use(qtbot: QtBot, gui_
                                                               clock: ManualClock) -> None:
     clock.advance(DAY_100)
     window, _home = _open_window(qtbot, gui_demo_app)
-    window.actions.lock.trigger()  # locked, then unlocked: the home opens again and lists by itself again
+    window.session_actions.lock.trigger()  # locked, then unlocked: the home opens again and lists by itself again
     page = window.locked_page
     qtbot.keyClicks(page.password, OFFICER.password)
     page.unlock_button.click()
