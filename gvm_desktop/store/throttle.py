@@ -29,14 +29,10 @@ damaged or hostile file can neither crash a sign-in nor lock an account for ever
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
 import stat
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,14 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from gvm_desktop.core.clock import from_iso, to_iso
-from gvm_desktop.core.errors import StorageError
 from gvm_desktop.core.settings import LOCKOUT_MINUTES, LOCKOUT_THRESHOLD
+from gvm_desktop.store.file_lock import FileLock
 from gvm_desktop.store.files import atomic_write
-
-if sys.platform == "win32":
-    import msvcrt
-else:
-    import fcntl
 
 MAX_PENDING = 1000
 # Locators kept with a failure count or a lock. Flooding made-up names to push a real
@@ -78,8 +69,7 @@ _COUNTED = {"wrong_password": "account_locked", "unknown_user": "unknown_user_lo
 # needs it, the log does not, and an account created later under that name must not
 # inherit failures that were not its own.
 _ANONYMOUS = frozenset({"unknown_user", "unknown_user_locked", "unknown_user_while_locked"})
-# errno values that mean "someone else holds the lock" rather than a real failure.
-_CONTENDED = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+
 
 
 def _fresh() -> dict[str, Any]:
@@ -174,63 +164,6 @@ def _read_capped(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def _busy(detail: str) -> StorageError:
-    return StorageError(f"Sign-in is busy: {detail}. Try again in a moment.")
-
-
-def _open_lock_file(path: Path) -> int | None:
-    """The lock file's descriptor, created 0600 if absent; None if the folder is read-only to us."""
-    # O_NOFOLLOW: a symlink planted under the lock's name must not make us open, let alone
-    # chmod, some other file.
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as exc:
-        if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise StorageError(f"The sign-in lock file {path.name} could not be opened ({exc.strerror}).") from exc
-        # A vault on read-only media (say, a copy checked with `log verify`): lock it
-        # if the file is there; otherwise nobody can write the throttle file here either.
-        try:
-            return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-        except OSError:
-            return None
-    if sys.platform != "win32":
-        # A lock file left by an older version, or made under a loose umask, is narrowed;
-        # os.open's mode only applies when it creates the file.
-        with contextlib.suppress(OSError):
-            if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
-                os.fchmod(fd, 0o600)
-    return fd
-
-
-def _try_lock(fd: int) -> bool:
-    """Take the lock without waiting; False if another holder has it."""
-    try:
-        if sys.platform == "win32":
-            os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks bytes from the current position
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in _CONTENDED:
-            return False
-        # No file locking on this drive (some network shares): refuse rather than let
-        # parallel attempts past the lockout unseen.
-        raise StorageError(f"The vault's drive does not support file locks ({exc.strerror}): sign-in is refused.") from exc
-    return True
-
-
-def _unlock(fd: int) -> None:
-    try:
-        if sys.platform == "win32":
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)  # closing releases the lock anyway, as does the process ending
-
-
 def _live_lock(entry: dict[str, Any], now: datetime) -> bool:
     return entry["locked_until"] is not None and from_iso(entry["locked_until"]) > now
 
@@ -265,55 +198,17 @@ class SigninThrottle:
     def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         self._path = path
         self.lock_path = path.with_suffix(".lock")
-        self._lock_timeout = lock_timeout
-        # The OS lock belongs to an open file, so threads sharing this object are kept
-        # apart by this mutex and the nesting is counted: guard() inside guard() is fine.
-        self._mutex = threading.RLock()
-        self._depth = 0
-        self._fd: int | None = None
+        self._lock = FileLock(self.lock_path, what="Sign-in", timeout=lock_timeout)
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
         """Hold the vault's sign-in lock: one reader-writer of the throttle file at a time.
 
         Waits for another holder (another window, process or user on this vault) for up
-        to the lock timeout, then raises StorageError. The lock is the OS's, so a process
-        that dies holding it lets it go. Re-entrant within this object.
+        to the lock timeout, then raises StorageError. Re-entrant within this object.
         """
-        deadline = time.monotonic() + self._lock_timeout
-        if not self._mutex.acquire(timeout=self._lock_timeout):
-            raise _busy("another sign-in in this program has not finished")
-        try:
-            if self._depth == 0:
-                self._fd = self._acquire(deadline)
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._fd is not None:
-                    fd, self._fd = self._fd, None
-                    _unlock(fd)
-        finally:
-            self._mutex.release()
-
-    def _acquire(self, deadline: float) -> int | None:
-        fd = _open_lock_file(self.lock_path)
-        if fd is None:
-            return None
-        delay = 0.002
-        try:
-            # Polled, because neither flock nor msvcrt can wait with a time limit.
-            while not _try_lock(fd):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise _busy(f"another sign-in to this vault has not finished within {self._lock_timeout:g} seconds")
-                time.sleep(min(delay, remaining))
-                delay = min(delay * 2, 0.05)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
+        with self._lock.hold():
+            yield
 
     def _load(self) -> dict[str, Any]:
         try:

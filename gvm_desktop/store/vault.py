@@ -25,14 +25,17 @@ from gvm_desktop.core.errors import (
 from gvm_desktop.store import database, keyslots, log_chain, meta
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
+from gvm_desktop.store.file_lock import FileLock
 from gvm_desktop.store.files import VaultPaths, atomic_write
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
-from gvm_desktop.store.throttle import SigninThrottle
 
 # The recovery slot's public key, kept inside the encrypted database: a rotation seals the new
 # data key to that recovery slot only, not to any other slot calling itself one.
 RECOVERY_PUBLIC = "recovery_slot_public"
+
+# A rotation holds the slot lock from sealing to promoting (an Argon2id-free rekey, seconds at most).
+SLOT_LOCK_SECONDS = 60.0
 
 # A hook the crash-safety tests use to stop a rotation between its steps.
 Checkpoint = Callable[[str], None]
@@ -75,8 +78,9 @@ class Vault:
         self._own: tuple[str, int] | None = None  # (kind, user id) of the slot that opened the vault
         self._unlocked: Unlocked | None = None
         self._checkpointed: tuple[int, bytes] | None = None
-        # keyslots.lock: the same OS file lock the sign-in throttle uses, on its own file.
-        self._slot_lock = SigninThrottle(paths.keyslots)
+        # keyslots.lock: one writer of the slot file at a time, across processes and sessions.
+        self._slot_lock = FileLock(paths.keyslots.with_suffix(".lock"), what="Changing the key slots",
+                                   timeout=SLOT_LOCK_SECONDS)
 
     @property
     def vault_id(self) -> str:
@@ -500,7 +504,7 @@ class Vault:
 
         # The slot file stays locked from sealing to promoting: a password changed or a pin moved
         # in between would be sealed with the old key, or would overwrite the new one.
-        with self._slot_lock.guard():
+        with self._slot_lock.hold():
             self._rewrite_slots(seal_next)
             checkpoint("sealed_next_written")
             database.rekey(self.conn, new_key)
@@ -545,7 +549,7 @@ class Vault:
         Never this session's copy from sign-in over the file: another window or command may
         have changed a password, pinned a head or added an account since.
         """
-        with self._slot_lock.guard():  # one reader-writer of the file at a time, across processes
+        with self._slot_lock.hold():  # one reader-writer of the file at a time, across processes
             fresh = load_slots(self.paths)
             if fresh.vault_id != self.vault_id:
                 raise VaultCorrupt("The key-slot file was replaced by another vault's while this session was open.")
