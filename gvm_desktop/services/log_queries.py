@@ -13,7 +13,7 @@ from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, accounts, reviews
+from gvm_desktop.store import access_log, accounts, records, reviews
 from gvm_desktop.store.database import Connection
 
 PAGE = 200
@@ -229,44 +229,39 @@ class LogQueryService:
         if (until - since).days > 366:
             raise ValidationError("Look for flags over at most a year at a time.")
         span = (f"{since.isoformat()}T00:00:00Z", f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z")
-        conn = ws.conn
         flags: list[Flag] = []
-        reads = conn.execute(
-            "SELECT seq, at_utc, username, record_ref, operation_ref, action, reason_category, user_id, role, bcu "
-            "FROM access_log WHERE action IN ('record.open', 'record.history') AND outcome = 'allowed' "
-            "AND at_utc >= ? AND at_utc < ? ORDER BY seq", span).fetchall()
-        removed = {r[0]: r[1] for r in conn.execute("SELECT ref, removed_at FROM archive")}
-        windows: dict[str, list[tuple[object, str]]] = {}
-        loaded: list[_Workflow] = []
-
-        def workflow() -> _Workflow:
-            if not loaded:
-                loaded.append(_Workflow(conn, to_iso(from_iso(span[0]) - DECISION_BEFORE)))
-            return loaded[0]
-
-        for seq, at, user, ref, op, action, category, user_id, role, bcu in reads:
-            moment = from_iso(at)
-            if not op:
-                unlinked = _unlinked(workflow, at=at, moment=moment, category=category, user_id=user_id, role=role,
-                                     bcu=bcu, ref=ref)
-                if unlinked:
-                    flags.append(Flag("no_operation", seq, user, ref, unlinked))
-            if action != Action.RECORD_OPEN.value:
-                continue  # earlier versions read: the rules below are about opening records
-            if ref in removed and removed[ref] >= at:
-                flags.append(Flag("removed_since", seq, user, ref, f"removed on {removed[ref][:10]}"))
-            recent = windows.setdefault(user or "", [])
-            recent.append((moment, ref))
-            while recent and moment - recent[0][0] > BURST_WINDOW:  # type: ignore[operator]
-                recent.pop(0)
-            distinct = {r for _t, r in recent}
-            if len(distinct) == burst_records + 1:
-                flags.append(Flag("burst", seq, user, ref, f"{len(distinct)} records in {BURST_WINDOW} up to here"))
-        for seq, user, ref, detail in conn.execute(
-                "SELECT seq, username, record_ref, detail FROM access_log WHERE outcome = 'refused' "
-                "AND detail LIKE '%belongs to BCU%' AND at_utc >= ? AND at_utc < ? ORDER BY seq", span):
-            flags.append(Flag("outside_bcu", seq, user, ref, detail))
-        flags.sort(key=lambda fl: fl.seq)
+        # Read and logged in one transaction, like every other look at the log.
         with ws.write() as conn:
+            reads = access_log.record_reads(conn, *span)
+            removed = records.removal_dates(conn)
+            windows: dict[str, list[tuple[object, str]]] = {}
+            loaded: list[_Workflow] = []
+
+            def workflow() -> _Workflow:
+                if not loaded:
+                    loaded.append(_Workflow(conn, to_iso(from_iso(span[0]) - DECISION_BEFORE)))
+                return loaded[0]
+
+            for seq, at, user, ref, op, action, category, user_id, role, bcu in reads:
+                moment = from_iso(at)
+                if not op:
+                    unlinked = _unlinked(workflow, at=at, moment=moment, category=category, user_id=user_id, role=role,
+                                         bcu=bcu, ref=ref)
+                    if unlinked:
+                        flags.append(Flag("no_operation", seq, user, ref, unlinked))
+                if action != Action.RECORD_OPEN.value:
+                    continue  # earlier versions read: the rules below are about opening records
+                if ref in removed and removed[ref] >= at:
+                    flags.append(Flag("removed_since", seq, user, ref, f"removed on {removed[ref][:10]}"))
+                recent = windows.setdefault(user or "", [])
+                recent.append((moment, ref))
+                while recent and moment - recent[0][0] > BURST_WINDOW:  # type: ignore[operator]  # object holds a datetime
+                    recent.pop(0)
+                distinct = {r for _t, r in recent}
+                if len(distinct) == burst_records + 1:
+                    flags.append(Flag("burst", seq, user, ref, f"{len(distinct)} records in {BURST_WINDOW} up to here"))
+            for seq, user, ref, detail in access_log.outside_bcu_refusals(conn, *span):
+                flags.append(Flag("outside_bcu", seq, user, ref, detail))
+            flags.sort(key=lambda fl: fl.seq)
             access_log.append(conn, ws.entry(Action.LOG_FLAGS, detail=f"{since}..{until}: {len(flags)} flags"))
         return flags[:MAX_FLAGS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry, Outcome
 from gvm_desktop.store import log_chain
@@ -158,3 +159,18 @@ def actions_since(conn: Connection, actions: tuple[str, ...], since_utc: str, *,
         f"WHERE action IN ({', '.join('?' * len(actions))}) AND seq >= ? AND (outcome = 'allowed'{refusals}) "
         "ORDER BY seq", (*actions, low[0], *(v for pair in refused_saying for v in pair)))
     return [(r[0], r[1], str(r[2]), str(r[3])) for r in rows]
+
+
+def record_reads(conn: Connection, since: str, until: str) -> list[tuple[Any, ...]]:
+    """Allowed record opens and history reads in [since, until): what the auditor's flags look at."""
+    return conn.execute(
+        "SELECT seq, at_utc, username, record_ref, operation_ref, action, reason_category, user_id, role, bcu "
+        "FROM access_log WHERE action IN ('record.open', 'record.history') AND outcome = 'allowed' "
+        "AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until)).fetchall()
+
+
+def outside_bcu_refusals(conn: Connection, since: str, until: str) -> list[tuple[Any, ...]]:
+    """Refusals of another BCU's record in [since, until): (seq, username, record_ref, detail)."""
+    return conn.execute(
+        "SELECT seq, username, record_ref, detail FROM access_log WHERE outcome = 'refused' "
+        "AND detail LIKE '%belongs to BCU%' AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until)).fetchall()

@@ -199,3 +199,8 @@ def purge_archive(conn: Connection, today: str) -> int:
 
 def archive_count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM archive").fetchone()[0])
+
+
+def removal_dates(conn: Connection) -> dict[str, str]:
+    """When each archived reference was removed."""
+    return {r[0]: r[1] for r in conn.execute("SELECT ref, removed_at FROM archive")}
