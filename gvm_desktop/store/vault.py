@@ -451,13 +451,14 @@ class Vault:
         """
         pin = None
         if auditor and self.log_key0 is not None:
-            mine = self._own == ("user", user_id) and self.log_pin is not None
-            pin = LogPin(self.log_key0, self.log_pin.seq if mine and self.log_pin else 0,
-                         self.log_pin.head_hash if mine and self.log_pin else log_chain.GENESIS,
-                         self.log_pin.verified_at if mine and self.log_pin else None, recorded=True)
+            own = self.log_pin if self._own == ("user", user_id) else None
+            pin = (LogPin(self.log_key0, own.seq, own.head_hash, own.verified_at, recorded=True) if own
+                   else LogPin(self.log_key0, 0, log_chain.GENESIS, None, recorded=True))
+        # The data key this session holds belongs to the epoch it opened at; had another process
+        # rotated since, this session would be stale and its writes refused.
         slot, unlocked = keyslots.new_slot(
             vault_id=self.vault_id, kind="user", user_id=user_id, version=version, locator=locator,
-            secret=password, data_key=bytes(self._key), epoch=load_slots(self.paths).key_epoch, kdf=kdf,
+            secret=password, data_key=bytes(self._key), epoch=self.slots.key_epoch, kdf=kdf,
             device_secret=self._bound_secret(), log_pin=pin,
         )
         self._rewrite_slots(lambda slots: slots.replace_slot(slot))
