@@ -24,8 +24,8 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
-from gvm_desktop.gui.main import Shell
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.shell.main import Shell
+from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from tests.conftest import DEMO_PEOPLE, build_demo_template, copy_demo
 

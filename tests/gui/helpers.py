@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import LoggedEntry
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.evidence_form import EvidenceForm
-from gvm_desktop.gui.home_base import HomePage
-from gvm_desktop.gui.justify_dialog import JustifyDialog
-from gvm_desktop.gui.person_form import PersonForm
-from gvm_desktop.gui.record_view import RecordView
+from gvm_desktop.gui.common.home_base import HomePage
+from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
+from gvm_desktop.gui.matrix.person_form import PersonForm
+from gvm_desktop.gui.record.justify_dialog import JustifyDialog
+from gvm_desktop.gui.record.record_view import RecordView
 from tests.gui.conftest import demo_account
 
 REASON = "Preparing the quarterly review of this person"

@@ -14,13 +14,13 @@ from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.activity_forms import AddActivityDialog, AddInterventionDialog
-from gvm_desktop.gui.dialogs import FormDialog
-from gvm_desktop.gui.home import AuditorHome
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.record_view import RecordView
-from gvm_desktop.gui.table_models import RowTableModel
+from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.table_models import RowTableModel
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.record.activity_forms import AddActivityDialog, AddInterventionDialog
+from gvm_desktop.gui.record.record_view import RecordView
+from gvm_desktop.gui.shell.home import AuditorHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import all_texts, leaked, screen_texts
 from tests.gui.helpers import REASON, actions_in, days_ago, log_as_auditor, open_record, pick, qdate
 

@@ -15,9 +15,9 @@ from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home import AuditorHome
-from gvm_desktop.gui.log_model import COLUMNS, OUTCOME_TINTS, LogTableModel
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.audit.log_model import COLUMNS, OUTCOME_TINTS, LogTableModel
+from gvm_desktop.gui.shell.home import AuditorHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.audit import VerifyResult
 from gvm_desktop.services.log_export import check_signed_export
 from gvm_desktop.services.log_queries import FLAG_LABELS

@@ -12,9 +12,9 @@ from gvm_desktop.app import App
 from gvm_desktop.core.disproportionality import ETHNIC_GROUPS
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.disproportionality_page import DisproportionalityPage
-from gvm_desktop.gui.home import AdminHome, AuditorHome, MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
+from gvm_desktop.gui.shell.home import AdminHome, AuditorHome, MatrixHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 
 Opener = Callable[[Role], MainWindow]

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.core.disproportionality import Dimension
-from gvm_desktop.gui.disproportionality_panel import DisproportionalityPanel
+from gvm_desktop.gui.review.disproportionality_panel import DisproportionalityPanel
 from tests.core.test_disproportionality import sample_report
 from tests.gui.conftest import model_texts
 

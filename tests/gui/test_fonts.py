@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from gvm_desktop.gui.fonts import install_fonts
+from gvm_desktop.gui.common.fonts import install_fonts
 
 
 def _pixels(text: str) -> bytes:

@@ -12,11 +12,11 @@ from gvm_desktop.app import App
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import NominalRecord
-from gvm_desktop.gui.evidence_form import NOTE_REQUIRED
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.propose_dialog import UNADDED_ENTRY
-from gvm_desktop.gui.record_actions import AddEvidenceDialog, EditDialog
+from gvm_desktop.gui.matrix.evidence_form import NOTE_REQUIRED
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.matrix.propose_dialog import UNADDED_ENTRY
+from gvm_desktop.gui.record.record_actions import AddEvidenceDialog, EditDialog
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.helpers import (
     REASON,
     actions_in,

@@ -14,12 +14,12 @@ from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.errors import PermissionDenied
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE
-from gvm_desktop.gui.home_admin import AdminHome
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.inactive_panel import ConfirmDisableDialog
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.team_access import TeamAccessPanel
-from gvm_desktop.gui.training_dialog import RecordTrainingDialog
+from gvm_desktop.gui.admin.home_admin import AdminHome
+from gvm_desktop.gui.admin.inactive_panel import ConfirmDisableDialog
+from gvm_desktop.gui.admin.team_access import TeamAccessPanel
+from gvm_desktop.gui.admin.training_dialog import RecordTrainingDialog
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 from tests.gui.helpers import days_ago
 

@@ -11,11 +11,11 @@ from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home import PARTNER_TEXT, AuditorHome, MatrixHome, PartnerHome
-from gvm_desktop.gui.home_admin import AdminHome
-from gvm_desktop.gui.log_model import LogTableModel
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.table_models import AccountsTableModel, RowTableModel
+from gvm_desktop.gui.admin.home_admin import AdminHome
+from gvm_desktop.gui.audit.log_model import LogTableModel
+from gvm_desktop.gui.common.table_models import AccountsTableModel, RowTableModel
+from gvm_desktop.gui.shell.home import PARTNER_TEXT, AuditorHome, MatrixHome, PartnerHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.gui.conftest import all_texts, leaked, model_texts
 

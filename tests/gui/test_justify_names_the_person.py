@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 from tests.gui.helpers import justify
 

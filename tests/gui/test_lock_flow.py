@@ -15,9 +15,9 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home import AdminHome, AuditorHome, MatrixHome
-from gvm_desktop.gui.main import Shell
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.shell.home import AdminHome, AuditorHome, MatrixHome
+from gvm_desktop.gui.shell.main import Shell
+from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.auth import WRONG_CREDENTIALS
 from tests.gui.conftest import all_texts, demo_account, leaked, sign_in_by_typing
 

@@ -14,12 +14,12 @@ from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import COLUMN_LABELS, LIST_COLUMNS
 from gvm_desktop.core.text import fold
-from gvm_desktop.gui.clipboard import CLEAR_AFTER_MS
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.matrix_model import BAND_COLOURS, BAND_ROLE, BATCH_SIZE, MatrixQueryProxy, MatrixTableModel
-from gvm_desktop.gui.propose_dialog import ProposeDialog
-from gvm_desktop.gui.status_check import StatusCheckDialog
+from gvm_desktop.gui.common.clipboard import CLEAR_AFTER_MS
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.matrix.matrix_model import BAND_COLOURS, BAND_ROLE, BATCH_SIZE, MatrixQueryProxy, MatrixTableModel
+from gvm_desktop.gui.matrix.propose_dialog import ProposeDialog
+from gvm_desktop.gui.matrix.status_check import StatusCheckDialog
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 
 Opener = Callable[[Role], MainWindow]

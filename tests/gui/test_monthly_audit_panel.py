@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.record_use import LONDON, UseCounts
-from gvm_desktop.gui.home import AuditorHome
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.shell.home import AuditorHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.log_export import check_signed_export
 from tests.services.test_monthly_audit_counts import _activity
 

@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home import PartnerHome
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.shell.home import PartnerHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 
 Opener = Callable[[Role], MainWindow]

@@ -11,10 +11,10 @@ from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home import AuditorHome
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.justify_dialog import START_HINT
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.record.justify_dialog import START_HINT
+from gvm_desktop.gui.shell.home import AuditorHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import all_texts, leaked, screen_texts
 from tests.gui.helpers import REASON, actions_in, justify, log_as_auditor, open_record
 

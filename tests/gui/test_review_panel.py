@@ -16,11 +16,11 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Recommendation, Verdict
-from gvm_desktop.gui.home import AdminHome, MatrixHome
-from gvm_desktop.gui.home_base import HomePage
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
-from gvm_desktop.gui.review_panel import ReviewPanel
+from gvm_desktop.gui.common.home_base import HomePage
+from gvm_desktop.gui.review.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
+from gvm_desktop.gui.review.review_panel import ReviewPanel
+from gvm_desktop.gui.shell.home import AdminHome, MatrixHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import ReviewItem
 from tests.gui.conftest import all_texts, demo_account, leaked

@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Recommendation, Verdict
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.review_dialogs import RecommendDialog, SignOffDialog
+from gvm_desktop.gui.review.review_dialogs import RecommendDialog, SignOffDialog
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.test_review_panel import RETAIN_ALL, SPOC, _ok, _review_tab, _select, _sign_in, _type, _wait_idle
 
 Opener = Callable[[Role], MainWindow]

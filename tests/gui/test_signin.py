@@ -12,9 +12,9 @@ from gvm_desktop.app import App
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
-from gvm_desktop.gui.main import Shell
-from gvm_desktop.gui.signin import EMPTY_FIELDS, TITLE, SignInWindow
-from gvm_desktop.gui.widgets import DEMO_TEXT
+from gvm_desktop.gui.common.widgets import DEMO_TEXT
+from gvm_desktop.gui.shell.main import Shell
+from gvm_desktop.gui.shell.signin import EMPTY_FIELDS, TITLE, SignInWindow
 from gvm_desktop.services.auth import WRONG_CREDENTIALS
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.gui.conftest import demo_account, sign_in_by_typing

@@ -19,8 +19,8 @@ from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.errors import PermissionDenied
 from gvm_desktop.core.governance import AUTOMATIC_VIEW
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 
 OFFICER = demo_account(Role.OFFICER)

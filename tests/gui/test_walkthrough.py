@@ -9,11 +9,11 @@ from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
-from gvm_desktop.gui.dialogs import FormDialog, NoteDialog
-from gvm_desktop.gui.home_matrix import MatrixHome
-from gvm_desktop.gui.main_window import MainWindow
-from gvm_desktop.gui.matrix_model import GONE_TEXT
-from gvm_desktop.gui.record_view import RecordView
+from gvm_desktop.gui.common.dialogs import FormDialog, NoteDialog
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.matrix.matrix_model import GONE_TEXT
+from gvm_desktop.gui.record.record_view import RecordView
+from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.helpers import actions_in, days_ago, fill_evidence, fill_person, log_as_auditor, open_record
 
 Opener = Callable[[Role], MainWindow]

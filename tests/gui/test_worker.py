@@ -7,7 +7,7 @@ import threading
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.core.errors import AuthenticationError, GvmError
-from gvm_desktop.gui.worker import TaskRunner, UnexpectedError, error_text
+from gvm_desktop.gui.common.worker import TaskRunner, UnexpectedError, error_text
 
 
 def _run(qtbot: QtBot, runner: TaskRunner, fn) -> tuple[list[object], list[GvmError], list[threading.Thread]]:

@@ -1,0 +1,196 @@
+"""The administrator's home: accounts, inactive accounts, the idle-lock setting, and no one on the matrix.
+
+Separation of duties (core/policy.py): the admin role runs accounts and
+settings but may not read people's records, so this page calls no matrix service. Its Disproportionality tab
+holds counts only, and is where the reference population is imported.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget
+
+from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
+from gvm_desktop.gui.admin.inactive_panel import InactivePanel
+from gvm_desktop.gui.common.home_base import HomePage, panel
+from gvm_desktop.gui.common.overdue_banner import OverdueBanner
+from gvm_desktop.gui.common.table_models import AccountsTableModel, sorted_view_model
+from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
+from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.services.context import Workspace
+
+
+class AdminHome(HomePage):
+    # A new idle-lock value was saved; the main window applies it to this session at once.
+    idle_minutes_changed = Signal(int)
+
+    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(app, ws, parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(10)
+        layout.addWidget(heading("Administration", self))
+        layout.addWidget(note(
+            "Accounts and vault settings. The administrator role cannot see the people on the matrix.", self))
+        # Quarterly review hook: overdue reviews, by BCU and count only (no people).
+        self.overdue = OverdueBanner(app, ws, self, self)
+        layout.addWidget(self.overdue)
+
+        self.tabs = QTabWidget(self)
+        layout.addWidget(self.tabs, 1)
+        accounts_page = QWidget(self.tabs)
+        accounts_layout = QVBoxLayout(accounts_page)
+        self.accounts_model = AccountsTableModel(self)
+        self.accounts_view = ReadOnlyTable(sorted_view_model(self.accounts_model, self), accounts_page)
+        self.accounts_view.setObjectName("accountsTable")
+        self.accounts_view.setAccessibleName("Accounts")
+        accounts_layout.addWidget(self.accounts_view, 1)
+        accounts_row = QHBoxLayout()
+        self.refresh_button = QPushButton("&Refresh accounts", accounts_page)
+        self.refresh_button.clicked.connect(self.load_accounts)
+        self.accounts_count = QLabel(accounts_page)
+        accounts_row.addWidget(self.refresh_button)
+        accounts_row.addWidget(self.accounts_count, 1)
+        accounts_layout.addLayout(accounts_row)
+        self.tabs.addTab(accounts_page, "A&ccounts")
+        self.tabs.addTab(self._inactive_page(), "&Inactive accounts")
+        # Counts only, never people (separation of duties holds); the reference import lives here too.
+        self.disproportionality = DisproportionalityPage(app, ws, self, self.tabs)
+        self.tabs.addTab(self.disproportionality, "Dispr&oportionality")
+        # The inactive list is read (and that reading logged) only when its tab is opened.
+        self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
+        layout.addWidget(self.error_label)
+
+        layout.addWidget(self._idle_panel())
+
+    def _inactive_page(self) -> QWidget:
+        page = QWidget(self.tabs)
+        inner = QVBoxLayout(page)
+        inner.addWidget(note("Accounts nobody has signed in to for six months. Select them and disable: you are "
+                             "asked to confirm, with each account named.", page))
+        self.inactive = InactivePanel(self.app, self.ws, self, page, can_disable=True)
+        self.inactive.disabled.connect(lambda _names: self.load_accounts())
+        inner.addWidget(self.inactive, 1)
+        box = panel(page)
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(12, 8, 12, 8)
+        self.auto_disable = QCheckBox("Disable inactive accounts a&utomatically", box)
+        self.auto_disable.setObjectName("autoDisableInactive")
+        self.auto_disable.toggled.connect(self.apply_auto_disable)
+        box_layout.addWidget(self.auto_disable)
+        box_layout.addWidget(note("When on, an administrator's sign-in disables every account unused for six months, "
+                                  "without asking. When off, they are only listed here.", box))
+        self.auto_status = note("", box)
+        self.auto_error = ErrorLabel(box)
+        box_layout.addWidget(self.auto_status)
+        box_layout.addWidget(self.auto_error)
+        inner.addWidget(box)
+        return page
+
+    def _tab_shown(self) -> None:
+        if self.tabs.currentIndex() == 1 and not self.inactive.loaded:
+            self.inactive.load()
+        elif self.tabs.currentWidget() is self.disproportionality and not self.disproportionality.loaded:
+            self.disproportionality.load()  # the report's reading is logged: only once its tab is opened
+
+    def set_busy(self, busy: bool) -> None:
+        # Disabling rewrites the vault off the GUI thread; nothing on this page may ask the vault meanwhile.
+        self.tabs.setEnabled(not busy)
+        self.idle_spin.setEnabled(not busy)
+        self.apply_button.setEnabled(not busy)
+
+    def _idle_panel(self) -> QWidget:
+        box = panel(self)
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(12, 10, 12, 10)
+        inner.addWidget(heading("Idle lock", box, level=2))
+        inner.addWidget(note(
+            f"{IDLE_LOCK_MINUTES.description} Applies to every account; "
+            f"from {IDLE_LOCK_MINUTES.minimum} to {IDLE_LOCK_MINUTES.maximum} minutes.", box))
+        row = QHBoxLayout()
+        label = QLabel("&Lock after", box)
+        self.idle_spin = QSpinBox(box)
+        self.idle_spin.setObjectName("idleMinutes")
+        self.idle_spin.setAccessibleName("Idle lock minutes")
+        # The spin box mirrors the setting's bounds; the service still checks (a GUI limit protects nothing).
+        self.idle_spin.setRange(IDLE_LOCK_MINUTES.minimum, IDLE_LOCK_MINUTES.maximum)
+        self.idle_spin.setSuffix(" minutes")
+        label.setBuddy(self.idle_spin)
+        self.apply_button = QPushButton("&Apply", box)
+        self.apply_button.clicked.connect(lambda: self.apply_idle_minutes())
+        self.idle_spin.lineEdit().returnPressed.connect(lambda: self.apply_idle_minutes())
+        row.addWidget(label)
+        row.addWidget(self.idle_spin)
+        row.addWidget(self.apply_button)
+        row.addStretch(1)
+        inner.addLayout(row)
+        self.idle_status = QLabel(box)
+        self.idle_status.setObjectName("note")
+        self.idle_error = ErrorLabel(box)
+        inner.addWidget(self.idle_status)
+        inner.addWidget(self.idle_error)
+        return box
+
+    # -- data -------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.overdue.load()  # quarterly review hook; first, so the accounts' own errors are not cleared by it
+        self.load_accounts()
+        minutes = self.call_service(lambda: self.app.settings.idle_lock_minutes(self.ws), self.idle_error)
+        if minutes is not None:
+            self.idle_spin.setValue(minutes)
+            self.idle_status.setText(f"Sessions lock after {minutes} minutes without input.")
+        auto = self.call_service(lambda: self.app.settings.value(self.ws, AUTO_DISABLE_INACTIVE.key), self.auto_error)
+        if auto is not None:
+            self._show_auto_disable(auto)
+
+    def _show_auto_disable(self, value: int) -> None:
+        self.auto_disable.blockSignals(True)  # showing the stored value is not a change to save
+        self.auto_disable.setChecked(value == 1)
+        self.auto_disable.blockSignals(False)
+        self.auto_status.setText("On: inactive accounts are disabled at an administrator's sign-in." if value == 1
+                                 else "Off: inactive accounts are listed here, and disabled only when you confirm.")
+
+    def apply_auto_disable(self, on: bool) -> bool:
+        """Save the checkbox; on a refusal the box goes back to the stored value."""
+        saved = self.call_service(
+            lambda: self.app.settings.change(self.ws, AUTO_DISABLE_INACTIVE.key, 1 if on else 0), self.auto_error)
+        if saved is None:
+            self._show_auto_disable(0 if on else 1)
+            return False
+        self._show_auto_disable(saved)
+        return True
+
+    def wipe(self) -> None:
+        self.inactive.wipe()
+        self.overdue.wipe()  # quarterly review hook
+        self.disproportionality.wipe()
+        super().wipe()
+
+    def load_accounts(self) -> None:
+        accounts = self.call_service(lambda: self.app.accounts.list(self.ws))
+        if accounts is None:
+            return
+        self.accounts_model.set_rows(accounts)
+        active = sum(1 for a in accounts if a.active)
+        self.accounts_count.setText(f"{len(accounts)} accounts, {active} active")
+        self.accounts_view.resizeColumnsToContents()
+
+    def apply_idle_minutes(self, value: int | None = None) -> bool:
+        """Save the idle-lock minutes (the spin box's value unless given); True if the vault took it."""
+        minutes = self.idle_spin.value() if value is None else value
+        saved = self.call_service(
+            lambda: self.app.settings.change(self.ws, IDLE_LOCK_MINUTES.key, minutes), self.idle_error
+        )
+        if saved is None:
+            self.idle_status.clear()
+            return False
+        self.idle_spin.setValue(saved)
+        self.idle_status.setText(f"Saved: sessions lock after {saved} minutes without input.")
+        self.idle_minutes_changed.emit(saved)
+        return True

@@ -1,0 +1,181 @@
+"""Accounts unused for six months, and disabling them only after a confirmation that names each one.
+
+Shared by the administrator (every account) and the SPOC (their BCU's; the
+service decides which). Disabling removes the account's key slot and moves the
+vault to a new data key, which rewrites the database: long work, so it runs as
+the page's background task.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from gvm_desktop.core.errors import GvmError, SessionLocked
+from gvm_desktop.gui.audit.log_model import when_text
+from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
+from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, note
+from gvm_desktop.services.governance import InactiveAccount
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.services.context import Workspace
+
+
+def last_used_text(item: InactiveAccount) -> str:
+    if item.account.last_signin_at:
+        return when_text(item.account.last_signin_at)
+    return f"never (account created {item.account.created_at[:10]})"
+
+
+class InactiveAccountsModel(RowTableModel[InactiveAccount]):
+    columns = (
+        Column[InactiveAccount]("Username", lambda i: i.account.username),
+        Column[InactiveAccount]("Display name", lambda i: i.account.display_name),
+        Column[InactiveAccount]("Role", lambda i: i.account.role.label),
+        Column[InactiveAccount]("BCU", lambda i: i.account.bcu or "All BCUs"),
+        Column[InactiveAccount]("Last signed in (UTC)", lambda i: last_used_text(i), lambda i: i.last_used),
+    )
+
+
+class ConfirmDisableDialog(FormDialog):
+    """Names every account about to be disabled; OK is the only way on, and it says how many."""
+
+    def __init__(self, accounts: list[InactiveAccount], parent: QWidget | None) -> None:
+        count = len(accounts)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"Disable {count} inactive account{plural}", parent, ok_text=f"Disable {count} account{plural}")
+        self.usernames = [i.account.username for i in accounts]
+        self.body.addWidget(note(f"These account{plural} will be disabled:", self))
+        self.names = QLabel("\n".join(f"•  {i.account.username} ({i.account.display_name}, {i.account.role.label}); "
+                                      f"last signed in: {last_used_text(i)}" for i in accounts), self)
+        self.names.setObjectName("confirmNames")
+        self.names.setWordWrap(True)
+        self.body.addWidget(self.names)
+        self.body.addWidget(note(
+            "A disabled account can no longer sign in: its key slot is removed and the vault moves to a new "
+            "data key, so a copy of the old slot opens nothing. This cannot be undone; a person who needs "
+            "access again gets a new account.", self))
+        self.resize(560, self.sizeHint().height())
+        # Cancel is the default: disabling should take a deliberate click.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        if cancel is not None:
+            cancel.setDefault(True)
+        self.ok_button.setAutoDefault(False)
+
+
+class InactivePanel(QWidget):
+    disabled = Signal(list)  # the usernames disabled, once the task has finished
+
+    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None, *,
+                 can_disable: bool) -> None:
+        super().__init__(parent)
+        self._app, self._ws, self._page = app, ws, page
+        self.can_disable = can_disable
+        self.model = InactiveAccountsModel(self)
+        self.proxy = sorted_view_model(self.model, self)
+        self.table = ReadOnlyTable(self.proxy, self)
+        self.table.setObjectName("inactiveTable")
+        self.table.setAccessibleName("Inactive accounts")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.disable_button = QPushButton("&Disable selected…", self)
+        self.disable_button.setVisible(can_disable)
+        self.refresh_button = QPushButton("Re&fresh list", self)
+        self.summary = note("", self)
+        self.result_label = NoticeLabel(self)
+        self.error_label = ErrorLabel(self)
+        self.dialog: ConfirmDisableDialog | None = None
+        self.loaded = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.disable_button)
+        row.addWidget(self.summary, 1)
+        row.addWidget(self.refresh_button)
+        layout.addLayout(row)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.error_label)
+
+        self.refresh_button.clicked.connect(self.load)
+        self.disable_button.clicked.connect(lambda: self.ask_disable())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_button())
+        self.model.modelReset.connect(self._update_button)
+        self._update_button()
+
+    def load(self) -> bool:
+        found = self._page.call_service(lambda: self._app.governance.inactive(self._ws), self.error_label)
+        if found is None:
+            self.model.clear()
+            self.summary.clear()
+            return False
+        self.loaded = True
+        self.model.set_rows(found)
+        self.table.resizeColumnsToContents()
+        self.summary.setText(f"{len(found)} account{'s' if len(found) != 1 else ''} unused for six months."
+                             if found else "No account has gone unused for six months.")
+        return True
+
+    def select_usernames(self, usernames: list[str]) -> None:
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for row in range(self.proxy.rowCount()):
+            if self._at(row).account.username in usernames:
+                self.table.selectRow(row)
+        self.table.setSelectionMode(mode)
+
+    def _at(self, view_row: int) -> InactiveAccount:
+        return self.model.row_at(self.proxy.mapToSource(self.proxy.index(view_row, 0)).row())
+
+    def selected(self) -> list[InactiveAccount]:
+        return [self._at(index.row()) for index in sorted(self.table.selectionModel().selectedRows(),
+                                                          key=lambda i: i.row())]
+
+    def _update_button(self) -> None:
+        self.disable_button.setEnabled(self.can_disable and bool(self.selected()))
+
+    def ask_disable(self) -> ConfirmDisableDialog | None:
+        chosen = self.selected()
+        if not chosen or not self.can_disable:
+            return None
+        dialog = ConfirmDisableDialog(chosen, self)
+        self._page.adopt(dialog)
+        dialog.accepted.connect(lambda: self.disable(dialog.usernames))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def disable(self, usernames: list[str]) -> bool:
+        """Disable the confirmed accounts off the GUI thread; the list is read again afterwards."""
+        self.result_label.setText(f"Disabling {', '.join(usernames)}…")
+        self.error_label.clear_message()
+        started = self._page.tasks.start(lambda: self._app.governance.disable_inactive(self._ws, usernames),
+                                         self._done, self._failed)
+        if not started:
+            self.result_label.setText("Another task is still running; try again when it ends.")
+        return started
+
+    def _done(self, names: list[str]) -> None:
+        self.result_label.setText(f"Disabled: {', '.join(names)}. They can no longer sign in.")
+        self.load()
+        self.disabled.emit(names)
+
+    def _failed(self, exc: GvmError) -> None:
+        self.result_label.clear()
+        self._page.report(exc, self.error_label)
+        if not isinstance(exc, SessionLocked):
+            message = self.error_label.text()
+            self.load()  # some may have been disabled before the failure: show what is true now
+            self.error_label.show_message(message)
+
+    def wipe(self) -> None:
+        self.model.clear()
+        self.summary.clear()
+        self.result_label.clear()
+        self.loaded = False

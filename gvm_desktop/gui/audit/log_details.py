@@ -1,0 +1,78 @@
+"""Everything one access-log entry says, for the row the auditor selected.
+
+The table shows a line per entry; the reason typed to open a record, the
+workstation and the operation reference only fit here, in full. A read-only
+rich-text box rather than a form of labels: long justifications wrap and
+scroll, and everything can be selected and quoted. Every value is escaped, since
+a justification is text someone typed.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from gvm_desktop.core.audit import LoggedEntry
+from gvm_desktop.gui.audit.log_model import reason_label, role_label, when_text
+
+EMPTY_TEXT = "Select an entry to see everything it records."
+
+
+def field_texts(item: LoggedEntry) -> dict[str, str]:
+    e = item.entry
+    return {
+        "Entry": f"#{item.seq}",
+        "Time": f"{when_text(e.at_utc)} UTC (workstation time zone {e.tz})",
+        "User": (e.username or "-") + (f" (account {e.user_id})" if e.user_id is not None else ""),
+        "Role": role_label(e.role) + (f", BCU {e.bcu}" if e.bcu else ""),
+        "Workstation": e.workstation,
+        "Action": e.action.value,
+        "Outcome": e.outcome.value,
+        "Record": e.record_ref or "-",
+        "Reason": reason_label(e.reason_category) or "-",
+        "Operation": e.operation_ref or "none given",
+        "Justification": e.justification or "-",
+        "Detail": e.detail or "-",
+    }
+
+
+# Two columns of short fields, then the long ones across the full width.
+PAIRS = (("Entry", "Action"), ("Time", "Outcome"), ("User", "Record"), ("Role", "Reason"), ("Workstation", "Operation"))
+WIDE = ("Justification", "Detail")
+
+
+def details_html(item: LoggedEntry) -> str:
+    texts = {key: escape(value) for key, value in field_texts(item).items()}
+
+    def cell(key: str) -> str:
+        return f"<td style='color:#444;padding-right:6px'>{key}</td><td style='padding-right:18px'>{texts[key]}</td>"
+
+    rows = [f"<tr>{cell(left)}{cell(right)}</tr>" for left, right in PAIRS]
+    rows += [f"<tr><td style='color:#444'>{key}</td><td colspan='3'>{texts[key]}</td></tr>" for key in WIDE]
+    return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
+
+
+class LogEntryDetails(QTextBrowser):
+    """Blank (with a hint) until a row is chosen; holds the entry it shows, and drops it on wipe."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entry: LoggedEntry | None = None
+        self.setObjectName("logDetails")
+        self.setAccessibleName("Selected log entry")
+        self.setOpenLinks(False)  # nothing in an entry is a link to follow
+        self.setPlaceholderText(EMPTY_TEXT)
+        lines = 8
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * lines + 12)
+
+    def show_entry(self, item: LoggedEntry | None) -> None:
+        self.entry = item
+        if item is None:
+            self.clear()
+        else:
+            self.setHtml(details_html(item))
+
+    def text_of(self, key: str) -> str:
+        """One field's text for the entry shown ('' if none): what tests and screen readers check."""
+        return field_texts(self.entry).get(key, "") if self.entry else ""

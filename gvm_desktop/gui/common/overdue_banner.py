@@ -1,0 +1,109 @@
+"""A red banner on the SPOC's and the administrator's home: quarterly reviews that are overdue.
+
+The service (ReviewService.overdue) names reviews whose quarter ended unsigned,
+and BCUs with nobody reviewing last quarter at all. It returns BCUs, quarters
+and counts, never people, so the administrator may see it too. Hidden when
+nothing is overdue, so it costs no room on a good day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from gvm_desktop.core.policy import Role
+from gvm_desktop.core.review import Quarter
+from gvm_desktop.gui.common.home_base import bcu_text
+from gvm_desktop.services.reviews import OverdueReview
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.services.context import Workspace
+
+BANNER_STYLE = """
+QFrame#overdueBanner { background: #b3261e; border-radius: 4px; }
+QFrame#overdueBanner QLabel { color: white; background: transparent; }
+QLabel#overdueTitle { font-size: 12pt; font-weight: bold; }
+"""
+
+
+def people_text(count: int) -> str:
+    return f"{count:,} {'person' if count == 1 else 'people'}"
+
+
+def overdue_line(item: OverdueReview) -> str:
+    """One BCU's overdue review in a sentence (the SPOC's banner has only their own BCU)."""
+    ended = Quarter.parse(item.quarter).ends.isoformat()
+    if item.review_id is None:
+        return f"{bcu_text(item.bcu)}, {item.quarter}: no review was opened; {people_text(item.people)} active (ended {ended})."
+    return f"{bcu_text(item.bcu)}, {item.quarter}: review {item.review_id} is not signed; {people_text(item.people)} " \
+           f"(ended {ended})."
+
+
+def grouped_lines(items: Sequence[OverdueReview]) -> list[str]:
+    """For many BCUs (the administrator's view): one line per quarter and state, listing the BCUs."""
+    lines = []
+    ordered = sorted(items, key=lambda o: (o.quarter, o.review_id is None, o.bcu))
+    for (quarter, never_opened), group in groupby(ordered, key=lambda o: (o.quarter, o.review_id is None)):
+        members = list(group)
+        state = "no review was opened" if never_opened else "opened, not signed"
+        bcus = ", ".join(f"{o.bcu} ({o.people:,})" for o in members)
+        lines.append(f"{quarter} (ended {Quarter.parse(quarter).ends.isoformat()}), {state}: {bcus}.")
+    return lines
+
+
+class OverdueBanner(QFrame):
+    """load() asks the service; show_overdue() shows a list (empty: hidden); wipe() forgets it."""
+
+    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._app, self._ws, self._page = app, ws, page
+        self.items: list[OverdueReview] = []
+        self.setObjectName("overdueBanner")
+        self.setStyleSheet(BANNER_STYLE)
+        self.setAccessibleName("Overdue quarterly reviews")
+        self.title = QLabel(self)
+        self.title.setObjectName("overdueTitle")
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.text.setAccessibleName("Overdue reviews")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        self.hide()
+
+    def load(self) -> bool:
+        """Ask which reviews are overdue; a refusal is shown on the page, and the banner stays hidden."""
+        found = self._page.call_service(lambda: self._app.reviews.overdue(self._ws))
+        self.show_overdue(found or [])
+        return found is not None
+
+    def show_overdue(self, items: Sequence[OverdueReview]) -> None:
+        self.items = list(items)
+        if not items:
+            self.wipe()
+            return
+        count = len(items)
+        self.title.setText(f"{count} quarterly review{'s are' if count != 1 else ' is'} overdue")
+        spoc = self._ws.session.role is Role.SPOC
+        grouped = not spoc and count > 3  # the administrator's dozen BCUs would not fit a line each
+        lines = grouped_lines(items) if grouped else [overdue_line(o) for o in items]
+        hint = ("In the Quarterly review tab, choose the quarter (open its review if there is none), decide and sign it off."
+                if spoc
+                else "Each BCU's SPOC opens, decides and signs its review"
+                + ("; in brackets, the people to review." if grouped else "."))
+        self.text.setText("\n".join([*lines, hint]))
+        self.setToolTip("Every BCU reviews everyone on its matrix once a calendar quarter; these have not been signed.")
+        self.show()
+
+    def wipe(self) -> None:
+        self.items = []
+        self.title.clear()
+        self.text.clear()
+        self.hide()

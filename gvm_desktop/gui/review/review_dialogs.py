@@ -1,0 +1,366 @@
+"""The review tab's dialogs: recommend, override, sign off (password again) and export the signed sheet.
+
+Each one asks and shows the service's answer; every rule (rationale length, the
+flags a retain must address, who may sign or export unencrypted) is the services'.
+The hints shown while typing are a courtesy, never the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gvm_desktop.core.errors import AuthenticationError, GvmError, SessionLocked
+from gvm_desktop.core.policy import Permission, allows
+from gvm_desktop.core.review import (
+    MIN_RATIONALE,
+    Recommendation,
+    ReusedRationale,
+    Verdict,
+)
+from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.file_choice import writing_to
+from gvm_desktop.gui.common.home_base import bcu_text
+from gvm_desktop.gui.common.widgets import BusyBar, note
+from gvm_desktop.gui.review.review_words import (
+    DECISION_TIPS,
+    REVIEW_STYLE,
+    decision_text,
+    flag_prompt,
+    flags_text,
+    only_restates,
+    reused_text,
+    unaddressed,
+)
+from gvm_desktop.services.reviews import ReviewItem, ReviewSummary, UndecidedError
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.services.reports import Exported
+
+
+class DecisionDialog(FormDialog):
+    """A decision (radio buttons) and the words for it: shared by Recommend… and Override….
+
+    The person's flags are shown with what a retain must address, updated as the text is typed.
+    Errors from the service stay in the dialog with everything typed; nothing is saved until it accepts.
+    """
+
+    _save: Callable[[Recommendation, str], None]  # set by each subclass: saves the choice and the text
+
+    def __init__(self, title: str, item: ReviewItem, choices: Sequence[Recommendation], text_label: str,
+                 parent: QWidget | None, *, ok_text: str) -> None:
+        super().__init__(title, parent, ok_text=ok_text)
+        self.item = item
+        self.setStyleSheet(REVIEW_STYLE)
+        age = "-" if item.age is None else item.age
+        self.body.addWidget(note(f"{item.ref}, {item.name}: age {age}, harm {item.harm_band} ({item.harm_score}), "
+                                 f"victim band {item.victim_band}.", self))
+        flags = note(f"Focus flags: {flags_text(item.flags)}." if item.flags else "No focus flags.", self)
+        flags.setAccessibleName("Focus flags")
+        self.body.addWidget(flags)
+        self.group = QButtonGroup(self)
+        self.radios: dict[Recommendation, QRadioButton] = {}
+        self.body.addLayout(self._radio_row(choices))
+        label = QLabel(text_label, self)
+        label.setWordWrap(True)
+        self.text = QPlainTextEdit(self)
+        self.text.setAccessibleName(text_label.replace("&", ""))
+        self.text.setTabChangesFocus(True)  # Tab leaves the box: the form stays keyboard-only
+        label.setBuddy(self.text)
+        self.hint = QLabel(self)
+        self.hint.setObjectName("validationHint")
+        self.hint.setWordWrap(True)
+        self.counter = note("", self)
+        self.body.addWidget(label)
+        self.body.addWidget(self.text, 1)
+        self.body.addWidget(self.hint)
+        self.body.addWidget(self.counter)
+        self.text.textChanged.connect(self._check)
+        self.group.buttonToggled.connect(lambda *_: self._check())
+        self.resize(600, 400)
+
+    def submit(self) -> None:
+        """Both dialogs save a choice and a text through `_save`, set by the subclass."""
+        choice = self.choice
+        if choice is None:
+            return
+        done, _ = self.attempt(lambda: self._save(choice, self.text.toPlainText()))
+        if done:
+            self.accept()
+
+    def _radio_row(self, choices: Sequence[Recommendation]) -> QHBoxLayout:
+        row = QHBoxLayout()
+        accelerators = {Recommendation.RETAIN: "R&etain", Recommendation.REMOVE: "Re&move", Recommendation.RESCORE: "Re&score"}
+        for choice in choices:
+            radio = QRadioButton(accelerators[choice], self)
+            radio.setToolTip(DECISION_TIPS[choice])
+            self.group.addButton(radio)
+            self.radios[choice] = radio
+            row.addWidget(radio)
+        row.addStretch(1)
+        return row
+
+    @property
+    def choice(self) -> Recommendation | None:
+        return next((c for c, r in self.radios.items() if r.isChecked()), None)
+
+    def choose(self, choice: Recommendation) -> None:
+        self.radios[choice].setChecked(True)
+
+    def _check(self) -> None:
+        text = self.text.toPlainText()
+        length = len(" ".join(text.split()))
+        self.counter.setText(f"{length} characters (at least {MIN_RATIONALE}).")
+        self._show_hint(text)
+        self.ok_button.setEnabled(self.choice is not None and length >= MIN_RATIONALE)
+
+    def _show_hint(self, text: str) -> None:
+        if self.choice is not Recommendation.RETAIN or not self.item.flags:
+            self.hint.setText("")
+            self.hint.setVisible(False)
+            return
+        missing = unaddressed(self.item.flags, text)
+        restates = not missing and only_restates(text)
+        if missing:
+            self.hint.setText("To retain, the text must address: " + "; ".join(flag_prompt(f) for f in missing) + ".")
+        elif restates:
+            self.hint.setText("Every focus flag is addressed, but only in the flags' own words: say why, about this person.")
+        else:
+            self.hint.setText("Every focus flag is addressed.")
+        self.hint.setProperty("invalid", (bool(missing) or restates) and bool(text.strip()))
+        self.hint.style().unpolish(self.hint)  # the stylesheet colours it by the property
+        self.hint.style().polish(self.hint)
+        self.hint.setVisible(True)
+
+
+class RecommendDialog(DecisionDialog):
+    def __init__(self, app: App, ws: Workspace, review_id: int, item: ReviewItem, parent: QWidget | None) -> None:
+        super().__init__(f"Recommend for {item.ref}", item, tuple(Recommendation), "&Rationale", parent,
+                         ok_text="Save recommendation")
+        self._save = lambda rec, text: app.reviews.recommend(ws, review_id, item.ref, rec, text)
+        if item.verdict is not None:
+            self.body.insertWidget(2, note("The SPOC has already decided on this person: a new recommendation clears "
+                                           "that verdict, and they decide again.", self))
+        if item.recommendation is not None:  # editing: start from what was recommended
+            self.choose(item.recommendation)
+            self.text.setPlainText(item.rationale)
+        self._check()
+
+class OverrideDialog(DecisionDialog):
+    def __init__(self, app: App, ws: Workspace, review_id: int, item: ReviewItem, parent: QWidget | None) -> None:
+        others = tuple(r for r in Recommendation if r is not item.recommendation)
+        super().__init__(f"Override the recommendation for {item.ref}", item, others, "&Reason for the override", parent,
+                         ok_text="Override")
+        self._save = lambda rec, text: app.reviews.decide(ws, review_id, item.ref, Verdict.OVERRIDE, decision=rec,
+                                                          reason=text)
+        recommended = note(f"Recommended: {decision_text(item.recommendation)}, by {item.recommended_by or 'unknown'}: "
+                           f"{item.rationale}", self)
+        recommended.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.insertWidget(2, recommended)
+        self._check()
+
+class TaskDialog(FormDialog):
+    """A form whose OK runs a slow call as the page's background task (Argon2id): busy bar, OK paused meanwhile."""
+
+    def __init__(self, title: str, page: HomePage, parent: QWidget | None, *, ok_text: str) -> None:
+        super().__init__(title, parent, ok_text=ok_text)
+        self.setStyleSheet(REVIEW_STYLE)
+        self._page = page
+        self.busy = BusyBar(self)
+        cast(QVBoxLayout, self.layout()).insertWidget(1, self.busy)  # under the form, above the error line
+
+    def run(self, fn: Callable[[], Any], on_result: Callable[[Any], None]) -> bool:
+        self.error_label.clear_message()
+        if not self._page.tasks.start(fn, lambda result: self._finished(on_result, result), self._failed):
+            self.error_label.show_message("Another task is still running; try again when it ends.")
+            return False
+        self.ok_button.setEnabled(False)
+        self.busy.set_busy(True)
+        return True
+
+    def _finished(self, on_result: Callable[[Any], None], result: Any) -> None:
+        self.busy.set_busy(False)
+        self.ok_button.setEnabled(True)
+        on_result(result)
+
+    def _failed(self, exc: GvmError) -> None:
+        self.busy.set_busy(False)
+        self.ok_button.setEnabled(True)
+        if isinstance(exc, SessionLocked):
+            self.reject()
+            self.session_lost.emit()
+            return
+        self.show_failure(exc)
+
+    def show_failure(self, exc: GvmError) -> None:
+        self.error_label.show_error(exc)
+
+
+def password_field(parent: QWidget, name: str) -> QLineEdit:
+    field = QLineEdit(parent)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(name)
+    return field
+
+
+class SignOffDialog(TaskDialog):
+    """The SPOC's password typed again; a refusal (someone undecided, a wrong password) changes nothing."""
+
+    signed = Signal(int)  # how many people the sign-off removed
+
+    def __init__(self, app: App, ws: Workspace, page: HomePage, summary: ReviewSummary, parent: QWidget | None,
+                 reused: Sequence[ReusedRationale] = ()) -> None:
+        super().__init__(f"Sign off the {summary.quarter} review", page, parent,
+                         ok_text="Sign off anyway" if reused else "Sign off")
+        self._sign = lambda password: app.reviews.sign(ws, summary.id, password)
+        self.body.addWidget(note(
+            f"{bcu_text(summary.bcu)}, {summary.quarter}: {summary.people} people, {summary.decided} decided. Signing "
+            "carries out every decision now: removals (archived, as any removal), rescores, and a new last-reviewed "
+            "date for everyone kept. A signed review never changes; a later change needs a new review.", self))
+        # The service's warning, shown before the password is typed: signing is not blocked by it, so reading
+        # it here is the SPOC's confirmation (the command line asks for --accept-reused-rationale instead).
+        self.reused = QLabel(reused_text(reused), self)
+        self.reused.setObjectName("reusedRationale")
+        self.reused.setWordWrap(True)
+        self.reused.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reused.setAccessibleName("Rationale given for several people")
+        # In a scroll area: several groups of long rationales must never be cut off in the one
+        # place the SPOC confirms them.
+        self.reused_area = QScrollArea(self)
+        self.reused_area.setWidget(self.reused)
+        self.reused_area.setWidgetResizable(True)
+        self.reused_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.reused_area.setMinimumHeight(min(240, self.reused.sizeHint().height() + 12) if reused else 0)
+        self.reused_area.setVisible(bool(reused))
+        self.body.addWidget(self.reused_area)
+        form = QFormLayout()
+        self.password = password_field(self, "Your password")
+        form.addRow("Your &password:", self.password)
+        self.body.addLayout(form)
+        self.undecided_title = note("", self)
+        self.undecided_refs = QLabel(self)
+        self.undecided_refs.setObjectName("undecidedRefs")
+        self.undecided_refs.setWordWrap(True)
+        self.undecided_refs.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.undecided_refs.setAccessibleName("Undecided references")
+        for label in (self.undecided_title, self.undecided_refs):
+            label.hide()
+            self.body.addWidget(label)
+        self.body.addStretch(1)
+        self.resize(560, max(260, min(640, self.sizeHint().height())))
+
+    def submit(self) -> None:
+        password = self.password.text()
+        if not password:
+            self.error_label.show_message("Type your password to sign.")
+            return
+        self.password.clear()  # whatever the outcome, it is typed again for the next try
+        self.show_undecided([])
+        self.run(lambda: self._sign(password), self._signed)
+
+    def _signed(self, removed: int) -> None:
+        self.accept()
+        self.signed.emit(int(removed))
+
+    def show_failure(self, exc: GvmError) -> None:
+        if isinstance(exc, UndecidedError):
+            self.show_undecided(exc.refs)
+            self.error_label.show_message("Nothing was signed: decide on everyone listed first.")
+        elif isinstance(exc, AuthenticationError):
+            self.error_label.show_message(f"{exc.message} The review is still open.")
+        else:
+            super().show_failure(exc)
+
+    def show_undecided(self, refs: Sequence[str]) -> None:
+        count = len(refs)
+        self.undecided_title.setText(f"Still undecided ({count}): no recommendation or no verdict yet." if refs else "")
+        self.undecided_refs.setText(", ".join(refs))
+        self.undecided_title.setVisible(bool(refs))
+        self.undecided_refs.setVisible(bool(refs))
+
+
+class ExportSheetDialog(TaskDialog):
+    """The PDF's own password (typed twice), or unencrypted on the exporter's responsibility; the account
+    password signs the sheet."""
+
+    exported = Signal(object)  # the service's Exported: the file, its size, people, encrypted, log entry
+
+    def __init__(self, app: App, ws: Workspace, page: HomePage, summary: ReviewSummary, path: Path,
+                 parent: QWidget | None) -> None:
+        super().__init__(f"Export the {summary.quarter} review sheet", page, parent, ok_text="Export")
+        self.path = path
+        self._export = lambda account, pdf, plain: app.reports.export_review(
+            ws, summary.id, path, account_password=account, pdf_password=pdf, unencrypted=plain)
+        self.body.addWidget(note(f"The review sheet of {bcu_text(summary.bcu)}, {summary.quarter} (signed on "
+                                 f"{(summary.signed_at or '')[:10]}), marked OFFICIAL-SENSITIVE, to {path}.", self))
+        form = QFormLayout()
+        self.pdf_password = password_field(self, "PDF password")
+        self.pdf_again = password_field(self, "PDF password again")
+        self.unencrypted = QCheckBox("Export &unencrypted (I have the right and take responsibility)", self)
+        self.unencrypted.setToolTip("The PDF opens without a password: only for a destination that is itself secure")
+        # Only a role that may export unencrypted is offered it (the service checks again).
+        self.unencrypted.setVisible(allows(ws.session.role, Permission.EXPORT_UNENCRYPTED))
+        self.account_password = password_field(self, "Your account password")
+        form.addRow("P&DF password:", self.pdf_password)
+        form.addRow("PDF password &again:", self.pdf_again)
+        form.addRow("", self.unencrypted)
+        form.addRow("Your account pass&word:", self.account_password)
+        self.body.addLayout(form)
+        self.body.addWidget(note("Your account password signs the sheet; the PDF password is the one its reader "
+                                 "will need. Give it to them another way than the file.", self))
+        self.unencrypted.toggled.connect(self._encryption_toggled)
+        self.resize(560, 280)
+
+    def _encryption_toggled(self, plain: bool) -> None:
+        for field in (self.pdf_password, self.pdf_again):
+            field.setEnabled(not plain)
+            if plain:
+                field.clear()
+
+    def _problem(self) -> str | None:
+        """What is missing before asking the service (it checks again, and the password's strength)."""
+        if not self.unencrypted.isChecked():
+            if not self.pdf_password.text():
+                return "Choose a PDF password, or tick “Export unencrypted”."
+            if self.pdf_password.text() != self.pdf_again.text():
+                self.pdf_password.clear()  # which one is wrong is unknowable: both are typed again
+                self.pdf_again.clear()
+                return "The two PDF passwords differ: type them again."
+        if not self.account_password.text():
+            return "Type your account password: it signs the sheet."
+        return None
+
+    def submit(self) -> None:
+        problem = self._problem()
+        if problem:
+            self.error_label.show_message(problem)
+            return
+        plain = self.unencrypted.isChecked()
+        account, pdf = self.account_password.text(), None if plain else self.pdf_password.text()
+        for field in (self.account_password, self.pdf_password, self.pdf_again):
+            field.clear()
+        self.run(lambda: writing_to(self.path, lambda: self._export(account, pdf, plain)), self._exported)
+
+    def _exported(self, result: Exported) -> None:
+        self.accept()
+        self.exported.emit(result)

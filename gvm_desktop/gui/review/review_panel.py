@@ -1,0 +1,522 @@
+"""The quarterly review tab: everyone the BCU's review lists, the officers' recommendations and the SPOC's verdicts.
+
+Officers (and SPOCs) recommend retain, remove or rescore with a rationale; a
+focus-flagged person can be retained only with a rationale that addresses each
+flag, and the dialog says which ones are still unaddressed as it is typed. The
+SPOC agrees or overrides, opens a review when there is none (or a new one after
+a signed one), signs off with their password typed again, and exports the review
+sheet. Every rule is the services'; this page only asks and shows the answer.
+Signing and exporting re-derive Argon2id, so they run as the page's background
+task. A signed review never changes, so its decision buttons are disabled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gvm_desktop.core.policy import Permission, allows
+from gvm_desktop.core.review import (
+    Quarter,
+    Verdict,
+)
+from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.file_choice import ask_save_path
+from gvm_desktop.gui.common.home_base import bcu_text, panel
+from gvm_desktop.gui.common.table_models import SORT_ROLE, Column, RowTableModel
+from gvm_desktop.gui.common.widgets import ErrorLabel, NoCopyTable, NoticeLabel, fill_counts, heading, note
+from gvm_desktop.gui.review.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
+from gvm_desktop.gui.review.review_words import (
+    REVIEW_STYLE,
+    decision_text,
+    flags_text,
+    is_undecided,
+    status_of,
+    verdict_text,
+)
+from gvm_desktop.services.reviews import ReviewItem, ReviewSummary
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.services.reports import Exported
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+BAND_ORDER = {"Red": 0, "Amber": 1, "Green": 2}
+FLAGGED_BACKGROUND = QColor("#fff4e5")  # the amber of the app's warning boxes: these rows need a closer look
+
+
+
+# -- the table --------------------------------------------------------------------------------------------------------
+
+class ReviewItemsModel(RowTableModel[ReviewItem]):
+    """Everyone in the review, as the review saw them when it opened, with what was decided."""
+
+    columns = (
+        Column[ReviewItem]("Ref", lambda i: i.ref),
+        Column[ReviewItem]("Name", lambda i: i.name),
+        Column[ReviewItem]("Age", lambda i: "-" if i.age is None else str(i.age), lambda i: i.age or 0, numeric=True),
+        # Sort keys are plain numbers and strings: the proxy cannot compare Python tuples (they would not sort).
+        Column[ReviewItem]("Harm", lambda i: f"{i.harm_band} ({i.harm_score})",
+                           lambda i: BAND_ORDER.get(i.harm_band, 9) * 1_000_000 - i.harm_score),
+        Column[ReviewItem]("Focus flags", lambda i: flags_text(i.flags),
+                           lambda i: f"{9 - len(i.flags)} {flags_text(i.flags)}"),  # most flags first
+        Column[ReviewItem]("Recommendation", lambda i: decision_text(i.recommendation)),
+        Column[ReviewItem]("Rationale", lambda i: i.rationale),
+        Column[ReviewItem]("SPOC verdict", verdict_text),
+        Column[ReviewItem]("Final decision", lambda i: decision_text(i.decision)),
+    )
+    FLAGS_COLUMN = 4
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.BackgroundRole and index.isValid() and index.column() == self.FLAGS_COLUMN \
+                and index.row() < self.rowCount() and self.row_at(index.row()).flags:
+            return FLAGGED_BACKGROUND
+        return super().data(index, role)
+
+    def row_of_ref(self, ref: str) -> int | None:
+        return next((r for r in range(self.rowCount()) if self.row_at(r).ref == ref), None)
+
+
+class ReviewFilter(QSortFilterProxyModel):
+    """Sorts on raw values and hides rows by the two filters ("focus-flagged only", "undecided only")."""
+
+    def __init__(self, model: ReviewItemsModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.items = model
+        self.flagged_only = False
+        self.undecided_only = False
+        self.setSortRole(SORT_ROLE)
+        self.setSourceModel(model)
+
+    def set_filters(self, *, flagged_only: bool, undecided_only: bool) -> None:
+        # Qt 6.9 brought begin/endFilterChange (invalidating afterwards is deprecated); the 6.7 we allow lacks them.
+        if not hasattr(self, "beginFilterChange"):
+            self.flagged_only, self.undecided_only = flagged_only, undecided_only
+            self.invalidateRowsFilter()
+            return
+        self.beginFilterChange()
+        self.flagged_only, self.undecided_only = flagged_only, undecided_only
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if source_row >= self.items.rowCount():
+            return False
+        item = self.items.row_at(source_row)
+        return (not self.flagged_only or bool(item.flags)) and (not self.undecided_only or is_undecided(item))
+
+
+# -- the panel --------------------------------------------------------------------------------------------------------
+
+class ReviewPanel(QWidget):
+    """The BCU's review of a chosen quarter (this one by default). Reading it is logged, so it loads when shown."""
+
+    # A sign-off changed the matrix (removals, rescores, last-reviewed dates): the page reloads its lists.
+    changed = Signal()
+
+    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._app, self._ws, self._page = app, ws, page
+        role = ws.session.role
+        self.can_recommend = allows(role, Permission.REVIEW_RECOMMEND)
+        self.can_decide = allows(role, Permission.REVIEW_SIGN)
+        self.can_export = allows(role, Permission.REVIEW_EXPORT)
+        self.summary: ReviewSummary | None = None
+        self.loaded = False
+        self.dialog: QWidget | None = None  # the form open now, for tests and for the lock's wipe
+        self.folder: Path | None = None  # where the last sheet went: the next one is offered there
+        self.setStyleSheet(REVIEW_STYLE)
+        self.model = ReviewItemsModel(self)
+        self.proxy = ReviewFilter(self.model, self)
+        self._make_widgets()
+        self._lay_out()
+        self._connect()
+        self._update_buttons()
+
+    def _make_widgets(self) -> None:
+        self.quarter_box = QComboBox(self)
+        self.quarter_box.setAccessibleName("Quarter")
+        self.quarter_box.setToolTip("Which quarter's review to show: this quarter, or one the BCU has reviewed")
+        self.quarter_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "2026Q4 (OVERDUE)" whole
+        self.status = QLabel(self)
+        self.status.setObjectName("reviewStatus")
+        self.status.setAccessibleName("Review status")
+        self.status.setWordWrap(True)
+        self.count_labels: dict[str, QLabel] = {}
+        self.flagged_only = QCheckBox("&Focus-flagged only", self)
+        self.flagged_only.setToolTip("Only the people whose focus flags need a closer look")
+        self.undecided_only = QCheckBox("&Undecided only", self)
+        self.undecided_only.setToolTip("Only the people without a recommendation or without a SPOC verdict")
+        self.shown = note("", self)
+        self.table = NoCopyTable(self.proxy, self)  # names: nothing leaves for the clipboard
+        self.table.setObjectName("reviewTable")
+        self.table.setAccessibleName("People in the review")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.details = QPlainTextEdit(self)
+        self.details.setReadOnly(True)
+        self.details.setAccessibleName("The selected person's rationale and verdict")
+        self.details.setPlaceholderText("Select a person to read their rationale and the SPOC's verdict in full")
+        self.details.setMaximumHeight(90)
+        self.recommend_button = self._button("&Recommend…", "Recommend retain, remove or rescore for the selected person")
+        self.agree_button = self._button("A&gree", "Agree with the recommendation of every selected person")
+        self.override_button = self._button("&Override…", "Replace the selected person's recommendation, with a reason")
+        self.open_button = self._button("Open re&view", "Open the BCU's review of the chosen quarter")
+        self.sign_button = self._button("&Sign off…", "Sign the review with your password: its decisions are carried out")
+        self.export_button = self._button("E&xport review sheet (PDF)…",
+                                          "The signed review's sheet as a signed, encrypted PDF (once the review is signed)")
+        self.refresh_button = self._button("Refres&h", "Read the review again")
+        self.notice = NoticeLabel(self)
+        self.error_label = ErrorLabel(self)
+
+    def _button(self, text: str, tip: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setToolTip(tip)
+        return button
+
+    def _lay_out(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        top = QHBoxLayout()
+        top.addWidget(heading(f"Quarterly review — {bcu_text(self._ws.session.bcu)}", self, level=2), 1)
+        label = QLabel("Qu&arter:", self)
+        label.setBuddy(self.quarter_box)
+        top.addWidget(label)
+        top.addWidget(self.quarter_box)
+        top.addWidget(self.refresh_button)
+        layout.addLayout(top)
+        layout.addWidget(self._header())
+        filters = QHBoxLayout()
+        filters.addWidget(self.flagged_only)
+        filters.addWidget(self.undecided_only)
+        filters.addWidget(self.shown, 1)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
+        layout.addLayout(self._actions())
+        layout.addWidget(self.notice)
+        layout.addWidget(self.error_label)
+
+    def _header(self) -> QWidget:
+        box = panel(self)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.addWidget(self.status, 1)
+        grid = QGridLayout()
+        self.count_labels.update(fill_counts(grid, box, (("people", "People"), ("recommended", "Recommended"),
+                                                         ("decided", "Decided"), ("flagged", "Flagged"))))
+        row.addLayout(grid)
+        return box
+
+    def _actions(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for button in (self.recommend_button, self.agree_button, self.override_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        for button in (self.open_button, self.sign_button, self.export_button):
+            row.addWidget(button)
+        self.recommend_button.setVisible(self.can_recommend)
+        for button in (self.agree_button, self.override_button, self.open_button, self.sign_button):
+            button.setVisible(self.can_decide)
+        self.export_button.setVisible(self.can_export)
+        return row
+
+    def _connect(self) -> None:
+        self.quarter_box.activated.connect(lambda _i: self.load())
+        self.refresh_button.clicked.connect(lambda: self.load())
+        self.flagged_only.toggled.connect(lambda _on: self._filter())
+        self.undecided_only.toggled.connect(lambda _on: self._filter())
+        # Both: Ctrl+arrows move the current row without selecting it, and the dialogs act on the current row.
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
+        self.table.doubleClicked.connect(lambda _i: self.recommend() if self.recommend_button.isEnabled() else None)
+        self.model.modelReset.connect(self._selection_changed)
+        self.recommend_button.clicked.connect(lambda: self.recommend())
+        self.agree_button.clicked.connect(lambda: self.agree())
+        self.override_button.clicked.connect(lambda: self.override())
+        self.open_button.clicked.connect(lambda: self.open_review())
+        self.sign_button.clicked.connect(lambda: self.sign_off())
+        self.export_button.clicked.connect(lambda: self.export_sheet())
+
+    # -- reading ----------------------------------------------------------------------------------------------------
+
+    @property
+    def quarter(self) -> str:
+        """The quarter chosen in the box (this quarter until the reviews are listed)."""
+        return str(self.quarter_box.currentData() or Quarter.of(self._app.env.clock.now().date()))
+
+    def load(self) -> bool:
+        """Read the chosen quarter's review and its people (the reading is logged); False if refused."""
+        self._list_quarters()
+        # Wrapped in a tuple: "no review yet" (None) is an answer, unlike call_service's None for a refusal.
+        found = self._page.call_service(lambda: (self._app.reviews.find(self._ws, self.quarter),), self.error_label)
+        summary = found[0] if found else None
+        items: list[ReviewItem] | None = (
+            [] if summary is None
+            else self._page.call_service(lambda: self._app.reviews.items(self._ws, summary.id), self.error_label))
+        if found is None or items is None:
+            self.loaded = False  # nothing trustworthy on screen: no "open a review" on the strength of a refusal
+            self._show(None, [])
+            return False
+        self.loaded = True
+        self._show(summary, items)
+        return True
+
+    def _list_quarters(self) -> None:
+        """This quarter, the last one, and every quarter the BCU has a review of, newest first; the choice is kept.
+
+        The last quarter is always offered: when it went unreviewed (the overdue banner says so), this is
+        where the SPOC opens its review.
+        """
+        chosen = self.quarter_box.currentData()
+        reviews = self._page.call_service(lambda: self._app.reviews.list(self._ws), self.error_label) or []
+        this_quarter = Quarter.of(self._app.env.clock.now().date())
+        current = str(this_quarter)
+        newest: dict[str, ReviewSummary] = {}
+        for r in reviews:  # newest first: the first of each quarter is the one in force
+            newest.setdefault(r.quarter, r)
+        quarters = sorted({current, str(this_quarter.previous()), *newest}, reverse=True)
+        self.quarter_box.blockSignals(True)  # refilling is not a choice to act on
+        self.quarter_box.clear()
+        for q in quarters:
+            review = newest.get(q)
+            state = ("no review" if review is None else "signed" if review.signed_at else "OVERDUE" if review.overdue
+                     else "open")
+            self.quarter_box.addItem(f"{q} ({state})", q)
+        self.quarter_box.setCurrentIndex(max(0, self.quarter_box.findData(chosen or current)))
+        self.quarter_box.blockSignals(False)
+
+    def _show(self, summary: ReviewSummary | None, items: Sequence[ReviewItem]) -> None:
+        selected = self.current_item()
+        self.summary = summary
+        self.model.set_rows(items)
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(6, min(self.table.columnWidth(6), 360))  # the rationale reads in full below
+        self._show_status(summary)
+        for key in ("people", "recommended", "decided", "flagged"):
+            self.count_labels[key].setText("–" if summary is None else f"{getattr(summary, key):,}")
+        if selected is not None:
+            self.select_ref(selected.ref)
+        self._filter()
+
+    def _show_status(self, summary: ReviewSummary | None) -> None:
+        state, text = status_of(summary, self.quarter)
+        if not self.loaded:
+            state, text = "none", ""
+        self.status.setText(text)
+        self.status.setProperty("state", state)
+        self.status.style().unpolish(self.status)  # the stylesheet colours it by the property
+        self.status.style().polish(self.status)
+
+    def _filter(self) -> None:
+        self.proxy.set_filters(flagged_only=self.flagged_only.isChecked(), undecided_only=self.undecided_only.isChecked())
+        total = self.model.rowCount()
+        self.shown.setText(f"Showing {self.proxy.rowCount()} of {total}." if self.summary else "")
+        self._selection_changed()
+
+    # -- selection --------------------------------------------------------------------------------------------------
+
+    def current_item(self) -> ReviewItem | None:
+        """The person the dialogs act on: the current row, if it is selected."""
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            return None
+        return self.model.row_at(self.proxy.mapToSource(index).row())
+
+    def selected_items(self) -> list[ReviewItem]:
+        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.row_at(r) for r in rows]
+
+    def select_ref(self, ref: str) -> bool:
+        source = self.model.row_of_ref(ref)
+        if source is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source, 0))
+        if not index.isValid():  # filtered out
+            return False
+        self.table.setCurrentIndex(index)
+        self.table.selectRow(index.row())
+        return True
+
+    def _selection_changed(self) -> None:
+        self._show_details(self.current_item())
+        self._update_buttons()
+
+    def _show_details(self, item: ReviewItem | None) -> None:
+        if item is None:
+            self.details.clear()
+            return
+        lines = [f"{item.ref} — focus flags: {flags_text(item.flags) or 'none'}"]
+        if item.recommendation:
+            lines.append(f"Recommended {decision_text(item.recommendation).lower()} by {item.recommended_by or 'unknown'}: "
+                         f"{item.rationale}")
+        if item.verdict:
+            lines.append(f"{verdict_text(item)} by {item.verdict_by or 'unknown'}: final decision "
+                         f"{decision_text(item.decision).lower()}" + (f". Reason: {item.override_reason}"
+                                                                      if item.override_reason else ""))
+        self.details.setPlainText("\n".join(lines))
+
+    def _update_buttons(self) -> None:
+        summary = self.summary
+        is_open = summary is not None and summary.signed_at is None
+        item = self.current_item()
+        recommended = [i for i in self.selected_items() if i.recommendation is not None]
+        self.recommend_button.setEnabled(self.can_recommend and is_open and item is not None)
+        self.agree_button.setEnabled(self.can_decide and is_open and bool(recommended))
+        self.override_button.setEnabled(self.can_decide and is_open and item is not None
+                                        and item.recommendation is not None)
+        self.sign_button.setEnabled(self.can_decide and is_open)
+        signed = summary is not None and summary.signed_at is not None
+        self.open_button.setText("Open new re&view" if signed else "Open re&view")  # a new one replaces a signed one
+        self.open_button.setEnabled(self.can_decide and self.loaded and not is_open)
+        self.export_button.setEnabled(self.can_export and summary is not None and summary.signed_at is not None)
+
+    # -- deciding ---------------------------------------------------------------------------------------------------
+
+    def _adopt(self, dialog: FormDialog, done: Callable[[], None]) -> None:
+        self._page.adopt(dialog)
+        dialog.accepted.connect(done)
+        self.dialog = dialog
+        dialog.open()
+
+    def recommend(self) -> RecommendDialog | None:
+        item, summary = self.current_item(), self.summary
+        if item is None or summary is None or not self.recommend_button.isEnabled():
+            return None
+        dialog = RecommendDialog(self._app, self._ws, summary.id, item, self)
+        self._adopt(dialog, lambda: self._changed_one(item.ref, f"Recommendation saved for {item.ref}."))
+        return dialog
+
+    def override(self) -> OverrideDialog | None:
+        item, summary = self.current_item(), self.summary
+        if item is None or summary is None or not self.override_button.isEnabled():
+            return None
+        dialog = OverrideDialog(self._app, self._ws, summary.id, item, self)
+        self._adopt(dialog, lambda: self._changed_one(item.ref, f"Overridden for {item.ref}."))
+        return dialog
+
+    def agree(self) -> int:
+        """Agree with every selected recommendation; stops at the first refusal. Returns how many were agreed."""
+        summary = self.summary
+        items = [i for i in self.selected_items() if i.recommendation is not None]
+        if summary is None or not items or not self.agree_button.isEnabled():
+            return 0
+        current = self.current_item()
+        agreed = 0
+        for item in items:
+            if not self._agree_one(summary.id, item.ref):
+                break
+            agreed += 1
+        self._changed_one(current.ref if current else items[0].ref,
+                          f"Agreed with {agreed} recommendation{'s' if agreed != 1 else ''}." if agreed else "")
+        return agreed
+
+    def _agree_one(self, review_id: int, ref: str) -> bool:
+        def call() -> bool:
+            self._app.reviews.decide(self._ws, review_id, ref, Verdict.AGREE)
+            return True
+
+        return self._page.call_service(call, self.error_label) is not None
+
+    def _changed_one(self, ref: str, message: str) -> None:
+        error = self.error_label.text() if self.error_label.isVisible() else ""
+        if self.load():
+            self.select_ref(ref)
+        self.notice.setText(message)
+        if error:  # a refusal part-way through (agreeing with several) stays on screen after the reload
+            self.error_label.show_message(error)
+
+    def open_review(self) -> bool:
+        if not self.open_button.isEnabled():
+            return False
+        quarter = self.quarter
+        review_id = self._page.call_service(lambda: self._app.reviews.open(self._ws, quarter), self.error_label)
+        if review_id is None:
+            return False
+        self.load()
+        people = self.summary.people if self.summary else 0
+        self.notice.setText(f"Opened review {review_id} of {quarter}: {people} people to review.")
+        return True
+
+    # -- signing and exporting ----------------------------------------------------------------------------------------
+
+    def sign_off(self) -> SignOffDialog | None:
+        summary = self.summary
+        if summary is None or not self.sign_button.isEnabled():
+            return None
+        # Asked of the service when the dialog opens, so the SPOC reads it before typing the password.
+        reused = self._page.call_service(lambda: self._app.reviews.rationale_warnings(self._ws, summary.id),
+                                         self.error_label)
+        if reused is None:
+            return None
+        dialog = SignOffDialog(self._app, self._ws, self._page, summary, self, reused)
+        dialog.signed.connect(self._signed)
+        self._adopt(dialog, lambda: None)
+        return dialog
+
+    def _signed(self, removed: int) -> None:
+        self.load()
+        self.notice.setText(f"Review signed. {removed} {'person was' if removed == 1 else 'people were'} removed from "
+                            "the matrix; everyone kept has today as their last review.")
+        self.changed.emit()
+
+    def export_sheet(self) -> QFileDialog | None:
+        summary = self.summary
+        if summary is None or not self.export_button.isEnabled():
+            return None
+        suggested = f"review-{summary.bcu}-{summary.quarter}.pdf"
+        return ask_save_path(self, "Export review sheet", suggested, "PDF files (*.pdf)", "pdf",
+                             lambda path: self.export_to(path), folder=self.folder,
+                             on_lock=self._page.lock_requested.emit)
+
+    def export_to(self, path: Path) -> ExportSheetDialog | None:
+        """Ask for the passwords for a sheet written to `path` (chosen in the file dialog)."""
+        summary = self.summary
+        if summary is None:
+            return None
+        self.folder = path.parent
+        dialog = ExportSheetDialog(self._app, self._ws, self._page, summary, path, self)
+        dialog.exported.connect(self._exported)
+        self._adopt(dialog, lambda: None)
+        return dialog
+
+    def _exported(self, result: Exported) -> None:
+        how = "encrypted with the PDF password you chose" if result.encrypted else "UNENCRYPTED, on your responsibility"
+        self.notice.setText(f"Review sheet saved to {result.path} ({how}; {result.people} people, signed; "
+                            f"access-log entry {result.log_seq}).")
+
+    # -- locking ----------------------------------------------------------------------------------------------------
+
+    def wipe(self) -> None:
+        """Forget the review (the page calls this when the session locks)."""
+        self.model.clear()
+        self.summary = None
+        self.loaded = False
+        self.details.clear()
+        self.notice.clear()
+        self.error_label.clear_message()
+        self.quarter_box.clear()
+        self._show_status(None)
+        for label in self.count_labels.values():
+            label.setText("–")
+        self.shown.clear()
+        self._update_buttons()

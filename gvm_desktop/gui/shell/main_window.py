@@ -1,0 +1,260 @@
+"""The signed-in window: header, menu, demo banner, and either the role's home or the locked page.
+
+The window owns the session's life on screen. It builds the home from the
+services, and on every way into the locked state (Lock, idle, or a service
+saying the session is locked or stale) it locks the workspace first, then
+wipes and deletes the home, so nothing read from the vault outlives the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from gvm_desktop.core.errors import GvmError, SessionLocked
+from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
+from gvm_desktop.gui.admin.home_admin import AdminHome
+from gvm_desktop.gui.common.home_base import HomePage, bcu_text
+from gvm_desktop.gui.common.shortcuts import LOCK, QUIT, SIGN_OUT
+from gvm_desktop.gui.common.widgets import DemoBanner
+from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.shell.home import build_home
+from gvm_desktop.gui.shell.idle_watch import IdleWatch
+from gvm_desktop.gui.shell.lock import REASON_IDLE, REASON_ON_REQUEST, REASON_SESSION_LOST, LockedPage
+
+if TYPE_CHECKING:
+    from gvm_desktop.app import App
+    from gvm_desktop.services.context import Session, Workspace
+
+NOT_LOCKED_NOTICE = "The session could not be locked safely, so you were signed out."
+
+
+class SessionActions:
+    """Lock, Sign out and Quit, in a Session menu and as window-wide shortcuts: all reachable by keyboard."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.lock = QAction("&Lock", window)
+        self.lock.setShortcut(LOCK)
+        self.lock.setStatusTip("Close the vault and hide everything until your password is entered")
+        self.sign_out = QAction("Sign &out", window)
+        self.sign_out.setShortcut(SIGN_OUT)
+        self.sign_out.setStatusTip("Close the vault and go back to the sign-in window")
+        self.quit = QAction("&Quit", window)
+        self.quit.setShortcut(QUIT)
+        self.quit.setStatusTip("Sign out and close the application")
+
+        menu = window.menuBar().addMenu("&Session")
+        menu.addAction(self.lock)
+        menu.addAction(self.sign_out)
+        menu.addSeparator()
+        menu.addAction(self.quit)
+        # Also on the window itself, so the shortcuts work whichever page has the focus.
+        window.addActions([self.lock, self.sign_out, self.quit])
+
+    def set_locked(self, locked: bool) -> None:
+        self.lock.setEnabled(not locked)
+
+
+class UserHeader(QFrame):
+    """Who is signed in, in which role, for which BCU.
+
+    Only the session (never vault data), so it stays on screen while locked:
+    whoever walks up to the workstation sees whose session it is.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("userHeader")
+        self.name_label = QLabel(session.display_name, self)
+        self.name_label.setObjectName("userName")
+        self.details_label = QLabel(
+            f"{session.username}  ·  {session.role.label}  ·  {bcu_text(session.bcu)}", self
+        )
+        self.details_label.setObjectName("userDetails")
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("sessionState")
+
+        who = QVBoxLayout()
+        who.setSpacing(2)
+        who.addWidget(self.name_label)
+        who.addWidget(self.details_label)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(16, 10, 16, 10)
+        row.addLayout(who, 1)
+        row.addWidget(self.state_label)
+
+    def set_locked(self, locked: bool) -> None:
+        self.state_label.setText("Locked" if locked else "Signed in")
+
+
+class MainWindow(QMainWindow):
+    # The user signed out (or had to be); the text, if any, is shown on the sign-in window.
+    signed_out = Signal(str)
+    # The window closed or Quit was chosen; the session is already signed out.
+    quit_requested = Signal()
+
+    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._app = app
+        self._ws = ws
+        self._home: HomePage | None = None
+        self._finished = False
+        self._demo = self._read_demo_flag()
+        self.setWindowTitle("gvm-desktop — DEMO" if self._demo else "gvm-desktop")
+        self.resize(1040, 720)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.header = UserHeader(ws.session, central)
+        layout.addWidget(self.header)
+        self.demo_banner: DemoBanner | None = None
+        if self._demo:
+            self.demo_banner = DemoBanner(central)
+            self.demo_banner.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(self.demo_banner)
+        self.stack = QStackedWidget(central)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.locked_page = LockedPage(app, ws, self.stack)
+        self.stack.addWidget(self.locked_page)
+        self.locked_page.unlocked.connect(self._enter_home)
+        self.locked_page.sign_out_requested.connect(self.sign_out)
+
+        self.session_actions = SessionActions(self)
+        self.session_actions.lock.triggered.connect(lambda: self.lock(REASON_ON_REQUEST))
+        self.session_actions.sign_out.triggered.connect(lambda: self.sign_out())
+        self.session_actions.quit.triggered.connect(self.close)
+
+        self.idle_watch = IdleWatch(app.env.clock, self)
+        self.idle_watch.expired.connect(lambda: self.lock(REASON_IDLE))
+        self.idle_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.idle_label)
+
+        self._enter_home()
+
+    def _read_demo_flag(self) -> bool:
+        try:
+            return self._app.is_demo(self._ws)
+        except GvmError:
+            return False  # the home will show the real problem; the flag only adds a banner
+
+    # -- state ------------------------------------------------------------------
+
+    @property
+    def home(self) -> HomePage | None:
+        return self._home
+
+    @property
+    def is_locked(self) -> bool:
+        return self._home is None
+
+    def _enter_home(self) -> None:
+        """Build the role's home from the services (after sign-in and after each unlock)."""
+        if self._finished:
+            return
+        try:
+            minutes = self._app.settings.idle_lock_minutes(self._ws)
+        except SessionLocked:
+            self.lock(REASON_SESSION_LOST)
+            return
+        except GvmError:
+            minutes = IDLE_LOCK_MINUTES.default  # unreadable setting: lock at the default, never not at all
+        home = build_home(self._app, self._ws, self.stack)
+        # Queued: the home may report a lost session from inside its own load(); lock after it returns.
+        home.session_lost.connect(lambda: self.lock(REASON_SESSION_LOST), Qt.ConnectionType.QueuedConnection)
+        # Ctrl+L pressed in one of the home's dialogs (record view, forms): queued for the same reason.
+        home.lock_requested.connect(lambda: self.lock(REASON_ON_REQUEST), Qt.ConnectionType.QueuedConnection)
+        if isinstance(home, AdminHome):
+            home.idle_minutes_changed.connect(self._idle_minutes_changed)
+        self._home = home
+        self.stack.addWidget(home)
+        self.stack.setCurrentWidget(home)
+        self.header.set_locked(False)
+        self.session_actions.set_locked(False)
+        if isinstance(home, MatrixHome):
+            home.load(automatic=True)  # the list shown on opening is the application's doing, not use of the matrix
+        else:
+            home.load()
+        self.idle_watch.start(minutes)
+        self._show_idle_minutes(minutes)
+        home.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _idle_minutes_changed(self, minutes: int) -> None:
+        self.idle_watch.set_minutes(minutes)
+        self._show_idle_minutes(minutes)
+
+    def _show_idle_minutes(self, minutes: int) -> None:
+        self.idle_label.setText(f"Locks after {minutes} min without input")
+
+    def _drop_home(self) -> None:
+        """Wipe the home's models now (deleteLater is not immediate), then let Qt delete it."""
+        home, self._home = self._home, None
+        if home is None:
+            return
+        home.wipe()
+        self.stack.removeWidget(home)
+        home.hide()
+        home.deleteLater()
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None and clipboard.ownsClipboard():
+            clipboard.clear()  # anything copied from a table goes with the page
+
+    # -- lock, sign out, quit ---------------------------------------------------
+
+    def lock(self, reason: str = REASON_ON_REQUEST) -> None:
+        if self._finished or self.is_locked:
+            return
+        self.idle_watch.stop()
+        if self._home is not None:
+            self._home.finish_work()  # a background call still reading the vault ends before it closes
+        # Any failure is judged just below: what matters is whether the vault closed.
+        with contextlib.suppress(Exception):
+            self._app.auth.lock(self._ws, reason=reason)
+        self._drop_home()
+        if not self._ws.locked:
+            # The vault is still open. An unlock page over an open vault would accept any
+            # password (unlock() returns early), so leave the session instead.
+            self.sign_out(NOT_LOCKED_NOTICE)
+            return
+        self.header.set_locked(True)
+        self.session_actions.set_locked(True)
+        self.idle_label.clear()  # the header already says "Locked"
+        self.stack.setCurrentWidget(self.locked_page)
+        self.locked_page.show_locked(reason)
+
+    def _finish(self) -> None:
+        """Sign out for good: stop watching, let a running unlock end, drop the home, close the vault."""
+        if self._finished:
+            return
+        self._finished = True
+        self.idle_watch.stop()
+        self.locked_page.finish_and_forget()
+        if self._home is not None:
+            self._home.finish_work()
+        self._drop_home()
+        # Leaving anyway; if the log entry failed, the vault object goes with this window.
+        with contextlib.suppress(Exception):
+            self._app.auth.sign_out(self._ws)
+
+    def sign_out(self, notice: str = "") -> None:
+        if self._finished:
+            return
+        self._finish()
+        self.signed_out.emit(notice)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._finished:
+            self._finish()
+            self.quit_requested.emit()
+        super().closeEvent(event)
