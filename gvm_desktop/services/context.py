@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import Clock, to_iso
-from gvm_desktop.core.errors import PermissionDenied, SessionLocked, StaleSession, VaultCorrupt
+from gvm_desktop.core.errors import GvmError, PermissionDenied, SessionLocked, StaleSession, VaultCorrupt
 from gvm_desktop.core.governance import REQUIRED_COURSE, has_current
 from gvm_desktop.core.policy import MATRIX_ACCESS, Permission, Role, require
-from gvm_desktop.store import access_log, database, governance
+from gvm_desktop.store import unit
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.keyslots import KdfParams
+from gvm_desktop.store.protocols import Unit
 from gvm_desktop.store.vault import Vault
 
 
@@ -46,34 +48,87 @@ def system_entry(env: Environment, action: Action, outcome: Outcome, **fields: o
     )
 
 
+class Operation:
+    """One use case in progress: its repositories, its log entries, and the refusal it may end in.
+
+    Got from `Workspace.operation()`, valid inside that `with` block only.
+    """
+
+    def __init__(self, ws: Workspace, unit: Unit, vault: Vault, action: Action, *, writes: bool) -> None:
+        self.store = unit
+        self.vault = vault  # key slots and the log's verification key: store objects, never SQL
+        self.session = ws.session
+        self.env = ws.env
+        self.action = action
+        self._ws = ws
+        self._writes = writes
+        self.logged = 0
+        self.refusal: LogEntry | None = None
+
+    def entry(self, action: Action | None = None, outcome: Outcome = Outcome.ALLOWED, **fields: object) -> LogEntry:
+        return self._ws.entry(action or self.action, outcome, **fields)
+
+    def log(self, action: Action | None = None, outcome: Outcome = Outcome.ALLOWED, **fields: object) -> int:
+        """Append an entry (this operation's action unless another is named) inside the transaction."""
+        return self.append(self.entry(action, outcome, **fields))
+
+    def append(self, entry: LogEntry) -> int:
+        if not self._writes:
+            raise RuntimeError("A read-only operation cannot write the access log: open it with writes=True.")
+        self.logged += 1
+        return self.store.log.append(entry)
+
+    def refuse(self, error: GvmError, *, action: Action | None = None, outcome: Outcome = Outcome.REFUSED,
+               record_ref: str | None = None, logged_reason: str | None = None) -> GvmError:
+        """Hand back `error` to raise; the operation rolls back, then logs the refusal on its own.
+
+        `logged_reason` is for when the auditor must read more than the user may be told:
+        the log keeps the true reason, the user sees `error`.
+        """
+        self.refusal = self.entry(action, outcome, record_ref=record_ref, detail=logged_reason or error.message)
+        return error
+
+    def authorize(self, permission: Permission, action: Action | None = None) -> None:
+        """A further permission this use case needs; refused (and logged) like the first."""
+        try:
+            self._ws._check(permission)
+        except PermissionDenied as refusal:
+            raise self.refuse(refusal, action=action) from None
+
+
 class Workspace:
-    """A signed-in user's handle on the open vault; locked means no connection at all."""
+    """A signed-in user's handle on the open vault; locked means no connection at all.
+
+    There is one way in: `operation()`. It takes the session's lock (one thread at a time
+    uses the connection: the GUI thread, lazy table pages and the worker alike),
+    authorizes, opens the transaction, runs the use case, and commits it with its
+    access-log entries, or rolls back and logs the refusal the use case ended in.
+    """
 
     def __init__(self, vault: Vault, session: Session, env: Environment) -> None:
         self._vault: Vault | None = vault
         self.session = session
         self.env = env
+        self._lock = threading.RLock()
+        self._active: Operation | None = None
 
     @property
     def locked(self) -> bool:
         return self._vault is None
 
-    @property
-    def vault(self) -> Vault:
+    def _open_vault(self) -> Vault:
         if self._vault is None:
             raise SessionLocked("The session is locked: unlock it with your password.")
         return self._vault
 
-    @property
-    def conn(self) -> Connection:
-        return self.vault.conn
-
     def _detach(self) -> Vault | None:
-        vault, self._vault = self._vault, None
-        return vault
+        with self._lock:  # waits for an operation under way on another thread
+            vault, self._vault = self._vault, None
+            return vault
 
     def _attach(self, vault: Vault) -> None:
-        self._vault = vault
+        with self._lock:
+            self._vault = vault
 
     def entry(self, action: Action, outcome: Outcome = Outcome.ALLOWED, **fields: object) -> LogEntry:
         s = self.session
@@ -82,40 +137,94 @@ class Workspace:
             bcu=s.bcu, **fields,
         )
 
-    def _require_governance(self) -> None:
+    def _require_governance(self, unit: Unit) -> None:
         """Officers reach records only with a SPOC's grant; officers and SPOCs only with current training."""
         role, today = self.session.role, self.env.clock.now().date()
         if role not in (Role.OFFICER, Role.SPOC):
             return
-        if not has_current(governance.training(self.conn, self.session.user_id), today):
+        if not has_current(unit.governance.training(self.session.user_id), today):
             raise PermissionDenied(f"Your '{REQUIRED_COURSE}' training is not recorded as current, so the matrix "
                                    "is closed to you until it is.")
-        if role is Role.OFFICER and not governance.granted(self.conn, self.session.user_id):
+        if role is Role.OFFICER and not unit.governance.granted(self.session.user_id):
             raise PermissionDenied("Your BCU's SPOC has not granted you access to the matrix yet.")
 
+    def _check(self, permission: Permission) -> None:
+        require(self.session.role, permission)
+        if permission in MATRIX_ACCESS:
+            self._require_governance(unit.reading(self._open_vault()))
+
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One transaction: the work and its access-log entry commit together or not at all."""
+    def operation(self, permission: Permission | None, action: Action, *, writes: bool = True) -> Iterator[Operation]:
+        """The use case `action`, allowed by `permission` (None: any signed-in session), as one transaction.
+
+        With `writes` (the default) the transaction is BEGIN IMMEDIATE and whatever the use
+        case logs commits with its work or not at all; a read (`writes=False`) sees one
+        snapshot and writes nothing. An operation opened inside another on the same
+        thread joins it: one transaction, one outcome.
+        """
+        with self._lock:
+            vault = self._open_vault()  # a locked session is refused before anything else
+            outer = self._active
+            if outer is not None:
+                if writes and not outer._writes:
+                    raise RuntimeError("A write cannot join a read-only operation.")
+                if permission is not None:
+                    outer.authorize(permission, action)
+                yield outer
+                return
+            if permission is not None:
+                try:
+                    self._check(permission)
+                except PermissionDenied as refusal:
+                    self._log_alone(vault, self.entry(action, Outcome.REFUSED, detail=refusal.message))
+                    raise
+            op: Operation | None = None
+            try:
+                with self._unit(vault, writes) as u:
+                    op = self._active = Operation(self, u, vault, action, writes=writes)
+                    yield op
+            except GvmError:
+                if op is not None and op.refusal is not None:
+                    self._log_alone(vault, op.refusal)
+                raise
+            finally:
+                self._active = None
+
+    @contextmanager
+    def _unit(self, vault: Vault, writes: bool) -> Iterator[Unit]:
         try:
-            with database.transaction(self.conn) as conn:
-                yield conn
-            self.vault.write_checkpoint()
+            with unit.transaction(vault) if writes else unit.snapshot(vault) as u:
+                yield u
         except (StaleSession, VaultCorrupt):
             # The key was rotated under us, or the file is damaged (SQLCipher refuses the connection
             # from then on): this connection is useless; lock, so the next step is a fresh open.
-            vault = self._detach()
-            if vault is not None:
-                vault.close()
+            self._vault = None
+            vault.close()
             raise
 
+    def _log_alone(self, vault: Vault, entry: LogEntry) -> None:
+        """Commit one entry on its own: a refusal is logged even though the call then raises."""
+        with self._unit(vault, True) as u:
+            u.log.append(entry)
+
+    # -- TRANSITION (issue 12): the old ways in, removed once every service uses operation() --------------
+    @property
+    def vault(self) -> Vault:
+        return self._open_vault()
+
+    @property
+    def conn(self) -> Connection:
+        return self._open_vault().conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._lock, self._unit(self._open_vault(), True) as u:
+            yield u._conn  # type: ignore[attr-defined]  # transition only
+
     def authorize(self, permission: Permission, action: Action) -> None:
-        """Refuse (and log the refusal) unless the session's role holds `permission`."""
-        self.vault  # a locked session is refused before anything else  # noqa: B018
+        vault = self._open_vault()
         try:
-            require(self.session.role, permission)
-            if permission in MATRIX_ACCESS:
-                self._require_governance()
+            self._check(permission)
         except PermissionDenied as refusal:
-            with self.write() as conn:
-                access_log.append(conn, self.entry(action, Outcome.REFUSED, detail=refusal.message))
+            self._log_alone(vault, self.entry(action, Outcome.REFUSED, detail=refusal.message))
             raise

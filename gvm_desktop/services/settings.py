@@ -8,7 +8,6 @@ from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.settings import IDLE_LOCK_MINUTES, SETTINGS, IntSetting
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, meta
 
 
 def _setting(key: str) -> IntSetting:
@@ -22,18 +21,18 @@ class SettingsService:
     def value(self, ws: Workspace, key: str) -> int:
         """Any signed-in user may read a setting: the session needs them to behave."""
         setting = _setting(key)
-        raw = meta.get_setting(ws.conn, key)
+        with ws.operation(None, Action.SETTINGS_CHANGE, writes=False) as op:
+            raw = op.store.meta.get_setting(key)
         return setting.default if raw is None else setting.parse(raw)
 
     def idle_lock_minutes(self, ws: Workspace) -> int:
         return self.value(ws, IDLE_LOCK_MINUTES.key)
 
     def change(self, ws: Workspace, key: str, value: str | int) -> int:
-        ws.authorize(Permission.SETTINGS_MANAGE, Action.SETTINGS_CHANGE)
-        setting = _setting(key)
-        parsed = setting.parse(value)
-        old = self.value(ws, key)
-        with ws.write() as conn:
-            meta.set_setting(conn, key, str(parsed), to_iso(ws.env.clock.now()), ws.session.user_id)
-            access_log.append(conn, ws.entry(Action.SETTINGS_CHANGE, detail=f"{key}: {old} -> {parsed}"))
+        with ws.operation(Permission.SETTINGS_MANAGE, Action.SETTINGS_CHANGE) as op:
+            setting = _setting(key)
+            parsed = setting.parse(value)
+            old = self.value(ws, key)
+            op.store.meta.set_setting(key, str(parsed), to_iso(op.env.clock.now()), op.session.user_id)
+            op.log(detail=f"{key}: {old} -> {parsed}")
         return parsed

@@ -8,6 +8,7 @@ from typing import Any
 from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry, Outcome
 from gvm_desktop.store import log_chain
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 _COLUMNS = (
     "at_utc, tz, workstation, user_id, username, role, bcu, action, record_ref, "
@@ -174,3 +175,26 @@ def outside_bcu_refusals(conn: Connection, since: str, until: str) -> list[tuple
     return conn.execute(
         "SELECT seq, username, record_ref, detail FROM access_log WHERE outcome = 'refused' "
         "AND detail LIKE '%belongs to BCU%' AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until)).fetchall()
+
+
+class AccessLogRepository(Repository):
+    """The access log: appending entries (chained and MACed) and reading them back."""
+
+    __slots__ = ()
+
+    append = bound(append)
+    last_time = bound(last_time)
+    recent = bound(recent)
+    count = bound(count)
+    last_justification = bound(last_justification)
+    search = bound(search)
+    seq_bounds = bound(seq_bounds)
+    entry_hash = bound(entry_hash)
+    by_seq = bound(by_seq)
+    for_record = bound(for_record)
+    by_seqs = bound(by_seqs)
+    last_of_actions = bound(last_of_actions)
+    last_grant_change = bound(last_grant_change)
+    actions_since = bound(actions_since)
+    record_reads = bound(record_reads)
+    outside_bcu_refusals = bound(outside_bcu_refusals)

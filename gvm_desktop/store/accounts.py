@@ -5,6 +5,7 @@ from __future__ import annotations
 from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.policy import Role
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 _COLS = "id, username, display_name, role, bcu, status, created_at, last_signin_at, slot_version"
 
@@ -67,3 +68,19 @@ def count_active_admins(conn: Connection) -> int:
     return int(
         conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'").fetchone()[0]
     )
+
+
+class AccountsRepository(Repository):
+    """User accounts."""
+
+    __slots__ = ()
+
+    insert = bound(insert)
+    by_username = bound(by_username)
+    by_id = bound(by_id)
+    by_locator = bound(by_locator)
+    all_accounts = bound(all_accounts)
+    set_disabled = bound(set_disabled)
+    set_slot_version = bound(set_slot_version)
+    touch_signin = bound(touch_signin)
+    count_active_admins = bound(count_active_admins)

@@ -247,13 +247,15 @@ def rekey(conn: Connection, key: bytes) -> None:
 
 
 @contextmanager
-def transaction(conn: Connection) -> Iterator[Connection]:
+def transaction(conn: Connection, *, immediate: bool = True) -> Iterator[Connection]:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing.
+
+    `immediate=False` is a read transaction (BEGIN DEFERRED): one snapshot for every statement.
 
     SQLite's own errors become typed errors with a message fit for people.
     """
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN DEFERRED")
     except DatabaseError as exc:
         raise _storage_error(exc) from None
     try:

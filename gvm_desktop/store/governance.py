@@ -6,6 +6,7 @@ from datetime import date
 
 from gvm_desktop.core.governance import TrainingRecord
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 
 def add_training(conn: Connection, user_id: int, course: str, completed_on: date, expires_on: date, at: str,
@@ -56,3 +57,18 @@ def audit_answers_about(conn: Connection, ref: str) -> list[tuple[int, str]]:
 def replace_audit_answer(conn: Connection, form_id: int, answer: str) -> None:
     """Overwrite a recorded answer (a removal scrubs the person out of it); when it was recorded stays."""
     conn.execute("UPDATE audit_forms SET answer = ? WHERE id = ?", (answer, form_id))
+
+
+class GovernanceRepository(Repository):
+    """Training records, matrix-access grants and audit answers about accounts."""
+
+    __slots__ = ()
+
+    add_training = bound(add_training)
+    training = bound(training)
+    set_grant = bound(set_grant)
+    granted = bound(granted)
+    granted_at = bound(granted_at)
+    granted_officers = bound(granted_officers)
+    audit_answers_about = bound(audit_answers_about)
+    replace_audit_answer = bound(replace_audit_answer)

@@ -24,6 +24,7 @@ from pathlib import Path
 from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.core.errors import VaultCorrupt
 from gvm_desktop.store.database import Connection, DatabaseError
+from gvm_desktop.store.repository import Repository, bound
 
 GENESIS = bytes(32)
 _EVOLVE_TAG = b"gvm-desktop/log-key/v1"
@@ -392,3 +393,20 @@ def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20) -> Cha
     if not problems:
         problems.extend(_compare_head(state, last, prev, key))
     return ChainReport(count, state[0], state[1], tuple(problems))
+
+
+class LogChainRepository(Repository):
+    """The access log's chain: its head, the hashes at given entries, verification."""
+
+    __slots__ = ()
+
+    has_chain = bound(has_chain)
+    read_state = bound(read_state)
+    append = bound(append)
+    start_chain = bound(start_chain)
+    head = bound(head)
+    index_problems = bound(index_problems)
+    hash_at = bound(hash_at)
+    verify = bound(verify)
+    native_walk = bound(native_walk)
+    python_verify = bound(python_verify)

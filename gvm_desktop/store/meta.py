@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 
 def get_meta(conn: Connection, key: str) -> str | None:
@@ -30,3 +31,15 @@ def set_setting(conn: Connection, key: str, value: str, at: str, by: int | None)
 
 def delete_meta(conn: Connection, key: str) -> None:
     conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+
+class MetaRepository(Repository):
+    """The vault's settings and internal marks."""
+
+    __slots__ = ()
+
+    get_meta = bound(get_meta)
+    set_meta = bound(set_meta)
+    get_setting = bound(get_setting)
+    set_setting = bound(set_setting)
+    delete_meta = bound(delete_meta)

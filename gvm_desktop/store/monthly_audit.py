@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 # The BCU of each distinct reference in `refs`, resolved once per reference (not per entry) by joins:
 # the matrix, the archive, then the allowed removal or rejection entries of the whole log (through the
@@ -129,3 +130,17 @@ def activity(conn: Connection, seqs: tuple[int, int], bcu: str | None) -> tuple[
         out.setdefault(username or "(unknown)", {})[action] = int(n)
         refused += int(r or 0)
     return out, refused
+
+
+class MonthlyAuditRepository(Repository):
+    """The counts of the monthly audit: records viewed, downloaded, edited."""
+
+    __slots__ = ()
+
+    month_range = bound(month_range)
+    bcus_in_vault = bound(bcus_in_vault)
+    record_touches = bound(record_touches)
+    documents = bound(documents)
+    disclosed = bound(disclosed)
+    shown = bound(shown)
+    activity = bound(activity)

@@ -9,6 +9,7 @@ from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.text import fold
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.meta import get_meta, set_meta
+from gvm_desktop.store.repository import Repository, bound
 
 _LAST_ISSUED = "last_nominal_id"
 
@@ -152,3 +153,17 @@ def same_identity(conn: Connection, given: str, family: str, dob: str) -> list[t
         "SELECT ref, bcu, status FROM nominals WHERE search_key = ? AND date_of_birth = ?",
         (search_key(given, family), dob),
     )]
+
+
+class NominalsRepository(Repository):
+    """The people on the matrix as rows and their name index: lists, counts, lookups."""
+
+    __slots__ = ()
+
+    reindex = bound(reindex)
+    insert_many = bound(insert_many)
+    count_by_status = bound(count_by_status)
+    live_ids = bound(live_ids)
+    rows_by_id = bound(rows_by_id)
+    by_ref = bound(by_ref)
+    same_identity = bound(same_identity)

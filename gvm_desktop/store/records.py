@@ -10,6 +10,7 @@ from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, Sour
 from gvm_desktop.core.records import ActivityRecord, EvidenceRecord, InterventionRecord, VersionRecord
 from gvm_desktop.core.scoring import ScoreCard, ScoringEvent
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 # The columns a version snapshot keeps (everything a person could ask to see corrected).
 SNAPSHOT_FIELDS = (
@@ -204,3 +205,35 @@ def archive_count(conn: Connection) -> int:
 def removal_dates(conn: Connection) -> dict[str, str]:
     """When each archived reference was removed."""
     return {r[0]: r[1] for r in conn.execute("SELECT ref, removed_at FROM archive")}
+
+
+class RecordsRepository(Repository):
+    """One person's record: fields, versions, evidence, scores, interventions, activity, proposals, archive."""
+
+    __slots__ = ()
+
+    fields = bound(fields)
+    aliases = bound(aliases)
+    set_aliases = bound(set_aliases)
+    snapshot = bound(snapshot)
+    save_version = bound(save_version)
+    update = bound(update)
+    versions = bound(versions)
+    add_evidence = bound(add_evidence)
+    evidence = bound(evidence)
+    scoring_events = bound(scoring_events)
+    store_score = bound(store_score)
+    add_intervention = bound(add_intervention)
+    interventions = bound(interventions)
+    add_activity = bound(add_activity)
+    activity = bound(activity)
+    add_proposal = bound(add_proposal)
+    pending_proposal = bound(pending_proposal)
+    pending_kinds = bound(pending_kinds)
+    decide = bound(decide)
+    archive_and_delete = bound(archive_and_delete)
+    compact_search_index = bound(compact_search_index)
+    search_terms = bound(search_terms)
+    purge_archive = bound(purge_archive)
+    archive_count = bound(archive_count)
+    removal_dates = bound(removal_dates)

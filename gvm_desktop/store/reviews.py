@@ -13,6 +13,7 @@ from datetime import datetime
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.store import pki
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.repository import Repository, bound
 
 
 @dataclass(frozen=True)
@@ -258,3 +259,37 @@ def open_spans(conn: Connection, bcu: str) -> list[tuple[str, str | None]]:
     """(opened at, signed at or None) of every review of a BCU: when its quarterly review was under way."""
     return [(str(r[0]), r[1]) for r in conn.execute(
         "SELECT opened_at, signed_at FROM reviews WHERE bcu = ? ORDER BY opened_at", (bcu,))]
+
+
+class ReviewsRepository(Repository):
+    """Quarterly reviews and their items, the disclosure register, the reference population, the CA."""
+
+    __slots__ = ()
+
+    open_review = bound(open_review)
+    add_items = bound(add_items)
+    review = bound(review)
+    reviews_of = bound(reviews_of)
+    items = bound(items)
+    item = bound(item)
+    set_recommendation = bound(set_recommendation)
+    set_verdict = bound(set_verdict)
+    redact_person = bound(redact_person)
+    redact_removed = bound(redact_removed)
+    purge_signed = bound(purge_signed)
+    mark_signed = bound(mark_signed)
+    previous_signed = bound(previous_signed)
+    item_refs = bound(item_refs)
+    user_name = bound(user_name)
+    record_disclosure = bound(record_disclosure)
+    disclosures_of = bound(disclosures_of)
+    record_disclosure_daily = bound(record_disclosure_daily)
+    replace_reference = bound(replace_reference)
+    reference_rows = bound(reference_rows)
+    reference_source = bound(reference_source)
+    certificate_authority = bound(certificate_authority)
+    put_certificate_authority = bound(put_certificate_authority)
+    signing_key = bound(signing_key)
+    put_signing_key = bound(put_signing_key)
+    create_certificate_authority = bound(create_certificate_authority)
+    open_spans = bound(open_spans)
