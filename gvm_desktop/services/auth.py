@@ -14,10 +14,11 @@ from gvm_desktop.core.errors import AccountLocked, AuthenticationError, StaleSes
 from gvm_desktop.core.passwords import normalise_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
-from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
-from gvm_desktop.store import access_log, accounts, database, keyslots
+from gvm_desktop.services.context import Environment, Operation, Session, Workspace, system_entry
+from gvm_desktop.store import keyslots, unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import KeySlotFile
+from gvm_desktop.store.protocols import Unit
 from gvm_desktop.store.throttle import PendingEvent, SigninThrottle
 from gvm_desktop.store.vault import Vault, load_slots
 
@@ -107,7 +108,7 @@ class AuthService:
                     raise AccountLocked(_locked_message(locked, self.env.tz)) from None
                 raise
             try:
-                account = accounts.by_locator(vault.conn, locator)
+                account = unit.reading(vault).accounts.by_locator(locator)
                 if account is None or account.id != slot.user_id or account.slot_version != slot.version:
                     raise VaultCorrupt("This account's key slot does not match the vault's account records.")
                 if not account.active:
@@ -121,29 +122,37 @@ class AuthService:
     def open_read_only(self, username: str, password: str) -> tuple[Vault, Session]:
         """Check the password and open the vault without writing anything (for `log verify`)."""
         vault, locator = self._open_as(load_slots(self.paths), username, password, read_only=True)
-        account = accounts.by_locator(vault.conn, locator)
-        assert account is not None  # checked in _open_as
-        return vault, Session(account.id, account.username, account.display_name, account.role, account.bcu,
-                              to_iso(self.env.clock.now()))
+        try:
+            return vault, self._session(vault, locator)
+        except BaseException:
+            vault.close()
+            raise
+
+    def _session(self, vault: Vault, locator: str) -> Session:
+        account = unit.reading(vault).accounts.by_locator(locator)
+        if account is None:  # checked in _open_as; gone since only if the file changed under us
+            raise VaultCorrupt("This account's key slot does not match the vault's account records.")
+        return Session(account.id, account.username, account.display_name, account.role, account.bcu,
+                       to_iso(self.env.clock.now()))
 
     def sign_in(self, username: str, password: str) -> Workspace:
         slots = load_slots(self.paths)
         vault, locator = self._open_as(slots, username, password)
-        account = accounts.by_locator(vault.conn, locator)
-        assert account is not None  # checked in _open_as
-        now = to_iso(self.env.clock.now())
-        session = Session(account.id, account.username, account.display_name, account.role, account.bcu, now)
-        ws = Workspace(vault, session, self.env)
+        ws: Workspace | None = None
         try:
+            session = self._session(vault, locator)
+            ws = Workspace(vault, session, self.env)
             self._admit(ws)
-            self._record_opening(ws, Action.SIGN_IN, signed_in_at=now)
+            self._record_opening(ws, Action.SIGN_IN, signed_in_at=session.started_at)
             self._finish_revocations(ws)
             self._share_log_key(ws)
             for hook in self.after_sign_in:
                 hook(ws)
         except BaseException:
-            # Whatever fails after the unlock, no open vault (and no key) is left behind.
-            vault = ws._detach() or vault
+            # Whatever fails after the unlock (a hook, a check, the log, an interrupt), no open
+            # vault and no key is left behind: the workspace is detached and the vault closed.
+            if ws is not None:
+                ws._detach()
             vault.close()
             raise
         return ws
@@ -155,60 +164,58 @@ class AuthService:
         The throttle's lock spans reading the queued failures, logging them and dropping them,
         so two sessions opening at once neither log one twice nor drop a newer one.
         """
-        vault = ws.vault
-        pin_entry = self._pin_entry(ws)
         with self._throttle.guard():
-            pending, dropped = self._throttle.pending()
-            with ws.write() as conn:
-                self._flush_pending(conn, vault, pending, dropped)
-                vault.record_own_slot()
+            with ws.operation(None, action) as op:
+                pin_entry = self._pin_entry(op)
+                pending, dropped = self._throttle.pending()
+                self._flush_pending(op.store, pending, dropped)
+                op.vault.record_own_slot()
                 if signed_in_at is not None:
-                    accounts.touch_signin(conn, ws.session.user_id, signed_in_at)
-                access_log.append(conn, ws.entry(action))
+                    op.store.accounts.touch_signin(op.session.user_id, signed_in_at)
+                op.log()
                 if pin_entry is not None:
-                    access_log.append(conn, pin_entry)
-            self._throttle.forget_pending(len(pending))
+                    op.append(pin_entry)
+            self._throttle.forget_pending(len(pending))  # committed: they are in the log now
         if pin_entry is not None:
-            vault.pin_log_key(recorded=True)
+            with ws.operation(None, action, writes=False) as op:
+                op.vault.pin_log_key(recorded=True)
 
     def _admit(self, ws: Workspace) -> None:
         for check in self.admission_checks:
             check(ws)
 
-    def _pin_entry(self, ws: Workspace) -> LogEntry | None:
+    def _pin_entry(self, op: Operation) -> LogEntry | None:
         """The log entry for what this auditor's pin did since it was last recorded, if anything.
 
         A first pin (the key arrived sealed and is now trusted on first use) and a
         verification made with the read-only `log verify` are both recorded at the
         auditor's next ordinary sign-in, since neither may write the database.
         """
-        vault = ws.vault
-        pin = vault.log_pin
+        pin = op.vault.log_pin
         if pin is None or pin.recorded:
             return None
         if pin.seq == 0:  # nothing verified yet: the pin was made at first use of a delivered key
-            return ws.entry(Action.LOG_KEY_PIN, detail=(
+            return op.entry(Action.LOG_KEY_PIN, detail=(
                 f"log verification key pinned at first use, fingerprint {pin.fingerprint()}: compare it with "
                 "another auditor's or the recovery holder's"))
-        return ws.entry(Action.LOG_VERIFY, detail=(
+        return op.entry(Action.LOG_VERIFY, detail=(
             f"intact: head {pin.seq}:{pin.head_hash.hex()[:16]}, checked read-only with 'log verify' at "
             f"{pin.verified_at}; verification key {pin.fingerprint()}"))
 
     def _share_log_key(self, ws: Workspace) -> None:
         """An auditor who holds the log verification key passes it to auditors who lack it."""
-        if ws.vault.log_key0 is None or ws.session.role is not Role.AUDITOR:
-            return
-        auditors = {a.id for a in accounts.all_accounts(ws.conn) if a.role is Role.AUDITOR and a.active}
-        granted = ws.vault.grant_log_key(auditors)
+        # The slot file is written outside any transaction (its own lock is taken inside), then logged.
+        with ws.operation(None, Action.LOG_KEY_GRANT, writes=False) as op:
+            if op.vault.log_key0 is None or op.session.role is not Role.AUDITOR:
+                return
+            auditors = {a.id for a in op.store.accounts.all_accounts() if a.role is Role.AUDITOR and a.active}
+            granted = op.vault.grant_log_key(auditors)
         if granted:
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(Action.LOG_KEY_GRANT, detail=(
-                    f"log verification key sealed to {len(granted)} auditor slot(s): "
-                    + ", ".join(f"user:{u}" for u in granted))))
+            with ws.operation(None, Action.LOG_KEY_GRANT) as op:
+                op.log(detail=f"log verification key sealed to {len(granted)} auditor slot(s): "
+                       + ", ".join(f"user:{u}" for u in granted))
 
-    def _flush_pending(
-        self, conn: database.Connection, vault: Vault, pending: list[PendingEvent], dropped: int
-    ) -> None:
+    def _flush_pending(self, store: Unit, pending: list[PendingEvent], dropped: int) -> None:
         """Failed sign-ins recorded while the vault was shut go into the log now.
 
         An event keeps its own time only between the log's last entry and now: the throttle
@@ -217,12 +224,12 @@ class AuthService:
         moved is said in the entry's detail.
         """
         now = to_iso(self.env.clock.now())
-        floor = access_log.last_time(conn) or ""
+        floor = store.log.last_time() or ""
         for event in pending:
             action, outcome, detail = _PENDING_ACTIONS.get(
                 event.outcome, (Action.SIGN_IN_FAILED, Outcome.FAILED, event.outcome)
             )
-            who = accounts.by_locator(conn, event.locator) if event.locator else None
+            who = store.accounts.by_locator(event.locator) if event.locator else None
             at = min(max(event.at or now, floor), now)
             if event.at and at != event.at:
                 detail = f"{detail} (recorded as at {event.at[:32]})"
@@ -231,28 +238,28 @@ class AuthService:
                 user_id=who.id if who else None, username=who.username if who else None,
                 role=who.role.value if who else None, bcu=who.bcu if who else None,
             )
-            access_log.append(conn, replace(entry, at_utc=at))
+            store.log.append(replace(entry, at_utc=at))
             floor = at
         if dropped:
-            access_log.append(
-                conn,
-                system_entry(
-                    self.env, Action.SIGN_IN_FAILED, Outcome.FAILED,
-                    detail=f"{dropped} older failed sign-ins overflowed the throttle file and were not kept",
-                ),
-            )
+            store.log.append(system_entry(
+                self.env, Action.SIGN_IN_FAILED, Outcome.FAILED,
+                detail=f"{dropped} older failed sign-ins overflowed the throttle file and were not kept",
+            ))
 
     def _finish_revocations(self, ws: Workspace) -> None:
         """A disable interrupted before its key rotation is completed by the next sign-in."""
-        disabled = {a.id for a in accounts.all_accounts(ws.conn) if not a.active}
-        stale = [s.user_id for s in ws.vault.slots.slots if s.kind == "user" and s.user_id in disabled]
-        if not stale and not ws.vault.rotation_pending():
-            return
-        for user_id in stale:
-            ws.vault.slots.remove_user_slot(user_id)
-        ws.vault.revoke_and_rotate(None)
-        with ws.write() as conn:
-            access_log.append(conn, ws.entry(Action.KEY_ROTATE, detail="completed an interrupted revocation"))
+        # Rekeying cannot run inside a transaction: the rotation is vault work, logged once done.
+        with ws.operation(None, Action.KEY_ROTATE, writes=False) as op:
+            disabled = {a.id for a in op.store.accounts.all_accounts() if not a.active}
+            vault = op.vault
+            stale = [s.user_id for s in vault.slots.slots if s.kind == "user" and s.user_id in disabled]
+            if not stale and not vault.rotation_pending():
+                return
+            for user_id in stale:
+                vault.slots.remove_user_slot(user_id)
+            vault.revoke_and_rotate(None)
+        with ws.operation(None, Action.KEY_ROTATE) as op:
+            op.log(detail="completed an interrupted revocation")
 
     # -- lock, unlock, sign out -------------------------------------------------
 
@@ -280,37 +287,37 @@ class AuthService:
         A wrong password counts towards the lockout exactly as at sign-in, and is
         logged against `action` as refused; nothing else changes.
         """
-        locator = ws.vault.locator(ws.session.username)
         locked: datetime | None = None
-        # Serialised with sign-ins, for the same reason as in _open_as.
-        with self._throttle.guard():
-            now = self.env.clock.now()
-            until = self._throttle.locked_until(locator, now)
-            if until is not None:
-                raise AccountLocked(_locked_message(until, self.env.tz))
-            try:
-                key = ws.vault.signing_wrap_key(ws.session.user_id, password)
-            except AuthenticationError:
-                # Counted towards the lockout; logged below as the signing refusal, not as a sign-in.
-                locked = self._throttle.record_failure(locator, "wrong_password", now, queue=False)
-            else:
-                self._throttle.record_success(locator)
-                return key
-        # Logged once the lock is let go: a database write may wait on other sessions,
-        # and no sign-in should wait on that.
-        with ws.write() as conn:
-            access_log.append(conn, ws.entry(action, Outcome.REFUSED, detail="wrong password at signing"))
-        if locked is not None:
-            raise AccountLocked(_locked_message(locked, self.env.tz))
-        raise AuthenticationError("The password is wrong: nothing was signed.")
+        with ws.operation(None, action, writes=False) as op:
+            locator = op.vault.locator(op.session.username)
+            # Serialised with sign-ins, for the same reason as in _open_as.
+            with self._throttle.guard():
+                now = self.env.clock.now()
+                until = self._throttle.locked_until(locator, now)
+                if until is not None:
+                    raise AccountLocked(_locked_message(until, self.env.tz))
+                try:
+                    key = op.vault.signing_wrap_key(op.session.user_id, password)
+                except AuthenticationError:
+                    # Counted towards the lockout; logged below as the signing refusal, not as a sign-in.
+                    locked = self._throttle.record_failure(locator, "wrong_password", now, queue=False)
+                else:
+                    self._throttle.record_success(locator)
+                    return key
+            # Logged once the throttle's lock is let go: a database write may wait on other sessions,
+            # and no sign-in should wait on that. Inside a use case's transaction, the refusal is
+            # logged after that transaction rolls back.
+            error = (AccountLocked(_locked_message(locked, self.env.tz)) if locked is not None
+                     else AuthenticationError("The password is wrong: nothing was signed."))
+            raise op.refuse(error, logged_reason="wrong password at signing")
 
     def _log_and_close(self, ws: Workspace, action: Action, detail: str | None) -> None:
         try:
             # A rotated key (StaleSession) has already detached and closed the vault.
             with contextlib.suppress(StaleSession):
                 if not ws.locked:
-                    with ws.write() as conn:
-                        access_log.append(conn, ws.entry(action, detail=detail))
+                    with ws.operation(None, action) as op:
+                        op.log(detail=detail)
         finally:
             vault = ws._detach()
             if vault is not None:

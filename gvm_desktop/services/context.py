@@ -54,7 +54,8 @@ class Operation:
     Got from `Workspace.operation()`, valid inside that `with` block only.
     """
 
-    def __init__(self, ws: Workspace, unit: Unit, vault: Vault, action: Action, *, writes: bool) -> None:
+    def __init__(self, ws: Workspace, unit: Unit, vault: Vault, action: Action, *, writes: bool,
+                 joins: Operation | None = None) -> None:
         self.store = unit
         self.vault = vault  # key slots and the log's verification key: store objects, never SQL
         self.session = ws.session
@@ -64,6 +65,8 @@ class Operation:
         self._writes = writes
         self.logged = 0
         self.refusal: LogEntry | None = None
+        # The outermost operation, which owns the transaction and logs a refusal after rolling back.
+        self._root: Operation = self if joins is None else joins._root
 
     def entry(self, action: Action | None = None, outcome: Outcome = Outcome.ALLOWED, **fields: object) -> LogEntry:
         return self._ws.entry(action or self.action, outcome, **fields)
@@ -86,6 +89,7 @@ class Operation:
         the log keeps the true reason, the user sees `error`.
         """
         self.refusal = self.entry(action, outcome, record_ref=record_ref, detail=logged_reason or error.message)
+        self._root.refusal = self.refusal
         return error
 
     def authorize(self, permission: Permission, action: Action | None = None) -> None:
@@ -158,19 +162,24 @@ class Workspace:
         """The use case `action`, allowed by `permission` (None: any signed-in session), as one transaction.
 
         With `writes` (the default) the transaction is BEGIN IMMEDIATE and whatever the use
-        case logs commits with its work or not at all; a read (`writes=False`) sees one
-        snapshot and writes nothing. An operation opened inside another on the same
-        thread joins it: one transaction, one outcome.
+        case logs commits with its work or not at all. A read (`writes=False`) opens no
+        transaction and may not log: it is also the mode for work on the vault itself
+        (rotating its key, flushing its WAL, walking the whole log), which SQLite refuses
+        inside a transaction or which must not hold the write lock for long; such work
+        logs its outcome in a following write operation. Either way the session's lock is
+        held, so no other thread uses the connection meanwhile. An operation opened inside
+        another on the same thread joins it: one transaction, one outcome.
         """
         with self._lock:
             vault = self._open_vault()  # a locked session is refused before anything else
             outer = self._active
-            if outer is not None:
-                if writes and not outer._writes:
-                    raise RuntimeError("A write cannot join a read-only operation.")
+            # Joined: inside a write, everything; inside a read (no transaction), other reads. A
+            # write inside a read has a transaction of its own.
+            if outer is not None and (outer._writes or not writes):
+                joined = Operation(self, outer.store, vault, action, writes=outer._writes, joins=outer)
                 if permission is not None:
-                    outer.authorize(permission, action)
-                yield outer
+                    joined.authorize(permission)
+                yield joined
                 return
             if permission is not None:
                 try:
@@ -188,13 +197,16 @@ class Workspace:
                     self._log_alone(vault, op.refusal)
                 raise
             finally:
-                self._active = None
+                self._active = outer
 
     @contextmanager
     def _unit(self, vault: Vault, writes: bool) -> Iterator[Unit]:
         try:
-            with unit.transaction(vault) if writes else unit.snapshot(vault) as u:
-                yield u
+            if writes:
+                with unit.transaction(vault) as u:
+                    yield u
+            else:
+                yield unit.reading(vault)
         except (StaleSession, VaultCorrupt):
             # The key was rotated under us, or the file is damaged (SQLCipher refuses the connection
             # from then on): this connection is useless; lock, so the next step is a fresh open.

@@ -17,7 +17,7 @@ from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
-from gvm_desktop.store import access_log, accounts, database, governance, meta, nominals, reviews
+from gvm_desktop.store import access_log, database, governance, meta, nominals, reviews, unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import key_fingerprint, normalise_recovery_code
 from gvm_desktop.store.vault import Vault, load_slots
@@ -54,8 +54,9 @@ class CreatedVault:
 
 
 def _session_for(vault: Vault, user_id: int, env: Environment) -> Workspace:
-    account = accounts.by_id(vault.conn, user_id)
-    assert account is not None
+    account = unit.reading(vault).accounts.by_id(user_id)
+    if account is None:  # created in this very call: missing only if the file changed under us
+        raise NotFound("The account just created is missing from the vault.")
     session = Session(account.id, account.username, account.display_name, account.role, account.bcu,
                       to_iso(env.clock.now()))
     return Workspace(vault, session, env)
@@ -138,7 +139,8 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
 
 
 def is_demo(ws: Workspace) -> bool:
-    return meta.get_meta(ws.conn, "demo") == "1"
+    with ws.operation(None, Action.SIGN_IN, writes=False) as op:
+        return op.store.meta.get_meta("demo") == "1"
 
 
 def _open_with_recovery(paths: VaultPaths, env: Environment, recovery_code: str) -> Vault:
@@ -161,22 +163,21 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
     """Open with the recovery slot and give `username` a new password (and this workstation's binding)."""
     vault = _open_with_recovery(paths, env, recovery_code)
     try:
-        target = accounts.by_username(vault.conn, check_username(username))
+        target = unit.reading(vault).accounts.by_username(check_username(username))
         if target is None or not target.active:
             raise NotFound(f"There is no active account '{username[:40]}'.")
         check_password(new_password, target.username)
         version = target.slot_version + 1
-        with database.transaction(vault.conn) as conn:
+        with unit.transaction(vault) as store:
             vault.record_own_slot()
-            accounts.set_slot_version(conn, target.id, version)
-            access_log.append(conn, system_entry(
+            store.accounts.set_slot_version(target.id, version)
+            store.log.append(system_entry(
                 env, Action.RECOVERY_USED, Outcome.ALLOWED, user_id=target.id, username=target.username,
                 role=target.role.value, bcu=target.bcu, record_ref=f"user:{target.id}",
                 detail="password reset with the vault recovery code",
             ))
             vault.put_user_slot(target.id, version, vault.locator(target.username), new_password, env.kdf,
                                 auditor=target.role is Role.AUDITOR)
-        vault.write_checkpoint()
     finally:
         vault.close()
 
@@ -187,17 +188,16 @@ def grant_log_key_with_recovery(paths: VaultPaths, env: Environment, *, recovery
     False when the auditor already holds a pinned key (nothing to give)."""
     vault = _open_with_recovery(paths, env, recovery_code)
     try:
-        target = accounts.by_username(vault.conn, check_username(auditor))
+        target = unit.reading(vault).accounts.by_username(check_username(auditor))
         if target is None or not target.active or target.role is not Role.AUDITOR:
             raise NotFound(f"There is no active auditor account '{auditor[:40]}'.")
         granted = vault.grant_log_key({target.id})
-        with database.transaction(vault.conn) as conn:
+        with unit.transaction(vault) as store:
             vault.record_own_slot()
-            access_log.append(conn, system_entry(
+            store.log.append(system_entry(
                 env, Action.LOG_KEY_GRANT, Outcome.ALLOWED, user_id=target.id, username=target.username,
                 role=target.role.value, record_ref=f"user:{target.id}",
                 detail="log verification key granted with the recovery code" if granted else "already held"))
-        vault.write_checkpoint()
         return bool(granted)
     finally:
         vault.close()
