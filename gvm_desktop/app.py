@@ -117,8 +117,8 @@ class App:
         self.auth.after_sign_in.append(self.reviews.ensure_current)
         self.reports = ReportService(self.auth, self.reviews, self.records, self.settings)
         self.log = LogQueryService()
-        self.exports = LogExportService(self.log)
-        self.forms = AuditFormService(self.log)
+        self.exports = LogExportService()
+        self.forms = AuditFormService()
         self.integrity = IntegrityService(self.auth)
 
     def vault_exists(self) -> bool:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import io
 import random
-import statistics
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from gvm_desktop.bench.measure import Metric, median_s, metric
 from gvm_desktop.core.review import FocusFlag, Recommendation, ReviewSheet, SheetPerson, Verdict
 from gvm_desktop.reports import pdf_signing
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
@@ -61,16 +60,16 @@ def synthetic_sheet(people: int, seed: int = 7) -> ReviewSheet:
         added_since_last=(), removed_since_last=(), people=tuple(rows))
 
 
-def review_pdf_metrics(runs: int = 3) -> dict[str, dict[str, Any]]:
+def review_pdf_metrics(runs: int = 3, sizes: tuple[int, ...] = (400, 4000)) -> dict[str, Metric]:
     now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     ca = pki.create_ca("bench-vault", "Bench CA", now)
     signer = pki.issue_signing_certificate(ca, full_name="Bench Spoc", username="bench.spoc", role="spoc", bcu="CE",
                                            now=now)
     head = (123456, "ab" * 32)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Metric] = {}
     pdf_signing.check_password("bench-sheet-password-1")  # warm the imports once, as the first export of a session does
     with tempfile.TemporaryDirectory(prefix="gvm-bench-pdf-") as tmp:
-        for people in (400, 4000):
+        for people in sizes:
             sheet = synthetic_sheet(people)
 
             def bare(sheet: ReviewSheet = sheet) -> None:
@@ -92,18 +91,7 @@ def review_pdf_metrics(runs: int = 3) -> dict[str, dict[str, Any]]:
                 write_pdf_atomically(path, write)
 
             product()  # warm-up: fonts registered, pyHanko's first-use costs paid
-            measured = _median(product, runs)
-            baseline = _median(bare, runs)
-            out[f"review_pdf_{people}_s"] = {
-                "value": round(measured, 4), "unit": "s", "baseline": round(baseline, 4),
-                "baseline_what": "ReportLab building the same sheet, unsigned and unencrypted, in memory", "n": runs}
+            out[f"review_pdf_{people}_s"] = metric(
+                median_s(product, runs), "s", median_s(bare, runs),
+                "ReportLab building the same sheet, unsigned and unencrypted, in memory", runs)
     return out
-
-
-def _median(fn: Any, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)

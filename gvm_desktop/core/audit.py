@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Action(StrEnum):
@@ -102,3 +103,30 @@ class LogEntry:
 class LoggedEntry:
     seq: int
     entry: LogEntry
+
+
+# The three below are NamedTuples, not frozen dataclasses, only while callers outside the log's own
+# services still unpack or index them (store/vault.py, services/records.py, governance.py, reviews.py,
+# reports.py, audit_forms.py); read them by name.
+
+
+class LogHead(NamedTuple):
+    """The log's recorded head: its last entry and that entry's hash."""
+
+    seq: int
+    hash: bytes
+
+
+class PriorJustification(NamedTuple):
+    """What a user last gave to open a record (to prefill the prompt, never to skip it)."""
+
+    category: str
+    text: str
+    operation_ref: str | None
+
+
+class GrantChange(NamedTuple):
+    """The newest grant or revocation (carried out) of an account's matrix access."""
+
+    action: Action
+    detail: str | None

@@ -96,10 +96,6 @@ class VaultCorrupt(VaultError):
     code = "vault_corrupt"
 
 
-class ForeignKeySlots(VaultError):
-    code = "foreign_slots"
-
-
 class WrongFileType(VaultError):
     code = "wrong_file_type"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from gvm_desktop.core.audit import Action
 
@@ -47,6 +48,14 @@ class TrainingRecord:
 
     def current(self, on: date) -> bool:
         return self.completed_on <= on <= self.expires_on
+
+
+class GrantedOfficer(NamedTuple):
+    """An active officer holding a SPOC's grant to their BCU's matrix, and since when."""
+
+    id: int
+    username: str
+    granted_at: str
 
 
 def has_current(records: list[TrainingRecord], on: date, course: str = REQUIRED_COURSE) -> bool:

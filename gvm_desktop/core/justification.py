@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.labels import REASON_LABELS
 from gvm_desktop.core.text import FORMAT_NEEDED, PRESENTATION_SELECTORS, clean, invisible
 
 MIN_TEXT = 10
@@ -26,7 +27,7 @@ class ReasonCategory(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+        return REASON_LABELS[self.value]
 
     @property
     def workflow(self) -> bool:
@@ -36,8 +37,6 @@ class ReasonCategory(StrEnum):
 
 
 # Labels where the code's words alone would not say who uses the category.
-_LABELS = {"proposal_decision": "Deciding a proposed addition or removal (SPOC)"}
-
 _EXAMPLE = 'e.g. "checking their address before a home visit"'
 WORDS_EXPECTED = f"Write at least two words saying why you need this record, {_EXAMPLE}."
 REPEAT_REFUSED = f"Write at least two words saying why you need this record, not one character or pattern repeated: {_EXAMPLE}."

@@ -11,6 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.labels import ROLE_LABELS
 
 
 class Role(StrEnum):
@@ -22,23 +23,13 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS[self]
+        return ROLE_LABELS[self.value]
 
     @property
     def needs_bcu(self) -> bool:
         """Officers, SPOCs and partners work within one BCU; auditors and admins across all."""
         return self in (Role.OFFICER, Role.SPOC, Role.PARTNER)
 
-
-ROLE_LABELS: Mapping[Role, str] = MappingProxyType(
-    {
-        Role.OFFICER: "Gang-team officer",
-        Role.SPOC: "SPOC",
-        Role.AUDITOR: "Auditor",
-        Role.PARTNER: "Partner (preview only)",
-        Role.ADMIN: "Administrator",
-    }
-)
 
 
 class Permission(StrEnum):

@@ -25,6 +25,64 @@ DSA_FIELDS: tuple[str, ...] = ("ref", "name", "age", "borough", "classification"
                                "in_custody")
 SORTABLE = {"ref", "name", "age", "borough", "status", "harm_score", "victim_score", "last_reviewed"}
 
+# The fields a version snapshot keeps (everything a person could ask to see corrected), and those an edit may change.
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "given_name", "family_name", "date_of_birth", "gender", "ethnicity", "observed_ethnicity", "disability",
+    "address", "postcode", "borough", "bcu", "gangs", "status", "in_custody", "custody_from", "custody_to",
+    "date_added", "last_reviewed",
+)
+EDITABLE = frozenset(SNAPSHOT_FIELDS) - {"bcu", "status", "date_added", "last_reviewed"}
+
+
+@dataclass(frozen=True)
+class HeldNominal:
+    """A person the vault holds, as a lookup finds them: which record, whose BCU, what state. No identity."""
+
+    id: int
+    ref: str
+    bcu: str
+    status: str
+
+
+@dataclass(frozen=True)
+class NominalRow:
+    """A person as the matrix list reads them, with the day and policy their stored scores were computed under."""
+
+    id: int
+    ref: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    borough: str
+    status: str
+    classification: str
+    harm_score: int
+    harm_band: str
+    victim_score: int
+    victim_band: str
+    in_custody: bool
+    last_reviewed: str | None
+    bcu: str
+    scored_on: str | None
+    score_policy: str | None
+
+
+@dataclass(frozen=True)
+class ScoreBands:
+    """The bands stored on a record: what a status check may say of a person, besides that they are held."""
+
+    harm_band: str
+    victim_band: str
+
+
+@dataclass(frozen=True)
+class PendingProposal:
+    """A proposal (to add or to remove someone) waiting for the SPOC."""
+
+    id: int
+    reason: str
+    proposed_by: int | None
+
 
 @dataclass(frozen=True)
 class MatrixRow:

@@ -14,7 +14,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry
-from gvm_desktop.reports.entries import MONTHS, action_code, bcu_label, is_alert, outcome_code, reason_label, role_label
+from gvm_desktop.core.labels import outcome_label, reason_label, role_label
+from gvm_desktop.reports.entries import MONTHS, action_code, bcu_label, is_alert, outcome_code
 from gvm_desktop.reports.fonts import BOLD, REGULAR
 from gvm_desktop.reports.grid import RULE, Grid, Row
 from gvm_desktop.reports.pdf_base import PageFurniture, body_size, build_pdf, parse_utc, utc_seconds
@@ -85,7 +86,7 @@ def _facts(logged: LoggedEntry, entry_hash_hex: str) -> list[Row]:
         ("Date and time (UTC)", utc_seconds(e.at_utc)),
         ("Workstation", f"{e.workstation or '-'} (its time zone: {e.tz})" if e.tz else e.workstation),
         ("Action", action_code(e)),
-        ("Outcome", outcome_code(e)),
+        ("Outcome", outcome_label(outcome_code(e))),
         ("Record reference", e.record_ref),
         ("Reason category given", reason_label(e.reason_category)),
         ("Justification given", e.justification),
@@ -105,11 +106,12 @@ def question(e: LogEntry) -> str:
             if moment else f"On {e.at_utc}")
     ref = e.record_ref or "(no record reference)"
     allowed = not is_alert(e)
+    attempt = f"(the attempt was {outcome_label(outcome_code(e))})"
     if action_code(e) == Action.RECORD_OPEN.value:
-        what = f"opened record {ref}" if allowed else f"tried to open record {ref} (the attempt was {outcome_code(e)})"
+        what = f"opened record {ref}" if allowed else f"tried to open record {ref} {attempt}"
     else:
         what = f"used '{action_code(e)}'" + (f" on record {e.record_ref}" if e.record_ref else "")
-        what += "" if allowed else f" (the attempt was {outcome_code(e)})"
+        what += "" if allowed else f" {attempt}"
     where = f"from workstation {e.workstation}" if e.workstation else "from a workstation the log does not name"
     return (f"{when} you {what} {where}. Please explain, in your own words, why you needed to do this at that time: "
             "the task, case or operation it was for, what you did with what you saw, and whether you shared it with "

@@ -16,7 +16,8 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.platypus import Flowable, PageBreak, Spacer
 
 from gvm_desktop.core.audit import LoggedEntry
-from gvm_desktop.reports.entries import action_code, bcu_label, is_alert, outcome_code, reason_label, role_label
+from gvm_desktop.core.labels import outcome_label, reason_label, role_label
+from gvm_desktop.reports.entries import action_code, bcu_label, is_alert, outcome_code
 from gvm_desktop.reports.fonts import BOLD
 from gvm_desktop.reports.grid import Grid, Row
 from gvm_desktop.reports.pdf_base import PageFurniture, body_size, build_pdf, utc_seconds
@@ -84,7 +85,7 @@ def entry_row(logged: LoggedEntry) -> Row:
     alert = is_alert(e)
     return ENTRY_GRID.row(
         (str(logged.seq), when, f"{e.username or '-'}\n{e.workstation or '-'}", role_label(e.role), bcu_label(e.bcu),
-         action_code(e), e.record_ref, reason, e.justification, outcome_code(e), e.detail),
+         action_code(e), e.record_ref, reason, e.justification, outcome_label(outcome_code(e)), e.detail),
         alert=alert, bold_cells=(OUTCOME_COLUMN,) if alert else ())
 
 

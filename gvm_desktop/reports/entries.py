@@ -1,24 +1,15 @@
-"""How an access-log entry's coded fields are worded on paper (shared by the pack and the form)."""
+"""How an access-log entry's coded fields are read on paper (shared by the pack and the form).
+
+The words for roles, reasons and outcomes are the application's one set, in core/labels.py.
+"""
 
 from __future__ import annotations
 
 from gvm_desktop.core.audit import LogEntry, Outcome
-from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import bcu_name
-from gvm_desktop.core.policy import Role
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
-
-
-def role_label(code: str | None) -> str:
-    """The log keeps the role's code; print its label, or the code itself if it is no longer a known role."""
-    if not code:
-        return "-"
-    try:
-        return Role(code).label
-    except ValueError:
-        return code
 
 
 def bcu_label(code: str | None) -> str:
@@ -27,15 +18,6 @@ def bcu_label(code: str | None) -> str:
     try:
         return f"{code} {bcu_name(code)}"
     except KeyError:
-        return code
-
-
-def reason_label(code: str | None) -> str:
-    if not code:
-        return "-"
-    try:
-        return ReasonCategory(code).label
-    except ValueError:
         return code
 
 

@@ -13,8 +13,9 @@ from typing import BinaryIO
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from gvm_desktop.core.labels import role_label
 from gvm_desktop.core.record_use import DEFINITIONS, BcuUse, MonthlyAudit, UseCounts, UserUse, bcu_text
-from gvm_desktop.reports.entries import bcu_label, role_label
+from gvm_desktop.reports.entries import bcu_label
 from gvm_desktop.reports.fonts import BOLD
 from gvm_desktop.reports.grid import Grid, Row
 from gvm_desktop.reports.pdf_base import PageFurniture, body_size, build_pdf, utc_seconds

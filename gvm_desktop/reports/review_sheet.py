@@ -22,6 +22,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.labels import decision_label, verdict_label
 from gvm_desktop.core.review import (
     FLAG_LABELS,
     REUSED_RATIONALE_PEOPLE,
@@ -54,7 +55,7 @@ UNSIGNED_TEXT = ("This is a draft. It carries no digital signature, and the revi
 # (header, width in points); None marks the two free-text columns that share what is left. The recommendation
 # and its rationale share one column, as do the verdict and its reason: the free text, not the one-word decision,
 # sets a row's height, so it gets all the width there is (fewer lines per row, fewer pages for 4,000 people).
-# The verdict column is the narrower because most verdicts are a plain "Agree".
+# The verdict column is the narrower because most verdicts are a plain "Agreed".
 _COLUMNS: tuple[tuple[str, float | None], ...] = (
     ("Ref", 48), ("Name", 92), ("Age", 22), ("Harm band / score", 42), ("Victim band", 38), ("Focus flags", 84),
     ("Officer's recommendation, by, rationale", None), ("SPOC verdict", None), ("Outcome", 44),
@@ -232,24 +233,24 @@ def person_row(p: SheetPerson) -> Row:
     flags = "\n".join(FLAG_LABELS.get(f, str(f)) for f in p.flags) or "none"
     return PEOPLE_GRID.row(
         (p.ref, p.name, "-" if p.age is None else str(p.age), f"{p.harm_band or '-'}\n{p.harm_score}", p.victim_band, flags,
-         recommendation_text(p), verdict_text(p), _label(p.outcome, "undecided")),
+         recommendation_text(p), verdict_text(p), decision_label(p.outcome, missing="undecided")),
         # An outcome the SPOC imposed over the officer's recommendation is the one a reader should not miss.
         bold_cells=(OUTCOME_COLUMN,) if overridden else ())
 
 
 def recommendation_text(p: SheetPerson) -> str:
     """'Retain (by demo.officer3)' and the rationale below it, the way the officer wrote it."""
-    return f"{_label(p.recommendation, 'No recommendation')} (by {p.recommended_by or '-'})\n{p.rationale or '-'}"
+    return (f"{decision_label(p.recommendation, missing='No recommendation')} (by {p.recommended_by or '-'})\n"
+            f"{p.rationale or '-'}")
 
 
 def verdict_text(p: SheetPerson) -> str:
+    """'Agreed', or 'Overridden' and the SPOC's reason below it (as the recommendation above its rationale),
+    in the words the review tab shows."""
+    label = verdict_label(p.verdict, missing="no verdict yet")
     if p.verdict is Verdict.OVERRIDE:
-        return f"Override: {p.override_reason or '(no reason recorded)'}"
-    return "Agree" if p.verdict is Verdict.AGREE else "no verdict yet"
-
-
-def _label(value: Recommendation | None, missing: str) -> str:
-    return value.value.capitalize() if value is not None else missing
+        return f"{label}\n{p.override_reason or '(no reason recorded)'}"
+    return label
 
 
 def _people_tables(people: Sequence[SheetPerson]) -> list[Flowable]:

@@ -28,6 +28,7 @@ from gvm_desktop.core.evidence import (
     Grading,
     SourceType,
 )
+from gvm_desktop.core.labels import outcome_label, reason_label, role_label
 from gvm_desktop.core.people import DISABILITY, ETHNICITY_2021, GENDERS, OBSERVED_ETHNICITY
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import (
@@ -39,8 +40,7 @@ from gvm_desktop.core.records import (
     VersionRecord,
 )
 from gvm_desktop.core.subject_access import SubjectAccessPack
-from gvm_desktop.reports.entries import action_code, bcu_label, is_alert, outcome_code, reason_label
-from gvm_desktop.reports.entries import role_label as role_name
+from gvm_desktop.reports.entries import action_code, bcu_label, is_alert, outcome_code
 from gvm_desktop.reports.fonts import BOLD
 from gvm_desktop.reports.grid import Grid, GridTable, Row
 from gvm_desktop.reports.pdf_base import PageFurniture, body_size, build_pdf, utc_seconds
@@ -555,12 +555,12 @@ def entry_row(logged: LoggedEntry) -> Row:
     e = logged.entry
     moment = utc_seconds(e.at_utc)
     when = moment.removesuffix(" UTC").replace(" ", "\n", 1) if moment != e.at_utc else e.at_utc
-    who = "\n".join((e.username or "(no user named)", role_name(e.role), bcu_label(e.bcu),
+    who = "\n".join((e.username or "(no user named)", role_label(e.role), bcu_label(e.bcu),
                      f"workstation {e.workstation or '-'}"))
     what = "\n".join(p for p in (action_words(logged), f"Record {e.record_ref}" if e.record_ref else "", e.detail or "")
                      if p)
-    why = "\n".join(p for p in (reason_label(e.reason_category) if e.reason_category else "",
+    why = "\n".join(p for p in (reason_label(e.reason_category, missing=""),
                                 linked_label(e.operation_ref) if e.operation_ref else "", e.justification or "") if p)
     alert = is_alert(e)
-    return ENTRY_GRID.row((str(logged.seq), when, who, what, why or "No reason recorded", outcome_code(e)),
+    return ENTRY_GRID.row((str(logged.seq), when, who, what, why or "No reason recorded", outcome_label(outcome_code(e))),
                           alert=alert, bold_cells=(OUTCOME_COLUMN,) if alert else ())

@@ -11,10 +11,9 @@ from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.policy import Permission, require
 from gvm_desktop.services.auth import AuthService
-from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, log_chain
+from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.store.keyslots import key_fingerprint
-from gvm_desktop.store.vault import Vault
+from gvm_desktop.store.protocols import Unit
 
 MAX_PAGE = 1000
 
@@ -43,13 +42,15 @@ def parse_head(text: str) -> tuple[int, str]:
     return int(seq), digest.lower()
 
 
-def check_chain(vault: Vault, key0: bytes, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
+def check_chain(op: Operation, key0: bytes, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
     """The whole check, reading only: chain, MACs, time order, the checkpoint file, the auditor's
     pinned head, printed heads."""
     start = time.perf_counter()
-    report = log_chain.verify(vault.conn, key0)
+    # The checkpoint file first: in a read operation the log's snapshot begins at its first read,
+    # so the checkpoint is never of a later state than the log checked against it.
+    checkpoint = op.vault.read_checkpoint()
+    report = op.store.chain.verify(key0)
     problems = [f"entry {p.seq}: {p.what}" if p.seq else p.what for p in report.problems]
-    checkpoint = vault.read_checkpoint()
     if checkpoint is None:
         problems.append("the log checkpoint file beside the database is missing")
     else:
@@ -57,24 +58,24 @@ def check_chain(vault: Vault, key0: bytes, document_heads: Sequence[tuple[int, s
         if seq > report.head_seq:
             problems.append(f"the checkpoint beside the database is at entry {seq} but the log ends at entry "
                             f"{report.head_seq}: the database was restored from an older copy or cut short")
-        elif _hash_at(vault, seq) != digest:
+        elif _hash_at(op.store, seq) != digest:
             problems.append(f"entry {seq} differs from the checkpoint kept beside the database")
-    problems.extend(vault.pin_problems())
+    problems.extend(op.vault.pin_problems())
     # Searches read the log through its indexes: an index rebuilt to leave an entry out would hide it
     # from every search while the table itself verifies. SQLite's own check of the table and its indexes.
-    problems.extend(f"the access log's indexes do not match its entries ({p})" for p in log_chain.index_problems(vault.conn))
+    problems.extend(f"the access log's indexes do not match its entries ({p})" for p in op.store.chain.index_problems())
     for seq, printed in document_heads:
-        stored = _hash_at(vault, seq)
+        stored = _hash_at(op.store, seq)
         if stored is None or not stored.hex().startswith(printed):
             problems.append(f"the head printed on a document (entry {seq}, {printed[:16]}) is not in this log")
     return VerifyResult(not problems, report.entries, report.head_seq, report.head_hash.hex(), tuple(problems),
-                        time.perf_counter() - start, key_fingerprint(key0), vault.log_pin is None)
+                        time.perf_counter() - start, key_fingerprint(key0), op.vault.log_pin is None)
 
 
-def _hash_at(vault: Vault, seq: int) -> bytes | None:
+def _hash_at(store: Unit, seq: int) -> bytes | None:
     """An entry's stored hash, or None when it is missing or not a hash at all (a damaged row)."""
     try:
-        return log_chain.hash_at(vault.conn, seq)
+        return store.chain.hash_at(seq)
     except (TypeError, ValueError):
         return None
 
@@ -89,18 +90,22 @@ class AuditService:
 
     def verify(self, ws: Workspace, document_heads: Sequence[tuple[int, str]] = ()) -> VerifyResult:
         """The verification button: the same check inside an auditor's session (reads only;
-        an intact result is then logged and pinned, a damaged log is left exactly as found)."""
-        ws.authorize(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY)
-        if ws.vault.log_key0 is None:
-            raise PermissionDenied(_NO_KEY)
-        result = check_chain(ws.vault, ws.vault.log_key0, document_heads)
+        an intact result is then logged and pinned, a damaged log is left exactly as found).
+
+        The check reads the whole log, so it runs in a read operation (one snapshot, no write
+        lock held while it walks ten million entries); logging and pinning an intact result is a
+        short write operation after it.
+        """
+        with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY, writes=False) as op:
+            if op.vault.log_key0 is None:
+                raise PermissionDenied(_NO_KEY)
+            result = check_chain(op, op.vault.log_key0, document_heads)
         if result.intact:
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(Action.LOG_VERIFY, detail=(
-                    f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}; "
-                    f"verification key {result.key_fingerprint}")))
-            ws.vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
-                                 verified_at=to_iso(ws.env.clock.now()), recorded=True)
+            with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY) as op:
+                op.log(detail=(f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}; "
+                               f"verification key {result.key_fingerprint}"))
+                op.vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
+                                     verified_at=to_iso(op.env.clock.now()), recorded=True)
         return result
 
     def verify_vault(self, username: str, password: str,
@@ -115,22 +120,24 @@ class AuditService:
         """
         vault, session = self.auth.open_read_only(username, password)
         try:
+            # Refused before the workspace exists: a read-only vault cannot log the refusal (nor this check).
             require(session.role, Permission.ACCESS_LOG_READ)
-            if vault.log_key0 is None:
-                raise PermissionDenied(_NO_KEY)
-            result = check_chain(vault, vault.log_key0, document_heads)
-            if result.intact:
-                vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
-                                  verified_at=to_iso(self.auth.env.clock.now()), recorded=False)
+            ws = Workspace(vault, session, self.auth.env)
+            with ws.operation(None, Action.LOG_VERIFY, writes=False) as op:
+                if op.vault.log_key0 is None:
+                    raise PermissionDenied(_NO_KEY)
+                result = check_chain(op, op.vault.log_key0, document_heads)
+                if result.intact:
+                    op.vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
+                                         verified_at=to_iso(op.env.clock.now()), recorded=False)
         finally:
             vault.close()
         return result
 
     def recent(self, ws: Workspace, limit: int = 100) -> list[LoggedEntry]:
-        ws.authorize(Permission.ACCESS_LOG_READ, Action.ACCESS_LOG_READ)
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValidationError(f"Ask for 1 to {MAX_PAGE} entries at a time.")
-        with ws.write() as conn:
-            rows = access_log.recent(conn, limit)
-            access_log.append(conn, ws.entry(Action.ACCESS_LOG_READ, detail=f"latest {limit}"))
+        with ws.operation(Permission.ACCESS_LOG_READ, Action.ACCESS_LOG_READ) as op:
+            if not 1 <= limit <= MAX_PAGE:
+                raise ValidationError(f"Ask for 1 to {MAX_PAGE} entries at a time.")
+            rows = op.store.log.recent(limit)
+            op.log(detail=f"latest {limit}")
         return rows

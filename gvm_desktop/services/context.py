@@ -13,7 +13,6 @@ from gvm_desktop.core.errors import GvmError, PermissionDenied, SessionLocked, S
 from gvm_desktop.core.governance import REQUIRED_COURSE, has_current
 from gvm_desktop.core.policy import MATRIX_ACCESS, Permission, Role, require
 from gvm_desktop.store import unit
-from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.keyslots import KdfParams
 from gvm_desktop.store.protocols import Unit
@@ -218,25 +217,3 @@ class Workspace:
         """Commit one entry on its own: a refusal is logged even though the call then raises."""
         with self._unit(vault, True) as u:
             u.log.append(entry)
-
-    # -- TRANSITION (issue 12): the old ways in, removed once every service uses operation() --------------
-    @property
-    def vault(self) -> Vault:
-        return self._open_vault()
-
-    @property
-    def conn(self) -> Connection:
-        return self._open_vault().conn
-
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        with self._lock, self._unit(self._open_vault(), True) as u:
-            yield u._conn  # type: ignore[attr-defined]  # transition only
-
-    def authorize(self, permission: Permission, action: Action) -> None:
-        vault = self._open_vault()
-        try:
-            self._check(permission)
-        except PermissionDenied as refusal:
-            self._log_alone(vault, self.entry(action, Outcome.REFUSED, detail=refusal.message))
-            raise

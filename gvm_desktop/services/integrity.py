@@ -18,7 +18,7 @@ from gvm_desktop.core.passwords import normalise_username
 from gvm_desktop.core.policy import Permission, require
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, database, integrity, keyslots
+from gvm_desktop.store import integrity, keyslots
 from gvm_desktop.store.integrity import IntegrityReport
 from gvm_desktop.store.vault import load_slots
 
@@ -48,7 +48,7 @@ def _detail(report: IntegrityReport) -> str:
 
 def storage_problem(exc: BaseException) -> GvmError | None:
     """For a front end's last line of defence: a SQLite error that reached it untyped, worded; else None."""
-    return database.storage_problem(exc)
+    return integrity.storage_problem(exc)
 
 
 class IntegrityService:
@@ -57,8 +57,10 @@ class IntegrityService:
 
     def check(self, ws: Workspace) -> CheckResult:
         """Check the open vault and log the outcome. Reads only, apart from the log entry."""
-        ws.authorize(Permission.VAULT_CHECK, Action.VAULT_CHECK)
-        report = integrity.check(ws.conn, ws.vault.paths.database)
+        # A read, so no transaction: the check must run on a connection that has met damage, which
+        # refuses to begin one, and it logs its outcome in a write of its own that damage may stop.
+        with ws.operation(Permission.VAULT_CHECK, Action.VAULT_CHECK, writes=False) as op:
+            report = op.store.integrity.check()
         return CheckResult(report, self._record(ws, report))
 
     def check_as(self, username: str, password: str) -> CheckResult:
@@ -76,8 +78,8 @@ class IntegrityService:
 
     def _record(self, ws: Workspace, report: IntegrityReport) -> bool:
         try:
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(Action.VAULT_CHECK, detail=_detail(report)))
+            with ws.operation(None, Action.VAULT_CHECK) as op:
+                op.log(detail=_detail(report))
         except (VaultError, StorageError):
             if report.intact:
                 raise

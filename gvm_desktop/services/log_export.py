@@ -14,18 +14,20 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from gvm_desktop.core.audit import Action, LoggedEntry
+from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import FileWriteError, PermissionDenied, ValidationError
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.record_use import record_refs
-from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.log_queries import LogFilter, LogQueryService
-from gvm_desktop.store import access_log, log_chain, meta, reviews, signing
-from gvm_desktop.store.database import Connection
+from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.log_queries import to_query
+from gvm_desktop.store import signing
 from gvm_desktop.store.files import atomic_write
+from gvm_desktop.store.protocols import Unit
 
 MAX_EXPORT = 200_000
+_SELECTION_PAGE = 1000
 CSV_COLUMNS = ("seq", "at_utc", "tz", "workstation", "user_id", "username", "role", "bcu", "action", "record_ref",
                "reason_category", "justification", "operation_ref", "outcome", "detail")
 
@@ -58,42 +60,50 @@ def to_csv(entries: list[LoggedEntry]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def selection(ws: Workspace, queries: LogQueryService, f: LogFilter) -> list[LoggedEntry]:
-    """Every entry matching the filter, oldest first, within the export limit."""
+def selection(op: Operation, f: LogFilter) -> list[LoggedEntry]:
+    """Every entry matching the filter, oldest first, within the export limit.
+
+    It reads in the caller's operation (a read or a write) and logs nothing: the caller logs
+    the export it makes of the selection, naming the filter. Reading the log is the auditor's
+    permission, checked here as well as the exporter's.
+    """
+    op.authorize(Permission.ACCESS_LOG_READ)
+    query = to_query(op.store, f)
     out: list[LoggedEntry] = []
-    page = queries.search(ws, f, limit=1000)
+    before: int | None = None
     while True:
-        out.extend(page.entries)
+        page = op.store.log.search(query, _SELECTION_PAGE, before_seq=before)
+        out.extend(page)
         if len(out) > MAX_EXPORT:
             raise ValidationError(f"The selection holds more than {MAX_EXPORT:,} entries; narrow the filter.")
-        if page.next_before is None:
+        if len(page) < _SELECTION_PAGE:
             break
-        page = queries.search(ws, f, before_seq=page.next_before, limit=1000)
+        before = page[-1].seq
     return out[::-1]
 
 
 class LogExportService:
-    def __init__(self, queries: LogQueryService) -> None:
-        self.queries = queries
-
     def export_csv(self, ws: Workspace, f: LogFilter, path: Path) -> ExportResult:
-        ws.authorize(Permission.LOG_EXPORT, Action.LOG_EXPORT)
-        target = csv_target(ws, path)
-        entries = selection(ws, self.queries, f)
-        result = write_signed_csv(ws, target, to_csv(entries), entries=len(entries), described=f.describe())
-        with ws.write() as conn:
-            remember_export_key(conn, result.public_key)
-            seq = access_log.append(conn, ws.entry(Action.LOG_EXPORT, detail=(
-                f"signed CSV of {len(entries)} entries ({f.describe()}) to {target.name}")))
+        with ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT) as op:
+            target = csv_target(op, path)
+            entries = selection(op, f)
+            try:
+                result = write_signed_csv(op, target, to_csv(entries), entries=len(entries), described=f.describe())
+            except FileWriteError as failure:
+                # The selection was read for nothing: the attempt is logged on its own, as failed.
+                raise op.refuse(failure, outcome=Outcome.FAILED,
+                                logged_reason=f"signed CSV ({f.describe()}) not written to {target.name}") from None
+            remember_export_key(op.store, result.public_key)
+            seq = op.log(detail=f"signed CSV of {len(entries)} entries ({f.describe()}) to {target.name}")
             # The records its rows name leave with the file: registered, so the monthly audit counts them as
             # downloaded (by their BCU) and a subject access pack lists the export.
-            reviews.record_disclosure(conn, seq, record_refs(e.entry.record_ref for e in entries))
+            op.store.disclosures.record(seq, record_refs(e.entry.record_ref for e in entries))
         return result
 
 
-def csv_target(ws: Workspace, path: Path) -> Path:
+def csv_target(op: Operation, path: Path) -> Path:
     """Where a signed CSV goes, once it is known that this session can sign one."""
-    if ws.vault.log_key0 is None:
+    if op.vault.log_key0 is None:
         raise PermissionDenied("Signing an export needs the log verification key, which your account does not hold yet.")
     target = Path(path)
     if target.suffix.lower() != ".csv":
@@ -101,23 +111,23 @@ def csv_target(ws: Workspace, path: Path) -> Path:
     return target
 
 
-def write_signed_csv(ws: Workspace, target: Path, data: bytes, *, entries: int, described: str) -> ExportResult:
+def write_signed_csv(op: Operation, target: Path, data: bytes, *, entries: int, described: str) -> ExportResult:
     """Write `data` and its detached signature (Ed25519, from the log's verification key) atomically.
 
-    The caller has checked csv_target() and logs the export. The manifest keeps `entries`, the CSV's
+    The caller has checked csv_target() and logs the export in `op`. The manifest keeps `entries`, the CSV's
     number of data rows (`log verify-export` prints it), and `described`, what those rows are.
     """
-    key0 = ws.vault.log_key0
+    key0 = op.vault.log_key0
     if key0 is None:
         raise PermissionDenied("Signing an export needs the log verification key, which your account does not hold yet.")
     private = signing.export_key(key0)
     public = signing.public_b64(private)
-    head_seq, head_hash = log_chain.head(ws.conn)
+    head = op.store.chain.head()
     manifest = {
         "format": "gvm-desktop-signed-export/v1", "file": target.name, "sha256": hashlib.sha256(data).hexdigest(),
-        "entries": entries, "filter": described, "exported_by": ws.session.username,
-        "exported_at": to_iso(ws.env.clock.now()), "vault_id": ws.vault.vault_id,
-        "log_head": f"{head_seq}:{head_hash.hex()}", "public_key": public,
+        "entries": entries, "filter": described, "exported_by": op.session.username,
+        "exported_at": to_iso(op.env.clock.now()), "vault_id": op.vault.vault_id,
+        "log_head": f"{head.seq}:{head.hash.hex()}", "public_key": public,
     }
     canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
     signature = {"manifest": manifest, "signature": signing.sign(private, canonical)}
@@ -132,14 +142,14 @@ def write_signed_csv(ws: Workspace, target: Path, data: bytes, *, entries: int, 
             raise
     except OSError as exc:
         raise FileWriteError(f"Cannot write the export to {target}: {exc.strerror or 'I/O error'}.") from None
-    return ExportResult(target, sig_path, entries, f"{head_seq}:{head_hash.hex()[:16]}", signing.fingerprint(public),
+    return ExportResult(target, sig_path, entries, f"{head.seq}:{head.hash.hex()[:16]}", signing.fingerprint(public),
                         public)
 
 
-def remember_export_key(conn: Connection, public: str) -> None:
+def remember_export_key(store: Unit, public: str) -> None:
     """The vault records the first public key its exports were signed with, in the export's transaction."""
-    if meta.get_meta(conn, "audit_export_public_key") is None:
-        meta.set_meta(conn, "audit_export_public_key", public)
+    if store.meta.get_meta("audit_export_public_key") is None:
+        store.meta.set_meta("audit_export_public_key", public)
 
 
 def check_signed_export(csv_path: Path, expected_public_key: str | None = None) -> tuple[bool, str]:

@@ -11,15 +11,21 @@ from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
 from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.justification import ReasonCategory
+from gvm_desktop.core.log_filter import (
+    BURST_RECORDS,
+    BURST_WINDOW,
+    FLAG_LABELS,  # noqa: F401 (re-exported until the GUI imports it from core)
+    Flag,
+    LogFilter,
+    LogQuery,
+    RecordRead,
+)
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import access_log, accounts, records, reviews
-from gvm_desktop.store.database import Connection
+from gvm_desktop.store.protocols import Unit
 
 PAGE = 200
 MAX_PAGE = 1000
-BURST_RECORDS = 20  # distinct records opened by one user...
-BURST_WINDOW = timedelta(minutes=60)  # ...inside this long
 MAX_FLAGS = 2000
 NO_OPERATION = "no operation reference given"
 # A record opened to decide its proposal is followed by the decision within this long...
@@ -40,66 +46,32 @@ _REF = re.compile(r"^[A-Za-z0-9:_-]{1,30}$")
 
 
 @dataclass(frozen=True)
-class LogFilter:
-    username: str | None = None
-    record_ref: str | None = None
-    actions: tuple[str, ...] = ()
-    outcome: str | None = None
-    since: date | None = None
-    until: date | None = None  # inclusive
-    reason_category: str | None = None
-
-    def describe(self) -> str:
-        """The filter in words, for the log entry and the export's cover (names of users are staff, not subjects)."""
-        parts = [f"user {self.username}" if self.username else "", f"record {self.record_ref}" if self.record_ref else "",
-                 f"actions {', '.join(self.actions)}" if self.actions else "", f"outcome {self.outcome}" if self.outcome else "",
-                 f"from {self.since}" if self.since else "", f"to {self.until}" if self.until else "",
-                 f"reason {self.reason_category}" if self.reason_category else ""]
-        return "; ".join(p for p in parts if p) or "everything"
-
-
-@dataclass(frozen=True)
 class LogPage:
     entries: list[LoggedEntry]
     next_before: int | None  # pass as `before_seq` for the next (older) page; None at the end
 
 
-@dataclass(frozen=True)
-class Flag:
-    kind: str  # no_operation | burst | outside_bcu | removed_since
-    seq: int
-    username: str | None
-    record_ref: str | None
-    detail: str
+def _day_start(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
 
 
-FLAG_LABELS = {
-    # Opened or read for a reason that would normally have an operation: the quarterly review and a SPOC's
-    # decision on a proposal are the workflow's own references (see _unlinked).
-    "no_operation": "Record opened with no linked operation",
-    "burst": f"More than {BURST_RECORDS} records opened within {int(BURST_WINDOW.total_seconds() // 60)} minutes",
-    "outside_bcu": "Access outside the user's BCU attempted",
-    "removed_since": "Record opened of a person since removed",
-}
-
-
-def _where(ws: Workspace, f: LogFilter) -> tuple[list[str], list[object]]:
-    """Validate a filter and turn it into SQL conditions; every value is a bound parameter."""
-    where: list[str] = []
-    params: list[object] = []
+def to_query(store: Unit, f: LogFilter) -> LogQuery:
+    """Validate a filter and resolve it into the store's query: its username to an account, its dates to a span."""
+    user_id: int | None = None
     if f.username:
         if len(f.username) > 40:
             raise ValidationError("A username filter is at most 40 characters.")
-        account = accounts.by_username(ws.conn, f.username.strip().lower())
+        account = store.accounts.by_username(f.username.strip().lower())
         if account is None:
             raise NotFound(f"There is no account '{f.username.strip()[:40]}'.")
-        where.append("user_id = ?")
-        params.append(account.id)
+        user_id = account.id
+    record_ref: str | None = None
     if f.record_ref:
-        if not _REF.fullmatch(f.record_ref.strip()):
+        ref = f.record_ref.strip()
+        if not _REF.fullmatch(ref):
             raise ValidationError("A record reference filter looks like N-000123 or user:12 (at most 30 characters).")
-        where.append("record_ref = ?")
-        params.append(f.record_ref.strip().upper() if f.record_ref.strip().upper().startswith("N-") else f.record_ref.strip())
+        record_ref = ref.upper() if ref.upper().startswith("N-") else ref
+    actions: tuple[Action, ...] = ()
     if f.actions:
         if len(f.actions) > 50:
             raise ValidationError("Filter on at most 50 actions at once.")
@@ -107,62 +79,41 @@ def _where(ws: Workspace, f: LogFilter) -> tuple[list[str], list[object]]:
         unknown = [a for a in f.actions if a not in known]
         if unknown:
             raise ValidationError(f"Unknown action '{unknown[0][:40]}'.")
-        where.append(f"action IN ({','.join('?' * len(f.actions))})")
-        params.extend(f.actions)
+        actions = tuple(Action(a) for a in f.actions)
+    outcome: Outcome | None = None
     if f.outcome:
         if f.outcome not in {o.value for o in Outcome}:
             raise ValidationError("An outcome is allowed, refused or failed.")
-        where.append("outcome = ?")
-        params.append(f.outcome)
+        outcome = Outcome(f.outcome)
+    reason: ReasonCategory | None = None
     if f.reason_category:
         if f.reason_category not in {c.value for c in ReasonCategory}:
             raise ValidationError(f"Unknown reason category '{f.reason_category[:40]}'.")
-        where.append("reason_category = ?")
-        params.append(f.reason_category)
+        reason = ReasonCategory(f.reason_category)
     if f.since and f.until and f.until < f.since:
         raise ValidationError(f"The date range is reversed: {f.since} is after {f.until}.")
-    if f.since or f.until:
-        low, high = access_log.seq_bounds(
-            ws.conn, f"{f.since.isoformat()}T00:00:00Z" if f.since else None,
-            f"{(f.until + timedelta(days=1)).isoformat()}T00:00:00Z" if f.until else None)
-        where.append("seq BETWEEN ? AND ?")
-        params.extend((low, high))
-    return where, params
-
-
-def _index_for(f: LogFilter) -> str | None:
-    """The most selective index the filter can use, so the newest matches come straight off it."""
-    if f.record_ref:
-        return "access_log_record"
-    if f.username:
-        return "access_log_user"
-    if len(f.actions) == 1:
-        return "access_log_action"
-    if f.reason_category:
-        return "access_log_reason"
-    if f.outcome and not f.actions:
-        return "access_log_outcome"
-    return None
+    return LogQuery(user_id=user_id, record_ref=record_ref, actions=actions, outcome=outcome, reason_category=reason,
+                    since_utc=_day_start(f.since) if f.since else None,
+                    before_utc=_day_start(f.until + timedelta(days=1)) if f.until else None)
 
 
 class _Workflow:
     """What the log says of the workflow around a flags range: reviews under way per BCU, and who recommended,
     decided or approved what and when (read once, on the first read given a workflow reason)."""
 
-    def __init__(self, conn: Connection, since_utc: str) -> None:
-        self._conn = conn
+    def __init__(self, store: Unit, since_utc: str) -> None:
+        self._store = store
         self._spans: dict[str, list[tuple[str, str | None]]] = {}
         self.acts: dict[tuple[int | None, str | None], list[tuple[str, str]]] = {}
-        for user_id, ref, action, at in access_log.actions_since(conn, REVIEW_ACTIONS + DECISION_ACTIONS, since_utc,
-                                                                 refused_saying=(UNCORROBORATED,)):
-            self.acts.setdefault((user_id, ref), []).append((at, action))
+        for act in store.log.actions_since(REVIEW_ACTIONS + DECISION_ACTIONS, since_utc, refused_saying=(UNCORROBORATED,)):
+            self.acts.setdefault((act.user_id, act.record_ref), []).append((act.at_utc, act.action))
 
     def review_under_way(self, bcu: str | None, at: str) -> tuple[bool, str]:
         """(whether a review of `bcu` was under way at `at`, until when it was)."""
         if bcu is None:
             return False, ""
         if bcu not in self._spans:
-            self._spans[bcu] = reviews.open_spans(self._conn, bcu)
+            self._spans[bcu] = self._store.reviews.open_spans(bcu)
         for opened, signed in self._spans[bcu]:
             if opened <= at and (signed is None or at <= signed):
                 return True, signed or _NEVER
@@ -172,8 +123,7 @@ class _Workflow:
         return any(since <= at <= until and action in actions for at, action in self.acts.get((user_id, ref), ()))
 
 
-def _unlinked(workflow: Callable[[], _Workflow], *, at: str, moment: datetime, category: str | None,
-              user_id: int | None, role: str | None, bcu: str | None, ref: str | None) -> str | None:
+def _unlinked(workflow: Callable[[], _Workflow], read: RecordRead, moment: datetime) -> str | None:
     """Why a record opened or read without an operation reference deserves a look, or None when it does not.
 
     A reason of the matrix's own workflow stands in for an operation only when the log shows the workflow:
@@ -183,85 +133,87 @@ def _unlinked(workflow: Callable[[], _Workflow], *, at: str, moment: datetime, c
     nothing.
     """
     try:
-        reason = ReasonCategory(category or "")
+        reason = ReasonCategory(read.reason_category or "")
     except ValueError:
         return NO_OPERATION
     if not reason.workflow:
         return NO_OPERATION
     since = to_iso(moment - DECISION_BEFORE)
     if reason is ReasonCategory.QUARTERLY_REVIEW:
-        under_way, until = workflow().review_under_way(bcu, at)
+        under_way, until = workflow().review_under_way(read.bcu, read.at_utc)
         if not under_way:
-            return f"given as the quarterly review, but no review of {bcu or 'their BCU'} was under way then"
-        if workflow().acted(user_id, ref, REVIEW_ACTIONS, since, until):
+            return f"given as the quarterly review, but no review of {read.bcu or 'their BCU'} was under way then"
+        if workflow().acted(read.user_id, read.record_ref, REVIEW_ACTIONS, since, until):
             return None
         return "given as the quarterly review, but no recommendation or decision on this record followed in it"
-    if role == Role.SPOC.value and workflow().acted(user_id, ref, DECISION_ACTIONS, since,
-                                                    to_iso(moment + DECISION_AFTER)):
+    if read.role == Role.SPOC.value and workflow().acted(read.user_id, read.record_ref, DECISION_ACTIONS, since,
+                                                         to_iso(moment + DECISION_AFTER)):
         return None
     return (f"given as a proposal decision, but the SPOC decided nothing on this record within "
             f"{DECISION_AFTER.days} days")
 
 
+def _flags(store: Unit, span: tuple[str, str], burst_records: int) -> list[Flag]:
+    """Every flag in the span [start, end), in log order."""
+    removed = store.records.removal_dates()
+    flags: list[Flag] = []
+    windows: dict[str, list[tuple[datetime, str | None]]] = {}
+    loaded: list[_Workflow] = []
+
+    def workflow() -> _Workflow:
+        if not loaded:
+            loaded.append(_Workflow(store, to_iso(from_iso(span[0]) - DECISION_BEFORE)))
+        return loaded[0]
+
+    for read in store.log.record_reads(*span):
+        seq, user, ref = read.seq, read.username, read.record_ref
+        moment = from_iso(read.at_utc)
+        if not read.operation_ref:
+            unlinked = _unlinked(workflow, read, moment)
+            if unlinked:
+                flags.append(Flag("no_operation", seq, user, ref, unlinked))
+        if read.action != Action.RECORD_OPEN.value:
+            continue  # earlier versions read: the rules below are about opening records
+        if ref is not None and ref in removed and removed[ref] >= read.at_utc:
+            flags.append(Flag("removed_since", seq, user, ref, f"removed on {removed[ref][:10]}"))
+        recent = windows.setdefault(user or "", [])
+        recent.append((moment, ref))
+        while recent and moment - recent[0][0] > BURST_WINDOW:
+            recent.pop(0)
+        distinct = {r for _t, r in recent}
+        if len(distinct) == burst_records + 1:
+            flags.append(Flag("burst", seq, user, ref, f"{len(distinct)} records in {BURST_WINDOW} up to here"))
+    for refusal in store.log.outside_bcu_refusals(*span):
+        flags.append(Flag("outside_bcu", refusal.seq, refusal.username, refusal.record_ref, refusal.detail))
+    flags.sort(key=lambda fl: fl.seq)
+    return flags
+
+
 class LogQueryService:
     def search(self, ws: Workspace, f: LogFilter, *, before_seq: int | None = None, limit: int = PAGE) -> LogPage:
-        """One page of matching entries, newest first; keyset pagination stays fast at ten million entries."""
-        ws.authorize(Permission.ACCESS_LOG_READ, Action.LOG_SEARCH)
-        if not 1 <= limit <= MAX_PAGE:
-            raise ValidationError(f"Ask for 1 to {MAX_PAGE} entries at a time.")
-        where, params = _where(ws, f)
-        if before_seq is not None:
-            where.append("seq < ?")
-            params.append(before_seq)
-        with ws.write() as conn:
-            rows = access_log.search(conn, where, params, limit + 1, _index_for(f))
-            if before_seq is None:  # log the question once, not every page of its answer
-                access_log.append(conn, ws.entry(Action.LOG_SEARCH, detail=f.describe()))
+        """One page of matching entries, newest first; keyset pagination stays fast at ten million entries.
+
+        The first page logs the question (read and logged in one transaction); the pages after it
+        log nothing again, so they are plain reads.
+        """
+        with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_SEARCH, writes=before_seq is None) as op:
+            if not 1 <= limit <= MAX_PAGE:
+                raise ValidationError(f"Ask for 1 to {MAX_PAGE} entries at a time.")
+            rows = op.store.log.search(to_query(op.store, f), limit + 1, before_seq=before_seq)
+            if before_seq is None:
+                op.log(detail=f.describe())
         more = len(rows) > limit
         rows = rows[:limit]
         return LogPage(rows, rows[-1].seq if more else None)
 
     def flags(self, ws: Workspace, since: date, until: date, *, burst_records: int = BURST_RECORDS) -> list[Flag]:
         """Patterns worth an auditor's look in a date range (at most MAX_FLAGS, oldest first)."""
-        ws.authorize(Permission.ACCESS_LOG_READ, Action.LOG_FLAGS)
-        if until < since:
-            raise ValidationError(f"The date range is reversed: {since} is after {until}.")
-        if (until - since).days > 366:
-            raise ValidationError("Look for flags over at most a year at a time.")
-        span = (f"{since.isoformat()}T00:00:00Z", f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z")
-        flags: list[Flag] = []
-        # Read and logged in one transaction, like every other look at the log.
-        with ws.write() as conn:
-            reads = access_log.record_reads(conn, *span)
-            removed = records.removal_dates(conn)
-            windows: dict[str, list[tuple[object, str]]] = {}
-            loaded: list[_Workflow] = []
-
-            def workflow() -> _Workflow:
-                if not loaded:
-                    loaded.append(_Workflow(conn, to_iso(from_iso(span[0]) - DECISION_BEFORE)))
-                return loaded[0]
-
-            for seq, at, user, ref, op, action, category, user_id, role, bcu in reads:
-                moment = from_iso(at)
-                if not op:
-                    unlinked = _unlinked(workflow, at=at, moment=moment, category=category, user_id=user_id, role=role,
-                                         bcu=bcu, ref=ref)
-                    if unlinked:
-                        flags.append(Flag("no_operation", seq, user, ref, unlinked))
-                if action != Action.RECORD_OPEN.value:
-                    continue  # earlier versions read: the rules below are about opening records
-                if ref in removed and removed[ref] >= at:
-                    flags.append(Flag("removed_since", seq, user, ref, f"removed on {removed[ref][:10]}"))
-                recent = windows.setdefault(user or "", [])
-                recent.append((moment, ref))
-                while recent and moment - recent[0][0] > BURST_WINDOW:  # type: ignore[operator]  # object holds a datetime
-                    recent.pop(0)
-                distinct = {r for _t, r in recent}
-                if len(distinct) == burst_records + 1:
-                    flags.append(Flag("burst", seq, user, ref, f"{len(distinct)} records in {BURST_WINDOW} up to here"))
-            for seq, user, ref, detail in access_log.outside_bcu_refusals(conn, *span):
-                flags.append(Flag("outside_bcu", seq, user, ref, detail))
-            flags.sort(key=lambda fl: fl.seq)
-            access_log.append(conn, ws.entry(Action.LOG_FLAGS, detail=f"{since}..{until}: {len(flags)} flags"))
+        with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_FLAGS) as op:
+            if until < since:
+                raise ValidationError(f"The date range is reversed: {since} is after {until}.")
+            if (until - since).days > 366:
+                raise ValidationError("Look for flags over at most a year at a time.")
+            # Read and logged in one transaction, like every other look at the log.
+            flags = _flags(op.store, (_day_start(since), _day_start(until + timedelta(days=1))), burst_records)
+            op.log(detail=f"{since}..{until}: {len(flags)} flags")
         return flags[:MAX_FLAGS]

@@ -5,24 +5,23 @@ from __future__ import annotations
 import builtins  # `builtins.list` in annotations: a service below has a method named `list`
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.governance import AUTOMATIC_VIEW
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import MAX_AGE, MIN_AGE, age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
-from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixRow, StatusAnswer
+from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixRow, NominalRow, StatusAnswer
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.text import NAME_MAX, clean
-from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.dsa import Agreement, active_dsa
+from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.dsa import active_dsa
 from gvm_desktop.services.records import Identity, NamesThePerson, identity_of, names_in, scrub
-from gvm_desktop.services.scope import refuse
-from gvm_desktop.store import access_log, accounts, nominals, records, reviews
-from gvm_desktop.store.database import Connection
+from gvm_desktop.store.protocols import Unit
 
 MAX_ROWS_PER_FETCH = 1000
 AUDITOR_COLUMNS = ("ref", "bcu", "status")  # references only: no name, no score
@@ -69,14 +68,13 @@ def query_shape(text: str | None) -> str:
     return f"search of {len(words)} word(s), {len(text.strip())} character(s)"
 
 
-def _row_values(raw: tuple, columns: Sequence[str], today: date) -> dict[str, object]:
-    (_id, ref, given, family, dob, borough, status, classification, harm, harm_band, victim, victim_band,
-     in_custody, last_reviewed, bcu) = raw[:15]
+def _row_values(row: NominalRow, columns: Sequence[str], today: date) -> dict[str, object]:
     full = {
-        "ref": ref, "name": f"{given} {family}", "age": age_on(date.fromisoformat(dob), today), "borough": borough,
-        "status": status, "classification": classification, "harm_score": harm, "harm_band": harm_band,
-        "victim_score": victim, "victim_band": victim_band, "in_custody": bool(in_custody),
-        "last_reviewed": last_reviewed or "", "bcu": bcu,
+        "ref": row.ref, "name": f"{row.given_name} {row.family_name}", "age": age_on(row.date_of_birth, today),
+        "borough": row.borough, "status": row.status, "classification": row.classification,
+        "harm_score": row.harm_score, "harm_band": row.harm_band, "victim_score": row.victim_score,
+        "victim_band": row.victim_band, "in_custody": row.in_custody, "last_reviewed": row.last_reviewed or "",
+        "bcu": row.bcu,
     }
     return {c: full[c] for c in columns}
 
@@ -87,12 +85,11 @@ class MatrixService:
 
     def overview(self, ws: Workspace) -> MatrixOverview:
         """Counts of people in the session's own BCU (never another BCU's, never names)."""
-        ws.authorize(Permission.MATRIX_VIEW, Action.MATRIX_OVERVIEW)
-        bcu = ws.session.bcu
-        assert bcu is not None  # MATRIX_VIEW roles always carry a BCU (core/policy.py)
-        with ws.write() as conn:
-            counts = nominals.count_by_status(conn, bcu)
-            access_log.append(conn, ws.entry(Action.MATRIX_OVERVIEW, detail=f"counts for {bcu}"))
+        with ws.operation(Permission.MATRIX_VIEW, Action.MATRIX_OVERVIEW) as op:
+            bcu = op.session.bcu
+            assert bcu is not None  # MATRIX_VIEW roles always carry a BCU (core/policy.py)
+            counts = op.store.nominals.count_by_status(bcu)
+            op.log(detail=f"counts for {bcu}")
         return MatrixOverview(bcu, bcu_name(bcu), {s: counts.get(s, 0) for s in ("proposed", "active", "removed")})
 
     def view(self, ws: Workspace, *, query: str | None = None, sort: str = "name", descending: bool = False,
@@ -118,44 +115,37 @@ class MatrixService:
         sign-in and unlock: the entry (and that view's first page of rows) is marked AUTOMATIC_VIEW, so the
         six-month rule does not take it for use of the matrix. A search is always the user's doing.
         """
-        ws.authorize(Permission.MATRIX_VIEW, Action.MATRIX_LIST)
-        _check_sort(sort)
-        automatic = automatic and not (query and query.strip())
-        with ws.write() as conn:
-            ids = nominals.live_ids(conn, bcu=ws.session.bcu, query=query, sort=sort, descending=descending)
+        with ws.operation(Permission.MATRIX_VIEW, Action.MATRIX_LIST) as op:
+            _check_sort(sort)
+            automatic = automatic and not (query and query.strip())
+            ids = op.store.nominals.live_ids(bcu=op.session.bcu, query=query, sort=sort, descending=descending)
             detail = f"{len(ids)} people; {query_shape(query)}"
-            access_log.append(conn, ws.entry(Action.MATRIX_LIST, detail=f"{AUTOMATIC_VIEW}: {detail}" if automatic
-                                             else detail))
+            op.log(detail=f"{AUTOMATIC_VIEW}: {detail}" if automatic else detail)
         return MatrixView(LIST_COLUMNS, ids, automatic=automatic)
 
     def preview(self, ws: Workspace, *, query: str | None = None, sort: str = "name",
                 descending: bool = False) -> MatrixView:
         """A partner's preview: active people of the DSA's BCU, only the fields it lists, only while in force."""
-        ws.authorize(Permission.MATRIX_PREVIEW, Action.MATRIX_PREVIEW)
-        _check_sort(sort)
-        try:
-            agreement = active_dsa(ws)
-        except PermissionDenied as refusal:
-            raise refuse(ws, Action.MATRIX_PREVIEW, refusal) from None
-        columns = tuple(f for f in DSA_FIELDS if f in agreement.fields)
-        if sort not in columns:
-            sort = "ref"
-        with ws.write() as conn:
+        with ws.operation(Permission.MATRIX_PREVIEW, Action.MATRIX_PREVIEW) as op:
+            _check_sort(sort)
+            agreement = _agreement_in_force(op)
+            columns = tuple(f for f in DSA_FIELDS if f in agreement.fields)
+            if sort not in columns:
+                sort = "ref"
             # Searching by name is only possible when the agreement shares names.
-            ids = [] if query and "name" not in columns else nominals.live_ids(
-                conn, bcu=agreement.bcu, statuses=("active",), query=query, sort=sort, descending=descending)
+            ids = [] if query and "name" not in columns else op.store.nominals.live_ids(
+                bcu=agreement.bcu, statuses=("active",), query=query, sort=sort, descending=descending)
             # Only ids so far: the people's fields leave in rows(), each page of which is registered as a disclosure.
-            access_log.append(conn, ws.entry(Action.MATRIX_PREVIEW, operation_ref=_agreement_ref(agreement), detail=(
-                f"DSA #{agreement.id} {agreement.organisation}: {len(ids)} people; {query_shape(query)}")))
+            op.log(operation_ref=_agreement_ref(agreement), detail=(
+                f"DSA #{agreement.id} {agreement.organisation}: {len(ids)} people; {query_shape(query)}"))
         return MatrixView(columns, ids, agreement.fields)
 
     def references(self, ws: Workspace, *, sort: str = "ref", descending: bool = False) -> MatrixView:
         """Record references across all BCUs, for auditors; opening one is a justified access."""
-        ws.authorize(Permission.MATRIX_REFERENCES, Action.MATRIX_REFERENCES)
-        with ws.write() as conn:
-            ids = nominals.live_ids(conn, bcu=None, sort=sort if sort in ("ref", "status") else "ref",
-                                    descending=descending)
-            access_log.append(conn, ws.entry(Action.MATRIX_REFERENCES, detail=f"{len(ids)} references"))
+        with ws.operation(Permission.MATRIX_REFERENCES, Action.MATRIX_REFERENCES) as op:
+            ids = op.store.nominals.live_ids(bcu=None, sort=sort if sort in ("ref", "status") else "ref",
+                                             descending=descending)
+            op.log(detail=f"{len(ids)} references")
         return MatrixView(AUDITOR_COLUMNS, ids)
 
     def rows(self, ws: Workspace, view: MatrixView, ids: Sequence[int]) -> builtins.list[MatrixRow]:
@@ -165,95 +155,95 @@ class MatrixService:
         role = ws.session.role
         permission = {Role.PARTNER: Permission.MATRIX_PREVIEW, Role.AUDITOR: Permission.MATRIX_REFERENCES}.get(
             role, Permission.MATRIX_VIEW)
-        ws.authorize(permission, Action.MATRIX_ROWS)
-        columns = view.columns
-        try:
-            agreement = active_dsa(ws) if role is Role.PARTNER else None
-        except PermissionDenied as refusal:  # the agreement ended while the preview was open: logged, like preview()
-            raise refuse(ws, Action.MATRIX_ROWS, refusal) from None
-        if agreement is not None:
-            columns = tuple(c for c in agreement.fields if c in DSA_FIELDS and c in view.columns)
-        elif role is Role.AUDITOR:
-            columns = AUDITOR_COLUMNS
-        today = ws.env.clock.now().date()
-        with ws.write() as conn:
-            raw = nominals.rows_by_id(conn, ids)
+        with ws.operation(permission, Action.MATRIX_ROWS) as op:
+            columns = view.columns
+            # The agreement may have ended while the preview was open: refused and logged, like preview().
+            agreement = _agreement_in_force(op) if role is Role.PARTNER else None
+            if agreement is not None:
+                columns = tuple(c for c in agreement.fields if c in DSA_FIELDS and c in view.columns)
+            elif role is Role.AUDITOR:
+                columns = AUDITOR_COLUMNS
+            today = op.env.clock.now().date()
+            raw = op.store.nominals.rows_by_id(ids)
             out = []
             shown: list[str] = []  # the references of the rows returned
             for i in ids:
                 r = raw.get(i)
                 # Re-check scope per row: a view's ids are not a capability.
-                if r is None or r[6] not in ("proposed", "active"):
+                if r is None or r.status not in ("proposed", "active"):
                     continue
-                if role in (Role.OFFICER, Role.SPOC) and r[14] != ws.session.bcu:
+                if role in (Role.OFFICER, Role.SPOC) and r.bcu != op.session.bcu:
                     continue
-                if agreement is not None and (r[6] != "active" or r[14] != agreement.bcu):
+                if agreement is not None and (r.status != "active" or r.bcu != agreement.bcu):
                     continue
-                if r[15] != today.isoformat() or r[16] != self.policy.version:
-                    r = self._rescore(conn, r, today)
+                if r.scored_on != today.isoformat() or r.score_policy != self.policy.version:
+                    r = self._rescore(op.store, r, today)
                 out.append(MatrixRow(i, _row_values(r, columns, today)))
-                shown.append(str(r[1]))
+                shown.append(r.ref)
             if out and agreement is not None:
                 # Every page a partner is shown is a disclosure to the agreement's organisation, registered with
                 # its log entry in this transaction (once per person per day per agreement), so a subject access
                 # pack lists it. The refs come from the rows read, whether or not the agreement shares them.
-                seq = access_log.append(conn, ws.entry(
-                    Action.MATRIX_ROWS, operation_ref=_agreement_ref(agreement),
-                    detail=f"DSA #{agreement.id} {agreement.organisation}: {len(out)} rows shown"))
-                reviews.record_disclosure_daily(conn, seq, shown, agreement_ref=_agreement_ref(agreement),
-                                                action=Action.MATRIX_ROWS.value)
+                seq = op.log(operation_ref=_agreement_ref(agreement),
+                             detail=f"DSA #{agreement.id} {agreement.organisation}: {len(out)} rows shown")
+                op.store.disclosures.record_once_a_day(seq, shown, agreement_ref=_agreement_ref(agreement),
+                                                         action=Action.MATRIX_ROWS.value)
             elif out:
                 refs = [str(row.values.get("ref", "")) for row in out]
                 detail = f"{len(out)} rows {refs[0]}..{refs[-1]}" if refs[0] else f"{len(out)} rows"
                 # The first page of a list shown by itself is part of that automatic view; any other page was
                 # scrolled to. The rows were still shown: the monthly audit reads their count after the mark.
                 first_page = view.automatic and list(ids) == view.ids[:len(ids)]
-                access_log.append(conn, ws.entry(Action.MATRIX_ROWS, detail=(
-                    f"{AUTOMATIC_VIEW}: {detail}" if first_page else detail)))
+                op.log(detail=f"{AUTOMATIC_VIEW}: {detail}" if first_page else detail)
         return out
 
-    def _rescore(self, conn: Connection, r: tuple, today: date) -> tuple:
+    def _rescore(self, store: Unit, r: NominalRow, today: date) -> NominalRow:
         """Scores move with time (events leave their windows): a row shown is a row scored as of today."""
-        card = score(records.scoring_events(conn, r[0]), today, self.policy)
-        records.store_score(conn, r[0], card)
-        return (*r[:7], card.classification.value, card.harm, card.harm_band.value, card.victim, card.victim_band.value,
-                *r[12:15], today.isoformat(), self.policy.version)
+        card = score(store.records.scoring_events(r.id), today, self.policy)
+        store.records.store_score(r.id, card)
+        return replace(r, classification=card.classification.value, harm_score=card.harm,
+                       harm_band=card.harm_band.value, victim_score=card.victim, victim_band=card.victim_band.value,
+                       scored_on=today.isoformat(), score_policy=self.policy.version)
 
     def status_check(self, ws: Workspace, given_name: str, family_name: str, date_of_birth: date,
                      justification: Justification) -> StatusAnswer:
         """Is this person on the matrix (any BCU)? Yes/no, bands and the BCU's contact; never their details."""
-        ws.authorize(Permission.STATUS_CHECK, Action.STATUS_CHECK)
-        given = clean(given_name, "The given name", limit=NAME_MAX)
-        family = clean(family_name, "The family name", limit=NAME_MAX)
-        today = ws.env.clock.now().date()
-        if date_of_birth > today:
-            raise ValidationError("The date of birth is in the future.")
-        if not MIN_AGE <= age_on(date_of_birth, today) <= MAX_AGE:
-            raise ValidationError(f"That date of birth gives an age outside {MIN_AGE} to {MAX_AGE}: check it.")
-        if names_in(justification, Identity(given, family, date_of_birth)):
-            # The name and date of birth asked about are never logged; neither may the reason carry them.
-            raise refuse(ws, Action.STATUS_CHECK, NamesThePerson())
-        with ws.write() as conn:
-            matches = [m for m in nominals.same_identity(conn, given, family, date_of_birth.isoformat())
-                       if m[2] == "active"]
+        with ws.operation(Permission.STATUS_CHECK, Action.STATUS_CHECK) as op:
+            given = clean(given_name, "The given name", limit=NAME_MAX)
+            family = clean(family_name, "The family name", limit=NAME_MAX)
+            today = op.env.clock.now().date()
+            if date_of_birth > today:
+                raise ValidationError("The date of birth is in the future.")
+            if not MIN_AGE <= age_on(date_of_birth, today) <= MAX_AGE:
+                raise ValidationError(f"That date of birth gives an age outside {MIN_AGE} to {MAX_AGE}: check it.")
+            if names_in(justification, Identity(given, family, date_of_birth)):
+                # The name and date of birth asked about are never logged; neither may the reason carry them.
+                raise op.refuse(NamesThePerson())
+            matches = [m for m in op.store.nominals.same_identity(given, family, date_of_birth.isoformat())
+                       if m.status == "active"]
             answer = StatusAnswer(False)
             why, operation = justification.text, justification.operation_ref
             if matches:
-                ref, bcu, _status = matches[0]
+                found = matches[0]
                 # The reason was checked against the name typed; the person found may also be named by an alias
                 # or address in it. Refusing now would say that someone was found, so it is logged scrubbed.
-                found = nominals.by_ref(conn, ref)
-                if found is not None:
-                    who = identity_of(conn, found[0])
-                    why = scrub(why, who)
-                    operation = scrub(operation, who) if operation else operation
-                bands = conn.execute("SELECT harm_band, victim_band FROM nominals WHERE ref = ?", (ref,)).fetchone()
-                spocs = [a.display_name for a in accounts.all_accounts(conn)
-                         if a.role is Role.SPOC and a.bcu == bcu and a.active]
-                contact = f"{', '.join(spocs) or 'no SPOC on record'} (SPOC, {bcu_name(bcu)} BCU)"
-                answer = StatusAnswer(True, ref, bands[0], bands[1], bcu, contact)
-            access_log.append(conn, ws.entry(
-                Action.STATUS_CHECK, record_ref=answer.ref, reason_category=justification.category.value,
-                justification=why, operation_ref=operation,
-                detail=f"name and date of birth; {'on the matrix' if answer.on_matrix else 'not on the matrix'}"))
+                who = identity_of(op.store, found.id)
+                why = scrub(why, who)
+                operation = scrub(operation, who) if operation else operation
+                bands = op.store.nominals.bands(found.id)
+                spocs = [a.display_name for a in op.store.accounts.all_accounts()
+                         if a.role is Role.SPOC and a.bcu == found.bcu and a.active]
+                contact = f"{', '.join(spocs) or 'no SPOC on record'} (SPOC, {bcu_name(found.bcu)} BCU)"
+                answer = StatusAnswer(True, found.ref, bands.harm_band, bands.victim_band, found.bcu, contact)
+            op.log(record_ref=answer.ref, reason_category=justification.category.value, justification=why,
+                   operation_ref=operation,
+                   detail=f"name and date of birth; {'on the matrix' if answer.on_matrix else 'not on the matrix'}")
         return answer
+
+
+def _agreement_in_force(op: Operation) -> Agreement:
+    """The partner's agreement, or the operation refused (and logged) when none is linked or in force."""
+    try:
+        return active_dsa(op)
+    except PermissionDenied as refusal:
+        raise op.refuse(refusal) from None

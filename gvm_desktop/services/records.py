@@ -18,10 +18,9 @@ from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.records import NominalRecord, ScoreLine, VersionRecord
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.text import fold, invisible
-from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.scope import Target, refuse, resolve
-from gvm_desktop.store import access_log, nominals, records
-from gvm_desktop.store.database import Connection
+from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.scope import Target, resolve
+from gvm_desktop.store.protocols import Unit
 
 # -- free text that names the person it is about ---------------------------------------------------
 # A justification is written to an append-only log that is read by reference: the person's name in it
@@ -59,12 +58,12 @@ def _identity(data: Mapping[str, Any], aliases: Iterable[str]) -> Identity:
                     tuple(aliases), str(data.get("address") or ""), str(data.get("postcode") or ""))
 
 
-def identity_of(conn: Connection, nominal_id: int) -> Identity:
+def identity_of(store: Unit, nominal_id: int) -> Identity:
     """The person as the record holds them now, with every other identity its earlier versions held (a reason
     "moved away from <the old address>" names them as surely as the current one)."""
-    current = _identity(records.fields(conn, nominal_id), records.aliases(conn, nominal_id))
+    current = _identity(store.records.fields(nominal_id), store.records.aliases(nominal_id))
     earlier = dict.fromkeys(_identity(v.snapshot, v.snapshot.get("aliases") or ())  # type: ignore[arg-type]
-                            for v in records.versions(conn, nominal_id))
+                            for v in store.records.versions(nominal_id))
     earlier.pop(current, None)
     return replace(current, earlier=tuple(earlier))
 
@@ -485,14 +484,14 @@ def names_in(j: Justification, who: Identity) -> bool:
     return names_person(j.text, who) or names_person(j.operation_ref or "", who)
 
 
-def check_justification(ws: Workspace, action: Action, target: Target, j: Justification) -> None:
-    """Refuse a justification that names the person it opens; the refusal is logged, its text is not."""
-    if names_in(j, identity_of(ws.conn, target.id)):
-        raise refuse(ws, action, NamesThePerson(), record_ref=target.ref)
+def check_justification(op: Operation, action: Action, target: Target, j: Justification) -> None:
+    """Refuse a justification that names the person it opens; the refusal is logged (under `action`), its text is not."""
+    if names_in(j, identity_of(op.store, target.id)):
+        raise op.refuse(NamesThePerson(), action=action, record_ref=target.ref)
 
 
 class JustifiedFields(TypedDict):
-    """The log fields of a justified read (keyword arguments of Workspace.entry)."""
+    """The log fields of a justified read (keyword arguments of Operation.log)."""
 
     record_ref: str
     reason_category: str
@@ -500,11 +499,11 @@ class JustifiedFields(TypedDict):
     operation_ref: str | None
 
 
-def justified(ws: Workspace, action: Action, ref: str, j: Justification) -> JustifiedFields:
+def justified(store: Unit, ref: str, j: Justification) -> JustifiedFields:
     """The log fields of a justified read. Every caller should have run check_justification (which logs
-    the refusal) before its transaction; this is the last line, so a name never reaches the log."""
-    found = nominals.by_ref(ws.conn, ref)
-    if found is not None and names_in(j, identity_of(ws.conn, found[0])):
+    the refusal) first; this is the last line, so a name never reaches the log."""
+    found = store.nominals.by_ref(ref)
+    if found is not None and names_in(j, identity_of(store, found.id)):
         raise NamesThePerson()
     return {"record_ref": ref, "reason_category": j.category.value, "justification": j.text,
             "operation_ref": j.operation_ref}
@@ -516,34 +515,33 @@ class RecordService:
 
     def last_justification(self, ws: Workspace, ref: str) -> Justification | None:
         """What this user said last time for this record, to prefill the prompt (never to skip it)."""
-        ws.authorize(Permission.RECORD_OPEN, Action.RECORD_OPEN)  # not after training lapsed or access was revoked
-        found = access_log.last_justification(ws.conn, ws.session.user_id, ref.strip().upper())
+        # Authorized like an open: not after training lapsed or access was revoked.
+        with ws.operation(Permission.RECORD_OPEN, Action.RECORD_OPEN, writes=False) as op:
+            found = op.store.log.last_justification(op.session.user_id, ref.strip().upper())
         if found is None:
             return None
-        return Justification(ReasonCategory(found[0]), found[1], found[2])
+        category, text, operation_ref = found
+        return Justification(ReasonCategory(category), text, operation_ref)
 
     def open(self, ws: Workspace, ref: str, justification: Justification) -> NominalRecord:
         """A person's full record. Nothing is read before the justification is in hand, and the
         log entry commits with the read: no entry, no record."""
-        ws.authorize(Permission.RECORD_OPEN, Action.RECORD_OPEN)
-        target = resolve(ws, ref, Action.RECORD_OPEN)
-        check_justification(ws, Action.RECORD_OPEN, target, justification)
-        today = ws.env.clock.now().date()
-        with ws.write() as conn:
-            access_log.append(conn, ws.entry(Action.RECORD_OPEN, **justified(ws, Action.RECORD_OPEN, target.ref,
-                                                                                justification)))
-            record = self.read(conn, target, today)
-        return record
+        with ws.operation(Permission.RECORD_OPEN, Action.RECORD_OPEN) as op:
+            target = resolve(op, ref, Action.RECORD_OPEN)
+            check_justification(op, Action.RECORD_OPEN, target, justification)
+            op.log(**justified(op.store, target.ref, justification))
+            return self.read(op.store, target, op.env.clock.now().date())
 
-    def read(self, conn: Connection, target: Target, today: date) -> NominalRecord:
-        """The full record, rescored as of today, inside the caller's logged transaction."""
-        data = records.fields(conn, target.id)
-        card = score(records.scoring_events(conn, target.id), today, self.policy)
+    def read(self, store: Unit, target: Target, today: date) -> NominalRecord:
+        """The full record, rescored as of today, inside the caller's logged operation."""
+        records = store.records
+        data = records.fields(target.id)
+        card = score(records.scoring_events(target.id), today, self.policy)
         if data["scored_on"] != today.isoformat() or data["score_policy"] != self.policy.version:
-            records.store_score(conn, target.id, card)  # scores move with time: keep the list honest
-        record = NominalRecord(
+            records.store_score(target.id, card)  # scores move with time: keep the list honest
+        return NominalRecord(
             id=target.id, ref=target.ref, given_name=data["given_name"], family_name=data["family_name"],
-            aliases=records.aliases(conn, target.id), date_of_birth=date.fromisoformat(data["date_of_birth"]),
+            aliases=records.aliases(target.id), date_of_birth=date.fromisoformat(data["date_of_birth"]),
             age=age_on(date.fromisoformat(data["date_of_birth"]), today), gender=data["gender"],
             ethnicity=data["ethnicity"], observed_ethnicity=data["observed_ethnicity"],
             disability=data["disability"], address=data["address"], postcode=data["postcode"],
@@ -554,19 +552,16 @@ class RecordService:
             victim_score=card.victim, harm_band=card.harm_band.value, victim_band=card.victim_band.value,
             classification=card.classification.value, policy_version=card.policy_version,
             score_lines=tuple(ScoreLine(c.kind, c.on, c.side, c.points) for c in card.contributions),
-            evidence=tuple(records.evidence(conn, target.id)),
-            interventions=tuple(records.interventions(conn, target.id)),
-            activity=tuple(records.activity(conn, target.id)),
-            pending=records.pending_kinds(conn, target.id),
+            evidence=tuple(records.evidence(target.id)),
+            interventions=tuple(records.interventions(target.id)),
+            activity=tuple(records.activity(target.id)),
+            pending=records.pending_kinds(target.id),
         )
-        return record
 
     def history(self, ws: Workspace, ref: str, justification: Justification) -> list[VersionRecord]:
         """Earlier versions of a record: SPOCs and auditors only, justified like an open."""
-        ws.authorize(Permission.RECORD_HISTORY, Action.RECORD_HISTORY)
-        target = resolve(ws, ref, Action.RECORD_HISTORY)
-        check_justification(ws, Action.RECORD_HISTORY, target, justification)
-        with ws.write() as conn:
-            access_log.append(conn, ws.entry(Action.RECORD_HISTORY, **justified(ws, Action.RECORD_HISTORY,
-                                                                                   target.ref, justification)))
-            return records.versions(conn, target.id)
+        with ws.operation(Permission.RECORD_HISTORY, Action.RECORD_HISTORY) as op:
+            target = resolve(op, ref, Action.RECORD_HISTORY)
+            check_justification(op, Action.RECORD_HISTORY, target, justification)
+            op.log(**justified(op.store, target.ref, justification))
+            return op.store.records.versions(target.id)

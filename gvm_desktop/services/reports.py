@@ -1,17 +1,20 @@
 """Documents that leave the workstation: the signed review sheet, the disproportionality report, subject access.
 
-Each export is authorised, built in memory, written atomically, and logged in
-the same transaction as the disclosure register rows naming the people it
-included (so a subject access request can list every export that held a
-person's data). If the file cannot be written, the transaction rolls back and a
-separate FAILED entry records the attempt.
+Each export is authorised and checked first (refusals logged on their own), then
+read, built in memory, logged, and registered in the disclosure register (the
+people it included, so a subject access request can list every export that held
+a person's data) in one transaction, with the file written beside its target
+under a hidden name; only once that transaction has committed does the file take
+the name asked for. If anything fails, the transaction rolls back, the hidden
+file goes, and a separate FAILED entry records the attempt.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,18 +34,19 @@ from gvm_desktop.core.disproportionality import (
     parse_reference_csv,
     tally,
 )
-from gvm_desktop.core.errors import GvmError, PermissionDenied, ValidationError
+from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import BCUS, GENDERS
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.review import Quarter
+from gvm_desktop.core.review_rows import ArchivedDemographics, LiveDemographics, ReferenceRow
 from gvm_desktop.core.subject_access import SubjectAccessPack
 from gvm_desktop.reports.disproportionality_pdf import build_disproportionality_report
-from gvm_desktop.reports.pdf_base import write_pdf_atomically
+from gvm_desktop.reports.pdf_base import ReportWriteError, write_pdf_atomically
 from gvm_desktop.reports.review_sheet import build_review_sheet
 from gvm_desktop.reports.subject_access import build_subject_access
 from gvm_desktop.services.auth import AuthService
-from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.records import (
     NamesThePerson,
     RecordService,
@@ -52,10 +56,10 @@ from gvm_desktop.services.records import (
     names_person,
 )
 from gvm_desktop.services.reviews import ReviewService
-from gvm_desktop.services.scope import refuse, resolve
+from gvm_desktop.services.scope import resolve
 from gvm_desktop.services.settings import SettingsService
-from gvm_desktop.store import access_log, log_chain, pki, records, reviews
-from gvm_desktop.store.database import Connection
+from gvm_desktop.store.pki import CaMaterial, SignerMaterial
+from gvm_desktop.store.protocols import Unit
 
 TREND_QUARTERS = 4  # the current quarter and the three before it
 _ARCHIVE_AGE = {"under 18": "10-17", "18-24": "18-24", "25-34": "25-34", "35 and over": "35+"}
@@ -92,6 +96,37 @@ def _pdf_signing():
     return pdf_signing
 
 
+def staging_path(target: Path) -> Path:
+    """Where an export is written before its log entry commits: beside the target, hidden, and named for what it is."""
+    return target.with_name(f".{target.name}.unlogged")
+
+
+def _move_into_place(staged: Path, target: Path) -> None:
+    try:
+        os.replace(staged, target)
+    except OSError as exc:
+        raise ReportWriteError(f"Cannot write the PDF to {target}: {exc.strerror or type(exc).__name__}.") from exc
+    try:  # the rename itself made durable where the platform allows it (Windows cannot open a folder)
+        folder = os.open(target.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    except OSError:
+        pass
+    finally:
+        os.close(folder)
+
+
+def _head(op: Operation) -> tuple[int, str]:
+    head = op.store.chain.head()
+    return head.seq, head.hash.hex()
+
+
+def _vault_label(op: Operation) -> str:
+    return f"vault {op.vault.vault_id[:8]}"
+
+
 class ReportService:
     def __init__(self, auth: AuthService, reviews_service: ReviewService, records_service: RecordService,
                  settings: SettingsService) -> None:
@@ -104,32 +139,52 @@ class ReportService:
 
     def export_review(self, ws: Workspace, review_id: int, out: Path, *, account_password: str,
                       pdf_password: str | None, unencrypted: bool = False) -> Exported:
-        """The signed review sheet as a PAdES-signed PDF, AES-256 encrypted unless explicitly not."""
-        ws.authorize(Permission.REVIEW_EXPORT, Action.REVIEW_EXPORT)
-        signing = _pdf_signing()
-        if unencrypted:
-            ws.authorize(Permission.EXPORT_UNENCRYPTED, Action.REVIEW_EXPORT)
-        elif not pdf_password:
-            raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
-        else:
-            signing.check_password(pdf_password)
-        row = self.reviews.review_row(ws, review_id, Action.REVIEW_EXPORT)
-        if row.signed_at is None:
-            raise ValidationError(f"Review {review_id} is not signed yet: only a signed review has a review sheet.")
-        wrap_key = self.auth.signing_key_for(ws, account_password, Action.REVIEW_EXPORT)
-        ca_cert, key_der, cert_der = self._signer(ws, wrap_key)
+        """The signed review sheet as a PAdES-signed PDF, AES-256 encrypted unless explicitly not.
 
-        def make(conn: Connection) -> Made:
-            sheet = self.reviews.sheet_in(conn, row)
-            now = ws.env.clock.now()
+        Steps, and what a crash between them leaves:
+          1. Checks, nothing written: the permissions (REVIEW_EXPORT; EXPORT_UNENCRYPTED for a plain
+             file), the PDF password, the review (this BCU's, signed). A refusal is logged on its own.
+          2. The account password typed again, outside any transaction (the key derivation is slow; a
+             wrong password is logged on its own and counts towards the lockout).
+          3. One transaction (`_export`): the vault's certificate authority if the vault predates it,
+             a signing key if the person has none that their password opens (with its log entry), the
+             sheet read, built and signed, the export's log entry, the disclosure rows of everyone the
+             sheet names, and the file written under a hidden name beside the target. A crash or an
+             error here leaves the vault as it was (no authority, key, entry or disclosure row of this
+             export) and at most the hidden file, which the next export to the same name overwrites;
+             an error also removes it and logs a FAILED entry.
+          4. After the commit, the file is renamed to the name asked for. A crash before the rename
+             leaves the export logged and registered with its file still under the hidden name: the
+             log may hold an export the user never received, never the reverse.
+        """
+        with ws.operation(Permission.REVIEW_EXPORT, Action.REVIEW_EXPORT, writes=False) as op:
+            signing = _pdf_signing()
+            if unencrypted:
+                op.authorize(Permission.EXPORT_UNENCRYPTED)
+            elif not pdf_password:
+                raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
+            else:
+                signing.check_password(pdf_password)
+            row = self.reviews.review_row(op, review_id)
+            if row.signed_at is None:
+                raise ValidationError(f"Review {review_id} is not signed yet: only a signed review has a review sheet.")
+        wrap_key = self.auth.signing_key_for(ws, account_password, Action.REVIEW_EXPORT)
+
+        def make(op: Operation) -> Made:
+            current = op.store.reviews.review(review_id)
+            if current is None:  # purged (past retention) since step 1
+                raise NotFound(f"There is no review {review_id}.")
+            ca, signer = self._signer(op, wrap_key)
+            sheet = self.reviews.sheet_in(op.store, current)
+            now = op.env.clock.now()
             buffer = io.BytesIO()
-            build_review_sheet(buffer, sheet, exported_by=ws.session.username, exported_at=to_iso(now),
-                               log_head=self._head(ws), vault_label=f"vault {ws.vault.vault_id[:8]}")
+            build_review_sheet(buffer, sheet, exported_by=op.session.username, exported_at=to_iso(now),
+                               log_head=_head(op), vault_label=_vault_label(op))
             signed = signing.protect_and_sign(
-                buffer.getvalue(), signer_key_der=key_der, signer_cert_der=cert_der, ca_cert_der=ca_cert,
-                password=None if unencrypted else pdf_password,
+                buffer.getvalue(), signer_key_der=signer.key_der, signer_cert_der=signer.cert_der,
+                ca_cert_der=ca.cert_der, password=None if unencrypted else pdf_password,
                 reason=f"Quarterly matrix review {sheet.bcu} {sheet.quarter} (review {review_id})",
-                location=f"BCU {sheet.bcu}", signer_name=ws.session.display_name, signed_at=now)
+                location=f"BCU {sheet.bcu}", signer_name=op.session.display_name, signed_at=now)
             # Everyone the sheet names is disclosed by it: the people reviewed, and those listed as added or
             # removed since the last review.
             named = dict.fromkeys([p.ref for p in sheet.people] + [ref for ref, _name in sheet.added_since_last]
@@ -140,57 +195,52 @@ class ReportService:
         return self._export(ws, out, Action.REVIEW_EXPORT, make, operation_ref=f"review:{review_id}",
                             encrypted=not unencrypted)
 
-    def _signer(self, ws: Workspace, wrap_key: bytes) -> tuple[bytes, bytes, bytes]:
-        """The vault CA's certificate and this user's signing key and certificate, issuing them if needed."""
-        aad = f"gvm-desktop/signing-key/{ws.vault.vault_id}/{ws.session.user_id}".encode()
-        with ws.write() as conn:
-            ca = self._ca(conn, ws)
-            held = reviews.signing_key(conn, ws.session.user_id)
-            if held is not None:
-                try:
-                    return ca.cert_der, pki.unwrap_private_key(held[1], wrap_key, aad), held[0]
-                except pki.WrappedKeyError:
-                    pass  # the password (so the slot) changed since issue: issue a new key below
-            issued = pki.issue_signing_certificate(ca, full_name=ws.session.display_name, username=ws.session.username,
-                                                   role=ws.session.role.value, bcu=ws.session.bcu, now=ws.env.clock.now())
-            reviews.put_signing_key(conn, ws.session.user_id, issued.cert_der,
-                                    pki.wrap_private_key(issued.key_der, wrap_key, aad), to_iso(ws.env.clock.now()))
-            access_log.append(conn, ws.entry(Action.SIGNING_KEY_ISSUE, detail=(
-                "document-signing certificate issued by the vault CA" + (" (replacing one the old password wrapped)"
-                                                                         if held else ""))))
-            return ca.cert_der, issued.key_der, issued.cert_der
-
-    def _ca(self, conn: Connection, ws: Workspace) -> pki.CaMaterial:
-        held = reviews.certificate_authority(conn)
-        if held is not None:
-            return pki.CaMaterial(key_der=held[1], cert_der=held[0])
+    def _signer(self, op: Operation, wrap_key: bytes) -> tuple[CaMaterial, SignerMaterial]:
+        """The vault CA and this user's signing key and certificate, issuing them if needed, in `op`'s transaction."""
+        certificates = op.store.certificates
+        vault_id, user_id, now = op.vault.vault_id, op.session.user_id, op.env.clock.now()
         # Vaults made before version 6 get their CA at first need; new vaults get it at init.
-        return reviews.create_certificate_authority(conn, ws.vault.vault_id, ws.env.clock.now())
+        ca = certificates.authority() or certificates.create_authority(vault_id, now)
+        held = certificates.signer(vault_id, user_id, wrap_key)
+        if held is not None:
+            return ca, held
+        replacing = certificates.has_signer(user_id)  # the password (so the slot) changed since it was issued
+        issued = certificates.issue_signer(ca, vault_id, user_id, full_name=op.session.display_name,
+                                           username=op.session.username, role=op.session.role.value,
+                                           bcu=op.session.bcu, wrap_key=wrap_key, now=now)
+        op.log(Action.SIGNING_KEY_ISSUE, detail="document-signing certificate issued by the vault CA" + (
+            " (replacing one the old password wrapped)" if replacing else ""))
+        return ca, issued
 
-    def _head(self, ws: Workspace) -> tuple[int, str]:
-        seq, digest = log_chain.head(ws.conn)
-        return seq, digest.hex()
-
-    def _export(self, ws: Workspace, out: Path, action: Action, make: Callable[[Connection], Made], *,
+    def _export(self, ws: Workspace, out: Path, action: Action, make: Callable[[Operation], Made], *,
                 operation_ref: str | None = None, encrypted: bool = True, record_ref: str | None = None) -> Exported:
-        """Read, build, log, register the disclosure and write the file, all in one transaction.
+        """Read, build, log, register the disclosure and write the file in one transaction; name it after.
 
-        The people's data is read inside the transaction that logs the export, so
-        no read goes unlogged; if building or writing fails, everything rolls back
-        and a separate FAILED entry records the attempt.
+        The people's data is read inside the transaction that logs the export, so no read
+        goes unlogged. The file is written (fsynced) under `staging_path(out)` inside the
+        transaction, and renamed to `out` once it has committed: a file of that name never
+        exists without its log entry and disclosure rows. If building, logging or writing
+        fails, everything rolls back, the staged file is removed and a separate FAILED entry
+        records the attempt; if the rename fails after the commit, the export stays logged
+        (the log over-reports, never under-reports) and a FAILED entry follows it.
         """
         target = Path(out)
+        staged = staging_path(target)
         try:
-            with ws.write() as conn:
-                made = make(conn)
-                seq = access_log.append(conn, ws.entry(action, detail=made.detail, operation_ref=operation_ref,
-                                                       record_ref=record_ref))
-                reviews.record_disclosure(conn, seq, made.refs)
-                write_pdf_atomically(target, lambda fh: fh.write(made.data))
-        except GvmError as error:
-            with ws.write() as conn:
-                access_log.append(conn, ws.entry(action, Outcome.FAILED, record_ref=record_ref,
-                                                 operation_ref=operation_ref, detail=f"{error.code}: not written"))
+            if target.is_dir():  # found now, not by the rename after the commit
+                raise ReportWriteError(f"Cannot write the PDF to {target}: it is a folder.")
+            with ws.operation(None, action) as op:
+                made = make(op)
+                seq = op.log(detail=made.detail, operation_ref=operation_ref, record_ref=record_ref)
+                op.store.disclosures.record(seq, made.refs)
+                write_pdf_atomically(staged, lambda fh: fh.write(made.data))
+            _move_into_place(staged, target)
+        except BaseException as error:
+            staged.unlink(missing_ok=True)
+            if isinstance(error, GvmError):
+                with ws.operation(None, action) as op:
+                    op.log(outcome=Outcome.FAILED, record_ref=record_ref, operation_ref=operation_ref,
+                           detail=f"{error.code}: not written")
             raise
         return Exported(target, len(made.data), len(made.refs), encrypted, seq)
 
@@ -198,45 +248,46 @@ class ReportService:
 
     def load_reference(self, ws: Workspace, csv_path: Path, *, source: str = "") -> int:
         """The admin loads the reference population (CSV: borough,dimension,group,population), replacing the old."""
-        ws.authorize(Permission.REFERENCE_MANAGE, Action.REFERENCE_LOAD)
-        path = Path(csv_path)
-        try:
-            size = path.stat().st_size
-            if size > MAX_CSV_BYTES:
-                raise ValidationError(f"{path.name} is {size:,} bytes; a reference file is at most {MAX_CSV_BYTES:,}.")
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError(f"{path.name} is not UTF-8 text.") from None
-        except OSError as exc:
-            raise ValidationError(f"Cannot read {path}: {exc.strerror or type(exc).__name__}.") from None
-        now = to_iso(ws.env.clock.now())
-        reference = parse_reference_csv(text, source=source or path.name, as_of=now[:10])
-        rows = [(b, d, g, n) for (b, d, g), n in reference.counts.items()]
-        with ws.write() as conn:
-            count = reviews.replace_reference(conn, rows, source=source or path.name, at=now)
-            access_log.append(conn, ws.entry(Action.REFERENCE_LOAD, detail=f"{count} rows from {path.name[:60]}"))
+        with ws.operation(Permission.REFERENCE_MANAGE, Action.REFERENCE_LOAD) as op:
+            path = Path(csv_path)
+            try:
+                size = path.stat().st_size
+                if size > MAX_CSV_BYTES:
+                    raise ValidationError(f"{path.name} is {size:,} bytes; a reference file is at most "
+                                          f"{MAX_CSV_BYTES:,}.")
+                text = path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError(f"{path.name} is not UTF-8 text.") from None
+            except OSError as exc:
+                raise ValidationError(f"Cannot read {path}: {exc.strerror or type(exc).__name__}.") from None
+            now = to_iso(op.env.clock.now())
+            reference = parse_reference_csv(text, source=source or path.name, as_of=now[:10])
+            rows = [ReferenceRow(b, d, g, n) for (b, d, g), n in reference.counts.items()]
+            count = op.store.reference.replace(rows, source=source or path.name, at=now)
+            op.log(detail=f"{count} rows from {path.name[:60]}")
         return count
 
     def disproportionality(self, ws: Workspace, bcu: str | None = None, quarter: str | None = None
                            ) -> DisproportionalityReport:
-        ws.authorize(Permission.DISPROPORTIONALITY, Action.DISPROPORTIONALITY)
-        code = self._report_bcu(ws, bcu)
-        today = ws.env.clock.now().date()
-        q = Quarter.parse(quarter) if quarter else Quarter.of(today)
-        if q > Quarter.of(today):
-            raise ValidationError(f"{q} has not started yet.")
-        rows = reviews.reference_rows(ws.conn)
-        if not rows:
-            raise ValidationError("No reference population is loaded: the administrator loads one (CSV) first.")
-        source = reviews.reference_source(ws.conn) or ("", "")
-        reference = ReferencePopulation.from_rows(rows, source=source[0], as_of=source[1][:10])
-        quarters = [q]
-        for _ in range(TREND_QUARTERS - 1):
-            quarters.insert(0, quarters[0].previous())
-        counted_on = min(today, q.ends)
-        with ws.write() as conn:
-            data = [self._quarter_counts(conn, code, each, counted_on) for each in quarters]
-            access_log.append(conn, ws.entry(Action.DISPROPORTIONALITY, detail=f"{code} {q}"))
+        with ws.operation(Permission.DISPROPORTIONALITY, Action.DISPROPORTIONALITY) as op:
+            code = self._report_bcu(op, bcu)
+            today = op.env.clock.now().date()
+            q = Quarter.parse(quarter) if quarter else Quarter.of(today)
+            if q > Quarter.of(today):
+                raise ValidationError(f"{q} has not started yet.")
+            rows = op.store.reference.rows()
+            if not rows:
+                raise ValidationError("No reference population is loaded: the administrator loads one (CSV) first.")
+            loaded = op.store.reference.source()
+            reference = ReferencePopulation.from_rows(
+                [(r.borough, r.dimension, r.group, r.population) for r in rows],
+                source=loaded.source if loaded else "", as_of=loaded.loaded_at[:10] if loaded else "")
+            quarters = [q]
+            for _ in range(TREND_QUARTERS - 1):
+                quarters.insert(0, quarters[0].previous())
+            counted_on = min(today, q.ends)
+            data = [self._quarter_counts(op.store, code, each, counted_on) for each in quarters]
+            op.log(detail=f"{code} {q}")
         return build_report(bcu=code, reference=reference, quarters=data, counted_on=counted_on)
 
     def export_disproportionality(self, ws: Workspace, out: Path, *, bcu: str | None = None,
@@ -244,41 +295,34 @@ class ReportService:
         """Counts only, no people: written unencrypted like any aggregate statistics, but marked and logged."""
         report = self.disproportionality(ws, bcu, quarter)
 
-        def make(_conn: Connection) -> Made:
+        def make(op: Operation) -> Made:
             buffer = io.BytesIO()
-            build_disproportionality_report(buffer, report, exported_by=ws.session.username,
-                                            exported_at=to_iso(ws.env.clock.now()), log_head=self._head(ws),
-                                            vault_label=f"vault {ws.vault.vault_id[:8]}")
+            build_disproportionality_report(buffer, report, exported_by=op.session.username,
+                                            exported_at=to_iso(op.env.clock.now()), log_head=_head(op),
+                                            vault_label=_vault_label(op))
             return Made(buffer.getvalue(), [], f"exported {report.bcu} {report.quarter}")
 
         return self._export(ws, out, Action.DISPROPORTIONALITY, make, encrypted=False)
 
-    def _report_bcu(self, ws: Workspace, bcu: str | None) -> str:
-        own = ws.session.bcu
+    def _report_bcu(self, op: Operation, bcu: str | None) -> str:
+        own = op.session.bcu
         code = (bcu or own or "").strip().upper()
         if code not in BCUS:
             raise ValidationError(f"Name a BCU: one of {', '.join(sorted(BCUS))}.")
-        if ws.session.role is Role.SPOC and code != own:
-            raise refuse(ws, Action.DISPROPORTIONALITY, PermissionDenied(
-                f"Your access is limited to BCU {own}."))
+        if op.session.role is Role.SPOC and code != own:
+            raise op.refuse(PermissionDenied(f"Your access is limited to BCU {own}."))
         return code
 
-    def _quarter_counts(self, conn: Connection, bcu: str, q: Quarter, counted_on: date) -> QuarterCounts:
+    def _quarter_counts(self, store: Unit, bcu: str, q: Quarter, counted_on: date) -> QuarterCounts:
         end = min(q.ends, counted_on)
         start, stop = q.starts.isoformat(), end.isoformat()
-        live = conn.execute("SELECT ethnicity, date_of_birth, gender, disability, substr(date_added, 1, 10) "
-                            "FROM nominals WHERE bcu = ? AND status = 'active'", (bcu,)).fetchall()
-        gone = conn.execute("SELECT ethnicity, gender, age_band, substr(date_added, 1, 10), substr(removed_at, 1, 10) "
-                            "FROM archive WHERE bcu = ?", (bcu,)).fetchall()
-
-        def people(rows: list[tuple], keep: Callable[[tuple], bool]) -> list[Demographics]:
-            return [Demographics(r[0], date.fromisoformat(r[1]), r[2], r[3]) for r in rows if keep(r)]
-
-        on_matrix = tally(people(live, lambda r: (r[4] or "") <= stop), on=end)
-        added = tally(people(live, lambda r: start <= (r[4] or "") <= stop), on=end)
-        _merge(on_matrix, _archived([g for g in gone if (g[3] or "") <= stop < g[4]]))
-        _merge(added, _archived([g for g in gone if start <= (g[3] or "") <= stop]))
-        removed = _archived([g for g in gone if start <= g[4] <= stop])
+        live = store.nominals.live_demographics(bcu)
+        gone = store.records.archived_demographics(bcu)
+        on_matrix = tally(_people(p for p in live if (p.added_on or "") <= stop), on=end)
+        added = tally(_people(p for p in live if start <= (p.added_on or "") <= stop), on=end)
+        _merge(on_matrix, _archived([g for g in gone if (g.added_on or "") <= stop < g.removed_on]))
+        _merge(added, _archived([g for g in gone if start <= (g.added_on or "") <= stop]))
+        removed = _archived([g for g in gone if start <= g.removed_on <= stop])
         return QuarterCounts(quarter=q, on_matrix=on_matrix, added=added, removed=removed)
 
     # -- subject access -------------------------------------------------------------------------
@@ -286,54 +330,59 @@ class ReportService:
     def subject_access(self, ws: Workspace, ref: str, justification: Justification, out: Path, *,
                        request_ref: str, pdf_password: str | None, unencrypted: bool = False) -> Exported:
         """Everything held about one person and every disclosure of it, for a subject access request."""
-        ws.authorize(Permission.SUBJECT_ACCESS, Action.SUBJECT_ACCESS)
-        request = " ".join((request_ref or "").split())
-        if not _REQUEST_REF.fullmatch(request):
-            # It is written to the access log: a reference, never free text (no control or bidi characters).
-            raise ValidationError("Give the request's reference: 3 to 60 letters, digits, spaces or - _ / . "
-                                  "(e.g. SAR-2026-014).")
-        signing = _pdf_signing()
-        if unencrypted:
-            ws.authorize(Permission.EXPORT_UNENCRYPTED, Action.SUBJECT_ACCESS)
-        elif not pdf_password:
-            raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
-        else:
-            signing.check_password(pdf_password)
-        target = resolve(ws, ref, Action.SUBJECT_ACCESS)
-        check_justification(ws, Action.SUBJECT_ACCESS, target, justification)  # refused (and logged) before any work
-        if names_person(request, identity_of(ws.conn, target.id)):
-            raise refuse(ws, Action.SUBJECT_ACCESS, NamesThePerson("This request reference"), record_ref=target.ref)
+        with ws.operation(Permission.SUBJECT_ACCESS, Action.SUBJECT_ACCESS, writes=False) as op:
+            request = " ".join((request_ref or "").split())
+            if not _REQUEST_REF.fullmatch(request):
+                # It is written to the access log: a reference, never free text (no control or bidi characters).
+                raise ValidationError("Give the request's reference: 3 to 60 letters, digits, spaces or - _ / . "
+                                      "(e.g. SAR-2026-014).")
+            signing = _pdf_signing()
+            if unencrypted:
+                op.authorize(Permission.EXPORT_UNENCRYPTED)
+            elif not pdf_password:
+                raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
+            else:
+                signing.check_password(pdf_password)
+            target = resolve(op, ref)
+            check_justification(op, Action.SUBJECT_ACCESS, target, justification)  # refused (and logged) before any work
+            if names_person(request, identity_of(op.store, target.id)):
+                raise op.refuse(NamesThePerson("This request reference"), record_ref=target.ref)
         years = self.settings.value(ws, "retention_years")
 
-        def make(conn: Connection) -> Made:
+        def make(op: Operation) -> Made:
+            store = op.store
             # Logged like an open, with its justification, in the same transaction as the read and the export.
-            access_log.append(conn, ws.entry(Action.RECORD_OPEN, **justified(ws, Action.RECORD_OPEN, target.ref,
-                                                                               justification)))
+            op.log(Action.RECORD_OPEN, **justified(store, target.ref, justification))
             pack = SubjectAccessPack(
-                record=self.records.read(conn, target, ws.env.clock.now().date()),
-                versions=tuple(records.versions(conn, target.id)),
-                accesses=tuple(access_log.for_record(conn, target.ref)),
-                disclosures=tuple(access_log.by_seqs(conn, reviews.disclosures_of(conn, target.ref))),
+                record=self.records.read(store, target, op.env.clock.now().date()),
+                versions=tuple(store.records.versions(target.id)),
+                accesses=tuple(store.log.for_record(target.ref)),
+                disclosures=tuple(store.log.by_seqs(store.disclosures.seqs_of(target.ref))),
                 retention=(f"Reviewed every quarter; removed when the review finds the criteria no longer met. After "
                            f"removal only a minimal archive row (no name, no date of birth, no address) is kept, for at "
                            f"most {years} years."),
                 controller_contact=CONTROLLER, prepared_for_request=request)
             buffer = io.BytesIO()
-            build_subject_access(buffer, pack, exported_by=ws.session.username, exported_at=to_iso(ws.env.clock.now()),
-                                 log_head=self._head(ws), vault_label=f"vault {ws.vault.vault_id[:8]}")
+            build_subject_access(buffer, pack, exported_by=op.session.username, exported_at=to_iso(op.env.clock.now()),
+                                 log_head=_head(op), vault_label=_vault_label(op))
             data = buffer.getvalue() if unencrypted else signing.encrypt_only(buffer.getvalue(), pdf_password or "")
             return Made(data, [target.ref], f"subject access {request[:60]}: {len(pack.accesses)} accesses, "
                                             f"{len(pack.disclosures)} disclosures")
 
         return self._export(ws, out, Action.SUBJECT_ACCESS, make, record_ref=target.ref, encrypted=not unencrypted)
 
-def _archived(rows: list[tuple]) -> dict[str, dict[str, int]]:
+
+def _people(rows: Iterable[LiveDemographics]) -> list[Demographics]:
+    return [Demographics(p.ethnicity, date.fromisoformat(p.date_of_birth), p.gender, p.disability) for p in rows]
+
+
+def _archived(rows: list[ArchivedDemographics]) -> dict[str, dict[str, int]]:
     """Counts of archived people: the archive keeps ethnicity, gender and age band, never disability."""
     counts: dict[str, dict[str, int]] = {"ethnicity": {}, "age_band": {}, "gender": {}, "disability": {}}
-    for ethnicity, gender, band, *_ in rows:
-        for dimension, group in (("ethnicity", _or_not_stated(ethnic_group, ethnicity)),
-                                 ("age_band", _ARCHIVE_AGE.get(band or "", "35+")),
-                                 ("gender", GENDERS.get(gender or "", NOT_STATED)),
+    for g in rows:
+        for dimension, group in (("ethnicity", _or_not_stated(ethnic_group, g.ethnicity)),
+                                 ("age_band", _ARCHIVE_AGE.get(g.age_band or "", "35+")),
+                                 ("gender", GENDERS.get(g.gender or "", NOT_STATED)),
                                  ("disability", NOT_STATED)):
             counts[dimension][group] = counts[dimension].get(group, 0) + 1
     return counts
@@ -350,5 +399,3 @@ def _merge(into: dict[str, dict[str, int]], more: Counts) -> None:
     for dimension, groups in more.items():
         for group, n in groups.items():
             into.setdefault(dimension, {})[group] = into.get(dimension, {}).get(group, 0) + n
-
-

@@ -13,7 +13,6 @@ from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.settings import RETENTION_YEARS
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.settings import SettingsService
-from gvm_desktop.store import access_log, records, reviews
 
 
 @dataclass(frozen=True)
@@ -39,27 +38,29 @@ class RetentionService:
         return self.purge(ws).archive
 
     def purge(self, ws: Workspace) -> Purged:
-        """Delete archive rows past their purge date and signed reviews as old as the retention period,
-        in one transaction with its log entry, then VACUUM so their pages are gone from the file.
+        """Delete archive rows past their purge date and signed reviews as old as the retention period.
 
         A signed review names everyone it reviewed, so it is kept no longer than the archive row of a
         person removed the day it was signed (the setting read now, as the admin has it today).
+
+        Two steps, because SQLite refuses VACUUM inside a transaction:
+          1. One transaction deletes the rows and logs the purge: both or neither.
+          2. After the commit, the file is compacted and the write-ahead log emptied, outside any
+             transaction. secure_delete zeroed the freed pages in step 1, so a crash between the
+             steps leaves nothing of the purged rows readable, only a file not yet shrunk: the
+             next purge, or any later compaction, gives the pages back.
+        Run it on its own, not inside another operation (step 2 would then be inside a transaction).
         """
-        ws.authorize(Permission.RETENTION_PURGE, Action.PURGE)
-        today = ws.env.clock.now().date()
-        years = self.settings.value(ws, RETENTION_YEARS.key)
-        with ws.write() as conn:
-            archive = records.purge_archive(conn, today.isoformat())
-            gone, items = reviews.purge_signed(conn, years_before(today, years).isoformat())
-            access_log.append(conn, ws.entry(Action.PURGE, detail=(
-                f"{archive} archive records past retention; {gone} signed reviews ({items} items) signed "
-                f"{years} or more years ago")))
+        with ws.operation(Permission.RETENTION_PURGE, Action.PURGE) as op:
+            today = op.env.clock.now().date()
+            years = self.settings.value(ws, RETENTION_YEARS.key)
+            archive = op.store.records.purge_archive(today.isoformat())
+            gone, items = op.store.reviews.purge_signed(years_before(today, years).isoformat())
+            op.log(detail=(f"{archive} archive records past retention; {gone} signed reviews ({items} items) signed "
+                           f"{years} or more years ago"))
         if archive or gone:
             # secure_delete already zeroed the freed pages; VACUUM gives them back to the file system.
-            ws.conn.execute("VACUUM")
-            ws.vault.flush_wal()
+            with ws.operation(None, Action.PURGE, writes=False) as op:
+                op.store.compact()
+                op.vault.flush_wal()
         return Purged(archive, gone, items)
-
-    def archive_size(self, ws: Workspace) -> int:
-        ws.authorize(Permission.RETENTION_PURGE, Action.PURGE)
-        return records.archive_count(ws.conn)

@@ -12,6 +12,7 @@ database refuses it, and a later change means a new review of the same quarter.
 from __future__ import annotations
 
 import builtins  # `builtins.list` in annotations: a service below has a method named `list`
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,14 +41,12 @@ from gvm_desktop.core.review import (
     kept_on_matrix,
     reused_rationales,
 )
+from gvm_desktop.core.review_rows import ItemRow, NewItem, ReviewRow
 from gvm_desktop.core.scoring import Band, ScoringPolicy, score
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
-from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.scope import refuse
-from gvm_desktop.store import access_log, log_chain, records, reviews
-from gvm_desktop.store.database import Connection
-from gvm_desktop.store.reviews import ItemRow, ReviewRow
+from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.store.protocols import Unit
 
 
 class UndecidedError(ValidationError):
@@ -120,6 +119,17 @@ def _item(row: ItemRow) -> ReviewItem:
         removed=row.redacted_at is not None)
 
 
+
+def _bcu(op: Operation) -> str:
+    if op.session.bcu is None:
+        raise PermissionDenied("Your account has no BCU, so it has no review.")
+    return op.session.bcu
+
+
+def _today(op: Operation) -> date:
+    return op.env.clock.now().date()
+
+
 class ReviewService:
     def __init__(self, auth: AuthService, changes: ChangeService, policy: ScoringPolicy) -> None:
         self.auth = auth
@@ -127,9 +137,6 @@ class ReviewService:
         self.policy = policy
 
     # -- opening ------------------------------------------------------------------------------
-
-    def _today(self, ws: Workspace) -> date:
-        return ws.env.clock.now().date()
 
     def ensure_current(self, ws: Workspace) -> int | None:
         """Open this quarter's review for the session's BCU if nobody has yet (run after each sign-in).
@@ -140,191 +147,187 @@ class ReviewService:
         s = ws.session
         if s.role not in (Role.OFFICER, Role.SPOC) or s.bcu is None:
             return None
-        quarter = Quarter.of(self._today(ws))
-        if reviews.reviews_of(ws.conn, bcu=s.bcu, quarter=str(quarter)):
-            return None
-        with ws.write() as conn:
-            review_id = self._open_in(conn, ws, s.bcu, quarter, opened_by=None, supersedes=None)
-            access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}",
-                                             reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
-                                             detail=f"{s.bcu} {quarter} opened automatically at the quarter's start"))
+        bcu = s.bcu
+        with ws.operation(None, Action.REVIEW_OPEN) as op:
+            quarter = Quarter.of(_today(op))
+            if op.store.reviews.reviews_of(bcu=bcu, quarter=str(quarter)):
+                return None
+            review_id = self._open_in(op, bcu, quarter, opened_by=None, supersedes=None)
+            op.log(operation_ref=f"review:{review_id}", reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
+                   detail=f"{bcu} {quarter} opened automatically at the quarter's start")
         return review_id
 
     def open(self, ws: Workspace, quarter: str | None = None) -> int:
         """The SPOC opens the BCU's review of a quarter (this one by default), or a new one after a signed one."""
-        ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_OPEN)
-        bcu = self._bcu(ws)
-        q = Quarter.parse(quarter) if quarter else Quarter.of(self._today(ws))
-        if q > Quarter.of(self._today(ws)):
-            raise ValidationError(f"{q} has not started yet: a review covers a quarter that has begun.")
-        existing = reviews.reviews_of(ws.conn, bcu=bcu, quarter=str(q))
-        if any(r.signed_at is None for r in existing):
-            raise ValidationError(f"{bcu} already has an open review of {q}: record decisions in it.")
-        supersedes = existing[0].id if existing else None
-        with ws.write() as conn:
-            review_id = self._open_in(conn, ws, bcu, q, opened_by=ws.session.user_id, supersedes=supersedes)
-            access_log.append(conn, ws.entry(Action.REVIEW_OPEN, operation_ref=f"review:{review_id}",
-                                             reason_category=ReasonCategory.QUARTERLY_REVIEW.value, detail=(
-                f"{bcu} {q}" + (f", a new review after signed review {supersedes}" if supersedes else ""))))
+        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_OPEN) as op:
+            bcu = _bcu(op)
+            this_quarter = Quarter.of(_today(op))
+            q = Quarter.parse(quarter) if quarter else this_quarter
+            if q > this_quarter:
+                raise ValidationError(f"{q} has not started yet: a review covers a quarter that has begun.")
+            existing = op.store.reviews.reviews_of(bcu=bcu, quarter=str(q))
+            if any(r.signed_at is None for r in existing):
+                raise ValidationError(f"{bcu} already has an open review of {q}: record decisions in it.")
+            supersedes = existing[0].id if existing else None
+            review_id = self._open_in(op, bcu, q, opened_by=op.session.user_id, supersedes=supersedes)
+            op.log(operation_ref=f"review:{review_id}", reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
+                   detail=f"{bcu} {q}" + (f", a new review after signed review {supersedes}" if supersedes else ""))
         return review_id
 
-    def _open_in(self, conn: Connection, ws: Workspace, bcu: str, quarter: Quarter, *, opened_by: int | None,
+    def _open_in(self, op: Operation, bcu: str, quarter: Quarter, *, opened_by: int | None,
                  supersedes: int | None) -> int:
-        today = self._today(ws)
-        review_id = reviews.open_review(conn, bcu=bcu, quarter=str(quarter), opened_at=to_iso(ws.env.clock.now()),
-                                        opened_by=opened_by, supersedes=supersedes)
-        reviews.add_items(conn, review_id, self._snapshot(conn, bcu, today))
+        review_id = op.store.reviews.open_review(bcu=bcu, quarter=str(quarter), opened_at=to_iso(op.env.clock.now()),
+                                                 opened_by=opened_by, supersedes=supersedes)
+        op.store.reviews.add_items(review_id, self._snapshot(op.store, bcu, _today(op)))
         return review_id
 
-    def _snapshot(self, conn: Connection, bcu: str,
-                  today: date) -> list[tuple[str, str, int, int, str, str, tuple[str, ...]]]:
-        people = conn.execute(
-            "SELECT id, ref, given_name || ' ' || family_name, date_of_birth, victim_band, in_custody, "
-            "coalesce(date_added, created_at) FROM nominals WHERE bcu = ? AND status = 'active'", (bcu,)).fetchall()
+    def _snapshot(self, store: Unit, bcu: str, today: date) -> builtins.list[NewItem]:
         out = []
-        for nominal_id, ref, name, dob, _victim_band, in_custody, added in people:
-            events = records.scoring_events(conn, nominal_id)
+        for person in store.nominals.review_candidates(bcu):
+            events = store.records.scoring_events(person.nominal_id)
             card = score(events, today, self.policy)
-            records.store_score(conn, nominal_id, card)
-            entries = [(e.kind, e.source_type, e.grading, e.on) for e in records.evidence(conn, nominal_id)]
+            store.records.store_score(person.nominal_id, card)
+            entries = [(e.kind, e.source_type, e.grading, e.on) for e in store.records.evidence(person.nominal_id)]
             corroborated = corroboration(entries, on=today, min_sources=self.policy.corroboration_sources,
                                          window_days=self.policy.corroboration_window_days).satisfied
-            age = age_on(date.fromisoformat(dob), today)
+            age = age_on(date.fromisoformat(person.date_of_birth), today)
             # Both from the dated events under the policy, however long ago: a zero today may hide old harm,
             # and a victim's events are never a harm score. "On the matrix" starts at the SPOC's approval.
             facts = PersonFacts(
                 age=age, harm_score=card.harm, harm_band=card.harm_band.value,
                 ever_harm_scored=ever_harm_scored(events, self.policy, today),
                 green_throughout=card.harm_band is Band.GREEN and green_throughout(
-                    events, self.policy, date.fromisoformat(str(added)[:10]), today),
-                corroborated=corroborated, in_custody=bool(in_custody))
-            out.append((ref, name, age, card.harm, card.harm_band.value, card.victim_band.value,
-                        tuple(f.value for f in focus_flags(facts))))
+                    events, self.policy, date.fromisoformat(person.added[:10]), today),
+                corroborated=corroborated, in_custody=person.in_custody)
+            out.append(NewItem(person.ref, person.name, age, card.harm, card.harm_band.value, card.victim_band.value,
+                               tuple(f.value for f in focus_flags(facts))))
         return out
-
-    def _bcu(self, ws: Workspace) -> str:
-        if ws.session.bcu is None:
-            raise PermissionDenied("Your account has no BCU, so it has no review.")
-        return ws.session.bcu
 
     # -- reading ------------------------------------------------------------------------------
 
-    def review_row(self, ws: Workspace, review_id: int, action: Action) -> ReviewRow:
-        """The review, if it is this session's BCU's; refused (and logged) otherwise. No people are read."""
-        row = reviews.review(ws.conn, review_id)
+    def review_row(self, op: Operation, review_id: int) -> ReviewRow:
+        """The review, if it is this session's BCU's; refused (and logged, as `op`'s action) otherwise.
+        No people are read."""
+        row = op.store.reviews.review(review_id)
         if row is None:
-            raise refuse(ws, action, NotFound(f"There is no review {review_id}."), outcome=Outcome.FAILED)
-        if row.bcu != ws.session.bcu:
+            raise op.refuse(NotFound(f"There is no review {review_id}."), outcome=Outcome.FAILED)
+        if row.bcu != op.session.bcu:
             # Told as if it did not exist (another BCU's review is none of this session's business);
             # the log keeps the true reason, which the auditor's outside-BCU flag looks for.
-            raise refuse(ws, action, NotFound(f"There is no review {review_id}."), logged_reason=(
-                f"Review {review_id} belongs to BCU {row.bcu}; your access is limited to BCU {ws.session.bcu}."))
+            raise op.refuse(NotFound(f"There is no review {review_id}."), logged_reason=(
+                f"Review {review_id} belongs to BCU {row.bcu}; your access is limited to BCU {op.session.bcu}."))
         return row
 
     def find(self, ws: Workspace, quarter: str | None = None) -> ReviewSummary | None:
         """The newest review of the session's BCU for `quarter` (default: this quarter)."""
-        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
-        q = Quarter.parse(quarter) if quarter else Quarter.of(self._today(ws))
-        found = reviews.reviews_of(ws.conn, bcu=self._bcu(ws), quarter=str(q))
-        return self._summary(ws, found[0]) if found else None
+        with ws.operation(Permission.REVIEW_READ, Action.REVIEW_READ, writes=False) as op:
+            q = Quarter.parse(quarter) if quarter else Quarter.of(_today(op))
+            found = op.store.reviews.reviews_of(bcu=_bcu(op), quarter=str(q))
+            return self._summary(op, found[0]) if found else None
 
-    def list(self, ws: Workspace) -> list[ReviewSummary]:
-        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
-        return [self._summary(ws, r) for r in reviews.reviews_of(ws.conn, bcu=self._bcu(ws))]
+    def list(self, ws: Workspace) -> builtins.list[ReviewSummary]:
+        with ws.operation(Permission.REVIEW_READ, Action.REVIEW_READ, writes=False) as op:
+            return [self._summary(op, r) for r in op.store.reviews.reviews_of(bcu=_bcu(op))]
 
-    def _summary(self, ws: Workspace, row: ReviewRow) -> ReviewSummary:
-        recommended, decided, flagged, people = ws.conn.execute(
-            "SELECT count(recommendation), count(verdict), sum(flags != ''), count(*) FROM review_items "
-            "WHERE review_id = ?", (row.id,)).fetchone()
-        signer = reviews.user_name(ws.conn, row.signed_by)
-        overdue = row.signed_at is None and Quarter.parse(row.quarter).ends < self._today(ws)
-        return ReviewSummary(row.id, row.bcu, row.quarter, row.opened_at, row.signed_at, signer[1] if signer else None,
-                             row.supersedes, people, recommended, decided, flagged or 0, overdue)
+    def _summary(self, op: Operation, row: ReviewRow) -> ReviewSummary:
+        counts = op.store.reviews.counts(row.id)
+        signer = op.store.accounts.by_id(row.signed_by) if row.signed_by is not None else None
+        overdue = row.signed_at is None and Quarter.parse(row.quarter).ends < _today(op)
+        return ReviewSummary(row.id, row.bcu, row.quarter, row.opened_at, row.signed_at,
+                             signer.username if signer else None, row.supersedes, counts.people, counts.recommended,
+                             counts.decided, counts.flagged, overdue)
 
     def items(self, ws: Workspace, review_id: int) -> builtins.list[ReviewItem]:
         """Everyone in the review, with names: reading it is logged like reading the matrix."""
-        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
-        row = self.review_row(ws, review_id, Action.REVIEW_READ)
-        with ws.write() as conn:
-            out = [_item(i) for i in reviews.items(conn, review_id)]
-            access_log.append(conn, ws.entry(Action.REVIEW_READ, operation_ref=f"review:{review_id}",
-                                             detail=f"{row.bcu} {row.quarter}: {len(out)} people"))
+        with ws.operation(Permission.REVIEW_READ, Action.REVIEW_READ) as op:
+            row = self.review_row(op, review_id)
+            out = [_item(i) for i in op.store.reviews.items(review_id)]
+            op.log(operation_ref=f"review:{review_id}", detail=f"{row.bcu} {row.quarter}: {len(out)} people")
         return out
 
     def overdue(self, ws: Workspace) -> builtins.list[OverdueReview]:
         """Reviews whose quarter ended unsigned, and last quarter's missing reviews. No people, only counts."""
-        ws.authorize(Permission.REVIEW_OVERDUE, Action.REVIEW_OVERDUE)
-        today = self._today(ws)
-        bcus = [ws.session.bcu] if ws.session.role is Role.SPOC and ws.session.bcu else list(BCUS)
-        last = Quarter.of(today).previous()
-        out: list[OverdueReview] = []
-        for bcu in bcus:
-            rows = reviews.reviews_of(ws.conn, bcu=bcu)
-            signed = {r.quarter for r in rows if r.signed_at is not None}
-            for r in rows:
-                if r.signed_at is None and r.quarter not in signed and Quarter.parse(r.quarter).ends < today:
-                    count = ws.conn.execute("SELECT count(*) FROM review_items WHERE review_id = ?", (r.id,)).fetchone()
-                    out.append(OverdueReview(bcu, r.quarter, r.id, int(count[0])))
-            if str(last) not in {r.quarter for r in rows}:
-                active = ws.conn.execute("SELECT count(*) FROM nominals WHERE bcu = ? AND status = 'active'",
-                                         (bcu,)).fetchone()[0]
-                if active:
-                    out.append(OverdueReview(bcu, str(last), None, int(active)))
+        with ws.operation(Permission.REVIEW_OVERDUE, Action.REVIEW_OVERDUE, writes=False) as op:
+            today = _today(op)
+            s = op.session
+            bcus = [s.bcu] if s.role is Role.SPOC and s.bcu else builtins.list(BCUS)
+            last = Quarter.of(today).previous()
+            out: builtins.list[OverdueReview] = []
+            for bcu in bcus:
+                rows = op.store.reviews.reviews_of(bcu=bcu)
+                signed = {r.quarter for r in rows if r.signed_at is not None}
+                for r in rows:
+                    if r.signed_at is None and r.quarter not in signed and Quarter.parse(r.quarter).ends < today:
+                        out.append(OverdueReview(bcu, r.quarter, r.id, op.store.reviews.counts(r.id).people))
+                if str(last) not in {r.quarter for r in rows}:
+                    active = op.store.nominals.count_by_status(bcu).get("active", 0)
+                    if active:
+                        out.append(OverdueReview(bcu, str(last), None, active))
         return sorted(out, key=lambda o: (o.quarter, o.bcu))
 
     # -- deciding -----------------------------------------------------------------------------
 
-    def _open_item(self, ws: Workspace, review_id: int, ref: str, action: Action) -> tuple[ReviewRow, ItemRow]:
-        row = self.review_row(ws, review_id, action)
+    def _open_item(self, op: Operation, review_id: int, ref: str) -> ItemRow:
+        row = self.review_row(op, review_id)
         if row.signed_at is not None:
             raise ValidationError(f"Review {review_id} was signed on {row.signed_at[:10]} and cannot change: "
                                   "open a new review of the quarter to change a decision.")
-        found = reviews.item(ws.conn, review_id, (ref or "").strip().upper()[:20])
+        found = op.store.reviews.item(review_id, (ref or "").strip().upper()[:20])
         if found is None:
-            raise refuse(ws, action, NotFound(f"{(ref or '').strip()[:20] or '(empty)'} is not in review {review_id}."),
-                         outcome=Outcome.FAILED)
+            raise op.refuse(NotFound(f"{(ref or '').strip()[:20] or '(empty)'} is not in review {review_id}."),
+                            outcome=Outcome.FAILED)
         if found.redacted_at is not None:  # a new rationale would be free text about someone who has left
             raise ValidationError(f"{found.ref} has left the matrix: there is nothing left to decide.")
-        return row, found
+        return found
 
     def recommend(self, ws: Workspace, review_id: int, ref: str, recommendation: Recommendation | str,
                   rationale: str) -> None:
-        ws.authorize(Permission.REVIEW_RECOMMEND, Action.REVIEW_RECOMMEND)
-        rec = Recommendation(recommendation)
-        _row, found = self._open_item(ws, review_id, ref, Action.REVIEW_RECOMMEND)
-        text = check_rationale(rec, rationale, tuple(FocusFlag(f) for f in found.flags))
-        with ws.write() as conn:
-            reviews.set_recommendation(conn, review_id, found.ref, recommendation=rec.value, rationale=text,
-                                       by=ws.session.user_id, at=to_iso(ws.env.clock.now()))
-            access_log.append(conn, ws.entry(Action.REVIEW_RECOMMEND, record_ref=found.ref,
-                                             operation_ref=f"review:{review_id}", detail=rec.value))
+        with ws.operation(Permission.REVIEW_RECOMMEND, Action.REVIEW_RECOMMEND) as op:
+            rec = Recommendation(recommendation)
+            found = self._open_item(op, review_id, ref)
+            text = check_rationale(rec, rationale, tuple(FocusFlag(f) for f in found.flags))
+            op.store.reviews.set_recommendation(review_id, found.ref, recommendation=rec.value, rationale=text,
+                                                by=op.session.user_id, at=to_iso(op.env.clock.now()))
+            op.log(record_ref=found.ref, operation_ref=f"review:{review_id}", detail=rec.value)
 
     def decide(self, ws: Workspace, review_id: int, ref: str, verdict: Verdict | str, *,
                decision: Recommendation | str | None = None, reason: str = "") -> None:
         """The SPOC agrees with the recommendation, or overrides it with another decision and a reason."""
-        ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_VERDICT)
-        v = Verdict(verdict)
-        _row, found = self._open_item(ws, review_id, ref, Action.REVIEW_VERDICT)
-        if found.recommendation is None:
-            raise ValidationError(f"{found.ref} has no recommendation yet: an officer recommends first.")
-        if v is Verdict.AGREE:
-            final, why = Recommendation(found.recommendation), None
-        else:
-            if decision is None:
-                raise ValidationError("An override needs the decision that replaces the recommendation.")
-            final = Recommendation(decision)
-            if final.value == found.recommendation:
-                raise ValidationError(f"The override decision is the same as the recommendation ({final.value}): "
-                                      "agree instead.")
-            why = check_override_reason(reason)
-            if final is Recommendation.RETAIN:
-                check_rationale(final, why, tuple(FocusFlag(f) for f in found.flags))
-        with ws.write() as conn:
-            reviews.set_verdict(conn, review_id, found.ref, verdict=v.value, decision=final.value, reason=why,
-                                by=ws.session.user_id, at=to_iso(ws.env.clock.now()))
-            access_log.append(conn, ws.entry(Action.REVIEW_VERDICT, record_ref=found.ref,
-                                             reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
-                                             operation_ref=f"review:{review_id}", detail=f"{v.value}: {final.value}"))
+        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_VERDICT) as op:
+            v = Verdict(verdict)
+            found = self._open_item(op, review_id, ref)
+            if found.recommendation is None:
+                raise ValidationError(f"{found.ref} has no recommendation yet: an officer recommends first.")
+            if v is Verdict.AGREE:
+                final, why = Recommendation(found.recommendation), None
+            else:
+                if decision is None:
+                    raise ValidationError("An override needs the decision that replaces the recommendation.")
+                final = Recommendation(decision)
+                if final.value == found.recommendation:
+                    raise ValidationError(f"The override decision is the same as the recommendation ({final.value}): "
+                                          "agree instead.")
+                why = check_override_reason(reason)
+                if final is Recommendation.RETAIN:
+                    check_rationale(final, why, tuple(FocusFlag(f) for f in found.flags))
+            op.store.reviews.set_verdict(review_id, found.ref, verdict=v.value, decision=final.value, reason=why,
+                                         by=op.session.user_id, at=to_iso(op.env.clock.now()))
+            op.log(record_ref=found.ref, reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
+                   operation_ref=f"review:{review_id}", detail=f"{v.value}: {final.value}")
+
+    def agree_with(self, ws: Workspace, review_id: int, refs: Iterable[str]) -> int:
+        """The SPOC agrees with the recommendations for several people at once. Returns how many.
+
+        One transaction: every verdict and its log entry, or none of them. A refusal for one
+        person (not in the review, no recommendation yet, left the matrix) leaves every one
+        of them undecided, and the refusal is logged on its own.
+        """
+        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_VERDICT):
+            agreed = 0
+            for ref in refs:
+                self.decide(ws, review_id, ref, Verdict.AGREE)  # joins this operation's transaction
+                agreed += 1
+        return agreed
 
     def rationale_warnings(self, ws: Workspace, review_id: int) -> tuple[ReusedRationale, ...]:
         """The rationales given for REUSED_RATIONALE_PEOPLE or more of the people the review keeps, largest first.
@@ -333,77 +336,90 @@ class ReviewService:
         --accept-reused-rationale, the sign-off dialog shows it, and the sheet prints the same groups.
         Removals are left out (kept_on_matrix). Reading the rationales is logged like reading the review.
         """
-        ws.authorize(Permission.REVIEW_READ, Action.REVIEW_READ)
-        row = self.review_row(ws, review_id, Action.REVIEW_READ)
-        with ws.write() as conn:
-            found = reused_rationales((i.ref, i.rationale or "") for i in reviews.items(conn, review_id)
+        with ws.operation(Permission.REVIEW_READ, Action.REVIEW_READ) as op:
+            row = self.review_row(op, review_id)
+            found = reused_rationales((i.ref, i.rationale or "") for i in op.store.reviews.items(review_id)
                                       if kept_on_matrix(i.recommendation, i.decision))
             # Named RATIONALE_CHECK in the detail: the monthly audit counts no record viewed for it (it shows
             # references and a shared wording; the people were counted when the review was read).
-            access_log.append(conn, ws.entry(Action.REVIEW_READ, operation_ref=f"review:{review_id}", detail=(
+            op.log(operation_ref=f"review:{review_id}", detail=(
                 f"{row.bcu} {row.quarter}: {RATIONALE_CHECK}, {len(found)} shared by "
-                f"{sum(len(g.refs) for g in found)} people")))
+                f"{sum(len(g.refs) for g in found)} people"))
         return found
 
     # -- signing ------------------------------------------------------------------------------
 
     def sign(self, ws: Workspace, review_id: int, password: str) -> int:
-        """Sign off: refuse while anyone is undecided; check the password; carry the decisions out. Returns removals."""
-        ws.authorize(Permission.REVIEW_SIGN, Action.REVIEW_SIGN)
-        row = self.review_row(ws, review_id, Action.REVIEW_SIGN)
-        if row.signed_at is not None:
-            raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
+        """Sign off: refuse while anyone is undecided; check the password; carry the decisions out. Returns removals.
+
+        Steps: (1) the review is checked (this BCU's, not yet signed); (2) the password is typed again,
+        outside any transaction (the key derivation is slow, and a wrong password is logged on its own);
+        (3) one transaction carries out every decision (removals with their archive rows and log entries,
+        rescores, the "last reviewed" dates) and marks the review signed with its log entry: all of it or
+        none; (4) after the commit, the write-ahead log is emptied of the removed people's old pages.
+        A crash before (3) commits leaves the review open and everyone on the matrix; a crash after it
+        leaves the removal done and the old pages in the write-ahead log until its next checkpoint.
+        """
+        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_SIGN, writes=False) as op:
+            row = self.review_row(op, review_id)
+            if row.signed_at is not None:
+                raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
         self.auth.signing_key_for(ws, password, Action.REVIEW_SIGN)  # the password typed again; raises if wrong
-        op = f"review:{review_id}"
-        today = self._today(ws)
         removed = 0
-        with ws.write() as conn:
+        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_SIGN) as op:
+            row = self.review_row(op, review_id)
+            if row.signed_at is not None:  # by another session while the password was checked
+                raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
             # Checked on the items this transaction carries out: a recommendation made meanwhile clears its
             # decision, and must not slip through as "keep".
-            items = reviews.items(conn, review_id)
+            items = op.store.reviews.items(review_id)
             # Someone who left the matrix while the review was open has nothing left to decide.
             missing = [i.ref for i in items if i.redacted_at is None and (i.recommendation is None or i.verdict is None)]
             if missing:
-                access_log.append(conn, ws.entry(Action.REVIEW_SIGN, Outcome.REFUSED, operation_ref=op,
-                                                 detail=f"{len(missing)} undecided"))
-                items = []
-            for it in items:
-                live = conn.execute("SELECT id, status FROM nominals WHERE ref = ?", (it.ref,)).fetchone()
-                if live is None or live[1] != "active":
-                    continue  # removed by another path since the review opened: nothing left to do
-                if it.decision == Recommendation.REMOVE.value:
-                    self.changes.remove_in(conn, ws, int(live[0]), it.ref, f"Quarterly review {row.quarter}: "
-                                           f"{it.override_reason or it.rationale}", Action.APPROVE_REMOVE, "remove",
-                                           operation_ref=op)
-                    removed += 1
-                    continue
-                if it.decision == Recommendation.RESCORE.value:
-                    records.store_score(conn, int(live[0]), score(records.scoring_events(conn, int(live[0])), today,
-                                                                  self.policy))
-                    access_log.append(conn, ws.entry(Action.RESCORE, record_ref=it.ref, operation_ref=op,
-                                                     detail=f"rescored at review {row.quarter}"))
-                conn.execute("UPDATE nominals SET last_reviewed = ? WHERE id = ?", (today.isoformat(), int(live[0])))
-            if removed:
-                records.compact_search_index(conn)
-            if not missing:
-                seq = access_log.append(conn, ws.entry(Action.REVIEW_SIGN, operation_ref=op, detail=(
-                    f"{row.bcu} {row.quarter} signed: {removed} removed")))
-                reviews.mark_signed(conn, review_id, at=to_iso(ws.env.clock.now()), by=ws.session.user_id, head=seq)
+                op.log(outcome=Outcome.REFUSED, operation_ref=f"review:{review_id}", detail=f"{len(missing)} undecided")
+            else:
+                removed = self._carry_out(op, row, items)
         if missing:
             raise UndecidedError(missing)  # after the refusal is committed to the log
         if removed:
-            ws.vault.flush_wal()  # the removed people's old pages leave the write-ahead log too
+            # The removed people's old pages leave the write-ahead log too (a checkpoint runs outside a transaction).
+            with ws.operation(None, Action.REVIEW_SIGN, writes=False) as op:
+                op.vault.flush_wal()
+        return removed
+
+    def _carry_out(self, op: Operation, row: ReviewRow, items: builtins.list[ItemRow]) -> int:
+        """Every decision of a fully decided review, then the signature; inside the sign-off's transaction."""
+        store, review_ref, today = op.store, f"review:{row.id}", _today(op)
+        removed = 0
+        for it in items:
+            live = store.nominals.by_ref(it.ref)
+            if live is None or live.status != "active":
+                continue  # removed by another path since the review opened: nothing left to do
+            if it.decision == Recommendation.REMOVE.value:
+                self.changes.remove_in(op, live.id, it.ref, f"Quarterly review {row.quarter}: "
+                                       f"{it.override_reason or it.rationale}", Action.APPROVE_REMOVE, "remove",
+                                       operation_ref=review_ref)
+                removed += 1
+                continue
+            if it.decision == Recommendation.RESCORE.value:
+                store.records.store_score(live.id, score(store.records.scoring_events(live.id), today, self.policy))
+                op.log(Action.RESCORE, record_ref=it.ref, operation_ref=review_ref,
+                       detail=f"rescored at review {row.quarter}")
+            store.nominals.mark_reviewed(live.id, today.isoformat())
+        if removed:
+            store.records.compact_search_index()
+        seq = op.log(operation_ref=review_ref, detail=f"{row.bcu} {row.quarter} signed: {removed} removed")
+        store.reviews.mark_signed(row.id, at=to_iso(op.env.clock.now()), by=op.session.user_id, head=seq)
         return removed
 
     # -- the sheet ----------------------------------------------------------------------------
 
-    def sheet_in(self, conn: Connection, row: ReviewRow) -> ReviewSheet:
+    def sheet_in(self, store: Unit, row: ReviewRow) -> ReviewSheet:
         """What the PDF prints, read inside the caller's transaction (the export's, which logs the read).
 
         `row` comes from review_row(), which checked the BCU; nothing here checks again.
         """
-        review_id = row.id
-        rows = reviews.items(conn, review_id)
+        rows = store.reviews.items(row.id)
         people = tuple(SheetPerson(
             # age is None for someone who has left the matrix (SheetPerson's hint still says int).
             ref=i.ref, name=_shown_name(i.name, i.redacted_at is not None), age=i.age,
@@ -415,34 +431,30 @@ class ReviewService:
             outcome=Recommendation(i.decision) if i.decision else None) for i in rows)
         bands = {band: sum(1 for p in people if p.harm_band == band) for band in ("Red", "Amber", "Green")}
         flag_counts = {f: sum(1 for p in people if f in p.flags) for f in FocusFlag}
-        before = reviews.previous_signed(conn, row.bcu, row.quarter)
+        before = store.reviews.previous_signed(row.bcu, row.quarter)
         now_refs = {i.ref: _shown_name(i.name, i.redacted_at is not None) for i in rows}
-        then_refs = {r: _shown_name(n, not n) for r, n in reviews.item_refs(conn, before.id).items()} if before else {}
+        then_refs = {r: _shown_name(n, not n) for r, n in store.reviews.item_names(before.id).items()} if before else {}
         added = tuple(sorted((r, n) for r, n in now_refs.items() if r not in then_refs)) if before else ()
         removed = tuple(sorted((r, n) for r, n in then_refs.items() if r not in now_refs))
-        signer = reviews.user_name(conn, row.signed_by)
+        signer = store.accounts.by_id(row.signed_by) if row.signed_by is not None else None
         return ReviewSheet(
             review_id=row.id, bcu=row.bcu, bcu_name=bcu_name(row.bcu), quarter=row.quarter, opened_at=row.opened_at,
-            signed_at=row.signed_at, signed_by_name=signer[0] if signer else None,
-            signed_by_username=signer[1] if signer else None, counts_by_band=bands, flag_counts=flag_counts,
+            signed_at=row.signed_at, signed_by_name=signer.display_name if signer else None,
+            signed_by_username=signer.username if signer else None, counts_by_band=bands, flag_counts=flag_counts,
             added_since_last=added, removed_since_last=removed, people=people)
 
     def resolve_quarter(self, ws: Workspace, bcu: str, quarter: str, action: Action) -> ReviewRow:
         """The review a command names by BCU and quarter: the newest signed one, else the open one."""
-        bcu = (bcu or "").strip().upper()
-        if bcu not in BCUS:
-            raise ValidationError(f"Unknown BCU {bcu[:10]!r}: one of {', '.join(sorted(BCUS))}.")
-        q = Quarter.parse(quarter)
-        if bcu != ws.session.bcu:
-            raise refuse(ws, action, PermissionDenied(
-                f"Reviews of BCU {bcu} are not yours; your access is limited to BCU {ws.session.bcu}."))
-        found = reviews.reviews_of(ws.conn, bcu=bcu, quarter=str(q))
-        if not found:
-            raise refuse(ws, action, NotFound(f"{bcu} has no review of {q}."), outcome=Outcome.FAILED)
+        with ws.operation(None, action, writes=False) as op:
+            bcu = (bcu or "").strip().upper()
+            if bcu not in BCUS:
+                raise ValidationError(f"Unknown BCU {bcu[:10]!r}: one of {', '.join(sorted(BCUS))}.")
+            q = Quarter.parse(quarter)
+            if bcu != op.session.bcu:
+                raise op.refuse(PermissionDenied(
+                    f"Reviews of BCU {bcu} are not yours; your access is limited to BCU {op.session.bcu}."))
+            found = op.store.reviews.reviews_of(bcu=bcu, quarter=str(q))
+            if not found:
+                raise op.refuse(NotFound(f"{bcu} has no review of {q}."), outcome=Outcome.FAILED)
         signed = [r for r in found if r.signed_at is not None]
         return signed[0] if signed else found[0]
-
-    def log_head(self, ws: Workspace) -> tuple[int, str]:
-        seq, digest = log_chain.head(ws.conn)
-        return seq, digest.hex()
-

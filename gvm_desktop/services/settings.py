@@ -8,6 +8,7 @@ from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.settings import IDLE_LOCK_MINUTES, SETTINGS, IntSetting
 from gvm_desktop.services.context import Workspace
+from gvm_desktop.store.protocols import Unit
 
 
 def _setting(key: str) -> IntSetting:
@@ -20,9 +21,13 @@ def _setting(key: str) -> IntSetting:
 class SettingsService:
     def value(self, ws: Workspace, key: str) -> int:
         """Any signed-in user may read a setting: the session needs them to behave."""
-        setting = _setting(key)
         with ws.operation(None, Action.SETTINGS_CHANGE, writes=False) as op:
-            raw = op.store.meta.get_setting(key)
+            return self.value_in(op.store, key)
+
+    def value_in(self, store: Unit, key: str) -> int:
+        """A setting read inside a use case already under way (its transaction, its lock)."""
+        setting = _setting(key)
+        raw = store.meta.get_setting(key)
         return setting.default if raw is None else setting.parse(raw)
 
     def idle_lock_minutes(self, ws: Workspace) -> int:

@@ -17,7 +17,7 @@ from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
-from gvm_desktop.store import access_log, database, governance, meta, nominals, reviews, unit
+from gvm_desktop.store import unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import key_fingerprint, normalise_recovery_code
 from gvm_desktop.store.vault import Vault, load_slots
@@ -83,16 +83,15 @@ def create_vault(
     vault, recovery_code = Vault.create(paths, device=env.device, bind=bind, kdf=env.kdf, first_entry=created)
     try:
         at = to_iso(env.clock.now())
-        with database.transaction(vault.conn) as conn:
+        with unit.transaction(vault) as store:
             user_id, detail = create_account(
-                vault, username=name, display_name=admin_display_name, role=Role.ADMIN, bcu=None,
+                store, vault, username=name, display_name=admin_display_name, role=Role.ADMIN, bcu=None,
                 password=admin_password, created_by=None, at=at,
             )
-            access_log.append(conn, system_entry(env, Action.ACCOUNT_ADD, Outcome.ALLOWED,
-                                                 record_ref=f"user:{user_id}", detail=detail))
+            store.log.append(system_entry(env, Action.ACCOUNT_ADD, Outcome.ALLOWED,
+                                          record_ref=f"user:{user_id}", detail=detail))
             vault.put_user_slot(user_id, 1, vault.locator(name), admin_password, env.kdf)
-            reviews.create_certificate_authority(conn, vault.vault_id, env.clock.now())
-        vault.write_checkpoint()
+            store.certificates.create_authority(vault.vault_id, env.clock.now())
     except BaseException:
         vault.close()
         for path in (paths.database, paths.keyslots):
@@ -112,29 +111,30 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
     ws = created.workspace
     at = to_iso(env.clock.now())
     people = generate_nominals(nominals_count, seed=seed, today=env.clock.now().date())
-    with ws.write() as conn:
-        meta.set_meta(conn, "demo", "1")
+    with ws.operation(None, Action.NOMINALS_IMPORT) as op:
+        store, me = op.store, op.session.user_id
+        store.meta.set_meta("demo", "1")
         for acct in DEMO_ACCOUNTS[:-1]:
             user_id, detail = create_account(
-                ws, username=acct.username, display_name=acct.display_name, role=acct.role, bcu=acct.bcu,
-                password=acct.password, created_by=ws.session.user_id, at=at,
+                store, op.vault, username=acct.username, display_name=acct.display_name, role=acct.role,
+                bcu=acct.bcu, password=acct.password, created_by=me, at=at,
             )
-            access_log.append(conn, ws.entry(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail))
-            ws.vault.put_user_slot(user_id, 1, ws.vault.locator(acct.username), acct.password, env.kdf,
+            op.log(Action.ACCOUNT_ADD, record_ref=f"user:{user_id}", detail=detail)
+            op.vault.put_user_slot(user_id, 1, op.vault.locator(acct.username), acct.password, env.kdf,
                                    auditor=acct.role is Role.AUDITOR)
             if acct.role in (Role.OFFICER, Role.SPOC):
                 # Demo accounts are trained and granted, with a long validity so a demo vault keeps working.
                 today = env.clock.now().date()
-                governance.add_training(conn, user_id, REQUIRED_COURSE, today - timedelta(days=30),
-                                        today + timedelta(days=3650), at, ws.session.user_id)
+                store.governance.add_training(user_id, REQUIRED_COURSE, today - timedelta(days=30),
+                                              today + timedelta(days=3650), at, me)
                 if acct.role is Role.OFFICER:
-                    governance.set_grant(conn, user_id, at, ws.session.user_id)
-        added = nominals.insert_many(conn, people, status="proposed", at=at, created_by=ws.session.user_id)
-        counts = demo_matrix.fill(conn, added, people, seed=seed, today=env.clock.now().date(), at=at,
-                                  by=ws.session.user_id, policy=default_policy(), retention_years=RETENTION_YEARS.default)
-        access_log.append(conn, ws.entry(Action.NOMINALS_IMPORT, detail=(
+                    store.governance.set_grant(user_id, at, me)
+        added = store.nominals.insert_many(people, status="proposed", at=at, created_by=me)
+        counts = demo_matrix.fill(store, added, people, seed=seed, today=env.clock.now().date(), at=at,
+                                  by=me, policy=default_policy(), retention_years=RETENTION_YEARS.default)
+        op.log(detail=(
             f"{len(added)} synthetic demo people: {counts['active']} active, {counts['proposed']} proposed, "
-            f"{counts['removed']} removed, {counts['evidence']} evidence entries")))
+            f"{counts['removed']} removed, {counts['evidence']} evidence entries"))
     return created
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from gvm_desktop.core.audit import Action, LogEntry, LoggedEntry, Outcome
+from gvm_desktop.core.audit import Action, GrantChange, LogEntry, LoggedEntry, Outcome, PriorJustification
+from gvm_desktop.core.log_filter import BcuRefusal, LogQuery, RecordRead, WorkflowAct
 from gvm_desktop.store import log_chain
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
@@ -49,15 +49,15 @@ def _row(r: tuple) -> LoggedEntry:
     )
 
 
-def last_justification(conn: Connection, user_id: int, record_ref: str) -> tuple[str, str, str | None] | None:
-    """(category, text, operation ref) this user last gave to open this record, to prefill the prompt."""
+def last_justification(conn: Connection, user_id: int, record_ref: str) -> PriorJustification | None:
+    """What this user last gave to open this record, to prefill the prompt."""
     r = conn.execute(
         "SELECT reason_category, justification, operation_ref FROM access_log "
         "WHERE user_id = ? AND record_ref = ? AND action = 'record.open' AND outcome = 'allowed' "
         "ORDER BY seq DESC LIMIT 1",
         (user_id, record_ref),
     ).fetchone()
-    return (r[0], r[1], r[2]) if r else None
+    return PriorJustification(r[0], r[1], r[2]) if r else None
 
 
 # The index that answers each kind of filter in sequence order. Without the hint, SQLite
@@ -67,9 +67,53 @@ SEARCH_INDEXES = ("access_log_record", "access_log_user", "access_log_action", "
                   "access_log_outcome")
 
 
-def search(conn: Connection, where: list[str], params: list[object], limit: int,
-           index: str | None = None) -> list[LoggedEntry]:
-    """Newest first. `where` holds only conditions the services built from fixed text; values are bound."""
+def _index_for(q: LogQuery) -> str | None:
+    """The most selective index the query can use, so the newest matches come straight off it."""
+    if q.record_ref:
+        return "access_log_record"
+    if q.user_id is not None:
+        return "access_log_user"
+    if len(q.actions) == 1:
+        return "access_log_action"
+    if q.reason_category:
+        return "access_log_reason"
+    if q.outcome and not q.actions:
+        return "access_log_outcome"
+    return None
+
+
+def _conditions(conn: Connection, q: LogQuery, before_seq: int | None) -> tuple[list[str], list[object]]:
+    """The query as SQL conditions written here, from fixed text; every value is a bound parameter."""
+    where: list[str] = []
+    params: list[object] = []
+    if q.user_id is not None:
+        where.append("user_id = ?")
+        params.append(q.user_id)
+    if q.record_ref:
+        where.append("record_ref = ?")
+        params.append(q.record_ref)
+    if q.actions:
+        where.append(f"action IN ({','.join('?' * len(q.actions))})")
+        params.extend(a.value for a in q.actions)
+    if q.outcome:
+        where.append("outcome = ?")
+        params.append(q.outcome.value)
+    if q.reason_category:
+        where.append("reason_category = ?")
+        params.append(q.reason_category.value)
+    if q.since_utc or q.before_utc:
+        where.append("seq BETWEEN ? AND ?")
+        params.extend(seq_bounds(conn, q.since_utc, q.before_utc))
+    if before_seq is not None:
+        where.append("seq < ?")
+        params.append(before_seq)
+    return where, params
+
+
+def search(conn: Connection, query: LogQuery, limit: int, *, before_seq: int | None = None) -> list[LoggedEntry]:
+    """Entries matching `query`, newest first, below `before_seq` when given (keyset pagination)."""
+    where, params = _conditions(conn, query, before_seq)
+    index = _index_for(query)
     if index is not None and index not in SEARCH_INDEXES:
         raise ValueError(index)
     hint = f"INDEXED BY {index}" if index else ""
@@ -133,19 +177,19 @@ def last_of_actions(conn: Connection, user_id: int, actions: Iterable[Action], *
     return row[0] if row else None
 
 
-def last_grant_change(conn: Connection, user_id: int) -> tuple[Action, str | None] | None:
-    """(action, detail) of the newest grant or revocation (carried out, not refused) of this account's
-    matrix access, down the (record_ref, seq) index."""
+def last_grant_change(conn: Connection, user_id: int) -> GrantChange | None:
+    """The newest grant or revocation (carried out, not refused) of this account's matrix access,
+    down the (record_ref, seq) index."""
     row = conn.execute(
         "SELECT action, detail FROM access_log INDEXED BY access_log_record WHERE record_ref = ? "
         "AND action IN (?, ?) AND outcome = 'allowed' ORDER BY seq DESC LIMIT 1",
         (f"user:{user_id}", Action.ACCESS_GRANT.value, Action.ACCESS_REVOKE.value)).fetchone()
-    return (Action(row[0]), row[1]) if row else None
+    return GrantChange(Action(row[0]), row[1]) if row else None
 
 
 def actions_since(conn: Connection, actions: tuple[str, ...], since_utc: str, *,
-                  refused_saying: tuple[tuple[str, str], ...] = ()) -> list[tuple[int | None, str | None, str, str]]:
-    """(user id, record ref, action, at) of every allowed entry of `actions` from `since_utc` on, oldest first:
+                  refused_saying: tuple[tuple[str, str], ...] = ()) -> list[WorkflowAct]:
+    """Every allowed entry of `actions` from `since_utc` on, oldest first:
     down the (action, seq) index from the first entry of that moment (the log is in time order).
 
     A failed or refused attempt did nothing, so it is left out, except the refusals named in `refused_saying`
@@ -159,22 +203,24 @@ def actions_since(conn: Connection, actions: tuple[str, ...], since_utc: str, *,
         f"SELECT user_id, record_ref, action, at_utc FROM access_log INDEXED BY access_log_action "
         f"WHERE action IN ({', '.join('?' * len(actions))}) AND seq >= ? AND (outcome = 'allowed'{refusals}) "
         "ORDER BY seq", (*actions, low[0], *(v for pair in refused_saying for v in pair)))
-    return [(r[0], r[1], str(r[2]), str(r[3])) for r in rows]
+    return [WorkflowAct(r[0], r[1], str(r[2]), str(r[3])) for r in rows]
 
 
-def record_reads(conn: Connection, since: str, until: str) -> list[tuple[Any, ...]]:
-    """Allowed record opens and history reads in [since, until): what the auditor's flags look at."""
-    return conn.execute(
+def record_reads(conn: Connection, since: str, until: str) -> list[RecordRead]:
+    """Allowed record opens and history reads in [since, until), oldest first: what the auditor's flags look at."""
+    rows = conn.execute(
         "SELECT seq, at_utc, username, record_ref, operation_ref, action, reason_category, user_id, role, bcu "
         "FROM access_log WHERE action IN ('record.open', 'record.history') AND outcome = 'allowed' "
-        "AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until)).fetchall()
+        "AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until))
+    return [RecordRead(*r) for r in rows]
 
 
-def outside_bcu_refusals(conn: Connection, since: str, until: str) -> list[tuple[Any, ...]]:
-    """Refusals of another BCU's record in [since, until): (seq, username, record_ref, detail)."""
-    return conn.execute(
+def outside_bcu_refusals(conn: Connection, since: str, until: str) -> list[BcuRefusal]:
+    """Refusals of another BCU's record in [since, until), oldest first."""
+    rows = conn.execute(
         "SELECT seq, username, record_ref, detail FROM access_log WHERE outcome = 'refused' "
-        "AND detail LIKE '%belongs to BCU%' AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until)).fetchall()
+        "AND detail LIKE '%belongs to BCU%' AND at_utc >= ? AND at_utc < ? ORDER BY seq", (since, until))
+    return [BcuRefusal(*r) for r in rows]
 
 
 class AccessLogRepository(Repository):
@@ -188,7 +234,6 @@ class AccessLogRepository(Repository):
     count = bound(count)
     last_justification = bound(last_justification)
     search = bound(search)
-    seq_bounds = bound(seq_bounds)
     entry_hash = bound(entry_hash)
     by_seq = bound(by_seq)
     for_record = bound(for_record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gvm_desktop.core.governance import TrainingRecord
+from gvm_desktop.core.governance import GrantedOfficer, TrainingRecord
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
 
@@ -38,25 +38,12 @@ def granted_at(conn: Connection, user_id: int) -> str | None:
     return row[0] if row and row[0] else None
 
 
-def granted_officers(conn: Connection, bcu: str | None) -> list[tuple[int, str, str]]:
-    """(id, username, granted_at) of the active officers holding a grant, of one BCU or (None) of all."""
+def granted_officers(conn: Connection, bcu: str | None) -> list[GrantedOfficer]:
+    """The active officers holding a grant, of one BCU or (None) of all."""
     rows = conn.execute(
         "SELECT id, username, bcu_access_granted_at FROM users WHERE role = 'officer' AND status = 'active' "
         "AND bcu_access_granted_at IS NOT NULL AND (? IS NULL OR bcu = ?) ORDER BY id", (bcu, bcu)).fetchall()
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-
-def audit_answers_about(conn: Connection, ref: str) -> list[tuple[int, str]]:
-    """(form id, answer) of every answered audit form whose log entry is about record `ref`."""
-    rows = conn.execute(
-        "SELECT f.id, f.answer FROM audit_forms f JOIN access_log a ON a.seq = f.log_seq "
-        "WHERE a.record_ref = ? AND f.answer IS NOT NULL ORDER BY f.id", (ref,)).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows]
-
-
-def replace_audit_answer(conn: Connection, form_id: int, answer: str) -> None:
-    """Overwrite a recorded answer (a removal scrubs the person out of it); when it was recorded stays."""
-    conn.execute("UPDATE audit_forms SET answer = ? WHERE id = ?", (answer, form_id))
+    return [GrantedOfficer(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 class GovernanceRepository(Repository):
@@ -70,5 +57,4 @@ class GovernanceRepository(Repository):
     granted = bound(granted)
     granted_at = bound(granted_at)
     granted_officers = bound(granted_officers)
-    audit_answers_about = bound(audit_answers_about)
-    replace_audit_answer = bound(replace_audit_answer)
+    # The audit forms' own repository (unit.audit_forms) holds these; kept here until changes.py reads them there.

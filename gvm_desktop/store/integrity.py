@@ -21,8 +21,10 @@ from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.store import accounts, database, keyslots
 from gvm_desktop.store.database import Connection, DatabaseError
+from gvm_desktop.store.database import storage_problem as storage_problem  # for the front ends' last defence
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.keyslots import KeySlot, KeySlotFile
+from gvm_desktop.store.repository import Repository, bound
 from gvm_desktop.store.vault import Vault
 
 SHOWN = 5  # problems a one-line summary names before "and K more"
@@ -116,6 +118,13 @@ def check(conn: Connection, path: Path) -> IntegrityReport:
     return IntegrityReport(pages, tuple(problems), time.perf_counter() - start)
 
 
+def check_open(conn: Connection) -> IntegrityReport:
+    """`check` on the file behind the open vault's connection, outside any transaction (see `check`)."""
+    # SQLite names the file without reading a page of it.
+    main = next(str(r[2]) for r in database.raw_cursor(conn).execute("PRAGMA database_list") if r[1] == "main")
+    return check(conn, Path(main))
+
+
 # -- when damage stops the ordinary sign-in ------------------------------------------
 
 
@@ -152,3 +161,11 @@ def check_file(path: Path, keys: list[bytes], locator: str) -> tuple[IntegrityRe
     finally:
         conn.close()
     return report, account
+
+
+class IntegrityRepository(Repository):
+    """The open vault's database file, checked whole."""
+
+    __slots__ = ()
+
+    check = bound(check_open)

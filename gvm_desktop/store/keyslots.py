@@ -17,6 +17,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
@@ -493,6 +494,38 @@ class KeySlotFile:
             )
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise VaultCorrupt("The vault's key-slot file is damaged: a field is missing or malformed.") from None
+
+
+def open_data_key(slots: KeySlotFile, username: str, secret: str, device_secret: bytes | None) -> bytes:
+    """The live data key, opened from `username`'s slot with its password (the username as stored).
+
+    For `gvm-desktop bench` alone: some of its figures start after the key derivation
+    (opening the database, the first screen) and its plain baseline is a decrypted copy,
+    so it holds the key a sign-in derives instead of reaching into an open vault.
+    The application never needs the key outside `Vault`.
+    """
+    slot = slots.find_user_slot(locator_for(username, slots.locator_salt))
+    if slot is None:
+        raise AuthenticationError("Sign-in failed: the username or password is wrong.")
+    private = unlock(slot, slots.vault_id, secret, device_secret).private
+    return open_sealed(slot, slots.vault_id, private, slot.sealed)
+
+
+def export_plaintext(database: Path, data_key: bytes, target: Path) -> None:
+    """An unencrypted copy of the vault's database at `target`, through SQLCipher's own export.
+
+    For `gvm-desktop bench` alone (its plain-SQLite baseline reads the same data without the
+    cipher); `target` then holds every person in clear, so it belongs in a throw-away folder.
+    """
+    from gvm_desktop.store import database as db  # database imports this module for check_data_key
+
+    conn = db.connect(database, data_key)
+    try:
+        conn.execute("ATTACH DATABASE ? AS plaintext KEY ''", (str(target),))
+        conn.execute("SELECT sqlcipher_export('plaintext')")
+        conn.execute("DETACH DATABASE plaintext")
+    finally:
+        conn.close()
 
 
 def check_data_key(key: bytes) -> bytes:

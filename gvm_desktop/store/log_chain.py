@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-from gvm_desktop.core.audit import LogEntry
+from gvm_desktop.core.audit import LogEntry, LogHead
 from gvm_desktop.core.errors import VaultCorrupt
 from gvm_desktop.store.database import Connection, DatabaseError
 from gvm_desktop.store.repository import Repository, bound
@@ -137,10 +137,10 @@ def start_chain(conn: Connection) -> bytes:
     return key0
 
 
-def head(conn: Connection) -> tuple[int, bytes]:
-    """The recorded head (seq, hash); VaultCorrupt if the log's state is damaged (read_state)."""
+def head(conn: Connection) -> LogHead:
+    """The recorded head; VaultCorrupt if the log's state is damaged (read_state)."""
     seq, entry_hash, _key = read_state(conn)
-    return seq, entry_hash
+    return LogHead(seq, entry_hash)
 
 
 def index_problems(conn: Connection, limit: int = 5) -> list[str]:
@@ -400,13 +400,8 @@ class LogChainRepository(Repository):
 
     __slots__ = ()
 
-    has_chain = bound(has_chain)
-    read_state = bound(read_state)
     append = bound(append)
-    start_chain = bound(start_chain)
     head = bound(head)
     index_problems = bound(index_problems)
     hash_at = bound(hash_at)
     verify = bound(verify)
-    native_walk = bound(native_walk)
-    python_verify = bound(python_verify)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from gvm_desktop.core.people import NominalDraft
+from gvm_desktop.core.records import HeldNominal, NominalRow, ScoreBands
+from gvm_desktop.core.review_rows import LiveDemographics, ReviewCandidate
 from gvm_desktop.core.text import fold
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.meta import get_meta, set_meta
@@ -132,28 +135,64 @@ _ROW_SQL = (
 )
 
 
-def rows_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, tuple]:
-    out: dict[int, tuple] = {}
+def rows_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, NominalRow]:
+    """The list's rows of these people (those still held), by id."""
+    out: dict[int, NominalRow] = {}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
         for r in conn.execute(_ROW_SQL.format(",".join("?" * len(part))), list(part)):
-            out[r[0]] = r
+            out[r[0]] = NominalRow(
+                id=r[0], ref=r[1], given_name=r[2], family_name=r[3], date_of_birth=date.fromisoformat(r[4]),
+                borough=r[5], status=r[6], classification=r[7], harm_score=r[8], harm_band=r[9], victim_score=r[10],
+                victim_band=r[11], in_custody=bool(r[12]), last_reviewed=r[13], bcu=r[14], scored_on=r[15],
+                score_policy=r[16],
+            )
     return out
 
 
-def by_ref(conn: Connection, ref: str) -> tuple[int, str, str] | None:
-    """(id, bcu, status) of a live or proposed person, or None."""
-    r = conn.execute("SELECT id, bcu, status FROM nominals WHERE ref = ?", (ref.strip().upper(),)).fetchone()
-    return (int(r[0]), r[1], r[2]) if r else None
+def by_ref(conn: Connection, ref: str) -> HeldNominal | None:
+    """The person with this reference (proposed or active: a removed one has no row), or None."""
+    clean = ref.strip().upper()
+    r = conn.execute("SELECT id, ref, bcu, status FROM nominals WHERE ref = ?", (clean,)).fetchone()
+    return HeldNominal(int(r[0]), r[1], r[2], r[3]) if r else None
 
 
-def same_identity(conn: Connection, given: str, family: str, dob: str) -> list[tuple[str, str, str]]:
-    """People already held with the same folded name and date of birth: (ref, bcu, status)."""
-    return [tuple(r) for r in conn.execute(
-        "SELECT ref, bcu, status FROM nominals WHERE search_key = ? AND date_of_birth = ?",
+def same_identity(conn: Connection, given: str, family: str, dob: str) -> list[HeldNominal]:
+    """People already held with the same folded name and date of birth."""
+    return [HeldNominal(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(
+        "SELECT id, ref, bcu, status FROM nominals WHERE search_key = ? AND date_of_birth = ? ORDER BY id",
         (search_key(given, family), dob),
     )]
 
+
+def bands(conn: Connection, nominal_id: int) -> ScoreBands:
+    """The harm and victim bands stored on the record (as last scored)."""
+    harm, victim = conn.execute("SELECT harm_band, victim_band FROM nominals WHERE id = ?", (nominal_id,)).fetchone()
+    return ScoreBands(harm, victim)
+
+
+
+def review_candidates(conn: Connection, bcu: str) -> list[ReviewCandidate]:
+    """Everyone active in the BCU, as a review opening lists them."""
+    rows = conn.execute(
+        "SELECT id, ref, given_name || ' ' || family_name, date_of_birth, in_custody, coalesce(date_added, created_at) "
+        "FROM nominals WHERE bcu = ? AND status = 'active'", (bcu,))
+    return [ReviewCandidate(nominal_id=int(nominal_id), ref=str(ref), name=str(name), date_of_birth=str(dob),
+                            in_custody=bool(in_custody), added=str(added))
+            for nominal_id, ref, name, dob, in_custody, added in rows]
+
+
+def mark_reviewed(conn: Connection, nominal_id: int, on: str) -> None:
+    """The person was kept at a signed review on `on` (YYYY-MM-DD)."""
+    conn.execute("UPDATE nominals SET last_reviewed = ? WHERE id = ?", (on, nominal_id))
+
+
+def live_demographics(conn: Connection, bcu: str) -> list[LiveDemographics]:
+    """The codes the disproportionality report counts, of everyone active in the BCU."""
+    rows = conn.execute("SELECT ethnicity, date_of_birth, gender, disability, substr(date_added, 1, 10) "
+                        "FROM nominals WHERE bcu = ? AND status = 'active'", (bcu,))
+    return [LiveDemographics(ethnicity, date_of_birth, gender, disability, added_on)
+            for ethnicity, date_of_birth, gender, disability, added_on in rows]
 
 class NominalsRepository(Repository):
     """The people on the matrix as rows and their name index: lists, counts, lookups."""
@@ -167,3 +206,7 @@ class NominalsRepository(Repository):
     rows_by_id = bound(rows_by_id)
     by_ref = bound(by_ref)
     same_identity = bound(same_identity)
+    bands = bound(bands)
+    review_candidates = bound(review_candidates)
+    mark_reviewed = bound(mark_reviewed)
+    live_demographics = bound(live_demographics)

@@ -3,9 +3,9 @@
 At init the vault makes a self-signed CA; each SPOC gets a key pair and a
 certificate issued by it, so a review sheet signed with that key can be traced
 to a person and checked against the one root the vault trusts. Everything here
-is pure (no database): keys leave as PKCS#8 DER, and the caller stores them
-wrapped with `wrap_private_key`, under a key it derives from the holder's
-unlocked key slot.
+is pure (no database): keys leave as PKCS#8 DER, and store/certificates.py keeps
+them, a person's key wrapped with `wrap_private_key` under a key derived from
+their unlocked key slot.
 
 Keys are ECDSA P-256 with SHA-256 signatures. Poppler's pdfsig (NSS on Debian 12)
 reports PAdES signatures made with them as valid, as it does RSA-3072, and P-256

@@ -7,18 +7,18 @@ from datetime import date
 from typing import Any
 
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
-from gvm_desktop.core.records import ActivityRecord, EvidenceRecord, InterventionRecord, VersionRecord
+from gvm_desktop.core.records import (
+    SNAPSHOT_FIELDS,
+    ActivityRecord,
+    EvidenceRecord,
+    InterventionRecord,
+    PendingProposal,
+    VersionRecord,
+)
+from gvm_desktop.core.review_rows import ArchivedDemographics
 from gvm_desktop.core.scoring import ScoreCard, ScoringEvent
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
-
-# The columns a version snapshot keeps (everything a person could ask to see corrected).
-SNAPSHOT_FIELDS = (
-    "given_name", "family_name", "date_of_birth", "gender", "ethnicity", "observed_ethnicity", "disability",
-    "address", "postcode", "borough", "bcu", "gangs", "status", "in_custody", "custody_from", "custody_to",
-    "date_added", "last_reviewed",
-)
-EDITABLE = frozenset(SNAPSHOT_FIELDS) - {"bcu", "status", "date_added", "last_reviewed"}
 
 
 def fields(conn: Connection, nominal_id: int) -> dict[str, Any]:
@@ -28,6 +28,15 @@ def fields(conn: Connection, nominal_id: int) -> dict[str, Any]:
     row = cur.fetchone()
     names = [d[0] for d in cur.description]
     return dict(zip(names, row, strict=True))
+
+
+def current_version(conn: Connection, nominal_id: int) -> int:
+    return int(conn.execute("SELECT version FROM nominals WHERE id = ?", (nominal_id,)).fetchone()[0])
+
+
+def date_of_birth(conn: Connection, nominal_id: int) -> date:
+    return date.fromisoformat(conn.execute("SELECT date_of_birth FROM nominals WHERE id = ?",
+                                           (nominal_id,)).fetchone()[0])
 
 
 def aliases(conn: Connection, nominal_id: int) -> tuple[str, ...]:
@@ -145,11 +154,11 @@ def add_proposal(conn: Connection, nominal_id: int, kind: str, reason: str, by: 
     return int(cur.lastrowid or 0)
 
 
-def pending_proposal(conn: Connection, nominal_id: int, kind: str) -> tuple[int, str, int] | None:
-    """(proposal id, reason, proposer) of the pending proposal of this kind, if any."""
+def pending_proposal(conn: Connection, nominal_id: int, kind: str) -> PendingProposal | None:
+    """The latest pending proposal of this kind ("add", "remove"), if any."""
     r = conn.execute("SELECT id, reason, proposed_by FROM proposals WHERE nominal_id = ? AND kind = ? "
                      "AND status = 'pending' ORDER BY id DESC LIMIT 1", (nominal_id, kind)).fetchone()
-    return (r[0], r[1], r[2]) if r else None
+    return PendingProposal(int(r[0]), r[1], r[2]) if r else None
 
 
 def pending_kinds(conn: Connection, nominal_id: int) -> tuple[str, ...]:
@@ -207,15 +216,25 @@ def removal_dates(conn: Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute("SELECT ref, removed_at FROM archive")}
 
 
+
+def archived_demographics(conn: Connection, bcu: str) -> list[ArchivedDemographics]:
+    """What the archive keeps for the count, of everyone removed from the BCU and not yet purged."""
+    rows = conn.execute("SELECT ethnicity, gender, age_band, substr(date_added, 1, 10), substr(removed_at, 1, 10) "
+                        "FROM archive WHERE bcu = ?", (bcu,))
+    return [ArchivedDemographics(ethnicity, gender, age_band, added_on, removed_on)
+            for ethnicity, gender, age_band, added_on, removed_on in rows]
+
+
 class RecordsRepository(Repository):
     """One person's record: fields, versions, evidence, scores, interventions, activity, proposals, archive."""
 
     __slots__ = ()
 
     fields = bound(fields)
+    current_version = bound(current_version)
+    date_of_birth = bound(date_of_birth)
     aliases = bound(aliases)
     set_aliases = bound(set_aliases)
-    snapshot = bound(snapshot)
     save_version = bound(save_version)
     update = bound(update)
     versions = bound(versions)
@@ -233,7 +252,6 @@ class RecordsRepository(Repository):
     decide = bound(decide)
     archive_and_delete = bound(archive_and_delete)
     compact_search_index = bound(compact_search_index)
-    search_terms = bound(search_terms)
     purge_archive = bound(purge_archive)
-    archive_count = bound(archive_count)
     removal_dates = bound(removal_dates)
+    archived_demographics = bound(archived_demographics)

@@ -1,54 +1,23 @@
-"""Quarterly reviews, their items and decisions; the disclosure register; the reference population.
+"""Tables reviews, review_items and review_purges: quarterly reviews, their items and decisions.
 
 Plain queries inside the caller's transaction. The rules (who may decide what,
-what a rationale must say) are in core/review.py and services/reviews.py.
+what a rationale must say) are in core/review.py and services/reviews.py. The
+disclosure register, the reference population and the certificate authority have
+their own modules (disclosures.py, reference_population.py, certificates.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 
-from gvm_desktop.core.clock import to_iso
-from gvm_desktop.store import pki
+from gvm_desktop.core.review_rows import (
+    ItemRow,
+    NewItem,
+    ReviewCounts,
+    ReviewRow,
+)
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    id: int
-    bcu: str
-    quarter: str
-    opened_at: str
-    opened_by: int | None
-    supersedes: int | None
-    signed_at: str | None
-    signed_by: int | None
-    signed_head: int | None
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    ref: str
-    name: str  # '' once redacted
-    age: int | None  # None once redacted
-    harm_score: int
-    harm_band: str
-    victim_band: str
-    flags: tuple[str, ...]
-    recommendation: str | None
-    rationale: str | None
-    recommended_by: str | None
-    recommended_at: str | None
-    verdict: str | None
-    decision: str | None
-    override_reason: str | None
-    verdict_by: str | None
-    verdict_at: str | None
-    redacted_at: str | None = None  # when the person left the matrix and their personal fields left this row
-
 
 _REVIEW = "id, bcu, quarter, opened_at, opened_by, supersedes, signed_at, signed_by, signed_head"
 
@@ -60,14 +29,12 @@ def open_review(conn: Connection, *, bcu: str, quarter: str, opened_at: str, ope
     return int(cur.lastrowid or 0)
 
 
-def add_items(conn: Connection, review_id: int,
-              items: Iterable[tuple[str, str, int, int, str, str, tuple[str, ...]]]) -> None:
-    """Items as (ref, name, age, harm score, harm band, victim band, flags)."""
+def add_items(conn: Connection, review_id: int, items: Iterable[NewItem]) -> None:
     conn.executemany(
         "INSERT INTO review_items (review_id, ref, name, age, harm_score, harm_band, victim_band, flags) "
         "VALUES (?,?,?,?,?,?,?,?)",
-        [(review_id, ref, name, age, score, band, vband, ",".join(flags))
-         for ref, name, age, score, band, vband, flags in items])
+        [(review_id, i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, ",".join(i.flags))
+         for i in items])
 
 
 def review(conn: Connection, review_id: int) -> ReviewRow | None:
@@ -81,6 +48,13 @@ def reviews_of(conn: Connection, *, bcu: str | None = None, quarter: str | None 
     return [ReviewRow(*r) for r in conn.execute(sql + "ORDER BY quarter DESC, id DESC", (bcu, quarter))]
 
 
+def counts(conn: Connection, review_id: int) -> ReviewCounts:
+    people, recommended, decided, flagged = conn.execute(
+        "SELECT count(*), count(recommendation), count(verdict), coalesce(sum(flags != ''), 0) FROM review_items "
+        "WHERE review_id = ?", (review_id,)).fetchone()
+    return ReviewCounts(people=int(people), recommended=int(recommended), decided=int(decided), flagged=int(flagged))
+
+
 _ITEM = ("SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, i.flags, i.recommendation, "
          "i.rationale, r.username, i.recommended_at, i.verdict, i.decision, i.override_reason, v.username, i.verdict_at, "
          "i.redacted_at "
@@ -88,7 +62,11 @@ _ITEM = ("SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band,
 
 
 def _item_row(r: tuple) -> ItemRow:
-    return ItemRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(f for f in r[6].split(",") if f), *r[7:])
+    (ref, name, age, harm_score, harm_band, victim_band, flags, recommendation, rationale, recommended_by,
+     recommended_at, verdict, decision, override_reason, verdict_by, verdict_at, redacted_at) = r
+    return ItemRow(ref, name, age, harm_score, harm_band, victim_band, tuple(f for f in flags.split(",") if f),
+                   recommendation, rationale, recommended_by, recommended_at, verdict, decision, override_reason,
+                   verdict_by, verdict_at, redacted_at)
 
 
 def items(conn: Connection, review_id: int) -> list[ItemRow]:
@@ -100,6 +78,12 @@ def items(conn: Connection, review_id: int) -> list[ItemRow]:
 def item(conn: Connection, review_id: int, ref: str) -> ItemRow | None:
     row = conn.execute(_ITEM + "WHERE i.review_id = ? AND i.ref = ?", (review_id, ref)).fetchone()
     return _item_row(row) if row else None
+
+
+def item_names(conn: Connection, review_id: int) -> dict[str, str]:
+    """Reference -> name ('' once redacted) of everyone a review lists."""
+    return {str(ref): str(name) for ref, name in conn.execute(
+        "SELECT ref, name FROM review_items WHERE review_id = ?", (review_id,))}
 
 
 def set_recommendation(conn: Connection, review_id: int, ref: str, *, recommendation: str, rationale: str,
@@ -162,99 +146,6 @@ def previous_signed(conn: Connection, bcu: str, before_quarter: str) -> ReviewRo
     return ReviewRow(*row) if row else None
 
 
-def item_refs(conn: Connection, review_id: int) -> dict[str, str]:
-    return dict(conn.execute("SELECT ref, name FROM review_items WHERE review_id = ?", (review_id,)).fetchall())
-
-
-def user_name(conn: Connection, user_id: int | None) -> tuple[str, str] | None:
-    row = conn.execute("SELECT display_name, username FROM users WHERE id = ?", (user_id,)).fetchone()
-    return (str(row[0]), str(row[1])) if row else None
-
-
-# --- the disclosure register: which people each disclosure (partner view, export) included ---
-
-def record_disclosure(conn: Connection, log_seq: int, refs: Iterable[str]) -> None:
-    conn.executemany("INSERT OR IGNORE INTO disclosures (ref, log_seq) VALUES (?, ?)", [(r, log_seq) for r in refs])
-
-
-def disclosures_of(conn: Connection, ref: str) -> list[int]:
-    return [int(r[0]) for r in conn.execute("SELECT log_seq FROM disclosures WHERE ref = ? ORDER BY log_seq", (ref,))]
-
-
-# One row per person per day per agreement: the dedupe joins a disclosure to its log entry (no schema change).
-# The range on log_seq (the second column of the key) keeps it to that person's rows of the day; the log is in
-# time order (`log verify` checks it), so the day's first entry bounds them.
-_ONCE_A_DAY = (
-    "INSERT OR IGNORE INTO disclosures (ref, log_seq) SELECT ?1, ?2 WHERE NOT EXISTS ("
-    "SELECT 1 FROM disclosures d JOIN access_log a ON a.seq = d.log_seq "
-    "WHERE d.ref = ?1 AND d.log_seq >= ?3 AND d.log_seq <> ?2 AND a.operation_ref = ?4 AND a.action = ?5)")
-
-
-def record_disclosure_daily(conn: Connection, log_seq: int, refs: Iterable[str], *, agreement_ref: str,
-                            action: str) -> int:
-    """Register the people of `refs` as disclosed by entry `log_seq`, except those already registered on that
-    entry's UTC day by an `action` entry of the same agreement (its operation_ref). Returns the rows added."""
-    first = conn.execute("SELECT seq FROM access_log WHERE at_utc >= (SELECT substr(at_utc, 1, 10) || 'T00:00:00Z' "
-                         "FROM access_log WHERE seq = ?) ORDER BY at_utc, seq LIMIT 1", (log_seq,)).fetchone()
-    since = int(first[0]) if first else log_seq
-    before = conn.total_changes
-    conn.executemany(_ONCE_A_DAY, [(ref, log_seq, since, agreement_ref, action) for ref in dict.fromkeys(refs)])
-    return conn.total_changes - before
-
-
-# --- the reference population for the disproportionality report ---
-
-def replace_reference(conn: Connection, rows: Iterable[tuple[str, str, str, int]], *, source: str, at: str) -> int:
-    conn.execute("DELETE FROM reference_population")
-    data = [(b, d, g, n, source, at) for b, d, g, n in rows]
-    conn.executemany("INSERT INTO reference_population (borough, dimension, grp, population, source, loaded_at) "
-                     "VALUES (?,?,?,?,?,?)", data)
-    return len(data)
-
-
-def reference_rows(conn: Connection) -> list[tuple[str, str, str, int]]:
-    return [tuple(r) for r in conn.execute(
-        "SELECT borough, dimension, grp, population FROM reference_population ORDER BY borough, dimension, grp")]
-
-
-def reference_source(conn: Connection) -> tuple[str, str] | None:
-    row = conn.execute("SELECT source, max(loaded_at) FROM reference_population").fetchone()
-    return (str(row[0]), str(row[1])) if row and row[0] is not None else None
-
-
-# --- the vault's certificate authority and the signing keys it issued ---
-
-def certificate_authority(conn: Connection) -> tuple[bytes, bytes] | None:
-    row = conn.execute("SELECT cert, private_key FROM certificate_authority WHERE id = 1").fetchone()
-    return (bytes(row[0]), bytes(row[1])) if row else None
-
-
-def put_certificate_authority(conn: Connection, cert: bytes, private_key: bytes, at: str) -> None:
-    conn.execute("INSERT INTO certificate_authority (id, cert, private_key, created_at) VALUES (1, ?, ?, ?)",
-                 (cert, private_key, at))
-
-
-def signing_key(conn: Connection, user_id: int) -> tuple[bytes, bytes] | None:
-    row = conn.execute("SELECT cert, wrapped_key FROM signing_keys WHERE user_id = ?", (user_id,)).fetchone()
-    return (bytes(row[0]), bytes(row[1])) if row else None
-
-
-def put_signing_key(conn: Connection, user_id: int, cert: bytes, wrapped_key: bytes, at: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO signing_keys (user_id, cert, wrapped_key, issued_at) VALUES (?,?,?,?)",
-                 (user_id, cert, wrapped_key, at))
-
-
-def create_certificate_authority(conn: Connection, vault_id: str, now: datetime) -> pki.CaMaterial:
-    """The vault's own CA, made at init: it issues each SPOC's document-signing certificate.
-
-    Its private key lives only inside the encrypted vault; a review sheet's signature
-    chains to its certificate, which verification tools are given explicitly.
-    """
-    ca = pki.create_ca(vault_id, f"GVM Desktop vault {vault_id[:8]}", now)
-    put_certificate_authority(conn, ca.cert_der, ca.key_der, to_iso(now))
-    return ca
-
-
 def open_spans(conn: Connection, bcu: str) -> list[tuple[str, str | None]]:
     """(opened at, signed at or None) of every review of a BCU: when its quarterly review was under way."""
     return [(str(r[0]), r[1]) for r in conn.execute(
@@ -262,7 +153,7 @@ def open_spans(conn: Connection, bcu: str) -> list[tuple[str, str | None]]:
 
 
 class ReviewsRepository(Repository):
-    """Quarterly reviews and their items, the disclosure register, the reference population, the CA."""
+    """Quarterly reviews and their items (tables reviews, review_items, review_purges)."""
 
     __slots__ = ()
 
@@ -270,8 +161,10 @@ class ReviewsRepository(Repository):
     add_items = bound(add_items)
     review = bound(review)
     reviews_of = bound(reviews_of)
+    counts = bound(counts)
     items = bound(items)
     item = bound(item)
+    item_names = bound(item_names)
     set_recommendation = bound(set_recommendation)
     set_verdict = bound(set_verdict)
     redact_person = bound(redact_person)
@@ -279,17 +172,4 @@ class ReviewsRepository(Repository):
     purge_signed = bound(purge_signed)
     mark_signed = bound(mark_signed)
     previous_signed = bound(previous_signed)
-    item_refs = bound(item_refs)
-    user_name = bound(user_name)
-    record_disclosure = bound(record_disclosure)
-    disclosures_of = bound(disclosures_of)
-    record_disclosure_daily = bound(record_disclosure_daily)
-    replace_reference = bound(replace_reference)
-    reference_rows = bound(reference_rows)
-    reference_source = bound(reference_source)
-    certificate_authority = bound(certificate_authority)
-    put_certificate_authority = bound(put_certificate_authority)
-    signing_key = bound(signing_key)
-    put_signing_key = bound(put_signing_key)
-    create_certificate_authority = bound(create_certificate_authority)
     open_spans = bound(open_spans)

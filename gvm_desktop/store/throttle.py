@@ -309,6 +309,3 @@ class SigninThrottle:
                 state["pending"] = state["pending"][count:]
                 state["dropped"] = 0
                 self._save(state)
-
-    def clear_account(self, locator: str) -> None:
-        self.record_success(locator)

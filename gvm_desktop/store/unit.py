@@ -16,12 +16,18 @@ from typing import TYPE_CHECKING
 from gvm_desktop.store import database, protocols
 from gvm_desktop.store.access_log import AccessLogRepository
 from gvm_desktop.store.accounts import AccountsRepository
+from gvm_desktop.store.agreements import AgreementsRepository
+from gvm_desktop.store.audit_forms import AuditFormsRepository
+from gvm_desktop.store.certificates import CertificatesRepository
+from gvm_desktop.store.disclosures import DisclosuresRepository
 from gvm_desktop.store.governance import GovernanceRepository
+from gvm_desktop.store.integrity import IntegrityRepository
 from gvm_desktop.store.log_chain import LogChainRepository
 from gvm_desktop.store.meta import MetaRepository
 from gvm_desktop.store.monthly_audit import MonthlyAuditRepository
 from gvm_desktop.store.nominals import NominalsRepository
 from gvm_desktop.store.records import RecordsRepository
+from gvm_desktop.store.reference_population import ReferencePopulationRepository
 from gvm_desktop.store.reviews import ReviewsRepository
 
 if TYPE_CHECKING:
@@ -52,6 +58,18 @@ class VaultUnit:
         return GovernanceRepository(self._conn)
 
     @cached_property
+    def audit_forms(self) -> AuditFormsRepository:
+        return AuditFormsRepository(self._conn)
+
+    @cached_property
+    def agreements(self) -> AgreementsRepository:
+        return AgreementsRepository(self._conn)
+
+    @cached_property
+    def integrity(self) -> IntegrityRepository:
+        return IntegrityRepository(self._conn)
+
+    @cached_property
     def nominals(self) -> NominalsRepository:
         return NominalsRepository(self._conn)
 
@@ -62,6 +80,18 @@ class VaultUnit:
     @cached_property
     def reviews(self) -> ReviewsRepository:
         return ReviewsRepository(self._conn)
+
+    @cached_property
+    def disclosures(self) -> DisclosuresRepository:
+        return DisclosuresRepository(self._conn)
+
+    @cached_property
+    def reference(self) -> ReferencePopulationRepository:
+        return ReferencePopulationRepository(self._conn)
+
+    @cached_property
+    def certificates(self) -> CertificatesRepository:
+        return CertificatesRepository(self._conn)
 
     @cached_property
     def meta(self) -> MetaRepository:

@@ -11,11 +11,9 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.core.errors import (
-    AuthenticationError,
     GvmError,
     VaultCorrupt,
     VaultError,
@@ -479,6 +477,10 @@ class Vault:
         rekeyed; (3) the new key replaces the old in the slot file. A crash
         after (1) or (2) is finished by the next open (see `open_slot`).
         """
+        if self.conn.in_transaction:
+            # SQLCipher rekeys inside an open transaction without a word, and a rollback then would
+            # leave the slot file and the database on different keys: a rotation is never part of one.
+            raise RuntimeError("A key rotation cannot run inside a transaction.")
         new_key = secrets.token_bytes(keyslots.DATA_KEY_BYTES)
         owners = self._slot_owners()
         recovery_public = meta.get_meta(self.conn, RECOVERY_PUBLIC)
@@ -572,13 +574,3 @@ def _vouched(owner: tuple[int, str, bytes | None] | None, slot: KeySlot) -> bool
 
 def _has_meta(conn: Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone() is not None
-
-
-def check_unlockable(slot: KeySlot | None) -> KeySlot:
-    if slot is None:
-        raise AuthenticationError("Sign-in failed: the username or password is wrong.")
-    return slot
-
-
-def vault_paths(folder: Path | str) -> VaultPaths:
-    return VaultPaths(Path(folder).expanduser())

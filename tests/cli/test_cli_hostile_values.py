@@ -9,6 +9,7 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.cli import main
+from tests.support.vault_access import conn_of
 
 AUDITOR = ("demo.auditor", "granite-meadow-audit-19")
 SPOC = ("demo.spoc", "harbour-violet-spoc-42")
@@ -37,7 +38,7 @@ def one_line(err: str) -> str:
 def rows(demo_app: App, table: str) -> int:
     ws = demo_app.auth.sign_in(*ADMIN)
     try:
-        return int(ws.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(conn_of(ws).execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:
         demo_app.auth.sign_out(ws)
 
@@ -96,7 +97,7 @@ def test_the_monthly_audit_of_an_impossible_month_is_exit_1(gvm: Gvm, month: str
 
 def test_another_bcus_reference_reads_like_a_missing_one(gvm: Gvm, demo_app: App) -> None:
     ws = demo_app.auth.sign_in(*OFFICER)
-    other = ws.conn.execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    other = conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
     demo_app.auth.sign_out(ws)
     why = ("--reason", "safeguarding", "--why", "Welfare check after a referral")
     code_missing, out_missing, err_missing = gvm(OFFICER, "record", "open", "N-999999", *why)

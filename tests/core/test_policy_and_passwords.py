@@ -62,3 +62,14 @@ def test_bad_usernames_are_refused(name: str) -> None:
 
 def test_usernames_are_normalised() -> None:
     assert check_username("  Alice.Admin ") == "alice.admin"
+
+
+def test_every_role_and_reason_has_its_one_label() -> None:
+    """The enums read their words from core/labels.py, the one set the screens and the PDFs share."""
+    from gvm_desktop.core import labels
+    from gvm_desktop.core.justification import ReasonCategory
+
+    assert set(labels.ROLE_LABELS) == {r.value for r in Role}
+    assert set(labels.REASON_LABELS) == {c.value for c in ReasonCategory}
+    assert all(r.label == labels.ROLE_LABELS[r.value] for r in Role)
+    assert all(c.label == labels.REASON_LABELS[c.value] for c in ReasonCategory)

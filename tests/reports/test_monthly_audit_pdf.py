@@ -13,6 +13,7 @@ from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from tests.reports.pdftools import HEAD, assert_every_page, qpdf_check, text, tool
 from tests.services.test_monthly_audit_counts import MONTH, _activity, sign_in
+from tests.support.vault_access import conn_of
 
 COUNTS = {
     ("demo.officer", "officer", "CE"): UseCounts(viewed=8, edited=3),
@@ -95,7 +96,7 @@ def test_the_service_writes_a_checked_pdf_of_the_month(demo_app: App, tmp_path: 
                 "London (all BCUs) 5 12 5 64 81", "demo.officer Gang-team officer CE Central East 8 0 3 11",
                 "demo.partner Partner (preview only) CE Central East 0 3 0 3"):
         assert row in lines, row
-    head_seq = auditor.conn.execute("SELECT max(seq) FROM access_log WHERE action <> 'audit.summary'").fetchone()[0]
+    head_seq = conn_of(auditor).execute("SELECT max(seq) FROM access_log WHERE action <> 'audit.summary'").fetchone()[0]
     assert any(line.startswith(f"Access log head {head_seq}:") for line in lines)
     info = subprocess.run([tool("pdfinfo"), str(out)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Encrypted:\s+no$", info, re.MULTILINE)  # counts and staff names only, like the disproportionality report

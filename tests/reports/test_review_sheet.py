@@ -106,7 +106,7 @@ def test_signed_sheet_has_cover_people_and_signature(tmp_path: Path) -> None:
     # Wrapped cells are read without -layout: pdftotext then keeps each cell's lines together.
     cells = _flat(text(pdf, layout=False))
     for piece in ("Retain (by demo.officer1)", "Remove (by demo.officer2)", "Rescore (by demo.officer3)",
-                  "Override: Synthetic override: retained because the synthetic custody release date is next month.",
+                  "Overridden Synthetic override: retained because the synthetic custody release date is next month.",
                   "Synthetic rationale Q7Z: still active on the matrix.", "Under 18", "In custody",
                   "No corroborating intelligence in window"):
         assert piece in cells, piece
@@ -115,8 +115,8 @@ def test_signed_sheet_has_cover_people_and_signature(tmp_path: Path) -> None:
                   "digital signature (PAdES)", "certificate authority",
                   "Any change to the document after signing invalidates the signature"):
         assert piece in flat, piece
-    assert re.search(r"^SYN-00002\s.*Override: Synthetic override.*\sRetain$", whole, re.MULTILINE)
-    assert re.search(r"^SYN-00005\s.*\sAgree\s+Retain$", whole, re.MULTILINE)
+    assert re.search(r"^SYN-00002\s.*\sOverridden\s+Retain$", whole, re.MULTILINE)
+    assert re.search(r"^SYN-00005\s.*\sAgreed\s+Retain$", whole, re.MULTILINE)
 
 
 def test_cover_counts_bands_flags_and_total(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import page_count, pages, qpdf_check, text
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 WHY = Justification.make("intelligence_development", "Developing a synthetic intelligence picture")
@@ -29,11 +30,11 @@ def text_of(pdf: Path) -> str:
 
 def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp_path: Path) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
     demo_app.records.open(officer, ref, WHY)
     auditor = sign_in(demo_app, Role.AUDITOR)
     (entry,) = demo_app.log.search(auditor, LogFilter(actions=("record.open",))).entries
-    digest = auditor.conn.execute("SELECT hex(entry_hash) FROM access_log WHERE seq = ?", (entry.seq,)).fetchone()[0]
+    digest = conn_of(auditor).execute("SELECT hex(entry_hash) FROM access_log WHERE seq = ?", (entry.seq,)).fetchone()[0]
     out = tmp_path / "form.pdf"
     form = demo_app.forms.issue(auditor, entry.seq, out)
     assert (form.subject, form.log_seq, form.answer) == (ACC[Role.OFFICER].username, entry.seq, None)
@@ -51,7 +52,7 @@ def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp
 
 def test_form_errors_leave_nothing_behind(demo_app: App, tmp_path: Path) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
     demo_app.records.open(officer, ref, WHY)
     auditor = sign_in(demo_app, Role.AUDITOR)
     (opened,) = demo_app.log.search(auditor, LogFilter(actions=("record.open",))).entries
@@ -82,9 +83,9 @@ def test_pdf_audit_pack_has_the_head_on_every_page(demo_app: App, tmp_path: Path
 
 def test_an_audit_pack_is_a_disclosure_of_every_record_its_rows_name(demo_app: App, tmp_path: Path) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
     demo_app.records.open(officer, ref, WHY)
     auditor = sign_in(demo_app, Role.AUDITOR)
     demo_app.forms.export_pack(auditor, LogFilter(record_ref=ref), tmp_path / "pack.pdf")
-    seq = auditor.conn.execute("SELECT max(seq) FROM access_log WHERE action = 'access_log.export'").fetchone()[0]
-    assert auditor.conn.execute("SELECT ref FROM disclosures WHERE log_seq = ?", (seq,)).fetchall() == [(ref,)]
+    seq = conn_of(auditor).execute("SELECT max(seq) FROM access_log WHERE action = 'access_log.export'").fetchone()[0]
+    assert conn_of(auditor).execute("SELECT ref FROM disclosures WHERE log_seq = ?", (seq,)).fetchall() == [(ref,)]

@@ -20,6 +20,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.core.record_use import UseCounts
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 OFFICER = ACC[Role.OFFICER]
@@ -32,7 +33,7 @@ def sign_in(app: App, role: Role) -> Workspace:
 
 
 def _details(ws: Workspace, action: str) -> list[str]:
-    return [r[0] for r in ws.conn.execute("SELECT detail FROM access_log WHERE action = ? AND username = ? ORDER BY seq",
+    return [r[0] for r in conn_of(ws).execute("SELECT detail FROM access_log WHERE action = ? AND username = ? ORDER BY seq",
                                           (action, OFFICER.username))]
 
 

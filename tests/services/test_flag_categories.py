@@ -13,6 +13,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
 from tests.services.test_matrix_flow import TODAY, evidence, person, sign_in
+from tests.support.vault_access import conn_of
 
 TO_DECIDE = "Reading the evidence before deciding on the proposal"
 FOR_REVIEW = "Preparing my recommendation for the quarterly review"
@@ -25,11 +26,11 @@ def _no_operation(app: App) -> dict[tuple[str | None, str | None], str]:
 
 
 def _categories(ws: Workspace, action: str) -> set[str | None]:
-    return {r[0] for r in ws.conn.execute("SELECT reason_category FROM access_log WHERE action = ?", (action,))}
+    return {r[0] for r in conn_of(ws).execute("SELECT reason_category FROM access_log WHERE action = ?", (action,))}
 
 
 def _active(ws: Workspace, n: int) -> list[str]:
-    return [r[0] for r in ws.conn.execute(
+    return [r[0] for r in conn_of(ws).execute(
         "SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' ORDER BY id LIMIT ?", (n,))]
 
 

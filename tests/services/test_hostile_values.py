@@ -17,6 +17,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.conftest import ADMIN_PW
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 TODAY = date(2026, 11, 2)  # ManualClock's start
@@ -30,7 +31,7 @@ def sign_in(app: App, role: Role) -> Workspace:
 
 
 def count(ws: Workspace, table: str) -> int:
-    return int(ws.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return int(conn_of(ws).execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 # -- 1. bidirectional and invisible controls in account names ----------------------------------------------------
@@ -84,12 +85,12 @@ def test_a_password_with_nul_is_refused_everywhere_it_is_set(admin_ws: Workspace
     assert count(admin_ws, "users") == before
     app.accounts.add(admin_ws, username="bob.officer", display_name="Bob (synthetic)", role=Role.OFFICER, bcu="CE",
                      password=NEW_PW)
-    versions = admin_ws.conn.execute("SELECT username, slot_version FROM users ORDER BY id").fetchall()
+    versions = conn_of(admin_ws).execute("SELECT username, slot_version FROM users ORDER BY id").fetchall()
     with pytest.raises(ValidationError, match="NUL"):
         app.accounts.reset_password(admin_ws, "bob.officer", nul_pw)
     with pytest.raises(ValidationError, match="NUL"):
         app.accounts.change_own_password(admin_ws, ADMIN_PW, nul_pw)
-    assert admin_ws.conn.execute("SELECT username, slot_version FROM users ORDER BY id").fetchall() == versions
+    assert conn_of(admin_ws).execute("SELECT username, slot_version FROM users ORDER BY id").fetchall() == versions
     app.auth.sign_in("bob.officer", NEW_PW)  # the old passwords still open the vault
 
 
@@ -177,14 +178,14 @@ def _assert_same_refusal(call: Callable[[str], object], other: str) -> None:
 
 
 def _other_ref(ws: Workspace, status: str = "active") -> str:
-    return str(ws.conn.execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status = ? ORDER BY id LIMIT 1",
+    return str(conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status = ? ORDER BY id LIMIT 1",
                                (status,)).fetchone()[0])
 
 
 def test_another_bcus_reference_is_refused_as_if_it_did_not_exist(demo_app: App) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
     other = _other_ref(officer)
-    state = officer.conn.execute("SELECT version, status FROM nominals WHERE ref = ?", (other,)).fetchone()
+    state = conn_of(officer).execute("SELECT version, status FROM nominals WHERE ref = ?", (other,)).fetchone()
     tables = {t: count(officer, t) for t in ("evidence", "interventions", "police_activity", "proposals")}
     draft = EvidenceDraft(kind=EvidenceType.GANG_ASSOCIATION, source_type=SourceType.POLICE, source_ref="SYN/1",
                           grading=Grading.parse("1BP"), on=TODAY - timedelta(days=3),
@@ -208,7 +209,7 @@ def test_another_bcus_reference_is_refused_as_if_it_did_not_exist(demo_app: App)
     proposed = _other_ref(spoc, "proposed")
     _assert_same_refusal(lambda ref: demo_app.changes.approve_addition(spoc, ref, "Synthetic: corroborated."), proposed)
     # Nothing changed.
-    assert officer.conn.execute("SELECT version, status FROM nominals WHERE ref = ?", (other,)).fetchone() == state
+    assert conn_of(officer).execute("SELECT version, status FROM nominals WHERE ref = ?", (other,)).fetchone() == state
     assert {t: count(officer, t) for t in tables} == tables
 
 
@@ -217,9 +218,9 @@ def test_the_refusal_keeps_its_true_reason_in_the_access_log_for_auditors(demo_a
     other = _other_ref(officer)
     with pytest.raises(NotFound):
         demo_app.records.open(officer, other, WHY)
-    outcome, detail = officer.conn.execute(
+    outcome, detail = conn_of(officer).execute(
         "SELECT outcome, detail FROM access_log WHERE record_ref = ? ORDER BY seq DESC LIMIT 1", (other,)).fetchone()
-    bcu = officer.conn.execute("SELECT bcu FROM nominals WHERE ref = ?", (other,)).fetchone()[0]
+    bcu = conn_of(officer).execute("SELECT bcu FROM nominals WHERE ref = ?", (other,)).fetchone()[0]
     assert (outcome, detail) == ("refused", f"{other} belongs to BCU {bcu}; your access is limited to BCU CE.")
     flags = demo_app.log.flags(sign_in(demo_app, Role.AUDITOR), TODAY, TODAY)
     assert [f.record_ref for f in flags if f.kind == "outside_bcu"] == [other]
@@ -227,14 +228,13 @@ def test_the_refusal_keeps_its_true_reason_in_the_access_log_for_auditors(demo_a
 
 def test_another_bcus_review_is_refused_as_if_it_did_not_exist(demo_app: App) -> None:
     spoc = sign_in(demo_app, Role.SPOC)
-    with spoc.write() as conn:
-        other = int(conn.execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')").lastrowid
-                    or 0)
+    other = int(conn_of(spoc).execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')")
+                .lastrowid or 0)  # autocommit: another BCU's review, planted
     with pytest.raises(NotFound) as missing:
         demo_app.reviews.items(spoc, 999_999)
     with pytest.raises(NotFound) as foreign:
         demo_app.reviews.items(spoc, other)
     assert foreign.value.message.replace(str(other), "ID") == missing.value.message.replace("999999", "ID")
-    outcome, detail = spoc.conn.execute(
+    outcome, detail = conn_of(spoc).execute(
         "SELECT outcome, detail FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
     assert outcome == "refused" and "belongs to BCU NE" in detail

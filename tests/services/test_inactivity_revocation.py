@@ -20,6 +20,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import access_log
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 OFFICER = ACC[Role.OFFICER]
@@ -37,7 +38,7 @@ def log(app: App) -> list[tuple[int, LogEntry]]:
     """The whole access log, oldest first, as an auditor reads it."""
     ws = sign_in(app, Role.AUDITOR)
     try:
-        return [(e.seq, e.entry) for e in reversed(access_log.recent(ws.conn, 100_000))]
+        return [(e.seq, e.entry) for e in reversed(access_log.recent(conn_of(ws), 100_000))]
     finally:
         app.auth.sign_out(ws)
 
@@ -46,7 +47,7 @@ def granted(app: App) -> dict[str, bool]:
     """Each officer's grant, read straight from the vault in an auditor's session (which withdraws nothing)."""
     ws = sign_in(app, Role.AUDITOR)
     try:
-        return {name: bool(at) for name, at in ws.conn.execute(
+        return {name: bool(at) for name, at in conn_of(ws).execute(
             "SELECT username, bcu_access_granted_at FROM users WHERE role = 'officer'")}
     finally:
         app.auth.sign_out(ws)
@@ -55,7 +56,7 @@ def granted(app: App) -> dict[str, bool]:
 def user_id(app: App, username: str) -> int:
     ws = sign_in(app, Role.AUDITOR)
     try:
-        return int(ws.conn.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()[0])
+        return int(conn_of(ws).execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()[0])
     finally:
         app.auth.sign_out(ws)
 

@@ -20,6 +20,7 @@ from tests.services.test_log_insider import (
     run,
     verify,
 )
+from tests.support.vault_access import conn_of, vault_of
 
 ADMIN = ACC[Role.ADMIN]
 
@@ -111,7 +112,7 @@ def test_a_recovery_slot_planted_first_in_an_old_vault_neither_survives_nor_cost
     ws = created.workspace
     app.accounts.add(ws, username="bob.officer", display_name="Bob Officer (synthetic)", role=Role.OFFICER,
                      bcu="CE", password="violet-harbour-ledger-63")
-    key = bytes(ws.vault._key)
+    key = bytes(vault_of(ws)._key)
     app.auth.sign_out(ws)
     conn = database.connect(app.paths.database, key)  # a vault from before the recovery slot was recorded
     conn.execute("DELETE FROM meta WHERE key = ?", (RECOVERY_PUBLIC,))
@@ -193,8 +194,8 @@ def test_a_wrong_password_at_signing_is_logged_once(demo_app: App) -> None:
         demo_app.auth.signing_key_for(spoc, "not-the-password", Action.REVIEW_SIGN)
     demo_app.auth.sign_out(spoc)
     ws = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)  # flushes anything pending
-    failures = ws.conn.execute("SELECT count(*) FROM access_log WHERE action = 'auth.sign_in_failed'").fetchone()[0]
-    refusals = ws.conn.execute("SELECT count(*) FROM access_log WHERE action = 'review.sign' "
+    failures = conn_of(ws).execute("SELECT count(*) FROM access_log WHERE action = 'auth.sign_in_failed'").fetchone()[0]
+    refusals = conn_of(ws).execute("SELECT count(*) FROM access_log WHERE action = 'review.sign' "
                                "AND outcome = 'refused'").fetchone()[0]
     assert (failures, refusals) == (0, 1)
 
@@ -238,7 +239,7 @@ def test_a_first_pin_at_unlock_is_logged_as_a_pin_not_as_a_verification(demo_app
     first = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)  # delivers the key, sealed
     demo_app.auth.sign_out(first)
     demo_app.auth.unlock(second, "violet-harbour-ledger-63")  # pins it at first use
-    rows = second.conn.execute("SELECT action, detail FROM access_log WHERE user_id = ? ORDER BY seq",
+    rows = conn_of(second).execute("SELECT action, detail FROM access_log WHERE user_id = ? ORDER BY seq",
                                (second.session.user_id,)).fetchall()
     demo_app.auth.sign_out(second)
     assert any(a == "access_log.key_pin" and "fingerprint" in d for a, d in rows)

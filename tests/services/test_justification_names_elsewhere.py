@@ -12,12 +12,13 @@ from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.records import NamesThePerson
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 
 
 def _last(ws, action: str) -> tuple[str, str | None, str | None]:  # type: ignore[no-untyped-def]
-    return ws.conn.execute("SELECT outcome, justification, detail FROM access_log WHERE action = ? "
+    return conn_of(ws).execute("SELECT outcome, justification, detail FROM access_log WHERE action = ? "
                            "ORDER BY seq DESC LIMIT 1", (action,)).fetchone()
 
 
@@ -38,7 +39,7 @@ def test_a_status_check_whose_reason_names_the_person_asked_about_is_refused_and
 def test_a_subject_access_pack_whose_reason_names_the_person_is_refused_before_any_work(demo_app: App,
                                                                                          tmp_path: Path) -> None:
     spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
-    ref, given = spoc.conn.execute("SELECT ref, given_name FROM nominals WHERE bcu = 'CE' AND status = 'active' "
+    ref, given = conn_of(spoc).execute("SELECT ref, given_name FROM nominals WHERE bcu = 'CE' AND status = 'active' "
                                    "LIMIT 1").fetchone()
     why = Justification.make("other", f"Subject access request from {given} by letter")
     out = tmp_path / "sar.pdf"
@@ -56,7 +57,7 @@ def test_a_subject_access_request_reference_is_a_reference_not_free_text(demo_ap
     from gvm_desktop.core.errors import ValidationError
 
     spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
-    ref = spoc.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    ref = conn_of(spoc).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
     why = Justification.make("other", "Subject access request received by post this week")
     with pytest.raises(ValidationError, match="request's reference"):
         demo_app.reports.subject_access(spoc, ref, why, tmp_path / "sar.pdf", request_ref=request_ref,
@@ -65,10 +66,10 @@ def test_a_subject_access_request_reference_is_a_reference_not_free_text(demo_ap
 
 def test_a_subject_access_request_reference_naming_the_person_is_refused(demo_app: App, tmp_path: Path) -> None:
     spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
-    ref, family = spoc.conn.execute("SELECT ref, family_name FROM nominals WHERE bcu = 'CE' AND status = 'active' "
+    ref, family = conn_of(spoc).execute("SELECT ref, family_name FROM nominals WHERE bcu = 'CE' AND status = 'active' "
                                     "LIMIT 1").fetchone()
     why = Justification.make("other", "Subject access request received by post this week")
     with pytest.raises(NamesThePerson):
         demo_app.reports.subject_access(spoc, ref, why, tmp_path / "sar.pdf", request_ref=f"SAR {family} 2026",
                                         pdf_password=None, unencrypted=True)
-    assert spoc.conn.execute("SELECT count(*) FROM access_log WHERE detail LIKE ?", (f"%{family}%",)).fetchone()[0] == 0
+    assert conn_of(spoc).execute("SELECT count(*) FROM access_log WHERE detail LIKE ?", (f"%{family}%",)).fetchone()[0] == 0

@@ -15,6 +15,7 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
 from tests.conftest import ADMIN, ADMIN_PW
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.vault_access import vault_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 ADMIN_D, OFFICER, SPOC = ACC[Role.ADMIN], ACC[Role.OFFICER], ACC[Role.SPOC]
@@ -57,7 +58,7 @@ def _data_key_epoch(app: App) -> int:
 def test_disable_removes_the_slot_and_rotates_the_data_key(demo_app: App) -> None:
     # What a departing officer could have kept: their own unwrapped data key.
     officer_ws = demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
-    old_key = bytes(officer_ws.vault._key)
+    old_key = bytes(vault_of(officer_ws)._key)
     officer_id = officer_ws.session.user_id
     demo_app.auth.sign_out(officer_ws)
     epoch = _data_key_epoch(demo_app)
@@ -94,12 +95,12 @@ def test_rotation_interrupted_at_any_step_loses_nothing(demo_app: App, make_app:
             raise Crash(step)
 
     officer_ws = demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
-    old_key = bytes(officer_ws.vault._key)
+    old_key = bytes(vault_of(officer_ws)._key)
     demo_app.auth.sign_out(officer_ws)
     admin = demo_app.auth.sign_in(ADMIN_D.username, ADMIN_D.password)
     with pytest.raises(Crash):
         demo_app.accounts.disable(admin, OFFICER.username, checkpoint=checkpoint)
-    admin.vault.close()  # the process dies here
+    vault_of(admin).close()  # the process dies here
     restarted = make_app(demo_app.vault_dir)
     for acct in DEMO_ACCOUNTS:
         if acct is OFFICER:

@@ -28,6 +28,7 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import access_log, keyslots, throttle
 from gvm_desktop.store.throttle import SigninThrottle
 from gvm_desktop.store.vault import load_slots
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 SPOC, AUDITOR = ACC[Role.SPOC], ACC[Role.AUDITOR]
@@ -95,7 +96,7 @@ def test_the_throttle_file_and_the_log_never_hold_the_text_typed(demo_app: App, 
     clock.advance(60)
     ws = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)
     try:
-        entries = [e.entry for e in access_log.recent(ws.conn, 200)]
+        entries = [e.entry for e in access_log.recent(conn_of(ws), 200)]
     finally:
         demo_app.auth.sign_out(ws)
     ours = [e for e in entries if e.action in (Action.SIGN_IN_FAILED, Action.ACCOUNT_LOCKED) and e.username is None]

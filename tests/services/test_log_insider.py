@@ -22,6 +22,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database, keyslots, log_chain
 from gvm_desktop.store.keyslots import KeySlotFile
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 AUDITOR, OFFICER = ACC[Role.AUDITOR], ACC[Role.OFFICER]
@@ -43,7 +44,7 @@ def verify(app: App) -> tuple[int, str, str]:
 def nosy_open(app: App) -> str:
     """The officer opens a record for a reason that would interest an auditor."""
     ws = app.auth.sign_in(OFFICER.username, OFFICER.password)
-    ref = ws.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    ref = conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
     app.records.open(ws, ref, Justification.make("other", NOSY))
     app.auth.sign_out(ws)
     return ref
@@ -319,9 +320,9 @@ def test_the_upgrade_from_before_tamper_evidence_chains_once_and_logs_it(tmp_pat
         slot.log_pin = None
     app.paths.keyslots.write_bytes(slots.to_bytes())
     ws = app.auth.sign_in("old.admin", "copper-kettle-orbit-91")
-    starts = ws.conn.execute("SELECT seq, detail FROM access_log WHERE action = 'access_log.chain_start'").fetchall()
+    starts = conn_of(ws).execute("SELECT seq, detail FROM access_log WHERE action = 'access_log.chain_start'").fetchall()
     assert len(starts) == 1 and f"{len(rows)} earlier entries chained" in starts[0][1]
     app.auth.sign_out(ws)
     ws = app.auth.sign_in("old.admin", "copper-kettle-orbit-91")  # only once
-    assert ws.conn.execute("SELECT count(*) FROM access_log WHERE action = 'access_log.chain_start'").fetchone()[0] == 1
+    assert conn_of(ws).execute("SELECT count(*) FROM access_log WHERE action = 'access_log.chain_start'").fetchone()[0] == 1
     app.auth.sign_out(ws)

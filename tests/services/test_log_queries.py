@@ -11,10 +11,14 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.log_export import check_signed_export
-from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from gvm_desktop.store import database, log_chain
+from gvm_desktop.store.log_chain import LogChainRepository
+from gvm_desktop.store.repository import bound
+from tests.support.vault_access import conn_of, vault_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 TODAY = date(2026, 11, 2)
@@ -27,7 +31,7 @@ def sign_in(app: App, role: Role):
 
 
 def ce_refs(app: App, ws, n: int) -> list[str]:
-    return [r[0] for r in ws.conn.execute(
+    return [r[0] for r in conn_of(ws).execute(
         "SELECT ref FROM nominals WHERE bcu='CE' AND status='active' ORDER BY id LIMIT ?", (n,))]
 
 
@@ -66,7 +70,7 @@ def test_flags_for_patterns_worth_a_look(demo_app: App, clock: ManualClock) -> N
     for ref in refs:  # a burst: many different records inside the hour
         clock.advance(60)
         demo_app.records.open(officer, ref, NO_OP)
-    other = officer.conn.execute("SELECT ref FROM nominals WHERE bcu <> 'CE' LIMIT 1").fetchone()[0]
+    other = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' LIMIT 1").fetchone()[0]
     with pytest.raises(NotFound):
         demo_app.records.open(officer, other, NO_OP)
     demo_app.changes.approve_removal(sign_in(demo_app, Role.SPOC), refs[0], "Synthetic: removed for the flags test.")
@@ -100,3 +104,51 @@ def test_signed_csv_export_verifies_and_any_change_shows(demo_app: App, tmp_path
     assert not (tmp_path / "no-such-folder").exists()
     with pytest.raises(PermissionDenied):
         demo_app.exports.export_csv(sign_in(demo_app, Role.PARTNER), LogFilter(), tmp_path / "p.csv")
+
+
+def _actions(ws) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in conn_of(ws).execute("SELECT action, outcome FROM access_log ORDER BY seq")]
+
+
+def test_a_question_is_logged_once_and_its_later_pages_are_plain_reads(demo_app: App) -> None:
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    before = _actions(auditor)
+    first = demo_app.log.search(auditor, LogFilter(), limit=2)
+    assert _actions(auditor) == [*before, ("access_log.search", "allowed")]
+    demo_app.log.search(auditor, LogFilter(), before_seq=first.next_before, limit=2)
+    assert _actions(auditor) == [*before, ("access_log.search", "allowed")]
+
+
+def test_an_export_logs_itself_once_and_a_failed_one_says_it_failed(demo_app: App, tmp_path: Path) -> None:
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    before = _actions(auditor)
+    demo_app.exports.export_csv(auditor, LogFilter(actions=("auth.sign_in",)), tmp_path / "ok.csv")
+    assert _actions(auditor) == [*before, ("access_log.export", "allowed")]
+    with pytest.raises(OSError):
+        demo_app.exports.export_csv(auditor, LogFilter(), tmp_path / "missing" / "x.csv")
+    assert _actions(auditor) == [*before, ("access_log.export", "allowed"), ("access_log.export", "failed")]
+    detail = conn_of(auditor).execute("SELECT detail FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert detail == "signed CSV (everything) not written to x.csv"
+
+
+def test_verification_holds_no_write_lock_while_it_walks_the_log(demo_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At ten million entries the walk takes seconds: writers elsewhere must not wait for it."""
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    key = bytes(vault_of(auditor)._key)
+    walked: list[bool] = []
+
+    def verify_then_try_a_write(conn: database.Connection, key0: bytes, *, stop_after: int = 20,
+                                native: bool = True) -> log_chain.ChainReport:
+        other = database.connect(demo_app.paths.database, key)
+        try:
+            other.execute("PRAGMA busy_timeout = 0")
+            other.execute("BEGIN IMMEDIATE")  # fails at once if the check held the write lock
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        walked.append(True)
+        return log_chain.verify(conn, key0, stop_after=stop_after, native=native)
+
+    monkeypatch.setattr(LogChainRepository, "verify", bound(verify_then_try_a_write))
+    assert demo_app.audit.verify(auditor).intact and walked == [True]
+    assert _actions(auditor)[-1] == ("access_log.verify", "allowed")

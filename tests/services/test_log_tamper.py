@@ -15,6 +15,7 @@ from gvm_desktop.cli import main
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
+from tests.support.vault_access import conn_of, vault_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 AUDITOR, ADMIN, OFFICER = ACC[Role.AUDITOR], ACC[Role.ADMIN], ACC[Role.OFFICER]
@@ -39,7 +40,7 @@ def busy(app: App) -> None:
 def raw(app: App) -> database.Connection:
     """What an attacker holding the data key gets: the database, triggers and all, to edit at will."""
     ws = app.auth.sign_in(ADMIN.username, ADMIN.password)
-    key = bytes(ws.vault._key)
+    key = bytes(vault_of(ws)._key)
     app.auth.sign_out(ws)
     conn = database.connect(app.paths.database, key)
     conn.execute("DROP TRIGGER access_log_no_update")
@@ -156,7 +157,7 @@ def test_an_untouched_vault_verifies_and_the_verification_is_logged(demo_app: Ap
 def test_heads_printed_on_documents_are_checked(demo_app: App) -> None:
     busy(demo_app)
     ws = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)
-    seq, digest = ws.conn.execute("SELECT seq, hex(entry_hash) FROM access_log WHERE seq = 3").fetchone()
+    seq, digest = conn_of(ws).execute("SELECT seq, hex(entry_hash) FROM access_log WHERE seq = 3").fetchone()
     demo_app.auth.sign_out(ws)
     assert verify(demo_app, "--head", f"{seq}:{digest.lower()[:16]}")[0] == 0
     code, _out, err = verify(demo_app, "--head", f"{seq}:{'0' * 16}")

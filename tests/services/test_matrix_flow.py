@@ -16,6 +16,7 @@ from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.changes import DuplicatePerson
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 WHY = Justification.make("linked_operation", "Briefing for a planned operation", "Op DEMO/26")
@@ -83,10 +84,10 @@ def test_add_corroborate_approve_score_remove_purge(demo_app: App, clock: Manual
     assert demo_app.matrix.list(officer, query="quillmere").ids == []
     from gvm_desktop.store.records import search_terms
 
-    terms = search_terms(officer.conn)
+    terms = search_terms(conn_of(officer))
     assert "quillmere" not in terms and len(terms) > 50
     # Not only hidden by a delete marker: the words are gone from the index's stored blocks.
-    blocks = b"".join(r[0] for r in officer.conn.execute("SELECT block FROM nominal_search_data"))
+    blocks = b"".join(r[0] for r in conn_of(officer).execute("SELECT block FROM nominal_search_data"))
     assert b"illmere" not in blocks  # terms are prefix-compressed: look for the tail
     auditor = sign_in(demo_app, Role.AUDITOR)
     refs = demo_app.matrix.references(auditor)
@@ -97,17 +98,17 @@ def test_add_corroborate_approve_score_remove_purge(demo_app: App, clock: Manual
     assert not status.on_matrix
     # The archive keeps no name; only the admin's purge sees its size.
     admin = sign_in(demo_app, Role.ADMIN)
-    archived = admin.conn.execute("SELECT * FROM archive WHERE ref = ?", (ref,)).fetchone()
+    archived = conn_of(admin).execute("SELECT * FROM archive WHERE ref = ?", (ref,)).fetchone()
     assert archived is not None and "Tamsin" not in repr(archived) and "Quillmere" not in repr(archived)
     clock.advance(timedelta(days=4 * 365 - 1))
     demo_app.retention.purge_expired(admin)
-    assert admin.conn.execute("SELECT 1 FROM archive WHERE ref = ?", (ref,)).fetchone() is not None
+    assert conn_of(admin).execute("SELECT 1 FROM archive WHERE ref = ?", (ref,)).fetchone() is not None
     clock.advance(timedelta(days=2))
     demo_app.retention.purge_expired(admin)
-    assert admin.conn.execute("SELECT 1 FROM archive WHERE ref = ?", (ref,)).fetchone() is None
+    assert conn_of(admin).execute("SELECT 1 FROM archive WHERE ref = ?", (ref,)).fetchone() is None
     # Purged for real: VACUUM left no free page that could still hold the old rows.
-    assert admin.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
-    assert admin.conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert conn_of(admin).execute("PRAGMA freelist_count").fetchone()[0] == 0
+    assert conn_of(admin).execute("PRAGMA secure_delete").fetchone()[0] == 1
     actions = actions_for(demo_app, ref)
     for expected in (Action.PROPOSE_ADD, Action.EVIDENCE_ADD, Action.APPROVE_ADD, Action.RECORD_OPEN,
                      Action.PROPOSE_REMOVE, Action.APPROVE_REMOVE):
@@ -116,7 +117,7 @@ def test_add_corroborate_approve_score_remove_purge(demo_app: App, clock: Manual
 
 def test_record_open_logs_justification_in_the_same_transaction(demo_app: App) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
     assert demo_app.records.last_justification(officer, ref) is None
     demo_app.records.open(officer, ref, WHY)
     entry = next(e.entry for e in demo_app.audit.recent(sign_in(demo_app, Role.AUDITOR), 50)
@@ -130,12 +131,12 @@ def test_record_open_logs_justification_in_the_same_transaction(demo_app: App) -
 
 def test_officers_stay_in_their_bcu_and_refusals_are_logged(demo_app: App) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    other = officer.conn.execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status='active' LIMIT 1").fetchone()[0]
+    other = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status='active' LIMIT 1").fetchone()[0]
     # The same words as a reference that does not exist: an officer does not learn where a person is held.
     with pytest.raises(NotFound, match=rf"^There is no live record {other}\.$"):
         demo_app.records.open(officer, other, WHY)
     assert all(r.values["ref"] != other for r in demo_app.matrix.rows(officer, demo_app.matrix.list(officer), [
-        officer.conn.execute("SELECT id FROM nominals WHERE ref = ?", (other,)).fetchone()[0]]))
+        conn_of(officer).execute("SELECT id FROM nominals WHERE ref = ?", (other,)).fetchone()[0]]))
     refused = [e.entry for e in demo_app.audit.recent(sign_in(demo_app, Role.AUDITOR), 20)
                if e.entry.record_ref == other]
     assert refused and refused[0].outcome.value == "refused"
@@ -163,7 +164,7 @@ def test_partner_preview_only_dsa_fields_only_while_in_force(demo_app: App, cloc
     assert view.columns == ("ref", "age", "harm_band")
     rows = demo_app.matrix.rows(partner, view, view.ids)
     assert rows and all(set(r.values) == {"ref", "age", "harm_band"} for r in rows)
-    statuses = {partner.conn.execute("SELECT status, bcu FROM nominals WHERE id = ?", (r.nominal_id,)).fetchone()
+    statuses = {conn_of(partner).execute("SELECT status, bcu FROM nominals WHERE id = ?", (r.nominal_id,)).fetchone()
                 for r in rows}
     assert statuses == {("active", "CE")}  # proposals and other BCUs are never shared
     assert demo_app.matrix.view(partner, query="anything").ids == []  # no names in this DSA: no name search
@@ -189,7 +190,7 @@ def test_search_is_case_and_accent_insensitive_and_logs_only_the_shape(demo_app:
                                    evidence=[evidence(SourceType.POLICE)], reason="Synthetic person for search tests.")
     for typed in ("zoe amber", "ZOË", "ambervale-syn", "t-quill"):
         view = demo_app.matrix.list(officer, query=typed)
-        assert officer.conn.execute("SELECT id FROM nominals WHERE ref = ?", (ref,)).fetchone()[0] in view.ids, typed
+        assert conn_of(officer).execute("SELECT id FROM nominals WHERE ref = ?", (ref,)).fetchone()[0] in view.ids, typed
     entries = [e.entry for e in demo_app.audit.recent(sign_in(demo_app, Role.AUDITOR), 30)
                if e.entry.action is Action.MATRIX_LIST]
     assert entries and all("amber" not in (e.detail or "").lower() and "zo" not in (e.detail or "").lower()
@@ -210,11 +211,11 @@ def test_search_is_case_and_accent_insensitive_and_logs_only_the_shape(demo_app:
 )
 def test_bad_input_is_refused_and_nothing_half_saved(demo_app: App, draft: NominalDraft, message: str) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    before = officer.conn.execute("SELECT (SELECT count(*) FROM nominals), (SELECT count(*) FROM evidence)").fetchone()
+    before = conn_of(officer).execute("SELECT (SELECT count(*) FROM nominals), (SELECT count(*) FROM evidence)").fetchone()
     with pytest.raises(ValidationError, match=message):
         demo_app.changes.propose(officer, draft, evidence=[evidence(SourceType.POLICE)],
                                  reason="Synthetic reason long enough to pass.")
-    after = officer.conn.execute("SELECT (SELECT count(*) FROM nominals), (SELECT count(*) FROM evidence)").fetchone()
+    after = conn_of(officer).execute("SELECT (SELECT count(*) FROM nominals), (SELECT count(*) FROM evidence)").fetchone()
     assert before == after
 
 
@@ -254,7 +255,7 @@ def test_quotes_sql_rtl_and_emoji_are_just_names(demo_app: App) -> None:
                                    reason="Synthetic reason long enough to pass.")
     record = demo_app.records.open(officer, ref, WHY)
     assert record.given_name == "Robert'); DROP TABLE nominals;--" and record.family_name == "אבגד-🙂-O'Quill"
-    assert officer.conn.execute("SELECT count(*) FROM nominals").fetchone()[0] > 1
+    assert conn_of(officer).execute("SELECT count(*) FROM nominals").fetchone()[0] > 1
 
 
 def test_edit_keeps_versions_officers_see_current_history_is_for_spoc(demo_app: App) -> None:
@@ -293,7 +294,7 @@ def test_list_rows_are_rescored_as_time_passes(demo_app: App, clock: ManualClock
 def test_overview_counts_removed_people_from_the_archive(demo_app: App) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
     before = demo_app.matrix.overview(officer).by_status["removed"]
-    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
     demo_app.changes.approve_removal(sign_in(demo_app, Role.SPOC), ref, "Synthetic: removal approved for a count test.")
     assert demo_app.matrix.overview(officer).by_status["removed"] == before + 1
 
@@ -323,7 +324,7 @@ def test_free_text_about_a_person_stays_out_of_the_log(demo_app: App) -> None:
     from gvm_desktop.services.changes import Intervention
 
     officer = sign_in(demo_app, Role.OFFICER)
-    ref = officer.conn.execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
+    ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]
     demo_app.changes.add_intervention(officer, ref, Intervention("Mentoring for Tamsin Quillmere", "Demo Youth Service",
                                                                  TODAY, True, "Engaged well"))
     with pytest.raises(ValidationError) as caught:

@@ -27,6 +27,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import check_signed_export
 from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 MONTH = "2026-11"
@@ -48,7 +49,7 @@ class Activity:
 
 
 def _active(ws: Workspace, bcu: str) -> list[tuple[str, str, str, str]]:
-    return ws.conn.execute("SELECT ref, given_name, family_name, date_of_birth FROM nominals WHERE bcu = ? "
+    return conn_of(ws).execute("SELECT ref, given_name, family_name, date_of_birth FROM nominals WHERE bcu = ? "
                            "AND status = 'active' ORDER BY ref", (bcu,)).fetchall()
 
 
@@ -132,7 +133,7 @@ def test_the_london_roll_up_covers_every_bcu_in_the_vault(demo_app: App, tmp_pat
     london = demo_app.governance.monthly_audit(auditor, "all", MONTH)
     assert london.london and london.bcu == LONDON
     assert _uses(london) == {**CE_USES, **OTHER_USES}
-    vault_bcus = [r[0] for r in auditor.conn.execute("SELECT bcu FROM nominals UNION SELECT bcu FROM archive")]
+    vault_bcus = [r[0] for r in conn_of(auditor).execute("SELECT bcu FROM nominals UNION SELECT bcu FROM archive")]
     assert [b.bcu for b in london.by_bcu] == [*sorted(vault_bcus), None]
     rows = {b.bcu: (b.users, b.counts) for b in london.by_bcu}
     assert rows["CE"] == (4, UseCounts(viewed=10, downloaded=5, edited=4))
@@ -155,7 +156,7 @@ def test_a_spoc_sees_only_their_bcu_and_every_read_is_logged(demo_app: App) -> N
     with pytest.raises(PermissionDenied):
         demo_app.governance.monthly_audit(sign_in(demo_app, Role.OFFICER), "CE", MONTH)
     demo_app.governance.monthly_audit(spoc, "CE", MONTH)
-    logged = spoc.conn.execute("SELECT outcome, detail FROM access_log WHERE action = ? AND username = ? ORDER BY seq",
+    logged = conn_of(spoc).execute("SELECT outcome, detail FROM access_log WHERE action = ? AND username = ? ORDER BY seq",
                                (Action.AUDIT_SUMMARY.value, SPOC)).fetchall()
     assert [o for o, _d in logged] == [Outcome.REFUSED.value, Outcome.REFUSED.value, Outcome.ALLOWED.value]
     assert logged[-1][1].startswith("CE 2026-11: ")
@@ -168,8 +169,8 @@ def test_a_removed_and_purged_record_still_counts_under_its_bcu(demo_app: App, t
     admin = sign_in(demo_app, Role.ADMIN)
     assert demo_app.retention.purge_expired(admin) >= 1
     auditor = sign_in(demo_app, Role.AUDITOR)
-    assert auditor.conn.execute("SELECT count(*) FROM archive WHERE ref = ?", (done.a,)).fetchone()[0] == 0
-    assert auditor.conn.execute("SELECT count(*) FROM nominals WHERE ref = ?", (done.a,)).fetchone()[0] == 0
+    assert conn_of(auditor).execute("SELECT count(*) FROM archive WHERE ref = ?", (done.a,)).fetchone()[0] == 0
+    assert conn_of(auditor).execute("SELECT count(*) FROM nominals WHERE ref = ?", (done.a,)).fetchone()[0] == 0
     # a's BCU now comes from the log entry of its removal, made by CE's SPOC.
     assert _uses(demo_app.governance.monthly_audit(auditor, "CE", MONTH)) == CE_USES
 
@@ -193,7 +194,7 @@ def test_the_signed_csv_verifies_and_holds_the_counts(demo_app: App, tmp_path: P
     (total,) = (r for r in rows if r["level"] == "london")
     assert (total["users"], total["viewed"], total["downloaded"], total["edited"]) == ("5", "12", "5", "64")
     assert {r["month"] for r in rows} == {MONTH}
-    logged = auditor.conn.execute("SELECT detail FROM access_log WHERE action = ? ORDER BY seq DESC LIMIT 1",
+    logged = conn_of(auditor).execute("SELECT detail FROM access_log WHERE action = ? ORDER BY seq DESC LIMIT 1",
                                   (Action.AUDIT_SUMMARY.value,)).fetchone()[0]
     assert logged.startswith("signed CSV of the monthly audit London (all BCUs) 2026-11 to monthly-london.csv")
 
@@ -206,7 +207,7 @@ def test_a_spoc_cannot_sign_a_csv_and_is_told_to_take_the_pdf(demo_app: App, tmp
     with pytest.raises(PermissionDenied, match="only auditors hold; export the PDF instead"):
         demo_app.governance.export_monthly_csv(spoc, "CE", MONTH, tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
-    refused = spoc.conn.execute("SELECT count(*) FROM access_log WHERE action = ? AND outcome = 'refused'",
+    refused = conn_of(spoc).execute("SELECT count(*) FROM access_log WHERE action = ? AND outcome = 'refused'",
                                 (Action.AUDIT_SUMMARY.value,)).fetchone()[0]
     assert refused == 1
     audit = demo_app.governance.export_monthly_pdf(spoc, "CE", MONTH, tmp_path / "ce.pdf")
@@ -218,7 +219,7 @@ def test_a_failed_write_is_logged_and_leaves_no_file(demo_app: App, tmp_path: Pa
     missing = tmp_path / "no-such-folder" / "audit.pdf"
     with pytest.raises(Exception, match="Cannot write the PDF"):
         demo_app.governance.export_monthly_pdf(auditor, "CE", MONTH, missing)
-    last = auditor.conn.execute("SELECT outcome, detail FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
+    last = conn_of(auditor).execute("SELECT outcome, detail FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
     assert last == ("failed", "export of the monthly audit CE 2026-11: report_write, not written")
     with pytest.raises(ValidationError, match=r"\.pdf"):
         demo_app.governance.export_monthly_pdf(auditor, "CE", MONTH, tmp_path / "audit.txt")
@@ -228,15 +229,15 @@ def test_every_query_reads_the_log_through_an_index(demo_app: App, tmp_path: Pat
     _activity(demo_app, tmp_path)
     auditor = sign_in(demo_app, Role.AUDITOR)
     statements: list[str] = []
-    auditor.conn.set_trace_callback(statements.append)
+    conn_of(auditor).set_trace_callback(statements.append)
     try:
         demo_app.governance.monthly_audit(auditor, LONDON, MONTH)
     finally:
-        auditor.conn.set_trace_callback(None)
+        conn_of(auditor).set_trace_callback(None)
     reads = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH")) and "access_log" in s]
     assert len(reads) >= 6
     for sql in reads:
-        plan = [row[3] for row in auditor.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        plan = [row[3] for row in conn_of(auditor).execute(f"EXPLAIN QUERY PLAN {sql}")]
         assert any(step.startswith(("SEARCH access_log", "SEARCH l ")) for step in plan), (sql[:120], plan)
         # The log (aliased l in the queries) is only ever searched, by its key or the time or action index, never
         # scanned, not even through an index. (The disclosure register is read whole: its key starts with the

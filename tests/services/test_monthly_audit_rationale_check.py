@@ -14,6 +14,7 @@ from gvm_desktop.core.record_use import UseCounts, shown_count
 from gvm_desktop.core.review import Recommendation
 from gvm_desktop.services.context import Workspace
 from tests.services.test_reviews import COVERS_EVERY_FLAG, OFFICER, SPOC, sign_in
+from tests.support.vault_access import conn_of
 
 MONTH = "2026-11"
 
@@ -40,7 +41,7 @@ def test_the_rationale_check_counts_no_record_viewed(demo_app: App) -> None:
         assert len(demo_app.reviews.rationale_warnings(spoc, review.id)) == 1
     assert _spocs_uses(demo_app, spoc) == UseCounts(viewed=len(items))
 
-    checks = [r[0] for r in spoc.conn.execute("SELECT detail FROM access_log WHERE action = 'review.read' "
+    checks = [r[0] for r in conn_of(spoc).execute("SELECT detail FROM access_log WHERE action = 'review.read' "
                                               "AND detail LIKE '%rationale check%' ORDER BY seq")]
     assert len(checks) == 3 and checks[-1].endswith("rationale check, 1 shared by 3 people")  # still logged
     assert [shown_count("review.read", d) for d in checks] == [0, 0, 0]

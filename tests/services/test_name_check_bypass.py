@@ -32,6 +32,7 @@ from tests.services.test_removal_scan import (
     add_marked_person,
     sign_in,
 )
+from tests.support.vault_access import conn_of
 
 AUDITOR = next(a for a in DEMO_ACCOUNTS if a.role.value == "auditor")
 REVIEWED = Identity("Tamsin", "Zyxwquuxtest", date(2007, 5, 6), ("Kkkwwwnick",), "41 Xxqqjjmews Close", "ZZ9 8QJ")
@@ -40,7 +41,7 @@ WHY_NOT_WHO = "write why, not who: the reference is already recorded"
 
 def log_rows(app: App) -> str:
     auditor = sign_in(app, AUDITOR)
-    return repr(auditor.conn.execute("SELECT * FROM access_log").fetchall())
+    return repr(conn_of(auditor).execute("SELECT * FROM access_log").fetchall())
 
 
 # -- 1. invisible characters and other date formats ------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_a_removal_reason_with_an_invisible_character_is_scrubbed_whole(demo_app
     ref = add_marked_person(app, officer, spoc)
     app.changes.propose_removal(officer, ref, f"No sighting of {FAMILY[:4]}\u200b{FAMILY[4:]} since the spring term.")
     app.changes.approve_removal(spoc, ref, "Agreed: remove; nothing current supports inclusion.")
-    reason = spoc.conn.execute("SELECT reason FROM archive WHERE ref = ?", (ref,)).fetchone()[0]
+    reason = conn_of(spoc).execute("SELECT reason FROM archive WHERE ref = ?", (ref,)).fetchone()[0]
     assert reason == "No sighting of [name] since the spring term."
 
 
@@ -126,7 +127,7 @@ def test_an_audit_form_answer_that_names_the_person_is_refused(demo_app: App, tm
     with pytest.raises(ValidationError, match=WHY_NOT_WHO):
         app.forms.record_answer(auditor, form_id, naming)
     assert app.forms.get(auditor, form_id).answer is None
-    refused = auditor.conn.execute("SELECT record_ref, detail FROM access_log WHERE action = 'audit_form.answer' "
+    refused = conn_of(auditor).execute("SELECT record_ref, detail FROM access_log WHERE action = 'audit_form.answer' "
                                    "AND outcome = 'refused'").fetchall()
     assert [r[0] for r in refused] == [ref] and ALIASES[1] not in repr(refused)
     fine = "The officer says the pupil had been reported missing by the school."
@@ -140,14 +141,14 @@ def test_removal_scrubs_the_person_from_audit_form_answers(demo_app: App, tmp_pa
     form_id = _form_about(app, ref, tmp_path)
     # An answer recorded before answers were checked (or naming an alias added to the record since).
     old_answer = f"Asked about {GIVEN} {FAMILY} of {ADDRESS}: the visit was planned with the school."
-    spoc.conn.execute("UPDATE audit_forms SET answer = ?, answered_at = '2026-11-01T10:00:00Z' WHERE id = ?",
+    conn_of(spoc).execute("UPDATE audit_forms SET answer = ?, answered_at = '2026-11-01T10:00:00Z' WHERE id = ?",
                       (old_answer, form_id))
     app.changes.propose_removal(officer, ref, "No intelligence of involvement for three years.")
     app.changes.approve_removal(spoc, ref, "Agreed: remove; nothing current supports inclusion.")
     auditor = sign_in(app, AUDITOR)
     assert app.forms.get(auditor, form_id).answer == \
         "Asked about [name] of [address]: the visit was planned with the school."
-    detail = auditor.conn.execute("SELECT detail FROM access_log WHERE action = 'matrix.remove' "
+    detail = conn_of(auditor).execute("SELECT detail FROM access_log WHERE action = 'matrix.remove' "
                                   "AND record_ref = ?", (ref,)).fetchone()[0]
     assert detail.endswith("; the person scrubbed from 1 audit-form answer(s)")
 
@@ -161,7 +162,7 @@ def test_a_status_check_that_matches_logs_its_reason_without_the_matched_persons
     why = Justification.make("safeguarding", f"School referral: the pupil known as {ALIASES[1]}, near {ADDRESS}")
     answer = app.matrix.status_check(officer, GIVEN, FAMILY, BORN, why)  # refusing now would tell them who matched
     assert answer.on_matrix and answer.ref == ref
-    logged = officer.conn.execute("SELECT record_ref, justification, outcome FROM access_log "
+    logged = conn_of(officer).execute("SELECT record_ref, justification, outcome FROM access_log "
                                   "WHERE action = 'matrix.status_check' ORDER BY seq DESC LIMIT 1").fetchone()
     assert logged == (ref, "School referral: the pupil known as [name], near [address]", "allowed")
     assert ALIASES[1] not in log_rows(app)

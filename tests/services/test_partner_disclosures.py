@@ -13,6 +13,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.dsa import Agreement
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import text
+from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 TODAY = date(2026, 11, 2)  # ManualClock's start
@@ -33,13 +34,13 @@ def _agreement(app: App, organisation: str, fields: list[str]) -> Agreement:
 
 def _register(ws: Workspace) -> list[tuple[str, str, str, str, str, str]]:
     """The disclosure register joined to its log entries: (ref, user, action, operation ref, day, detail)."""
-    return ws.conn.execute(
+    return conn_of(ws).execute(
         "SELECT d.ref, a.username, a.action, a.operation_ref, substr(a.at_utc, 1, 10), a.detail FROM disclosures d "
         "JOIN access_log a ON a.seq = d.log_seq ORDER BY d.log_seq, d.ref").fetchall()
 
 
 def _refs(ws: Workspace, ids: list[int]) -> list[str]:
-    return [ws.conn.execute("SELECT ref FROM nominals WHERE id = ?", (i,)).fetchone()[0] for i in ids]
+    return [conn_of(ws).execute("SELECT ref FROM nominals WHERE id = ?", (i,)).fetchone()[0] for i in ids]
 
 
 def _pack_text(app: App, ref: str, out: Path) -> str:

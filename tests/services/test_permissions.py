@@ -18,6 +18,7 @@ from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
+from tests.support.vault_access import conn_of
 
 ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
 AUDITOR = ACCOUNT_OF[Role.AUDITOR]
@@ -27,7 +28,7 @@ WHY = Justification.make("quarterly_review", "Permission table test of the servi
 
 def ce_ref(app: App, ws: Workspace) -> str:
     """An active person of the demo BCU (read straight from the store: test set-up, not a service path)."""
-    row = ws.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' ORDER BY id").fetchone()
+    row = conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' ORDER BY id").fetchone()
     return str(row[0])
 
 
@@ -83,7 +84,7 @@ CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
 
 
 def review_id(ws: Workspace) -> int:
-    row = ws.conn.execute("SELECT max(id) FROM reviews WHERE bcu = 'CE'").fetchone()
+    row = conn_of(ws).execute("SELECT max(id) FROM reviews WHERE bcu = 'CE'").fetchone()
     return int(row[0] or 0)
 
 

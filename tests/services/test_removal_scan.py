@@ -29,6 +29,7 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
 from tests.services.test_matrix_flow import WHY, evidence, person
 from tests.services.test_reviews import COVERS_EVERY_FLAG
+from tests.support.vault_access import conn_of, vault_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 OFFICER, SPOC, ADMIN = ACC[Role.OFFICER], ACC[Role.SPOC], ACC[Role.ADMIN]
@@ -55,7 +56,7 @@ def sign_in(app: App, who: object) -> Workspace:
 def plain_export(app: App, folder: Path) -> bytes:
     """The whole vault as plain SQLite (sqlcipher_export, on a raw connection with the data key): its bytes."""
     ws = sign_in(app, ADMIN)
-    key = bytes(ws.vault._key)
+    key = bytes(vault_of(ws)._key)
     app.auth.sign_out(ws)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "plain.db"
@@ -156,7 +157,7 @@ def test_removal_by_spoc_approval_leaves_no_byte_of_the_person(demo_app: App, tm
     assert (kept.recommendation, kept.verdict, kept.decision) == (Recommendation.RETAIN, Verdict.AGREE,
                                                                  Recommendation.RETAIN)
     assert kept.recommended_by == OFFICER.username and kept.verdict_by == SPOC.username
-    reason = spoc.conn.execute("SELECT reason FROM archive WHERE ref = ?", (ref,)).fetchone()[0]
+    reason = conn_of(spoc).execute("SELECT reason FROM archive WHERE ref = ?", (ref,)).fetchone()[0]
     assert reason == ("[name] (born [date of birth], also [name]) has not been seen with the group since moving "
                       "away from [address], [postcode].")
 
@@ -197,7 +198,7 @@ def test_after_the_retention_period_the_archive_row_and_old_signed_reviews_are_p
     app.reviews.sign(spoc, review_id, SPOC.password)
     app.changes.propose_removal(officer, ref, f"{NAMING_REMOVAL_REASON} {archive_marker}.")
     app.changes.approve_removal(spoc, ref, "Agreed: remove; nothing current supports inclusion.")
-    signed = spoc.conn.execute("SELECT count(*) FROM reviews WHERE signed_at IS NOT NULL").fetchone()[0]
+    signed = conn_of(spoc).execute("SELECT count(*) FROM reviews WHERE signed_at IS NOT NULL").fetchone()[0]
     assert signed == 2
     for ws in (officer, spoc):
         app.auth.sign_out(ws)
@@ -209,16 +210,16 @@ def test_after_the_retention_period_the_archive_row_and_old_signed_reviews_are_p
     clock.advance(timedelta(days=4 * 365 - 1))  # one day short of four years: nothing is due yet
     admin = sign_in(app, ADMIN)
     assert app.retention.purge_expired(admin) == 0
-    items = admin.conn.execute("SELECT count(*) FROM review_items").fetchone()[0]
-    assert admin.conn.execute("SELECT count(*) FROM reviews WHERE signed_at IS NOT NULL").fetchone()[0] == 2
+    items = conn_of(admin).execute("SELECT count(*) FROM review_items").fetchone()[0]
+    assert conn_of(admin).execute("SELECT count(*) FROM reviews WHERE signed_at IS NOT NULL").fetchone()[0] == 2
     clock.advance(timedelta(days=2))
     archived = app.retention.purge_expired(admin)  # what `gvm-desktop retention purge` runs
     assert archived >= 1
-    assert admin.conn.execute("SELECT 1 FROM archive WHERE ref = ?", (ref,)).fetchone() is None
-    assert admin.conn.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
-    assert admin.conn.execute("SELECT count(*) FROM review_items").fetchone()[0] == 0
-    assert admin.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0  # VACUUMed
-    entry = admin.conn.execute("SELECT detail, outcome FROM access_log WHERE action = 'retention.purge' "
+    assert conn_of(admin).execute("SELECT 1 FROM archive WHERE ref = ?", (ref,)).fetchone() is None
+    assert conn_of(admin).execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
+    assert conn_of(admin).execute("SELECT count(*) FROM review_items").fetchone()[0] == 0
+    assert conn_of(admin).execute("PRAGMA freelist_count").fetchone()[0] == 0  # VACUUMed
+    entry = conn_of(admin).execute("SELECT detail, outcome FROM access_log WHERE action = 'retention.purge' "
                                "ORDER BY seq DESC LIMIT 1").fetchone()
     assert entry == (f"{archived} archive records past retention; 2 signed reviews "
                      f"({items} items) signed 4 or more years ago", "allowed")
@@ -243,7 +244,7 @@ def test_the_retention_setting_decides_when_a_signed_review_goes(demo_app: App, 
     clock.advance(timedelta(days=2))
     done = app.retention.purge(admin)
     assert (done.reviews, done.review_items) == (1, review.people)
-    left = admin.conn.execute("SELECT id, supersedes, signed_at FROM reviews").fetchall()
+    left = conn_of(admin).execute("SELECT id, supersedes, signed_at FROM reviews").fetchall()
     assert newer in [r[0] for r in left] and review.id not in [r[0] for r in left]
     assert all(r[1] != review.id for r in left)  # the pointer to the purged review went with it
 
@@ -268,11 +269,11 @@ def test_a_justification_that_names_the_person_is_refused_and_not_logged(demo_ap
         app.records.open(officer, ref, naming)
     with pytest.raises(ValidationError, match="write why, not who: the reference is already recorded"):
         app.records.history(spoc, ref, naming)
-    refused = officer.conn.execute(
+    refused = conn_of(officer).execute(
         "SELECT action, justification, reason_category FROM access_log WHERE record_ref = ? AND outcome = 'refused' "
         "ORDER BY seq", (ref,)).fetchall()
     assert refused == [("record.open", None, None), ("record.history", None, None)]
-    rows = officer.conn.execute("SELECT * FROM access_log").fetchall()
+    rows = conn_of(officer).execute("SELECT * FROM access_log").fetchall()
     assert why not in repr(rows)
     # The same reason, without the person in it, opens the record.
     assert app.records.open(officer, ref, Justification.make("safeguarding", "Safeguarding visit planned today")).ref == ref
@@ -307,7 +308,7 @@ def test_a_subject_access_pack_is_not_built_on_a_justification_that_names_the_pe
         app.reports.subject_access(spoc, ref, Justification.make("other", why), tmp_path / "sar.pdf",
                                    request_ref="SAR-2026-001", pdf_password="walnut-lantern-sheet-31")
     assert not (tmp_path / "sar.pdf").exists()
-    assert why not in repr(spoc.conn.execute("SELECT * FROM access_log").fetchall())
+    assert why not in repr(conn_of(spoc).execute("SELECT * FROM access_log").fetchall())
 
 
 def test_someone_removed_while_the_review_is_open_leaves_nothing_to_decide(demo_app: App) -> None:

@@ -12,6 +12,7 @@ from gvm_desktop.core.errors import AuthenticationError, GvmError, ValidationErr
 from gvm_desktop.core.justification import Justification, ReasonCategory
 from tests.reports.pdftools import tool
 from tests.services.test_reviews import OFFICER, SPOC, decide_all, sign_in
+from tests.support.vault_access import conn_of
 
 PDF_PASSWORD = "copper-kettle-review-2026"
 
@@ -49,7 +50,7 @@ def test_the_sheet_is_signed_encrypted_and_says_what_was_decided(demo_app: App, 
     assert _run("pdftotext", str(out), "-").returncode != 0  # no password, no text
 
     text = " ".join(_run("pdftotext", "-upw", PDF_PASSWORD, str(out), "-").stdout.split())
-    seq, digest = spoc.conn.execute("SELECT seq, hex(entry_hash) FROM access_log WHERE action = 'review.sign' "
+    seq, digest = conn_of(spoc).execute("SELECT seq, hex(entry_hash) FROM access_log WHERE action = 'review.sign' "
                                     "AND outcome = 'allowed'").fetchone()
     assert "OFFICIAL-SENSITIVE" in text and "Page 1 of" in text and f"Exported by {SPOC.username}" in text
     assert "Access log head" in text
@@ -62,9 +63,9 @@ def test_the_sheet_is_signed_encrypted_and_says_what_was_decided(demo_app: App, 
     assert seq > 0 and digest
 
     # The export is logged with the people it disclosed.
-    row = spoc.conn.execute("SELECT seq, outcome FROM access_log WHERE action = 'review.export' ORDER BY seq DESC").fetchone()
+    row = conn_of(spoc).execute("SELECT seq, outcome FROM access_log WHERE action = 'review.export' ORDER BY seq DESC").fetchone()
     assert row[1] == "allowed"
-    disclosed = {r[0] for r in spoc.conn.execute("SELECT ref FROM disclosures WHERE log_seq = ?", (row[0],))}
+    disclosed = {r[0] for r in conn_of(spoc).execute("SELECT ref FROM disclosures WHERE log_seq = ?", (row[0],))}
     assert disclosed == set(refs) and removed in disclosed
 
 
@@ -100,7 +101,7 @@ def test_bad_exports_are_refused_and_leave_nothing(demo_app: App, tmp_path: Path
         demo_app.reports.export_review(spoc, review_id, tmp_path / "missing" / "c.pdf", account_password=SPOC.password,
                                        pdf_password=PDF_PASSWORD)
     assert sorted(p.name for p in tmp_path.rglob("*")) == []
-    failed = spoc.conn.execute("SELECT count(*) FROM access_log WHERE action = 'review.export' AND outcome = 'failed'")
+    failed = conn_of(spoc).execute("SELECT count(*) FROM access_log WHERE action = 'review.export' AND outcome = 'failed'")
     assert failed.fetchone()[0] == 1
     # An unsigned review has no sheet.
     new_id = demo_app.reviews.open(spoc)

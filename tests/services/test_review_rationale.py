@@ -20,6 +20,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import ReviewItem
 from tests.reports.pdftools import text
 from tests.services.test_reviews import _AUDITOR, COVERS_EVERY_FLAG, OFFICER, SPOC, sign_in
+from tests.support.vault_access import conn_of
 
 TODAY = date(2026, 11, 2)  # the ManualClock's first day
 
@@ -122,7 +123,7 @@ def test_one_rationale_for_three_people_is_warned_of_but_never_blocks_sign_off(d
     assert warnings[0].refs == tuple(sorted(shared))
     assert warnings[0].sentence == f"The same rationale was given for 3 people: {', '.join(sorted(shared))}."
     # Reading the rationales is logged, as reading the review is.
-    logged = spoc.conn.execute("SELECT detail FROM access_log WHERE action = 'review.read' AND operation_ref = ? "
+    logged = conn_of(spoc).execute("SELECT detail FROM access_log WHERE action = 'review.read' AND operation_ref = ? "
                                "ORDER BY seq DESC", (f"review:{review_id}",)).fetchone()[0]
     assert logged.endswith("rationale check, 1 shared by 3 people")
 
@@ -142,6 +143,6 @@ def test_rationale_warnings_are_read_only_by_the_bcus_review_roles(demo_app: App
     assert demo_app.reviews.rationale_warnings(sign_in(demo_app, OFFICER), review_id) == ()
     with pytest.raises(PermissionDenied):
         demo_app.reviews.rationale_warnings(sign_in(demo_app, _AUDITOR), review_id)
-    other = spoc.conn.execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')").lastrowid
+    other = conn_of(spoc).execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')").lastrowid
     with pytest.raises(NotFound):
         demo_app.reviews.rationale_warnings(spoc, int(other or 0))

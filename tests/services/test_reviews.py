@@ -11,6 +11,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import UndecidedError
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
+from tests.support.vault_access import conn_of
 
 OFFICER, SPOC, _AUDITOR, _PARTNER, ADMIN = DEMO_ACCOUNTS
 COVERS_EVERY_FLAG = ("Retained after review: green band and zero harm score considered, corroborating intelligence "
@@ -39,9 +40,9 @@ def test_first_sign_in_of_the_quarter_opens_the_review_with_everyone_active(demo
     officer = sign_in(demo_app, OFFICER)
     summary = demo_app.reviews.find(officer)
     assert summary is not None and summary.quarter == "2026Q4" and summary.bcu == "CE" and not summary.signed_at
-    active = officer.conn.execute("SELECT count(*) FROM nominals WHERE bcu = 'CE' AND status = 'active'").fetchone()[0]
+    active = conn_of(officer).execute("SELECT count(*) FROM nominals WHERE bcu = 'CE' AND status = 'active'").fetchone()[0]
     assert summary.people == active > 0
-    actions = [r[0] for r in officer.conn.execute("SELECT action FROM access_log WHERE action = 'review.open'")]
+    actions = [r[0] for r in conn_of(officer).execute("SELECT action FROM access_log WHERE action = 'review.open'")]
     assert actions == ["review.open"]
     # A second sign-in opens nothing more.
     demo_app.auth.sign_out(officer)
@@ -106,17 +107,17 @@ def test_sign_off_refuses_undecided_and_wrong_passwords_then_carries_out_removal
     with pytest.raises(AuthenticationError, match="nothing was signed"):
         demo_app.reviews.sign(spoc, review.id, "not-the-password-at-all")
     assert demo_app.reviews.find(spoc).signed_at is None  # type: ignore[union-attr]
-    assert spoc.conn.execute("SELECT status FROM nominals WHERE ref = ?", (to_remove,)).fetchone() == ("active",)
+    assert conn_of(spoc).execute("SELECT status FROM nominals WHERE ref = ?", (to_remove,)).fetchone() == ("active",)
 
     assert demo_app.reviews.sign(spoc, review.id, SPOC.password) == 1
     signed = demo_app.reviews.find(spoc)
     assert signed is not None and signed.signed_at and signed.signed_by == SPOC.username
-    assert spoc.conn.execute("SELECT 1 FROM nominals WHERE ref = ?", (to_remove,)).fetchone() is None
-    assert spoc.conn.execute("SELECT reason FROM archive WHERE ref = ?", (to_remove,)).fetchone()[0].startswith(
+    assert conn_of(spoc).execute("SELECT 1 FROM nominals WHERE ref = ?", (to_remove,)).fetchone() is None
+    assert conn_of(spoc).execute("SELECT reason FROM archive WHERE ref = ?", (to_remove,)).fetchone()[0].startswith(
         "Quarterly review 2026Q4")
-    kept = spoc.conn.execute("SELECT last_reviewed FROM nominals WHERE ref = ?", (refs[2],)).fetchone()[0]
+    kept = conn_of(spoc).execute("SELECT last_reviewed FROM nominals WHERE ref = ?", (refs[2],)).fetchone()[0]
     assert kept == "2026-11-02"
-    log = spoc.conn.execute("SELECT action, record_ref, outcome FROM access_log WHERE operation_ref = ? ORDER BY seq",
+    log = conn_of(spoc).execute("SELECT action, record_ref, outcome FROM access_log WHERE operation_ref = ? ORDER BY seq",
                             (f"review:{review.id}",)).fetchall()
     assert ("matrix.remove", to_remove, "allowed") in log and ("matrix.rescore", left, "allowed") in log
     assert ("review.sign", None, "refused") in log and log[-1] == ("review.sign", None, "allowed")
@@ -124,7 +125,7 @@ def test_sign_off_refuses_undecided_and_wrong_passwords_then_carries_out_removal
     with pytest.raises(ValidationError, match="cannot change"):
         demo_app.reviews.recommend(officer, review.id, refs[2], Recommendation.REMOVE, "Changed my mind about this.")
     with pytest.raises(database.IntegrityError, match="signed review"):
-        spoc.conn.execute("UPDATE review_items SET rationale = 'x' WHERE review_id = ?", (review.id,))
+        conn_of(spoc).execute("UPDATE review_items SET rationale = 'x' WHERE review_id = ?", (review.id,))
     # A later change is a new review of the same quarter.
     new_id = demo_app.reviews.open(spoc)
     assert new_id != review.id and demo_app.reviews.find(spoc).supersedes == review.id  # type: ignore[union-attr]
@@ -152,6 +153,6 @@ def test_another_bcus_review_is_refused(demo_app: App) -> None:
         demo_app.reviews.open(spoc, "2026-Q3'; DROP TABLE reviews; --")
     with pytest.raises(ValidationError, match="has not started"):
         demo_app.reviews.open(spoc, "2027Q2")
-    other = spoc.conn.execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')").lastrowid
+    other = conn_of(spoc).execute("INSERT INTO reviews (bcu, quarter, opened_at) VALUES ('NE', '2026Q4', 'x')").lastrowid
     with pytest.raises(NotFound, match=rf"^There is no review {other}\.$"):
         demo_app.reviews.items(spoc, int(other or 0))

@@ -25,6 +25,7 @@ from gvm_desktop.store import access_log
 from gvm_desktop.store.keyslots import TEST_KDF, KdfParams
 from tests.conftest import ADMIN, ADMIN_PW
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.vault_access import conn_of
 
 ATTEMPTS = 16
 TARGET = "o.target"
@@ -93,7 +94,7 @@ def test_sixteen_parallel_wrong_passwords_check_five_and_log_every_attempt(tmp_p
     # (_PENDING_ACTIONS: wrong_password and locked are both SIGN_IN_FAILED, as FAILED and
     # REFUSED) plus the ACCOUNT_LOCKED entry, so 5 + 11 + 1 = 17 entries naming the target.
     ws = app.auth.sign_in(ADMIN, ADMIN_PW)
-    burst = [e.entry for e in access_log.recent(ws.conn, 500) if e.entry.username == TARGET
+    burst = [e.entry for e in access_log.recent(conn_of(ws), 500) if e.entry.username == TARGET
              and e.entry.action in (Action.SIGN_IN_FAILED, Action.ACCOUNT_LOCKED)]
     kinds = Counter((e.action, e.outcome, e.detail) for e in burst)
     assert kinds == {

@@ -139,3 +139,15 @@ def test_sign_in_leaves_no_vault_open_when_building_the_session_fails(
     with pytest.raises(KeyboardInterrupt):
         demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
     assert len(opened) == 1 and not opened[0].is_open
+
+
+def test_a_key_rotation_refuses_to_run_inside_a_transaction(admin_ws: Workspace) -> None:
+    """SQLCipher would rekey silently inside the transaction; a rollback would then split file and slots."""
+    with admin_ws.operation(None, Action.KEY_ROTATE) as op:
+        with pytest.raises(RuntimeError, match="inside a transaction"):
+            op.vault.revoke_and_rotate(None)
+        op.log(detail="nothing rotated")
+    with admin_ws.operation(None, Action.KEY_ROTATE, writes=False) as op:
+        op.vault.revoke_and_rotate(None)  # as vault work, outside any transaction, it runs
+    with admin_ws.operation(None, Action.KEY_ROTATE, writes=False) as op:
+        assert op.store.accounts.by_id(op.session.user_id) is not None  # the vault reads on the new key

@@ -13,8 +13,10 @@ from gvm_desktop.core.passwords import normalise_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.store import database, integrity, keyslots, meta
 from gvm_desktop.store.device import DeviceSecrets
-from gvm_desktop.store.vault import load_slots, vault_paths
+from gvm_desktop.store.files import VaultPaths
+from gvm_desktop.store.vault import load_slots
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.vault_access import conn_of
 
 PAGE = 4096  # SQLCipher 4's page
 RESERVE = 80  # the end of every page: a 16-byte IV, then a 64-byte HMAC-SHA512
@@ -63,7 +65,7 @@ def flip(folder: Path, offset: int) -> int:
 
 
 def keys_and_locator(folder: Path, who: tuple[str, str] = ADMIN) -> tuple[list[bytes], str]:
-    slots = load_slots(vault_paths(folder))
+    slots = load_slots(VaultPaths(folder))
     locator = keyslots.locator_for(normalise_username(who[0]), slots.locator_salt)
     slot = slots.find_user_slot(locator)
     assert slot is not None
@@ -199,7 +201,7 @@ def test_a_session_that_meets_damage_locks_instead_of_repeating_it(_demo_templat
     officer = next(a for a in DEMO_ACCOUNTS if a.role is Role.OFFICER)
     ws = app.auth.sign_in(officer.username, officer.password)  # type: ignore[attr-defined]
     why = Justification.make("safeguarding", "Welfare check after a school referral")
-    refs = [r[0] for r in ws.conn.execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active'")]
+    refs = [r[0] for r in conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active'")]
     with pytest.raises(VaultCorrupt):
         for ref in refs:  # the damaged page holds interventions: opening everyone meets it
             app.records.open(ws, ref, why)  # type: ignore[attr-defined]

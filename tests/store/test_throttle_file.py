@@ -31,6 +31,7 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import access_log, keyslots
 from gvm_desktop.store.throttle import SigninThrottle
 from gvm_desktop.store.vault import load_slots
+from tests.support.vault_access import conn_of
 
 SPOC = next(a for a in DEMO_ACCOUNTS if a.role is Role.SPOC)
 WRONG_PW = "definitely-not-it-42"
@@ -232,7 +233,7 @@ def _log(app: App, username: str, password: str) -> list[LogEntry]:
     """Sign in, and return the access log (newest first) as that session left it."""
     ws = app.auth.sign_in(username, password)
     try:
-        return [e.entry for e in access_log.recent(ws.conn, 500)]
+        return [e.entry for e in access_log.recent(conn_of(ws), 500)]
     finally:
         app.auth.sign_out(ws)
 

@@ -42,6 +42,7 @@ from gvm_desktop.store import database
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import TEST_KDF
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.vault_access import vault_of
 
 AUDITOR = next(a for a in DEMO_ACCOUNTS if a.role is Role.AUDITOR)
 ADMIN = next(a for a in DEMO_ACCOUNTS if a.role is Role.ADMIN)
@@ -69,7 +70,7 @@ def build_demo(folder: Path, people: int = 20) -> Path:
 def data_key(app: App) -> bytes:
     """What an administrator's sign-in yields, and so what an attacker with their password holds."""
     ws = app.auth.sign_in(ADMIN.username, ADMIN.password)
-    key = bytes(ws.vault._key)
+    key = bytes(vault_of(ws)._key)
     app.auth.sign_out(ws)
     return key
 
