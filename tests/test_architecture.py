@@ -1,4 +1,4 @@
-"""Imports go one way (DESIGN.md): checked by import-linter inside the suite, so a breach fails it."""
+"""Imports go one way (docs/architecture.md): checked by import-linter inside the suite, so a breach fails it."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ BENCH = Path(gvm_desktop.bench.__file__).parent
 # The baselines' module: the one place SQL runs, on databases the bench made (never a vault).
 BASELINES = "plain.py"
 SQL_CALLS = {"execute", "executemany", "executescript"}
-# The names the README and DESIGN.md promise that a run without a server builds.
+# The names the README and docs/architecture.md promise that a run without a server builds.
 PROMISED = ("unlock_s", "vault_open_s", "first_screen_ms", "search_keystroke_ms_p50", "record_open_ms_p50", "rss_mb",
             "log_append_ms_p50", "log_query_first_page_ms", "log_verify_entries_per_s", "review_pdf_400_s",
             "review_pdf_4000_s")

@@ -1,6 +1,6 @@
 """The command line: the second front end over the same services as the GUI.
 
-Errors are one line on stderr and an exit code (DESIGN.md): 2 usage, 3
+Errors are one line on stderr and an exit code (docs/architecture.md, "Contracts"): 2 usage, 3
 authentication or permission, 4 integrity, 1 anything else. No traceback,
 and never a secret in the text.
 """

@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """The command-line contract's exit codes (DESIGN.md)."""
+    """The command-line contract's exit codes (docs/architecture.md, "Contracts")."""
 
     OTHER = 1
     USAGE = 2
