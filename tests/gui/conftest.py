@@ -1,7 +1,12 @@
-"""GUI fixtures: a demo vault (cheap Argon2id, ManualClock), the shell, and helpers to look at screens."""
+"""GUI fixtures: a demo vault (cheap Argon2id, ManualClock), the shell, and helpers to look at screens.
+
+Every service call from a page runs on its session's worker (gui/common/operations.py), so a
+test that acts on a page then looks at it first lets the calls finish: `settle()`.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +29,8 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
+from gvm_desktop.gui.common.operations import SessionOps
+from gvm_desktop.gui.common.qt_fixes import protect_bool_singletons
 from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
@@ -31,9 +38,37 @@ from tests.conftest import DEMO_PEOPLE, build_demo_template, copy_demo
 
 DEMO_NOMINALS = DEMO_PEOPLE  # the shared demo vault's size
 
+protect_bool_singletons()  # as run_gui() does: see gui/common/qt_fixes.py
+
 
 def demo_account(role: Role) -> DemoAccount:
     return next(a for a in DEMO_ACCOUNTS if a.role is role)
+
+
+def live_operations() -> list[SessionOps]:
+    """The operations of every open window (and of any page a test made on its own)."""
+    found: list[SessionOps] = []
+    for window in QApplication.topLevelWidgets():
+        if shiboken6.isValid(window):
+            found.extend(o for o in window.findChildren(SessionOps) if shiboken6.isValid(o))
+    return found
+
+
+def settle(timeout_s: float = 15.0) -> None:
+    """Wait until no session has a call running or queued, and every outcome has landed.
+
+    What lands may ask for more (a reloaded table paints and fetches its first page), so this
+    waits until two turns of the event loop in a row find everything idle.
+    """
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    while quiet < 2:
+        QApplication.processEvents()
+        busy = [ops for ops in live_operations() if ops.busy]
+        for ops in busy:
+            assert ops.wait_idle(max(1, int((deadline - time.monotonic()) * 1000))), "a call did not end in time"
+        quiet = 0 if busy else quiet + 1
+        assert time.monotonic() < deadline, "the calls did not settle in time"
 
 
 @pytest.fixture
@@ -70,6 +105,7 @@ def open_main(qtbot: QtBot, gui_demo_app: App) -> Iterator[Callable[[Role], Main
         windows.append(window)
         window.show()
         qtbot.waitExposed(window)
+        settle()  # the home has read what it shows, and the table its first page
         return window
 
     yield opener

@@ -1,4 +1,4 @@
-"""Driving the matrix screens from tests: justify, open, fill forms, read the access log."""
+"""Driving the matrix screens from tests: justify, open, fill forms, read the access log, wait for the worker."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from gvm_desktop.core.audit import LoggedEntry
 from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.common.home_base import HomePage
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
+from gvm_desktop.gui.matrix.matrix_model import MatrixTableModel
 from gvm_desktop.gui.matrix.person_form import PersonForm
 from gvm_desktop.gui.record.justify_dialog import JustifyDialog
 from gvm_desktop.gui.record.record_view import RecordView
-from tests.gui.conftest import demo_account
+from tests.gui.conftest import demo_account, settle
+
+__all__ = ["settle"]  # tests wait through here or conftest alike
 
 REASON = "Preparing the quarterly review of this person"
 
@@ -32,12 +35,22 @@ def qdate(value: date) -> QDate:
 
 
 def justify(qtbot: QtBot, dialog: JustifyDialog, text: str = REASON, category: str = "quarterly_review") -> None:
-    """Answer the justification dialog by typing, then press OK."""
+    """Answer the justification dialog by typing, then press OK and wait for the answer."""
+    settle()  # the last reason, if any, is offered first: typing comes after it
     pick(dialog.category, category)
     dialog.text.clear()
     qtbot.keyClicks(dialog.text, text)
     assert dialog.ok_button.isEnabled(), dialog.hint.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
+
+
+def load_rows(model: MatrixTableModel) -> None:
+    """Have every page of the matrix model fetched (as scrolling through it would), and wait for them."""
+    settle()
+    for row in range(0, model.rowCount(), model.batch_size):
+        model.row_values(row)  # a missing page is asked for
+    settle()
 
 
 def open_record(qtbot: QtBot, page: HomePage, ref: str, text: str = REASON) -> RecordView:
@@ -46,6 +59,7 @@ def open_record(qtbot: QtBot, page: HomePage, ref: str, text: str = REASON) -> R
     assert dialog is not None and dialog.isVisible()
     justify(qtbot, dialog, text)
     qtbot.waitUntil(lambda: opener.current_view is not None and opener.current_view.isVisible(), timeout=3000)
+    settle()
     view = opener.current_view
     assert view is not None and view.ref == ref
     return view

@@ -22,7 +22,7 @@ from gvm_desktop.gui.record.record_view import RecordView
 from gvm_desktop.gui.shell.home import AuditorHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import all_texts, leaked, screen_texts
-from tests.gui.helpers import REASON, actions_in, days_ago, log_as_auditor, open_record, pick, qdate
+from tests.gui.helpers import REASON, actions_in, days_ago, log_as_auditor, open_record, pick, qdate, settle
 
 Opener = Callable[[Role], MainWindow]
 T = TypeVar("T")
@@ -82,6 +82,7 @@ def test_added_intervention_and_activity_show_in_the_tab_and_are_logged(
     dialog.ends_on.setDate(qdate(end))
     assert dialog.ends_on.date() == qdate(end)
     qtbot.keyClick(dialog.provider, Qt.Key.Key_Return)  # the default button: Add intervention
+    settle()
     assert not dialog.isVisible(), dialog.error_label.text()
 
     assert tab.interventions.rowCount() == interventions_before + 1
@@ -98,6 +99,7 @@ def test_added_intervention_and_activity_show_in_the_tab_and_are_logged(
     activity.on.setDate(qdate(days_ago(gui_demo_app, 2)))
     activity.note.setPlainText("Arrested after a synthetic test incident.")
     qtbot.mouseClick(activity.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not activity.isVisible(), activity.error_label.text()
 
     assert tab.activity.rowCount() == activity_before + 1
@@ -122,6 +124,7 @@ def test_an_end_before_the_start_shows_the_service_message_and_saves_nothing(
     assert isinstance(dialog, AddInterventionDialog)
 
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert dialog.error_label.text() == "The referral is required."  # the service's words
 
     dialog.referral.setCurrentIndex(dialog.referral.findText("Education"))
@@ -129,6 +132,7 @@ def test_an_end_before_the_start_shows_the_service_message_and_saves_nothing(
     dialog.starts_on.setDate(qdate(days_ago(gui_demo_app, 5)))
     dialog.ends_on.setDate(qdate(days_ago(gui_demo_app, 20)))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert dialog.error_label.text() == "The intervention ends before it starts."
     assert dialog.isVisible() and dialog.provider.text() == "Demo Youth Service"  # nothing typed is lost
     assert view.activity.interventions.rowCount() == before
@@ -158,6 +162,7 @@ def test_the_add_buttons_are_for_those_who_may_change_the_matrix(qtbot: QtBot, o
     home = main.home
     assert isinstance(home, AuditorHome)
     home.tabs.setCurrentIndex(1)
+    settle()
     view = open_record(qtbot, home, home.matrix.model.ref_at(0) or "", "Audit form 12: checking this access")
     view.tabs.setCurrentWidget(view.activity)
     assert view.add_intervention_button.isHidden() and view.add_activity_button.isHidden()

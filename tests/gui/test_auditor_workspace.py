@@ -22,7 +22,7 @@ from gvm_desktop.services.audit import VerifyResult
 from gvm_desktop.services.log_export import check_signed_export
 from gvm_desktop.services.log_queries import FLAG_LABELS
 from tests.gui.conftest import demo_account
-from tests.gui.helpers import days_ago
+from tests.gui.helpers import days_ago, settle
 
 Opener = Callable[[Role], MainWindow]
 REASON = "Checking the address before the weekly briefing"
@@ -61,7 +61,8 @@ def _officer_opens(app: App, *, operation: str | None = None) -> str:
 
 
 def _wait_idle(qtbot: QtBot, home: AuditorHome) -> None:
-    qtbot.waitUntil(lambda: not home.tasks.busy, timeout=10_000)
+    settle()
+    assert not home.ops.busy
 
 
 def _model_reports(model: LogTableModel) -> list[str]:
@@ -71,6 +72,7 @@ def _model_reports(model: LogTableModel) -> list[str]:
     try:
         tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
         model.fetchMore()
+        settle()  # the older page is inserted when it arrives
         for row in range(model.rowCount()):
             for col in range(model.columnCount()):
                 model.data(model.index(row, col))
@@ -97,14 +99,16 @@ def test_log_is_fetched_a_page_at_a_time_and_passes_the_model_tester(
     assert len(COLUMNS) == 10
     calls = _spy_search(gui_demo_app, monkeypatch)
     model.page_size = 40
-    assert panel.load()
-    qtbot.wait(50)  # let the view lay out and ask for whatever it wants
+    panel.load()
+    settle()  # the first page, and whatever the view asks for once it has laid out
+    assert model.filter is not None and not panel.filters.error_label.isVisible()
     assert len(calls) == 1 and calls[0].get("before_seq") is None  # first show: one page
     assert model.rowCount() == 40 and model.canFetchMore()
     last_seq = model.entry_at(39).seq  # type: ignore[union-attr]
 
     panel.table.scrollToBottom()
     qtbot.waitUntil(lambda: len(calls) == 2)
+    settle()
     assert calls[1]["before_seq"] == last_seq and calls[1]["limit"] == 40
     assert model.rowCount() == 80 and model.pages_fetched == 2
     seqs = [model.entry_at(r).seq for r in range(model.rowCount())]  # type: ignore[union-attr]
@@ -122,6 +126,7 @@ def test_filters_requery_and_the_services_message_is_shown(
 
     bar.username.setText("demo.admin")
     qtbot.mouseClick(bar.apply_button, Qt.MouseButton.LeftButton)
+    settle()
     assert len(calls) == 1 and calls[0]["filter"].username == "demo.admin"
     assert model.rowCount() > 0
     assert {model.entry_at(r).entry.username for r in range(model.rowCount())} == {"demo.admin"}  # type: ignore[union-attr]
@@ -131,11 +136,13 @@ def test_filters_requery_and_the_services_message_is_shown(
     bar.username.clear()
     bar.action.setCurrentIndex(bar.action.findData(Action.SIGN_IN.value))
     bar.apply()
+    settle()
     assert calls[-1]["filter"].actions == ("auth.sign_in",)
     assert {model.entry_at(r).entry.action for r in range(model.rowCount())} == {Action.SIGN_IN}  # type: ignore[union-attr]
 
     bar.set_dates(days_ago(gui_demo_app, 0), days_ago(gui_demo_app, 5))  # from after to
     bar.apply()
+    settle()
     assert bar.error_label.isVisible()
     assert bar.error_label.text().startswith("The date range is reversed")
     assert model.rowCount() == 0  # no rows that answer another filter
@@ -146,8 +153,10 @@ def test_filters_requery_and_the_services_message_is_shown(
     bar.reset()
     bar.username.setText("nobody.here")
     bar.apply()
+    settle()
     assert bar.error_label.text() == "There is no account 'nobody.here'."
     bar.reset()
+    settle()
     assert not bar.error_label.isVisible() and model.rowCount() > 0
     assert home.log_panel.export_csv_button.isEnabled()
 
@@ -175,6 +184,7 @@ def test_auditor_finds_an_officers_open_issues_its_form_and_records_the_answer(
     panel = home.log_panel
     qtbot.keyClicks(panel.filters.record_ref, ref)
     qtbot.keyClick(panel.filters.record_ref, Qt.Key.Key_Return)
+    settle()
     model = home.log_model
     opens = [r for r in range(model.rowCount()) if model.entry_at(r).entry.action is Action.RECORD_OPEN]  # type: ignore[union-attr]
     assert len(opens) == 1
@@ -199,12 +209,14 @@ def test_auditor_finds_an_officers_open_issues_its_form_and_records_the_answer(
     assert "Audit form #1 issued to demo.officer" in panel.result_label.text()
 
     qtbot.mouseClick(panel.timeline_button, Qt.MouseButton.LeftButton)  # everything this user did
+    settle()
     assert panel.filters.username.text() == "demo.officer" and panel.filters.record_ref.text() == ""
     assert {model.entry_at(r).entry.username for r in range(model.rowCount())} == {"demo.officer"}  # type: ignore[union-attr]
     assert model.rowCount() > 1
 
     forms = home.forms_panel
     home.tabs.setCurrentWidget(forms)
+    settle()
     assert forms.model.rowCount() == 1
     form = forms.model.row_at(0)
     assert (form.log_seq, form.subject, form.answer) == (entry.seq, "demo.officer", None)
@@ -217,6 +229,7 @@ def test_auditor_finds_an_officers_open_issues_its_form_and_records_the_answer(
     assert not note_dialog.ok_button.isEnabled()
     note_dialog.text.setPlainText(answer)
     qtbot.mouseClick(note_dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not note_dialog.isVisible()
     assert forms.model.row_at(0).answer == answer
     assert forms.answer_view.toPlainText() == answer
@@ -229,7 +242,7 @@ def test_verify_runs_off_the_gui_thread_and_shows_intact(qtbot: QtBot, open_main
     bar = home.verify_bar
     qtbot.mouseClick(bar.button, Qt.MouseButton.LeftButton)
     # The result comes back queued: until the event loop runs, the page shows it is busy.
-    assert home.tasks.busy and bar.busy_bar.isVisible() and not bar.button.isEnabled()
+    assert home.ops.busy and bar.busy_bar.isVisible() and not bar.button.isEnabled()
     assert not home.tabs.isEnabled() and bar.status.text() == "Checking the whole log…"
     _wait_idle(qtbot, home)
     result = bar.result
@@ -262,6 +275,7 @@ def test_flags_find_a_record_opened_without_an_operation_and_jump_to_it(
     flags = home.flags_panel
     home.tabs.setCurrentWidget(flags)
     qtbot.mouseClick(flags.find_button, Qt.MouseButton.LeftButton)
+    settle()
     labels = [flags.model.index(r, 0).data() for r in range(flags.model.rowCount())]
     assert FLAG_LABELS["no_operation"] in labels
     view_row = next(r for r in range(flags.proxy.rowCount())
@@ -272,6 +286,7 @@ def test_flags_find_a_record_opened_without_an_operation_and_jump_to_it(
     rect = flags.table.visualRect(flags.proxy.index(view_row, 0))
     qtbot.mouseClick(flags.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # as a person's first click
     qtbot.mouseDClick(flags.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    settle()
     assert home.tabs.currentWidget() is home.log_panel
     entry = home.log_panel.selected_entry()
     assert entry is not None and entry.seq == flag.seq and entry.entry.record_ref == ref
@@ -279,6 +294,7 @@ def test_flags_find_a_record_opened_without_an_operation_and_jump_to_it(
 
     flags.until.setDate(flags.since.date().addDays(-1))  # reversed: the service's message, inline
     flags.find_flags()
+    settle()
     assert flags.error_label.text().startswith("The date range is reversed") and flags.model.rowCount() == 0
 
 
@@ -288,6 +304,7 @@ def test_exports_write_signed_files_and_an_unwritable_path_is_a_message(
     panel = home.log_panel
     panel.filters.username.setText("demo.admin")
     panel.filters.apply()
+    settle()
     count = home.log_model.rowCount()
     assert home.log_model.complete and count > 0
 
@@ -321,6 +338,7 @@ def test_monthly_audit_counts_a_bcus_month(qtbot: QtBot, open_main: Opener, gui_
     home.tabs.setCurrentWidget(monthly)
     monthly.bcu.setCurrentIndex(monthly.bcu.findData("CE"))
     qtbot.mouseClick(monthly.show_button, Qt.MouseButton.LeftButton)
+    settle()
     actions = {monthly.actions_model.row_at(r).action: monthly.actions_model.row_at(r).count
                for r in range(monthly.actions_model.rowCount())}
     assert actions["record.open"] >= 1
@@ -330,5 +348,6 @@ def test_monthly_audit_counts_a_bcus_month(qtbot: QtBot, open_main: Opener, gui_
 
     monthly.month.setText("2026-13")
     monthly.show_audit()
+    settle()
     assert monthly.error_label.text() == "A month is YYYY-MM (got '2026-13')."
     assert monthly.actions_model.rowCount() == 0

@@ -15,7 +15,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
 from gvm_desktop.gui.shell.home import AdminHome, AuditorHome, MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
-from tests.gui.conftest import demo_account
+from tests.gui.conftest import demo_account, settle
 
 Opener = Callable[[Role], MainWindow]
 POPULATIONS = (40_000, 60_000, 15_000, 110_000, 20_000)  # Asian, Black, Mixed, White, Other, per borough
@@ -41,6 +41,7 @@ def _open_tab(main: MainWindow) -> DisproportionalityPage:
     page = home.disproportionality  # type: ignore[union-attr]
     assert isinstance(page, DisproportionalityPage) and not page.loaded
     home.tabs.setCurrentWidget(page)  # type: ignore[union-attr]
+    settle()
     assert page.loaded
     return page
 
@@ -50,6 +51,7 @@ def _choose(dialog: QFileDialog | None, path: Path) -> None:
     assert dialog.testOption(QFileDialog.Option.DontUseNativeDialog)
     dialog.selectFile(str(path))
     dialog.accept()
+    settle()
 
 
 def _load_reference_as_admin(app: App, tmp_path: Path) -> None:
@@ -91,7 +93,9 @@ def test_the_admin_imports_the_reference_and_sees_the_row_count(
     bcu_box = page.bcu_box
     assert bcu_box is not None
     bcu_box.setCurrentIndex(bcu_box.findData("CE"))
-    assert page.load() and page.report is not None and page.report.bcu == "CE"
+    page.load()
+    settle()
+    assert page.report is not None and page.report.bcu == "CE"
     assert not page.error_label.isVisible()
 
 
@@ -122,7 +126,6 @@ def test_the_spoc_reads_the_report_exports_it_and_a_wipe_forgets_it(
 
     target = tmp_path / "disproportionality.pdf"
     _choose(page.export_report(), target)
-    qtbot.waitUntil(lambda: not main.home.tasks.busy, timeout=10_000)
     assert not page.error_label.isVisible(), page.error_label.text()
     assert target.read_bytes().startswith(b"%PDF")
     assert page.notice.text().startswith(f"Report saved to {target} (")

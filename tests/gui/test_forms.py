@@ -24,9 +24,11 @@ from tests.gui.helpers import (
     fill_evidence,
     fill_person,
     justify,
+    load_rows,
     log_as_auditor,
     open_record,
     qdate,
+    settle,
 )
 
 Opener = Callable[[Role], MainWindow]
@@ -37,11 +39,12 @@ def _home(main: MainWindow) -> MatrixHome:
     return main.home
 
 
-def _active_record(app: App, home: MatrixHome) -> NominalRecord:
+def _active_record(app: App, main: MainWindow) -> NominalRecord:
     """An active person of the officer's BCU, read through the service for the test's set-up."""
-    model = home.matrix.model
+    model = _home(main).matrix.model
+    load_rows(model)
     row = next(r for r in range(model.rowCount()) if (model.row_values(r) or {}).get("status") == "active")
-    return app.records.open(home.ws, model.ref_at(row) or "", Justification.make("other", "Test set-up read"))
+    return app.records.open(main._ws, model.ref_at(row) or "", Justification.make("other", "Test set-up read"))
 
 
 def test_bad_input_is_named_and_nothing_is_saved(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
@@ -87,6 +90,7 @@ def test_bad_input_is_named_and_nothing_is_saved(qtbot: QtBot, open_main: Opener
     assert dialog.isVisible()
     dialog.reject()
     home.load()
+    settle()
     assert home.count_labels["total"].text() == total
     assert "matrix.propose_add" not in actions_in(log_as_auditor(gui_demo_app))
 
@@ -102,14 +106,16 @@ def test_service_refusal_is_shown_in_the_form_and_saves_nothing(qtbot: QtBot, op
     assert dialog.add_entry()
     qtbot.keyClicks(dialog.reason, "Too short.")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert dialog.error_label.text() == "The reason needs at least 20 characters."  # the service's words
     assert dialog.isVisible() and dialog.entries.rowCount() == 1  # nothing typed is lost
     assert "matrix.propose_add" not in actions_in(log_as_auditor(gui_demo_app))
 
 
 def test_a_duplicate_offers_the_existing_record(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
-    home = _home(open_main(Role.OFFICER))
-    existing = _active_record(gui_demo_app, home)
+    main = open_main(Role.OFFICER)
+    home = _home(main)
+    existing = _active_record(gui_demo_app, main)
     dialog = home.propose()
     assert dialog is not None
     fill_person(dialog.person, given=existing.given_name, family=existing.family_name, born=existing.date_of_birth)
@@ -118,6 +124,7 @@ def test_a_duplicate_offers_the_existing_record(qtbot: QtBot, open_main: Opener,
     assert dialog.add_entry()
     qtbot.keyClicks(dialog.reason, "Seen again with the same set, new sighting.")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert f"already held as {existing.ref}" in dialog.error_label.text()
     assert [b.text() for b in dialog.duplicate_buttons] == [f"Open {existing.ref} instead…"]
     qtbot.mouseClick(dialog.duplicate_buttons[0], Qt.MouseButton.LeftButton)
@@ -127,8 +134,9 @@ def test_a_duplicate_offers_the_existing_record(qtbot: QtBot, open_main: Opener,
 
 
 def test_status_check_asks_why_then_answers_yes_or_no(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
-    home = _home(open_main(Role.OFFICER))
-    person = _active_record(gui_demo_app, home)
+    main = open_main(Role.OFFICER)
+    home = _home(main)
+    person = _active_record(gui_demo_app, main)
     dialog = home.status_check()
     assert dialog is not None
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
@@ -171,9 +179,11 @@ def test_edit_and_add_evidence_reload_the_view(qtbot: QtBot, open_main: Opener, 
     assert edit.person.family_name.text() == view.record.family_name  # type: ignore[union-attr]
     qtbot.keyClicks(edit.reason, "Correcting the record after a review.")
     qtbot.mouseClick(edit.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert edit.error_label.text() == "Nothing changed."
     edit.person.aliases.setText("Synthetic Alias")
     qtbot.mouseClick(edit.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not edit.isVisible(), edit.error_label.text()
     assert view.details.values["Aliases"].text() == "Synthetic Alias"
     assert view.details.values["Version"].text() == "2"
@@ -184,6 +194,7 @@ def test_edit_and_add_evidence_reload_the_view(qtbot: QtBot, open_main: Opener, 
     custody.custody_from.setDate(qdate(days_ago(gui_demo_app, 12)))
     qtbot.keyClicks(custody.reason, "Remanded in custody by the court.")
     qtbot.mouseClick(custody.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not custody.isVisible(), custody.error_label.text()
     assert view.details.values["Custody"].text() == f"In custody since {days_ago(gui_demo_app, 12).isoformat()}"
 
@@ -192,6 +203,7 @@ def test_edit_and_add_evidence_reload_the_view(qtbot: QtBot, open_main: Opener, 
     fill_evidence(add.form, kind="weapons_access", source="partner_agency", on=days_ago(gui_demo_app, 3),
                   ref="YOS/77")
     qtbot.mouseClick(add.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not add.isVisible(), add.error_label.text()
     assert view.evidence.model.rowCount() == evidence_before + 1
     # Each reload after a change is a read of its own, logged with the reason the view was opened with.

@@ -21,7 +21,7 @@ from gvm_desktop.gui.admin.training_dialog import RecordTrainingDialog
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
-from tests.gui.helpers import days_ago
+from tests.gui.helpers import days_ago, settle
 
 Opener = Callable[[Role], MainWindow]
 NEW_OFFICER, NEW_PASSWORD = "new.officer", "quartz-lantern-meadow-64"
@@ -51,6 +51,7 @@ def _team(main: MainWindow) -> TeamAccessPanel:
     assert isinstance(home, MatrixHome) and home.tabs is not None and home.team is not None
     assert home.team.model.rowCount() == 0  # nothing is read until the tab is opened
     home.tabs.setCurrentWidget(home.team)
+    settle()
     assert home.team.loaded
     return home.team
 
@@ -69,6 +70,7 @@ def test_spoc_grants_after_recording_training_and_the_officers_access_follows(
     assert team.grant_button.isEnabled() and team.training_button.isEnabled()
 
     qtbot.mouseClick(team.grant_button, Qt.MouseButton.LeftButton)  # no training yet: the service refuses
+    settle()
     assert team.error_label.isVisible() and "has no current 'Gangs Matrix data protection' training" in \
         team.error_label.text()
     assert not _officer_sees_the_matrix(gui_demo_app)
@@ -77,9 +79,11 @@ def test_spoc_grants_after_recording_training_and_the_officers_access_follows(
     assert isinstance(dialog, RecordTrainingDialog) and dialog.isVisible()
     dialog.set_dates(days_ago(gui_demo_app, 2), days_ago(gui_demo_app, 5))  # expiry before completion
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert dialog.isVisible() and "expires before" in dialog.error_label.text()
     dialog.set_dates(days_ago(gui_demo_app, 2), days_ago(gui_demo_app, -363))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not dialog.isVisible()
     assert team.selected_username() == NEW_OFFICER  # the refreshed list keeps the selection
     member = team.selected_member()
@@ -87,11 +91,13 @@ def test_spoc_grants_after_recording_training_and_the_officers_access_follows(
     assert team.result_label.text() == f"Training recorded for {NEW_OFFICER}."
 
     qtbot.mouseClick(team.grant_button, Qt.MouseButton.LeftButton)
+    settle()
     assert not team.error_label.isVisible()
     assert team.result_label.text() == f"{NEW_OFFICER} may now use the CE matrix."
     assert _officer_sees_the_matrix(gui_demo_app)
 
     qtbot.mouseClick(team.revoke_button, Qt.MouseButton.LeftButton)
+    settle()
     assert team.result_label.text() == f"{NEW_OFFICER} can no longer use the CE matrix."
     assert not _officer_sees_the_matrix(gui_demo_app)
 
@@ -108,6 +114,7 @@ def test_admin_disables_an_inactive_account_only_after_confirming(
     panel = home.inactive
     assert panel.model.rowCount() == 0 and not panel.loaded
     home.tabs.setCurrentIndex(1)
+    settle()
     listed = {panel.model.row_at(r).account.username for r in range(panel.model.rowCount())}
     assert listed == {"demo.officer", "demo.spoc", "demo.auditor", "demo.partner"}  # not the admin signed in now
     assert not panel.disable_button.isEnabled()  # nothing chosen
@@ -123,7 +130,7 @@ def test_admin_disables_an_inactive_account_only_after_confirming(
     dialog = panel.ask_disable()
     assert dialog is not None
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not home.tasks.busy, timeout=10_000)
+    settle()
     assert not panel.error_label.isVisible(), panel.error_label.text()
     assert panel.result_label.text() == "Disabled: demo.partner. They can no longer sign in."
     status = {home.accounts_model.row_at(r).username: home.accounts_model.row_at(r).status
@@ -139,9 +146,11 @@ def test_admin_checkbox_turns_automatic_disabling_on_and_off(
     assert isinstance(home, AdminHome)
     assert not home.auto_disable.isChecked()
     home.auto_disable.click()
+    settle()
     assert gui_demo_app.settings.value(main._ws, AUTO_DISABLE_INACTIVE.key) == 1
     assert home.auto_status.text().startswith("On:")
     home.auto_disable.click()
+    settle()
     assert gui_demo_app.settings.value(main._ws, AUTO_DISABLE_INACTIVE.key) == 0
 
 

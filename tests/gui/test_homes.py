@@ -13,11 +13,12 @@ from gvm_desktop.app import App
 from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.admin.home_admin import AdminHome
 from gvm_desktop.gui.audit.log_model import LogTableModel
+from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.common.table_models import AccountsTableModel, RowTableModel
 from gvm_desktop.gui.shell.home import PARTNER_TEXT, AuditorHome, MatrixHome, PartnerHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
-from tests.gui.conftest import all_texts, leaked, model_texts
+from tests.gui.conftest import all_texts, leaked, model_texts, settle
 
 Opener = Callable[[Role], MainWindow]
 
@@ -74,13 +75,15 @@ def test_admin_idle_minutes_45_is_refused_20_is_saved(qtbot: QtBot, open_main: O
     assert (home.idle_spin.minimum(), home.idle_spin.maximum()) == (1, 30)
     assert home.idle_spin.value() == 10
 
-    assert not home.apply_idle_minutes(45)  # past the spin box's bounds: the service must refuse
+    home.apply_idle_minutes(45)  # past the spin box's bounds: the service must refuse
+    settle()
     assert home.idle_error.isVisible()
     assert "from 1 to 30" in home.idle_error.text()
     assert gui_demo_app.settings.idle_lock_minutes(main._ws) == 10
 
     home.idle_spin.setValue(20)
     home.apply_button.click()
+    settle()
     assert not home.idle_error.isVisible()
     assert "20 minutes" in home.idle_status.text()
     assert gui_demo_app.settings.idle_lock_minutes(main._ws) == 20
@@ -126,9 +129,11 @@ def test_spoc_home_shows_overview_counts(qtbot: QtBot, open_main: Opener, gui_de
 def test_refusal_from_a_service_is_shown_as_text(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
     main = open_main(Role.AUDITOR)
     # A page the auditor's role may not use: the service refuses, the page says so and carries on.
-    page = MatrixHome(gui_demo_app, main._ws)
+    page = MatrixHome(SessionOps(gui_demo_app, main._ws))
     qtbot.addWidget(page)
+    page.ops.setParent(page)  # found (and waited for) with the page
     page.load()
+    settle()
     assert page.error_label.text() == "The auditor role may not see the matrix."
     assert page.count_labels["total"].text() == "–"
 
@@ -145,6 +150,7 @@ def test_lock_empties_tables_that_had_rows(qtbot: QtBot, open_main: Opener, role
 def test_real_vault_has_no_demo_banner(qtbot: QtBot, app: App, admin_ws) -> None:
     window = MainWindow(app, admin_ws)
     qtbot.addWidget(window)
+    settle()
     assert window.demo_banner is None
     assert window.windowTitle() == "gvm-desktop"
     assert isinstance(window.home, AdminHome) and window.home.accounts_model.rowCount() == 1

@@ -12,7 +12,8 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
-from tests.gui.helpers import justify
+from tests.gui.helpers import justify, settle
+from tests.support.vault_access import conn_of
 
 WHY_NOT_WHO = "write why, not who: the reference is already recorded"
 
@@ -24,7 +25,7 @@ def test_a_reason_with_the_persons_name_keeps_the_dialog_open_with_the_text(
     ref = home.matrix.model.ref_at(0)
     acct = demo_account(Role.AUDITOR)
     reader = gui_demo_app.auth.sign_in(acct.username, acct.password)
-    family, born = reader.conn.execute("SELECT family_name, date_of_birth FROM nominals WHERE ref = ?", (ref,)).fetchone()
+    family, born = conn_of(reader).execute("SELECT family_name, date_of_birth FROM nominals WHERE ref = ?", (ref,)).fetchone()
     gui_demo_app.auth.sign_out(reader)
 
     dialog = home.opener.open(ref)
@@ -40,6 +41,7 @@ def test_a_reason_with_the_persons_name_keeps_the_dialog_open_with_the_text(
     dialog.text.selectAll()
     qtbot.keyClicks(dialog.text, dated)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
     assert dialog.isVisible() and WHY_NOT_WHO in dialog.error_label.text()
 
     dialog.text.selectAll()

@@ -1,4 +1,9 @@
-"""The session on screen: sign in by typing, lock (shortcut, idle, lost session), unlock, sign out."""
+"""The session on screen: sign in by typing, lock (shortcut, idle, lost session), unlock, sign out.
+
+A lock deletes the home and its dialogs (deleteLater, so whenever the event loop next runs): a
+widget looked at after a lock is checked with shiboken6.isValid first, and every wait is for a
+condition, never a fixed time.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import QAbstractItemModel, QObject, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
@@ -19,7 +24,7 @@ from gvm_desktop.gui.shell.home import AdminHome, AuditorHome, MatrixHome
 from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.auth import WRONG_CREDENTIALS
-from tests.gui.conftest import all_texts, demo_account, leaked, sign_in_by_typing
+from tests.gui.conftest import all_texts, demo_account, leaked, settle, sign_in_by_typing
 
 OFFICER = demo_account(Role.OFFICER)
 
@@ -33,7 +38,13 @@ def _signed_in_officer(qtbot: QtBot, shell: Shell) -> MainWindow:
     main = shell.main_window
     assert main is not None
     qtbot.waitExposed(main)
+    settle()  # the home has read its counts and the table its first page
     return main
+
+
+def _gone_or_hidden(widget: QWidget) -> bool:
+    """Deleted by the lock already, or still there but hidden: either way nothing of it is on screen."""
+    return not shiboken6.isValid(widget) or not widget.isVisible()
 
 
 def _press_ctrl_l(qtbot: QtBot, main: MainWindow) -> None:
@@ -103,6 +114,7 @@ def test_unlock_wrong_password_stays_locked_right_password_restores_home(
     page.unlock_button.click()
     assert page.busy_bar.isVisible() or main.home is not None  # busy while Argon2id runs
     qtbot.waitUntil(lambda: main.home is not None, timeout=5000)
+    settle()
     assert not ws.locked
     assert isinstance(main.home, MatrixHome)
     assert main.home.count_labels["total"].text() == str(gui_demo_app.matrix.overview(ws).total)
@@ -188,14 +200,16 @@ def test_ctrl_l_wipes_the_auditor_workspace_and_its_dialogs(
     panel = home.log_panel
     panel.filters.record_ref.setText(ref)
     panel.filters.apply()
+    settle()
     panel.select_row(0)
     assert panel.issue_form_to(panel.selected_entry().seq, tmp_path / "form.pdf")  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: not home.tasks.busy, timeout=10_000)
+    settle()
     home.tabs.setCurrentWidget(home.flags_panel)
     home.flags_panel.find_flags()
     home.tabs.setCurrentWidget(home.monthly_panel)
     home.monthly_panel.show_audit()
     home.tabs.setCurrentWidget(home.forms_panel)
+    settle()
     home.forms_panel.select_form(1)
     answer = home.forms_panel.record_answer()
     assert answer is not None
@@ -212,7 +226,7 @@ def test_ctrl_l_wipes_the_auditor_workspace_and_its_dialogs(
     assert main._ws.locked
     assert all(m.rowCount() == 0 for m in verify_models)
     # A dialog may already be deleted by the lock (deleteLater runs when it runs): gone either way.
-    assert all(not shiboken6.isValid(d) or not d.isVisible() for d in (answer, file_dialog))
+    assert all(_gone_or_hidden(d) for d in (answer, file_dialog))
     # The file dialog's own listing of folders holds nothing from the vault; it goes with the page.
     assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel) if not _in_file_dialog(m))
     assert not any(AUDIT_REASON in t or TYPED_ANSWER in t or ref in t for t in all_texts(main))
@@ -238,11 +252,13 @@ def test_lock_while_verifying_waits_for_the_check_then_closes(qtbot: QtBot, open
     main = open_main(Role.AUDITOR)
     home = main.home
     assert isinstance(home, AuditorHome)
-    assert home.verify_bar.verify() and home.tasks.busy
+    ops = main.ops
+    assert ops is not None
+    assert home.verify_bar.verify() and ops.busy
     main.session_actions.lock.trigger()  # the worker still holds the connection: the lock waits for it
     assert main._ws.locked and main.is_locked
-    assert not home.tasks.busy and home.verify_bar.result is None  # the outcome was dropped, not shown
-    qtbot.wait(20)  # a late delivery would land here
+    assert not ops.busy and home.verify_bar.result is None  # the outcome was dropped, not shown
+    QApplication.processEvents()  # a late delivery would land here
     assert not shiboken6.isValid(home) or home.verify_bar.result is None
 
 
@@ -254,12 +270,14 @@ def test_ctrl_l_wipes_the_governance_screens(qtbot: QtBot, open_main, clock: Man
     if isinstance(home, MatrixHome):
         assert home.tabs is not None and home.team is not None
         home.tabs.setCurrentWidget(home.team)
+        settle()
         home.team.select_username(OFFICER.username)
         dialog = home.team.record_training()
         models = [home.team.model, home.team.inactive.model]
     else:
         assert isinstance(home, AdminHome)
         home.tabs.setCurrentIndex(1)
+        settle()
         home.inactive.select_usernames([OFFICER.username])
         dialog = home.inactive.ask_disable()
         models = [home.inactive.model, home.accounts_model]
@@ -268,7 +286,7 @@ def test_ctrl_l_wipes_the_governance_screens(qtbot: QtBot, open_main, clock: Man
 
     _activate_and_press_ctrl_l(qtbot, dialog)
     qtbot.waitUntil(lambda: main.is_locked, timeout=2000)
-    assert main._ws.locked and (not shiboken6.isValid(dialog) or not dialog.isVisible())
+    assert main._ws.locked and _gone_or_hidden(dialog)
     assert all(not shiboken6.isValid(m) or m.rowCount() == 0 for m in models)
     assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
     assert [t for t in all_texts(main) if OFFICER.display_name in t] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt, qInstallMessageHandler
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
+from gvm_desktop.core.governance import AUTOMATIC_VIEW
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import COLUMN_LABELS, LIST_COLUMNS
 from gvm_desktop.core.text import fold
@@ -20,7 +22,8 @@ from gvm_desktop.gui.matrix.matrix_model import BAND_COLOURS, BAND_ROLE, BATCH_S
 from gvm_desktop.gui.matrix.propose_dialog import ProposeDialog
 from gvm_desktop.gui.matrix.status_check import StatusCheckDialog
 from gvm_desktop.gui.shell.main_window import MainWindow
-from tests.gui.conftest import demo_account
+from tests.gui.conftest import demo_account, settle
+from tests.gui.helpers import load_rows, log_as_auditor
 
 Opener = Callable[[Role], MainWindow]
 
@@ -45,6 +48,7 @@ def _spy(monkeypatch, target: object, name: str) -> list[dict]:
 
 
 def _names(model: MatrixTableModel) -> list[str]:
+    load_rows(model)
     col = model.columns.index("name")
     return [model.index(r, col).data() for r in range(model.rowCount())]
 
@@ -62,11 +66,18 @@ def test_matrix_model_and_proxy_pass_qt_model_tester(qtbot: QtBot, open_main: Op
         assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
             COLUMN_LABELS[c] for c in LIST_COLUMNS]
         proxy.sort(LIST_COLUMNS.index("age"), Qt.SortOrder.DescendingOrder)
+        settle()
         proxy.set_search("a")
+        settle()
         proxy.set_search("")
+        settle()
         model.clear()
         assert model.rowCount() == 0 and model.columnCount() == 0
-        assert model.load()
+        answers: list[bool] = []
+        model.load(then=answers.append)
+        settle()
+        assert answers == [True]
+        load_rows(model)
         for row in range(model.rowCount()):
             for col in range(model.columnCount()):
                 model.index(row, col).data()
@@ -89,6 +100,7 @@ def test_first_show_fetches_one_batch_and_scrolling_fetches_only_what_is_seen(
     model = home.matrix.model
     qtbot.waitUntil(lambda: len(calls) >= 1)
     QApplication.processEvents()
+    settle()
     assert model.rowCount() > BATCH_SIZE  # more people than one batch...
     assert len(calls) == 1  # ...but one service call on first show
     assert len(calls[0]["args"][2]) == BATCH_SIZE
@@ -97,8 +109,49 @@ def test_first_show_fetches_one_batch_and_scrolling_fetches_only_what_is_seen(
     home.matrix.table.scrollToBottom()
     last_page = (model.rowCount() - 1) // BATCH_SIZE
     qtbot.waitUntil(lambda: last_page in model.fetched_pages)
+    settle()
     assert len(calls) == 2 and model.fetched_pages == (0, last_page)
     main.close()
+
+
+def test_scrolling_fetches_a_page_on_the_worker_and_the_access_log_holds_it(
+    qtbot: QtBot, big_demo_app: App, monkeypatch
+) -> None:
+    threads: list[int] = []
+    pages: list[list[str]] = []
+    real_rows = big_demo_app.matrix.rows
+
+    def rows_on_a_thread(ws, view, ids):
+        threads.append(threading.get_ident())
+        found = real_rows(ws, view, ids)
+        pages.append([str(r.values["ref"]) for r in found])
+        return found
+
+    monkeypatch.setattr(big_demo_app.matrix, "rows", rows_on_a_thread)
+    acct = demo_account(Role.OFFICER)
+    main = MainWindow(big_demo_app, big_demo_app.auth.sign_in(acct.username, acct.password))
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitExposed(main)
+    settle()
+    model = _matrix_home(main).matrix.model
+    assert model.fetched_pages == (0,) and len(pages) == 1
+
+    _matrix_home(main).matrix.table.scrollToBottom()
+    last_page = (model.rowCount() - 1) // BATCH_SIZE
+    assert model.index(model.rowCount() - 1, 0).data() is None  # not there yet: data() asked nothing itself
+    settle()
+    assert model.fetched_pages == (0, last_page) and len(pages) == 2
+    assert threading.get_ident() not in threads and len(threads) == 2  # both fetched off the GUI thread
+    last_row = model.index(model.rowCount() - 1, model.columns.index("ref")).data()
+    assert last_row == pages[1][-1]  # the page arrived and the view shows it
+    main.close()
+
+    scrolled = f"{len(pages[1])} rows {pages[1][0]}..{pages[1][-1]}"
+    logged = [e.entry for e in log_as_auditor(big_demo_app, 500) if e.entry.action.value == "matrix.rows"
+              and e.entry.username == acct.username]
+    assert [e.detail for e in logged][:2] == [scrolled, f"{AUTOMATIC_VIEW}: {len(pages[0])} rows "
+                                                        f"{pages[0][0]}..{pages[0][-1]}"]  # newest first
 
 
 def test_typing_in_search_filters_by_family_name_prefix_with_one_query(
@@ -138,11 +191,13 @@ def test_clicking_a_header_sorts_through_the_service(qtbot: QtBot, open_main: Op
         qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
 
     def ages() -> list[int]:
+        load_rows(model)
         col = model.columns.index("age")
         return [int(model.index(r, col).data()) for r in range(model.rowCount())]
 
     for _ in range(2):  # once each way
         click("age")
+        settle()
         asked = views[-1]
         assert asked["sort"] == "age"
         assert ages() == sorted(ages(), reverse=asked["descending"])
@@ -153,10 +208,12 @@ def test_clicking_a_header_sorts_through_the_service(qtbot: QtBot, open_main: Op
     assert len(set(ages())) > 1  # the order was really tested
 
     click("harm_band")  # a band sorts by its score, in the service
+    settle()
     assert views[-1]["sort"] == "harm_score"
     assert header.sortIndicatorSection() == model.columns.index("harm_band")
     count = len(views)
     click("classification")  # not sortable: nothing asked, the indicator stays where the order is
+    settle()
     assert len(views) == count
     assert header.sortIndicatorSection() == model.columns.index("harm_band")
 
@@ -166,6 +223,7 @@ def test_bands_are_coloured_and_spelled_out(qtbot: QtBot, open_main: Opener) -> 
     model = home.matrix.model
     col = model.columns.index("harm_band")
     assert model.rowCount() > 0
+    load_rows(model)
     for row in range(model.rowCount()):
         index = model.index(row, col)
         assert index.data() in BAND_COLOURS

@@ -15,7 +15,7 @@ from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.record.justify_dialog import START_HINT
 from gvm_desktop.gui.shell.home import AuditorHome
 from gvm_desktop.gui.shell.main_window import MainWindow
-from tests.gui.conftest import all_texts, leaked, screen_texts
+from tests.gui.conftest import all_texts, leaked, screen_texts, settle
 from tests.gui.helpers import REASON, actions_in, justify, log_as_auditor, open_record
 
 Opener = Callable[[Role], MainWindow]
@@ -47,6 +47,7 @@ def test_cancel_on_the_justification_reads_nothing(qtbot: QtBot, open_main: Open
     table.selectRow(0)
     ref = home.matrix.model.ref_at(0)
     qtbot.keyClick(table, Qt.Key.Key_Return)
+    settle()  # this user's last reason is looked for (there is none)
     dialog = home.opener.justify_dialog
     assert dialog is not None and dialog.isVisible() and dialog.isModal()
     assert dialog.subject.text() == f"Why are you opening record {ref}?"  # the reference only: nothing about them
@@ -68,6 +69,7 @@ def test_cancel_on_the_justification_reads_nothing(qtbot: QtBot, open_main: Open
     assert dialog.ok_button.isEnabled()
 
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Cancel
+    settle()
     assert not dialog.isVisible()
     assert opened == []
     assert home.opener.views == []
@@ -127,6 +129,7 @@ def test_ok_opens_the_record_view_with_its_tabs_and_logs_the_reason(
     view.close_view()
     again = home.opener.open(ref)
     assert again is not None
+    settle()  # the last reason arrives
     assert again.text.text() == REASON and again.ok_button.isEnabled()
     assert again.category.currentData() == "quarterly_review"
     assert "from last time" in again.hint.text()
@@ -153,6 +156,7 @@ def test_spoc_history_is_read_only_when_its_tab_is_opened(qtbot: QtBot, open_mai
     assert view.tabs.tabText(4).replace("&", "") == "History"
     assert "record.history" not in actions_in(log_as_auditor(gui_demo_app))
     view.tabs.setCurrentWidget(view.history)
+    settle()
     assert view.history.loaded
     logged = [e for e in log_as_auditor(gui_demo_app) if e.entry.action.value == "record.history"]
     assert logged and logged[0].entry.justification == REASON
@@ -216,6 +220,7 @@ def test_auditor_opens_a_reference_only_after_saying_why(qtbot: QtBot, open_main
     assert isinstance(home, AuditorHome)
     assert home.matrix.model.rowCount() == 0  # not listed until the tab is opened
     home.tabs.setCurrentIndex(1)
+    settle()
     model = home.matrix.model
     assert model.columns == ("ref", "bcu", "status") and model.rowCount() > 0
     assert not home.matrix.search.isVisible()

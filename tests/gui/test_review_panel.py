@@ -23,7 +23,8 @@ from gvm_desktop.gui.shell.home import AdminHome, MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import ReviewItem
-from tests.gui.conftest import all_texts, demo_account, leaked
+from tests.gui.conftest import all_texts, demo_account, leaked, settle
+from tests.gui.helpers import load_rows
 
 Opener = Callable[[Role], MainWindow]
 OFFICER = demo_account(Role.OFFICER)
@@ -49,6 +50,7 @@ def _review_tab(main: MainWindow) -> ReviewPanel:
     home = _home(main)
     assert not home.review.loaded
     home.tabs.setCurrentWidget(home.review)  # type: ignore[union-attr]
+    settle()
     assert home.review.loaded, home.review.error_label.text()
     return home.review
 
@@ -83,17 +85,27 @@ def _type(qtbot: QtBot, dialog: RecommendDialog | OverrideDialog, text: str) -> 
 def _ok(qtbot: QtBot, dialog: RecommendDialog | OverrideDialog | SignOffDialog | ExportSheetDialog) -> None:
     assert dialog.ok_button.isEnabled()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    settle()
 
 
 def _wait_idle(qtbot: QtBot, page: HomePage) -> None:
-    qtbot.waitUntil(lambda: not page.tasks.busy, timeout=10_000)
+    settle()
+    assert not page.ops.busy
 
 
 def _matrix_refs(home: MatrixHome) -> set[str]:
     model = home.matrix.model
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
+    load_rows(model)
     return {model.ref_at(r) or "" for r in range(model.rowCount())}
+
+
+def _sign_off(panel: ReviewPanel) -> SignOffDialog | None:
+    """Press Sign off: the service's warning is read first, then the password is asked for."""
+    panel.sign_off()
+    settle()
+    return panel.dialog if isinstance(panel.dialog, SignOffDialog) and panel.dialog.isVisible() else None
 
 
 def _complete_via_services(app: App, officer: Workspace, spoc: Workspace, review_id: int) -> None:
@@ -163,7 +175,9 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
     for item in others:
         rec, why = (Recommendation.REMOVE, REMOVE_WHY) if item.ref == remove_ref else (Recommendation.RETAIN, RETAIN_ALL)
         app.reviews.recommend(officer_main._ws, summary.id, item.ref, rec, why)
-    assert panel.load() and panel.count_labels["recommended"].text() == str(summary.people)
+    panel.load()
+    settle()
+    assert panel.loaded and panel.count_labels["recommended"].text() == str(summary.people)
     officer_main.close()  # signs out
 
     # The SPOC: agree with all but two, override one, leave the last undecided for now.
@@ -178,6 +192,8 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
     agree_refs = [i.ref for i in _items(panel) if i.ref not in (override_ref, last_ref)]
     _select(panel, agree_refs)
     assert panel.agree() == len(agree_refs)
+    settle()
+    assert panel.notice.text().startswith(f"Agreed with {len(agree_refs)} recommendation")
     assert {i.ref for i in _items(panel) if i.verdict is Verdict.AGREE} == set(agree_refs)
 
     _select(panel, [override_ref])
@@ -201,7 +217,7 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
     assert [panel.model.row_at(panel.proxy.mapToSource(panel.proxy.index(r, 0)).row()).ref
             for r in range(panel.proxy.rowCount())] == [last_ref]
     panel.undecided_only.setChecked(False)
-    sign = panel.sign_off()
+    sign = _sign_off(panel)
     assert isinstance(sign, SignOffDialog) and sign.isVisible()
     assert sign.password.echoMode() == sign.password.EchoMode.Password
     qtbot.keyClicks(sign.password, SPOC.password)
@@ -213,9 +229,11 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
 
     _select(panel, [last_ref])
     assert panel.agree() == 1
+    settle()
+    assert panel.notice.text() == "Agreed with 1 recommendation."
 
     # A wrong password: refused, said so, and the review is still open.
-    sign = panel.sign_off()
+    sign = _sign_off(panel)
     assert isinstance(sign, SignOffDialog)
     qtbot.keyClicks(sign.password, "not-the-spoc-password-1")
     _ok(qtbot, sign)
@@ -247,6 +265,7 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
 
     # A change after sign-off needs a new review of the quarter: it lists who is left, and decides afresh.
     assert panel.open_review()
+    settle()
     again = app.reviews.find(main._ws)
     assert again is not None and again.id != signed.id and again.supersedes == signed.id
     assert panel.status.property("state") == "open" and panel.model.rowCount() == signed.people - 1
@@ -269,6 +288,7 @@ def test_the_review_sheet_is_exported_through_the_panel(
     target = tmp_path / "review-sheet.pdf"
     chooser.selectFile(str(target))
     chooser.accept()
+    settle()
     dialog = panel.dialog
     assert isinstance(dialog, ExportSheetDialog) and dialog.isVisible() and dialog.path == target
 
@@ -330,7 +350,9 @@ def test_the_overdue_banner_names_a_review_whose_quarter_ended_unsigned(
     index = panel.quarter_box.findData("2026Q4")
     assert index >= 0 and "OVERDUE" in panel.quarter_box.itemText(index)
     panel.quarter_box.setCurrentIndex(index)
-    assert panel.load()
+    panel.load()
+    settle()
+    assert panel.loaded
     assert panel.status.property("state") == "overdue"
     assert panel.status.text().startswith("OVERDUE: 2026Q4 ended on 2026-12-31")
     assert panel.sign_button.isEnabled()  # still signable: late is better than never
@@ -356,15 +378,19 @@ def test_the_overdue_banner_is_hidden_once_last_quarter_is_signed(
     panel = _review_tab(main)
     panel.quarter_box.setCurrentIndex(panel.quarter_box.findData("2026Q3"))
     assert panel.quarter_box.currentText() == "2026Q3 (no review)"
-    assert panel.load() and panel.summary is None and panel.model.rowCount() == 0
+    panel.load()
+    settle()
+    assert panel.loaded and panel.summary is None and panel.model.rowCount() == 0
     assert panel.status.text() == "No review of 2026Q3 has been opened."
     assert panel.open_button.isEnabled() and not panel.sign_button.isEnabled()
     assert panel.open_review()
+    settle()
     late = panel.summary
     assert late is not None and late.quarter == "2026Q3" and panel.model.rowCount() == late.people
     officer = _sign_in(gui_demo_app, Role.OFFICER)
     _complete_via_services(gui_demo_app, officer, main._ws, late.id)
     home.load()
+    settle()
     assert not banner.isVisible() and banner.items == [] and banner.text.text() == ""
 
 

@@ -12,7 +12,17 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Recommendation, Verdict
 from gvm_desktop.gui.review.review_dialogs import RecommendDialog, SignOffDialog
 from gvm_desktop.gui.shell.main_window import MainWindow
-from tests.gui.test_review_panel import RETAIN_ALL, SPOC, _ok, _review_tab, _select, _sign_in, _type, _wait_idle
+from tests.gui.test_review_panel import (
+    RETAIN_ALL,
+    SPOC,
+    _ok,
+    _review_tab,
+    _select,
+    _sign_in,
+    _sign_off,
+    _type,
+    _wait_idle,
+)
 
 Opener = Callable[[Role], MainWindow]
 RESTATED = "Retain: green band, zero harm score, never scored; corroborating intelligence, custody and age considered."
@@ -34,7 +44,7 @@ def test_sign_off_shows_the_reused_rationale_and_still_signs(qtbot: QtBot, open_
 
     main = open_main(Role.SPOC)
     panel = _review_tab(main)
-    dialog = panel.sign_off()
+    dialog = _sign_off(panel)
     assert isinstance(dialog, SignOffDialog) and dialog.isVisible()
     shared = ", ".join(sorted(refs[:3]))
     assert dialog.reused.isVisible()
@@ -56,7 +66,7 @@ def test_sign_off_shows_the_reused_rationale_and_still_signs(qtbot: QtBot, open_
 def test_no_warning_when_every_rationale_is_its_own(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
     main = open_main(Role.SPOC)
     panel = _review_tab(main)
-    dialog = panel.sign_off()  # nobody has a rationale yet
+    dialog = _sign_off(panel)  # nobody has a rationale yet
     assert isinstance(dialog, SignOffDialog)
     assert not dialog.reused_area.isVisible() and dialog.reused.text() == ""
     assert dialog.ok_button.text().replace("&", "") == "Sign off"

@@ -21,7 +21,7 @@ from gvm_desktop.core.governance import AUTOMATIC_VIEW
 from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
-from tests.gui.conftest import demo_account
+from tests.gui.conftest import demo_account, settle
 
 OFFICER = demo_account(Role.OFFICER)
 REFUSAL = r"withdrawn because you have not used it for six months; your BCU's SPOC can restore it\."
@@ -83,6 +83,7 @@ def test_a_search_in_the_window_is_use_and_keeps_access(qtbot: QtBot, gui_demo_a
     window, home = _open_window(qtbot, gui_demo_app)
     qtbot.keyClicks(home.matrix.search, "a")
     home.matrix.apply_search()  # what the debounce does after 150 ms
+    settle()
     assert home.matrix.model.query == "a"
     window.close()
 

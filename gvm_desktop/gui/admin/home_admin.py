@@ -12,25 +12,27 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
+from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
 from gvm_desktop.gui.admin.inactive_panel import InactivePanel
 from gvm_desktop.gui.common.home_base import HomePage, panel
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.overdue_banner import OverdueBanner
 from gvm_desktop.gui.common.table_models import AccountsTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
 from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.core.errors import GvmError
+    from gvm_desktop.gui.common.operations import SessionOps
 
 
 class AdminHome(HomePage):
     # A new idle-lock value was saved; the main window applies it to this session at once.
     idle_minutes_changed = Signal(int)
 
-    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__(app, ws, parent)
+    def __init__(self, ops: SessionOps, parent: QWidget | None = None) -> None:
+        super().__init__(ops, parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.setSpacing(10)
@@ -38,7 +40,7 @@ class AdminHome(HomePage):
         layout.addWidget(note(
             "Accounts and vault settings. The administrator role cannot see the people on the matrix.", self))
         # Quarterly review hook: overdue reviews, by BCU and count only (no people).
-        self.overdue = OverdueBanner(app, ws, self, self)
+        self.overdue = OverdueBanner(ops, self, self)
         layout.addWidget(self.overdue)
 
         self.tabs = QTabWidget(self)
@@ -52,7 +54,7 @@ class AdminHome(HomePage):
         accounts_layout.addWidget(self.accounts_view, 1)
         accounts_row = QHBoxLayout()
         self.refresh_button = QPushButton("&Refresh accounts", accounts_page)
-        self.refresh_button.clicked.connect(self.load_accounts)
+        self.refresh_button.clicked.connect(lambda: self.load_accounts())
         self.accounts_count = QLabel(accounts_page)
         accounts_row.addWidget(self.refresh_button)
         accounts_row.addWidget(self.accounts_count, 1)
@@ -60,21 +62,21 @@ class AdminHome(HomePage):
         self.tabs.addTab(accounts_page, "A&ccounts")
         self.tabs.addTab(self._inactive_page(), "&Inactive accounts")
         # Counts only, never people (separation of duties holds); the reference import lives here too.
-        self.disproportionality = DisproportionalityPage(app, ws, self, self.tabs)
+        self.disproportionality = DisproportionalityPage(ops, self, self.tabs)
         self.tabs.addTab(self.disproportionality, "Dispr&oportionality")
         # The inactive list is read (and that reading logged) only when its tab is opened.
         self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         layout.addWidget(self.error_label)
 
         layout.addWidget(self._idle_panel())
+        ops.changed.connect(self._changed)
 
     def _inactive_page(self) -> QWidget:
         page = QWidget(self.tabs)
         inner = QVBoxLayout(page)
         inner.addWidget(note("Accounts nobody has signed in to for six months. Select them and disable: you are "
                              "asked to confirm, with each account named.", page))
-        self.inactive = InactivePanel(self.app, self.ws, self, page, can_disable=True)
-        self.inactive.disabled.connect(lambda _names: self.load_accounts())
+        self.inactive = InactivePanel(self, page, can_disable=True)
         inner.addWidget(self.inactive, 1)
         box = panel(page)
         box_layout = QVBoxLayout(box)
@@ -141,13 +143,18 @@ class AdminHome(HomePage):
     def load(self) -> None:
         self.overdue.load()  # quarterly review hook; first, so the accounts' own errors are not cleared by it
         self.load_accounts()
-        minutes = self.call_service(lambda: self.app.settings.idle_lock_minutes(self.ws), self.idle_error)
-        if minutes is not None:
-            self.idle_spin.setValue(minutes)
-            self.idle_status.setText(f"Sessions lock after {minutes} minutes without input.")
-        auto = self.call_service(lambda: self.app.settings.value(self.ws, AUTO_DISABLE_INACTIVE.key), self.auto_error)
-        if auto is not None:
-            self._show_auto_disable(auto)
+        self.ops.run(lambda s, ws: s.settings.idle_lock_minutes(ws), done=self._show_idle_minutes,
+                     errors=self.idle_error, owner=self)
+        self.ops.run(lambda s, ws: s.settings.value(ws, AUTO_DISABLE_INACTIVE.key), done=self._show_auto_disable,
+                     errors=self.auto_error, owner=self)
+
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if Change.ACCOUNTS in changes:
+            self.load_accounts(quietly=True)
+
+    def _show_idle_minutes(self, minutes: int) -> None:
+        self.idle_spin.setValue(minutes)
+        self.idle_status.setText(f"Sessions lock after {minutes} minutes without input.")
 
     def _show_auto_disable(self, value: int) -> None:
         self.auto_disable.blockSignals(True)  # showing the stored value is not a change to save
@@ -156,15 +163,12 @@ class AdminHome(HomePage):
         self.auto_status.setText("On: inactive accounts are disabled at an administrator's sign-in." if value == 1
                                  else "Off: inactive accounts are listed here, and disabled only when you confirm.")
 
-    def apply_auto_disable(self, on: bool) -> bool:
+    def apply_auto_disable(self, on: bool) -> None:
         """Save the checkbox; on a refusal the box goes back to the stored value."""
-        saved = self.call_service(
-            lambda: self.app.settings.change(self.ws, AUTO_DISABLE_INACTIVE.key, 1 if on else 0), self.auto_error)
-        if saved is None:
-            self._show_auto_disable(0 if on else 1)
-            return False
-        self._show_auto_disable(saved)
-        return True
+        self.ops.run(lambda s, ws: s.settings.change(ws, AUTO_DISABLE_INACTIVE.key, 1 if on else 0),
+                     done=self._show_auto_disable, errors=self.auto_error,
+                     finished=lambda result: None if result.ok else self._show_auto_disable(0 if on else 1),
+                     changes={Change.SETTINGS}, owner=self)
 
     def wipe(self) -> None:
         self.inactive.wipe()
@@ -172,25 +176,29 @@ class AdminHome(HomePage):
         self.disproportionality.wipe()
         super().wipe()
 
-    def load_accounts(self) -> None:
-        accounts = self.call_service(lambda: self.app.accounts.list(self.ws))
-        if accounts is None:
-            return
+    def load_accounts(self, *, quietly: bool = False) -> None:
+        """Read the accounts. `quietly`: a refresh after a change, which leaves the error line as it is."""
+        self.ops.run(lambda s, ws: s.accounts.list(ws), done=self._show_accounts,
+                     errors=None if quietly else self.error_label,
+                     failed=self.error_label.show_error if quietly else None, owner=self)
+
+    def _show_accounts(self, accounts: list[Account]) -> None:
         self.accounts_model.set_rows(accounts)
         active = sum(1 for a in accounts if a.active)
         self.accounts_count.setText(f"{len(accounts)} accounts, {active} active")
         self.accounts_view.resizeColumnsToContents()
 
-    def apply_idle_minutes(self, value: int | None = None) -> bool:
-        """Save the idle-lock minutes (the spin box's value unless given); True if the vault took it."""
+    def apply_idle_minutes(self, value: int | None = None) -> None:
+        """Save the idle-lock minutes (the spin box's value unless given); the window follows once saved."""
         minutes = self.idle_spin.value() if value is None else value
-        saved = self.call_service(
-            lambda: self.app.settings.change(self.ws, IDLE_LOCK_MINUTES.key, minutes), self.idle_error
-        )
-        if saved is None:
-            self.idle_status.clear()
-            return False
+        self.ops.run(lambda s, ws: s.settings.change(ws, IDLE_LOCK_MINUTES.key, minutes), done=self._idle_saved,
+                     failed=self._idle_refused, errors=self.idle_error, changes={Change.SETTINGS}, owner=self)
+
+    def _idle_saved(self, saved: int) -> None:
         self.idle_spin.setValue(saved)
         self.idle_status.setText(f"Saved: sessions lock after {saved} minutes without input.")
         self.idle_minutes_changed.emit(saved)
-        return True
+
+    def _idle_refused(self, error: GvmError) -> None:
+        self.idle_status.clear()
+        self.idle_error.show_error(error)

@@ -2,28 +2,26 @@
 
 Shared by the administrator (every account) and the SPOC (their BCU's; the
 service decides which). Disabling removes the account's key slot and moves the
-vault to a new data key, which rewrites the database: long work, so it runs as
-the page's background task.
+vault to a new data key, which rewrites the database: long work, so it shows a
+progress line while it runs on the session's worker, and announces Change.ACCOUNTS.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from gvm_desktop.core.errors import GvmError, SessionLocked
+from gvm_desktop.core.errors import GvmError
 from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, note
 from gvm_desktop.services.governance import InactiveAccount
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
 
 
 def last_used_text(item: InactiveAccount) -> str:
@@ -69,12 +67,9 @@ class ConfirmDisableDialog(FormDialog):
 
 
 class InactivePanel(QWidget):
-    disabled = Signal(list)  # the usernames disabled, once the task has finished
-
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None, *,
-                 can_disable: bool) -> None:
+    def __init__(self, page: HomePage, parent: QWidget | None = None, *, can_disable: bool) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self._page, self.ops = page, page.ops
         self.can_disable = can_disable
         self.model = InactiveAccountsModel(self)
         self.proxy = sorted_view_model(self.model, self)
@@ -102,24 +97,37 @@ class InactivePanel(QWidget):
         layout.addWidget(self.result_label)
         layout.addWidget(self.error_label)
 
-        self.refresh_button.clicked.connect(self.load)
+        self.refresh_button.clicked.connect(lambda: self.load())
         self.disable_button.clicked.connect(lambda: self.ask_disable())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_button())
         self.model.modelReset.connect(self._update_button)
+        self.ops.changed.connect(self._changed)
         self._update_button()
 
-    def load(self) -> bool:
-        found = self._page.call_service(lambda: self._app.governance.inactive(self._ws), self.error_label)
-        if found is None:
-            self.model.clear()
-            self.summary.clear()
-            return False
+    def load(self, *, quietly: bool = False) -> None:
+        """Read the list (the reading is logged). `quietly`: a refresh after a change, which leaves
+        the error line as it is (a failure still shows)."""
+        self.ops.run(lambda s, ws: s.governance.inactive(ws), done=self._show,
+                     errors=None if quietly else self.error_label, failed=self._refused if quietly else None,
+                     finished=lambda result: None if result.ok else self._forget(), owner=self)
+
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if self.loaded and Change.ACCOUNTS in changes:
+            self.load(quietly=True)
+
+    def _refused(self, error: GvmError) -> None:
+        self.error_label.show_error(error)
+
+    def _forget(self) -> None:
+        self.model.clear()
+        self.summary.clear()
+
+    def _show(self, found: list[InactiveAccount]) -> None:
         self.loaded = True
         self.model.set_rows(found)
         self.table.resizeColumnsToContents()
         self.summary.setText(f"{len(found)} account{'s' if len(found) != 1 else ''} unused for six months."
                              if found else "No account has gone unused for six months.")
-        return True
 
     def select_usernames(self, usernames: list[str]) -> None:
         self.table.clearSelection()
@@ -151,28 +159,21 @@ class InactivePanel(QWidget):
         dialog.open()
         return dialog
 
-    def disable(self, usernames: list[str]) -> bool:
-        """Disable the confirmed accounts off the GUI thread; the list is read again afterwards."""
+    def disable(self, usernames: list[str]) -> None:
+        """Disable the confirmed accounts off the GUI thread; Change.ACCOUNTS has every list read again."""
         self.result_label.setText(f"Disabling {', '.join(usernames)}…")
         self.error_label.clear_message()
-        started = self._page.tasks.start(lambda: self._app.governance.disable_inactive(self._ws, usernames),
-                                         self._done, self._failed)
-        if not started:
-            self.result_label.setText("Another task is still running; try again when it ends.")
-        return started
+        self.ops.run(lambda s, ws: s.governance.disable_inactive(ws, usernames), done=self._done,
+                     failed=self._failed, changes={Change.ACCOUNTS}, progress="Disabling inactive accounts",
+                     owner=self)
 
     def _done(self, names: list[str]) -> None:
         self.result_label.setText(f"Disabled: {', '.join(names)}. They can no longer sign in.")
-        self.load()
-        self.disabled.emit(names)
 
-    def _failed(self, exc: GvmError) -> None:
+    def _failed(self, error: GvmError) -> None:
         self.result_label.clear()
-        self._page.report(exc, self.error_label)
-        if not isinstance(exc, SessionLocked):
-            message = self.error_label.text()
-            self.load()  # some may have been disabled before the failure: show what is true now
-            self.error_label.show_message(message)
+        self.error_label.show_error(error)
+        self.load(quietly=True)  # some may have been disabled before the failure: show what is true now
 
     def wipe(self) -> None:
         self.model.clear()

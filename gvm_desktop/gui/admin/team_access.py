@@ -3,7 +3,8 @@
 An officer reaches the BCU's matrix only with current data-protection training
 and the SPOC's grant (core/governance.py). The services enforce both on every
 call; this page records the training, grants or revokes, and offers the
-inactive accounts for disabling.
+inactive accounts for disabling. A change to training, grants or accounts
+(Change.GOVERNANCE, Change.ACCOUNTS) has the team read again.
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from gvm_desktop.core.accounts import Account
+from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.governance import REQUIRED_COURSE, TrainingRecord, has_current
 from gvm_desktop.core.policy import Permission, Role, allows
 from gvm_desktop.gui.admin.inactive_panel import InactivePanel
 from gvm_desktop.gui.admin.training_dialog import RecordTrainingDialog
 from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.home_base import bcu_text
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.gui.common.operations import Call, Services, SessionOps
     from gvm_desktop.services.context import Workspace
 
 # Roles that need the course to reach the matrix; a partner's preview is governed by their agreement.
@@ -75,10 +78,10 @@ class TeamTableModel(RowTableModel[TeamMember]):
 
 
 class TeamAccessPanel(QWidget):
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: SessionOps, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
-        self.bcu = ws.session.bcu
+        self.ops, self._page = ops, page
+        self.bcu = ops.session.bcu
         self.model = TeamTableModel(self)
         self.proxy = sorted_view_model(self.model, self)
         self.table = ReadOnlyTable(self.proxy, self)
@@ -94,7 +97,7 @@ class TeamAccessPanel(QWidget):
         self.summary = note("", self)
         self.result_label = NoticeLabel(self)
         self.error_label = ErrorLabel(self)
-        self.inactive = InactivePanel(app, ws, page, self, can_disable=allows(ws.session.role, Permission.INACTIVE_DISABLE))
+        self.inactive = InactivePanel(page, self, can_disable=allows(ops.session.role, Permission.INACTIVE_DISABLE))
         self.dialog: RecordTrainingDialog | None = None
         self.loaded = False
         self._lay_out()
@@ -102,10 +105,10 @@ class TeamAccessPanel(QWidget):
         self.training_button.clicked.connect(lambda: self.record_training())
         self.grant_button.clicked.connect(lambda: self.grant())
         self.revoke_button.clicked.connect(lambda: self.revoke())
-        self.refresh_button.clicked.connect(self.load)
+        self.refresh_button.clicked.connect(lambda: self.load())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_buttons)
-        self.inactive.disabled.connect(lambda _names: self.load_team())
+        ops.changed.connect(self._changed)
         self._update_buttons()
 
     def _lay_out(self) -> None:
@@ -142,15 +145,32 @@ class TeamAccessPanel(QWidget):
 
     # -- data -------------------------------------------------------------------
 
-    def load(self) -> bool:
-        return self.load_team() and self.inactive.load()
+    def load(self) -> None:
+        self.load_team()
+        self.inactive.load()
 
-    def load_team(self) -> bool:
-        members = self._page.call_service(self._read_team, self.error_label)
-        if members is None:
-            self.model.clear()
-            self.summary.clear()
-            return False
+    def load_team(self, *, quietly: bool = False) -> None:
+        """Read the BCU's accounts with their training and grants. `quietly`: a refresh after a change,
+        which leaves the error line as it is (a failure still shows)."""
+        today, bcu = self.ops.clock.now().date(), self.bcu
+
+        def read(s: Services, ws: Workspace) -> list[TeamMember]:
+            return [TeamMember(m.account, m.training, today, m.granted) for m in s.governance.team(ws)
+                    if m.account.bcu == bcu]
+
+        self.ops.run(read, done=self._show_team, errors=None if quietly else self.error_label,
+                     failed=self.error_label.show_error if quietly else None,
+                     finished=lambda result: None if result.ok else self._forget(), owner=self)
+
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if self.loaded and changes & {Change.GOVERNANCE, Change.ACCOUNTS}:
+            self.load_team(quietly=True)
+
+    def _forget(self) -> None:
+        self.model.clear()
+        self.summary.clear()
+
+    def _show_team(self, members: list[TeamMember]) -> None:
         self.loaded = True
         selected = self.selected_username()
         self.model.set_rows(members)
@@ -160,12 +180,6 @@ class TeamAccessPanel(QWidget):
         untrained = sum(1 for m in members if m.account.active and m.account.role in TRAINED_ROLES
                         and not m.training_current())
         self.summary.setText(f"{len(members)} accounts in {self.bcu}; {untrained} without current training.")
-        return True
-
-    def _read_team(self) -> list[TeamMember]:
-        today = self._app.env.clock.now().date()
-        return [TeamMember(m.account, m.training, today, m.granted) for m in self._app.governance.team(self._ws)
-                if m.account.bcu == self.bcu]
 
     # -- selection --------------------------------------------------------------
 
@@ -198,7 +212,7 @@ class TeamAccessPanel(QWidget):
         member = self.selected_member()
         if member is None:
             return None
-        dialog = RecordTrainingDialog(self._app, self._ws, member.account.username, member.account.display_name, self)
+        dialog = RecordTrainingDialog(self.ops, member.account.username, member.account.display_name, self)
         self._page.adopt(dialog)
         dialog.accepted.connect(lambda: self._trained(dialog.username))
         self.dialog = dialog
@@ -206,32 +220,33 @@ class TeamAccessPanel(QWidget):
         return dialog
 
     def _trained(self, username: str) -> None:
-        self.result_label.setText(f"Training recorded for {username}.")
-        self.load_team()
+        self.result_label.setText(f"Training recorded for {username}.")  # the team is read again (GOVERNANCE)
 
     def grant(self) -> bool:
+        """Open the matrix to the selected officer; False if nobody is selected (nothing asked)."""
         username = self.selected_username()
         if username is None:
             return False
-        def grant() -> bool:
-            self._app.governance.grant(self._ws, username)
-            return True
-
-        done = self._page.call_service(grant, self.error_label)
-        self.result_label.setText(f"{username} may now use the {self.bcu} matrix." if done else "")
-        return bool(done)
+        self._decide(lambda s, ws: s.governance.grant(ws, username),
+                     f"{username} may now use the {self.bcu} matrix.")
+        return True
 
     def revoke(self) -> bool:
+        """Close the matrix to the selected officer; False if nobody is selected (nothing asked)."""
         username = self.selected_username()
         if username is None:
             return False
-        def revoke() -> bool:
-            self._app.governance.revoke(self._ws, username)
-            return True
+        self._decide(lambda s, ws: s.governance.revoke(ws, username),
+                     f"{username} can no longer use the {self.bcu} matrix.")
+        return True
 
-        done = self._page.call_service(revoke, self.error_label)
-        self.result_label.setText(f"{username} can no longer use the {self.bcu} matrix." if done else "")
-        return bool(done)
+    def _decide(self, call: Call[object], said: str) -> None:
+        self.ops.run(call, done=lambda _none: self.result_label.setText(said), failed=self._refused,
+                     errors=self.error_label, changes={Change.GOVERNANCE}, owner=self)
+
+    def _refused(self, error: GvmError) -> None:
+        self.result_label.clear()
+        self.error_label.show_error(error)
 
     def wipe(self) -> None:
         self.model.clear()

@@ -11,23 +11,24 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.governance import REQUIRED_COURSE
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.form_fields import date_box, entered_date, to_qdate
+from gvm_desktop.gui.common.operations import Change
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
 
 VALID_FOR = timedelta(days=365)  # the usual refresher cycle; the SPOC can change the expiry
 LATEST_EXPIRY = timedelta(days=5 * 366)
 
 
 class RecordTrainingDialog(FormDialog):
-    def __init__(self, app: App, ws: Workspace, username: str, display_name: str, parent: QWidget | None) -> None:
-        super().__init__(f"Record training — {username}", parent, ok_text="Record training")
-        self._app, self._ws, self.username = app, ws, username
-        today = app.env.clock.now().date()
+    def __init__(self, ops: SessionOps, username: str, display_name: str, parent: QWidget | None) -> None:
+        super().__init__(f"Record training — {username}", parent, ok_text="Record training", ops=ops)
+        self.username = username
+        today = ops.clock.now().date()
         form = QFormLayout()
         form.addRow("Account:", QLabel(f"{username} ({display_name})", self))
         form.addRow("Course:", QLabel(REQUIRED_COURSE, self))
@@ -44,8 +45,13 @@ class RecordTrainingDialog(FormDialog):
         self.expires_on.setDate(to_qdate(expires_on))
 
     def submit(self) -> None:
-        done, _ = self.attempt(lambda: self._app.governance.record_training(
-            self._ws, self.username, completed_on=entered_date(self.completed_on, "completion date"),
-            expires_on=entered_date(self.expires_on, "expiry date")))
-        if done:
-            self.accept()
+        try:
+            completed_on = entered_date(self.completed_on, "completion date")
+            expires_on = entered_date(self.expires_on, "expiry date")
+        except GvmError as problem:
+            self.error_label.show_error(problem)
+            return
+        username = self.username
+        self.send(lambda s, ws: s.governance.record_training(ws, username, completed_on=completed_on,
+                                                            expires_on=expires_on),
+                  changes={Change.GOVERNANCE})

@@ -2,6 +2,7 @@
 
 An answer arrives on paper or by mail; the auditor records it here, once. The
 service refuses a second answer, and both the issuing and the answer are logged.
+Issuing a form or recording an answer announces Change.AUDIT_FORMS: the list is read again.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLay
 
 from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import NoteDialog
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
 from gvm_desktop.services.audit_forms import AuditForm
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
 
 MIN_ANSWER = 10  # characters: "see op X" is not yet an answer worth recording
 
@@ -45,9 +45,9 @@ class AuditFormsTableModel(RowTableModel[AuditForm]):
 
 
 class AuditFormsPanel(QWidget):
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self._page, self.ops = page, page.ops
         self.model = AuditFormsTableModel(self)
         self.proxy = sorted_view_model(self.model, self)
         self.table = ReadOnlyTable(self.proxy, self)
@@ -64,6 +64,7 @@ class AuditFormsPanel(QWidget):
         self.error_label = ErrorLabel(self)
         self.dialog: NoteDialog | None = None
         self.loaded = False
+        self._select_after_load: int | None = None  # a form just issued or answered, selected once the list is in
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -80,21 +81,33 @@ class AuditFormsPanel(QWidget):
         layout.addWidget(self.error_label)
 
         self.answer_button.clicked.connect(lambda: self.record_answer())
-        self.refresh_button.clicked.connect(self.load)
+        self.refresh_button.clicked.connect(lambda: self.load())
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self.model.modelReset.connect(self._selection_changed)
+        self.ops.changed.connect(self._changed)
         self._selection_changed()
 
-    def load(self) -> bool:
-        forms = self._page.call_service(lambda: self._app.forms.list(self._ws), self.error_label)
-        if forms is None:
-            return False
+    def load(self, *, quietly: bool = False) -> None:
+        """Read the forms issued. `quietly`: a refresh after a change, which leaves the error line as it is."""
+        self.ops.run(lambda s, ws: s.forms.list(ws), done=self._show, errors=None if quietly else self.error_label,
+                     failed=self.error_label.show_error if quietly else None, owner=self)
+
+    def select_when_loaded(self, form_id: int) -> None:
+        self._select_after_load = form_id
+
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if Change.AUDIT_FORMS in changes:
+            self.load(quietly=True)
+
+    def _show(self, forms: list[AuditForm]) -> None:
         self.loaded = True
         self.model.set_rows(forms)
         self.table.resizeColumnsToContents()
         waiting = sum(1 for f in forms if f.answer is None)
         self.summary.setText(f"{len(forms)} form{'s' if len(forms) != 1 else ''}, {waiting} awaiting an answer.")
-        return True
+        if self._select_after_load is not None:
+            self.select_form(self._select_after_load)
+            self._select_after_load = None
 
     def selected_form(self) -> AuditForm | None:
         index = self.table.currentIndex()
@@ -120,23 +133,21 @@ class AuditFormsPanel(QWidget):
         form = self.selected_form()
         if form is None or form.answer is not None:
             return None
+        form_id = form.id
         dialog = NoteDialog(
-            f"Answer to audit form #{form.id}",
-            f"{form.subject or 'The user'}'s answer to form #{form.id} (about log entry {form.log_seq}), "
+            f"Answer to audit form #{form_id}",
+            f"{form.subject or 'The user'}'s answer to form #{form_id} (about log entry {form.log_seq}), "
             "as they gave it. It is recorded once and cannot be changed afterwards.",
-            lambda text: self._app.forms.record_answer(self._ws, form.id, text),
-            self, ok_text="Record answer", minimum=MIN_ANSWER)
+            lambda s, ws, text: s.forms.record_answer(ws, form_id, text),
+            self.ops, self, ok_text="Record answer", minimum=MIN_ANSWER, changes={Change.AUDIT_FORMS})
         self._page.adopt(dialog)
-        dialog.accepted.connect(lambda: self._answered(form.id))
+        dialog.accepted.connect(lambda: self.select_when_loaded(form_id))
         self.dialog = dialog
         dialog.open()
         return dialog
-
-    def _answered(self, form_id: int) -> None:
-        if self.load():
-            self.select_form(form_id)
 
     def wipe(self) -> None:
         self.model.clear()
         self.answer_view.clear()
         self.loaded = False
+        self._select_after_load = None

@@ -21,9 +21,8 @@ from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, n
 from gvm_desktop.services.log_queries import FLAG_LABELS, Flag
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Result
 
 DEFAULT_DAYS = 30
 
@@ -54,10 +53,10 @@ class FlagsTable(ReadOnlyTable):
 class FlagsPanel(QWidget):
     jump_requested = Signal(int, object, object)  # entry seq, record ref or None, username or None
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
-        today = app.env.clock.now().date()
+        self._page, self.ops = page, page.ops
+        today = self.ops.clock.now().date()
         self.since = date_box(self, today, empty=False, name="Flags from")
         self.since.setDate(self.since.date().addDays(-DEFAULT_DAYS))
         self.until = date_box(self, today, empty=False, name="Flags to")
@@ -100,20 +99,23 @@ class FlagsPanel(QWidget):
         self.model.modelReset.connect(self._update_buttons)
         self._update_buttons()
 
-    def find_flags(self) -> bool:
+    def find_flags(self) -> None:
         since: date = self.since.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
         until: date = self.until.date().toPython()  # type: ignore[assignment]  # PySide6 stub returns object; it is a date
-        flags = self._page.call_service(lambda: self._app.log.flags(self._ws, since, until), self.error_label)
+        self.ops.run(lambda s, ws: s.log.flags(ws, since, until), errors=self.error_label,
+                     finished=lambda result: self._show(result, since, until), owner=self)
+
+    def _show(self, result: Result[list[Flag]], since: date, until: date) -> None:
+        flags = result.value if result.ok else None
         if flags is None:
             self.model.clear()
             self.summary.clear()
-            return False
+            return
         self.model.set_rows(flags)
         self.table.resizeColumnsToContents()
         count = len(flags)
         self.summary.setText(f"{count} flag{'s' if count != 1 else ''} from {since} to {until}."
                              if count else f"No flags from {since} to {until}.")
-        return True
 
     def flag_at(self, view_row: int) -> Flag | None:
         source = self.proxy.mapToSource(self.proxy.index(view_row, 0))

@@ -126,9 +126,3 @@ class LogFilterBar(QWidget):
     def reset(self) -> None:
         self.show_filter(LogFilter())
         self.apply()
-
-    def show_error(self, exc: BaseException) -> None:
-        self.error_label.show_error(exc)
-
-    def clear_error(self) -> None:
-        self.error_label.clear_message()

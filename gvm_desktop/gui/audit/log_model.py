@@ -8,10 +8,14 @@ Nothing here ever reads the whole log.
 There is no sort proxy on purpose: sorting would reorder only the pages fetched so
 far and pass that off as the whole log. The order is the log's own (newest first);
 the filters narrow it, in the database.
+
+Every page is asked for through the session's operations, off the GUI thread:
+fetchMore() only queues the question, and the rows are inserted when it is answered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
@@ -23,8 +27,9 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.log_queries import LogFilter
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Result, SessionOps
+    from gvm_desktop.gui.common.widgets import ErrorLabel
+    from gvm_desktop.services.log_queries import LogPage
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -103,35 +108,49 @@ def cell_text(item: LoggedEntry, key: str) -> str:
 class LogTableModel(QAbstractTableModel):
     """The entries fetched so far for one filter, newest first, and the key of the next page."""
 
-    # A service call failed while fetching more. Connect it queued: Qt may call fetchMore from a paint.
-    fetch_failed = Signal(object)
     # New results (or none): the panel updates its summary line.
     changed = Signal()
 
-    def __init__(self, app: App, ws: Workspace, parent: QObject | None = None, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, ops: SessionOps, errors: ErrorLabel, parent: QObject | None = None, *,
+                 page_size: int = PAGE_SIZE) -> None:
         super().__init__(parent)
-        self._app = app
-        self._ws = ws
+        self._ops = ops
+        self._errors = errors  # where a refused older page is said
         self.page_size = page_size
         self._entries: list[LoggedEntry] = []
         self._next_before: int | None = None
-        self._paused = False
+        self._fetching = False  # an older page is on its way: it is not asked for twice
+        self._generation = 0  # a new filter or a wipe makes the answers still on their way stale
         self.filter: LogFilter | None = None  # the filter these rows answer; None before the first load
         self.pages_fetched = 0
 
     # -- asking the service -----------------------------------------------------
 
-    def load(self, log_filter: LogFilter) -> None:
-        """The first page for this filter. A refusal or invalid filter raises (for the filter bar to show)
-        after emptying the table: rows that answer another filter must not stand beside this one."""
-        try:
-            page = self._app.log.search(self._ws, log_filter, limit=self.page_size)
-        except Exception:
-            self.clear()
-            raise
+    def load(self, log_filter: LogFilter, *, errors: ErrorLabel, then: Callable[[bool], None] | None = None) -> None:
+        """Ask for the first page for this filter; `then(ok)` once answered. A refusal (an invalid filter)
+        is said in `errors` after the table is emptied: rows that answer another filter must not stand beside it."""
+        generation = self._generation
+        size = self.page_size
+
+        def answered(result: Result[LogPage]) -> None:
+            if generation != self._generation:
+                return
+            if result.ok and result.value is not None:
+                self._show_first(result.value, log_filter)
+            else:
+                self.clear()
+            if then is not None:
+                then(result.ok)
+
+        self._ops.run(lambda s, ws: s.log.search(ws, log_filter, limit=size), errors=errors, finished=answered,
+                      owner=self)
+
+    def _show_first(self, page: LogPage, log_filter: LogFilter) -> None:
         self.beginResetModel()
+        self._generation += 1
         self._entries = list(page.entries)
         self._next_before = page.next_before
+        self._fetching = False
         self.filter = log_filter
         self.pages_fetched = 1
         self.endResetModel()
@@ -140,34 +159,50 @@ class LogTableModel(QAbstractTableModel):
     def clear(self) -> None:
         """Forget every fetched entry and the filter (the lock calls this)."""
         self.beginResetModel()
+        self._generation += 1
         self._entries, self._next_before, self.filter, self.pages_fetched = [], None, None, 0
+        self._fetching = False
         self.endResetModel()
         self.changed.emit()
 
-    def set_paused(self, paused: bool) -> None:
-        """While another call uses the vault off the GUI thread, fetch nothing (one connection, one user)."""
-        self._paused = paused
-
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
-        return not parent.isValid() and self._next_before is not None and self.filter is not None and not self._paused
+        return (not parent.isValid() and self._next_before is not None and self.filter is not None
+                and not self._fetching)
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
+        self.fetch_older(parent)
+
+    def fetch_older(self, parent: AnyIndex = QModelIndex(), then: Callable[[bool], None] | None = None) -> bool:  # noqa: B008
+        """Ask for the next (older) page; False if there is none to ask for. Qt calls this through fetchMore
+        (from a paint, even), so it only queues the question; `then(ok)` runs once it is answered."""
         if not self.canFetchMore(parent):
-            return
-        assert self.filter is not None
-        before = self._next_before
-        self._next_before = None  # a failing page is not asked for again on every scroll
-        try:
-            page = self._app.log.search(self._ws, self.filter, before_seq=before, limit=self.page_size)
-        except Exception as exc:  # reported, not raised: Qt called us
-            self.fetch_failed.emit(exc)
-            return
+            return False
+        log_filter, before, size, generation = self.filter, self._next_before, self.page_size, self._generation
+        assert log_filter is not None
+        self._fetching = True
+
+        def answered(result: Result[LogPage]) -> None:
+            if generation != self._generation:
+                return
+            self._fetching = False
+            if result.ok and result.value is not None:
+                self._append(result.value)
+            else:
+                self._next_before = None  # a failing page is not asked for again on every scroll
+            if then is not None:
+                then(result.ok)
+
+        self._ops.run(lambda s, ws: s.log.search(ws, log_filter, before_seq=before, limit=size),
+                      failed=self._errors.show_error, finished=answered, owner=self)
+        return True
+
+    def _append(self, page: LogPage) -> None:
         self.pages_fetched += 1
+        self._next_before = page.next_before
         if page.entries:
             first = len(self._entries)
             self.beginInsertRows(QModelIndex(), first, first + len(page.entries) - 1)
             self._entries.extend(page.entries)
-            self._next_before = page.next_before
             self.endInsertRows()
         self.changed.emit()
 

@@ -1,8 +1,8 @@
 """The auditor's access-log tab: filters, the lazily fetched table, one entry's details, and what to do with them.
 
-Every question is the service's: Apply asks `app.log.search` for a first page (and
+Every question is the service's: Apply asks `log.search` for a first page (and
 that question is itself logged); scrolling asks for older pages. Exports and
-audit forms write files, so they run as the page's background task; the files
+audit forms write files and show a progress line while they run; the files
 hold what the current (applied) filter selects, as the summary line says.
 """
 
@@ -30,12 +30,13 @@ from gvm_desktop.gui.audit.log_details import LogEntryDetails
 from gvm_desktop.gui.audit.log_filters import LogFilterBar
 from gvm_desktop.gui.audit.log_model import COLUMNS, LogTableModel
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, note
 from gvm_desktop.services.log_queries import LogFilter
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.gui.common.operations import Call, Result, Services
     from gvm_desktop.services.audit_forms import AuditForm
     from gvm_desktop.services.context import Workspace
     from gvm_desktop.services.log_export import ExportResult
@@ -68,21 +69,19 @@ class LogTable(QTableView):
 class AccessLogPanel(QWidget):
     form_issued = Signal(object)  # an AuditForm, once its PDF is written
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None, *,
-                 page_size: int | None = None) -> None:
+    def __init__(self, page: HomePage, parent: QWidget | None = None, *, page_size: int | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self._page, self.ops = page, page.ops
         self.folder: Path | None = None  # where the last export went; the next dialog starts there
-        self._pending = False  # a file task of this panel is running
-        self.model = LogTableModel(app, ws, self, **({"page_size": page_size} if page_size else {}))
-        self.filters = LogFilterBar(app.env.clock.now().date(), self)
+        self.error_label = ErrorLabel(self)
+        self.model = LogTableModel(self.ops, self.error_label, self, **({"page_size": page_size} if page_size else {}))
+        self.filters = LogFilterBar(self.ops.clock.now().date(), self)
         self.table = LogTable(self.model, self)
         self.table.setObjectName("accessLogTable")
         self.table.setAccessibleName("Access log")
         self.details = LogEntryDetails(self)
         self.summary = note("", self)
         self.result_label = NoticeLabel(self)
-        self.error_label = ErrorLabel(self)
         self.timeline_button = QPushButton("Timeline of t&his user", self)
         self.issue_button = QPushButton("&Issue audit form…", self)
         self.issue_button.setToolTip("For a record.open entry: a PDF form asking its user why they opened the record")
@@ -93,8 +92,6 @@ class AccessLogPanel(QWidget):
         self._lay_out()
 
         self.filters.applied.connect(self.apply)
-        self.model.fetch_failed.connect(lambda exc: self._page.report(exc, self.error_label),
-                                        Qt.ConnectionType.QueuedConnection)
         self.model.changed.connect(self._update_summary)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(lambda: self._show_details(None))
@@ -136,20 +133,19 @@ class AccessLogPanel(QWidget):
 
     # -- asking -----------------------------------------------------------------
 
-    def load(self) -> bool:
+    def load(self) -> None:
         """The first page of what the filter fields say."""
-        return self.apply(self.filters.current())
+        self.apply(self.filters.current())
 
-    def apply(self, log_filter: LogFilter) -> bool:
+    def apply(self, log_filter: LogFilter, then: Callable[[bool], None] | None = None) -> None:
         """Ask the service for this filter; its refusal (reversed dates, unknown user…) shows under the fields."""
-        def load() -> bool:
-            self.model.load(log_filter)
-            return True
+        def answered(ok: bool) -> None:
+            if ok:
+                self.table.scrollToTop()
+            if then is not None:
+                then(ok)
 
-        done = self._page.call_service(load, self.filters.error_label)
-        if done:
-            self.table.scrollToTop()
-        return bool(done)
+        self.model.load(log_filter, errors=self.filters.error_label, then=answered)
 
     def _update_summary(self) -> None:
         f = self.model.filter
@@ -166,13 +162,6 @@ class AccessLogPanel(QWidget):
         else:
             self.summary.setText(f"The newest {count:,} matching entries so far; scroll down for older ones. "
                                  f"Selection: {f.describe()}.")
-
-    def set_busy(self, busy: bool) -> None:
-        self.model.set_paused(busy)
-        if not busy and self._pending:
-            # Ended: the "…" line goes; the result (or the error, below) comes just after.
-            self._pending = False
-            self.result_label.clear()
 
     # -- the selected entry ------------------------------------------------------
 
@@ -193,30 +182,32 @@ class AccessLogPanel(QWidget):
         self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def timeline_of_user(self) -> bool:
-        """Everything the selected entry's user did: the user filter alone."""
+        """Everything the selected entry's user did: the user filter alone. False if no entry with a user is selected."""
         item = self.selected_entry()
         if item is None or not item.entry.username:
             return False
         timeline = LogFilter(username=item.entry.username)
         self.filters.show_filter(timeline)
-        return self.apply(timeline)
+        self.apply(timeline)
+        return True
 
-    def jump_to(self, seq: int, record_ref: str | None, username: str | None) -> bool:
+    def jump_to(self, seq: int, record_ref: str | None, username: str | None) -> None:
         """Show entry `seq` (a flag's): filter by its record (or else its user), then page back to it."""
         target = LogFilter(record_ref=record_ref) if record_ref else LogFilter(username=username)
         self.filters.show_filter(target)
-        if not self.apply(target):
-            return False
-        pages = 0
-        while (row := self.model.row_of_seq(seq)) is None and self.model.canFetchMore() and pages < MAX_JUMP_PAGES:
-            self.model.fetchMore()
-            pages += 1
-        if row is None:
-            self.error_label.show_message(f"Entry {seq} is not among the entries loaded for this filter.")
-            return False
-        self.error_label.clear_message()
-        self.select_row(row)
-        return True
+        self.apply(target, then=lambda ok: self._look_for(seq, 0) if ok else None)
+
+    def _look_for(self, seq: int, pages: int) -> None:
+        """One step of a jump: select the entry if it is in, or else ask for the next older page and look again."""
+        row = self.model.row_of_seq(seq)
+        if row is not None:
+            self.error_label.clear_message()
+            self.select_row(row)
+            return
+        if pages < MAX_JUMP_PAGES and self.model.fetch_older(then=lambda ok: self._look_for(seq, pages + 1) if ok
+                                                            else None):
+            return
+        self.error_label.show_message(f"Entry {seq} is not among the entries loaded for this filter.")
 
     # -- files ------------------------------------------------------------------
 
@@ -232,7 +223,7 @@ class AccessLogPanel(QWidget):
                              on_lock=self._page.lock_requested.emit)
 
     def _today(self) -> str:
-        return self._app.env.clock.now().date().isoformat()
+        return self.ops.clock.now().date().isoformat()
 
     def export_csv(self) -> QFileDialog:
         return self._ask("Export selection as signed CSV", f"access-log-{self._today()}.csv", "CSV files (*.csv)",
@@ -249,23 +240,30 @@ class AccessLogPanel(QWidget):
         return self._ask(f"Issue audit form about entry {item.seq}", f"audit-form-entry-{item.seq}.pdf",
                          "PDF files (*.pdf)", "pdf", lambda path: self.issue_form_to(item.seq, path))
 
-    def _start(self, what: str, path: Path, call: Callable[[], Any], done: Callable[[Any], None]) -> bool:
-        """Run a file-writing call as the page's background task; its outcome lands on the result line."""
+    def _start(self, what: str, path: Path, call: Call[Any], done: Callable[[Any], None], *,
+               changes: frozenset[Change] = frozenset()) -> bool:
+        """Run a file-writing call on the session's worker, with a progress line; its outcome lands on the result line."""
         self.folder = path.parent
         self.error_label.clear_message()
         self.result_label.setText(f"{what} to {path}…")
-        self._pending = True
-        started = self._page.run_task(lambda: writing_to(path, call), done, self.error_label)
-        if not started:
-            self._pending = False
-            self.result_label.setText("Another task is still running; try again when it ends.")
-        return started
+
+        def write(s: Services, ws: Workspace) -> Any:
+            return writing_to(path, lambda: call(s, ws))
+
+        self.ops.run(write, done=done, errors=self.error_label, changes=changes, progress=what, owner=self,
+                     finished=self._written)
+        return True
+
+    def _written(self, result: Result[Any]) -> None:
+        if not result.ok:
+            self.result_label.clear()  # the "…" line goes; the error says what happened
 
     def export_csv_to(self, path: Path) -> bool:
+        """Export what the applied filter selects; False (and a message) if no filter is in force."""
         f = self._selection_filter()
         if f is None:
             return False
-        return self._start("Exporting a signed CSV", path, lambda: self._app.exports.export_csv(self._ws, f, path),
+        return self._start("Exporting a signed CSV", path, lambda s, ws: s.exports.export_csv(ws, f, path),
                            self._csv_done)
 
     def _csv_done(self, result: ExportResult) -> None:
@@ -274,16 +272,17 @@ class AccessLogPanel(QWidget):
             f"(key {result.key_fingerprint}, log head {result.log_head}).")
 
     def export_pack_to(self, path: Path) -> bool:
+        """Write the audit pack of what the applied filter selects; False (and a message) if no filter is in force."""
         f = self._selection_filter()
         if f is None:
             return False
-        return self._start("Writing the audit pack", path, lambda: self._app.forms.export_pack(self._ws, f, path),
+        return self._start("Writing the audit pack", path, lambda s, ws: s.forms.export_pack(ws, f, path),
                            lambda count: self.result_label.setText(f"Audit pack of {count:,} entries saved to {path}."))
 
     def issue_form_to(self, seq: int, path: Path) -> bool:
         return self._start(f"Issuing an audit form about entry {seq}", path,
-                           lambda: self._app.forms.issue(self._ws, seq, path),
-                           lambda form: self._issued(form, path))
+                           lambda s, ws: s.forms.issue(ws, seq, path), lambda form: self._issued(form, path),
+                           changes=frozenset({Change.AUDIT_FORMS}))
 
     def _issued(self, form: AuditForm, path: Path) -> None:
         self.result_label.setText(f"Audit form #{form.id} issued to {form.subject or 'its user'} about entry "

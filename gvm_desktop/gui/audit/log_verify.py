@@ -1,7 +1,7 @@
 """The "Verify log" button: the whole chain checked off the GUI thread, the answer in green or red.
 
-At ten million entries the check takes seconds, so it runs as the page's
-background task (the page pauses meanwhile). An intact log reads as one green
+At ten million entries the check takes seconds: it runs on the session's worker
+with a progress line (the page pauses meanwhile). An intact log reads as one green
 line with the head an auditor can copy onto paper; a damaged one as a red line
 and the list of problems, first first.
 """
@@ -15,10 +15,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from gvm_desktop.gui.common.widgets import BusyBar, ErrorLabel
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.gui.common.operations import Result, SessionOps
     from gvm_desktop.services.audit import VerifyResult
-    from gvm_desktop.services.context import Workspace
 
 IDLE_TEXT = ("Checks every entry's hash and MAC, their order and the checkpoint beside the database; "
              "an intact result is logged with the head.")
@@ -37,9 +35,9 @@ def broken_text(result: VerifyResult) -> str:
 
 
 class VerifyBar(QWidget):
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: SessionOps, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self.ops = ops
         self.result: VerifyResult | None = None
         self.button = QPushButton("&Verify log", self)
         self.button.setToolTip("Check every entry's hash and MAC, the order and the checkpoint beside the database")
@@ -67,22 +65,25 @@ class VerifyBar(QWidget):
         self._show_state("", IDLE_TEXT)
 
     def verify(self) -> bool:
-        """Start the check; False if another background task is still running."""
+        """Start the check (it queues behind any call still running); True once asked."""
         self._show_state("checking", "Checking the whole log…")
         self.problems.hide()
         self.error_label.clear_message()
-        started = self._page.run_task(lambda: self._app.audit.verify(self._ws), self._finished, self.error_label)
-        if not started:
-            self._show_state("", "Another task is still running; try again when it ends.")
-        return started
+        self.set_busy(True)
+        self.ops.run(lambda s, ws: s.audit.verify(ws), done=self._show_result, errors=self.error_label,
+                     progress="Verifying the access log", finished=self._answered, owner=self)
+        return True
 
     def set_busy(self, busy: bool) -> None:
         self.button.setEnabled(not busy)
         self.busy_bar.set_busy(busy)
-        if not busy and self.status.property("state") == "checking":
+
+    def _answered(self, result: Result[VerifyResult]) -> None:
+        self.set_busy(False)
+        if not result.ok:
             self._show_state("", "")  # ended in an error, shown below
 
-    def _finished(self, result: VerifyResult) -> None:
+    def _show_result(self, result: VerifyResult) -> None:
         self.result = result
         if result.intact:
             self._show_state("intact", intact_text(result))

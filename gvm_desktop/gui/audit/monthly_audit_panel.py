@@ -4,7 +4,7 @@ The service does the counting, by the BCU of each record (core/record_use.py say
 counts as which), and logs that it was asked; this page shows the counts per BCU (for an
 auditor also the London roll-up of every BCU), per user and BCU, and every log entry of
 the scope's own accounts by action. The exports (signed CSV for auditors, PDF) go through
-the same service, off the GUI thread.
+the same service, on the session's worker, with a progress line.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_vi
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.gui.common.operations import Call, Result, Services
     from gvm_desktop.services.context import Workspace
     from gvm_desktop.services.governance import MonthlyAudit
     from gvm_desktop.services.log_export import ExportResult
@@ -84,15 +84,16 @@ def user_rows(audit: MonthlyAudit) -> list[UserUse]:
 
 
 class MonthlyAuditPanel(QWidget):
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self._page, self.ops = page, page.ops
+        session = self.ops.session
         self.bcu = code_combo(self, ((code, f"{name} ({code})") for code, (name, _b) in BCUS.items()),
                               placeholder=None, name="BCU")
-        if allows(ws.session.role, Permission.LOG_EXPORT):  # auditors: every BCU, and London's roll-up
+        if allows(session.role, Permission.LOG_EXPORT):  # auditors: every BCU, and London's roll-up
             self.bcu.insertItem(0, "London: every BCU (roll-up)", LONDON)
-        self.bcu.setCurrentIndex(max(0, self.bcu.findData(ws.session.bcu or LONDON)))
-        self.month = QLineEdit(app.env.clock.now().strftime("%Y-%m"), self)
+        self.bcu.setCurrentIndex(max(0, self.bcu.findData(session.bcu or LONDON)))
+        self.month = QLineEdit(self.ops.clock.now().strftime("%Y-%m"), self)
         self.month.setAccessibleName("Month")
         self.month.setPlaceholderText("YYYY-MM")
         self.month.setMaxLength(7)
@@ -101,7 +102,7 @@ class MonthlyAuditPanel(QWidget):
         self.export_csv_button = QPushButton("Export signed &CSV…", self)
         self.export_csv_button.setToolTip("Signed with the access log's key (auditors); check it with "
                                           "'gvm-desktop log verify-export'")
-        self.export_csv_button.setVisible(allows(ws.session.role, Permission.LOG_EXPORT))
+        self.export_csv_button.setVisible(allows(session.role, Permission.LOG_EXPORT))
         self.export_pdf_button = QPushButton("Export &PDF…", self)
         self.folder: Path | None = None  # where the last export went; the next dialog starts there
         self.summary = QLabel(self)
@@ -158,20 +159,22 @@ class MonthlyAuditPanel(QWidget):
     def _chosen(self) -> tuple[str, str]:
         return str(self.bcu.currentData()), self.month.text().strip()
 
-    def show_audit(self) -> bool:
+    def show_audit(self) -> None:
         bcu, month = self._chosen()
-        audit = self._page.call_service(lambda: self._app.governance.monthly_audit(self._ws, bcu, month),
-                                        self.error_label)
+        self.ops.run(lambda s, ws: s.governance.monthly_audit(ws, bcu, month), errors=self.error_label,
+                     finished=self._answered, owner=self)
+
+    def _answered(self, result: Result[MonthlyAudit]) -> None:
+        audit = result.value if result.ok else None
         if audit is None:
             self.wipe()
-            return False
+            return
         self.bcus_model.set_rows(bcu_rows(audit))
         self.actions_model.set_rows(action_rows(audit))
         self.users_model.set_rows(user_rows(audit))
         for table in (self.bcus_table, self.actions_table, self.users_table):
             table.resizeColumnsToContents()
         self.summary.setText(summary_text(audit))
-        return True
 
     # -- files ------------------------------------------------------------------
 
@@ -190,20 +193,23 @@ class MonthlyAuditPanel(QWidget):
         return self._ask("Export the monthly audit as PDF", f"monthly-audit-{bcu}-{month}.pdf", "PDF files (*.pdf)",
                          "pdf", self.export_pdf_to)
 
-    def _start(self, what: str, path: Path, call: Callable[[], Any], done: Callable[[Any], None]) -> bool:
-        """Run a file-writing call as the page's background task; its outcome lands on the result line."""
+    def _start(self, what: str, path: Path, call: Call[Any], done: Callable[[Any], None]) -> bool:
+        """Run a file-writing call on the session's worker, with a progress line; its outcome lands on the result line."""
         self.folder = path.parent
         self.error_label.clear_message()
         self.result_label.setText(f"{what} to {path}…")
-        started = self._page.run_task(lambda: writing_to(path, call), done, self.error_label)
-        if not started:
-            self.result_label.setText("Another task is still running; try again when it ends.")
-        return started
+
+        def write(s: Services, ws: Workspace) -> Any:
+            return writing_to(path, lambda: call(s, ws))
+
+        self.ops.run(write, done=done, errors=self.error_label, progress=what, owner=self,
+                     finished=lambda result: None if result.ok else self.result_label.clear())
+        return True
 
     def export_csv_to(self, path: Path) -> bool:
         bcu, month = self._chosen()
         return self._start("Exporting a signed CSV", path,
-                           lambda: self._app.governance.export_monthly_csv(self._ws, bcu, month, path), self._csv_done)
+                           lambda s, ws: s.governance.export_monthly_csv(ws, bcu, month, path), self._csv_done)
 
     def _csv_done(self, result: ExportResult) -> None:
         self.result_label.setText(f"Exported the audit to {result.csv_path}; signature in {result.signature_path.name} "
@@ -212,7 +218,7 @@ class MonthlyAuditPanel(QWidget):
     def export_pdf_to(self, path: Path) -> bool:
         bcu, month = self._chosen()
         return self._start("Writing the audit's PDF", path,
-                           lambda: self._app.governance.export_monthly_pdf(self._ws, bcu, month, path),
+                           lambda s, ws: s.governance.export_monthly_pdf(ws, bcu, month, path),
                            lambda audit: self.result_label.setText(
                                f"The audit of {bcu_text(audit.bcu)} {audit.month} saved to {path}."))
 

@@ -32,6 +32,8 @@ from gvm_desktop.core.errors import GvmError, SessionLocked, StaleSession
 from gvm_desktop.gui.common.worker import scrub
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.clock import Clock
+    from gvm_desktop.core.scoring import ScoringPolicy
     from gvm_desktop.gui.common.widgets import ErrorLabel
     from gvm_desktop.services.accounts import AccountService
     from gvm_desktop.services.audit import AuditService
@@ -194,6 +196,25 @@ class SessionOps(QObject):
     def busy(self) -> bool:
         return self._running is not None or bool(self._queue)
 
+    @property
+    def named_progress(self) -> str | None:
+        """The `progress` the running call was given (it is known to be slow), or None.
+
+        A page pauses its controls for such work only: a call merely running late shows
+        "Working..." in the status bar, but must not take the focus from a field being typed in.
+        """
+        return self._running.progress if self._running is not None else None
+
+    @property
+    def clock(self) -> Clock:
+        """The session's clock (a ManualClock in tests): what a form calls today, and the newest date it offers."""
+        return self._ws.env.clock
+
+    @property
+    def policy(self) -> ScoringPolicy:
+        """The scoring policy the services apply, for a form's hints as it is filled in (the service checks again)."""
+        return self._services.changes.policy
+
     # -- calling -------------------------------------------------------------------------------
 
     def run(self, call: Call[T], *, done: Callable[[T], None] | None = None,
@@ -232,8 +253,10 @@ class SessionOps(QObject):
         while self.busy:
             if time.monotonic() > deadline:
                 return False
-            self._pool.waitForDone(10)
             QCoreApplication.processEvents()  # the event loop delivers the queued outcomes
+            if self.busy:
+                # Not the pool's waitForDone(): that removes its threads, and the next call would get a new one.
+                time.sleep(0.002)
         return True
 
     # -- the worker ----------------------------------------------------------------------------
@@ -274,7 +297,8 @@ class SessionOps(QObject):
         try:
             self._settle(pending, value, error)
         finally:
-            self._start_next()
+            if self._running is None:  # a callback may have chained a call, which run() has started already
+                self._start_next()
 
     def _settle(self, pending: _Pending, value: Any, error: GvmError | None) -> None:
         alive = pending.owner is None or shiboken6.isValid(pending.owner)

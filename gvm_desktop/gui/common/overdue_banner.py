@@ -3,7 +3,8 @@
 The service (ReviewService.overdue) names reviews whose quarter ended unsigned,
 and BCUs with nobody reviewing last quarter at all. It returns BCUs, quarters
 and counts, never people, so the administrator may see it too. Hidden when
-nothing is overdue, so it costs no room on a good day.
+nothing is overdue, so it costs no room on a good day. A change to the reviews
+(Change.REVIEW: one opened or signed) has it asked again.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Quarter
 from gvm_desktop.gui.common.home_base import bcu_text
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.services.reviews import OverdueReview
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Result, SessionOps
 
 BANNER_STYLE = """
 QFrame#overdueBanner { background: #b3261e; border-radius: 4px; }
@@ -59,9 +60,9 @@ def grouped_lines(items: Sequence[OverdueReview]) -> list[str]:
 class OverdueBanner(QFrame):
     """load() asks the service; show_overdue() shows a list (empty: hidden); wipe() forgets it."""
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: SessionOps, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self.ops, self._page = ops, page
         self.items: list[OverdueReview] = []
         self.setObjectName("overdueBanner")
         self.setStyleSheet(BANNER_STYLE)
@@ -77,12 +78,21 @@ class OverdueBanner(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.text)
         self.hide()
+        ops.changed.connect(self._changed)
 
-    def load(self) -> bool:
-        """Ask which reviews are overdue; a refusal is shown on the page, and the banner stays hidden."""
-        found = self._page.call_service(lambda: self._app.reviews.overdue(self._ws))
-        self.show_overdue(found or [])
-        return found is not None
+    def load(self, *, quietly: bool = False) -> None:
+        """Ask which reviews are overdue; a refusal is shown on the page, and the banner stays hidden.
+        `quietly`: a refresh after a change, which does not clear the page's error line."""
+        errors = self._page.error_label
+        self.ops.run(lambda s, ws: s.reviews.overdue(ws), errors=None if quietly else errors,
+                     failed=errors.show_error if quietly else None, finished=self._answered, owner=self)
+
+    def _answered(self, result: Result[list[OverdueReview]]) -> None:
+        self.show_overdue(result.value or [] if result.ok else [])
+
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if Change.REVIEW in changes:
+            self.load(quietly=True)
 
     def show_overdue(self, items: Sequence[OverdueReview]) -> None:
         self.items = list(items)
@@ -91,7 +101,7 @@ class OverdueBanner(QFrame):
             return
         count = len(items)
         self.title.setText(f"{count} quarterly review{'s are' if count != 1 else ' is'} overdue")
-        spoc = self._ws.session.role is Role.SPOC
+        spoc = self.ops.session.role is Role.SPOC
         grouped = not spoc and count > 3  # the administrator's dozen BCUs would not fit a line each
         lines = grouped_lines(items) if grouped else [overdue_line(o) for o in items]
         hint = ("In the Quarterly review tab, choose the quarter (open its review if there is none), decide and sign it off."

@@ -1,5 +1,9 @@
 """Run slow calls (Argon2id sign-in, unlock) off the GUI thread and hand the outcome back on it.
 
+Only where no session's operations exist: the sign-in window (no workspace yet) and the
+locked page (its vault is closed). Pages call services through SessionOps
+(gui/common/operations.py), which scrubs errors the same way, with `scrub` below.
+
 A `TaskRunner` belongs to one window. It runs one callable at a time on its own
 one-thread pool, so a window can never have two vault operations racing on the
 same workspace. The outcome comes back through a queued signal, so the

@@ -3,8 +3,9 @@
 review tab for both; for the SPOC a Disproportionality tab, and a banner of overdue reviews above the tabs.
 
 Ctrl+F searches, Enter opens the selected person (after saying why), Ctrl+N
-proposes a person, Ctrl+K checks someone's status. Every change made from a
-dialog refreshes the counts and the list from the services.
+proposes a person, Ctrl+K checks someone's status. A change that touched the
+matrix (Change.MATRIX, announced by the call that made it) refreshes the counts
+and the list from the services; other changes leave them alone.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QTa
 from gvm_desktop.core.policy import Permission, Role, allows
 from gvm_desktop.gui.admin.team_access import TeamAccessPanel
 from gvm_desktop.gui.common.home_base import HomePage, bcu_text, panel
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.overdue_banner import OverdueBanner
 from gvm_desktop.gui.common.shortcuts import FIND, PROPOSE, STATUS_CHECK
 from gvm_desktop.gui.common.widgets import fill_counts, heading, note
@@ -28,20 +30,20 @@ from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPag
 from gvm_desktop.gui.review.review_panel import ReviewPanel
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Result, SessionOps
     from gvm_desktop.services.matrix import MatrixOverview
 
 STATUS_NAMES = (("proposed", "Proposed"), ("active", "Active"), ("removed", "Removed"))
 
 
 class MatrixHome(HomePage):
-    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None, *, batch_size: int | None = None) -> None:
-        super().__init__(app, ws, parent)
-        self.can_propose = allows(ws.session.role, Permission.MATRIX_EDIT)
-        self.can_check = allows(ws.session.role, Permission.STATUS_CHECK)
-        self.matrix = MatrixPanel(app, ws, self, batch_size=batch_size)
-        self.opener = RecordOpener(app, ws, self)
+    def __init__(self, ops: SessionOps, parent: QWidget | None = None, *, batch_size: int | None = None) -> None:
+        super().__init__(ops, parent)
+        self.session = ops.session
+        self.can_propose = allows(self.session.role, Permission.MATRIX_EDIT)
+        self.can_check = allows(self.session.role, Permission.STATUS_CHECK)
+        self.matrix = MatrixPanel(ops, self.error_label, self, batch_size=batch_size)
+        self.opener = RecordOpener(self)
         self.dialog: QWidget | None = None  # the propose or status-check form, while open
         self.notice = note("", self)
         self.notice.setObjectName("notice")
@@ -52,13 +54,12 @@ class MatrixHome(HomePage):
         self._lay_out()
         self._add_actions()
 
-        self.refresh_button.clicked.connect(self.load)
+        self.refresh_button.clicked.connect(lambda: self.load())
         self.propose_button.clicked.connect(self.propose)
         self.status_button.clicked.connect(self.status_check)
         self.matrix.open_requested.connect(self.opener.open)
-        self.matrix.failed.connect(self.report)
-        self.opener.changed.connect(lambda _ref: self.load())
-        self.opener.gone.connect(self._record_gone)
+        self.opener.gone.connect(self.show_notice)
+        ops.changed.connect(self._changed)
         self.setTabOrder(self.matrix.ref_edit, self.propose_button)
         self.setTabOrder(self.propose_button, self.status_button)
         self.setTabOrder(self.status_button, self.refresh_button)
@@ -71,9 +72,9 @@ class MatrixHome(HomePage):
         matrix_page = QWidget(self.tabs)
         self.tabs.addTab(matrix_page, "&Matrix")
         self.team: TeamAccessPanel | None = None
-        if self.ws.session.role is Role.SPOC:
+        if self.session.role is Role.SPOC:
             # The SPOC also governs who may use the matrix: a tab beside it, read only when opened.
-            self.team = TeamAccessPanel(self.app, self.ws, self, self.tabs)
+            self.team = TeamAccessPanel(self.ops, self, self.tabs)
             self.tabs.addTab(self.team, "&Team access")
         self._add_review_tab(self.tabs)  # quarterly review hook
         self._add_disproportionality_tab(self.tabs)
@@ -83,7 +84,7 @@ class MatrixHome(HomePage):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
         top = QHBoxLayout()
-        top.addWidget(heading(f"Matrix — {bcu_text(self.ws.session.bcu)}", self), 1)
+        top.addWidget(heading(f"Matrix — {bcu_text(self.session.bcu)}", self), 1)
         box = panel(self)
         grid = QGridLayout(box)
         grid.setContentsMargins(12, 4, 12, 4)
@@ -108,23 +109,22 @@ class MatrixHome(HomePage):
 
     def _add_overdue_banner(self, outer: QVBoxLayout) -> None:
         self.overdue: OverdueBanner | None = None
-        if allows(self.ws.session.role, Permission.REVIEW_OVERDUE):
-            self.overdue = OverdueBanner(self.app, self.ws, self, self)
+        if allows(self.session.role, Permission.REVIEW_OVERDUE):
+            self.overdue = OverdueBanner(self.ops, self, self)
             outer.addWidget(self.overdue)
 
     def _add_review_tab(self, tabs: QTabWidget) -> None:
         # Reading the review is logged (it names people), so it loads when its tab is first opened.
-        self.review = ReviewPanel(self.app, self.ws, self, tabs)
+        self.review = ReviewPanel(self.ops, self, tabs)
         tabs.addTab(self.review, "&Quarterly review")
-        self.review.changed.connect(self.load)  # a sign-off removed or rescored people: the matrix changed
 
     # -- end of the quarterly review hook --
 
     def _add_disproportionality_tab(self, tabs: QTabWidget) -> None:
         # The SPOC's (not the officer's): counts of their BCU against its population. Read when first opened (logged).
         self.disproportionality: DisproportionalityPage | None = None
-        if allows(self.ws.session.role, Permission.DISPROPORTIONALITY):
-            self.disproportionality = DisproportionalityPage(self.app, self.ws, self, tabs)
+        if allows(self.session.role, Permission.DISPROPORTIONALITY):
+            self.disproportionality = DisproportionalityPage(self.ops, self, tabs)
             tabs.addTab(self.disproportionality, "Dispr&oportionality")
 
     def _add_actions(self) -> None:
@@ -166,10 +166,17 @@ class MatrixHome(HomePage):
         rule does not count as using the matrix. Refresh, a search, a sort and the dialogs' changes are use."""
         if self.overdue is not None:
             self.overdue.load()  # quarterly review hook; first, so the matrix's own errors are not cleared by it
-        overview = self.call_service(lambda: self.app.matrix.overview(self.ws))
-        self._show(overview)
-        if overview is not None:
-            self.matrix.load(automatic=automatic)
+
+        def counted(result: Result[MatrixOverview]) -> None:
+            self._show(result.value if result.ok else None)
+            if result.ok:  # a refused overview (the auditor's role, say) is not followed by a refused list
+                self.matrix.load(automatic=automatic)
+
+        self.ops.run(lambda s, ws: s.matrix.overview(ws), errors=self.error_label, finished=counted, owner=self)
+
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if Change.MATRIX in changes:
+            self.load()
 
     def _show(self, overview: MatrixOverview | None) -> None:
         for key, _name in STATUS_NAMES:
@@ -180,16 +187,12 @@ class MatrixHome(HomePage):
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
-    def _record_gone(self, text: str) -> None:
-        self.show_notice(text)
-        self.load()
-
     # -- forms ------------------------------------------------------------------
 
     def propose(self) -> ProposeDialog | None:
         if not self.can_propose:
             return None
-        dialog = ProposeDialog(self.app, self.ws, self)
+        dialog = ProposeDialog(self.ops, self)
         self.adopt(dialog)
         dialog.proposed.connect(self._proposed)
         dialog.open_requested.connect(self.opener.open)
@@ -199,12 +202,11 @@ class MatrixHome(HomePage):
 
     def _proposed(self, ref: str) -> None:
         self.show_notice(f"Proposed as {ref}. It is listed as proposed until the SPOC approves it.")
-        self.load()
 
     def status_check(self) -> StatusCheckDialog | None:
         if not self.can_check:
             return None
-        dialog = StatusCheckDialog(self.app, self.ws, self)
+        dialog = StatusCheckDialog(self.ops, self)
         self.adopt(dialog)
         self.dialog = dialog
         dialog.open()

@@ -1,24 +1,39 @@
 """The matrix table: a model over the ids of a service view, rows fetched lazily a page at a time.
 
-Anki's browser pattern. `app.matrix.view()` returns the columns this role may see
-and the ids in order (cheap, even at 100,000 people); `app.matrix.rows()` turns a
+Anki's browser pattern. `matrix.view()` returns the columns this role may see
+and the ids in order (cheap, even at 100,000 people); `matrix.rows()` turns a
 page of ids into rows, and each call is logged, so only the pages a person
 scrolls to are ever read. Sorting and searching never reorder rows in memory:
 the proxy asks the service for a new view, and the model starts again from ids.
+
+Both go through the session's operations, off the GUI thread. `data()` never
+calls a service: it shows what is cached (an empty cell while a row's page is on
+its way) and notes the missing page, which is asked for once control is back in
+the event loop; when the page arrives the model says so with `dataChanged`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QIdentityProxyModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QIdentityProxyModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 from gvm_desktop.core.records import COLUMN_LABELS, SORTABLE, MatrixRow
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Result, SessionOps
+    from gvm_desktop.gui.common.widgets import ErrorLabel
     from gvm_desktop.services.matrix import MatrixView
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -54,20 +69,20 @@ def cell_text(key: str, value: object) -> str:
 class MatrixTableModel(QAbstractTableModel):
     """Holds one view's ids and a cache of the pages already fetched; nothing else."""
 
-    # A service call failed while fetching (a GvmError or other exception). Connect it queued:
-    # it can be raised from inside data() while the view paints.
-    fetch_failed = Signal(object)
     # A new view arrived (or the model was cleared): the panel updates its count and header.
     view_changed = Signal()
 
-    def __init__(self, app: App, ws: Workspace, parent: QObject | None = None, *, batch_size: int = BATCH_SIZE,
-                 default_sort: str = "name") -> None:
+    def __init__(self, ops: SessionOps, errors: ErrorLabel, parent: QObject | None = None, *,
+                 batch_size: int = BATCH_SIZE, default_sort: str = "name") -> None:
         super().__init__(parent)
-        self._app = app
-        self._ws = ws
+        self._ops = ops
+        self._errors = errors  # where a refusal is said (the page's error line)
         self._batch = batch_size
         self._view: MatrixView | None = None
-        self._pages: dict[int, dict[int, MatrixRow]] = {}
+        self._pages: dict[int, dict[int, MatrixRow]] = {}  # arrived, by page number
+        self._asked: set[int] = set()  # pages asked for (on their way, arrived or refused): never asked twice
+        self._wanted: set[int] = set()  # pages data() found missing, asked for on the next turn of the event loop
+        self._generation = 0  # a new view or a wipe makes the answers still on their way stale
         self.query = ""
         self.sort_key = default_sort
         self.sort_column_key = default_sort  # the column clicked for that order (a band sorts by its score)
@@ -76,8 +91,8 @@ class MatrixTableModel(QAbstractTableModel):
     # -- asking the service -----------------------------------------------------
 
     def load(self, *, query: str | None = None, sort_key: str | None = None, descending: bool | None = None,
-             automatic: bool = False) -> bool:
-        """Ask for a new view (ids only) with this search and order; True if the service answered.
+             automatic: bool = False, then: Callable[[bool], None] | None = None) -> None:
+        """Ask for a new view (ids only) with this search and order; `then(ok)` runs when it is answered.
 
         `automatic`: the list shown by itself as the home opens, not asked for by the user (the service
         logs it, and the rows of its first page, as such).
@@ -86,48 +101,87 @@ class MatrixTableModel(QAbstractTableModel):
         query = self.query if query is None else query
         sort_key = self.sort_key if sort_key is None else sort_key
         descending = self.descending if descending is None else descending
-        try:
-            view = self._app.matrix.view(self._ws, query=query.strip() or None, sort=sort_key, descending=descending,
-                                         automatic=automatic)
-        except Exception as exc:  # shown by the panel; the model only empties itself
-            self.clear()
-            self.fetch_failed.emit(exc)
-            return False
+        searched = query.strip() or None
+        generation = self._generation
+
+        def answered(result: Result[MatrixView]) -> None:
+            if generation != self._generation:  # wiped meanwhile
+                return
+            if result.ok and result.value is not None:
+                self._show_view(result.value, query, sort_key, descending)
+            else:
+                self.clear()
+            if then is not None:
+                then(result.ok)
+
+        self._ops.run(lambda s, ws: s.matrix.view(ws, query=searched, sort=sort_key, descending=descending,
+                                                  automatic=automatic),
+                      errors=self._errors, finished=answered, owner=self)
+
+    def _show_view(self, view: MatrixView, query: str, sort_key: str, descending: bool) -> None:
         self.beginResetModel()
-        self._view, self._pages = view, {}
+        self._generation += 1
+        self._view, self._pages, self._asked, self._wanted = view, {}, set(), set()
         self.query, self.sort_key, self.descending = query, sort_key, descending
         self.endResetModel()
         self.view_changed.emit()
-        return True
 
     def clear(self) -> None:
         """Forget the view, every fetched row and the search text (the lock calls this)."""
         self.beginResetModel()
-        self._view, self._pages, self.query = None, {}, ""
+        self._generation += 1
+        self._view, self._pages, self._asked, self._wanted, self.query = None, {}, set(), set(), ""
         self.endResetModel()
         self.view_changed.emit()
 
-    def _page(self, page: int) -> dict[int, MatrixRow]:
-        cached = self._pages.get(page)
-        if cached is not None:
-            return cached
-        assert self._view is not None
-        ids = self._view.ids[page * self._batch:(page + 1) * self._batch]
-        # Stored before the call, so a failing page is not asked for again on every repaint.
-        self._pages[page] = {}
-        try:
-            rows = self._app.matrix.rows(self._ws, self._view, ids)
-        except Exception as exc:  # reported, not raised: we are inside data()
-            self.fetch_failed.emit(exc)
-            return self._pages[page]
+    def _want(self, page: int) -> None:
+        """Note a missing page; called from data(), which must not start calls while the view paints."""
+        if page in self._asked or page in self._wanted:
+            return
+        if not self._wanted:
+            QTimer.singleShot(0, self, self._ask_wanted)
+        self._wanted.add(page)
+
+    def _ask_wanted(self) -> None:
+        view, generation = self._view, self._generation
+        wanted, self._wanted = sorted(self._wanted), set()
+        if view is None:
+            return
+        for page in wanted:
+            self._asked.add(page)
+            self._ask_page(view, generation, page)
+
+    def _ask_page(self, view: MatrixView, generation: int, page: int) -> None:
+        ids = view.ids[page * self._batch:(page + 1) * self._batch]
+
+        def arrived(rows: list[MatrixRow]) -> None:
+            self._page_arrived(generation, page, rows)
+
+        self._ops.run(lambda s, ws: s.matrix.rows(ws, view, ids), done=arrived, failed=self._errors.show_error,
+                      owner=self)
+
+    def _page_arrived(self, generation: int, page: int, rows: Sequence[MatrixRow]) -> None:
+        if generation != self._generation or self._view is None:
+            return
         self._pages[page] = {row.nominal_id: row for row in rows}
-        return self._pages[page]
+        first = page * self._batch
+        last = min(first + self._batch, len(self._view.ids)) - 1
+        if last >= first and self.columnCount():
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+
+    def _cached(self, row: int) -> tuple[bool, MatrixRow | None]:
+        """(arrived, the row): arrived False while its page is on its way (and then asked for)."""
+        if self._view is None or not 0 <= row < len(self._view.ids):
+            return True, None
+        page = self._pages.get(row // self._batch)
+        if page is None:
+            self._want(row // self._batch)
+            return False, None
+        return True, page.get(self._view.ids[row])
 
     def row_values(self, row: int) -> dict[str, object] | None:
-        """The row's values (fetching its page if needed); None if the person left the list meanwhile."""
-        if self._view is None or not 0 <= row < len(self._view.ids):
-            return None
-        found = self._page(row // self._batch).get(self._view.ids[row])
+        """The row's values if its page is in; None while it is on its way, or if the person left the list."""
+        _arrived, found = self._cached(row)
         return None if found is None else found.values
 
     # -- what the panel asks ----------------------------------------------------
@@ -138,7 +192,16 @@ class MatrixTableModel(QAbstractTableModel):
 
     @property
     def fetched_pages(self) -> tuple[int, ...]:
-        return tuple(sorted(self._pages))
+        """The pages asked for so far (on their way, arrived or refused)."""
+        return tuple(sorted(self._asked))
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch
+
+    @property
+    def has_view(self) -> bool:
+        return self._view is not None
 
     def ref_at(self, row: int) -> str | None:
         values = self.row_values(row)
@@ -182,9 +245,11 @@ class MatrixTableModel(QAbstractTableModel):
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole,
                         Qt.ItemDataRole.ForegroundRole, REF_ROLE, BAND_ROLE):
             return None
-        values = self.row_values(index.row())
-        if values is None:
-            return GONE_TEXT if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
+        arrived, found = self._cached(index.row())
+        if found is None:
+            gone = arrived and role == Qt.ItemDataRole.DisplayRole and index.column() == 0
+            return GONE_TEXT if gone else None  # on its way: an empty cell until dataChanged
+        values = found.values
         value = values.get(key)
         if role == REF_ROLE:
             return values.get("ref")
@@ -238,21 +303,26 @@ class MatrixQueryProxy(QIdentityProxyModel):
         key = self._source.sort_key_of(column)
         descending = order == Qt.SortOrder.DescendingOrder
         if key is not None and (key, descending) != (self._source.sort_key, self._source.descending):
-            if self._source.load(sort_key=key, descending=descending):
-                self._source.sort_column_key = self._source.columns[column]
-        elif key is not None:
+            clicked = self._source.columns[column]
+
+            def answered(ok: bool) -> None:
+                if ok:
+                    self._source.sort_column_key = clicked
+                self._show_order()
+
+            self._source.load(sort_key=key, descending=descending, then=answered)
+            return
+        if key is not None:
             self._source.sort_column_key = self._source.columns[column]
-        # Refused or unchanged: tell the view, so its header shows the order really in force.
+        self._show_order()  # refused or unchanged: the header shows the order really in force
+
+    def _show_order(self) -> None:
         self.order_changed.emit(self._source.sort_column(), self.sort_order())
 
     def sort_order(self) -> Qt.SortOrder:
         return Qt.SortOrder.DescendingOrder if self._source.descending else Qt.SortOrder.AscendingOrder
 
-    def set_search(self, text: str) -> bool:
+    def set_search(self, text: str) -> None:
         """Filter by a name or alias prefix (the service folds case and accents)."""
-        if text.strip() == self._source.query.strip():
-            return True
-        return self._source.load(query=text)
-
-    def search_text(self) -> str:
-        return self._source.query
+        if text.strip() != self._source.query.strip():
+            self._source.load(query=text)

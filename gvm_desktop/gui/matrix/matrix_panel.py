@@ -30,8 +30,10 @@ from gvm_desktop.gui.common.widgets import is_copy_key, note
 from gvm_desktop.gui.matrix.matrix_model import REF_ROLE, MatrixQueryProxy, MatrixTableModel
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from collections.abc import Callable
+
+    from gvm_desktop.gui.common.operations import SessionOps
+    from gvm_desktop.gui.common.widgets import ErrorLabel
 
 SEARCH_DELAY_MS = 150  # typing pauses this long before the service is asked (each ask is logged)
 # A typical wide value per column: columns are sized from these, never by reading every row.
@@ -99,19 +101,20 @@ class MatrixTable(QTableView):
 
 class MatrixPanel(QWidget):
     open_requested = Signal(str)  # a record reference, to open behind a justification
-    failed = Signal(object)  # a service failure (the page shows it, or locks on a lost session)
 
-    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None, *,
+    def __init__(self, ops: SessionOps, errors: ErrorLabel, parent: QWidget | None = None, *,
                  batch_size: int | None = None) -> None:
+        """`errors`: the page's error line, where a refusal of the list is said."""
         super().__init__(parent)
         self._wiped = False
-        role = ws.session.role
+        role = ops.session.role
         self.role = role
         self.can_open = role in (Role.OFFICER, Role.SPOC, Role.AUDITOR)
         # Auditors list references only; the service takes no search for them.
         self.can_search = role in (Role.OFFICER, Role.SPOC, Role.PARTNER)
         kwargs = {"batch_size": batch_size} if batch_size else {}
-        self.model = MatrixTableModel(app, ws, self, default_sort="ref" if role is Role.AUDITOR else "name", **kwargs)
+        self.model = MatrixTableModel(ops, errors, self, default_sort="ref" if role is Role.AUDITOR else "name",
+                                      **kwargs)
         self.proxy = MatrixQueryProxy(self.model, self)
         self.clipboard = SecureClipboard(self) if self.can_open else None
         self.table = MatrixTable(self.proxy, self, can_open=self.can_open, clipboard=self.clipboard)
@@ -166,7 +169,6 @@ class MatrixPanel(QWidget):
         self.search.textChanged.connect(lambda _text: self._debounce.start())
         self.search.returnPressed.connect(self._search_entered)
         self.model.view_changed.connect(self._view_changed)
-        self.model.fetch_failed.connect(self.failed, Qt.ConnectionType.QueuedConnection)
         self.proxy.order_changed.connect(self._show_order)
         self.table.open_requested.connect(self._open_row)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -178,12 +180,13 @@ class MatrixPanel(QWidget):
 
     # -- loading ----------------------------------------------------------------
 
-    def load(self, *, automatic: bool = False) -> bool:
-        """Ask the service for the list as it stands (keeping the search and order).
+    def load(self, *, automatic: bool = False, then: Callable[[bool], None] | None = None) -> None:
+        """Ask the service for the list as it stands (keeping the search and order); `then(ok)` once answered.
 
         `automatic`: the first listing of a home just opened, which the user did not ask for.
         """
-        return False if self._wiped else self.model.load(automatic=automatic)
+        if not self._wiped:
+            self.model.load(automatic=automatic, then=then)
 
     def apply_search(self) -> None:
         self._debounce.stop()
@@ -192,9 +195,18 @@ class MatrixPanel(QWidget):
         self.proxy.set_search(self.search.text())
 
     def _search_entered(self) -> None:
-        """Enter in the search box: search now, and go to the first row."""
-        self.apply_search()
-        if self.proxy.rowCount() > 0:
+        """Enter in the search box: search now, and go to the first row once the answer is in."""
+        self._debounce.stop()
+        text = self.search.text()
+        if self._wiped:
+            return
+        if text.strip() == self.model.query.strip():
+            self._to_first_row(True)
+        else:
+            self.model.load(query=text, then=self._to_first_row)
+
+    def _to_first_row(self, ok: bool) -> None:
+        if ok and self.proxy.rowCount() > 0:
             self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.table.selectRow(0)
 

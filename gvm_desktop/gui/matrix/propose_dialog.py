@@ -20,6 +20,7 @@ from gvm_desktop.core.evidence import EvidenceDraft, corroboration
 from gvm_desktop.core.people import validate_draft
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.form_fields import text_box
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoCopyTable, note
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
 from gvm_desktop.gui.matrix.person_form import PersonForm
@@ -27,8 +28,7 @@ from gvm_desktop.gui.record.record_models import DraftEvidenceModel
 from gvm_desktop.services.changes import MIN_REASON, DuplicatePerson
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
 
 UNADDED_ENTRY = "The evidence form holds an entry that is not in the list yet: press Add entry, or clear the form."
 
@@ -50,12 +50,11 @@ class ProposeDialog(FormDialog):
     proposed = Signal(str)  # the new reference
     open_requested = Signal(str)  # the officer chose to open the existing record instead
 
-    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__("Propose a person for the matrix", parent, ok_text="&Propose")
-        self._app = app
-        self._ws = ws
-        self.today = ws.env.clock.now().date()
-        bcu = ws.session.bcu
+    def __init__(self, ops: SessionOps, parent: QWidget | None = None) -> None:
+        super().__init__("Propose a person for the matrix", parent, ok_text="&Propose", ops=ops)
+        self.today = ops.clock.now().date()
+        self.policy = ops.policy
+        bcu = ops.session.bcu
         assert bcu is not None  # only officers and SPOCs propose, and they always have a BCU
         self.person = PersonForm(bcu, self.today, self)
         self.evidence = EvidenceForm(self.today, self)
@@ -140,7 +139,7 @@ class ProposeDialog(FormDialog):
         if not entries:
             self.corroboration.setText("No entries yet.")
             return
-        policy = self._app.changes.policy
+        policy = self.policy
         check = corroboration([(e.kind, e.source_type, e.grading, e.on) for e in entries], on=self.today,
                               min_sources=policy.corroboration_sources,
                               window_days=policy.corroboration_window_days)
@@ -169,19 +168,20 @@ class ProposeDialog(FormDialog):
             self.error_label.show_message("Add at least one evidence entry (fill in the form, then Add entry).")
             return
 
-        def send() -> str:
-            try:
-                return self._app.changes.propose(
-                    self._ws, draft, evidence=self._entries(), reason=self.reason.toPlainText(),
-                    gangs=self.person.gang_names(), observed_ethnicity=self.person.observed_code())
-            except DuplicatePerson as duplicate:
-                self._offer_existing(duplicate.refs)
-                raise
+        entries, reason = self._entries(), self.reason.toPlainText()
+        gangs, observed = self.person.gang_names(), self.person.observed_code()
+        self.send(lambda s, ws: s.changes.propose(ws, draft, evidence=entries, reason=reason, gangs=gangs,
+                                                  observed_ethnicity=observed),
+                  done=self._sent_ok, failed=self._refused, changes={Change.MATRIX})
 
-        done, ref = self.attempt(send)
-        if done and ref:
-            self.accept()
-            self.proposed.emit(ref)
+    def _sent_ok(self, ref: str) -> None:
+        self.accept()
+        self.proposed.emit(ref)
+
+    def _refused(self, error: GvmError) -> None:
+        self.error_label.show_error(error)
+        if isinstance(error, DuplicatePerson):
+            self._offer_existing(error.refs)
 
     def _offer_existing(self, refs: list[str]) -> None:
         """The person is already held in this BCU: offer to open that record (behind a justification)."""

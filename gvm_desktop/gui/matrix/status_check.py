@@ -23,20 +23,18 @@ from gvm_desktop.gui.record.justify_dialog import JustifyDialog
 from gvm_desktop.gui.record.record_tabs import paint_band
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
 
 EXPLAIN = ("Checks the active matrix of every BCU. You get yes or no, the bands and whom to contact; "
            "never the person's details. The check is logged with your reason.")
 
 
 class StatusCheckDialog(FormDialog):
-    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__("Status check", parent, ok_text="&Check…")
+    def __init__(self, ops: SessionOps, parent: QWidget | None = None) -> None:
+        super().__init__("Status check", parent, ok_text="&Check…", ops=ops)
         cancel = self.buttons.button(self.buttons.StandardButton.Cancel)
         if cancel is not None:
             cancel.setText("Close")  # a check can be repeated; closing is not cancelling anything
-        self._app, self._ws = app, ws
         self.justify_dialog: JustifyDialog[StatusAnswer] | None = None
         self.answer: StatusAnswer | None = None
         self.given_name = QLineEdit(self)
@@ -45,7 +43,7 @@ class StatusCheckDialog(FormDialog):
         self.family_name.setAccessibleName("Family name")
         for box in (self.given_name, self.family_name):
             box.setMaxLength(NAME_MAX)
-        self.date_of_birth = date_box(self, ws.env.clock.now().date(), empty=True, name="Date of birth")
+        self.date_of_birth = date_box(self, ops.clock.now().date(), empty=True, name="Date of birth")
         form = QFormLayout()
         form.addRow("&Given name", self.given_name)
         form.addRow("&Family name", self.family_name)
@@ -73,11 +71,13 @@ class StatusCheckDialog(FormDialog):
 
     def submit(self) -> None:
         """Check the fields locally, then ask why; the service is called only from the justification's OK."""
+        ops = self.ops
+        assert ops is not None
         try:
             given = clean(self.given_name.text(), "The given name", limit=NAME_MAX)
             family = clean(self.family_name.text(), "The family name", limit=NAME_MAX)
             born = entered_date(self.date_of_birth, "date of birth")
-            age = age_on(born, self._ws.env.clock.now().date())
+            age = age_on(born, ops.clock.now().date())
             if not MIN_AGE <= age <= MAX_AGE:
                 # A mistyped date would only ever get "No": say so rather than answer.
                 raise ValidationError(f"The date of birth gives an age of {age}; people on the matrix are "
@@ -86,11 +86,10 @@ class StatusCheckDialog(FormDialog):
             self.error_label.show_error(problem)
             return
         self.error_label.clear_message()
-        dialog = JustifyDialog(
+        dialog: JustifyDialog[StatusAnswer] = JustifyDialog(
             "Status check for the name and date of birth you entered",
-            lambda reason: self._app.matrix.status_check(self._ws, given, family, born, reason), self,
+            lambda reason: lambda s, ws: s.matrix.status_check(ws, given, family, born, reason), ops, self,
             ok_text="&Check", title="Why are you checking this person?")
-        dialog.session_lost.connect(self.session_lost)
         dialog.lock_requested.connect(self.lock_requested)
         dialog.accepted.connect(lambda: self._answered(dialog))
         self.justify_dialog = dialog

@@ -19,12 +19,12 @@ from gvm_desktop.core.records import NominalRecord
 from gvm_desktop.core.text import NAME_MAX
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.form_fields import EARLIEST, chosen, code_combo, date_box, entered_date, text_box
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
 from gvm_desktop.services.changes import Intervention
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
 
 REFERRALS = ("Mentoring", "Employment support", "Education", "Family support", "Mental health")
 ACTIVITY_KINDS = (("stop", "Stop"), ("arrest", "Arrest"))
@@ -47,10 +47,10 @@ def years_ahead(today: date, years: int) -> date:
 class AddInterventionDialog(FormDialog):
     """A referral offered to the person: what, by whom, when, whether taken up, and how it went."""
 
-    def __init__(self, app: App, ws: Workspace, record: NominalRecord, parent: QWidget | None) -> None:
-        super().__init__(f"Add an intervention to {record.ref}", parent, ok_text="&Add intervention")
-        self._app, self._ws, self._ref = app, ws, record.ref
-        today = ws.env.clock.now().date()
+    def __init__(self, ops: SessionOps, record: NominalRecord, parent: QWidget | None) -> None:
+        super().__init__(f"Add an intervention to {record.ref}", parent, ok_text="&Add intervention", ops=ops)
+        self._ref = record.ref
+        today = ops.clock.now().date()
         ahead = years_ahead(today, PLANNED_AHEAD_YEARS)
 
         # Editable: the usual referrals to pick from, or another typed in. No silent default.
@@ -105,18 +105,17 @@ class AddInterventionDialog(FormDialog):
         except GvmError as problem:
             self.error_label.show_error(problem)
             return
-        done, _ = self.attempt(lambda: self._app.changes.add_intervention(self._ws, self._ref, item))
-        if done:
-            self.accept()
+        ref = self._ref
+        self.send(lambda s, ws: s.changes.add_intervention(ws, ref, item), changes={Change.RECORD})
 
 
 class AddActivityDialog(FormDialog):
     """A stop or an arrest of the person, dated, with a note."""
 
-    def __init__(self, app: App, ws: Workspace, record: NominalRecord, parent: QWidget | None) -> None:
-        super().__init__(f"Add police activity to {record.ref}", parent, ok_text="&Add police activity")
-        self._app, self._ws, self._ref = app, ws, record.ref
-        today = ws.env.clock.now().date()
+    def __init__(self, ops: SessionOps, record: NominalRecord, parent: QWidget | None) -> None:
+        super().__init__(f"Add police activity to {record.ref}", parent, ok_text="&Add police activity", ops=ops)
+        self._ref = record.ref
+        today = ops.clock.now().date()
         self.kind = code_combo(self, ACTIVITY_KINDS, name="Kind of police activity")
         self.on = date_box(self, today, empty=False, name="Date")
         self.note = text_box(self, "Note", lines=3, placeholder="What happened, briefly (optional)")
@@ -138,7 +137,5 @@ class AddActivityDialog(FormDialog):
         except GvmError as problem:
             self.error_label.show_error(problem)
             return
-        done, _ = self.attempt(lambda: self._app.changes.add_activity(self._ws, self._ref, kind, on,
-                                                                      self.note.toPlainText()))
-        if done:
-            self.accept()
+        ref, text = self._ref, self.note.toPlainText()
+        self.send(lambda s, ws: s.changes.add_activity(ws, ref, kind, on, text), changes={Change.RECORD})

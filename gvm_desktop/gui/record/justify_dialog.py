@@ -9,7 +9,7 @@ The rules are the core's (`Justification.make`), checked as the person types.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
@@ -17,6 +17,9 @@ from gvm_desktop.core.errors import GvmError, ValidationError
 from gvm_desktop.core.justification import MAX_TEXT, MIN_TEXT, Justification, ReasonCategory
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.widgets import note
+
+if TYPE_CHECKING:
+    from gvm_desktop.gui.common.operations import Call, SessionOps
 
 CHOOSE_REASON = "Choose a reason…"
 START_HINT = f"Choose a reason and say why in at least two words ({MIN_TEXT} characters or more)."
@@ -30,18 +33,18 @@ T = TypeVar("T")
 
 
 class JustifyDialog(FormDialog, Generic[T]):
-    """Reason category, words, optional operation reference; OK runs `submit_with(justification)`.
+    """Reason category, words, optional operation reference; OK sends `call_with(justification)`.
 
-    `submit_with` is the service call that needs the reason (open a record, check a
-    status). If it raises, its message is shown here and the dialog stays open.
+    `call_with` gives the service call that needs the reason (open a record, check a
+    status). If it is refused, its message is shown here and the dialog stays open.
     Cancel calls nothing.
     """
 
-    def __init__(self, subject: str, submit_with: Callable[[Justification], T], parent: QWidget | None, *,
-                 prefill: Justification | None = None, ok_text: str = "&Open record",
+    def __init__(self, subject: str, call_with: Callable[[Justification], Call[T]], ops: SessionOps,
+                 parent: QWidget | None, *, ok_text: str = "&Open record",
                  title: str = "Why are you opening this record?") -> None:
-        super().__init__(title, parent, ok_text=ok_text)
-        self._submit_with = submit_with
+        super().__init__(title, parent, ok_text=ok_text, ops=ops)
+        self._call_with = call_with
         self.result_value: T | None = None  # what submit_with returned, once OK succeeded
         self.subject = QLabel(subject, self)
         self.subject.setObjectName("subheading")
@@ -74,18 +77,27 @@ class JustifyDialog(FormDialog, Generic[T]):
         self.body.addWidget(note(LOGGED_NOTE, self))
         self.setMinimumWidth(560)
 
-        if prefill is not None:
-            self.category.setCurrentIndex(max(0, self.category.findData(prefill.category.value)))
-            self.text.setText(prefill.text)
-            self.operation.setText(prefill.operation_ref or "")
-            self.hint_prefix = "Your reason from last time is filled in; check it, then press OK."
-        else:
-            self.hint_prefix = ""
-        self._touched = prefill is not None  # no rule is shouted at before anything was typed
+        self.hint_prefix = ""
+        self._touched = False  # no rule is shouted at before anything was typed
         for signal in (self.category.currentIndexChanged, self.text.textChanged, self.operation.textChanged):
             signal.connect(self._edited)
         self._validate()
         self.text.setFocus()
+
+    def offer(self, prefill: Justification | None) -> None:
+        """Fill in this user's last reason (read after the dialog opened), unless something was typed meanwhile."""
+        if prefill is None or self._touched:
+            return
+        for signal in (self.category.currentIndexChanged, self.text.textChanged, self.operation.textChanged):
+            signal.disconnect(self._edited)
+        self.category.setCurrentIndex(max(0, self.category.findData(prefill.category.value)))
+        self.text.setText(prefill.text)
+        self.operation.setText(prefill.operation_ref or "")
+        for signal in (self.category.currentIndexChanged, self.text.textChanged, self.operation.textChanged):
+            signal.connect(self._edited)
+        self.hint_prefix = "Your reason from last time is filled in; check it, then press OK."
+        self._touched = True
+        self._validate()
 
     def _make(self) -> Justification:
         if self.category.currentData() is None:
@@ -121,11 +133,18 @@ class JustifyDialog(FormDialog, Generic[T]):
         """On lock: drop what the service returned (a record, an answer) along with the typed reason."""
         self.result_value = None
 
+    def _sending(self, sending: bool) -> None:
+        if sending:
+            self.ok_button.setEnabled(False)
+        else:
+            self._validate()
+
     def submit(self) -> None:
         reason = self.justification()
-        if reason is None:  # OK is disabled then; Enter in a field must not get past it either
+        if reason is None or not self.ok_button.isEnabled():  # Enter in a field must not get past a disabled OK
             return
-        done, value = self.attempt(lambda: self._submit_with(reason))
-        if done:
-            self.result_value = value
-            self.accept()
+        self.send(self._call_with(reason), done=self._answered)
+
+    def _answered(self, value: T) -> None:
+        self.result_value = value
+        self.accept()

@@ -16,21 +16,24 @@ from gvm_desktop.core.people import validate_draft
 from gvm_desktop.core.records import NominalRecord
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.form_fields import EARLIEST, date_box, text_box, to_qdate
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
 from gvm_desktop.gui.matrix.person_form import PersonForm
 from gvm_desktop.services.changes import MIN_REASON
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
+
+# What a change made from a record's view touches: the record, and its row and counts on the matrix.
+RECORD_AND_MATRIX = frozenset({Change.RECORD, Change.MATRIX})
 
 
 class AddEvidenceDialog(FormDialog):
-    def __init__(self, app: App, ws: Workspace, record: NominalRecord, parent: QWidget | None) -> None:
-        super().__init__(f"Add evidence to {record.ref}", parent, ok_text="&Add evidence")
-        self._app, self._ws, self._ref, self._born = app, ws, record.ref, record.date_of_birth
-        self.form = EvidenceForm(ws.env.clock.now().date(), self)
+    def __init__(self, ops: SessionOps, record: NominalRecord, parent: QWidget | None) -> None:
+        super().__init__(f"Add evidence to {record.ref}", parent, ok_text="&Add evidence", ops=ops)
+        self._ref, self._born = record.ref, record.date_of_birth
+        self.form = EvidenceForm(ops.clock.now().date(), self)
         self.body.addWidget(self.form)
         self.resize(640, 520)
         self.form.kind.setFocus()
@@ -41,18 +44,17 @@ class AddEvidenceDialog(FormDialog):
         except GvmError as problem:
             self.error_label.show_error(problem)
             return
-        done, _ = self.attempt(lambda: self._app.changes.add_evidence(self._ws, self._ref, entry))
-        if done:
-            self.accept()
+        ref = self._ref
+        self.send(lambda s, ws: s.changes.add_evidence(ws, ref, entry), changes=RECORD_AND_MATRIX)
 
 
 class EditDialog(FormDialog):
     """The record's fields as they are; what changed is worked out by the service and versioned."""
 
-    def __init__(self, app: App, ws: Workspace, record: NominalRecord, parent: QWidget | None) -> None:
-        super().__init__(f"Edit {record.ref}", parent, ok_text="&Save changes")
-        self._app, self._ws, self._record = app, ws, record
-        today = ws.env.clock.now().date()
+    def __init__(self, ops: SessionOps, record: NominalRecord, parent: QWidget | None) -> None:
+        super().__init__(f"Edit {record.ref}", parent, ok_text="&Save changes", ops=ops)
+        self._record = record
+        today = ops.clock.now().date()
         self.person = PersonForm(record.bcu, today, self)
         self.person.fill(record)
         self.in_custody = QCheckBox("In &custody", self)
@@ -83,7 +85,8 @@ class EditDialog(FormDialog):
     def changes(self) -> dict[str, object]:
         """Every person field (the service keeps only what differs), plus gangs, code and custody if changed."""
         r = self._record
-        draft = validate_draft(self.person.draft(), today=self._ws.env.clock.now().date())
+        assert self.ops is not None
+        draft = validate_draft(self.person.draft(), today=self.ops.clock.now().date())
         out: dict[str, object] = {
             "given_name": draft.given_name, "family_name": draft.family_name, "date_of_birth": draft.date_of_birth,
             "gender": draft.gender, "ethnicity": draft.ethnicity, "disability": draft.disability,
@@ -113,10 +116,8 @@ class EditDialog(FormDialog):
         except GvmError as problem:
             self.error_label.show_error(problem)
             return
-        done, _ = self.attempt(lambda: self._app.changes.edit(self._ws, self._record.ref, changes,
-                                                              self.reason.toPlainText()))
-        if done:
-            self.accept()
+        ref, reason = self._record.ref, self.reason.toPlainText()
+        self.send(lambda s, ws: s.changes.edit(ws, ref, changes, reason), changes=RECORD_AND_MATRIX)
 
 
 def _day(text: str | None) -> date | None:

@@ -18,52 +18,56 @@ from gvm_desktop.gui.record.justify_dialog import JustifyDialog
 from gvm_desktop.gui.record.record_view import RecordView
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Call
 
 Opened = tuple[NominalRecord, Justification]  # what reading a record returns: the record and the reason given
 
 
+def read_record(ref: str, reason: Justification) -> Call[Opened]:
+    """The call behind the justification's OK: the record, read (and logged) with the reason given."""
+    return lambda s, ws: (s.records.open(ws, ref, reason), reason)
+
+
 class RecordOpener(QObject):
-    changed = Signal(str)  # a record was changed from its view
     gone = Signal(str)  # a record left the matrix; the text says which and how
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage) -> None:
+    def __init__(self, page: HomePage) -> None:
         super().__init__(page)
-        self._app, self._ws, self._page = app, ws, page
+        self._page = page
         self.justify_dialog: JustifyDialog[Opened] | None = None
         self.views: list[RecordView] = []
 
     def open(self, ref: str) -> JustifyDialog[Opened] | None:
-        """Ask why (prefilled with this user's last reason for the record, if any); nothing is read yet."""
+        """Ask why; nothing about the person is read until OK.
+
+        This user's last reason for the record, if any, is read from the access log (never the record)
+        and filled in when it arrives, unless something was typed meanwhile.
+        """
         ref = ref.strip().upper()
         if not ref:
             return None
-        # Reads only this user's own earlier reason from the access log, never the record.
-        prefill = self._page.call_service(lambda: self._app.records.last_justification(self._ws, ref))
-        dialog = JustifyDialog(f"Why are you opening record {ref}?", lambda reason: self._read(ref, reason), self._page,
-                               prefill=prefill)
-        self._page.adopt(dialog)
+        page = self._page
+        dialog = JustifyDialog(f"Why are you opening record {ref}?", lambda reason: read_record(ref, reason),
+                               page.ops, page)
+        page.adopt(dialog)
         dialog.accepted.connect(lambda: self._show(dialog))
         self.justify_dialog = dialog
         dialog.open()
+        page.ops.run(lambda s, ws: s.records.last_justification(ws, ref), done=dialog.offer,
+                     failed=page.error_label.show_error, owner=dialog)
         return dialog
-
-    def _read(self, ref: str, reason: Justification) -> Opened:
-        return self._app.records.open(self._ws, ref, reason), reason
 
     def _show(self, dialog: JustifyDialog[Opened]) -> None:
         opened = dialog.result_value
-        if opened is None:  # not reached: accepted is emitted only after submit stored the result
+        if opened is None:  # not reached: accepted is emitted only after the call stored the result
             return
         record, reason = opened
         dialog.result_value = None  # the record now lives in its view only
         dialog.deleteLater()
         self.justify_dialog = None
-        view = RecordView(self._app, self._ws, record, reason, self._page)
+        view = RecordView(self._page.ops, record, reason, self._page)
         self._page.adopt(view)
-        view.changed.connect(self.changed)
         view.gone.connect(self.gone)
         view.destroyed.connect(lambda _obj=None, v=view: self._forget(v))
         self.views.append(view)

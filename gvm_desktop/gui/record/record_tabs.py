@@ -7,6 +7,7 @@ Values are plain labels, not selectable: nothing here goes to the clipboard
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
@@ -34,6 +35,9 @@ from gvm_desktop.gui.record.record_models import (
     VersionsModel,
     grading_words,
 )
+
+if TYPE_CHECKING:
+    from gvm_desktop.gui.common.operations import Result
 
 PENDING_WORDS = {"add": "addition awaiting the SPOC's approval", "remove": "removal proposed, awaiting the SPOC"}
 CLASSIFICATION_WORDS = {
@@ -218,12 +222,16 @@ class ActivityTab(QWidget):
 
 
 class HistoryTab(QWidget):
-    """Earlier versions, read only when this tab is first opened (the read is justified and logged)."""
+    """Earlier versions, read only when this tab is first opened (the read is justified and logged).
 
-    def __init__(self, fetch: Callable[[], list[VersionRecord] | None], parent: QWidget | None = None) -> None:
+    `fetch()` asks for them; the answer comes back through `show_versions` (and `answered`, either way).
+    """
+
+    def __init__(self, fetch: Callable[[], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._fetch = fetch
         self.loaded = False
+        self._asked = False
         self.model = VersionsModel(self)
         self.proxy = sorted_view_model(self.model, self)
         self.table = NoCopyTable(self.proxy, self)
@@ -238,11 +246,15 @@ class HistoryTab(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selected)
 
     def ensure_loaded(self) -> None:
-        if self.loaded:
+        if self.loaded or self._asked:
             return
-        versions = self._fetch()
-        if versions is None:
-            return
+        self._asked = True
+        self._fetch()
+
+    def answered(self, _result: Result[Any]) -> None:
+        self._asked = False  # a refused read may be asked for again when the tab is next opened
+
+    def show_versions(self, versions: list[VersionRecord]) -> None:
         self.loaded = True
         self.model.set_rows(versions)
         self.table.resizeColumnsToContents()

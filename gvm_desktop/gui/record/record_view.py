@@ -3,51 +3,46 @@
 The view keeps the justification given when it was opened and reuses it to read
 the record again after a change (each read is logged again, with that reason).
 It holds the only copy of the record on screen; `wipe()` blanks it, and the page
-calls that on lock.
+calls that on lock. Its reads and the actions' writes go through the session's
+operations; an action's dialog names what it changed, so the home refreshes its list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from gvm_desktop.core.errors import SessionLocked
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Permission, allows
-from gvm_desktop.core.records import NominalRecord, VersionRecord
-from gvm_desktop.gui.common.dialogs import FormDialog, NoteDialog
+from gvm_desktop.core.records import NominalRecord
+from gvm_desktop.gui.common.dialogs import FormDialog, NoteCall, NoteDialog
 from gvm_desktop.gui.common.home_base import wipe_item_models, wipe_texts
 from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import ErrorLabel, heading, note
 from gvm_desktop.gui.record.activity_forms import AddActivityDialog, AddInterventionDialog
-from gvm_desktop.gui.record.record_actions import AddEvidenceDialog, EditDialog
+from gvm_desktop.gui.record.record_actions import RECORD_AND_MATRIX, AddEvidenceDialog, EditDialog
 from gvm_desktop.gui.record.record_tabs import ActivityTab, DetailsTab, EvidenceTab, HistoryTab, ScoresTab
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
 
-T = TypeVar("T")
 TAB_TITLES = ("&Details", "E&vidence", "&Scores", "&Interventions and activity", "&History")
 
 
 class RecordView(QDialog):
-    session_lost = Signal()
     lock_requested = Signal()
-    changed = Signal(str)  # the record changed: the list and counts are read again
     gone = Signal(str)  # it left the matrix (removed or rejected); the text says so
 
-    def __init__(self, app: App, ws: Workspace, record: NominalRecord, justification: Justification,
+    def __init__(self, ops: SessionOps, record: NominalRecord, justification: Justification,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._justification = app, ws, justification
+        self.ops, self._justification = ops, justification
         self.record: NominalRecord | None = record
         self.ref = record.ref
-        role = ws.session.role
+        role = ops.session.role
         self.can_edit = allows(role, Permission.MATRIX_EDIT)
         self.can_approve = allows(role, Permission.MATRIX_APPROVE)
         self.setWindowTitle(f"Record {record.ref}")
@@ -144,32 +139,26 @@ class RecordView(QDialog):
         if self.history is not None and self.tabs.currentWidget() is self.history:
             self.history.ensure_loaded()
 
-    def _fetch_history(self) -> list[VersionRecord] | None:
-        return self.call(lambda: self._app.records.history(self._ws, self.ref, self._justification))
-
-    def call(self, fn: Callable[[], T]) -> T | None:
-        try:
-            result = fn()
-        except SessionLocked:
-            self.session_lost.emit()
-            return None
-        except Exception as exc:  # worded by error_text; never a traceback
-            self.error_label.show_error(exc)
-            return None
-        self.error_label.clear_message()
-        return result
+    def _fetch_history(self) -> None:
+        history, ref, reason = self.history, self.ref, self._justification
+        assert history is not None
+        self.ops.run(lambda s, ws: s.records.history(ws, ref, reason), done=history.show_versions,
+                     errors=self.error_label, finished=history.answered, owner=self)
 
     def reload(self) -> None:
         """Read the record again with the same reason (logged again, as it should be)."""
-        record = self.call(lambda: self._app.records.open(self._ws, self.ref, self._justification))
-        if record is not None:
+        ref, reason = self.ref, self._justification
+        self.ops.run(lambda s, ws: s.records.open(ws, ref, reason), done=self._reloaded, errors=self.error_label,
+                     owner=self)
+
+    def _reloaded(self, record: NominalRecord) -> None:
+        if self.record is not None:  # not wiped meanwhile
             self.show_record(record)
 
     # -- actions ----------------------------------------------------------------
 
     def _run(self, dialog: FormDialog, *, leaves: str | None = None) -> FormDialog:
         """Open an action's dialog; when it succeeds, read the record again (or close, if it left the matrix)."""
-        dialog.session_lost.connect(self.session_lost)
         dialog.lock_requested.connect(self.lock_requested)
         dialog.accepted.connect(lambda: self._after_change(leaves))
         self.action_dialog = dialog
@@ -177,7 +166,6 @@ class RecordView(QDialog):
         return dialog
 
     def _after_change(self, leaves: str | None) -> None:
-        self.changed.emit(self.ref)
         if leaves is None:
             self.reload()
             return
@@ -186,44 +174,50 @@ class RecordView(QDialog):
 
     def add_evidence(self) -> FormDialog:
         assert self.record is not None
-        return self._run(AddEvidenceDialog(self._app, self._ws, self.record, self))
+        return self._run(AddEvidenceDialog(self.ops, self.record, self))
 
     def edit(self) -> FormDialog:
         assert self.record is not None
-        return self._run(EditDialog(self._app, self._ws, self.record, self))
+        return self._run(EditDialog(self.ops, self.record, self))
 
     def add_intervention(self) -> FormDialog:
         assert self.record is not None
-        return self._run(AddInterventionDialog(self._app, self._ws, self.record, self))
+        return self._run(AddInterventionDialog(self.ops, self.record, self))
 
     def add_activity(self) -> FormDialog:
         assert self.record is not None
-        return self._run(AddActivityDialog(self._app, self._ws, self.record, self))
+        return self._run(AddActivityDialog(self.ops, self.record, self))
+
+    def _note(self, title: str, prompt: str, action: NoteCall, ok_text: str) -> NoteDialog:
+        return NoteDialog(title, prompt, action, self.ops, self, ok_text=ok_text, changes=RECORD_AND_MATRIX)
 
     def propose_removal(self) -> FormDialog:
-        return self._run(NoteDialog(
-            f"Propose removing {self.ref}", "Why should this person leave the matrix? The SPOC decides.",
-            lambda text: self._app.changes.propose_removal(self._ws, self.ref, text), self, ok_text="&Propose removal"))
+        ref = self.ref
+        return self._run(self._note(
+            f"Propose removing {ref}", "Why should this person leave the matrix? The SPOC decides.",
+            lambda s, ws, text: s.changes.propose_removal(ws, ref, text), "&Propose removal"))
 
     def approve_addition(self) -> FormDialog:
-        return self._run(NoteDialog(
-            f"Approve adding {self.ref}", "Your approval note (kept with the decision). The evidence must be "
+        ref = self.ref
+        return self._run(self._note(
+            f"Approve adding {ref}", "Your approval note (kept with the decision). The evidence must be "
             "corroborated by two source types; if not, you are told what is missing.",
-            lambda text: self._app.changes.approve_addition(self._ws, self.ref, text), self, ok_text="&Approve"))
+            lambda s, ws, text: s.changes.approve_addition(ws, ref, text), "&Approve"))
 
     def reject_addition(self) -> FormDialog:
-        return self._run(NoteDialog(
-            f"Reject the proposal {self.ref}", "Why is it rejected? The proposal leaves the matrix like a removal.",
-            lambda text: self._app.changes.reject_addition(self._ws, self.ref, text), self, ok_text="Re&ject"),
-            leaves=f"The proposal {self.ref} was rejected; it is no longer listed.")
+        ref = self.ref
+        return self._run(self._note(
+            f"Reject the proposal {ref}", "Why is it rejected? The proposal leaves the matrix like a removal.",
+            lambda s, ws, text: s.changes.reject_addition(ws, ref, text), "Re&ject"),
+            leaves=f"The proposal {ref} was rejected; it is no longer listed.")
 
     def approve_removal(self) -> FormDialog:
-        return self._run(NoteDialog(
-            f"Remove {self.ref} from the matrix", "Your note on the removal. Only a minimal archive row is kept, "
+        ref = self.ref
+        return self._run(self._note(
+            f"Remove {ref} from the matrix", "Your note on the removal. Only a minimal archive row is kept, "
             "until the retention period ends.",
-            lambda text: self._app.changes.approve_removal(self._ws, self.ref, text), self,
-            ok_text="&Remove from the matrix"),
-            leaves=f"{self.ref} was removed from the matrix.")
+            lambda s, ws, text: s.changes.approve_removal(ws, ref, text), "&Remove from the matrix"),
+            leaves=f"{ref} was removed from the matrix.")
 
     # -- closing ----------------------------------------------------------------
 

@@ -4,8 +4,8 @@ A SPOC reads only their own BCU, so the chooser is fixed for them; an auditor or
 an administrator picks any BCU. Reading the report is logged, so the page asks
 the services only when its tab is first opened or "Show report" is pressed.
 Every refusal (no reference population loaded, a BCU out of reach) is shown on
-the page in the service's own words. The PDF is built and written as the home
-page's background task; the reference CSV is small and is loaded at once.
+the page in the service's own words. Every call runs on the session's worker;
+the PDF export shows a progress line while it is built and written.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, note
 from gvm_desktop.gui.review.disproportionality_panel import DisproportionalityPanel
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
     from gvm_desktop.core.disproportionality import DisproportionalityReport
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Result, SessionOps
     from gvm_desktop.services.reports import Exported
 
 QUARTERS_OFFERED = 4  # this quarter and the three before it, as the report's own trend
@@ -56,14 +55,14 @@ def ask_open_path(parent: QWidget, title: str, name_filter: str, on_chosen: Call
 class DisproportionalityPage(QWidget):
     """BCU and quarter choosers, the report panel, its export, and the admin's reference import."""
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: SessionOps, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
+        self.ops, self._page = ops, page
         self.loaded = False
         self.folder: Path | None = None  # where the last file came from or went: the next dialog starts there
-        self.can_import = allows(ws.session.role, Permission.REFERENCE_MANAGE)
+        self.can_import = allows(ops.session.role, Permission.REFERENCE_MANAGE)
         self.bcu_box: QComboBox | None = None
-        if ws.session.role is not Role.SPOC:  # a SPOC's report is their own BCU's; the service refuses any other
+        if ops.session.role is not Role.SPOC:  # a SPOC's report is their own BCU's; the service refuses any other
             self.bcu_box = self._bcu_box()
         self.quarter_box = self._quarter_box()
         self.load_button = QPushButton("Sho&w report", self)
@@ -88,7 +87,7 @@ class DisproportionalityPage(QWidget):
 
     def _quarter_box(self) -> QComboBox:
         box = QComboBox(self)
-        quarter = Quarter.of(self._app.env.clock.now().date())
+        quarter = Quarter.of(self.ops.clock.now().date())
         for _ in range(QUARTERS_OFFERED):
             box.addItem(str(quarter), str(quarter))
             quarter = quarter.previous()
@@ -103,7 +102,7 @@ class DisproportionalityPage(QWidget):
         bcu_label = QLabel("&BCU:", self)
         row.addWidget(bcu_label)
         if self.bcu_box is None:
-            bcu_label.setText(f"BCU: {bcu_text(self._ws.session.bcu)}")
+            bcu_label.setText(f"BCU: {bcu_text(self.ops.session.bcu)}")
         else:
             bcu_label.setBuddy(self.bcu_box)
             row.addWidget(self.bcu_box)
@@ -127,22 +126,25 @@ class DisproportionalityPage(QWidget):
 
     @property
     def bcu(self) -> str | None:
-        return self._ws.session.bcu if self.bcu_box is None else self.bcu_box.currentData()
+        return self.ops.session.bcu if self.bcu_box is None else self.bcu_box.currentData()
 
     @property
     def quarter(self) -> str:
         return str(self.quarter_box.currentData())
 
-    def load(self) -> bool:
+    def load(self) -> None:
         """Read the report for the chosen BCU and quarter; on a refusal the page says why and shows no report."""
         self.notice.clear()
-        self.panel.dimension_box.blockSignals(False)  # blocked by a wipe; a report is about to be shown again
         bcu, quarter = self.bcu, self.quarter
-        report = self._page.call_service(lambda: self._app.reports.disproportionality(self._ws, bcu, quarter),
-                                         self.error_label)
-        self.loaded = True  # tried: opening the tab again does not read (and log) again
-        self.panel.set_report(report)
-        return report is not None
+        self.loaded = True  # asked: opening the tab again does not read (and log) again
+        self.ops.run(lambda s, ws: s.reports.disproportionality(ws, bcu, quarter), errors=self.error_label,
+                     finished=self._answered, owner=self)
+
+    def _answered(self, result: Result[DisproportionalityReport]) -> None:
+        if not self.loaded:
+            return  # wiped meanwhile
+        self.panel.dimension_box.blockSignals(False)  # blocked by a wipe; a report is about to be shown again
+        self.panel.set_report(result.value if result.ok else None)
 
     @property
     def report(self) -> DisproportionalityReport | None:
@@ -157,7 +159,8 @@ class DisproportionalityPage(QWidget):
                              on_lock=self._page.lock_requested.emit)
 
     def export_to(self, path: Path) -> bool:
-        """Write the report on screen (its BCU and quarter, whatever the boxes say now) to `path`, off the GUI thread."""
+        """Write the report on screen (its BCU and quarter, whatever the boxes say now) to `path`, off the GUI thread;
+        False if there is no report to write."""
         report = self.report
         if report is None:
             return False
@@ -165,13 +168,11 @@ class DisproportionalityPage(QWidget):
         bcu, quarter = report.bcu, str(report.quarter)
         self.error_label.clear_message()
         self.notice.clear()
-        started = self._page.run_task(
-            lambda: writing_to(path, lambda: self._app.reports.export_disproportionality(self._ws, path, bcu=bcu,
-                                                                                        quarter=quarter)),
-            self._exported, self.error_label)
-        if not started:
-            self.notice.setText("Another task is still running; try again when it ends.")
-        return started
+        self.ops.run(lambda s, ws: writing_to(path, lambda: s.reports.export_disproportionality(ws, path, bcu=bcu,
+                                                                                               quarter=quarter)),
+                     done=self._exported, errors=self.error_label, progress="Exporting the disproportionality report",
+                     owner=self)
+        return True
 
     def _exported(self, result: Exported) -> None:
         self.notice.setText(f"Report saved to {result.path} ({result.bytes:,} bytes, counts only; "
@@ -186,16 +187,16 @@ class DisproportionalityPage(QWidget):
                              lambda path: self.import_reference(path), folder=self.folder,
                              on_lock=self._page.lock_requested.emit)
 
-    def import_reference(self, path: Path) -> int | None:
+    def import_reference(self, path: Path) -> None:
         """Load `path` as the reference population; the row count, or the file's fault, is said on the page."""
         self.folder = path.parent
         self.notice.clear()
-        count = self._page.call_service(lambda: self._app.reports.load_reference(self._ws, path), self.error_label)
-        if count is None:
-            return None
+        self.ops.run(lambda s, ws: s.reports.load_reference(ws, path), done=lambda count: self._imported(count, path),
+                     errors=self.error_label, owner=self)
+
+    def _imported(self, count: int, path: Path) -> None:
         self.notice.setText(f"Reference population loaded: {count:,} rows from {path.name}, replacing any before. "
                             "Press Show report to count a BCU against it.")
-        return count
 
     # -- locking --------------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gvm_desktop.core.errors import AuthenticationError, GvmError, SessionLocked
+from gvm_desktop.core.errors import AuthenticationError, GvmError
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     MIN_RATIONALE,
@@ -38,6 +38,7 @@ from gvm_desktop.core.review import (
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import writing_to
 from gvm_desktop.gui.common.home_base import bcu_text
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import BusyBar, note
 from gvm_desktop.gui.review.review_words import (
     DECISION_TIPS,
@@ -52,9 +53,7 @@ from gvm_desktop.gui.review.review_words import (
 from gvm_desktop.services.reviews import ReviewItem, ReviewSummary, UndecidedError
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import Call, SessionOps
     from gvm_desktop.services.reports import Exported
 
 
@@ -65,11 +64,11 @@ class DecisionDialog(FormDialog):
     Errors from the service stay in the dialog with everything typed; nothing is saved until it accepts.
     """
 
-    _save: Callable[[Recommendation, str], None]  # set by each subclass: saves the choice and the text
+    _save: Callable[[Recommendation, str], Call[object]]  # set by each subclass: the call saving a choice and text
 
-    def __init__(self, title: str, item: ReviewItem, choices: Sequence[Recommendation], text_label: str,
-                 parent: QWidget | None, *, ok_text: str) -> None:
-        super().__init__(title, parent, ok_text=ok_text)
+    def __init__(self, ops: SessionOps, title: str, item: ReviewItem, choices: Sequence[Recommendation],
+                 text_label: str, parent: QWidget | None, *, ok_text: str) -> None:
+        super().__init__(title, parent, ok_text=ok_text, ops=ops)
         self.item = item
         self.setStyleSheet(REVIEW_STYLE)
         age = "-" if item.age is None else item.age
@@ -102,11 +101,15 @@ class DecisionDialog(FormDialog):
     def submit(self) -> None:
         """Both dialogs save a choice and a text through `_save`, set by the subclass."""
         choice = self.choice
-        if choice is None:
+        if choice is None or not self.ok_button.isEnabled():
             return
-        done, _ = self.attempt(lambda: self._save(choice, self.text.toPlainText()))
-        if done:
-            self.accept()
+        self.send(self._save(choice, self.text.toPlainText()), changes={Change.REVIEW})
+
+    def _sending(self, sending: bool) -> None:
+        if sending:
+            self.ok_button.setEnabled(False)
+        else:
+            self._check()
 
     def _radio_row(self, choices: Sequence[Recommendation]) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -154,10 +157,11 @@ class DecisionDialog(FormDialog):
 
 
 class RecommendDialog(DecisionDialog):
-    def __init__(self, app: App, ws: Workspace, review_id: int, item: ReviewItem, parent: QWidget | None) -> None:
-        super().__init__(f"Recommend for {item.ref}", item, tuple(Recommendation), "&Rationale", parent,
+    def __init__(self, ops: SessionOps, review_id: int, item: ReviewItem, parent: QWidget | None) -> None:
+        super().__init__(ops, f"Recommend for {item.ref}", item, tuple(Recommendation), "&Rationale", parent,
                          ok_text="Save recommendation")
-        self._save = lambda rec, text: app.reviews.recommend(ws, review_id, item.ref, rec, text)
+        ref = item.ref
+        self._save = lambda rec, text: lambda s, ws: s.reviews.recommend(ws, review_id, ref, rec, text)
         if item.verdict is not None:
             self.body.insertWidget(2, note("The SPOC has already decided on this person: a new recommendation clears "
                                            "that verdict, and they decide again.", self))
@@ -167,12 +171,13 @@ class RecommendDialog(DecisionDialog):
         self._check()
 
 class OverrideDialog(DecisionDialog):
-    def __init__(self, app: App, ws: Workspace, review_id: int, item: ReviewItem, parent: QWidget | None) -> None:
+    def __init__(self, ops: SessionOps, review_id: int, item: ReviewItem, parent: QWidget | None) -> None:
         others = tuple(r for r in Recommendation if r is not item.recommendation)
-        super().__init__(f"Override the recommendation for {item.ref}", item, others, "&Reason for the override", parent,
-                         ok_text="Override")
-        self._save = lambda rec, text: app.reviews.decide(ws, review_id, item.ref, Verdict.OVERRIDE, decision=rec,
-                                                          reason=text)
+        super().__init__(ops, f"Override the recommendation for {item.ref}", item, others, "&Reason for the override",
+                         parent, ok_text="Override")
+        ref = item.ref
+        self._save = lambda rec, text: lambda s, ws: s.reviews.decide(ws, review_id, ref, Verdict.OVERRIDE,
+                                                                      decision=rec, reason=text)
         recommended = note(f"Recommended: {decision_text(item.recommendation)}, by {item.recommended_by or 'unknown'}: "
                            f"{item.rationale}", self)
         recommended.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -180,37 +185,17 @@ class OverrideDialog(DecisionDialog):
         self._check()
 
 class TaskDialog(FormDialog):
-    """A form whose OK runs a slow call as the page's background task (Argon2id): busy bar, OK paused meanwhile."""
+    """A form whose OK sends a slow call (Argon2id): a busy bar and a progress line while it runs, OK paused."""
 
-    def __init__(self, title: str, page: HomePage, parent: QWidget | None, *, ok_text: str) -> None:
-        super().__init__(title, parent, ok_text=ok_text)
+    def __init__(self, ops: SessionOps, title: str, parent: QWidget | None, *, ok_text: str) -> None:
+        super().__init__(title, parent, ok_text=ok_text, ops=ops)
         self.setStyleSheet(REVIEW_STYLE)
-        self._page = page
         self.busy = BusyBar(self)
         cast(QVBoxLayout, self.layout()).insertWidget(1, self.busy)  # under the form, above the error line
 
-    def run(self, fn: Callable[[], Any], on_result: Callable[[Any], None]) -> bool:
-        self.error_label.clear_message()
-        if not self._page.tasks.start(fn, lambda result: self._finished(on_result, result), self._failed):
-            self.error_label.show_message("Another task is still running; try again when it ends.")
-            return False
-        self.ok_button.setEnabled(False)
-        self.busy.set_busy(True)
-        return True
-
-    def _finished(self, on_result: Callable[[Any], None], result: Any) -> None:
-        self.busy.set_busy(False)
-        self.ok_button.setEnabled(True)
-        on_result(result)
-
-    def _failed(self, exc: GvmError) -> None:
-        self.busy.set_busy(False)
-        self.ok_button.setEnabled(True)
-        if isinstance(exc, SessionLocked):
-            self.reject()
-            self.session_lost.emit()
-            return
-        self.show_failure(exc)
+    def _sending(self, sending: bool) -> None:
+        super()._sending(sending)
+        self.busy.set_busy(sending)
 
     def show_failure(self, exc: GvmError) -> None:
         self.error_label.show_error(exc)
@@ -228,11 +213,11 @@ class SignOffDialog(TaskDialog):
 
     signed = Signal(int)  # how many people the sign-off removed
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, summary: ReviewSummary, parent: QWidget | None,
+    def __init__(self, ops: SessionOps, summary: ReviewSummary, parent: QWidget | None,
                  reused: Sequence[ReusedRationale] = ()) -> None:
-        super().__init__(f"Sign off the {summary.quarter} review", page, parent,
+        super().__init__(ops, f"Sign off the {summary.quarter} review", parent,
                          ok_text="Sign off anyway" if reused else "Sign off")
-        self._sign = lambda password: app.reviews.sign(ws, summary.id, password)
+        self._review_id = summary.id
         self.body.addWidget(note(
             f"{bcu_text(summary.bcu)}, {summary.quarter}: {summary.people} people, {summary.decided} decided. Signing "
             "carries out every decision now: removals (archived, as any removal), rescores, and a new last-reviewed "
@@ -276,7 +261,10 @@ class SignOffDialog(TaskDialog):
             return
         self.password.clear()  # whatever the outcome, it is typed again for the next try
         self.show_undecided([])
-        self.run(lambda: self._sign(password), self._signed)
+        review_id = self._review_id
+        # Signing carries out the decisions: the review and the matrix (removals, rescores) both change.
+        self.send(lambda s, ws: s.reviews.sign(ws, review_id, password), done=self._signed, failed=self.show_failure,
+                  changes={Change.REVIEW, Change.MATRIX}, progress="Signing the review")
 
     def _signed(self, removed: int) -> None:
         self.accept()
@@ -305,12 +293,10 @@ class ExportSheetDialog(TaskDialog):
 
     exported = Signal(object)  # the service's Exported: the file, its size, people, encrypted, log entry
 
-    def __init__(self, app: App, ws: Workspace, page: HomePage, summary: ReviewSummary, path: Path,
-                 parent: QWidget | None) -> None:
-        super().__init__(f"Export the {summary.quarter} review sheet", page, parent, ok_text="Export")
+    def __init__(self, ops: SessionOps, summary: ReviewSummary, path: Path, parent: QWidget | None) -> None:
+        super().__init__(ops, f"Export the {summary.quarter} review sheet", parent, ok_text="Export")
         self.path = path
-        self._export = lambda account, pdf, plain: app.reports.export_review(
-            ws, summary.id, path, account_password=account, pdf_password=pdf, unencrypted=plain)
+        self._review_id = summary.id
         self.body.addWidget(note(f"The review sheet of {bcu_text(summary.bcu)}, {summary.quarter} (signed on "
                                  f"{(summary.signed_at or '')[:10]}), marked OFFICIAL-SENSITIVE, to {path}.", self))
         form = QFormLayout()
@@ -319,7 +305,7 @@ class ExportSheetDialog(TaskDialog):
         self.unencrypted = QCheckBox("Export &unencrypted (I have the right and take responsibility)", self)
         self.unencrypted.setToolTip("The PDF opens without a password: only for a destination that is itself secure")
         # Only a role that may export unencrypted is offered it (the service checks again).
-        self.unencrypted.setVisible(allows(ws.session.role, Permission.EXPORT_UNENCRYPTED))
+        self.unencrypted.setVisible(allows(ops.session.role, Permission.EXPORT_UNENCRYPTED))
         self.account_password = password_field(self, "Your account password")
         form.addRow("P&DF password:", self.pdf_password)
         form.addRow("PDF password &again:", self.pdf_again)
@@ -359,7 +345,10 @@ class ExportSheetDialog(TaskDialog):
         account, pdf = self.account_password.text(), None if plain else self.pdf_password.text()
         for field in (self.account_password, self.pdf_password, self.pdf_again):
             field.clear()
-        self.run(lambda: writing_to(self.path, lambda: self._export(account, pdf, plain)), self._exported)
+        path, review_id = self.path, self._review_id
+        self.send(lambda s, ws: writing_to(path, lambda: s.reports.export_review(
+                      ws, review_id, path, account_password=account, pdf_password=pdf, unencrypted=plain)),
+                  done=self._exported, failed=self.show_failure, progress="Exporting the review sheet")
 
     def _exported(self, result: Exported) -> None:
         self.accept()

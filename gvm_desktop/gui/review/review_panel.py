@@ -6,17 +6,20 @@ flag, and the dialog says which ones are still unaddressed as it is typed. The
 SPOC agrees or overrides, opens a review when there is none (or a new one after
 a signed one), signs off with their password typed again, and exports the review
 sheet. Every rule is the services'; this page only asks and shows the answer.
-Signing and exporting re-derive Argon2id, so they run as the page's background
-task. A signed review never changes, so its decision buttons are disabled.
+Every call runs on the session's worker; signing and exporting re-derive Argon2id,
+so they show a progress line. A decision announces Change.REVIEW, and the panel
+reads the review again (a sign-off also announces Change.MATRIX: the home's list
+follows). A signed review never changes, so its decision buttons are disabled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,11 +38,13 @@ from PySide6.QtWidgets import (
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     Quarter,
+    ReusedRationale,
     Verdict,
 )
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import ask_save_path
 from gvm_desktop.gui.common.home_base import bcu_text, panel
+from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import SORT_ROLE, Column, RowTableModel
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoCopyTable, NoticeLabel, fill_counts, heading, note
 from gvm_desktop.gui.review.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
@@ -54,8 +59,9 @@ from gvm_desktop.gui.review.review_words import (
 from gvm_desktop.services.reviews import ReviewItem, ReviewSummary
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
+    from gvm_desktop.core.errors import GvmError
     from gvm_desktop.gui.common.home_base import HomePage
+    from gvm_desktop.gui.common.operations import Result, Services, SessionOps
     from gvm_desktop.services.context import Workspace
     from gvm_desktop.services.reports import Exported
 
@@ -64,6 +70,14 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 BAND_ORDER = {"Red": 0, "Amber": 1, "Green": 2}
 FLAGGED_BACKGROUND = QColor("#fff4e5")  # the amber of the app's warning boxes: these rows need a closer look
 
+
+@dataclass(frozen=True)
+class ReviewRead:
+    """One reading of the panel: the BCU's reviews (for the quarter box), the chosen quarter's review and its people."""
+
+    reviews: list[ReviewSummary]
+    summary: ReviewSummary | None
+    items: list[ReviewItem]
 
 
 # -- the table --------------------------------------------------------------------------------------------------------
@@ -130,13 +144,10 @@ class ReviewFilter(QSortFilterProxyModel):
 class ReviewPanel(QWidget):
     """The BCU's review of a chosen quarter (this one by default). Reading it is logged, so it loads when shown."""
 
-    # A sign-off changed the matrix (removals, rescores, last-reviewed dates): the page reloads its lists.
-    changed = Signal()
-
-    def __init__(self, app: App, ws: Workspace, page: HomePage, parent: QWidget | None = None) -> None:
+    def __init__(self, ops: SessionOps, page: HomePage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._app, self._ws, self._page = app, ws, page
-        role = ws.session.role
+        self.ops, self._page = ops, page
+        role = ops.session.role
         self.can_recommend = allows(role, Permission.REVIEW_RECOMMEND)
         self.can_decide = allows(role, Permission.REVIEW_SIGN)
         self.can_export = allows(role, Permission.REVIEW_EXPORT)
@@ -144,6 +155,8 @@ class ReviewPanel(QWidget):
         self.loaded = False
         self.dialog: QWidget | None = None  # the form open now, for tests and for the lock's wipe
         self.folder: Path | None = None  # where the last sheet went: the next one is offered there
+        self._asked = False  # the review was asked for: a change has it read again
+        self._notice_after_load: Callable[[ReviewSummary | None], str] | None = None
         self.setStyleSheet(REVIEW_STYLE)
         self.model = ReviewItemsModel(self)
         self.proxy = ReviewFilter(self.model, self)
@@ -197,7 +210,7 @@ class ReviewPanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
         top = QHBoxLayout()
-        top.addWidget(heading(f"Quarterly review — {bcu_text(self._ws.session.bcu)}", self, level=2), 1)
+        top.addWidget(heading(f"Quarterly review — {bcu_text(self.ops.session.bcu)}", self, level=2), 1)
         label = QLabel("Qu&arter:", self)
         label.setBuddy(self.quarter_box)
         top.addWidget(label)
@@ -256,40 +269,61 @@ class ReviewPanel(QWidget):
         self.open_button.clicked.connect(lambda: self.open_review())
         self.sign_button.clicked.connect(lambda: self.sign_off())
         self.export_button.clicked.connect(lambda: self.export_sheet())
+        self.ops.changed.connect(self._changed)
 
     # -- reading ----------------------------------------------------------------------------------------------------
 
     @property
     def quarter(self) -> str:
         """The quarter chosen in the box (this quarter until the reviews are listed)."""
-        return str(self.quarter_box.currentData() or Quarter.of(self._app.env.clock.now().date()))
+        return str(self.quarter_box.currentData() or self._this_quarter())
 
-    def load(self) -> bool:
-        """Read the chosen quarter's review and its people (the reading is logged); False if refused."""
-        self._list_quarters()
-        # Wrapped in a tuple: "no review yet" (None) is an answer, unlike call_service's None for a refusal.
-        found = self._page.call_service(lambda: (self._app.reviews.find(self._ws, self.quarter),), self.error_label)
-        summary = found[0] if found else None
-        items: list[ReviewItem] | None = (
-            [] if summary is None
-            else self._page.call_service(lambda: self._app.reviews.items(self._ws, summary.id), self.error_label))
-        if found is None or items is None:
+    def _this_quarter(self) -> Quarter:
+        return Quarter.of(self.ops.clock.now().date())
+
+    def load(self, *, quietly: bool = False) -> None:
+        """Read the chosen quarter's review and its people (the reading is logged).
+
+        `quietly`: a refresh after a change, which leaves the error line (say, a refusal part-way
+        through agreeing with several) as it is; a failure still shows.
+        """
+        self._asked = True
+        chosen = self.quarter_box.currentData()
+        quarter = str(chosen or self._this_quarter())
+
+        def read(s: Services, ws: Workspace) -> ReviewRead:
+            reviews = s.reviews.list(ws)
+            summary = s.reviews.find(ws, quarter)
+            return ReviewRead(reviews, summary, [] if summary is None else s.reviews.items(ws, summary.id))
+
+        self.ops.run(read, errors=None if quietly else self.error_label,
+                     failed=self.error_label.show_error if quietly else None,
+                     finished=lambda result: self._answered(result, chosen), owner=self)
+
+    def _answered(self, result: Result[ReviewRead], chosen: object) -> None:
+        read = result.value if result.ok else None
+        self._list_quarters(read.reviews if read else [], chosen)
+        if read is None:
             self.loaded = False  # nothing trustworthy on screen: no "open a review" on the strength of a refusal
             self._show(None, [])
-            return False
+            return
         self.loaded = True
-        self._show(summary, items)
-        return True
+        self._show(read.summary, read.items)
+        if self._notice_after_load is not None:
+            self.notice.setText(self._notice_after_load(read.summary))
+            self._notice_after_load = None
 
-    def _list_quarters(self) -> None:
+    def _changed(self, changes: frozenset[Change]) -> None:
+        if self._asked and Change.REVIEW in changes:
+            self.load(quietly=True)
+
+    def _list_quarters(self, reviews: Sequence[ReviewSummary], chosen: object) -> None:
         """This quarter, the last one, and every quarter the BCU has a review of, newest first; the choice is kept.
 
         The last quarter is always offered: when it went unreviewed (the overdue banner says so), this is
         where the SPOC opens its review.
         """
-        chosen = self.quarter_box.currentData()
-        reviews = self._page.call_service(lambda: self._app.reviews.list(self._ws), self.error_label) or []
-        this_quarter = Quarter.of(self._app.env.clock.now().date())
+        this_quarter = self._this_quarter()
         current = str(this_quarter)
         newest: dict[str, ReviewSummary] = {}
         for r in reviews:  # newest first: the first of each quarter is the one in force
@@ -402,82 +436,88 @@ class ReviewPanel(QWidget):
         item, summary = self.current_item(), self.summary
         if item is None or summary is None or not self.recommend_button.isEnabled():
             return None
-        dialog = RecommendDialog(self._app, self._ws, summary.id, item, self)
-        self._adopt(dialog, lambda: self._changed_one(item.ref, f"Recommendation saved for {item.ref}."))
+        dialog = RecommendDialog(self.ops, summary.id, item, self)
+        self._adopt(dialog, lambda: self.notice.setText(f"Recommendation saved for {item.ref}."))
         return dialog
 
     def override(self) -> OverrideDialog | None:
         item, summary = self.current_item(), self.summary
         if item is None or summary is None or not self.override_button.isEnabled():
             return None
-        dialog = OverrideDialog(self._app, self._ws, summary.id, item, self)
-        self._adopt(dialog, lambda: self._changed_one(item.ref, f"Overridden for {item.ref}."))
+        dialog = OverrideDialog(self.ops, summary.id, item, self)
+        self._adopt(dialog, lambda: self.notice.setText(f"Overridden for {item.ref}."))
         return dialog
 
     def agree(self) -> int:
-        """Agree with every selected recommendation; stops at the first refusal. Returns how many were agreed."""
+        """Agree with every selected recommendation, one by one, stopping at the first refusal.
+
+        Returns how many it sets out to agree with; the notice says how many were, once they are.
+        """
         summary = self.summary
-        items = [i for i in self.selected_items() if i.recommendation is not None]
-        if summary is None or not items or not self.agree_button.isEnabled():
+        refs = [i.ref for i in self.selected_items() if i.recommendation is not None]
+        if summary is None or not refs or not self.agree_button.isEnabled():
             return 0
-        current = self.current_item()
-        agreed = 0
-        for item in items:
-            if not self._agree_one(summary.id, item.ref):
-                break
-            agreed += 1
-        self._changed_one(current.ref if current else items[0].ref,
-                          f"Agreed with {agreed} recommendation{'s' if agreed != 1 else ''}." if agreed else "")
-        return agreed
+        self.notice.clear()
+        self.error_label.clear_message()
+        self._agree_next(summary.id, refs, 0)
+        return len(refs)
 
-    def _agree_one(self, review_id: int, ref: str) -> bool:
-        def call() -> bool:
-            self._app.reviews.decide(self._ws, review_id, ref, Verdict.AGREE)
-            return True
+    def _agree_next(self, review_id: int, refs: list[str], agreed: int) -> None:
+        ref, rest = refs[0], refs[1:]
 
-        return self._page.call_service(call, self.error_label) is not None
+        def next_one(_none: object) -> None:
+            if rest:
+                self._agree_next(review_id, rest, agreed + 1)
+            else:
+                self._agreed(agreed + 1)
 
-    def _changed_one(self, ref: str, message: str) -> None:
-        error = self.error_label.text() if self.error_label.isVisible() else ""
-        if self.load():
-            self.select_ref(ref)
-        self.notice.setText(message)
-        if error:  # a refusal part-way through (agreeing with several) stays on screen after the reload
-            self.error_label.show_message(error)
+        def stopped(error: GvmError) -> None:
+            self.error_label.show_error(error)
+            self._agreed(agreed)
+            if agreed:
+                self.load(quietly=True)  # those agreed before the refusal were saved
+
+        # The last one announces the change (the panel reads the review once, not once per person).
+        self.ops.run(lambda s, ws: s.reviews.decide(ws, review_id, ref, Verdict.AGREE), done=next_one,
+                     failed=stopped, changes=frozenset() if rest else {Change.REVIEW}, owner=self)
+
+    def _agreed(self, agreed: int) -> None:
+        self.notice.setText(f"Agreed with {agreed} recommendation{'s' if agreed != 1 else ''}." if agreed else "")
 
     def open_review(self) -> bool:
+        """Open the chosen quarter's review (a new one, after a signed one); False if that is not offered now."""
         if not self.open_button.isEnabled():
             return False
         quarter = self.quarter
-        review_id = self._page.call_service(lambda: self._app.reviews.open(self._ws, quarter), self.error_label)
-        if review_id is None:
-            return False
-        self.load()
-        people = self.summary.people if self.summary else 0
-        self.notice.setText(f"Opened review {review_id} of {quarter}: {people} people to review.")
+        self.ops.run(lambda s, ws: s.reviews.open(ws, quarter), done=lambda review_id: self._opened(review_id, quarter),
+                     errors=self.error_label, changes={Change.REVIEW}, owner=self)
         return True
+
+    def _opened(self, review_id: int, quarter: str) -> None:
+        # Said once the review is read again (Change.REVIEW), with how many people it lists.
+        self._notice_after_load = lambda summary: (
+            f"Opened review {review_id} of {quarter}: {summary.people if summary else 0} people to review.")
 
     # -- signing and exporting ----------------------------------------------------------------------------------------
 
-    def sign_off(self) -> SignOffDialog | None:
+    def sign_off(self) -> None:
+        """Read the service's warning about reused rationales, then ask for the password (the dialog is `self.dialog`)."""
         summary = self.summary
         if summary is None or not self.sign_button.isEnabled():
-            return None
-        # Asked of the service when the dialog opens, so the SPOC reads it before typing the password.
-        reused = self._page.call_service(lambda: self._app.reviews.rationale_warnings(self._ws, summary.id),
-                                         self.error_label)
-        if reused is None:
-            return None
-        dialog = SignOffDialog(self._app, self._ws, self._page, summary, self, reused)
+            return
+        review_id = summary.id
+        # Asked of the service before the dialog opens, so the SPOC reads it before typing the password.
+        self.ops.run(lambda s, ws: s.reviews.rationale_warnings(ws, review_id),
+                     done=lambda reused: self._ask_to_sign(summary, reused), errors=self.error_label, owner=self)
+
+    def _ask_to_sign(self, summary: ReviewSummary, reused: Sequence[ReusedRationale]) -> None:
+        dialog = SignOffDialog(self.ops, summary, self, reused)
         dialog.signed.connect(self._signed)
         self._adopt(dialog, lambda: None)
-        return dialog
 
     def _signed(self, removed: int) -> None:
-        self.load()
         self.notice.setText(f"Review signed. {removed} {'person was' if removed == 1 else 'people were'} removed from "
                             "the matrix; everyone kept has today as their last review.")
-        self.changed.emit()
 
     def export_sheet(self) -> QFileDialog | None:
         summary = self.summary
@@ -494,7 +534,7 @@ class ReviewPanel(QWidget):
         if summary is None:
             return None
         self.folder = path.parent
-        dialog = ExportSheetDialog(self._app, self._ws, self._page, summary, path, self)
+        dialog = ExportSheetDialog(self.ops, summary, path, self)
         dialog.exported.connect(self._exported)
         self._adopt(dialog, lambda: None)
         return dialog
@@ -511,6 +551,8 @@ class ReviewPanel(QWidget):
         self.model.clear()
         self.summary = None
         self.loaded = False
+        self._asked = False
+        self._notice_after_load = None
         self.details.clear()
         self.notice.clear()
         self.error_label.clear_message()

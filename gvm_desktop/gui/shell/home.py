@@ -21,8 +21,7 @@ from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.matrix.matrix_panel import MatrixPanel
 
 if TYPE_CHECKING:
-    from gvm_desktop.app import App
-    from gvm_desktop.services.context import Workspace
+    from gvm_desktop.gui.common.operations import SessionOps
 
 __all__ = ["AdminHome", "AuditorHome", "MatrixHome", "PartnerHome", "build_home"]
 
@@ -36,8 +35,8 @@ PARTNER_TEXT = (
 class PartnerHome(HomePage):
     """The DSA preview: the columns the agreement lists, no opening, no copying; or the service's refusal."""
 
-    def __init__(self, app: App, ws: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__(app, ws, parent)
+    def __init__(self, ops: SessionOps, parent: QWidget | None = None) -> None:
+        super().__init__(ops, parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.setSpacing(10)
@@ -51,8 +50,7 @@ class PartnerHome(HomePage):
         self.shared = note("", self)
         layout.addWidget(self.shared)
         layout.addWidget(self.error_label)
-        self.matrix = MatrixPanel(app, ws, self)
-        self.matrix.failed.connect(self.report)
+        self.matrix = MatrixPanel(ops, self.error_label, self)
         self.matrix.model.view_changed.connect(self._view_changed)
         layout.addWidget(self.matrix, 1)
 
@@ -71,13 +69,13 @@ class PartnerHome(HomePage):
         super().wipe()
 
 
-def build_home(app: App, ws: Workspace, parent: QWidget | None = None) -> HomePage:
+def build_home(ops: SessionOps, parent: QWidget | None = None) -> HomePage:
     """The home for the session's role; anyone not listed gets the partner page, which reads nothing."""
-    role = ws.session.role
+    role = ops.session.role
     if role in (Role.OFFICER, Role.SPOC):
-        return MatrixHome(app, ws, parent)
+        return MatrixHome(ops, parent)
     if role is Role.ADMIN:
-        return AdminHome(app, ws, parent)
+        return AdminHome(ops, parent)
     if role is Role.AUDITOR:
-        return AuditorHome(app, ws, parent)
-    return PartnerHome(app, ws, parent)
+        return AuditorHome(ops, parent)
+    return PartnerHome(ops, parent)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from gvm_desktop import __version__
 from gvm_desktop.gui.common.fonts import install_fonts
+from gvm_desktop.gui.common.qt_fixes import protect_bool_singletons
 from gvm_desktop.gui.common.style import STYLESHEET
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.gui.shell.signin import SignInWindow
@@ -85,11 +86,12 @@ class Shell(QObject):
 def _quiet_excepthook(kind: type[BaseException], _value: BaseException, _tb: TracebackType | None) -> None:
     # An exception escaping a Qt slot would print its text and traceback, and the text
     # may hold a person's data. The type name is enough to start looking.
-    sys.stderr.write(f"gvm-desktop: unexpected error ({kind.__name__})\n")
+    print(f"gvm-desktop: unexpected error ({kind.__name__})", file=sys.stderr)
 
 
 def run_gui(app: App, *, demo: bool) -> int:
     """Show the sign-in window and run Qt's event loop; returns the exit code."""
+    protect_bool_singletons()
     qapp = QApplication.instance()
     if not isinstance(qapp, QApplication):
         qapp = QApplication(sys.argv[:1])  # our own arguments were parsed by the CLI already

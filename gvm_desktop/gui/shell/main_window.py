@@ -1,9 +1,12 @@
 """The signed-in window: header, menu, demo banner, and either the role's home or the locked page.
 
-The window owns the session's life on screen. It builds the home from the
-services, and on every way into the locked state (Lock, idle, or a service
-saying the session is locked or stale) it locks the workspace first, then
-wipes and deletes the home, so nothing read from the vault outlives the lock.
+The window owns the session's life on screen. Each time the vault opens (sign-in,
+unlock) it makes the session's operations (SessionOps: the one way a page calls a
+service, on one worker thread) and builds the home on them. On every way into the
+locked state (Lock, idle, or a service saying the session is locked or stale) it
+lets the running call end and drops the rest, locks the workspace, then wipes and
+deletes the home, so nothing read from the vault outlives the lock. The status bar
+shows the progress line of a slow call.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from gvm_desktop.core.errors import GvmError, SessionLocked
+from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
 from gvm_desktop.gui.admin.home_admin import AdminHome
 from gvm_desktop.gui.common.home_base import HomePage, bcu_text
+from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.common.shortcuts import LOCK, QUIT, SIGN_OUT
 from gvm_desktop.gui.common.widgets import DemoBanner
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
@@ -102,6 +106,7 @@ class MainWindow(QMainWindow):
         self._app = app
         self._ws = ws
         self._home: HomePage | None = None
+        self.ops: SessionOps | None = None  # while the vault is open: the session's operations
         self._finished = False
         self._demo = self._read_demo_flag()
         self.setWindowTitle("gvm-desktop — DEMO" if self._demo else "gvm-desktop")
@@ -156,19 +161,15 @@ class MainWindow(QMainWindow):
         return self._home is None
 
     def _enter_home(self) -> None:
-        """Build the role's home from the services (after sign-in and after each unlock)."""
+        """Build the role's home on fresh operations (after sign-in and after each unlock)."""
         if self._finished:
             return
-        try:
-            minutes = self._app.settings.idle_lock_minutes(self._ws)
-        except SessionLocked:
-            self.lock(REASON_SESSION_LOST)
-            return
-        except GvmError:
-            minutes = IDLE_LOCK_MINUTES.default  # unreadable setting: lock at the default, never not at all
-        home = build_home(self._app, self._ws, self.stack)
-        # Queued: the home may report a lost session from inside its own load(); lock after it returns.
-        home.session_lost.connect(lambda: self.lock(REASON_SESSION_LOST), Qt.ConnectionType.QueuedConnection)
+        ops = SessionOps(self._app, self._ws, self)
+        # Queued: a lost session is reported while an outcome is being delivered; lock after that returns.
+        ops.session_lost.connect(lambda: self.lock(REASON_SESSION_LOST), Qt.ConnectionType.QueuedConnection)
+        ops.progress_changed.connect(self._show_progress)
+        self.ops = ops
+        home = build_home(ops, self.stack)
         # Ctrl+L pressed in one of the home's dialogs (record view, forms): queued for the same reason.
         home.lock_requested.connect(lambda: self.lock(REASON_ON_REQUEST), Qt.ConnectionType.QueuedConnection)
         if isinstance(home, AdminHome):
@@ -178,12 +179,16 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(home)
         self.header.set_locked(False)
         self.session_actions.set_locked(False)
+        # Counting starts now, at the default; the vault's own setting follows as soon as it is read. An
+        # unreadable setting leaves the default: the session locks then, never not at all.
+        self.idle_watch.start(IDLE_LOCK_MINUTES.default)
+        self._show_idle_minutes(IDLE_LOCK_MINUTES.default)
+        ops.run(lambda s, ws: s.settings.idle_lock_minutes(ws), done=self._idle_minutes_changed,
+                failed=lambda _error: None)
         if isinstance(home, MatrixHome):
             home.load(automatic=True)  # the list shown on opening is the application's doing, not use of the matrix
         else:
             home.load()
-        self.idle_watch.start(minutes)
-        self._show_idle_minutes(minutes)
         home.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _idle_minutes_changed(self, minutes: int) -> None:
@@ -192,6 +197,27 @@ class MainWindow(QMainWindow):
 
     def _show_idle_minutes(self, minutes: int) -> None:
         self.idle_label.setText(f"Locks after {minutes} min without input")
+
+    def _show_progress(self, line: str) -> None:
+        """A slow call's progress line in the status bar ('' when it ends)."""
+        bar = self.statusBar()
+        if line:
+            bar.showMessage(line)
+        else:
+            bar.clearMessage()
+
+    def _finish_ops(self) -> None:
+        """Let the running call end and drop the queue, before the vault closes: closing a connection
+        while the worker still reads through it is unsafe, and an outcome must not land on a page being
+        wiped. Waits as long as it takes; a verification or export always ends."""
+        ops, self.ops = self.ops, None
+        if ops is None:
+            return
+        ops.finish_and_forget()
+        ops.session_lost.disconnect()
+        ops.progress_changed.disconnect()
+        self.statusBar().clearMessage()
+        ops.deleteLater()
 
     def _drop_home(self) -> None:
         """Wipe the home's models now (deleteLater is not immediate), then let Qt delete it."""
@@ -212,8 +238,7 @@ class MainWindow(QMainWindow):
         if self._finished or self.is_locked:
             return
         self.idle_watch.stop()
-        if self._home is not None:
-            self._home.finish_work()  # a background call still reading the vault ends before it closes
+        self._finish_ops()  # a call still reading the vault ends before it closes
         # Any failure is judged just below: what matters is whether the vault closed.
         with contextlib.suppress(Exception):
             self._app.auth.lock(self._ws, reason=reason)
@@ -236,8 +261,7 @@ class MainWindow(QMainWindow):
         self._finished = True
         self.idle_watch.stop()
         self.locked_page.finish_and_forget()
-        if self._home is not None:
-            self._home.finish_work()
+        self._finish_ops()
         self._drop_home()
         # Leaving anyway; if the log entry failed, the vault object goes with this window.
         with contextlib.suppress(Exception):
