@@ -10,10 +10,10 @@ from typing import TextIO
 from gvm_desktop.app import App
 from gvm_desktop.cli.matrix import parse_date
 from gvm_desktop.core.errors import ExitCode, UsageError, ValidationError
+from gvm_desktop.core.log_filter import FLAG_LABELS, LogFilter
 from gvm_desktop.services.audit import parse_head
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import check_signed_export
-from gvm_desktop.services.log_queries import FLAG_LABELS, LogFilter
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser,

@@ -16,10 +16,10 @@ from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.disproportionality import format_ratio, format_share
 from gvm_desktop.core.errors import NotFound, UsageError, ValidationError
+from gvm_desktop.core.exports import Exported
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.review import REUSED_RATIONALE_PEOPLE, Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.reports import Exported
 
 ReadPassword = Callable[..., str]
 

@@ -43,6 +43,15 @@ class ValidationError(GvmError):
     code = "invalid"
 
 
+class UndecidedError(ValidationError):
+    """Sign-off refused: these people have no recommendation or no SPOC verdict yet."""
+
+    def __init__(self, refs: list[str]) -> None:
+        shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20} more" if len(refs) > 20 else "")
+        super().__init__(f"{len(refs)} {'person is' if len(refs) == 1 else 'people are'} still undecided: {shown}")
+        self.refs = refs
+
+
 class NotFound(GvmError):
     code = "not_found"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.audit import Action
 
 REQUIRED_COURSE = "Gangs Matrix data protection"
@@ -48,6 +49,14 @@ class TrainingRecord:
 
     def current(self, on: date) -> bool:
         return self.completed_on <= on <= self.expires_on
+
+
+@dataclass(frozen=True)
+class InactiveAccount:
+    """An account unused for six months (inactive_since), as the governance service lists it."""
+
+    account: Account
+    last_used: str  # the last sign-in, or "never (created …)"
 
 
 class GrantedOfficer(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
 from gvm_desktop.core.justification import ReasonCategory
 
 BURST_RECORDS = 20  # distinct records opened by one user...
@@ -103,3 +103,11 @@ class WorkflowAct:
     record_ref: str | None
     action: str
     at_utc: str
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of the entries a filter matches, newest first."""
+
+    entries: list[LoggedEntry]
+    next_before: int | None  # pass as `before_seq` for the next (older) page; None at the end

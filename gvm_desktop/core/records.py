@@ -192,3 +192,26 @@ class StatusAnswer:
     victim_band: str | None = None
     bcu: str | None = None
     contact: str | None = None
+
+
+@dataclass(frozen=True)
+class MatrixOverview:
+    bcu: str
+    bcu_name: str
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    """What a list shows: its columns and the ids in order (rows come later, on demand)."""
+
+    columns: tuple[str, ...]
+    ids: list[int]
+    partner_fields: tuple[str, ...] | None = None
+    # The list a home showed by itself on opening (list(automatic=True)): its first page of rows is logged as
+    # part of that automatic first view, not as the user's use of the matrix.
+    automatic: bool = False

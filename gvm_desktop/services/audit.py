@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from gvm_desktop.core.audit import Action, LoggedEntry
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.log_verification import VerifyResult
 from gvm_desktop.core.policy import Permission, require
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Operation, Workspace
@@ -16,22 +16,6 @@ from gvm_desktop.store.keyslots import key_fingerprint
 from gvm_desktop.store.protocols import Unit
 
 MAX_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    intact: bool
-    entries: int
-    head_seq: int
-    head_hash: str
-    problems: tuple[str, ...]
-    seconds: float
-    key_fingerprint: str = ""
-    first_use: bool = False  # the verification key was not pinned before this check
-
-    @property
-    def first_problem(self) -> str | None:
-        return self.problems[0] if self.problems else None
 
 
 def parse_head(text: str) -> tuple[int, str]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from gvm_desktop.core.audit import Action
-from gvm_desktop.core.audit_forms import AuditForm  # also re-exported, until the GUI imports it from core
+from gvm_desktop.core.audit_forms import AuditForm
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.record_use import record_refs
 from gvm_desktop.core.text import TEXT_MAX, clean
@@ -20,7 +21,6 @@ from gvm_desktop.reports.audit_pack import build_audit_pack
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.log_export import selection
-from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.records import NamesThePerson, identity_of, names_person
 
 

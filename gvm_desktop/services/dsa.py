@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gvm_desktop.core.agreements import Agreement  # also re-exported, until matrix.py and the GUI import it from core
+from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.dates import check_date

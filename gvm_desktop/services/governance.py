@@ -14,11 +14,13 @@ from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.dates import Month, check_date, parse_month
 from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.exports import ExportResult
 from gvm_desktop.core.governance import (
     AUTOMATIC_VIEW,
     DISUSE_REVOCATION,
     MATRIX_USE,
     REQUIRED_COURSE,
+    InactiveAccount,
     TrainingRecord,
     has_current,
     inactive_since,
@@ -33,18 +35,12 @@ from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.context import Operation, Workspace
-from gvm_desktop.services.log_export import ExportResult, csv_target, remember_export_key, write_signed_csv
+from gvm_desktop.services.log_export import csv_target, remember_export_key, write_signed_csv
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.store.protocols import Unit
 
 UNUSED_REFUSAL = ("Your access to the {bcu} matrix was withdrawn because you have not used it for six months; "
                   "your BCU's SPOC can restore it.")
-
-
-@dataclass(frozen=True)
-class InactiveAccount:
-    account: Account
-    last_used: str  # the last sign-in, or "never (created …)"
 
 
 @dataclass(frozen=True)

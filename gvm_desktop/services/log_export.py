@@ -11,12 +11,12 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import FileWriteError, PermissionDenied, ValidationError
+from gvm_desktop.core.exports import ExportResult
 from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.record_use import record_refs
@@ -30,16 +30,6 @@ MAX_EXPORT = 200_000
 _SELECTION_PAGE = 1000
 CSV_COLUMNS = ("seq", "at_utc", "tz", "workstation", "user_id", "username", "role", "bcu", "action", "record_ref",
                "reason_category", "justification", "operation_ref", "outcome", "detail")
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    csv_path: Path
-    signature_path: Path
-    entries: int
-    log_head: str
-    key_fingerprint: str
-    public_key: str = ""
 
 
 def _cell(value: object) -> str:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
+from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.log_filter import (
     BURST_RECORDS,
     BURST_WINDOW,
-    FLAG_LABELS,  # noqa: F401 (re-exported until the GUI imports it from core)
     Flag,
     LogFilter,
+    LogPage,
     LogQuery,
     RecordRead,
 )
@@ -43,12 +42,6 @@ UNCORROBORATED = (Action.APPROVE_ADD.value, " cannot become active: ")
 REVIEW_ACTIONS = (Action.REVIEW_RECOMMEND.value, Action.REVIEW_VERDICT.value)
 _NEVER = "9999-12-31T23:59:59Z"  # an unsigned review is under way until it is signed
 _REF = re.compile(r"^[A-Za-z0-9:_-]{1,30}$")
-
-
-@dataclass(frozen=True)
-class LogPage:
-    entries: list[LoggedEntry]
-    next_before: int | None  # pass as `before_seq` for the next (older) page; None at the end
 
 
 def _day_start(day: date) -> str:

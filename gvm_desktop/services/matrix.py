@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins  # `builtins.list` in annotations: a service below has a method named `list`
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from gvm_desktop.core.agreements import Agreement
@@ -15,7 +15,16 @@ from gvm_desktop.core.governance import AUTOMATIC_VIEW
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import MAX_AGE, MIN_AGE, age_on, bcu_name
 from gvm_desktop.core.policy import Permission, Role
-from gvm_desktop.core.records import DSA_FIELDS, LIST_COLUMNS, SORTABLE, MatrixRow, NominalRow, StatusAnswer
+from gvm_desktop.core.records import (
+    DSA_FIELDS,
+    LIST_COLUMNS,
+    SORTABLE,
+    MatrixOverview,
+    MatrixRow,
+    MatrixView,
+    NominalRow,
+    StatusAnswer,
+)
 from gvm_desktop.core.scoring import ScoringPolicy, default_policy, score
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.context import Operation, Workspace
@@ -25,29 +34,6 @@ from gvm_desktop.store.protocols import Unit
 
 MAX_ROWS_PER_FETCH = 1000
 AUDITOR_COLUMNS = ("ref", "bcu", "status")  # references only: no name, no score
-
-
-@dataclass(frozen=True)
-class MatrixOverview:
-    bcu: str
-    bcu_name: str
-    by_status: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_status.values())
-
-
-@dataclass(frozen=True)
-class MatrixView:
-    """What a list shows: its columns and the ids in order (rows come later, on demand)."""
-
-    columns: tuple[str, ...]
-    ids: list[int]
-    partner_fields: tuple[str, ...] | None = None
-    # The list a home showed by itself on opening (list(automatic=True)): its first page of rows is logged as
-    # part of that automatic first view, not as the user's use of the matrix.
-    automatic: bool = False
 
 
 def _agreement_ref(agreement: Agreement) -> str:

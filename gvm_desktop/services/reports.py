@@ -35,6 +35,7 @@ from gvm_desktop.core.disproportionality import (
     tally,
 )
 from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.exports import Exported
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import BCUS, GENDERS
 from gvm_desktop.core.policy import Permission, Role
@@ -78,15 +79,6 @@ class Made:
     data: bytes
     refs: list[str]
     detail: str
-
-
-@dataclass(frozen=True)
-class Exported:
-    path: Path
-    bytes: int
-    people: int
-    encrypted: bool
-    log_seq: int
 
 
 def _pdf_signing():

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import builtins  # `builtins.list` in annotations: a service below has a method named `list`
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.errors import NotFound, PermissionDenied, UndecidedError, ValidationError
 from gvm_desktop.core.evidence import corroboration
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import BCUS, age_on, bcu_name
@@ -42,68 +41,16 @@ from gvm_desktop.core.review import (
     reused_rationales,
 )
 from gvm_desktop.core.review_rows import ItemRow, NewItem, ReviewRow
+from gvm_desktop.core.review_views import OverdueReview, ReviewItem, ReviewSummary
 from gvm_desktop.core.scoring import Band, ScoringPolicy, score
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.store.protocols import Unit
 
-
-class UndecidedError(ValidationError):
-    """Sign-off refused: these people have no recommendation or no SPOC verdict yet."""
-
-    def __init__(self, refs: list[str]) -> None:
-        shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20} more" if len(refs) > 20 else "")
-        super().__init__(f"{len(refs)} {'person is' if len(refs) == 1 else 'people are'} still undecided: {shown}")
-        self.refs = refs
-
-
-@dataclass(frozen=True)
-class ReviewSummary:
-    id: int
-    bcu: str
-    quarter: str
-    opened_at: str
-    signed_at: str | None
-    signed_by: str | None
-    supersedes: int | None
-    people: int
-    recommended: int
-    decided: int
-    flagged: int
-    overdue: bool
-
-
 # What a review shows in place of the name of someone who has left the matrix: they stay in it
 # by reference and outcome only (store/reviews.py redact_person cleared the rest).
 REMOVED_NAME = "(removed from the matrix)"
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    ref: str
-    name: str
-    age: int | None  # None: the person has left the matrix
-    harm_score: int
-    harm_band: str
-    victim_band: str
-    flags: tuple[FocusFlag, ...]
-    recommendation: Recommendation | None
-    rationale: str
-    recommended_by: str | None
-    verdict: Verdict | None
-    decision: Recommendation | None
-    override_reason: str
-    verdict_by: str | None
-    removed: bool = False  # left the matrix: only the reference and the decisions remain
-
-
-@dataclass(frozen=True)
-class OverdueReview:
-    bcu: str
-    quarter: str
-    review_id: int | None  # None: no review was opened at all
-    people: int
 
 
 def _shown_name(name: str, redacted: bool) -> str:

@@ -14,13 +14,13 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.log_filter import FLAG_LABELS
+from gvm_desktop.core.log_verification import VerifyResult
 from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.audit.log_model import COLUMNS, OUTCOME_TINTS, LogTableModel
 from gvm_desktop.gui.shell.home import AuditorHome
 from gvm_desktop.gui.shell.main_window import MainWindow
-from gvm_desktop.services.audit import VerifyResult
 from gvm_desktop.services.log_export import check_signed_export
-from gvm_desktop.services.log_queries import FLAG_LABELS
 from tests.gui.conftest import demo_account
 from tests.gui.helpers import days_ago, settle
 

@@ -3,6 +3,8 @@
 Read from the source (the AST, so a comment or a string does not count): no page reaches for a
 workspace's connection, vault or transaction, nothing calls services the old synchronous way, and
 the worker of its own (TaskRunner) is only where no session exists yet: signing in and unlocking.
+What the GUI shows (types, constants, errors, labels) comes from core/; from the services it names only
+their classes, for typing (issue 12, item 7).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ GUI = Path(__file__).resolve().parents[2] / "gvm_desktop" / "gui"
 TASK_RUNNER_ALLOWED = {"shell/signin.py", "shell/lock.py", "common/worker.py"}
 # Only the shell holds the App: it signs in, unlocks, signs out and builds the session's operations.
 APP_ALLOWED = {"shell/main.py", "shell/main_window.py", "shell/signin.py", "shell/lock.py"}
+# The demo vault's published accounts, listed on the sign-in window: data of the demo that services/vaults.py creates
+# the vault from (and the CLI prints), not a type; it stays beside the code that makes those accounts.
+SERVICE_DATA_ALLOWED = {("shell/signin.py", "gvm_desktop.services.vaults", "DEMO_ACCOUNTS")}
 FORBIDDEN_ATTRIBUTES = {
     "conn": "a connection",
     "vault": "the vault object",
@@ -63,6 +68,43 @@ def test_only_the_shell_holds_the_app(path: Path) -> None:
     imports = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                and node.module == "gvm_desktop.app"]
     assert not imports or _name(path) in APP_ALLOWED, f"{_name(path)} imports the App at lines {imports}"
+
+
+def _type_checking_imports(tree: ast.Module) -> set[ast.AST]:
+    """The imports under `if TYPE_CHECKING:` (annotations only: nothing of them runs)."""
+    found: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (
+                (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+                or (isinstance(node.test, ast.Attribute) and node.test.attr == "TYPE_CHECKING")):
+            found.update(n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Import | ast.ImportFrom))
+    return found
+
+
+def _service_class(module: str, name: str) -> bool:
+    """A service, or the session it is called with (services/context.py): what `SessionOps.run` calls are typed with."""
+    return name.endswith("Service") or (module == "gvm_desktop.services.context" and name in ("Workspace", "Session"))
+
+
+@pytest.mark.parametrize("path", _modules(), ids=_name)
+def test_the_gui_names_services_only_to_type_their_classes(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for_typing = _type_checking_imports(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names
+                      if a.name.startswith("gvm_desktop.services")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gvm_desktop.services"):
+            module = node.module or ""
+            for alias in node.names:
+                if (_name(path), module, alias.name) in SERVICE_DATA_ALLOWED:
+                    continue
+                if not _service_class(module, alias.name):
+                    found.append(f"line {node.lineno}: {alias.name} from {module} (a type or constant: core/ holds it)")
+                elif node not in for_typing:
+                    found.append(f"line {node.lineno}: {alias.name} imported outside TYPE_CHECKING")
+    assert found == [], f"{_name(path)}: " + "; ".join(found)
 
 
 def test_the_checks_see_something() -> None:

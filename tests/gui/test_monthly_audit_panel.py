@@ -65,3 +65,18 @@ def test_the_panel_shows_london_and_each_users_counts(qtbot: QtBot, open_main: O
     settle()
     assert panel.error_label.text() == "A month is YYYY-MM (got '2026-13')."
     assert panel.bcus_model.rowCount() == panel.users_model.rowCount() == 0
+
+
+def test_the_users_table_names_roles_as_the_pdf_does(qtbot: QtBot, open_main: Opener, gui_demo_app: App,
+                                                     tmp_path: Path) -> None:
+    """The Role column reads "Gang-team officer" (core/labels.py, as the monthly audit PDF prints it), not "officer"."""
+    _activity(gui_demo_app, tmp_path)
+    _home, panel = _monthly(open_main)
+    panel.show_audit()
+    settle()
+    assert not panel.error_label.isVisible(), panel.error_label.text()
+    model = panel.users_model
+    role_column = [c.title for c in model.columns].index("Role")
+    shown = {model.row_at(r).username: model.index(r, role_column).data() for r in range(model.rowCount())}
+    assert shown["demo.officer"] == "Gang-team officer"
+    assert shown["demo.auditor"] == "Auditor"

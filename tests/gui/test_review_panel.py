@@ -16,13 +16,13 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Recommendation, Verdict
+from gvm_desktop.core.review_views import ReviewItem
 from gvm_desktop.gui.common.home_base import HomePage
 from gvm_desktop.gui.review.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
 from gvm_desktop.gui.review.review_panel import ReviewPanel
 from gvm_desktop.gui.shell.home import AdminHome, MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.reviews import ReviewItem
 from tests.gui.conftest import all_texts, demo_account, leaked, settle
 from tests.gui.helpers import load_rows
 
@@ -270,6 +270,38 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
     assert again is not None and again.id != signed.id and again.supersedes == signed.id
     assert panel.status.property("state") == "open" and panel.model.rowCount() == signed.people - 1
     assert panel.model.row_of_ref(remove_ref) is None and panel.sign_button.isEnabled()
+
+
+def test_agreeing_with_several_saves_all_of_them_or_none(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
+    """One call for the whole selection (ReviewService.agree_with): a refusal for one person leaves all undecided."""
+    app = gui_demo_app
+    officer = _sign_in(app, Role.OFFICER)  # opens the quarter's review
+    main = open_main(Role.SPOC)
+    summary = app.reviews.find(main._ws)
+    assert summary is not None
+    refs = [i.ref for i in app.reviews.items(officer, summary.id)][:3]
+    for ref in refs:
+        app.reviews.recommend(officer, summary.id, ref, Recommendation.RETAIN, RETAIN_ALL)
+    panel = _review_tab(main)
+    _select(panel, refs)
+    # The middle one leaves the matrix behind the panel's back: the table still offers them.
+    app.changes.propose_removal(officer, refs[1], REMOVE_WHY)
+    app.changes.approve_removal(main._ws, refs[1], "Agreed: removed, nothing current supports listing.")
+
+    assert panel.agree() == 3
+    settle()
+    assert f"{refs[1]} has left the matrix" in panel.error_label.text()
+    assert panel.notice.text() == "Nothing was saved: none of the 3 selected was agreed."
+    assert all(i.verdict is None for i in app.reviews.items(main._ws, summary.id) if i.ref in refs)
+
+    panel.load()
+    settle()
+    _select(panel, [refs[0], refs[2]])
+    assert panel.agree() == 2
+    settle()
+    assert not panel.error_label.isVisible(), panel.error_label.text()
+    assert panel.notice.text() == "Agreed with 2 recommendations."
+    assert {i.ref for i in _items(panel) if i.verdict is Verdict.AGREE} == {refs[0], refs[2]}
 
 
 def test_the_review_sheet_is_exported_through_the_panel(

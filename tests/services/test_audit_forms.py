@@ -9,8 +9,8 @@ import pytest
 from gvm_desktop.app import App
 from gvm_desktop.core.errors import NotFound, ValidationError
 from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Role
-from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import page_count, pages, qpdf_check, text
 from tests.support.vault_access import conn_of

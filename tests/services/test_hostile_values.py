@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 
 from gvm_desktop.app import App
+from gvm_desktop.core.changes import Intervention
 from gvm_desktop.core.errors import GvmError, NotFound, ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
-from gvm_desktop.services.changes import Intervention
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.conftest import ADMIN_PW

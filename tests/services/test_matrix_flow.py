@@ -8,13 +8,13 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.changes import DuplicatePerson
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.policy import Role
-from gvm_desktop.services.changes import DuplicatePerson
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.support.vault_access import conn_of
 
@@ -321,7 +321,7 @@ def test_custody_dates_change_only_when_given(demo_app: App) -> None:
 
 
 def test_free_text_about_a_person_stays_out_of_the_log(demo_app: App) -> None:
-    from gvm_desktop.services.changes import Intervention
+    from gvm_desktop.core.changes import Intervention
 
     officer = sign_in(demo_app, Role.OFFICER)
     ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu='CE' AND status='active' LIMIT 1").fetchone()[0]

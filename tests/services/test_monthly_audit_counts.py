@@ -21,11 +21,11 @@ from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
 from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.record_use import LONDON, UseCounts
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import check_signed_export
-from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.support.vault_access import conn_of
 

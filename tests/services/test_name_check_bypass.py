@@ -16,7 +16,7 @@ from gvm_desktop.app import App
 from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.evidence import SourceType
 from gvm_desktop.core.justification import Justification
-from gvm_desktop.services.log_queries import LogFilter
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.services.records import Identity, names_person, scrub
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.services.test_matrix_flow import evidence, person

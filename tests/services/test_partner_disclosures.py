@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from gvm_desktop.app import App
+from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.dsa import Agreement
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import text
 from tests.support.vault_access import conn_of

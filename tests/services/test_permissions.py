@@ -14,9 +14,9 @@ from gvm_desktop.app import App
 from gvm_desktop.core.audit import Outcome
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.log_queries import LogFilter
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from tests.support.vault_access import conn_of
 

@@ -18,11 +18,11 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.cli import main
+from gvm_desktop.core.changes import Intervention
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.evidence import EvidenceType, SourceType
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Recommendation, Verdict
-from gvm_desktop.services.changes import Intervention
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import REMOVED_NAME
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS

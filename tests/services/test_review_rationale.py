@@ -16,8 +16,8 @@ from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
 from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.review import FocusFlag, Recommendation, Verdict
+from gvm_desktop.core.review_views import ReviewItem
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.reviews import ReviewItem
 from tests.reports.pdftools import text
 from tests.services.test_reviews import _AUDITOR, COVERS_EVERY_FLAG, OFFICER, SPOC, sign_in
 from tests.support.vault_access import conn_of

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gvm_desktop.app import App
-from gvm_desktop.core.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.errors import AuthenticationError, NotFound, PermissionDenied, UndecidedError, ValidationError
 from gvm_desktop.core.review import FocusFlag, Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.reviews import UndecidedError
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
 from tests.support.vault_access import conn_of

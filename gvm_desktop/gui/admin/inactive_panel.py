@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.governance import InactiveAccount
 from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, note
-from gvm_desktop.services.governance import InactiveAccount
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from gvm_desktop.core.audit_forms import AuditForm
 from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import NoteDialog
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
-from gvm_desktop.services.audit_forms import AuditForm
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage

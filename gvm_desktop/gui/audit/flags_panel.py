@@ -15,10 +15,10 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from gvm_desktop.core.log_filter import FLAG_LABELS, Flag
 from gvm_desktop.gui.common.form_fields import date_box
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
-from gvm_desktop.services.log_queries import FLAG_LABELS, Flag
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage

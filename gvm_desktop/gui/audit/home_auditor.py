@@ -24,8 +24,8 @@ from gvm_desktop.gui.record.record_flow import RecordOpener
 from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.audit_forms import AuditForm
     from gvm_desktop.gui.common.operations import SessionOps
-    from gvm_desktop.services.audit_forms import AuditForm
 
 
 class AuditorHome(HomePage):

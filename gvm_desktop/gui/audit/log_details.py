@@ -14,7 +14,8 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from gvm_desktop.core.audit import LoggedEntry
-from gvm_desktop.gui.audit.log_model import reason_label, role_label, when_text
+from gvm_desktop.core.labels import outcome_label, reason_label, role_label
+from gvm_desktop.gui.audit.log_model import when_text
 
 EMPTY_TEXT = "Select an entry to see everything it records."
 
@@ -28,9 +29,9 @@ def field_texts(item: LoggedEntry) -> dict[str, str]:
         "Role": role_label(e.role) + (f", BCU {e.bcu}" if e.bcu else ""),
         "Workstation": e.workstation,
         "Action": e.action.value,
-        "Outcome": e.outcome.value,
+        "Outcome": outcome_label(e.outcome),
         "Record": e.record_ref or "-",
-        "Reason": reason_label(e.reason_category) or "-",
+        "Reason": reason_label(e.reason_category),
         "Operation": e.operation_ref or "none given",
         "Justification": e.justification or "-",
         "Detail": e.detail or "-",

@@ -22,14 +22,12 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from gvm_desktop.core.audit import LoggedEntry, Outcome
-from gvm_desktop.core.justification import ReasonCategory
-from gvm_desktop.core.policy import Role
-from gvm_desktop.services.log_queries import LogFilter
+from gvm_desktop.core.labels import ROLE_LABELS, outcome_label, reason_label, role_label
+from gvm_desktop.core.log_filter import LogFilter, LogPage
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import Result, SessionOps
     from gvm_desktop.gui.common.widgets import ErrorLabel
-    from gvm_desktop.services.log_queries import LogPage
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -40,7 +38,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("seq", "Seq", "10000000"),
     ("at_utc", "Time (UTC)", "2026-11-02 09:00:00"),
     ("user", "User", "firstname.lastname"),
-    ("role", "Role", "Gang-team officer"),
+    ("role", "Role", max(ROLE_LABELS.values(), key=len)),
     ("bcu", "BCU", "BCU"),
     ("action", "Action", "matrix.status_check"),
     ("record_ref", "Record ref", "N-000000"),
@@ -53,25 +51,6 @@ COLUMN_KEYS = tuple(key for key, _title, _sample in COLUMNS)
 # A refused or failed entry is tinted; its Outcome column says the same in words (never colour alone).
 OUTCOME_TINTS = {Outcome.REFUSED: QColor("#f6d6d3"), Outcome.FAILED: QColor("#fbe3bd")}
 TINT_TEXT = QColor("#1b1b1b")
-
-
-def role_label(value: str | None) -> str:
-    """Entries keep the role as its code; show the label when it is a known role."""
-    if not value:
-        return "-"
-    try:
-        return Role(value).label
-    except ValueError:
-        return value
-
-
-def reason_label(category: str | None) -> str:
-    if not category:
-        return ""
-    try:
-        return ReasonCategory(category).label
-    except ValueError:
-        return category
 
 
 def when_text(at_utc: str) -> str:
@@ -96,10 +75,10 @@ def cell_text(item: LoggedEntry, key: str) -> str:
     if key == "record_ref":
         return e.record_ref or ""
     if key == "reason":
-        label = reason_label(e.reason_category)
+        label = reason_label(e.reason_category, missing="")
         return f"{label}: {e.justification}" if label and e.justification else label or (e.justification or "")
     if key == "outcome":
-        return e.outcome.value
+        return outcome_label(e.outcome)
     if key == "detail":
         return e.detail or ""
     return ""

@@ -26,20 +26,20 @@ from PySide6.QtWidgets import (
 )
 
 from gvm_desktop.core.audit import Action, LoggedEntry
+from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.gui.audit.log_details import LogEntryDetails
 from gvm_desktop.gui.audit.log_filters import LogFilterBar
 from gvm_desktop.gui.audit.log_model import COLUMNS, LogTableModel
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, note
-from gvm_desktop.services.log_queries import LogFilter
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.audit_forms import AuditForm
+    from gvm_desktop.core.exports import ExportResult
     from gvm_desktop.gui.common.home_base import HomePage
     from gvm_desktop.gui.common.operations import Call, Result, Services
-    from gvm_desktop.services.audit_forms import AuditForm
     from gvm_desktop.services.context import Workspace
-    from gvm_desktop.services.log_export import ExportResult
 
 MAX_JUMP_PAGES = 50  # how far back a jump to one entry may page before giving up (it then says so)
 

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from gvm_desktop.gui.common.widgets import BusyBar, ErrorLabel
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.log_verification import VerifyResult
     from gvm_desktop.gui.common.operations import Result, SessionOps
-    from gvm_desktop.services.audit import VerifyResult
 
 IDLE_TEXT = ("Checks every entry's hash and MAC, their order and the checkpoint beside the database; "
              "an intact result is logged with the head.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from gvm_desktop.core.labels import role_label
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.record_use import LONDON, BcuUse, UserUse, bcu_text
@@ -25,11 +26,11 @@ from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_vi
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.exports import ExportResult
+    from gvm_desktop.core.record_use import MonthlyAudit
     from gvm_desktop.gui.common.home_base import HomePage
     from gvm_desktop.gui.common.operations import Call, Result, Services
     from gvm_desktop.services.context import Workspace
-    from gvm_desktop.services.governance import MonthlyAudit
-    from gvm_desktop.services.log_export import ExportResult
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class BcuCountsModel(RowTableModel[BcuUse]):
 class UserCountsModel(RowTableModel[UserUse]):
     columns = (
         Column[UserUse]("User", lambda r: r.username),
-        Column[UserUse]("Role", lambda r: r.role or "-"),
+        Column[UserUse]("Role", lambda r: role_label(r.role)),  # as the PDF words it
         Column[UserUse]("BCU of the records", lambda r: bcu_text(r.bcu)),
         *(_count(title, get) for title, get in _USES),
     )

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Quarter
+from gvm_desktop.core.review_views import OverdueReview
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
-from gvm_desktop.services.reviews import OverdueReview
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage

@@ -30,8 +30,8 @@ from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPag
 from gvm_desktop.gui.review.review_panel import ReviewPanel
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.records import MatrixOverview
     from gvm_desktop.gui.common.operations import Result, SessionOps
-    from gvm_desktop.services.matrix import MatrixOverview
 
 STATUS_NAMES = (("proposed", "Proposed"), ("active", "Active"), ("removed", "Removed"))
 

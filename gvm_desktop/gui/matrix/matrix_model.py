@@ -32,9 +32,9 @@ from PySide6.QtGui import QColor
 from gvm_desktop.core.records import COLUMN_LABELS, SORTABLE, MatrixRow
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.records import MatrixView
     from gvm_desktop.gui.common.operations import Result, SessionOps
     from gvm_desktop.gui.common.widgets import ErrorLabel
-    from gvm_desktop.services.matrix import MatrixView
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

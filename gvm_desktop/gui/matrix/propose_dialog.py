@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from gvm_desktop.core.changes import MIN_REASON, DuplicatePerson
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.evidence import EvidenceDraft, corroboration
 from gvm_desktop.core.people import validate_draft
@@ -25,7 +26,6 @@ from gvm_desktop.gui.common.widgets import ErrorLabel, NoCopyTable, note
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
 from gvm_desktop.gui.matrix.person_form import PersonForm
 from gvm_desktop.gui.record.record_models import DraftEvidenceModel
-from gvm_desktop.services.changes import MIN_REASON, DuplicatePerson
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import SessionOps

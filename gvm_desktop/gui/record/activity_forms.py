@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QFormLayout, QLineEdit, QWidget
 
+from gvm_desktop.core.changes import Intervention
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.records import NominalRecord
 from gvm_desktop.core.text import NAME_MAX
@@ -21,7 +22,6 @@ from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.form_fields import EARLIEST, chosen, code_combo, date_box, entered_date, text_box
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
-from gvm_desktop.services.changes import Intervention
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import SessionOps

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gvm_desktop.core.changes import MIN_REASON
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.people import validate_draft
 from gvm_desktop.core.records import NominalRecord
@@ -20,7 +21,6 @@ from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
 from gvm_desktop.gui.matrix.person_form import PersonForm
-from gvm_desktop.services.changes import MIN_REASON
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import SessionOps

@@ -28,9 +28,9 @@ from gvm_desktop.gui.review.disproportionality_panel import DisproportionalityPa
 
 if TYPE_CHECKING:
     from gvm_desktop.core.disproportionality import DisproportionalityReport
+    from gvm_desktop.core.exports import Exported
     from gvm_desktop.gui.common.home_base import HomePage
     from gvm_desktop.gui.common.operations import Result, SessionOps
-    from gvm_desktop.services.reports import Exported
 
 QUARTERS_OFFERED = 4  # this quarter and the three before it, as the report's own trend
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gvm_desktop.core.errors import AuthenticationError, GvmError
+from gvm_desktop.core.errors import AuthenticationError, GvmError, UndecidedError
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     MIN_RATIONALE,
@@ -35,6 +35,7 @@ from gvm_desktop.core.review import (
     ReusedRationale,
     Verdict,
 )
+from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import writing_to
 from gvm_desktop.gui.common.home_base import bcu_text
@@ -43,6 +44,7 @@ from gvm_desktop.gui.common.widgets import BusyBar, note
 from gvm_desktop.gui.review.review_words import (
     DECISION_TIPS,
     REVIEW_STYLE,
+    decision_button_text,
     decision_text,
     flag_prompt,
     flags_text,
@@ -50,11 +52,10 @@ from gvm_desktop.gui.review.review_words import (
     reused_text,
     unaddressed,
 )
-from gvm_desktop.services.reviews import ReviewItem, ReviewSummary, UndecidedError
 
 if TYPE_CHECKING:
+    from gvm_desktop.core.exports import Exported
     from gvm_desktop.gui.common.operations import Call, SessionOps
-    from gvm_desktop.services.reports import Exported
 
 
 class DecisionDialog(FormDialog):
@@ -113,9 +114,8 @@ class DecisionDialog(FormDialog):
 
     def _radio_row(self, choices: Sequence[Recommendation]) -> QHBoxLayout:
         row = QHBoxLayout()
-        accelerators = {Recommendation.RETAIN: "R&etain", Recommendation.REMOVE: "Re&move", Recommendation.RESCORE: "Re&score"}
         for choice in choices:
-            radio = QRadioButton(accelerators[choice], self)
+            radio = QRadioButton(decision_button_text(choice), self)
             radio.setToolTip(DECISION_TIPS[choice])
             self.group.addButton(radio)
             self.radios[choice] = radio

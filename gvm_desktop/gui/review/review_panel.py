@@ -39,8 +39,8 @@ from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     Quarter,
     ReusedRationale,
-    Verdict,
 )
+from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import ask_save_path
 from gvm_desktop.gui.common.home_base import bcu_text, panel
@@ -56,14 +56,13 @@ from gvm_desktop.gui.review.review_words import (
     status_of,
     verdict_text,
 )
-from gvm_desktop.services.reviews import ReviewItem, ReviewSummary
 
 if TYPE_CHECKING:
     from gvm_desktop.core.errors import GvmError
+    from gvm_desktop.core.exports import Exported
     from gvm_desktop.gui.common.home_base import HomePage
     from gvm_desktop.gui.common.operations import Result, Services, SessionOps
     from gvm_desktop.services.context import Workspace
-    from gvm_desktop.services.reports import Exported
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -284,8 +283,8 @@ class ReviewPanel(QWidget):
     def load(self, *, quietly: bool = False) -> None:
         """Read the chosen quarter's review and its people (the reading is logged).
 
-        `quietly`: a refresh after a change, which leaves the error line (say, a refusal part-way
-        through agreeing with several) as it is; a failure still shows.
+        `quietly`: a refresh after a change, which leaves the error line as it is (a change announced by
+        another call does not clear a refusal shown here); a failure still shows.
         """
         self._asked = True
         chosen = self.quarter_box.currentData()
@@ -449,7 +448,7 @@ class ReviewPanel(QWidget):
         return dialog
 
     def agree(self) -> int:
-        """Agree with every selected recommendation, one by one, stopping at the first refusal.
+        """Agree with every selected recommendation in one call: all of them are saved, or (on a refusal) none.
 
         Returns how many it sets out to agree with; the notice says how many were, once they are.
         """
@@ -459,30 +458,19 @@ class ReviewPanel(QWidget):
             return 0
         self.notice.clear()
         self.error_label.clear_message()
-        self._agree_next(summary.id, refs, 0)
+        review_id = summary.id
+
+        def refused(error: GvmError) -> None:
+            self.error_label.show_error(error)
+            self.notice.setText(f"Nothing was saved: none of the {len(refs)} selected was agreed." if len(refs) > 1
+                                else "Nothing was saved.")
+
+        self.ops.run(lambda s, ws: s.reviews.agree_with(ws, review_id, refs), done=self._agreed, failed=refused,
+                     changes={Change.REVIEW}, owner=self)
         return len(refs)
 
-    def _agree_next(self, review_id: int, refs: list[str], agreed: int) -> None:
-        ref, rest = refs[0], refs[1:]
-
-        def next_one(_none: object) -> None:
-            if rest:
-                self._agree_next(review_id, rest, agreed + 1)
-            else:
-                self._agreed(agreed + 1)
-
-        def stopped(error: GvmError) -> None:
-            self.error_label.show_error(error)
-            self._agreed(agreed)
-            if agreed:
-                self.load(quietly=True)  # those agreed before the refusal were saved
-
-        # The last one announces the change (the panel reads the review once, not once per person).
-        self.ops.run(lambda s, ws: s.reviews.decide(ws, review_id, ref, Verdict.AGREE), done=next_one,
-                     failed=stopped, changes=frozenset() if rest else {Change.REVIEW}, owner=self)
-
     def _agreed(self, agreed: int) -> None:
-        self.notice.setText(f"Agreed with {agreed} recommendation{'s' if agreed != 1 else ''}." if agreed else "")
+        self.notice.setText(f"Agreed with {agreed} recommendation{'s' if agreed != 1 else ''}.")
 
     def open_review(self) -> bool:
         """Open the chosen quarter's review (a new one, after a signed one); False if that is not offered now."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gvm_desktop.core.labels import decision_label, verdict_label
 from gvm_desktop.core.review import (
     FLAG_LABELS,
     FLAG_TERMS,
@@ -16,22 +17,18 @@ from gvm_desktop.core.review import (
     Quarter,
     Recommendation,
     ReusedRationale,
-    Verdict,
     own_words,
 )
-from gvm_desktop.services.reviews import ReviewItem, ReviewSummary
+from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
 
-DECISION_LABELS: dict[Recommendation, str] = {
-    Recommendation.RETAIN: "Retain",
-    Recommendation.REMOVE: "Remove",
-    Recommendation.RESCORE: "Rescore",
-}
 DECISION_TIPS: dict[Recommendation, str] = {
     Recommendation.RETAIN: "Keep the person on the matrix; their last-reviewed date moves to the sign-off day",
     Recommendation.REMOVE: "Take the person off the matrix when the review is signed (archived, as any removal)",
     Recommendation.RESCORE: "Keep the person and score them again from their recorded events when the review is signed",
 }
-VERDICT_LABELS: dict[Verdict, str] = {Verdict.AGREE: "Agreed", Verdict.OVERRIDE: "Overridden"}
+# The letter Alt+ chooses each decision with, in the dialogs' radio buttons ("R" is taken by the rationale's box).
+DECISION_KEYS: dict[Recommendation, str] = {Recommendation.RETAIN: "e", Recommendation.REMOVE: "m",
+                                            Recommendation.RESCORE: "s"}
 
 
 # Only this tab's look; the application stylesheet (style.py) stays as it is.
@@ -52,11 +49,18 @@ def flags_text(flags: Sequence[FocusFlag]) -> str:
 
 
 def decision_text(value: Recommendation | None) -> str:
-    return DECISION_LABELS[value] if value else ""
+    return decision_label(value)
+
+
+def decision_button_text(value: Recommendation) -> str:
+    """The decision's label with its Alt+ letter marked; unmarked if a relabelling dropped that letter."""
+    label = decision_label(value)
+    at = label.lower().find(DECISION_KEYS[value])
+    return label if at < 0 else f"{label[:at]}&{label[at:]}"
 
 
 def verdict_text(item: ReviewItem) -> str:
-    return VERDICT_LABELS[item.verdict] if item.verdict else ""
+    return verdict_label(item.verdict)
 
 
 def is_undecided(item: ReviewItem) -> bool:

@@ -1,0 +1,54 @@
+"""What the review service hands the screens and the command line: a review's summary, its people, the overdue ones.
+
+Unlike core/review_rows.py (codes as stored), these carry the review's own types (flags,
+recommendations, verdicts), ready to be worded with core/labels.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gvm_desktop.core.review import FocusFlag, Recommendation, Verdict
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    id: int
+    bcu: str
+    quarter: str
+    opened_at: str
+    signed_at: str | None
+    signed_by: str | None
+    supersedes: int | None
+    people: int
+    recommended: int
+    decided: int
+    flagged: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    ref: str
+    name: str
+    age: int | None  # None: the person has left the matrix
+    harm_score: int
+    harm_band: str
+    victim_band: str
+    flags: tuple[FocusFlag, ...]
+    recommendation: Recommendation | None
+    rationale: str
+    recommended_by: str | None
+    verdict: Verdict | None
+    decision: Recommendation | None
+    override_reason: str
+    verdict_by: str | None
+    removed: bool = False  # left the matrix: only the reference and the decisions remain
+
+
+@dataclass(frozen=True)
+class OverdueReview:
+    bcu: str
+    quarter: str
+    review_id: int | None  # None: no review was opened at all
+    people: int
