@@ -97,7 +97,7 @@ class AccountService:
             op.log(Action.KEY_ROTATE, detail=f"data key rotated after disabling {target.username}")
         # Committed first, logged as rotated: the rotation rekeys the whole database, which SQLite refuses inside
         # a transaction, and finishes by its own crash-safe steps (a sign-in completes one a crash interrupted).
-        with ws.operation(None, Action.KEY_ROTATE, writes=False) as op:
+        with ws.operation(None, Action.KEY_ROTATE, writes=False, alone=True) as op:
             op.vault.revoke_and_rotate(target.id, checkpoint=checkpoint)
             return _account(op, target.id)
 

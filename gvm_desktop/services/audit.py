@@ -76,9 +76,10 @@ class AuditService:
         """The verification button: the same check inside an auditor's session (reads only;
         an intact result is then logged and pinned, a damaged log is left exactly as found).
 
-        The check reads the whole log, so it runs in a read operation (one snapshot, no write
-        lock held while it walks ten million entries); logging and pinning an intact result is a
-        short write operation after it.
+        The check reads the whole log, so it runs in a read operation (no write lock held while
+        it walks ten million entries). An intact result is then logged in a short write
+        operation, and only once that has committed is the pin moved (the key slot file is
+        vault work, outside any transaction): a pin marked as recorded always has its entry.
         """
         with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY, writes=False) as op:
             if op.vault.log_key0 is None:
@@ -88,6 +89,7 @@ class AuditService:
             with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_VERIFY) as op:
                 op.log(detail=(f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash[:16]}; "
                                f"verification key {result.key_fingerprint}"))
+            with ws.operation(None, Action.LOG_VERIFY, writes=False, alone=True) as op:
                 op.vault.pin_log_key((result.head_seq, bytes.fromhex(result.head_hash)),
                                      verified_at=to_iso(op.env.clock.now()), recorded=True)
         return result

@@ -6,6 +6,7 @@ carries the entry's hash, so the question cannot be quietly re-pointed.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from gvm_desktop.core.audit import Action
@@ -22,6 +23,7 @@ from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.log_export import selection
 from gvm_desktop.services.records import NamesThePerson, identity_of, names_person
+from gvm_desktop.services.staged_export import Made, export_staged
 
 
 def _refuse_naming_answer(op: Operation, form: AuditForm, text: str) -> None:
@@ -95,20 +97,28 @@ class AuditFormService:
             return op.store.audit_forms.all_forms()
 
     def export_pack(self, ws: Workspace, f: LogFilter, out: Path) -> int:
-        """A PDF audit pack of a selection, with the log head on every page."""
-        # Read and drawn without the write lock (the selection may be the whole log, and the PDF
-        # takes a while to draw); logged, with the records it names, once the file is written.
-        with ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT, writes=False) as op:
-            target = _pdf_path(out)
+        """A PDF audit pack of a selection, with the log head on every page.
+
+        The pack names records, so it is exported as the review sheet is (services/staged_export.py):
+        read, drawn, logged with the records it names, and written under a hidden name in one
+        transaction, then renamed into place. The write lock is held while it is drawn: a pack
+        that could reach the disk without its log entry would be a disclosure nobody can audit.
+        """
+        with ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT, writes=False):
+            target = _pdf_path(out)  # refused (and logged) before anything is read or drawn
+
+        counted: list[int] = []
+
+        def make(op: Operation) -> Made:
             entries = selection(op, f)
+            counted.append(len(entries))
             head = op.store.chain.head()
-            now = to_iso(op.env.clock.now())
-            write_pdf_atomically(target, lambda fh: build_audit_pack(
-                fh, entries=entries, title="Access log audit pack", filters_described=f.describe(),
-                exported_by=op.session.username, exported_at=now, log_head=(head.seq, head.hash.hex()),
-                vault_label=f"vault {op.vault.vault_id[:8]}"))
-        with ws.operation(None, Action.LOG_EXPORT) as op:
-            seq = op.log(detail=f"PDF audit pack of {len(entries)} entries ({f.describe()}) to {target.name}")
-            # As for the signed CSV: the pack names these records, so it is a disclosure of each.
-            op.store.disclosures.record(seq, record_refs(e.entry.record_ref for e in entries))
-        return len(entries)
+            buffer = io.BytesIO()
+            build_audit_pack(buffer, entries=entries, title="Access log audit pack", filters_described=f.describe(),
+                             exported_by=op.session.username, exported_at=to_iso(op.env.clock.now()),
+                             log_head=(head.seq, head.hash.hex()), vault_label=f"vault {op.vault.vault_id[:8]}")
+            return Made(buffer.getvalue(), record_refs(e.entry.record_ref for e in entries),
+                        f"PDF audit pack of {len(entries)} entries ({f.describe()}) to {target.name}")
+
+        export_staged(ws, target, Action.LOG_EXPORT, make)
+        return counted[-1]

@@ -177,7 +177,7 @@ class AuthService:
                     op.append(pin_entry)
             self._throttle.forget_pending(len(pending))  # committed: they are in the log now
         if pin_entry is not None:
-            with ws.operation(None, action, writes=False) as op:
+            with ws.operation(None, action, writes=False, alone=True) as op:
                 op.vault.pin_log_key(recorded=True)
 
     def _admit(self, ws: Workspace) -> None:
@@ -205,7 +205,7 @@ class AuthService:
     def _share_log_key(self, ws: Workspace) -> None:
         """An auditor who holds the log verification key passes it to auditors who lack it."""
         # The slot file is written outside any transaction (its own lock is taken inside), then logged.
-        with ws.operation(None, Action.LOG_KEY_GRANT, writes=False) as op:
+        with ws.operation(None, Action.LOG_KEY_GRANT, writes=False, alone=True) as op:
             if op.vault.log_key0 is None or op.session.role is not Role.AUDITOR:
                 return
             auditors = {a.id for a in op.store.accounts.all_accounts() if a.role is Role.AUDITOR and a.active}
@@ -249,7 +249,7 @@ class AuthService:
     def _finish_revocations(self, ws: Workspace) -> None:
         """A disable interrupted before its key rotation is completed by the next sign-in."""
         # Rekeying cannot run inside a transaction: the rotation is vault work, logged once done.
-        with ws.operation(None, Action.KEY_ROTATE, writes=False) as op:
+        with ws.operation(None, Action.KEY_ROTATE, writes=False, alone=True) as op:
             disabled = {a.id for a in op.store.accounts.all_accounts() if not a.active}
             vault = op.vault
             stale = [s.user_id for s in vault.slots.slots if s.kind == "user" and s.user_id in disabled]

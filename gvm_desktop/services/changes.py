@@ -40,7 +40,7 @@ def _reason(text: str, what: str = "The reason") -> str:
 
 def _flush_wal(ws: Workspace, action: Action) -> None:
     """Empty the write-ahead log once a removal has committed: the removed person's old pages leave it too."""
-    with ws.operation(None, action, writes=False) as op:  # no transaction: SQLite checkpoints outside one
+    with ws.operation(None, action, writes=False, alone=True) as op:  # no transaction: SQLite checkpoints outside one
         op.vault.flush_wal()
 
 

@@ -157,7 +157,8 @@ class Workspace:
             self._require_governance(unit.reading(self._open_vault()))
 
     @contextmanager
-    def operation(self, permission: Permission | None, action: Action, *, writes: bool = True) -> Iterator[Operation]:
+    def operation(self, permission: Permission | None, action: Action, *, writes: bool = True,
+                  alone: bool = False) -> Iterator[Operation]:
         """The use case `action`, allowed by `permission` (None: any signed-in session), as one transaction.
 
         With `writes` (the default) the transaction is BEGIN IMMEDIATE and whatever the use
@@ -167,11 +168,16 @@ class Workspace:
         inside a transaction or which must not hold the write lock for long; such work
         logs its outcome in a following write operation. Either way the session's lock is
         held, so no other thread uses the connection meanwhile. An operation opened inside
-        another on the same thread joins it: one transaction, one outcome.
+        another on the same thread joins it: one transaction, one outcome. Vault work says
+        `alone=True`, and is refused inside a write: it would silently join the transaction
+        (SQLite would refuse a VACUUM or a checkpoint there, or a rollback would undo the
+        entry its effect relies on).
         """
         with self._lock:
             vault = self._open_vault()  # a locked session is refused before anything else
             outer = self._active
+            if alone and outer is not None and outer._writes:
+                raise RuntimeError(f"{action.value}: vault work cannot run inside a write operation.")
             # Joined: inside a write, everything; inside a read (no transaction), other reads. A
             # write inside a read has a transaction of its own.
             if outer is not None and (outer._writes or not writes):

@@ -12,14 +12,12 @@ file goes, and a separate FAILED entry records the attempt.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from gvm_desktop.core.audit import Action, Outcome
+from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.disproportionality import (
     MAX_CSV_BYTES,
@@ -34,7 +32,7 @@ from gvm_desktop.core.disproportionality import (
     parse_reference_csv,
     tally,
 )
-from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
 from gvm_desktop.core.exports import Exported
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.people import BCUS, GENDERS
@@ -43,7 +41,6 @@ from gvm_desktop.core.review import Quarter
 from gvm_desktop.core.review_rows import ArchivedDemographics, LiveDemographics, ReferenceRow
 from gvm_desktop.core.subject_access import SubjectAccessPack
 from gvm_desktop.reports.disproportionality_pdf import build_disproportionality_report
-from gvm_desktop.reports.pdf_base import ReportWriteError, write_pdf_atomically
 from gvm_desktop.reports.review_sheet import build_review_sheet
 from gvm_desktop.reports.subject_access import build_subject_access
 from gvm_desktop.services.auth import AuthService
@@ -59,6 +56,7 @@ from gvm_desktop.services.records import (
 from gvm_desktop.services.reviews import ReviewService
 from gvm_desktop.services.scope import resolve
 from gvm_desktop.services.settings import SettingsService
+from gvm_desktop.services.staged_export import Made, export_staged
 from gvm_desktop.store.pki import CaMaterial, SignerMaterial
 from gvm_desktop.store.protocols import Unit
 
@@ -72,42 +70,11 @@ CONTROLLER = ("The Commissioner of Police of the Metropolis (controller). Write 
 _REQUEST_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9 /._-]{2,59}")
 
 
-@dataclass(frozen=True)
-class Made:
-    """A built document, the refs of the people it includes, and the words for its log entry."""
-
-    data: bytes
-    refs: list[str]
-    detail: str
-
-
 def _pdf_signing():
     # pyHanko and pikepdf take about a second to import: only an export pays for it.
     from gvm_desktop.reports import pdf_signing
 
     return pdf_signing
-
-
-def staging_path(target: Path) -> Path:
-    """Where an export is written before its log entry commits: beside the target, hidden, and named for what it is."""
-    return target.with_name(f".{target.name}.unlogged")
-
-
-def _move_into_place(staged: Path, target: Path) -> None:
-    try:
-        os.replace(staged, target)
-    except OSError as exc:
-        raise ReportWriteError(f"Cannot write the PDF to {target}: {exc.strerror or type(exc).__name__}.") from exc
-    try:  # the rename itself made durable where the platform allows it (Windows cannot open a folder)
-        folder = os.open(target.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(folder)
-    except OSError:
-        pass
-    finally:
-        os.close(folder)
 
 
 def _head(op: Operation) -> tuple[int, str]:
@@ -206,35 +173,9 @@ class ReportService:
 
     def _export(self, ws: Workspace, out: Path, action: Action, make: Callable[[Operation], Made], *,
                 operation_ref: str | None = None, encrypted: bool = True, record_ref: str | None = None) -> Exported:
-        """Read, build, log, register the disclosure and write the file in one transaction; name it after.
-
-        The people's data is read inside the transaction that logs the export, so no read
-        goes unlogged. The file is written (fsynced) under `staging_path(out)` inside the
-        transaction, and renamed to `out` once it has committed: a file of that name never
-        exists without its log entry and disclosure rows. If building, logging or writing
-        fails, everything rolls back, the staged file is removed and a separate FAILED entry
-        records the attempt; if the rename fails after the commit, the export stays logged
-        (the log over-reports, never under-reports) and a FAILED entry follows it.
-        """
-        target = Path(out)
-        staged = staging_path(target)
-        try:
-            if target.is_dir():  # found now, not by the rename after the commit
-                raise ReportWriteError(f"Cannot write the PDF to {target}: it is a folder.")
-            with ws.operation(None, action) as op:
-                made = make(op)
-                seq = op.log(detail=made.detail, operation_ref=operation_ref, record_ref=record_ref)
-                op.store.disclosures.record(seq, made.refs)
-                write_pdf_atomically(staged, lambda fh: fh.write(made.data))
-            _move_into_place(staged, target)
-        except BaseException as error:
-            staged.unlink(missing_ok=True)
-            if isinstance(error, GvmError):
-                with ws.operation(None, action) as op:
-                    op.log(outcome=Outcome.FAILED, record_ref=record_ref, operation_ref=operation_ref,
-                           detail=f"{error.code}: not written")
-            raise
-        return Exported(target, len(made.data), len(made.refs), encrypted, seq)
+        """One transaction for the read, the log entry, the disclosures and the staged file (staged_export.py)."""
+        made, seq = export_staged(ws, out, action, make, operation_ref=operation_ref, record_ref=record_ref)
+        return Exported(Path(out), len(made.data), len(made.refs), encrypted, seq)
 
     # -- disproportionality ---------------------------------------------------------------------
 

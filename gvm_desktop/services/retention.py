@@ -60,7 +60,7 @@ class RetentionService:
                            f"{years} or more years ago"))
         if archive or gone:
             # secure_delete already zeroed the freed pages; VACUUM gives them back to the file system.
-            with ws.operation(None, Action.PURGE, writes=False) as op:
+            with ws.operation(None, Action.PURGE, writes=False, alone=True) as op:
                 op.store.compact()
                 op.vault.flush_wal()
         return Purged(archive, gone, items)

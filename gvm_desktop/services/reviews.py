@@ -330,7 +330,7 @@ class ReviewService:
             raise UndecidedError(missing)  # after the refusal is committed to the log
         if removed:
             # The removed people's old pages leave the write-ahead log too (a checkpoint runs outside a transaction).
-            with ws.operation(None, Action.REVIEW_SIGN, writes=False) as op:
+            with ws.operation(None, Action.REVIEW_SIGN, writes=False, alone=True) as op:
                 op.vault.flush_wal()
         return removed
 

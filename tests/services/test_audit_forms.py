@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gvm_desktop.app import App
-from gvm_desktop.core.errors import NotFound, ValidationError
+from gvm_desktop.core.errors import GvmError, NotFound, ValidationError
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Role
@@ -89,3 +89,34 @@ def test_an_audit_pack_is_a_disclosure_of_every_record_its_rows_name(demo_app: A
     demo_app.forms.export_pack(auditor, LogFilter(record_ref=ref), tmp_path / "pack.pdf")
     seq = conn_of(auditor).execute("SELECT max(seq) FROM access_log WHERE action = 'access_log.export'").fetchone()[0]
     assert conn_of(auditor).execute("SELECT ref FROM disclosures WHERE log_seq = ?", (seq,)).fetchall() == [(ref,)]
+
+
+def _exports(ws: object) -> list[tuple[str, str]]:
+    return conn_of(ws).execute("SELECT outcome, detail FROM access_log WHERE action = 'access_log.export' "
+                               "ORDER BY seq").fetchall()
+
+
+def test_a_pack_never_reaches_the_disk_without_its_log_entry(demo_app: App, tmp_path: Path) -> None:
+    """Another session holds the write lock: the export fails, and no pack (under any name) is left behind."""
+    auditor, other = sign_in(demo_app, Role.AUDITOR), sign_in(demo_app, Role.ADMIN)
+    busy = conn_of(other)
+    busy.execute("PRAGMA busy_timeout = 0")
+    conn_of(auditor).execute("PRAGMA busy_timeout = 200")
+    out_dir = tmp_path / "exports"
+    out_dir.mkdir()
+    busy.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(GvmError):
+            demo_app.forms.export_pack(auditor, LogFilter(), out_dir / "pack.pdf")
+    finally:
+        busy.execute("ROLLBACK")
+    assert list(out_dir.iterdir()) == []
+    assert _exports(auditor) == []  # nothing left the vault, so nothing is logged as exported
+
+
+def test_a_pack_that_cannot_be_written_is_logged_as_failed(demo_app: App, tmp_path: Path) -> None:
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    with pytest.raises(GvmError):
+        demo_app.forms.export_pack(auditor, LogFilter(), tmp_path / "missing-folder" / "pack.pdf")
+    (outcome, detail), = _exports(auditor)
+    assert outcome == "failed" and "not written" in detail

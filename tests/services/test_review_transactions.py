@@ -10,8 +10,9 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.core.errors import NotFound, StorageError
+from gvm_desktop.core.exports import Exported
 from gvm_desktop.core.review import Recommendation, Verdict
-from gvm_desktop.services import reports
+from gvm_desktop.services import staged_export
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.store.disclosures import DisclosuresRepository
 from gvm_desktop.store.reviews import ReviewsRepository
@@ -61,7 +62,7 @@ def out_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def _export(app: App, ws: Workspace, review_id: int, out: Path) -> reports.Exported:
+def _export(app: App, ws: Workspace, review_id: int, out: Path) -> Exported:
     return app.reports.export_review(ws, review_id, out, account_password=SPOC.password, pdf_password=PDF_PASSWORD)
 
 
@@ -103,14 +104,14 @@ def test_a_crash_before_the_commit_leaves_the_vault_as_it_was_and_no_file_under_
         pre_v6_spoc: tuple[App, Workspace, int], out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app, spoc, review_id = pre_v6_spoc
     before = _export_state(spoc)
-    written = reports.write_pdf_atomically
+    written = staged_export.write_pdf_atomically
 
     def write_then_crash(path: Path, build: object) -> None:
         written(path, build)  # type: ignore[arg-type]
-        assert path == reports.staging_path(out_dir / "sheet.pdf")  # on disk, under the hidden name only
+        assert path == staged_export.staging_path(out_dir / "sheet.pdf")  # on disk, under the hidden name only
         raise Crash
 
-    monkeypatch.setattr(reports, "write_pdf_atomically", write_then_crash)
+    monkeypatch.setattr(staged_export, "write_pdf_atomically", write_then_crash)
     with pytest.raises(Crash):
         _export(app, spoc, review_id, out_dir / "sheet.pdf")
     assert _export_state(spoc) == before  # rolled back whole: the authority and the key with it
@@ -124,7 +125,7 @@ def test_a_crash_between_the_commit_and_the_rename_leaves_the_export_logged_neve
     def crash(_staged: Path, _target: Path) -> None:
         raise Crash
 
-    monkeypatch.setattr(reports, "_move_into_place", crash)
+    monkeypatch.setattr(staged_export, "move_into_place", crash)
     with pytest.raises(Crash):
         _export(app, spoc, review_id, out_dir / "sheet.pdf")
     state = _export_state(spoc)

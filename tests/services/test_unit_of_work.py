@@ -151,3 +151,15 @@ def test_a_key_rotation_refuses_to_run_inside_a_transaction(admin_ws: Workspace)
         op.vault.revoke_and_rotate(None)  # as vault work, outside any transaction, it runs
     with admin_ws.operation(None, Action.KEY_ROTATE, writes=False) as op:
         assert op.store.accounts.by_id(op.session.user_id) is not None  # the vault reads on the new key
+
+
+def test_vault_work_refuses_to_join_a_write(admin_ws: Workspace) -> None:
+    """A WAL flush or a VACUUM inside a write would silently do nothing or be undone by a rollback."""
+    with admin_ws.operation(None, Action.KEY_ROTATE) as op:
+        with pytest.raises(RuntimeError, match="vault work cannot run inside a write"), \
+                admin_ws.operation(None, Action.PURGE, writes=False, alone=True):
+            pass
+        op.log(detail="the write goes on")
+    with admin_ws.operation(None, Action.PURGE, writes=False) as outer, \
+            admin_ws.operation(None, Action.PURGE, writes=False, alone=True) as inner:
+        assert inner.store is outer.store  # inside a read (no transaction) it joins
