@@ -161,14 +161,14 @@ class ChangeService:
             draft = NominalDraft(
                 given_name=str(changes.get("given_name", current["given_name"])),
                 family_name=str(changes.get("family_name", current["family_name"])),
-                date_of_birth=changes.get("date_of_birth", date.fromisoformat(current["date_of_birth"])),  # type: ignore[arg-type]
+                date_of_birth=changes.get("date_of_birth", date.fromisoformat(current["date_of_birth"])),  # type: ignore[arg-type]  # checked by the draft
                 gender=str(changes.get("gender", current["gender"])),
                 ethnicity=str(changes.get("ethnicity", current["ethnicity"])),
                 disability=str(changes.get("disability", current["disability"])),
                 address=str(changes.get("address", current["address"])),
                 postcode=str(changes.get("postcode", current["postcode"])),
                 borough=str(changes.get("borough", current["borough"])), bcu=t.bcu,
-                aliases=tuple(changes.get("aliases", records.aliases(t.id))),  # type: ignore[arg-type]
+                aliases=tuple(changes.get("aliases", records.aliases(t.id))),  # type: ignore[arg-type]  # an edit's values are untyped; the draft checks
             )
             person = validate_draft(draft, today=self._today(op))
             update: dict[str, object] = {
@@ -183,7 +183,7 @@ class ChangeService:
                     raise ValidationError(f"Unknown officer-observed code '{str(code)[:5]}'.")
                 update["observed_ethnicity"] = code
             if "gangs" in changes:
-                gangs = tuple(dict.fromkeys(clean(str(g), "A gang name", limit=NAME_MAX) for g in changes["gangs"]))  # type: ignore[attr-defined]
+                gangs = tuple(dict.fromkeys(clean(str(g), "A gang name", limit=NAME_MAX) for g in changes["gangs"]))  # type: ignore[attr-defined]  # a list; untyped like every edit value
                 update["gangs"] = "\n".join(gangs[:MAX_GANGS])
             if "in_custody" in changes:
                 update["in_custody"] = int(bool(changes["in_custody"]))

@@ -43,7 +43,7 @@ class Session:
 def system_entry(env: Environment, action: Action, outcome: Outcome, **fields: object) -> LogEntry:
     return LogEntry(
         at_utc=to_iso(env.clock.now()), tz=env.tz, workstation=env.workstation,
-        action=action, outcome=outcome, **fields,  # type: ignore[arg-type]
+        action=action, outcome=outcome, **fields,  # type: ignore[arg-type]  # LogEntry checks its own fields
     )
 
 

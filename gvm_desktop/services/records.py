@@ -62,7 +62,7 @@ def identity_of(store: Unit, nominal_id: int) -> Identity:
     """The person as the record holds them now, with every other identity its earlier versions held (a reason
     "moved away from <the old address>" names them as surely as the current one)."""
     current = _identity(store.records.fields(nominal_id), store.records.aliases(nominal_id))
-    earlier = dict.fromkeys(_identity(v.snapshot, v.snapshot.get("aliases") or ())  # type: ignore[arg-type]
+    earlier = dict.fromkeys(_identity(v.snapshot, v.snapshot.get("aliases") or ())  # type: ignore[arg-type]  # a snapshot is JSON: its aliases are a list of str
                             for v in store.records.versions(nominal_id))
     earlier.pop(current, None)
     return replace(current, earlier=tuple(earlier))
