@@ -1,13 +1,21 @@
-"""Key slots: how each user's password (and optionally the workstation) opens the data key.
+"""Key slots: how each user's password (and optionally the workstation) opens the keys of their role.
 
 A slot holds an X25519 key pair. Its private half is wrapped with AES-256-GCM
 under a key derived from the user's password with Argon2id (associated data:
-vault id, user id, slot version); the data key is sealed to its public half
-with HPKE (RFC 9180, X25519 + HKDF-SHA256 + AES-256-GCM). The indirection is
-what lets an administrator revoke one user and rotate the data key without
+vault id, user id, slot version). Sealed to its public half with HPKE (RFC 9180,
+X25519 + HKDF-SHA256 + AES-256-GCM) is a keyring: one key per compartment the
+role needs ("common", the main database, in every slot; "bcu:CE" for a BCU's
+people; "dsa:7" for an agreement's preview), each at its own epoch, so one
+compartment rotates without touching the others. The indirection is what lets a
+holder of a compartment's key revoke one user and rotate that key without
 knowing anybody else's password: the new key is sealed to every remaining
-public key. Slots name no user: a slot is found by a salted Argon2id locator
-of the username.
+holder's public key. Slots name no user: a slot is found by a salted Argon2id
+locator of the username.
+
+File format 2 keeps version 1's fields, so a version 1 file is a keyring holding
+"common" alone: a slot's `sealed` / `sealed_next` are common's key, its
+`compartments` the others (each with the same `sealed` / `sealed_next`), and the
+file's `key_epoch` is common's epoch, `compartment_epochs` the others'.
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -27,10 +37,18 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gvm_desktop.core.errors import AuthenticationError, ValidationError, VaultCorrupt, WrongFileType
+from gvm_desktop.core.errors import (
+    AuthenticationError,
+    PermissionDenied,
+    ValidationError,
+    VaultCorrupt,
+    WrongFileType,
+)
 
 FILE_FORMAT = "gvm-desktop-keyslots"
-FILE_VERSION = 1
+FILE_VERSION = 2
+# Version 1 held one data key per slot: it reads as a keyring of "common" alone.
+_READABLE_VERSIONS = (1, 2)
 DATA_KEY_BYTES = 32
 _HPKE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
@@ -74,6 +92,40 @@ DEFAULT_KDF = KdfParams(time_cost=4, memory_kib=192 * 1024, parallelism=4)
 TEST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 # Finding a slot by username must be cheap next to unlocking it, but not free.
 _LOCATOR_KDF = KdfParams(time_cost=2, memory_kib=16 * 1024, parallelism=1)
+
+
+# -- compartments' names ---------------------------------------------------------
+
+COMMON = "common"
+# The names are bound into what is sealed and come from an attacker-writable file, so only
+# these shapes are read at all: ASCII, no separator of the sealing context ("|"), no newline.
+_COMPARTMENT_NAME = re.compile(r"common|bcu:[A-Z]{2,4}|dsa:[1-9][0-9]{0,17}")  # as store/compartments.py names files
+# A slot (the recovery slot holds every compartment) and the file's epochs are bounded, so a
+# hostile file cannot make a sign-in decode and try thousands of sealed keys.
+MAX_COMPARTMENTS = 512
+_MAX_EPOCH = 2**31 - 1
+
+
+def check_compartment(name: object) -> str:
+    """`name` if it is a compartment's name ("common", "bcu:CE", "dsa:7"); ValueError if not."""
+    if not isinstance(name, str) or _COMPARTMENT_NAME.fullmatch(name) is None:
+        raise ValueError("not a compartment's name")
+    return name
+
+
+def bcu_compartment(code: str) -> str:
+    return check_compartment(f"bcu:{code}")
+
+
+def dsa_compartment(dsa_id: int) -> str:
+    return check_compartment(f"dsa:{_int(dsa_id)}")
+
+
+def _epoch(value: object) -> int:
+    epoch = _int(value)
+    if not 1 <= epoch <= _MAX_EPOCH:
+        raise ValueError("an epoch is out of range")
+    return epoch
 
 
 def _b64(data: bytes) -> str:
@@ -128,6 +180,43 @@ class Sealed:
     epoch: int
     ciphertext: bytes
 
+    def to_json(self) -> dict[str, Any]:
+        return {"epoch": self.epoch, "ct": _b64(self.ciphertext)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Sealed:
+        if not isinstance(raw, dict):
+            raise ValueError("malformed sealed key")
+        return cls(_epoch(raw["epoch"]), _unb64(raw["ct"], _SEALED_LENGTH))
+
+
+@dataclass
+class CompartmentKey:
+    """One compartment's key in one slot: sealed at its current epoch, and the next while a rotation runs."""
+
+    sealed: Sealed
+    sealed_next: Sealed | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"sealed": self.sealed.to_json()}
+        if self.sealed_next is not None:
+            out["sealed_next"] = self.sealed_next.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> CompartmentKey:
+        if not isinstance(raw, dict) or not raw.keys() <= {"sealed", "sealed_next"}:
+            raise ValueError("malformed compartment key")
+        nxt = raw.get("sealed_next")
+        return cls(Sealed.from_json(raw["sealed"]), Sealed.from_json(nxt) if nxt is not None else None)
+
+
+class KeyAtEpoch(NamedTuple):
+    """A compartment's opened key and the epoch it belongs to, for sealing to a new slot."""
+
+    key: bytes
+    epoch: int
+
 
 @dataclass
 class KeySlot:
@@ -141,8 +230,8 @@ class KeySlot:
     device_bound: bool
     wrapped_private: bytes  # nonce || AES-GCM ciphertext
     public: bytes
-    sealed: Sealed
-    sealed_next: Sealed | None = None
+    # The keyring: compartment name -> its key sealed to `public`. Every slot holds COMMON.
+    keys: dict[str, CompartmentKey]
     # The access log's verification key k[0], HPKE-sealed: how a key is *delivered* to an auditor
     # who does not hold it yet (anyone can seal to a public key, so it is trusted only on first use).
     log_key: bytes | None = None
@@ -156,11 +245,59 @@ class KeySlot:
     def _info(self, vault_id: str, epoch: int) -> bytes:
         return f"gvm-desktop/data-key/v1|{vault_id}|{self.user_id}|{self.version}|{epoch}".encode()
 
+    def _compartment_info(self, vault_id: str, name: str, epoch: int) -> bytes:
+        """HPKE's info for `name`'s key at `epoch`: a sealed key opens only as that compartment's, in this slot.
+
+        COMMON keeps version 1's context, so keys sealed before compartments existed still open;
+        the two contexts differ in their first field, so neither opens as the other. Only the
+        vault id is free text, and it comes first: the fixed-shape fields after it (none holds
+        a "|") read back one way only.
+        """
+        if name == COMMON:
+            return self._info(vault_id, epoch)
+        return (f"gvm-desktop/compartment-key/v1|{vault_id}|{self.kind}|{self.user_id}|{self.version}|"
+                f"{check_compartment(name)}|{epoch}").encode()
+
     def _log_info(self, vault_id: str) -> bytes:
         return f"gvm-desktop/log-key/v1|{vault_id}|{self.user_id}|{self.version}".encode()
 
     def _pin_info(self, vault_id: str) -> bytes:
         return f"gvm-desktop/log-pin/v1|{vault_id}|{self.kind}|{self.user_id}|{self.version}".encode()
+
+    # Common's key under version 1's names, which vault.py and the tests read and write.
+    @property
+    def sealed(self) -> Sealed:
+        return self.keys[COMMON].sealed
+
+    @sealed.setter
+    def sealed(self, value: Sealed) -> None:
+        if COMMON in self.keys:
+            self.keys[COMMON].sealed = value
+        else:
+            self.keys[COMMON] = CompartmentKey(value)
+
+    @property
+    def sealed_next(self) -> Sealed | None:
+        return self.keys[COMMON].sealed_next
+
+    @sealed_next.setter
+    def sealed_next(self, value: Sealed | None) -> None:
+        self.keys[COMMON].sealed_next = value
+
+    def compartments(self) -> list[str]:
+        """The names of the compartments whose keys this slot holds, COMMON first."""
+        return sorted(self.keys, key=lambda name: (name != COMMON, name))
+
+    def holds(self, name: str) -> bool:
+        return name in self.keys
+
+    def epoch_of(self, name: str) -> int:
+        """The epoch of the key this slot holds for `name` (its current one, not one being rotated in)."""
+        return self.keys[name].sealed.epoch
+
+    def pending(self) -> list[str]:
+        """The compartments whose next key is sealed here beside the current one: a rotation under way."""
+        return [name for name in self.compartments() if self.keys[name].sealed_next is not None]
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -173,10 +310,10 @@ class KeySlot:
             "device_bound": self.device_bound,
             "wrapped_private": _b64(self.wrapped_private),
             "public": _b64(self.public),
-            "sealed": {"epoch": self.sealed.epoch, "ct": _b64(self.sealed.ciphertext)},
+            # Common's key where version 1 kept the one data key; the other compartments beside it.
+            **self.keys[COMMON].to_json(),
+            "compartments": {name: key.to_json() for name, key in self.keys.items() if name != COMMON},
         }
-        if self.sealed_next is not None:
-            out["sealed_next"] = {"epoch": self.sealed_next.epoch, "ct": _b64(self.sealed_next.ciphertext)}
         if self.log_key is not None:
             out["log_key"] = _b64(self.log_key)
         if self.log_pin is not None:
@@ -184,9 +321,10 @@ class KeySlot:
         return out
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> KeySlot:
+    def from_json(cls, raw: dict[str, Any], file_version: int = FILE_VERSION) -> KeySlot:
         """One slot from the file, every field checked for type, range and length (ValueError if not)."""
-        nxt = raw.get("sealed_next")
+        if not isinstance(raw, dict):
+            raise ValueError("a slot is not an object")
         kind = raw["kind"]
         locator = raw.get("locator")
         if kind not in ("user", "recovery"):
@@ -206,16 +344,35 @@ class KeySlot:
             device_bound=raw["device_bound"],
             wrapped_private=_unb64(raw["wrapped_private"], *_WRAPPED_LENGTHS),
             public=_unb64(raw["public"], 32),
-            sealed=Sealed(_int(raw["sealed"]["epoch"]), _unb64(raw["sealed"]["ct"], _SEALED_LENGTH)),
-            sealed_next=Sealed(_int(nxt["epoch"]), _unb64(nxt["ct"], _SEALED_LENGTH)) if nxt else None,
+            keys=_keyring_from_json(raw, file_version),
             log_key=_unb64(raw["log_key"], _SEALED_LENGTH) if raw.get("log_key") else None,
             log_pin=_unb64(raw["log_pin"]) if raw.get("log_pin") else None,
         )
-        if slot.user_id < 0 or slot.version < 1 or slot.sealed.epoch < 1:
+        if slot.user_id < 0 or slot.version < 1:
             raise ValueError("a number is out of range")
         if slot.log_pin is not None and not _NONCE + _TAG < len(slot.log_pin) <= 4096:
             raise ValueError("malformed log pin")
         return slot
+
+
+def _keyring_from_json(raw: dict[str, Any], file_version: int) -> dict[str, CompartmentKey]:
+    """A slot's keyring: common's key from version 1's fields, the others (version 2 only) by name."""
+    keys = {COMMON: CompartmentKey.from_json({k: raw[k] for k in ("sealed", "sealed_next") if k in raw})}
+    if file_version < 2:
+        if "compartments" in raw:
+            raise ValueError("a version 1 slot holds one key")
+        return keys
+    others = raw.get("compartments", {})
+    if not isinstance(others, dict):
+        raise ValueError("malformed compartments")
+    # Counted before anything is decoded, and bounded with common included.
+    if len(others) >= MAX_COMPARTMENTS:
+        raise ValueError("too many compartments")
+    for name, key in others.items():
+        if check_compartment(name) == COMMON:  # common lives in the slot's own fields, once
+            raise ValueError("common's key is held twice")
+        keys[name] = CompartmentKey.from_json(key)
+    return keys
 
 
 def _kek(secret: str, salt: bytes, kdf: KdfParams, device_secret: bytes | None) -> bytes:
@@ -248,8 +405,12 @@ def new_slot(
     kdf: KdfParams,
     device_secret: bytes | None,
     log_pin: LogPin | None = None,
+    compartments: Mapping[str, KeyAtEpoch] | None = None,
 ) -> tuple[KeySlot, Unlocked]:
-    """A new slot and its opened key; with `log_pin`, the slot starts out holding (and requiring) that pin."""
+    """A new slot and its opened key; with `log_pin`, the slot starts out holding (and requiring) that pin.
+
+    It holds common's key (`data_key` at `epoch`) and, sealed beside it, each of `compartments`.
+    """
     private = X25519PrivateKey.generate()
     salt = secrets.token_bytes(_SALT_LENGTH)
     slot = KeySlot(
@@ -263,14 +424,18 @@ def new_slot(
         device_bound=device_secret is not None,
         wrapped_private=b"",
         public=private.public_key().public_bytes_raw(),
-        sealed=Sealed(epoch, b""),
+        keys={},
     )
     unlocked = Unlocked(private, _kek(secret, salt, kdf, device_secret), 0)
     if log_pin is not None:
         unlocked = write_pin(slot, vault_id, unlocked, log_pin)  # also sets PIN_REQUIRED in the wrap
     else:
         _wrap(slot, vault_id, unlocked, 0)
-    slot.sealed = seal(slot, vault_id, data_key, epoch)
+    seal_compartment(slot, vault_id, COMMON, data_key, epoch)
+    for name, held in (compartments or {}).items():
+        if name == COMMON:
+            raise ValueError("common's key is `data_key`")
+        seal_compartment(slot, vault_id, name, held.key, held.epoch)
     return slot, unlocked
 
 
@@ -375,8 +540,53 @@ def read_pin(slot: KeySlot, vault_id: str, unlocked: Unlocked) -> LogPin | None:
 
 
 def seal(slot: KeySlot, vault_id: str, data_key: bytes, epoch: int) -> Sealed:
+    """Common's key sealed to `slot` (not stored: the caller puts it in `sealed` or `sealed_next`)."""
+    return _seal(slot, vault_id, COMMON, data_key, epoch)
+
+
+def _seal(slot: KeySlot, vault_id: str, name: str, key: bytes, epoch: int) -> Sealed:
+    check_data_key(key)
     public = X25519PublicKey.from_public_bytes(slot.public)
-    return Sealed(epoch, _HPKE.encrypt(data_key, public, info=slot._info(vault_id, epoch)))
+    return Sealed(_epoch(epoch), _HPKE.encrypt(key, public, info=slot._compartment_info(vault_id, name, epoch)))
+
+
+def seal_compartment(slot: KeySlot, vault_id: str, name: str, key: bytes, epoch: int) -> None:
+    """Put `name`'s key at `epoch` in the slot's keyring, replacing the key it held there.
+
+    A next key already sealed beside it (a rotation under way) is kept: the rotation's promotion
+    decides which one the slot ends with.
+    """
+    sealed = _seal(slot, vault_id, check_compartment(name), key, epoch)
+    held = slot.keys.get(name)
+    if held is None:
+        if len(slot.keys) >= MAX_COMPARTMENTS:
+            raise ValueError("a slot holds at most MAX_COMPARTMENTS keys")
+        slot.keys[name] = CompartmentKey(sealed)
+    else:
+        held.sealed = sealed
+
+
+def seal_next(slot: KeySlot, vault_id: str, name: str, key: bytes, epoch: int) -> None:
+    """Step 1 of rotating `name`: its next key sealed beside the current one (only to a slot holding it)."""
+    if name not in slot.keys:
+        raise ValueError("a rotation seals the next key only to the current key's holders")
+    slot.keys[name].sealed_next = _seal(slot, vault_id, name, key, epoch)
+
+
+def promote(slot: KeySlot, name: str) -> Sealed | None:
+    """The last step of rotating `name`: its next key becomes the current one. The promoted key, if any."""
+    held = slot.keys.get(name)
+    if held is None or held.sealed_next is None:
+        return None
+    held.sealed, held.sealed_next = held.sealed_next, None
+    return held.sealed
+
+
+def remove_compartment(slot: KeySlot, name: str) -> bool:
+    """Take `name`'s key out of the slot's keyring (common's never goes). Whether it was there."""
+    if name == COMMON:
+        raise ValueError("every slot holds common's key")
+    return slot.keys.pop(name, None) is not None
 
 
 def seal_log_key(slot: KeySlot, vault_id: str, key0: bytes) -> None:
@@ -414,13 +624,45 @@ def open_private(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes
 
 
 def open_sealed(slot: KeySlot, vault_id: str, private: X25519PrivateKey, sealed: Sealed) -> bytes:
+    """Common's key from `sealed` (the slot's `sealed` or `sealed_next`)."""
+    return _open(slot, vault_id, private, COMMON, sealed)
+
+
+def _open(slot: KeySlot, vault_id: str, private: X25519PrivateKey, name: str, sealed: Sealed) -> bytes:
+    # The password already opened `private` and it matched the slot's public key, so a sealed
+    # key that does not open was changed (or moved here) in the file: damage, not a wrong password.
+    what = "the sealed data key" if name == COMMON else f"the sealed key of compartment {name}"
     try:
-        key = _HPKE.decrypt(sealed.ciphertext, private, info=slot._info(vault_id, sealed.epoch))
+        key = _HPKE.decrypt(sealed.ciphertext, private, info=slot._compartment_info(vault_id, name, sealed.epoch))
     except InvalidTag:
-        raise VaultCorrupt("This account's key slot is damaged (the sealed data key does not open).") from None
+        raise VaultCorrupt(f"This account's key slot is damaged ({what} does not open).") from None
     if len(key) != DATA_KEY_BYTES:
-        raise VaultCorrupt("This account's key slot is damaged (the data key has the wrong length).")
+        raise VaultCorrupt(f"This account's key slot is damaged ({what} has the wrong length).")
     return key
+
+
+def _held(slot: KeySlot, name: str) -> CompartmentKey:
+    held = slot.keys.get(check_compartment(name))
+    if held is None:
+        # Not a permission check: this slot's password opens no key to the compartment at all.
+        raise PermissionDenied(f"This account's key slot holds no key to the compartment {name}.")
+    return held
+
+
+def open_compartment(slot: KeySlot, vault_id: str, private: X25519PrivateKey, name: str) -> bytes:
+    """`name`'s current key; PermissionDenied if the slot holds none, VaultCorrupt if it does not open."""
+    return _open(slot, vault_id, private, name, _held(slot, name).sealed)
+
+
+def open_next(slot: KeySlot, vault_id: str, private: X25519PrivateKey, name: str) -> bytes | None:
+    """`name`'s next key while a rotation is under way (the live one once that file was rekeyed), else None."""
+    nxt = _held(slot, name).sealed_next
+    return None if nxt is None else _open(slot, vault_id, private, name, nxt)
+
+
+def open_keyring(slot: KeySlot, vault_id: str, private: X25519PrivateKey) -> dict[str, bytes]:
+    """Every compartment key the slot holds, current epochs, by name."""
+    return {name: open_compartment(slot, vault_id, private, name) for name in slot.compartments()}
 
 
 @dataclass
@@ -429,9 +671,11 @@ class KeySlotFile:
 
     vault_id: str
     locator_salt: bytes
-    key_epoch: int
+    key_epoch: int  # common's
     device_binding: bool
     slots: list[KeySlot] = field(default_factory=list)
+    # Every other compartment's current epoch: a rotation's next key is sealed at one above it.
+    compartment_epochs: dict[str, int] = field(default_factory=dict)
 
     def find_user_slot(self, locator: str) -> KeySlot | None:
         return next((s for s in self.slots if s.kind == "user" and s.locator == locator), None)
@@ -451,6 +695,70 @@ class KeySlotFile:
         self.slots = [s for s in self.slots if not (s.kind == "user" and s.user_id == user_id)]
         return len(self.slots) != before
 
+    # -- compartments --------------------------------------------------------------
+
+    def compartments(self) -> list[str]:
+        """Every compartment the file knows of (held by a slot or with an epoch recorded), COMMON first."""
+        names = {COMMON, *self.compartment_epochs}.union(*(s.keys for s in self.slots))
+        return sorted(names, key=lambda name: (name != COMMON, name))
+
+    def holders(self, name: str) -> list[KeySlot]:
+        return [s for s in self.slots if s.holds(name)]
+
+    def epoch_of(self, name: str) -> int:
+        """`name`'s current epoch: as recorded, or as a slot holds it if higher; 0 for one never sealed."""
+        recorded = self.key_epoch if name == COMMON else self.compartment_epochs.get(check_compartment(name), 0)
+        return max([recorded, *(s.epoch_of(name) for s in self.holders(name))])
+
+    def note_epoch(self, name: str, epoch: int) -> None:
+        """Record that `name`'s current key is at `epoch` (never moves backwards)."""
+        if name == COMMON:
+            self.key_epoch = max(self.key_epoch, _epoch(epoch))
+            return
+        if check_compartment(name) not in self.compartment_epochs and len(self.compartment_epochs) >= MAX_COMPARTMENTS:
+            raise ValueError("the file records at most MAX_COMPARTMENTS compartments")
+        self.compartment_epochs[name] = max(self.compartment_epochs.get(name, 0), _epoch(epoch))
+
+    def add_compartment(self, name: str, key: bytes, epoch: int, holders: list[KeySlot]) -> None:
+        """A new compartment's key at `epoch`, sealed to `holders` (slots of this file) and its epoch recorded."""
+        for slot in holders:
+            seal_compartment(slot, self.vault_id, name, key, epoch)
+        self.note_epoch(name, epoch)
+
+    def seal_next(self, name: str, key: bytes) -> int:
+        """Step 1 of rotating `name`: `key` sealed beside the current one to every slot holding it. Its epoch.
+
+        The caller first removes the slots that are to lose the compartment (and any it does not
+        vouch for); step 2 rekeys the compartment's file; step 3 is `promote`. A crash after step 1
+        leaves both keys in each holder's slot, so whichever the file is at still opens.
+        """
+        epoch = self.epoch_of(name) + 1
+        for slot in self.holders(name):
+            seal_next(slot, self.vault_id, name, key, epoch)
+        return epoch
+
+    def promote(self, names: list[str] | None = None) -> list[str]:
+        """Step 3: every next key (of `names`, or of every compartment) becomes current. The names promoted."""
+        promoted: set[str] = set()
+        for slot in self.slots:
+            for name in slot.pending():
+                if names is None or name in names:
+                    sealed = promote(slot, name)
+                    if sealed is not None:
+                        self.note_epoch(name, sealed.epoch)
+                        promoted.add(name)
+        return sorted(promoted, key=lambda name: (name != COMMON, name))
+
+    def rotation_pending(self) -> list[str]:
+        """The compartments a rotation began on (a next key is sealed) and has not finished."""
+        return sorted({name for s in self.slots for name in s.pending()}, key=lambda name: (name != COMMON, name))
+
+    def remove_compartment(self, name: str) -> int:
+        """Forget `name` (an agreement that ended): its key goes from every slot. How many held it."""
+        removed = sum(remove_compartment(s, name) for s in self.slots)
+        self.compartment_epochs.pop(name, None)
+        return removed
+
     def to_bytes(self) -> bytes:
         body = {
             "format": FILE_FORMAT,
@@ -460,6 +768,7 @@ class KeySlotFile:
             "key_epoch": self.key_epoch,
             "device_binding": self.device_binding,
             "slots": [s.to_json() for s in self.slots],
+            "compartment_epochs": dict(self.compartment_epochs),
         }
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         # A checksum tells accidental damage apart from a wrong password; it is
@@ -470,14 +779,17 @@ class KeySlotFile:
     @classmethod
     def from_bytes(cls, data: bytes) -> KeySlotFile:
         try:
-            raw = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            raw = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_fields)
+        except _DuplicateField:
+            raise VaultCorrupt("The vault's key-slot file is damaged: a field or compartment appears twice.") from None
+        except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: json's errors, huge numbers
             raise VaultCorrupt("The vault's key-slot file is damaged: it is not readable.") from None
         if not isinstance(raw, dict) or raw.get("format") != FILE_FORMAT:
             raise WrongFileType("The key-slot file is not a gvm-desktop key-slot file.")
-        if raw.get("format_version") != FILE_VERSION:
+        version = raw.get("format_version")
+        if type(version) is not int or version not in _READABLE_VERSIONS:  # not `True`, which equals 1
             raise VaultCorrupt(
-                f"The key-slot file has format version {raw.get('format_version')!r}, "
+                f"The key-slot file has format version {repr(version)[:20]}, "
                 f"which this version of gvm-desktop does not read."
             )
         checksum = raw.pop("checksum", None)
@@ -488,12 +800,45 @@ class KeySlotFile:
             return cls(
                 vault_id=str(raw["vault_id"]),
                 locator_salt=_unb64(raw["locator_salt"], _SALT_LENGTH),
-                key_epoch=_int(raw["key_epoch"]),
+                key_epoch=_epoch(raw["key_epoch"]),
                 device_binding=bool(raw["device_binding"]),
-                slots=[KeySlot.from_json(s) for s in raw["slots"]],
+                slots=[KeySlot.from_json(s, version) for s in _list(raw["slots"])],
+                compartment_epochs=_epochs_from_json(raw, version),
             )
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise VaultCorrupt("The vault's key-slot file is damaged: a field is missing or malformed.") from None
+
+
+class _DuplicateField(ValueError):
+    pass
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose names are all different: with a name twice, which one counts would
+    depend on the parser, so a file holding two keys for one compartment is refused."""
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise _DuplicateField
+    return fields
+
+
+def _list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return value
+
+
+def _epochs_from_json(raw: dict[str, Any], file_version: int) -> dict[str, int]:
+    if file_version < 2:
+        if "compartment_epochs" in raw:
+            raise ValueError("a version 1 file has one key epoch")
+        return {}
+    epochs = raw.get("compartment_epochs", {})
+    if not isinstance(epochs, dict) or len(epochs) >= MAX_COMPARTMENTS:
+        raise ValueError("malformed compartment epochs")
+    if any(check_compartment(name) == COMMON for name in epochs):
+        raise ValueError("common's epoch is key_epoch")
+    return {name: _epoch(epoch) for name, epoch in epochs.items()}
 
 
 def open_data_key(slots: KeySlotFile, username: str, secret: str, device_secret: bytes | None) -> bytes:
