@@ -45,7 +45,7 @@ from gvm_desktop.services.vaults import (
 )
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths
-from gvm_desktop.store.keyslots import DEFAULT_KDF, KdfParams
+from gvm_desktop.store.slot import DEFAULT_KDF, KdfParams
 
 APP_NAME = "gvm-desktop"
 

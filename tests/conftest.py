@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from gvm_desktop.app import App, build_app
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store.keyslots import TEST_KDF
+from gvm_desktop.store.slot import TEST_KDF
 from tests.support.memory_keyring import MemoryKeyring
 
 ADMIN = "alice.admin"

@@ -26,7 +26,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.context import Session
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.store import database, keyslots, unit
-from gvm_desktop.store.keyslots import KeySlotFile
+from gvm_desktop.store.slot_file import KeySlotFile
 from gvm_desktop.store.vault import Vault, load_slots
 
 OFFICER: DemoAccount = DEMO_ACCOUNTS[0]

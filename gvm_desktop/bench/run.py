@@ -25,8 +25,8 @@ from gvm_desktop.bench.log_metrics import WHY, log_metrics
 from gvm_desktop.bench.measure import Metric, machine, median_ms, median_s, metric, samples_ms
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.store import unit
-from gvm_desktop.store.keyslots import KdfParams
 from gvm_desktop.store.nominals import fts_query
+from gvm_desktop.store.slot import KdfParams
 
 FIRST_SCREEN_ROWS = 60
 REVIEW_SHEET_SIZES = (400, 4000)
@@ -145,7 +145,7 @@ from PySide6.QtWidgets import QApplication, QTableWidget, QTableWidgetItem
 qt = QApplication([])
 if sys.argv[1] == 'app':
     from gvm_desktop.app import build_app
-    from gvm_desktop.store.keyslots import KdfParams
+    from gvm_desktop.store.slot import KdfParams
     a = build_app(sys.argv[2], kdf=KdfParams(*map(int, sys.argv[3:6])))
     ws = a.auth.sign_in(sys.argv[6], sys.argv[7])
     v = a.matrix.view(ws)

@@ -89,7 +89,7 @@ from sqlcipher3 import dbapi2
 
 from gvm_desktop.core.errors import StorageError, VaultCorrupt, VaultExists
 from gvm_desktop.store.database import Connection, DatabaseError, connect, raw_cursor, transaction
-from gvm_desktop.store.keyslots import check_data_key
+from gvm_desktop.store.slot_format import check_data_key
 
 COMMON_SCHEMA = "main"
 ID_SPAN_BITS = 40  # ids a BCU compartment may hand out: 2**40, above index << 40

@@ -10,7 +10,8 @@ from gvm_desktop.app import App
 from gvm_desktop.core.errors import AuthenticationError, VaultCorrupt
 from gvm_desktop.core.policy import Role
 from gvm_desktop.store import database, keyslots
-from gvm_desktop.store.keyslots import TEST_KDF, KeySlotFile
+from gvm_desktop.store.slot import TEST_KDF, KeySlot
+from gvm_desktop.store.slot_file import KeySlotFile
 from tests.services.test_log_insider import (
     ACC,
     AUDITOR,
@@ -55,7 +56,7 @@ def test_a_ghost_slot_planted_by_a_user_does_not_survive_their_disabling(demo_ap
     assert run(demo_app, "user", "list", actor=ADMIN.username, password=ADMIN.password)[0] == 0
 
 
-def _plant(app: App, *, copy_of: str | None = None, recovery_first: bool = False) -> keyslots.KeySlot:
+def _plant(app: App, *, copy_of: str | None = None, recovery_first: bool = False) -> KeySlot:
     """As the officer, with the data key: add a slot of their own, claiming `copy_of`'s account (or a
     recovery slot put first), so that a rotation might seal the next key to it."""
     vault, _ = app.auth.open_read_only(OFFICER.username, OFFICER.password)
@@ -73,7 +74,7 @@ def _plant(app: App, *, copy_of: str | None = None, recovery_first: bool = False
     return planted
 
 
-def _planted_opens_the_new_key(app: App, planted: keyslots.KeySlot) -> bool:
+def _planted_opens_the_new_key(app: App, planted: KeySlot) -> bool:
     after = KeySlotFile.from_bytes(app.paths.keyslots.read_bytes())
     mine = next((s for s in after.slots if s.public == planted.public), None)
     if mine is None:

@@ -20,8 +20,8 @@ from gvm_desktop.core.errors import VaultCorrupt
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
-from gvm_desktop.store import database, keyslots, log_chain
-from gvm_desktop.store.keyslots import KeySlotFile
+from gvm_desktop.store import database, log_chain, log_pin
+from gvm_desktop.store.slot_file import KeySlotFile
 from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
@@ -82,7 +82,7 @@ def seal_own_key(app: App, key0: bytes, *, strip_pins: bool = False) -> None:
     for slot in slots.slots:
         if strip_pins:
             slot.log_pin = None
-        keyslots.seal_log_key(slot, slots.vault_id, key0)
+        log_pin.seal_log_key(slot, slots.vault_id, key0)
     app.paths.keyslots.write_bytes(slots.to_bytes())  # the checksum is recomputed: anyone can
 
 

@@ -22,7 +22,7 @@ from gvm_desktop.core.errors import AccountLocked, AuthenticationError
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
 from gvm_desktop.store import access_log
-from gvm_desktop.store.keyslots import TEST_KDF, KdfParams
+from gvm_desktop.store.slot import TEST_KDF, KdfParams
 from tests.conftest import ADMIN, ADMIN_PW
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.vault_access import conn_of

@@ -15,8 +15,10 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.core.errors import PermissionDenied, ValidationError, VaultCorrupt
-from gvm_desktop.store import keyslots
-from gvm_desktop.store.keyslots import COMMON, TEST_KDF, KeyAtEpoch, KeySlot, KeySlotFile, Sealed
+from gvm_desktop.store import compartment_keys, keyslots, slot_format
+from gvm_desktop.store.slot import TEST_KDF, KeyAtEpoch, KeySlot, Sealed, Unlocked
+from gvm_desktop.store.slot_file import KeySlotFile
+from gvm_desktop.store.slot_format import COMMON
 from tests.conftest import ADMIN, ADMIN_PW
 
 VAULT = "0123456789abcdef0123456789abcdef"
@@ -26,7 +28,7 @@ VAULT = "0123456789abcdef0123456789abcdef"
 V1_FILE = Path(__file__).with_name("keyslots_v1.json")
 
 
-def _slot(user_id: int = 7, *, common: bytes | None = None, **held: bytes) -> tuple[KeySlot, keyslots.Unlocked]:
+def _slot(user_id: int = 7, *, common: bytes | None = None, **held: bytes) -> tuple[KeySlot, Unlocked]:
     """A user slot holding common's key and `held` (by name, "bcu_CE" for "bcu:CE"), all at epoch 1."""
     compartments = {name.replace("_", ":"): KeyAtEpoch(key, 1) for name, key in held.items()}
     return keyslots.new_slot(vault_id=VAULT, kind="user", user_id=user_id, version=1, locator="ab",
@@ -64,12 +66,12 @@ def test_a_slot_sealed_common_and_one_bcu_opens_exactly_those() -> None:
     slot, opened = _slot(common=common, bcu_CE=ce)
     for again in (slot, _reload(_file(slot)).slots[0]):
         assert again.compartments() == [COMMON, "bcu:CE"]
-        assert keyslots.open_keyring(again, VAULT, opened.private) == {COMMON: common, "bcu:CE": ce}
-        assert keyslots.open_compartment(again, VAULT, opened.private, "bcu:CE") == ce
+        assert compartment_keys.open_keyring(again, VAULT, opened.private) == {COMMON: common, "bcu:CE": ce}
+        assert compartment_keys.open_compartment(again, VAULT, opened.private, "bcu:CE") == ce
         # What the slot was never given, its password cannot open: there is nothing sealed to open.
         for other in ("bcu:EA", "dsa:7"):
             with pytest.raises(PermissionDenied, match=f"holds no key to the compartment {other}"):
-                keyslots.open_compartment(again, VAULT, opened.private, other)
+                compartment_keys.open_compartment(again, VAULT, opened.private, other)
     assert keyslots.open_sealed(slot, VAULT, opened.private, slot.sealed) == common  # version 1's call, common's key
 
 
@@ -80,7 +82,7 @@ def test_every_role_gets_its_own_keyring_in_one_file() -> None:
     partner, p = _slot(3, common=keys[COMMON], dsa_7=keys["dsa:7"])
     admin, d = _slot(4, common=keys[COMMON])
     f = _reload(_file(officer, auditor, partner, admin))
-    opened = {s.user_id: keyslots.open_keyring(s, VAULT, u.private) for s, u in zip(f.slots, (o, a, p, d), strict=True)}
+    opened = {s.user_id: compartment_keys.open_keyring(s, VAULT, u.private) for s, u in zip(f.slots, (o, a, p, d), strict=True)}
     assert opened == {1: {n: keys[n] for n in (COMMON, "bcu:CE")},
                       2: {n: keys[n] for n in (COMMON, "bcu:CE", "bcu:EA")},
                       3: {n: keys[n] for n in (COMMON, "dsa:7")},
@@ -90,12 +92,12 @@ def test_every_role_gets_its_own_keyring_in_one_file() -> None:
 
 
 def test_compartment_names_have_one_shape() -> None:
-    assert keyslots.bcu_compartment("CE") == "bcu:CE" and keyslots.dsa_compartment(7) == "dsa:7"
+    assert slot_format.bcu_compartment("CE") == "bcu:CE" and slot_format.dsa_compartment(7) == "dsa:7"
     for bad in ("bcu:ce", "bcu:C", "bcu:CE\n", "dsa:07", "dsa:0", "common ", "bcu:CE|1", ""):
         with pytest.raises(ValueError):
-            keyslots.check_compartment(bad)
+            slot_format.check_compartment(bad)
     with pytest.raises(ValueError):
-        keyslots.dsa_compartment(True)  # a bool is an int to Python, not an agreement's id
+        slot_format.dsa_compartment(True)  # a bool is an int to Python, not an agreement's id
 
 
 def test_every_compartment_file_has_a_key_name() -> None:
@@ -103,24 +105,24 @@ def test_every_compartment_file_has_a_key_name() -> None:
     from gvm_desktop.store import compartments
 
     for code in ("CE", "WA", "ABCD"):
-        assert keyslots.bcu_compartment(code) == f"bcu:{compartments.bcu(code).label}"
+        assert slot_format.bcu_compartment(code) == f"bcu:{compartments.bcu(code).label}"
     for dsa_id in (1, 7, 10**18 - 1):
-        assert keyslots.dsa_compartment(dsa_id) == f"dsa:{compartments.agreement(dsa_id).label}"
+        assert slot_format.dsa_compartment(dsa_id) == f"dsa:{compartments.agreement(dsa_id).label}"
     for bad in ("C", "ABCDE", "ce"):
         with pytest.raises(ValueError):
             compartments.bcu(bad)
         with pytest.raises(ValueError):
-            keyslots.bcu_compartment(bad)
+            slot_format.bcu_compartment(bad)
     with pytest.raises(ValueError):
-        keyslots.dsa_compartment(10**18)
+        slot_format.dsa_compartment(10**18)
 
 
 def test_a_key_of_the_wrong_length_is_never_sealed() -> None:
     slot, _ = _slot()
     with pytest.raises(ValidationError):
-        keyslots.seal_compartment(slot, VAULT, "bcu:CE", os.urandom(16), 1)
+        compartment_keys.seal_compartment(slot, VAULT, "bcu:CE", os.urandom(16), 1)
     with pytest.raises(ValueError):
-        keyslots.remove_compartment(slot, COMMON)  # every role holds common
+        compartment_keys.remove_compartment(slot, COMMON)  # every role holds common
 
 
 # -- a sealed key is bound to its compartment, its slot and its epoch -------------------
@@ -137,7 +139,7 @@ def test_a_sealed_key_moved_to_another_compartment_does_not_open() -> None:
     for source, target in moves:
         moved = replace(slot, keys={**slot.keys, target: replace(slot.keys[source])})
         with pytest.raises(VaultCorrupt, match="does not open"):
-            keyslots.open_compartment(moved, VAULT, opened.private, target)
+            compartment_keys.open_compartment(moved, VAULT, opened.private, target)
 
 
 def test_a_key_renamed_in_the_file_does_not_open() -> None:
@@ -151,7 +153,7 @@ def test_a_key_renamed_in_the_file_does_not_open() -> None:
     forged = KeySlotFile.from_bytes(_forged(_file(slot), rename)).slots[0]
     assert forged.compartments() == [COMMON, "bcu:EA"]
     with pytest.raises(VaultCorrupt, match="sealed key of compartment bcu:EA does not open"):
-        keyslots.open_keyring(forged, VAULT, opened.private)
+        compartment_keys.open_keyring(forged, VAULT, opened.private)
 
 
 def test_a_sealed_key_moved_to_another_slot_does_not_open() -> None:
@@ -161,7 +163,7 @@ def test_a_sealed_key_moved_to_another_slot_does_not_open() -> None:
     # Another public key: HPKE binds the recipient's key (the KEM context), so the other private key fails.
     theirs.keys["bcu:CE"] = replace(mine.keys["bcu:CE"])
     with pytest.raises(VaultCorrupt, match="does not open"):
-        keyslots.open_compartment(theirs, VAULT, their_key.private, "bcu:CE")
+        compartment_keys.open_compartment(theirs, VAULT, their_key.private, "bcu:CE")
 
 
 @pytest.mark.parametrize("change", [{"user_id": 8}, {"version": 2}, {"kind": "recovery"}])
@@ -169,22 +171,22 @@ def test_a_sealed_key_is_bound_to_the_slots_owner_and_version(change: dict[str, 
     """Same key pair, another slot's identity (a slot copied under another account): the info differs."""
     slot, opened = _slot(bcu_CE=os.urandom(32))
     with pytest.raises(VaultCorrupt, match="does not open"):
-        keyslots.open_compartment(replace(slot, **change), VAULT, opened.private, "bcu:CE")
+        compartment_keys.open_compartment(replace(slot, **change), VAULT, opened.private, "bcu:CE")
     with pytest.raises(VaultCorrupt, match="does not open"):
-        keyslots.open_compartment(slot, "another-vault", opened.private, "bcu:CE")
+        compartment_keys.open_compartment(slot, "another-vault", opened.private, "bcu:CE")
 
 
 def test_a_sealed_key_is_bound_to_its_epoch() -> None:
     slot, opened = _slot(bcu_CE=os.urandom(32))
     slot.keys["bcu:CE"].sealed = Sealed(2, slot.keys["bcu:CE"].sealed.ciphertext)
     with pytest.raises(VaultCorrupt, match="does not open"):
-        keyslots.open_compartment(slot, VAULT, opened.private, "bcu:CE")
+        compartment_keys.open_compartment(slot, VAULT, opened.private, "bcu:CE")
 
 
 # -- version 1 files ------------------------------------------------------------------
 
 
-def test_a_version_1_file_reads_as_a_keyring_of_common_and_is_rewritten_as_version_2() -> None:
+def test_a_version_1_file_reads_as_a_keyring_of_common_and_is_rewritten_as_the_current_version() -> None:
     data = V1_FILE.read_bytes()
     assert json.loads(data)["format_version"] == 1
     old = KeySlotFile.from_bytes(data)
@@ -196,19 +198,20 @@ def test_a_version_1_file_reads_as_a_keyring_of_common_and_is_rewritten_as_versi
 
     written = old.to_bytes()
     body = json.loads(written)
-    assert body["format_version"] == keyslots.FILE_VERSION == 2
+    assert body["format_version"] == slot_format.FILE_VERSION == 3
     assert body["compartment_epochs"] == {} and all(s["compartments"] == {} for s in body["slots"])
+    assert body["key_history"] == {} and not any("key_pins" in s for s in body["slots"])  # first use comes later
     again = KeySlotFile.from_bytes(written)
     for f in (old, again):
         slot = f.slot_of_user(7)
         assert slot is not None
         private = keyslots.open_private(slot, f.vault_id, "pw-one", None)
-        assert keyslots.open_keyring(slot, f.vault_id, private) == {COMMON: bytes([1]) * 32}
-        assert keyslots.open_next(slot, f.vault_id, private, COMMON) == bytes([2]) * 32
+        assert compartment_keys.open_keyring(slot, f.vault_id, private) == {COMMON: bytes([1]) * 32}
+        assert compartment_keys.open_next(slot, f.vault_id, private, COMMON) == bytes([2]) * 32
         recovery = f.recovery_slot()
         assert recovery is not None
         private = keyslots.open_private(recovery, f.vault_id, "RECOVERYCODE", None)
-        assert keyslots.open_compartment(recovery, f.vault_id, private, COMMON) == bytes([1]) * 32
+        assert compartment_keys.open_compartment(recovery, f.vault_id, private, COMMON) == bytes([1]) * 32
     # The rotation the old code began finishes under the new one.
     assert again.promote() == [COMMON] and again.key_epoch == 2
 
@@ -219,10 +222,10 @@ def test_a_version_1_file_reads_as_a_keyring_of_common_and_is_rewritten_as_versi
         lambda b: b["slots"][0].update(compartments={}),
         lambda b: b.update(compartment_epochs={}),
         lambda b: b.update(format_version=True),  # equals 1 to Python
-        lambda b: b.update(format_version=3),
+        lambda b: b.update(format_version=4),
         lambda b: b.update(format_version="1"),
     ],
-    ids=["v1-slot-with-compartments", "v1-file-with-epochs", "version-true", "version-3", "version-text"],
+    ids=["v1-slot-with-compartments", "v1-file-with-epochs", "version-true", "version-4", "version-text"],
 )
 def test_a_version_1_file_holds_one_key_only(change: Callable[[dict[str, Any]], object]) -> None:
     body = json.loads(V1_FILE.read_bytes())
@@ -311,7 +314,7 @@ def test_a_compartment_named_twice_is_refused() -> None:
     lenient parser reads it (the last copy wins), so the duplicate itself is the only fault."""
     slot, _ = _slot(bcu_CE=os.urandom(32))
     first = json.dumps(slot.keys["bcu:CE"].to_json(), sort_keys=True)
-    keyslots.seal_compartment(slot, VAULT, "bcu:CE", os.urandom(32), 1)
+    compartment_keys.seal_compartment(slot, VAULT, "bcu:CE", os.urandom(32), 1)
     second = json.dumps(slot.keys["bcu:CE"].to_json(), sort_keys=True)
     lenient = _with_checksum(json.loads(_file(slot).to_bytes())).decode()
     assert KeySlotFile.from_bytes(lenient.encode()).slots[0].compartments() == [COMMON, "bcu:CE"]
@@ -329,15 +332,15 @@ def test_a_file_nested_too_deep_is_unreadable_not_a_crash() -> None:
 
 
 def test_the_recovery_slot_holds_every_compartment_of_a_large_force() -> None:
-    names = [keyslots.bcu_compartment(c) for c in ("CE", "CN", "CS", "CW", "EA", "NA", "NE", "NW", "SE", "SN", "SW",
-                                                     "WA")] + [keyslots.dsa_compartment(i) for i in range(1, 300)]
+    names = [slot_format.bcu_compartment(c) for c in ("CE", "CN", "CS", "CW", "EA", "NA", "NE", "NW", "SE", "SN", "SW",
+                                                     "WA")] + [slot_format.dsa_compartment(i) for i in range(1, 300)]
     keys = {name: os.urandom(32) for name in names}
     recovery, opened = keyslots.new_slot(vault_id=VAULT, kind="recovery", user_id=0, version=1, locator=None,
                                          secret="RECOVERYCODE", data_key=os.urandom(32), epoch=1, kdf=TEST_KDF,
                                          device_secret=None,
                                          compartments={n: KeyAtEpoch(k, 1) for n, k in keys.items()})
     again = _reload(_file(recovery)).slots[0]
-    ring = keyslots.open_keyring(again, VAULT, opened.private)
+    ring = compartment_keys.open_keyring(again, VAULT, opened.private)
     assert len(ring) == 1 + len(names) and all(ring[n] == k for n, k in keys.items())
 
 
@@ -367,17 +370,17 @@ def test_rotating_one_bcu_leaves_common_and_the_others_untouched() -> None:
     f = _reload(f)
     assert f.rotation_pending() == ["bcu:CE"] and f.slots[2].pending() == []
     for slot, opened in ((f.slots[0], o), (f.slots[1], a)):
-        assert keyslots.open_compartment(slot, VAULT, opened.private, "bcu:CE") == ce
-        assert keyslots.open_next(slot, VAULT, opened.private, "bcu:CE") == new_ce
+        assert compartment_keys.open_compartment(slot, VAULT, opened.private, "bcu:CE") == ce
+        assert compartment_keys.open_next(slot, VAULT, opened.private, "bcu:CE") == new_ce
     untouched(f)
     assert f.promote([COMMON]) == []  # promoting another compartment finishes nothing of CE's
     assert f.promote(["bcu:CE"]) == ["bcu:CE"]
     f = _reload(f)
     assert f.rotation_pending() == [] and f.compartment_epochs["bcu:CE"] == 2 and f.epoch_of("bcu:CE") == 2
     for slot, opened in ((f.slots[0], o), (f.slots[1], a)):
-        assert keyslots.open_keyring(slot, VAULT, opened.private)["bcu:CE"] == new_ce
+        assert compartment_keys.open_keyring(slot, VAULT, opened.private)["bcu:CE"] == new_ce
         assert slot.epoch_of("bcu:CE") == 2
-    assert keyslots.open_keyring(f.slots[1], VAULT, a.private) == {COMMON: common, "bcu:CE": new_ce, "bcu:EA": ea}
+    assert compartment_keys.open_keyring(f.slots[1], VAULT, a.private) == {COMMON: common, "bcu:CE": new_ce, "bcu:EA": ea}
     untouched(f)
 
 
@@ -402,7 +405,7 @@ def test_rotating_common_the_version_1_way_still_works() -> None:
     f.key_epoch = max(f.key_epoch, slot.sealed.epoch)
     again = _reload(f)
     assert again.key_epoch == 2 and again.compartment_epochs == {"bcu:CE": 1}
-    assert keyslots.open_keyring(again.slots[0], VAULT, opened.private) == {COMMON: new, "bcu:CE": ce}
+    assert compartment_keys.open_keyring(again.slots[0], VAULT, opened.private) == {COMMON: new, "bcu:CE": ce}
 
 
 def test_a_new_compartment_and_an_ended_one() -> None:
@@ -413,19 +416,20 @@ def test_a_new_compartment_and_an_ended_one() -> None:
     f.add_compartment("dsa:7", preview, 1, [partner])
     again = _reload(f)
     assert again.compartment_epochs == {"dsa:7": 1} and [s.user_id for s in again.holders("dsa:7")] == [3]
-    assert keyslots.open_compartment(again.slots[0], VAULT, p.private, "dsa:7") == preview
+    assert compartment_keys.open_compartment(again.slots[0], VAULT, p.private, "dsa:7") == preview
     assert again.remove_compartment("dsa:7") == 1
     again = _reload(again)
     assert again.compartments() == [COMMON] and again.slots[0].compartments() == [COMMON]
 
 
-def test_a_vault_whose_slot_file_is_version_1_signs_in_and_is_rewritten_as_version_2(make_app: Callable[..., App]) -> None:
+def test_a_vault_whose_slot_file_is_version_1_signs_in_and_is_rewritten_as_the_latest_version(make_app: Callable[..., App]) -> None:
     """A vault from before compartments: its slot file as the version 1 code wrote it."""
     app = make_app()
     app.auth.sign_out(app.init_vault(ADMIN, "Admin", ADMIN_PW).workspace)
     body = json.loads(app.paths.keyslots.read_bytes())
     assert body["compartment_epochs"] == {} and all(s.pop("compartments") == {} for s in body["slots"])
     body.pop("compartment_epochs")
+    body.pop("key_history")
     body["format_version"] = 1
     app.paths.keyslots.write_bytes(_with_checksum(body))
 
@@ -433,5 +437,5 @@ def test_a_vault_whose_slot_file_is_version_1_signs_in_and_is_rewritten_as_versi
     new_password = "fresh-mango-telescope-58"
     app.accounts.change_own_password(ws, ADMIN_PW, new_password)  # rewrites the slot file
     app.auth.sign_out(ws)
-    assert json.loads(app.paths.keyslots.read_bytes())["format_version"] == 2
+    assert json.loads(app.paths.keyslots.read_bytes())["format_version"] == slot_format.FILE_VERSION
     app.auth.sign_out(app.auth.sign_in(ADMIN, new_password))

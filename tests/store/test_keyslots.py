@@ -9,10 +9,11 @@ import pytest
 
 from gvm_desktop.core.errors import AuthenticationError, VaultCorrupt
 from gvm_desktop.store import keyslots
-from gvm_desktop.store.keyslots import DEFAULT_KDF, TEST_KDF, KeySlotFile
+from gvm_desktop.store.slot import DEFAULT_KDF, TEST_KDF, KeySlot, Sealed
+from gvm_desktop.store.slot_file import KeySlotFile
 
 
-def _slot(**overrides: object) -> keyslots.KeySlot:
+def _slot(**overrides: object) -> KeySlot:
     args: dict[str, object] = dict(vault_id="v1", kind="user", user_id=7, version=1, locator="ab", secret="pw-one",
                                    data_key=os.urandom(32), epoch=1, kdf=TEST_KDF, device_secret=None)
     args.update(overrides)
@@ -62,7 +63,7 @@ def test_sealed_key_is_bound_to_its_epoch() -> None:
     slot = _slot()
     private = keyslots.open_private(slot, "v1", "pw-one", None)
     with pytest.raises(VaultCorrupt):
-        keyslots.open_sealed(slot, "v1", private, keyslots.Sealed(2, slot.sealed.ciphertext))
+        keyslots.open_sealed(slot, "v1", private, Sealed(2, slot.sealed.ciphertext))
 
 
 def test_file_round_trip_has_no_usernames() -> None:

@@ -149,7 +149,7 @@ def test_a_new_vault_never_commits_k0(tmp_path: Path) -> None:
     """On an empty log the current MAC key is k[0]: the chain starts in the transaction of the first entry."""
     from gvm_desktop.store.device import DeviceSecrets
     from gvm_desktop.store.files import VaultPaths
-    from gvm_desktop.store.keyslots import TEST_KDF
+    from gvm_desktop.store.slot import TEST_KDF
     from gvm_desktop.store.vault import Vault
 
     first = LogEntry(at_utc="2026-11-02T09:00:00Z", tz="Europe/London", workstation="ws-synthetic",

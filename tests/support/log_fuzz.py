@@ -40,7 +40,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import database
 from gvm_desktop.store.files import VaultPaths
-from gvm_desktop.store.keyslots import TEST_KDF
+from gvm_desktop.store.slot import TEST_KDF
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.vault_access import vault_of
 
