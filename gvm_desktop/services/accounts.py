@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.audit import Action
-from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import AuthenticationError, NotFound, ValidationError
+from gvm_desktop.core.clock import from_iso, to_iso
+from gvm_desktop.core.errors import AuthenticationError, NotFound, PermissionDenied, ValidationError
+from gvm_desktop.core.governance import inactive_since
 from gvm_desktop.core.passwords import check_display_name, check_password, check_username
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, Role, validate_bcu
@@ -43,6 +44,18 @@ def create_account(
         created_at=at, created_by=created_by,
     )
     return user_id, f"{name} as {role.value}" + (f" in {bcu_code}" if bcu_code else "")
+
+
+def _inactive_within_reach(op: Operation, target: Account) -> None:
+    """What the inactive-accounts permission reaches: accounts unused for six months, and for a SPOC only
+    those of their own BCU. Checked here, where the disabling happens, not only by the caller that lists them."""
+    if op.session.role is Role.SPOC and target.bcu != op.session.bcu:
+        raise op.refuse(PermissionDenied(f"{target.username} is not in your BCU ({op.session.bcu}); their own "
+                                         "BCU's SPOC decides."), record_ref=f"user:{target.id}")
+    last = from_iso(target.last_signin_at).date() if target.last_signin_at else None
+    if not inactive_since(last, from_iso(target.created_at).date(), op.env.clock.now().date()):
+        raise op.refuse(PermissionDenied(f"{target.username} has been used within six months: only an "
+                                         "administrator may disable it."), record_ref=f"user:{target.id}")
 
 
 def _account(op: Operation, user_id: int) -> Account:
@@ -90,6 +103,8 @@ class AccountService:
                 raise ValidationError(f"The account '{target.username}' is already disabled.")
             if target.id == op.session.user_id:
                 raise ValidationError("You cannot disable your own account; ask another administrator.")
+            if permission is Permission.INACTIVE_DISABLE:
+                _inactive_within_reach(op, target)
             if target.role is Role.ADMIN and op.store.accounts.count_active_admins() <= 1:
                 raise ValidationError("This is the last active administrator; add another before disabling it.")
             op.store.accounts.set_disabled(target.id, to_iso(op.env.clock.now()))

@@ -145,7 +145,6 @@ class GovernanceService:
                 target = inactive.get(name.strip().lower())
                 if target is None:
                     raise ValidationError(f"'{name[:40]}' is not on the list of inactive accounts.")
-                _own_bcu_only(op, target)
                 self.accounts.disable(ws, target.username, permission=Permission.INACTIVE_DISABLE,
                                       reason="unused for six months, disabled on confirmation")
                 done.append(target.username)

@@ -154,3 +154,17 @@ def test_a_spocs_sign_in_withdraws_in_their_bcu_and_an_admins_in_every_bcu(demo_
     with pytest.raises(PermissionDenied, match=r"^Your access to the NE matrix was "):
         demo_app.auth.sign_in("ne.officer", NEW_PW)
     demo_app.auth.sign_out(demo_app.auth.sign_in("ce.busy", NEW_PW))
+
+
+@pytest.mark.parametrize("target", [Role.AUDITOR, Role.OFFICER])
+def test_the_spocs_inactive_disable_permission_reaches_only_inactive_accounts_of_their_bcu(
+        demo_app: App, target: Role) -> None:
+    """Through Python a SPOC can call the account service directly: the service, not the caller, holds the line.
+    The demo's auditor works across BCUs, and the demo officer signed in recently: neither may be disabled so."""
+    from gvm_desktop.core.policy import Permission
+
+    spoc = sign_in(demo_app, Role.SPOC)
+    with pytest.raises(PermissionDenied):
+        demo_app.accounts.disable(spoc, ACC[target].username, permission=Permission.INACTIVE_DISABLE)
+    active = conn_of(spoc).execute("SELECT status FROM users WHERE username = ?", (ACC[target].username,)).fetchone()
+    assert active == ("active",)
