@@ -138,7 +138,7 @@ class GovernanceService:
 
         A read around them: each disabling commits, then rotates the key, outside any transaction.
         """
-        with ws.operation(Permission.INACTIVE_DISABLE, Action.ACCOUNT_DISABLE, writes=False) as op:
+        with ws.operation(Permission.INACTIVE_DISABLE, Action.ACCOUNT_DISABLE, writes=False):
             inactive = {i.account.username: i.account for i in self.inactive(ws)}
             done = []
             for name in usernames:

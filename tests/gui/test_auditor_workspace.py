@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.justification import Justification
-from gvm_desktop.core.log_filter import FLAG_LABELS
+from gvm_desktop.core.log_filter import FLAG_LABELS, LogFilter
 from gvm_desktop.core.log_verification import VerifyResult
 from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.audit.log_model import COLUMNS, OUTCOME_TINTS, LogTableModel
@@ -351,3 +351,13 @@ def test_monthly_audit_counts_a_bcus_month(qtbot: QtBot, open_main: Opener, gui_
     settle()
     assert monthly.error_label.text() == "A month is YYYY-MM (got '2026-13')."
     assert monthly.actions_model.rowCount() == 0
+
+
+def test_two_filters_asked_before_either_answers_leave_the_newer_one_on_screen(open_main: Opener) -> None:
+    home = _auditor(open_main(Role.AUDITOR))
+    model = home.log_model
+    model.load(LogFilter(username="demo.officer"), errors=home.log_panel.filters.error_label)
+    model.load(LogFilter(username="demo.admin"), errors=home.log_panel.filters.error_label)
+    settle()
+    assert model.filter is not None and model.filter.username == "demo.admin"
+    assert {model.entry_at(r).entry.username for r in range(model.rowCount())} == {"demo.admin"}  # type: ignore[union-attr]

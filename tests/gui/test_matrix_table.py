@@ -280,3 +280,14 @@ def test_proxy_is_an_identity_proxy_that_requeries(open_main: Opener) -> None:
     home = _matrix_home(open_main(Role.OFFICER))
     assert isinstance(home.matrix.proxy, MatrixQueryProxy)
     assert home.matrix.table.model() is home.matrix.proxy
+
+
+def test_two_searches_asked_before_either_answers_leave_the_newer_one_on_screen(open_main: Opener) -> None:
+    """A slow search, or a sort click during one: the older answer arrives first and must not win."""
+    model = _matrix_home(open_main(Role.OFFICER)).matrix.model
+    everyone = _names(model)
+    prefix = everyone[-1].split()[-1][:3].lower()
+    model.load(query="zzzz-nobody")
+    model.load(query=prefix)
+    settle()
+    assert model.query == prefix and model.rowCount() > 0

@@ -108,6 +108,8 @@ class LogTableModel(QAbstractTableModel):
     def load(self, log_filter: LogFilter, *, errors: ErrorLabel, then: Callable[[bool], None] | None = None) -> None:
         """Ask for the first page for this filter; `then(ok)` once answered. A refusal (an invalid filter)
         is said in `errors` after the table is emptied: rows that answer another filter must not stand beside it."""
+        # Counted when asked, not when answered: of two requests still on their way only the newer may land.
+        self._generation += 1
         generation = self._generation
         size = self.page_size
 

@@ -102,6 +102,8 @@ class MatrixTableModel(QAbstractTableModel):
         sort_key = self.sort_key if sort_key is None else sort_key
         descending = self.descending if descending is None else descending
         searched = query.strip() or None
+        # Counted when asked, not when answered: of two requests still on their way only the newer may land.
+        self._generation += 1
         generation = self._generation
 
         def answered(result: Result[MatrixView]) -> None:
