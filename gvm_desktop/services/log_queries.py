@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -183,18 +184,27 @@ def _flags(store: Unit, span: tuple[str, str], burst_records: int) -> list[Flag]
 
 
 class LogQueryService:
+    def __init__(self) -> None:
+        # The questions each session has asked (and logged) so far: only their later pages are plain reads.
+        self._asked: weakref.WeakKeyDictionary[Workspace, set[LogFilter]] = weakref.WeakKeyDictionary()
+
     def search(self, ws: Workspace, f: LogFilter, *, before_seq: int | None = None, limit: int = PAGE) -> LogPage:
         """One page of matching entries, newest first; keyset pagination stays fast at ten million entries.
 
         The first page logs the question (read and logged in one transaction); the pages after it
-        log nothing again, so they are plain reads.
+        log nothing again, so they are plain reads. A "later page" of a question this session never
+        asked is a first page: otherwise a caller could page through the whole log unseen.
         """
-        with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_SEARCH, writes=before_seq is None) as op:
+        asked = self._asked.setdefault(ws, set())
+        first = before_seq is None or f not in asked
+        with ws.operation(Permission.ACCESS_LOG_READ, Action.LOG_SEARCH, writes=first) as op:
             if not 1 <= limit <= MAX_PAGE:
                 raise ValidationError(f"Ask for 1 to {MAX_PAGE} entries at a time.")
             rows = op.store.log.search(to_query(op.store, f), limit + 1, before_seq=before_seq)
-            if before_seq is None:
+            if first:
                 op.log(detail=f.describe())
+        if first:
+            asked.add(f)
         more = len(rows) > limit
         rows = rows[:limit]
         return LogPage(rows, rows[-1].seq if more else None)

@@ -152,3 +152,12 @@ def test_verification_holds_no_write_lock_while_it_walks_the_log(demo_app: App, 
     monkeypatch.setattr(LogChainRepository, "verify", bound(verify_then_try_a_write))
     assert demo_app.audit.verify(auditor).intact and walked == [True]
     assert _actions(auditor)[-1] == ("access_log.verify", "allowed")
+
+
+def test_a_later_page_of_a_question_never_asked_is_logged_as_a_question(demo_app: App) -> None:
+    """Through Python an auditor could ask for "the page before entry 10**18" and page through the whole log
+    unseen: a later page counts as a plain read only for a question this session asked (and logged) first."""
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    before = _actions(auditor)
+    demo_app.log.search(auditor, LogFilter(username="demo.admin"), before_seq=10**18, limit=50)
+    assert _actions(auditor) == [*before, ("access_log.search", "allowed")]
