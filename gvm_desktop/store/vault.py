@@ -496,9 +496,18 @@ class Vault:
                 raise VaultCorrupt("The key-slot file holds more than one recovery slot and the vault has no record "
                                    "of the real one: someone added a slot. Restore keyslots.json from a backup.")
             recovery = [s for s in recoveries if recovery_public is None or s.public.hex() == recovery_public][:1]
+            if not recovery:
+                # Rotating now would leave the vault without a recovery code that opens it, silently.
+                raise VaultCorrupt("The key-slot file holds no recovery slot that the vault records as its own: "
+                                   "the key is not rotated. Restore keyslots.json from a backup.")
             kept: dict[int, KeySlot] = {}
             for s in slots.slots:
-                if s.kind == "user" and s.user_id not in kept and _vouched(owners.get(s.user_id), s):
+                if s.kind == "user" and _vouched(owners.get(s.user_id), s):
+                    if s.user_id in kept:
+                        # Two slots the database would vouch for (an account not signed in since slots were
+                        # recorded by public key): one is a copy, and the first one found must not simply win.
+                        raise VaultCorrupt(f"The key-slot file holds two slots for account user:{s.user_id}: "
+                                           "someone added a slot. Restore keyslots.json from a backup.")
                     kept[s.user_id] = s
             slots.slots = recovery + list(kept.values())
             next_epoch = slots.key_epoch + 1

@@ -257,3 +257,36 @@ def test_a_short_locator_salt_is_a_damaged_slot_file_not_a_traceback(demo_app: A
     demo_app.paths.keyslots.write_text(json.dumps(body))
     code, _out, err = run(demo_app, "user", "list", actor=ADMIN.username, password=ADMIN.password)
     assert code == 4 and "key-slot file is damaged" in err
+
+
+def test_a_rotation_never_drops_the_recovery_slot_silently(demo_app: App) -> None:
+    """A recovery slot that is not the one the vault records (a restored or rewritten file) stops the rotation,
+    rather than leaving a vault that no recovery code opens."""
+    slots = KeySlotFile.from_bytes(demo_app.paths.keyslots.read_bytes())
+    real = next(s for s in slots.slots if s.kind == "recovery")
+    other = keyslots.make_slot(vault_id=slots.vault_id, kind="recovery", user_id=0, version=1, locator=None,
+                               secret="planted-secret", data_key=bytes(32), epoch=slots.key_epoch, kdf=TEST_KDF,
+                               device_secret=None)
+    slots.slots = [other if s is real else s for s in slots.slots]
+    demo_app.paths.keyslots.write_bytes(slots.to_bytes())
+    before = demo_app.paths.keyslots.read_bytes()
+    with pytest.raises(VaultCorrupt, match="no recovery slot"):
+        _disable_officer(demo_app)
+    assert demo_app.paths.keyslots.read_bytes() == before
+
+
+def test_two_slots_for_one_account_stop_the_rotation(demo_app: App) -> None:
+    """For an account the database knows by slot version and locator only, a copy placed first must not win."""
+    spoc = ACC[Role.SPOC]
+    admin = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)
+    spoc_id, = conn_of(admin).execute("SELECT id FROM users WHERE username = ?", (spoc.username,)).fetchone()
+    conn_of(admin).execute("UPDATE users SET slot_public = NULL WHERE id = ?", (spoc_id,))
+    slots = KeySlotFile.from_bytes(demo_app.paths.keyslots.read_bytes())
+    real = next(s for s in slots.slots if s.kind == "user" and s.user_id == spoc_id)
+    copy = keyslots.make_slot(vault_id=slots.vault_id, kind="user", user_id=spoc_id, version=real.version,
+                              locator=real.locator, secret="planted-secret", data_key=bytes(vault_of(admin)._key),
+                              epoch=slots.key_epoch, kdf=TEST_KDF, device_secret=None)
+    slots.slots = [copy, *slots.slots]  # found first
+    demo_app.paths.keyslots.write_bytes(slots.to_bytes())
+    with pytest.raises(VaultCorrupt, match="two slots for account"):
+        demo_app.accounts.disable(admin, OFFICER.username)
