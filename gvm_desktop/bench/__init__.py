@@ -12,7 +12,8 @@ The contract, checked by tests/test_bench_contract.py:
   `.conn` is touched and no SQL is run on a vault.
 - Where a figure starts after the key derivation or needs the data decrypted, the
   bench holds the data key through `keyslots.open_data_key` and makes its copy with
-  `keyslots.export_plaintext` (fixture.py), both public and meant for it alone.
+  `keyslots.export_plaintext` (fixture.py), both public and meant for it alone (the export refuses any
+  vault not marked DEMO).
 - The baselines use the libraries directly: argon2-cffi's `hash_secret_raw` with the
   vault's `KdfParams`, hashlib, and plain SQLite (the same build without a key, through
   `store.database.plain_connect`: Python's own sqlite3 is too old for the vault's FTS5

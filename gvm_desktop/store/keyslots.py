@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gvm_desktop.core.errors import AuthenticationError, VaultCorrupt
+from gvm_desktop.core.errors import AuthenticationError, PermissionDenied, VaultCorrupt
 from gvm_desktop.store.compartment_keys import open_key, seal_compartment, seal_key
 from gvm_desktop.store.key_history import compartment_fingerprint
 from gvm_desktop.store.key_pins import KeyPin, store_key_pins
@@ -221,11 +221,16 @@ def export_plaintext(database: Path, data_key: bytes, target: Path) -> None:
 
     For `gvm-desktop bench` alone (its plain-SQLite baseline reads the same data without the
     cipher); `target` then holds every person in clear, so it belongs in a throw-away folder.
+    A vault that is not marked DEMO is refused: the product has no unlogged way to take a
+    real matrix out in clear, not even one a password holder could call from Python.
     """
     from gvm_desktop.store import database as db  # database imports this module for check_data_key
+    from gvm_desktop.store.meta import get_meta
 
     conn = db.connect(database, data_key)
     try:
+        if get_meta(conn, "demo") != "1":
+            raise PermissionDenied("Only a demo vault of synthetic people is ever copied out unencrypted.")
         conn.execute("ATTACH DATABASE ? AS plaintext KEY ''", (str(target),))
         conn.execute("SELECT sqlcipher_export('plaintext')")
         conn.execute("DETACH DATABASE plaintext")

@@ -80,3 +80,15 @@ def test_recovery_codes_are_long_and_normalise() -> None:
     code = keyslots.new_recovery_code()
     assert len(keyslots.normalise_recovery_code(code)) == 25
     assert keyslots.normalise_recovery_code(code.lower().replace("-", " ")) == keyslots.normalise_recovery_code(code)
+
+
+def test_only_a_demo_vault_is_ever_copied_out_unencrypted(admin_ws, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bench's plain copy: a real vault (not marked DEMO) is refused, and no file is written."""
+    from gvm_desktop.core.errors import PermissionDenied
+    from tests.support.vault_access import vault_of
+
+    vault = vault_of(admin_ws)
+    target = tmp_path / "plain.db"
+    with pytest.raises(PermissionDenied, match="demo vault"):
+        keyslots.export_plaintext(vault.paths.database, bytes(vault._key), target)
+    assert not target.exists()
