@@ -30,7 +30,6 @@ from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.gui.common.operations import SessionOps
-from gvm_desktop.gui.common.qt_fixes import protect_bool_singletons
 from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
@@ -38,7 +37,6 @@ from tests.conftest import DEMO_PEOPLE, build_demo_template, copy_demo
 
 DEMO_NOMINALS = DEMO_PEOPLE  # the shared demo vault's size
 
-protect_bool_singletons()  # as run_gui() does: see gui/common/qt_fixes.py
 
 
 def demo_account(role: Role) -> DemoAccount:

@@ -16,7 +16,6 @@ from pytestqt.qtbot import QtBot
 from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.audit.home_auditor import AuditorHome
 from gvm_desktop.gui.common.operations import SessionOps
-from gvm_desktop.gui.common.qt_fixes import emit_takes_a_reference_from_true
 from tests.gui.conftest import settle
 
 
@@ -57,11 +56,13 @@ class _Pinger(QObject):
 
 
 def test_emitting_signals_cannot_use_up_true() -> None:
-    """conftest applies qt_fixes as run_gui() does; with a leaking binding True still has references to spare."""
+    """PySide6 6.12.0's emit() drops a reference to True per signal, and Python 3.11 then aborts after a few
+    thousand (pyproject.toml excludes it): the binding installed must leave True's count where it was."""
     pinger = _Pinger()
+    before = sys.getrefcount(True)
     for _ in range(20_000):
         pinger.ping.emit()
-    assert not emit_takes_a_reference_from_true() or sys.getrefcount(True) > 1 << 39
+    assert sys.getrefcount(True) >= before
 
 
 def test_slow_work_shows_in_the_status_bar_and_pauses_the_page(qtbot: QtBot, open_main: Callable[[Role], Any]) -> None:

@@ -17,19 +17,18 @@ and drops the queue: the lock and sign-out call it before the vault closes.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThreadPool, QTimer, Signal, Slot
 
 from gvm_desktop.core.errors import GvmError, SessionLocked, StaleSession
-from gvm_desktop.gui.common.worker import scrub
+from gvm_desktop.gui.common.worker import Bridge, Job
 
 if TYPE_CHECKING:
     from gvm_desktop.core.clock import Clock
@@ -132,31 +131,6 @@ class _Pending:
     owner: QObject | None
     finished: Callable[[Result[Any]], None] | None = None
     task_id: int = 0
-    started: float = field(default=0.0)
-
-
-class _Bridge(QObject):
-    """Lives on the GUI thread; the worker emits through it and Qt queues the call across."""
-
-    done = Signal(int, object, object)  # task id, value, error
-
-
-class _Job(QRunnable):
-    def __init__(self, task_id: int, call: Callable[[], Any], bridge: _Bridge) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self._task_id, self._call, self._bridge = task_id, call, bridge
-
-    def run(self) -> None:  # on the worker thread
-        value: Any = None
-        error: GvmError | None = None
-        try:
-            value = self._call()
-        except BaseException as exc:  # everything comes back as a message, nothing as a traceback
-            error = scrub(exc)
-        del self._call  # release captured arguments (passwords) now
-        with contextlib.suppress(RuntimeError):  # the session's window is gone: nobody is waiting
-            self._bridge.done.emit(self._task_id, value, error)
 
 
 class SessionOps(QObject):
@@ -176,7 +150,7 @@ class SessionOps(QObject):
         self._ws = ws
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._bridge = _Bridge(self)
+        self._bridge = Bridge(self)
         self._bridge.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._queue: deque[_Pending] = deque()
         self._running: _Pending | None = None
@@ -268,13 +242,12 @@ class SessionOps(QObject):
                 continue  # its widget went away while it waited
             self._next_id += 1
             pending.task_id = self._next_id
-            pending.started = time.monotonic()
             self._running = pending
             if pending.progress:
                 self.progress_changed.emit(pending.progress + "...")
             else:
                 self._slow.start(SLOW_AFTER_MS)
-            self._pool.start(_Job(pending.task_id, pending.call, self._bridge))
+            self._pool.start(Job(pending.task_id, pending.call, self._bridge))
             return
         self._running = None
         self.busy_changed.emit(False)

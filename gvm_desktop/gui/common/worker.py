@@ -51,14 +51,14 @@ def error_text(exc: BaseException) -> str:
     return scrub(exc).message
 
 
-class _Bridge(QObject):
+class Bridge(QObject):
     """Lives on the GUI thread; the worker emits through it, Qt queues the call across."""
 
     done = Signal(int, object, object)  # task id, result, error
 
 
-class _Job(QRunnable):
-    def __init__(self, task_id: int, fn: Callable[[], Any], bridge: _Bridge) -> None:
+class Job(QRunnable):
+    def __init__(self, task_id: int, fn: Callable[[], Any], bridge: Bridge) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._task_id = task_id
@@ -87,7 +87,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._bridge = _Bridge(self)
+        self._bridge = Bridge(self)
         self._bridge.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._next_id = 0
         self._callbacks: dict[int, tuple[Callable[[Any], None], Callable[[GvmError], None]]] = {}
@@ -108,7 +108,7 @@ class TaskRunner(QObject):
         self._next_id += 1
         self._callbacks[self._next_id] = (on_result, on_error)
         self.busy_changed.emit(True)
-        self._pool.start(_Job(self._next_id, fn, self._bridge))
+        self._pool.start(Job(self._next_id, fn, self._bridge))
         return True
 
     def finish_and_forget(self, msecs: int = 30_000) -> bool:

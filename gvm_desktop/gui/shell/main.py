@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication
 
 from gvm_desktop import __version__
 from gvm_desktop.gui.common.fonts import install_fonts
-from gvm_desktop.gui.common.qt_fixes import protect_bool_singletons
 from gvm_desktop.gui.common.style import STYLESHEET
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.gui.shell.signin import SignInWindow
@@ -91,7 +90,6 @@ def _quiet_excepthook(kind: type[BaseException], _value: BaseException, _tb: Tra
 
 def run_gui(app: App, *, demo: bool) -> int:
     """Show the sign-in window and run Qt's event loop; returns the exit code."""
-    protect_bool_singletons()
     qapp = QApplication.instance()
     if not isinstance(qapp, QApplication):
         qapp = QApplication(sys.argv[:1])  # our own arguments were parsed by the CLI already
