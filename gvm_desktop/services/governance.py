@@ -35,7 +35,7 @@ from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.context import Operation, Workspace
-from gvm_desktop.services.log_export import csv_target, remember_export_key, write_signed_csv
+from gvm_desktop.services.log_export import csv_target, remember_export_key, staged_signed_csv, write_signed_csv
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.store.protocols import Unit
 
@@ -268,7 +268,7 @@ class GovernanceService:
     def export_monthly_csv(self, ws: Workspace, bcu: str, month: str, path: Path) -> ExportResult:
         """The audit as a CSV signed like a log export (Ed25519 from the log's verification key, so
         `log verify-export` checks it). Only auditors hold that key: a SPOC exports the PDF."""
-        with ws.operation(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY) as op:
+        with staged_signed_csv(Path(path)), ws.operation(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY) as op:
             if not allows(op.session.role, Permission.LOG_EXPORT):
                 raise op.refuse(PermissionDenied(
                     "The signed CSV is signed with the access log's key, which only auditors hold; export the PDF "

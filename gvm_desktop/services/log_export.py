@@ -11,6 +11,8 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gvm_desktop.core.audit import Action, LoggedEntry, Outcome
@@ -22,6 +24,7 @@ from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.record_use import record_refs
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.log_queries import to_query
+from gvm_desktop.services.staged_export import move_into_place, staging_path
 from gvm_desktop.store import signing
 from gvm_desktop.store.files import atomic_write
 from gvm_desktop.store.protocols import Unit
@@ -74,7 +77,7 @@ def selection(op: Operation, f: LogFilter) -> list[LoggedEntry]:
 
 class LogExportService:
     def export_csv(self, ws: Workspace, f: LogFilter, path: Path) -> ExportResult:
-        with ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT) as op:
+        with staged_signed_csv(Path(path)), ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT) as op:
             target = csv_target(op, path)
             entries = selection(op, f)
             try:
@@ -91,6 +94,31 @@ class LogExportService:
         return result
 
 
+def _signature_path(target: Path) -> Path:
+    return target.with_name(target.name + ".sig")
+
+
+@contextmanager
+def staged_signed_csv(target: Path) -> Iterator[None]:
+    """Around the operation that writes a signed CSV (write_signed_csv writes under hidden names): once it has
+    committed, both files take their names; if anything fails first, the hidden ones go. As for PDFs
+    (staged_export.py), a file of that name never exists without the entry that logs it."""
+    staged = (staging_path(target), staging_path(_signature_path(target)))
+    try:
+        yield
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
+    try:
+        move_into_place(staged[1], _signature_path(target), what="the export's signature")
+        move_into_place(staged[0], target, what="the export")
+    except BaseException:
+        for path in (*staged, _signature_path(target)):
+            path.unlink(missing_ok=True)
+        raise
+
+
 def csv_target(op: Operation, path: Path) -> Path:
     """Where a signed CSV goes, once it is known that this session can sign one."""
     if op.vault.log_key0 is None:
@@ -104,8 +132,10 @@ def csv_target(op: Operation, path: Path) -> Path:
 def write_signed_csv(op: Operation, target: Path, data: bytes, *, entries: int, described: str) -> ExportResult:
     """Write `data` and its detached signature (Ed25519, from the log's verification key) atomically.
 
-    The caller has checked csv_target() and logs the export in `op`. The manifest keeps `entries`, the CSV's
-    number of data rows (`log verify-export` prints it), and `described`, what those rows are.
+    The caller has checked csv_target(), logs the export in `op`, and runs that operation inside
+    staged_signed_csv(target), which gives both files their names once the entry has committed. The
+    manifest keeps `entries`, the CSV's number of data rows (`log verify-export` prints it), and
+    `described`, what those rows are.
     """
     key0 = op.vault.log_key0
     if key0 is None:
@@ -121,14 +151,14 @@ def write_signed_csv(op: Operation, target: Path, data: bytes, *, entries: int, 
     }
     canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
     signature = {"manifest": manifest, "signature": signing.sign(private, canonical)}
-    sig_path = target.with_name(target.name + ".sig")
-    # Both files atomically: a failed write leaves no partial file.
+    sig_path = _signature_path(target)
+    # Both files atomically, under hidden names until the export is logged (staged_signed_csv names them).
     try:
-        atomic_write(target, data)
+        atomic_write(staging_path(target), data)
         try:
-            atomic_write(sig_path, (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
+            atomic_write(staging_path(sig_path), (json.dumps(signature, indent=1, sort_keys=True) + "\n").encode())
         except BaseException:
-            target.unlink(missing_ok=True)
+            staging_path(target).unlink(missing_ok=True)
             raise
     except OSError as exc:
         raise FileWriteError(f"Cannot write the export to {target}: {exc.strerror or 'I/O error'}.") from None

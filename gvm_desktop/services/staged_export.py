@@ -38,11 +38,11 @@ def staging_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.unlogged")
 
 
-def move_into_place(staged: Path, target: Path) -> None:
+def move_into_place(staged: Path, target: Path, *, what: str = "the PDF") -> None:
     try:
         os.replace(staged, target)
     except OSError as exc:
-        raise ReportWriteError(f"Cannot write the PDF to {target}: {exc.strerror or type(exc).__name__}.") from exc
+        raise ReportWriteError(f"Cannot write {what} to {target}: {exc.strerror or type(exc).__name__}.") from exc
     try:  # the rename itself made durable where the platform allows it (Windows cannot open a folder)
         folder = os.open(target.parent, os.O_RDONLY)
     except OSError:

@@ -161,3 +161,25 @@ def test_a_later_page_of_a_question_never_asked_is_logged_as_a_question(demo_app
     before = _actions(auditor)
     demo_app.log.search(auditor, LogFilter(username="demo.admin"), before_seq=10**18, limit=50)
     assert _actions(auditor) == [*before, ("access_log.search", "allowed")]
+
+
+def test_a_signed_csv_never_stands_under_its_name_without_its_log_entry(demo_app: App, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after both files are written but before the commit leaves no export behind, under any name."""
+    from gvm_desktop.services import log_export
+
+    auditor = sign_in(demo_app, Role.AUDITOR)
+    before = _actions(auditor)
+    real = log_export.remember_export_key
+
+    def crash(store, public):  # type: ignore[no-untyped-def]
+        real(store, public)
+        raise RuntimeError("crash before the commit")
+
+    monkeypatch.setattr(log_export, "remember_export_key", crash)
+    out = tmp_path / "exports"
+    out.mkdir()
+    with pytest.raises(RuntimeError):
+        demo_app.exports.export_csv(auditor, LogFilter(), out / "log.csv")
+    assert list(out.iterdir()) == []
+    assert _actions(auditor) == before
