@@ -484,12 +484,6 @@ def names_in(j: Justification, who: Identity) -> bool:
     return names_person(j.text, who) or names_person(j.operation_ref or "", who)
 
 
-def check_justification(op: Operation, action: Action, target: Target, j: Justification) -> None:
-    """Refuse a justification that names the person it opens; the refusal is logged (under `action`), its text is not."""
-    if names_in(j, identity_of(op.store, target.id)):
-        raise op.refuse(NamesThePerson(), action=action, record_ref=target.ref)
-
-
 class JustifiedFields(TypedDict):
     """The log fields of a justified read (keyword arguments of Operation.log)."""
 
@@ -499,14 +493,26 @@ class JustifiedFields(TypedDict):
     operation_ref: str | None
 
 
+def _fields(ref: str, j: Justification) -> JustifiedFields:
+    return {"record_ref": ref, "reason_category": j.category.value, "justification": j.text,
+            "operation_ref": j.operation_ref}
+
+
+def check_justification(op: Operation, action: Action, target: Target, j: Justification) -> JustifiedFields:
+    """Refuse a justification that names the person it opens; the refusal is logged (under `action`), its text is not.
+    Returns the log fields of the justified read, checked (the person's identity is built once per read)."""
+    if names_in(j, identity_of(op.store, target.id)):
+        raise op.refuse(NamesThePerson(), action=action, record_ref=target.ref)
+    return _fields(target.ref, j)
+
+
 def justified(store: Unit, ref: str, j: Justification) -> JustifiedFields:
-    """The log fields of a justified read. Every caller should have run check_justification (which logs
-    the refusal) first; this is the last line, so a name never reaches the log."""
+    """The log fields of a justified read checked in another transaction than the one that logs it (the
+    subject access pack checks before it builds): checked again here, so a name never reaches the log."""
     found = store.nominals.by_ref(ref)
     if found is not None and names_in(j, identity_of(store, found.id)):
         raise NamesThePerson()
-    return {"record_ref": ref, "reason_category": j.category.value, "justification": j.text,
-            "operation_ref": j.operation_ref}
+    return _fields(ref, j)
 
 
 class RecordService:
@@ -528,8 +534,7 @@ class RecordService:
         log entry commits with the read: no entry, no record."""
         with ws.operation(Permission.RECORD_OPEN, Action.RECORD_OPEN) as op:
             target = resolve(op, ref, Action.RECORD_OPEN)
-            check_justification(op, Action.RECORD_OPEN, target, justification)
-            op.log(**justified(op.store, target.ref, justification))
+            op.log(**check_justification(op, Action.RECORD_OPEN, target, justification))
             return self.read(op.store, target, op.env.clock.now().date())
 
     def read(self, store: Unit, target: Target, today: date) -> NominalRecord:
@@ -562,6 +567,5 @@ class RecordService:
         """Earlier versions of a record: SPOCs and auditors only, justified like an open."""
         with ws.operation(Permission.RECORD_HISTORY, Action.RECORD_HISTORY) as op:
             target = resolve(op, ref, Action.RECORD_HISTORY)
-            check_justification(op, Action.RECORD_HISTORY, target, justification)
-            op.log(**justified(op.store, target.ref, justification))
+            op.log(**check_justification(op, Action.RECORD_HISTORY, target, justification))
             return op.store.records.versions(target.id)
