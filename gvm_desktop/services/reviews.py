@@ -95,9 +95,13 @@ class ReviewService:
         if s.role not in (Role.OFFICER, Role.SPOC) or s.bcu is None:
             return None
         bcu = s.bcu
+        # A read first: on every sign-in but the quarter's first, the review exists and no write lock is taken.
+        with ws.operation(None, Action.REVIEW_OPEN, writes=False) as op:
+            if op.store.reviews.reviews_of(bcu=bcu, quarter=str(Quarter.of(_today(op)))):
+                return None
         with ws.operation(None, Action.REVIEW_OPEN) as op:
             quarter = Quarter.of(_today(op))
-            if op.store.reviews.reviews_of(bcu=bcu, quarter=str(quarter)):
+            if op.store.reviews.reviews_of(bcu=bcu, quarter=str(quarter)):  # opened meanwhile elsewhere
                 return None
             review_id = self._open_in(op, bcu, quarter, opened_by=None, supersedes=None)
             op.log(operation_ref=f"review:{review_id}", reason_category=ReasonCategory.QUARTERLY_REVIEW.value,
