@@ -252,11 +252,11 @@ class AuthService:
         with ws.operation(None, Action.KEY_ROTATE, writes=False, alone=True) as op:
             disabled = {a.id for a in op.store.accounts.all_accounts() if not a.active}
             vault = op.vault
-            stale = [s.user_id for s in vault.slots.slots if s.kind == "user" and s.user_id in disabled]
+            stale = any(s.kind == "user" and s.user_id in disabled for s in vault.slots.slots)
             if not stale and not vault.rotation_pending():
                 return
-            for user_id in stale:
-                vault.slots.remove_user_slot(user_id)
+            # The rotation re-reads the slot file and keeps only the slots the database vouches for, which
+            # leaves a disabled account's slot out: nothing to remove from the copy held here.
             vault.revoke_and_rotate(None)
         with ws.operation(None, Action.KEY_ROTATE) as op:
             op.log(detail="completed an interrupted revocation")

@@ -143,3 +143,18 @@ def test_finish_and_forget_drops_the_queue_and_the_running_outcome(qtbot: QtBot)
     assert ops.finish_and_forget(5000)
     qtbot.wait(50)
     assert got == [] and not ops.busy
+
+
+def test_a_failing_callback_is_said_on_the_error_line_and_the_queue_goes_on(qtbot: QtBot) -> None:
+    ops, owner = _ops(qtbot)
+    label = ErrorLabel(owner)
+    after: list[object] = []
+
+    def broken(_value: object) -> None:
+        raise KeyError("Quillbrook N-001201")
+
+    ops.run(lambda _s, _w: 1, done=broken, errors=label)
+    ops.run(lambda _s, _w: 2, done=after.append)
+    assert ops.wait_idle()
+    assert "KeyError" in label.text() and "Quillbrook" not in label.text()
+    assert after == [2]

@@ -269,6 +269,12 @@ class SessionOps(QObject):
         self._end_progress()
         try:
             self._settle(pending, value, error)
+        except Exception as exc:
+            # A page's own callback failed (a bug): said on its error line, worded like any failure, rather
+            # than only on stderr while the page waits for an answer that has already come.
+            if pending.errors is None:
+                raise
+            pending.errors.show_error(exc)
         finally:
             if self._running is None:  # a callback may have chained a call, which run() has started already
                 self._start_next()
