@@ -133,11 +133,6 @@ def seq_bounds(conn: Connection, since_utc: str | None, before_utc: str | None) 
     return (int(low[0]) if low and low[0] is not None else 1 << 62, int(high[0]) if high and high[0] is not None else 0)
 
 
-def entry_hash(conn: Connection, seq: int) -> bytes | None:
-    row = conn.execute("SELECT entry_hash FROM access_log WHERE seq = ?", (seq,)).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else None
-
-
 def by_seq(conn: Connection, seq: int) -> LoggedEntry | None:
     row = conn.execute(f"SELECT seq, {_COLUMNS} FROM access_log WHERE seq = ?", (seq,)).fetchone()
     return _row(row) if row else None
@@ -234,7 +229,7 @@ class AccessLogRepository(Repository):
     count = bound(count)
     last_justification = bound(last_justification)
     search = bound(search)
-    entry_hash = bound(entry_hash)
+    entry_hash = bound(log_chain.hash_at)  # one reading of a stored hash, which refuses a malformed one
     by_seq = bound(by_seq)
     for_record = bound(for_record)
     by_seqs = bound(by_seqs)
