@@ -6,10 +6,21 @@ yet decrypted: later statements fail with SQLITE_NOMEM (Python's MemoryError),
 SQLITE_READONLY or SQLITE_CORRUPT. `VaultConnection` turns the first of these into
 VaultCorrupt and gives every later statement on that connection the same error, so a
 damaged page reads as damage wherever it is met, never as a traceback or "disk full".
+
+Journals. Every vault file is in rollback-journal mode (`journal_mode = DELETE`,
+`synchronous = FULL`): a transaction writing several attached files commits atomically
+only so (docs/architecture.md, "One connection, many files"). A vault made while the
+product used WAL is moved at its first open for writing (`connect`). A journal left
+beside the database by a crash is "hot": SQLite puts the original pages back at the
+first read, whatever the key, and deletes it. That is recovery, not damage. While it
+lies there the database file may hold half a commit, which is why `sniff` judges the
+file only after that first read when a journal is present.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +43,13 @@ _PLAIN_SQLITE = b"SQLite format 3\x00"
 CHECK_HINT = "Run 'gvm-desktop check' as an administrator or auditor to find the damaged pages."
 _STALE = "The vault changed under this session (its key was rotated or its file replaced): sign in again."
 _ROWS_PER_FETCH = 256  # rows a loop over a cursor takes from SQLite at a time (see _Cursor.__iter__)
+
+# How long a statement waits for other processes' locks before "The vault is busy". With rollback
+# journals a commit waits for every reader to finish, and new readers wait for that commit.
+BUSY_WAIT_SECONDS = 5.0
+# How long an open waits for the other connections to a WAL-mode vault to close so it can be moved
+# to rollback journals (SQLite needs it alone, and does not wait by itself).
+JOURNAL_SWITCH_SECONDS = 5.0
 
 
 def damaged(detail: str) -> VaultCorrupt:
@@ -175,26 +193,69 @@ def sniff(path: Path) -> None:
         raise VaultCorrupt("The vault database is truncated: it is shorter than one page.")
 
 
+def journal_of(path: Path) -> Path:
+    """The rollback journal SQLite keeps beside a database file during a write (and after a crash in one)."""
+    return path.with_name(path.name + "-journal")
+
+
+def _journal_present(path: Path) -> bool:
+    try:
+        return journal_of(path).stat().st_size > 0
+    except OSError:
+        return False
+
+
 def connect(path: Path, key: bytes, *, create: bool = False, read_only: bool = False) -> Connection:
-    """Open (or create) the encrypted database and prove the key opens it."""
-    if not create:
+    """Open (or create) the encrypted database, prove the key opens it, and put it in rollback-journal mode.
+
+    A vault still in WAL mode (made by an earlier version) is moved to rollback journals
+    here. SQLite does that only with no other connection to the file, and refuses at once
+    otherwise, so the open is tried again for up to JOURNAL_SWITCH_SECONDS, closing its
+    own connection between tries (two processes opening the same old vault would
+    otherwise each wait for the other). `read_only` (log verify) moves nothing.
+    """
+    deadline = time.monotonic() + JOURNAL_SWITCH_SECONDS
+    while True:
+        conn = _open(path, key, create=create, read_only=read_only)
+        if conn is not None:
+            return conn
+        if time.monotonic() >= deadline:
+            raise StorageError("The vault could not be moved to rollback journals, which this version needs: it is "
+                               "open in another window or command. Close the others, then try again.")
+        time.sleep((20 + secrets.randbelow(80)) / 1000)  # apart from whoever else is trying
+
+
+def _open(path: Path, key: bytes, *, create: bool, read_only: bool) -> Connection | None:
+    """One try of `connect`; None when a WAL-mode vault could not be moved because another connection has it."""
+    # A journal may be putting page 1 back (a crash in a commit): judge the file once SQLite has.
+    judged_first = not create and not _journal_present(path)
+    if judged_first:
         sniff(path)
-    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, factory=VaultConnection)
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, factory=VaultConnection,
+                              timeout=BUSY_WAIT_SECONDS)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(_raw_key_pragma("key", key))
+        # One read lock for the first read and the size check, so no commit elsewhere moves the
+        # file between them. Taking it rolls back a hot journal.
+        conn.execute("BEGIN")
         # A wrong key shows only at the first read of page 1.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if not create and not judged_first:
+            sniff(path)
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         page_count = conn.execute("PRAGMA page_count").fetchone()[0]
-        # Pages not yet checkpointed live in the -wal file, so count it too.
+        # A vault not yet moved off WAL may keep pages in its -wal file, so count it too.
         wal = path.with_name(path.name + "-wal")
         on_disk = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         if not create and page_count * int(page_size) > on_disk:
             raise VaultCorrupt("The vault database is truncated: it is shorter than its header says.")
+        conn.execute("COMMIT")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
+        if not read_only and not _use_rollback_journal(conn):
+            conn.close()
+            return None
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA temp_store = MEMORY")  # no plaintext temp files on disk
         # Every page read from disk is decrypted and checked: keeping 64 MiB of them
@@ -205,6 +266,8 @@ def connect(path: Path, key: bytes, *, create: bool = False, read_only: bool = F
         conn.armed = True
     except DatabaseError as exc:
         conn.close()
+        if not judged_first and not create:
+            _sniff_quietly(path)
         text = str(exc)
         if "not a database" in text and _looks_like_other_file(path):
             raise WrongFileType("This file is not a gvm-desktop vault database (it is another kind of file).") from None
@@ -218,6 +281,35 @@ def connect(path: Path, key: bytes, *, create: bool = False, read_only: bool = F
         conn.close()
         raise
     return conn
+
+
+def _sniff_quietly(path: Path) -> None:
+    """`sniff`, its finding raised without SQLite's error behind it."""
+    try:
+        sniff(path)
+    except GvmError as finding:
+        raise finding from None
+
+
+def _use_rollback_journal(conn: Connection) -> bool:
+    """Rollback journal (DELETE) on the main file; False if it is in WAL mode and another connection holds it.
+
+    DELETE rather than TRUNCATE or PERSIST: after each commit the journal, which holds the
+    changed pages as they were (encrypted), is gone from the folder; TRUNCATE would leave a
+    file of zero bytes behind, PERSIST the pages themselves. Neither overwrites the disk
+    blocks the journal used; secure_delete zeroes freed pages in the database file only.
+    """
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except DatabaseError as exc:
+        if _primary_code(exc) == dbapi2.SQLITE_BUSY or "locked" in str(exc):
+            return False
+        raise
+    if str(mode).lower() == "wal":
+        return False
+    if str(mode).lower() != "delete":
+        raise StorageError(f"The vault database stayed in journal mode {mode}; nothing was opened.")
+    return True
 
 
 def open_to_check(path: Path, key: bytes) -> Connection:
@@ -272,8 +364,8 @@ def _roll_back(conn: Connection) -> None:
     """ROLLBACK, even on a connection that met damage, and quietly: the error being raised says more.
 
     `rollback()` goes to SQLite directly, past the cursor's refusal. If SQLite refuses it
-    too, nothing half-written survives anyway: in WAL mode a transaction without its
-    commit frame is never read by anyone, and closing the connection drops it.
+    too, nothing half-written survives anyway: the journal still holds the pages as they
+    were, and closing the connection, or else the next open anywhere, puts them back.
     """
     try:
         if conn.in_transaction:
@@ -288,7 +380,7 @@ def _storage_error(exc: Exception) -> GvmError:  # a DatabaseError (sqlcipher3 i
         return failure
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return StorageError("The vault is busy (another window is writing to it); try again.")
+        return StorageError("The vault is busy (another window or command is using it); try again.")
     if "full" in text:
         return StorageError("The disk is full: nothing was saved.")
     return StorageError(f"The vault could not be read or written ({text}); nothing was saved.")

@@ -5,15 +5,24 @@ months (12 of 17 single-byte flips did, in the demo vault). `PRAGMA
 cipher_integrity_check` reads every page of the file straight from disk and checks
 its HMAC, without the page cache and without SQLCipher's codec, so it also works on
 a connection that has already met a damaged page. `PRAGMA integrity_check` then walks
-every table and index through the pager (pages still in the -wal file included).
+every table and index through the pager.
+
+Both run under one read lock, taken first: no other process commits while the file is
+read, and a journal a crash left behind is rolled back before it (SQLite does that when
+the lock is taken), so a half-made commit is never read as damage. The lock holds other
+processes' commits for the length of the check, as any long read does with rollback
+journals.
 
 The report names pages and SQLite's own structural messages: never a row's content.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,20 +111,48 @@ def check(conn: Connection, path: Path) -> IntegrityReport:
     """
     start = time.perf_counter()
     raw = database.raw_cursor(conn)  # past the refusal a connection gives once it has met damage
-    page_size = int(raw.execute("PRAGMA cipher_page_size").fetchone()[0])
-    size = path.stat().st_size
-    pages = -(-size // page_size)  # a short last page counts: SQLCipher reports it
-    problems = [_cipher_problem(str(r[0]), page_size) for r in raw.execute("PRAGMA cipher_integrity_check")]
-    if size == 0:
-        problems.append(PageProblem(None, "the database file is empty (0 bytes)"))
-    if not problems:
-        try:
-            rows = [str(r[0]) for r in raw.execute(f"PRAGMA integrity_check({_STRUCTURE_LIMIT})")]
-        except (DatabaseError, MemoryError) as exc:
-            # Every page of the file passed, so what failed is a page read through the -wal file.
-            rows = [f"the structure check stopped: {exc if isinstance(exc, DatabaseError) else 'a page did not decrypt'}"]
-        problems.extend(_structure_problem(r) for r in rows if r != "ok")
+    with _file_held(conn):
+        page_size = int(raw.execute("PRAGMA cipher_page_size").fetchone()[0])
+        size = path.stat().st_size
+        pages = -(-size // page_size)  # a short last page counts: SQLCipher reports it
+        problems = [_cipher_problem(str(r[0]), page_size) for r in raw.execute("PRAGMA cipher_integrity_check")]
+        if size == 0:
+            problems.append(PageProblem(None, "the database file is empty (0 bytes)"))
+        if not problems:
+            try:
+                rows = [str(r[0]) for r in raw.execute(f"PRAGMA integrity_check({_STRUCTURE_LIMIT})")]
+            except (DatabaseError, MemoryError) as exc:
+                # Every page of the file passed, so what failed is a page read from elsewhere (the
+                # -wal file of a vault an older version left in WAL mode) or the disk itself.
+                rows = [f"the structure check stopped: "
+                        f"{exc if isinstance(exc, DatabaseError) else 'a page did not decrypt'}"]
+            problems.extend(_structure_problem(r) for r in rows if r != "ok")
     return IntegrityReport(pages, tuple(problems), time.perf_counter() - start)
+
+
+@contextmanager
+def _file_held(conn: Connection) -> Iterator[None]:
+    """A read transaction around the check, its lock taken at once (a hot journal is rolled back then).
+
+    If the first read fails (page 1 damaged, or a key that opens nothing) the check runs
+    without the lock: what it reports is then damage whatever else is happening. Inside a
+    caller's transaction the caller's lock already holds the file.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    raw = database.raw_cursor(conn)
+    try:
+        raw.execute("BEGIN")
+        raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except (DatabaseError, MemoryError):
+        pass  # damage at page 1: checked unlocked, as said
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError, MemoryError):
+            if conn.in_transaction:
+                raw.execute("ROLLBACK")
 
 
 def check_open(conn: Connection) -> IntegrityReport:

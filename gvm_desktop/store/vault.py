@@ -130,7 +130,7 @@ class Vault:
         if bind:
             device.create(vault_id)
         conn = database.connect(paths.database, data_key, create=True)
-        paths.database.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode
+        paths.database.chmod(0o600)  # SQLite gives its journal the same mode
         try:
             migrate(conn)
             recovery, opened = keyslots.new_slot(
@@ -338,16 +338,20 @@ class Vault:
         self.log_key0 = key0 if self.log_key0 is None else self.log_key0
         self.write_checkpoint()
 
-    def flush_wal(self) -> None:
-        """Copy the write-ahead log into the database and empty it.
+    def drop_old_pages(self) -> None:
+        """After a removal or a purge has committed: leave none of the removed rows' old pages on disk.
 
-        After a removal the WAL still holds the removed person's old pages until it is
-        reset; secure_delete zeroes freed pages in the database only. TRUNCATE resets it
-        at once when no other connection is reading (otherwise as far as it can; the
-        next checkpoint finishes). Errors here must not undo a committed removal.
+        With rollback journals the commit itself did it: secure_delete zeroed the freed
+        pages in the database file, and the journal, which held the changed pages as they
+        were, was deleted by the commit. So this only acts if the file is in WAL mode after
+        all (an older version of the program opened it since and moved it back): then the
+        old pages sit in the database until a checkpoint, which TRUNCATE runs and empties
+        the WAL after. Errors here must not undo a committed removal.
         """
         conn = self.conn
         with contextlib.suppress(database.DatabaseError, GvmError):
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                return
             # Without waiting: another session reading must not stall this one's removal. What
             # is left is checkpointed by the next writer, and the WAL goes when the last
             # connection closes.
@@ -357,6 +361,9 @@ class Vault:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             finally:
                 conn.execute(f"PRAGMA busy_timeout = {int(waited)}")
+
+    # The services' name for it (changes.py, reviews.py, retention.py) until they call drop_old_pages.
+    flush_wal = drop_old_pages
 
     # -- the log's head, kept outside the database ------------------------------
 

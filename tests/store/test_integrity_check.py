@@ -48,8 +48,9 @@ SPOTS: dict[str, Callable[[int], int]] = {
 
 
 def settled_copy(template: Path, target: Path) -> Path:
-    """A fresh copy of the demo vault whose every page is in vault.db (sign-out checkpoints the WAL)."""
+    """A fresh copy of the demo vault whose every page is in vault.db: no journal beside it, nor a WAL."""
     shutil.copytree(template, target)
+    assert not (target / "vault.db-journal").exists(), "the template was left with a journal"
     wal = target / "vault.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0, "the template left pages in its -wal file"
     return target

@@ -15,6 +15,7 @@ from gvm_desktop.core.errors import AuthenticationError, VaultCorrupt, VaultNotF
 from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.conftest import ADMIN, ADMIN_PW, DEMO_PEOPLE
+from tests.support.vault_access import conn_of
 
 OFFICER = DEMO_ACCOUNTS[0]
 
@@ -32,17 +33,26 @@ def test_database_file_is_not_plain_sqlite(demo_app: App) -> None:
 
 
 def test_no_file_in_the_vault_folder_holds_a_name_or_username(demo_app: App, clock) -> None:
-    ws = demo_app.auth.sign_in(OFFICER.username, OFFICER.password)  # leave a -wal file open too
+    ws = demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
     people = generate_nominals(DEMO_PEOPLE, seed=2026, today=clock.now().date())
     needles = {p.family_name for p in people} | {a.username for a in DEMO_ACCOUNTS}
     needles |= {a.display_name for a in DEMO_ACCOUNTS}
-    files = list(demo_app.paths.folder.iterdir())
-    assert any(f.name.endswith("-wal") for f in files), "expected a live WAL file to scan as well"
-    for f in files:
-        blob = f.read_bytes()
-        for needle in needles:
-            for enc in ("utf-8", "utf-16-le"):
-                assert needle.encode(enc) not in blob, f"{needle!r} found in clear in {f.name}"
+    # A write under way keeps the pages it changes, as they were, in the rollback journal: every
+    # person's row here, so the journal is scanned too.
+    conn = conn_of(ws)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("UPDATE nominals SET given_name = given_name, family_name = family_name")
+        files = list(demo_app.paths.folder.iterdir())
+        assert any(f.name.endswith("-journal") and f.stat().st_size > 0 for f in files), \
+            "expected a live journal to scan as well"
+        for f in files:
+            blob = f.read_bytes()
+            for needle in needles:
+                for enc in ("utf-8", "utf-16-le"):
+                    assert needle.encode(enc) not in blob, f"{needle!r} found in clear in {f.name}"
+    finally:
+        conn.execute("ROLLBACK")
     demo_app.auth.sign_out(ws)
 
 
