@@ -179,6 +179,9 @@ _WRITES = {
     "monthly_audit": set(),
     "integrity": set(),
     "database": set(),
+    "person_index": {"person_index", "archive_index"},
+    # Moves every per-BCU table out of common into the BCU compartments, once: like migrations, by design.
+    "compartment_split": {"main"},
 }
 _WRITE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)")
 

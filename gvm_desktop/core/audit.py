@@ -23,6 +23,10 @@ class Action(StrEnum):
     PASSWORD_CHANGE = "account.password_change"
     SETTINGS_CHANGE = "settings.change"
     KEY_ROTATE = "vault.key_rotate"
+    KEY_DELIVER = "vault.key_deliver"  # a compartment's key sealed to an account entitled to it
+    KEY_PIN = "vault.key_pin"  # a slot accepted a compartment key (first use, rotation, release)
+    DSA_PREVIEW = "dsa.preview_refresh"  # an agreement's preview compartment created, refilled or emptied
+    VAULT_SPLIT = "vault.split"  # an older vault's people moved into their BCUs' compartments
     VAULT_CHECK = "vault.check"  # the whole-database integrity check, and its outcome
     MATRIX_OVERVIEW = "matrix.overview"
     NOMINALS_IMPORT = "matrix.import"

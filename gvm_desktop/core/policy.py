@@ -176,3 +176,17 @@ def validate_bcu(role: Role, bcu: str | None, known_bcus: frozenset[str]) -> str
     if bcu:
         raise ValidationError(f"A {role.value} account works across all BCUs and takes no BCU.")
     return None
+
+
+def bcus_keyed(role: Role, bcu: str | None, granted: bool, all_bcus: frozenset[str]) -> frozenset[str]:
+    """The BCUs whose compartment keys an active account of this role holds (issue 13).
+
+    An officer holds their BCU's once their SPOC has granted them its matrix, a SPOC theirs, an
+    auditor every BCU's (auditors open records across BCUs, each opening justified and logged);
+    a partner and the administrator none: their keys cannot open a person's record.
+    """
+    if role is Role.AUDITOR:
+        return all_bcus
+    if bcu and (role is Role.SPOC or (role is Role.OFFICER and granted)):
+        return frozenset({bcu}) & all_bcus
+    return frozenset()

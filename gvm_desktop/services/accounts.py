@@ -11,6 +11,7 @@ from gvm_desktop.core.passwords import check_display_name, check_password, check
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, Role, validate_bcu
 from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.key_custody import add_due, clear_due
 from gvm_desktop.store import keyslots
 from gvm_desktop.store.protocols import Unit
 from gvm_desktop.store.vault import Checkpoint, Vault, no_checkpoint
@@ -109,11 +110,22 @@ class AccountService:
                 raise ValidationError("This is the last active administrator; add another before disabling it.")
             op.store.accounts.set_disabled(target.id, to_iso(op.env.clock.now()))
             op.log(record_ref=f"user:{target.id}", detail=f"{target.username}{'; ' + reason if reason else ''}")
-            op.log(Action.KEY_ROTATE, detail=f"data key rotated after disabling {target.username}")
+            held = op.vault.held_by(target.id)
+            # Recorded as due in the same transaction: whichever of them this session cannot rotate
+            # (it does not hold the key) the next session that holds it rotates (key_custody).
+            add_due(op.store, held)
+            op.log(Action.KEY_ROTATE, detail=f"data key rotated after disabling {target.username}"
+                   + (f"; due: {', '.join(held)}" if held else ""))
         # Committed first, logged as rotated: the rotation rekeys the whole database, which SQLite refuses inside
         # a transaction, and finishes by its own crash-safe steps (a sign-in completes one a crash interrupted).
         with ws.operation(None, Action.KEY_ROTATE, writes=False, alone=True) as op:
+            done = [n for n in held if op.vault.holds(n)]
             op.vault.revoke_and_rotate(target.id, checkpoint=checkpoint)
+        if done:
+            with ws.operation(None, Action.KEY_ROTATE) as op:
+                clear_due(op.store, done)
+                op.log(detail=f"keys rotated after disabling {target.username}: {', '.join(done)}")
+        with ws.operation(None, Action.ACCOUNT_DISABLE, writes=False) as op:
             return _account(op, target.id)
 
     def change_own_password(self, ws: Workspace, current: str, new: str) -> None:

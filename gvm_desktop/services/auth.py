@@ -15,6 +15,7 @@ from gvm_desktop.core.passwords import normalise_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
 from gvm_desktop.services.context import Environment, Operation, Session, Workspace, system_entry
+from gvm_desktop.services.key_custody import keys_at_sign_in
 from gvm_desktop.store import keyslots, unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import KeySlotFile
@@ -145,6 +146,7 @@ class AuthService:
             self._admit(ws)
             self._record_opening(ws, Action.SIGN_IN, signed_in_at=session.started_at)
             self._finish_revocations(ws)
+            keys_at_sign_in(ws)
             self._share_log_key(ws)
             for hook in self.after_sign_in:
                 hook(ws)

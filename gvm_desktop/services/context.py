@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -158,7 +158,7 @@ class Workspace:
 
     @contextmanager
     def operation(self, permission: Permission | None, action: Action, *, writes: bool = True,
-                  alone: bool = False) -> Iterator[Operation]:
+                  alone: bool = False, bcus: Sequence[str] = (), person: str | None = None) -> Iterator[Operation]:
         """The use case `action`, allowed by `permission` (None: any signed-in session), as one transaction.
 
         With `writes` (the default) the transaction is BEGIN IMMEDIATE and whatever the use
@@ -172,6 +172,12 @@ class Workspace:
         `alone=True`, and is refused inside a write: it would silently join the transaction
         (SQLite would refuse a VACUUM or a checkpoint there, or a rollback would undo the
         entry its effect relies on).
+
+        `bcus` (codes) and `person` (a record reference) name the BCU compartments the use case
+        reaches: a session that holds their keys without having them attached (an auditor's
+        holds twelve, more than a connection attaches) attaches them before the transaction
+        begins. Reaching one whose key the session does not hold changes nothing: its people
+        are simply not there, and the use case's own scope checks answer.
         """
         with self._lock:
             vault = self._open_vault()  # a locked session is refused before anything else
@@ -192,6 +198,7 @@ class Workspace:
                 except PermissionDenied as refusal:
                     self._log_alone(vault, self.entry(action, Outcome.REFUSED, detail=refusal.message))
                     raise
+            self._reach(vault, bcus, person)
             op: Operation | None = None
             try:
                 with self._unit(vault, writes) as u:
@@ -203,6 +210,16 @@ class Workspace:
                 raise
             finally:
                 self._active = outer
+
+    def _reach(self, vault: Vault, bcus: Sequence[str], person: str | None) -> None:
+        codes = list(bcus)
+        if person is not None:
+            found = unit.reading(vault).person_index.bcu_of(person)
+            if found is not None:
+                codes.append(found)
+        for code in codes:
+            if code not in vault.held.attached and code in vault.held_bcus():
+                vault.hold_bcu(code)
 
     @contextmanager
     def _unit(self, vault: Vault, writes: bool) -> Iterator[Unit]:

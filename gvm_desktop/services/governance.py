@@ -35,6 +35,7 @@ from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.key_custody import add_due, deliver_entitled, rotate_withdrawn
 from gvm_desktop.services.log_export import csv_target, remember_export_key, staged_signed_csv, write_signed_csv
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.store.protocols import Unit
@@ -48,6 +49,16 @@ class TeamMember:
     account: Account
     training: tuple[TrainingRecord, ...]
     granted: bool  # an officer's SPOC grant to the BCU's matrix
+
+
+def _withdraw_key(op: Operation, user_id: int) -> list[str]:
+    """Inside the revoking transaction: the BCU key leaves the officer's slot and its rotation is due."""
+    held = op.vault.held_by(user_id)
+    add_due(op.store, held)
+    op.vault.withdraw(user_id, held)
+    if held:
+        op.log(Action.KEY_ROTATE, record_ref=f"user:{user_id}", detail=f"due: {', '.join(held)}")
+    return held
 
 
 def _target(op: Operation, username: str) -> Account:
@@ -111,6 +122,8 @@ class GovernanceService:
                     record_ref=f"user:{target.id}")
             op.store.governance.set_grant(target.id, to_iso(op.env.clock.now()), op.session.user_id)
             op.log(record_ref=f"user:{target.id}", detail=f"{target.username} may use the {target.bcu} matrix")
+        # The grant is the SPOC's, and so is the key: sealed to the officer's slot once the grant commits.
+        deliver_entitled(ws)
 
     def revoke(self, ws: Workspace, username: str) -> None:
         with ws.operation(Permission.ACCESS_GRANT, Action.ACCESS_REVOKE) as op:
@@ -118,6 +131,8 @@ class GovernanceService:
             _own_bcu_only(op, target)
             op.store.governance.set_grant(target.id, None, None)
             op.log(record_ref=f"user:{target.id}", detail=target.username)
+            taken = _withdraw_key(op, target.id)
+        rotate_withdrawn(ws, taken, f"after revoking {target.username}'s access")
 
     def inactive(self, ws: Workspace) -> list[InactiveAccount]:
         """Active accounts unused for six months (a SPOC sees their own BCU's)."""
@@ -186,6 +201,8 @@ class GovernanceService:
         op.store.governance.set_grant(user_id, None, None)
         op.log(Action.ACCESS_REVOKE, record_ref=f"user:{user_id}", detail=(
             f"{DISUSE_REVOCATION}: {username}, last used {last}"))
+        # Rotated by the next holder's session, never by the officer's own: it would learn the next key.
+        _withdraw_key(op, user_id)
         return True
 
     def admit(self, ws: Workspace) -> None:

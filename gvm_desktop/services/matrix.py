@@ -119,18 +119,23 @@ class MatrixService:
             if sort not in columns:
                 sort = "ref"
             # Searching by name is only possible when the agreement shares names.
-            ids = [] if query and "name" not in columns else op.store.nominals.live_ids(
-                bcu=agreement.bcu, statuses=("active",), query=query, sort=sort, descending=descending)
+            # From the agreement's own compartment, the one key of the partner's besides common's.
+            _preview_ready(op, agreement)
+            ids = [] if query and "name" not in columns else op.store.previews.ids(
+                agreement.id, query, sort, descending)
             # Only ids so far: the people's fields leave in rows(), each page of which is registered as a disclosure.
             op.log(operation_ref=_agreement_ref(agreement), detail=(
                 f"DSA #{agreement.id} {agreement.organisation}: {len(ids)} people; {query_shape(query)}"))
         return MatrixView(columns, ids, agreement.fields)
 
     def references(self, ws: Workspace, *, sort: str = "ref", descending: bool = False) -> MatrixView:
-        """Record references across all BCUs, for auditors; opening one is a justified access."""
+        """Record references across all BCUs, for auditors; opening one is a justified access.
+
+        Read from the reference index in common, so no BCU's compartment need be attached for it.
+        """
         with ws.operation(Permission.MATRIX_REFERENCES, Action.MATRIX_REFERENCES) as op:
-            ids = op.store.nominals.live_ids(bcu=None, sort=sort if sort in ("ref", "status") else "ref",
-                                             descending=descending)
+            ids = op.store.person_index.live_ids(None, sort=sort if sort in ("ref", "status") else "ref",
+                                                 descending=descending)
             op.log(detail=f"{len(ids)} references")
         return MatrixView(AUDITOR_COLUMNS, ids)
 
@@ -147,25 +152,13 @@ class MatrixService:
             agreement = _agreement_in_force(op) if role is Role.PARTNER else None
             if agreement is not None:
                 columns = tuple(c for c in agreement.fields if c in DSA_FIELDS and c in view.columns)
-            elif role is Role.AUDITOR:
-                columns = AUDITOR_COLUMNS
-            today = op.env.clock.now().date()
-            raw = op.store.nominals.rows_by_id(ids)
-            out = []
-            shown: list[str] = []  # the references of the rows returned
-            for i in ids:
-                r = raw.get(i)
-                # Re-check scope per row: a view's ids are not a capability.
-                if r is None or r.status not in ("proposed", "active"):
-                    continue
-                if role in (Role.OFFICER, Role.SPOC) and r.bcu != op.session.bcu:
-                    continue
-                if agreement is not None and (r.status != "active" or r.bcu != agreement.bcu):
-                    continue
-                if r.scored_on != today.isoformat() or r.score_policy != self.policy.version:
-                    r = self._rescore(op.store, r, today)
-                out.append(MatrixRow(i, _row_values(r, columns, today)))
-                shown.append(r.ref)
+            shown: builtins.list[str]  # the references of the rows returned
+            if role is Role.AUDITOR:
+                out, shown = _reference_rows(op.store, ids), []
+            elif agreement is not None:
+                out, shown = _preview_rows(op, agreement, ids, columns)
+            else:
+                out, shown = self._record_rows(op, ids, columns, agreement)
             if out and agreement is not None:
                 # Every page a partner is shown is a disclosure to the agreement's organisation, registered with
                 # its log entry in this transaction (once per person per day per agreement), so a subject access
@@ -182,6 +175,29 @@ class MatrixService:
                 first_page = view.automatic and list(ids) == view.ids[:len(ids)]
                 op.log(detail=f"{AUTOMATIC_VIEW}: {detail}" if first_page else detail)
         return out
+
+    def _record_rows(self, op: Operation, ids: Sequence[int], columns: Sequence[str],
+                     agreement: Agreement | None) -> tuple[builtins.list[MatrixRow], builtins.list[str]]:
+        """An officer's, SPOC's or partner's rows, read from the records, and the references of those returned."""
+        role = op.session.role
+        today = op.env.clock.now().date()
+        raw = op.store.nominals.rows_by_id(ids)
+        out: builtins.list[MatrixRow] = []
+        shown: builtins.list[str] = []
+        for i in ids:
+            r = raw.get(i)
+            # Re-check scope per row: a view's ids are not a capability.
+            if r is None or r.status not in ("proposed", "active"):
+                continue
+            if role in (Role.OFFICER, Role.SPOC) and r.bcu != op.session.bcu:
+                continue
+            if agreement is not None and (r.status != "active" or r.bcu != agreement.bcu):
+                continue
+            if r.scored_on != today.isoformat() or r.score_policy != self.policy.version:
+                r = self._rescore(op.store, r, today)
+            out.append(MatrixRow(i, _row_values(r, columns, today)))
+            shown.append(r.ref)
+        return out, shown
 
     def _rescore(self, store: Unit, r: NominalRow, today: date) -> NominalRow:
         """Scores move with time (events leave their windows): a row shown is a row scored as of today."""
@@ -225,6 +241,41 @@ class MatrixService:
                    operation_ref=operation,
                    detail=f"name and date of birth; {'on the matrix' if answer.on_matrix else 'not on the matrix'}")
         return answer
+
+
+def _reference_rows(store: Unit, ids: Sequence[int]) -> list[MatrixRow]:
+    """An auditor's rows (AUDITOR_COLUMNS), from the reference index in common: no BCU's compartment is needed."""
+    index = store.person_index.rows_by_id(ids)
+    out = []
+    for i in ids:
+        r = index.get(i)
+        # Re-check per row: a view's ids are not a capability, and a removed person is in no live view.
+        if r is not None and r.status in ("proposed", "active"):
+            out.append(MatrixRow(i, {"ref": r.ref, "bcu": r.bcu, "status": r.status}))
+    return out
+
+
+def _preview_ready(op: Operation, agreement: Agreement) -> None:
+    if agreement.id not in op.vault.attached_agreements():
+        raise op.refuse(ValidationError(
+            f"The preview of DSA #{agreement.id} is not ready yet: it is made, under its own key, at the next "
+            f"sign-in of an officer or SPOC of {agreement.bcu}. Try again after that."))
+
+
+def _preview_rows(op: Operation, agreement: Agreement, ids: Sequence[int], columns: Sequence[str]
+                  ) -> tuple[list[MatrixRow], list[str]]:
+    """A partner's rows, from the agreement's preview compartment: what its BCU's holders last wrote there."""
+    _preview_ready(op, agreement)
+    raw = op.store.previews.rows_by_id(agreement.id, ids)
+    out: list[MatrixRow] = []
+    shown: list[str] = []
+    for i in ids:
+        row = raw.get(i)
+        if row is None or row.bcu != agreement.bcu:
+            continue
+        out.append(MatrixRow(i, row.cells(columns)))
+        shown.append(row.ref)
+    return out, shown
 
 
 def _agreement_in_force(op: Operation) -> Agreement:

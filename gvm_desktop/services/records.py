@@ -515,6 +515,10 @@ def justified(store: Unit, ref: str, j: Justification) -> JustifiedFields:
     return _fields(ref, j)
 
 
+def _reference(ref: object) -> str | None:
+    return ref.strip().upper()[:40] if isinstance(ref, str) else None
+
+
 class RecordService:
     def __init__(self, policy: ScoringPolicy | None = None) -> None:
         self.policy = policy or default_policy()
@@ -532,7 +536,8 @@ class RecordService:
     def open(self, ws: Workspace, ref: str, justification: Justification) -> NominalRecord:
         """A person's full record. Nothing is read before the justification is in hand, and the
         log entry commits with the read: no entry, no record."""
-        with ws.operation(Permission.RECORD_OPEN, Action.RECORD_OPEN) as op:
+        # An auditor's session attaches the person's BCU compartment for this open (person=).
+        with ws.operation(Permission.RECORD_OPEN, Action.RECORD_OPEN, person=_reference(ref)) as op:
             target = resolve(op, ref, Action.RECORD_OPEN)
             op.log(**check_justification(op, Action.RECORD_OPEN, target, justification))
             return self.read(op.store, target, op.env.clock.now().date())
@@ -565,7 +570,7 @@ class RecordService:
 
     def history(self, ws: Workspace, ref: str, justification: Justification) -> list[VersionRecord]:
         """Earlier versions of a record: SPOCs and auditors only, justified like an open."""
-        with ws.operation(Permission.RECORD_HISTORY, Action.RECORD_HISTORY) as op:
+        with ws.operation(Permission.RECORD_HISTORY, Action.RECORD_HISTORY, person=_reference(ref)) as op:
             target = resolve(op, ref, Action.RECORD_HISTORY)
             op.log(**check_justification(op, Action.RECORD_HISTORY, target, justification))
             return op.store.records.versions(target.id)

@@ -10,6 +10,7 @@ from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import AuthenticationError, NotFound, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE
 from gvm_desktop.core.passwords import check_display_name, check_password, check_username
+from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.scoring import default_policy
 from gvm_desktop.core.settings import RETENTION_YEARS
@@ -17,6 +18,7 @@ from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
+from gvm_desktop.services.key_custody import deliver_entitled
 from gvm_desktop.store import unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import key_fingerprint, normalise_recovery_code
@@ -70,8 +72,14 @@ def create_vault(
     admin_display_name: str,
     admin_password: str,
     bind: bool = True,
+    keep_compartments: bool = False,
 ) -> CreatedVault:
-    """A new vault with its first administrator, signed in; the recovery code is shown once."""
+    """A new vault with its first administrator, signed in; the recovery code is shown once.
+
+    The vault is made with every BCU's compartment, whose keys only the recovery slot holds;
+    the administrator's session gives them up before it is handed over (`keep_compartments`:
+    the demo build keeps them while it fills the vault, then gives them up).
+    """
     name = check_username(admin_username)
     check_display_name(admin_display_name)  # every check before any file (or keyring entry) exists
     check_password(admin_password, name)
@@ -94,9 +102,11 @@ def create_vault(
             store.certificates.create_authority(vault.vault_id, env.clock.now())
     except BaseException:
         vault.close()
-        for path in (paths.database, paths.keyslots):
+        for path in (paths.database, paths.keyslots, *paths.folder.glob("bcu-*.db")):
             path.unlink(missing_ok=True)
         raise
+    if not keep_compartments:
+        vault.release_compartments()
     fingerprint = key_fingerprint(vault.log_key0) if vault.log_key0 else ""
     return CreatedVault(_session_for(vault, user_id, env), recovery_code, bind, notice, fingerprint)
 
@@ -107,7 +117,7 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
         raise ValidationError("A demo vault holds from 0 to 1,000,000 people.")
     admin = DEMO_ACCOUNTS[-1]
     created = create_vault(paths, env, admin_username=admin.username, admin_display_name=admin.display_name,
-                           admin_password=admin.password, bind=False)
+                           admin_password=admin.password, bind=False, keep_compartments=True)
     ws = created.workspace
     at = to_iso(env.clock.now())
     people = generate_nominals(nominals_count, seed=seed, today=env.clock.now().date())
@@ -129,13 +139,30 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
                                               today + timedelta(days=3650), at, me)
                 if acct.role is Role.OFFICER:
                     store.governance.set_grant(user_id, at, me)
-        added = store.nominals.insert_many(people, status="proposed", at=at, created_by=me)
-        counts = demo_matrix.fill(store, added, people, seed=seed, today=env.clock.now().date(), at=at,
-                                  by=me, policy=default_policy(), retention_years=RETENTION_YEARS.default)
-        op.log(detail=(
-            f"{len(added)} synthetic demo people: {counts['active']} active, {counts['proposed']} proposed, "
-            f"{counts['removed']} removed, {counts['evidence']} evidence entries"))
+    # The builder holds every key: it seals each to the accounts entitled to it, as a holder's sign-in would.
+    deliver_entitled(ws)
+    # A connection attaches at most ten files: the people go in by turns of BCUs, each turn one transaction.
+    by_bcu: dict[str, list[NominalDraft]] = {}
+    for person in people:
+        by_bcu.setdefault(person.bcu, []).append(person)
+    codes = sorted(by_bcu)
+    for start in range(0, len(codes), DEMO_BCUS_PER_TURN):
+        turn = codes[start:start + DEMO_BCUS_PER_TURN]
+        drafts = [p for code in turn for p in by_bcu[code]]
+        with ws.operation(None, Action.NOMINALS_IMPORT, bcus=turn) as op:
+            store, me = op.store, op.session.user_id
+            added = store.nominals.insert_many(drafts, status="proposed", at=at, created_by=me)
+            counts = demo_matrix.fill(store, added, drafts, seed=seed, today=env.clock.now().date(), at=at,
+                                      by=me, policy=default_policy(), retention_years=RETENTION_YEARS.default)
+            op.log(detail=(
+                f"{len(added)} synthetic demo people of {', '.join(turn)}: {counts['active']} active, "
+                f"{counts['proposed']} proposed, {counts['removed']} removed, {counts['evidence']} evidence entries"))
+    with ws.operation(None, Action.NOMINALS_IMPORT, writes=False, alone=True) as op:
+        op.vault.release_compartments()
     return created
+
+
+DEMO_BCUS_PER_TURN = 6
 
 
 def is_demo(ws: Workspace) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gvm_desktop.core.accounts import Account
-from gvm_desktop.core.policy import Role
+from gvm_desktop.core.people import BCUS
+from gvm_desktop.core.policy import Role, bcus_keyed
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
 
@@ -70,6 +71,34 @@ def count_active_admins(conn: Connection) -> int:
     )
 
 
+def keyed_bcus(conn: Connection) -> dict[int, frozenset[str]]:
+    """Each active account's BCUs whose compartment keys its role entitles it to (core.policy.bcus_keyed)."""
+    rows = conn.execute("SELECT id, role, bcu, bcu_access_granted_at FROM users WHERE status = 'active'")
+    return {int(uid): bcus_keyed(Role(role), bcu, granted is not None, frozenset(BCUS)) for uid, role, bcu, granted in rows}
+
+
+def keyed_compartments(conn: Connection, today: str) -> dict[int, frozenset[str]]:
+    """Each active account's compartment keys (names, "bcu:CE", "dsa:7") by role and the agreements in force.
+
+    A partner holds their agreement's preview while it is in force; the officers and SPOCs of the
+    agreement's BCU hold it too, because their changes keep it current in the same transaction.
+    """
+    in_force = {int(i): b for i, b in conn.execute("SELECT id, bcu FROM dsa WHERE starts_on <= ? AND ends_on >= ?",
+                                                  (today, today))}
+    partners = dict(conn.execute("SELECT id, dsa_id FROM users WHERE status = 'active' AND role = 'partner' "
+                                 "AND dsa_id IS NOT NULL").fetchall())
+    roles = dict(conn.execute("SELECT id, role FROM users WHERE status = 'active'").fetchall())
+    out: dict[int, frozenset[str]] = {}
+    for uid, codes in keyed_bcus(conn).items():
+        names = {f"bcu:{code}" for code in codes}
+        if roles.get(uid) in ("officer", "spoc"):
+            names |= {f"dsa:{d}" for d, b in in_force.items() if b in codes}
+        if partners.get(uid) in in_force:
+            names.add(f"dsa:{partners[uid]}")
+        out[uid] = frozenset(names)
+    return out
+
+
 class AccountsRepository(Repository):
     """User accounts."""
 
@@ -84,3 +113,5 @@ class AccountsRepository(Repository):
     set_slot_version = bound(set_slot_version)
     touch_signin = bound(touch_signin)
     count_active_admins = bound(count_active_admins)
+    keyed_bcus = bound(keyed_bcus)
+    keyed_compartments = bound(keyed_compartments)

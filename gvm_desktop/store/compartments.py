@@ -21,12 +21,16 @@ This module is the mechanism, used by nothing in the product yet:
   since SQLite cannot enforce one across files; an `INTEGER PRIMARY KEY` becomes
   `AUTOINCREMENT`, seeded at the compartment's id base (see "Ids" below); and triggers
   on these tables, whose bodies read tables in common, are not stored in the file but
-  installed by each session as TEMP triggers (see `install_views`);
+  installed by each session as TEMP triggers (see `install_views`), except those keeping
+  the reference index of a vault not yet split (`migrations.INDEX_TRIGGERS`), which
+  sessions replace with their own;
 - `attach`: ATTACH with the raw key as a bound parameter (never formatted into SQL),
   proof that the file is the compartment it is named for, and the journal settings;
 - `install_views`: TEMP views named like the per-BCU tables, each the UNION ALL of that
   table in every BCU compartment the session holds, so the store's SQL keeps working;
-  INSTEAD OF triggers send writes to the right file;
+  INSTEAD OF triggers send writes to the right file; TEMP triggers on each held
+  compartment's `nominals` and `archive` keep the reference index in common current
+  (store/person_index.py) in the same transaction;
 - the id allocation (`inserted_id`, `next_id`; a statement on a view leaves `lastrowid`
   stale and `rowcount` 0), a row count for writes through the views (`execute_counted`),
   full-text search across compartments (`match_ids`, `match_subquery`), a query run
@@ -83,13 +87,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlcipher3 import dbapi2
 
+from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.errors import StorageError, VaultCorrupt, VaultExists
 from gvm_desktop.store.database import Connection, DatabaseError, connect, raw_cursor, transaction
 from gvm_desktop.store.slot_format import check_data_key
+
+if TYPE_CHECKING:
+    from gvm_desktop.store.person_index import IndexTrigger
 
 COMMON_SCHEMA = "main"
 ID_SPAN_BITS = 40  # ids a BCU compartment may hand out: 2**40, above index << 40
@@ -266,7 +274,7 @@ def _autoincrement(sql: str, column: str) -> str:
 @functools.cache
 def bcu_schema() -> BcuSchema:
     """The per-BCU tables as the migrations make them today (built once per process, in memory)."""
-    from gvm_desktop.store.migrations import LATEST, migrate  # migrations reach other store modules
+    from gvm_desktop.store.migrations import INDEX_TRIGGERS, LATEST, migrate  # migrations reach other store modules
 
     template = dbapi2.connect(":memory:", isolation_level=None)
     try:
@@ -285,7 +293,7 @@ def bcu_schema() -> BcuSchema:
                 ddl.append(_autoincrement(sql, shape.integer_id) if shape.integer_id else sql)
             elif kind == "index":
                 ddl.append(sql)
-            elif kind == "trigger":
+            elif kind == "trigger" and name not in INDEX_TRIGGERS:  # those are installed per compartment here
                 guards.append(Guard(_identifier(name), table, sql))
         missing = set(ROUTES) - set(tables)
         if missing:
@@ -513,8 +521,11 @@ class _Held:
         return self.compartment.label  # validated [A-Z]{2,4}: safe as an SQL string literal
 
 
-def install_views(conn: Connection, held: Iterable[str]) -> None:
+def install_views(conn: Connection, held: Iterable[str], agreements: Iterable[Agreement] = ()) -> None:
     """(Re)create the session's views over the BCU compartments `held` (codes), already attached.
+
+    `agreements`: those whose preview compartment is attached and whose BCU is held, kept
+    current by TEMP triggers on that BCU's people (store/previews.py).
 
     Any previous views, triggers and guards made here are dropped first, so call it again
     after attaching or detaching. Each compartment's tables must have the columns the
@@ -537,10 +548,18 @@ def install_views(conn: Connection, held: Iterable[str]) -> None:
             statements.append(_update_trigger_sql(table, ROUTES[table.name], targets))
         statements.append(_delete_trigger_sql(table, targets))
     statements.extend(_guard_sql(guard, target) for guard in schema.guards for target in targets)
+    statements.extend(_index_trigger_sql(trigger, target) for trigger in _index_triggers() for target in targets)
+    statements.extend(_preview_trigger_sql(conn, agreements, targets))
     with transaction(conn, immediate=False):  # TEMP objects only: nothing in the files is written
         for statement in statements:
             conn.execute(statement)
         conn.executemany(f"INSERT INTO {_HELD} (code, schema) VALUES (?, ?)", [(t.code, t.schema) for t in targets])
+
+
+def _preview_trigger_sql(conn: Connection, agreements: Iterable[Agreement], targets: Sequence[_Held]) -> list[str]:
+    from gvm_desktop.store.previews import session_triggers  # previews reads this module's names
+
+    return session_triggers(conn, list(agreements), [t.code for t in targets])
 
 
 def _check_columns(conn: Connection, compartment: Compartment, schema: BcuSchema) -> None:
@@ -565,7 +584,7 @@ def _bookkeeping(schema: BcuSchema) -> list[str]:
 
 
 def _drops(conn: Connection) -> list[str]:
-    """Statements dropping what an earlier install made: views (their triggers go with them) and guards."""
+    """Statements dropping what an earlier install made: views (their triggers go with them), guards, index triggers."""
     out = [f"DROP VIEW IF EXISTS temp.{_identifier(name)}" for name in BCU_TABLES]
     guards = conn.execute("SELECT name FROM sqlite_temp_master WHERE type = 'trigger' AND name LIKE 'cx\\_%' ESCAPE '\\'")
     out.extend(f"DROP TRIGGER IF EXISTS temp.{_identifier(name)}" for (name,) in guards.fetchall())
@@ -675,6 +694,25 @@ def _guard_sql(guard: Guard, target: _Held) -> str:
     name, when, event, columns, table = head.groups()
     return (f"CREATE TEMP TRIGGER {_PREFIX}{target.schema}_{name} {when} {event}{columns or ''} "
             f"ON {target.schema}.{table} " + guard.sql[head.end():])
+
+
+def _index_triggers() -> tuple[IndexTrigger, ...]:
+    from gvm_desktop.store.person_index import SESSION_TRIGGERS  # person_index reads compartments' names
+
+    return SESSION_TRIGGERS
+
+
+def _index_trigger_sql(trigger: IndexTrigger, target: _Held) -> str:
+    """A trigger keeping common's reference index current from this compartment's table, as a TEMP trigger.
+
+    A trigger stored in the compartment could not write common; a TEMP trigger writes any attached
+    file, so a change to a person and its index row are one transaction, whether it comes through the
+    views or straight into the compartment's table on this connection. Its SQL is person_index's,
+    which owns those tables; only the head naming this compartment is made here.
+    """
+    when = f" WHEN {trigger.when}" if trigger.when else ""
+    return (f"CREATE TEMP TRIGGER {_PREFIX}{target.schema}_{_identifier(trigger.name)} AFTER {trigger.event} "
+            f"ON {target.schema}.{_identifier(trigger.table)}{when} BEGIN\n{trigger.body_for(target.code)}\nEND")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -393,3 +393,10 @@ def storage_problem(exc: BaseException) -> GvmError | None:
     if isinstance(exc, DatabaseError):
         return _storage_error(exc)
     return None
+
+
+def rekey_attached(conn: Connection, schema: str, key: bytes) -> None:
+    """Rekey one attached compartment (`schema` a checked name such as bcu_ce)."""
+    if not schema.replace("_", "").isalnum():
+        raise ValueError(f"not a schema name: {schema!r}")
+    conn.execute(f"PRAGMA {schema}." + _raw_key_pragma("rekey", key).removeprefix("PRAGMA "))

@@ -42,3 +42,4 @@ class MetaRepository(Repository):
     set_meta = bound(set_meta)
     get_setting = bound(get_setting)
     set_setting = bound(set_setting)
+    delete_meta = bound(delete_meta)

@@ -432,7 +432,71 @@ CREATE INDEX disclosures_seq ON disclosures(log_seq);
 _V9 = """
 ALTER TABLE users ADD COLUMN slot_public BLOB;
 """
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+# Version 10: the reference index in common (issue 13). What an auditor and the administrator need across
+# BCUs without attaching every BCU's compartment (SQLite attaches at most ten files): each person's reference,
+# BCU and status, and each archive row's reference, BCU and dates. Nothing that identifies a person beyond the
+# reference: no name, date of birth, address or alias. An archive row is keyed by its reference, the archive's own
+# key (its rowid is not unique once BCUs have files of their own). Kept in the same transaction as every change
+# to a person: by these triggers while people are in this file; once they are in BCU compartments, by the TEMP
+# triggers each session installs on the compartments it holds (store/person_index.py), these triggers going with
+# the tables they are on when common's per-BCU tables are dropped.
+_V10 = """
+CREATE TABLE person_index (
+    id     INTEGER PRIMARY KEY,
+    ref    TEXT NOT NULL UNIQUE,
+    bcu    TEXT NOT NULL,
+    status TEXT NOT NULL
+) STRICT;
+CREATE INDEX person_index_bcu ON person_index(bcu, status);
+CREATE TABLE archive_index (
+    ref         TEXT PRIMARY KEY,
+    bcu         TEXT NOT NULL,
+    removed_at  TEXT NOT NULL,
+    purge_after TEXT NOT NULL
+) STRICT;
+CREATE INDEX archive_index_due ON archive_index(purge_after, bcu);
+CREATE INDEX archive_index_bcu ON archive_index(bcu);
+INSERT INTO person_index (id, ref, bcu, status) SELECT id, ref, bcu, status FROM nominals;
+INSERT INTO archive_index (ref, bcu, removed_at, purge_after) SELECT ref, bcu, removed_at, purge_after FROM archive;
+CREATE TRIGGER person_index_added AFTER INSERT ON nominals
+BEGIN
+INSERT INTO person_index (id, ref, bcu, status) VALUES (NEW.id, NEW.ref, NEW.bcu, NEW.status)
+ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, bcu = excluded.bcu, status = excluded.status;
+END;
+CREATE TRIGGER person_index_changed AFTER UPDATE OF id, ref, bcu, status ON nominals
+WHEN OLD.id IS NOT NEW.id OR OLD.ref IS NOT NEW.ref OR OLD.bcu IS NOT NEW.bcu OR OLD.status IS NOT NEW.status
+BEGIN
+DELETE FROM person_index WHERE id = OLD.id AND OLD.id IS NOT NEW.id;
+INSERT INTO person_index (id, ref, bcu, status) VALUES (NEW.id, NEW.ref, NEW.bcu, NEW.status)
+ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, bcu = excluded.bcu, status = excluded.status;
+END;
+CREATE TRIGGER person_index_removed AFTER DELETE ON nominals
+BEGIN
+DELETE FROM person_index WHERE id = OLD.id;
+END;
+CREATE TRIGGER archive_index_added AFTER INSERT ON archive
+BEGIN
+INSERT INTO archive_index (ref, bcu, removed_at, purge_after) VALUES (NEW.ref, NEW.bcu, NEW.removed_at, NEW.purge_after)
+ON CONFLICT (ref) DO UPDATE SET bcu = excluded.bcu, removed_at = excluded.removed_at, purge_after = excluded.purge_after;
+END;
+CREATE TRIGGER archive_index_changed AFTER UPDATE OF ref, bcu, removed_at, purge_after ON archive
+WHEN OLD.ref IS NOT NEW.ref OR OLD.bcu IS NOT NEW.bcu OR OLD.removed_at IS NOT NEW.removed_at
+    OR OLD.purge_after IS NOT NEW.purge_after
+BEGIN
+DELETE FROM archive_index WHERE ref = OLD.ref AND OLD.ref IS NOT NEW.ref;
+INSERT INTO archive_index (ref, bcu, removed_at, purge_after) VALUES (NEW.ref, NEW.bcu, NEW.removed_at, NEW.purge_after)
+ON CONFLICT (ref) DO UPDATE SET bcu = excluded.bcu, removed_at = excluded.removed_at, purge_after = excluded.purge_after;
+END;
+CREATE TRIGGER archive_index_removed AFTER DELETE ON archive
+BEGIN
+DELETE FROM archive_index WHERE ref = OLD.ref;
+END;
+"""
+# The triggers above, kept on common's own per-BCU tables: compartments.bcu_schema() does not take them for
+# guards to install on every compartment (sessions install their own, over the compartments they hold).
+INDEX_TRIGGERS = frozenset({"person_index_added", "person_index_changed", "person_index_removed",
+                            "archive_index_added", "archive_index_changed", "archive_index_removed"})
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 LATEST = len(MIGRATIONS)
 
 

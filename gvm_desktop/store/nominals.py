@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -10,30 +11,43 @@ from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.records import HeldNominal, NominalRow, ScoreBands
 from gvm_desktop.core.review_rows import LiveDemographics, ReviewCandidate
 from gvm_desktop.core.text import fold
+from gvm_desktop.store import bcu_rows, compartments
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.meta import get_meta, set_meta
 from gvm_desktop.store.repository import Repository, bound
 
+# The last reference number issued, vault-wide (meta lives in common). The key's name is older than
+# compartments, when a person's id was their reference number; it is kept so existing vaults read on.
 _LAST_ISSUED = "last_nominal_id"
 
 LIVE = ("proposed", "active")
 
-# Sort keys the list may be ordered by, as SQL (never user text in ORDER BY).
-# Each part is (expression, reversed): age ascending is date of birth descending.
+# Sort keys the list may be ordered by, as SQL (never user text in ORDER BY), each followed by
+# reference order. Each part is (expression, reversed): age ascending is date of birth descending.
 _ORDER: dict[str, tuple[tuple[str, bool], ...]] = {
-    "ref": (("n.id", False),),
-    "name": (("n.family_name COLLATE NOCASE", False), ("n.given_name COLLATE NOCASE", False), ("n.id", False)),
-    "age": (("n.date_of_birth", True), ("n.id", False)),
-    "borough": (("n.borough", False), ("n.id", False)),
-    "status": (("n.status", False), ("n.id", False)),
-    "harm_score": (("n.harm_score", False), ("n.id", False)),
-    "victim_score": (("n.victim_score", False), ("n.id", False)),
-    "last_reviewed": (("n.last_reviewed", False), ("n.id", False)),
+    "ref": (),
+    "name": (("n.family_name COLLATE NOCASE", False), ("n.given_name COLLATE NOCASE", False)),
+    "age": (("n.date_of_birth", True),),
+    "borough": (("n.borough", False),),
+    "status": (("n.status", False),),
+    "harm_score": (("n.harm_score", False),),
+    "victim_score": (("n.victim_score", False),),
+    "last_reviewed": (("n.last_reviewed", False),),
 }
+# Reference order (N-000009 before N-000010 before N-1000000), by whether the tables are views over
+# BCU compartments. Over views ids follow the compartment (each allocates in its own range), so the
+# reference itself is sorted. In one file insert_many makes the id the reference number, and sorting
+# on the id reads only the index: half the time of sorting the references of 20,000 people.
+_BY_REF: dict[bool, tuple[tuple[str, bool], ...]] = {
+    False: (("n.id", False),),
+    True: (("length(n.ref)", False), ("n.ref", False)),
+}
+# The columns an ORDER BY built from those keys reads.
+_SORT_COLUMN = re.compile(r"\bn\.(\w+)")
 
 
-def _order_by(sort: str, descending: bool) -> str:
-    parts = _ORDER.get(sort, _ORDER["name"])
+def _order_by(sort: str, descending: bool, *, over_views: bool) -> str:
+    parts = (*_ORDER.get(sort, _ORDER["name"]), *_BY_REF[over_views])
     return ", ".join(f"{expr} {'DESC' if rev != descending else 'ASC'}" for expr, rev in parts)
 
 
@@ -66,35 +80,52 @@ def reindex(conn: Connection, nominal_id: int) -> None:
 def insert_many(
     conn: Connection, drafts: Iterable[NominalDraft], *, status: str, at: str, created_by: int | None
 ) -> list[int]:
-    """Insert people with references N-000001, N-000002... inside the caller's transaction."""
-    start = int(conn.execute("SELECT coalesce(max(id), 0) FROM nominals").fetchone()[0])
-    archived = conn.execute("SELECT max(CAST(substr(ref, 3) AS INTEGER)) FROM archive").fetchone()[0] or 0
-    # A reference is never reused, even after its archive row is purged: the log, the disclosure register and a
-    # subject access pack find a person's history by reference, so a reused one would hand it to someone else.
-    issued = int(get_meta(conn, _LAST_ISSUED) or 0)
-    start = max(start, int(archived), issued)
+    """Insert people with references N-000001, N-000002... inside the caller's transaction; their ids, in order.
+
+    References are numbered vault-wide, from the counter in meta. In a single-file vault a person's
+    id is their reference number; over BCU compartments it is the next id of their BCU's compartment.
+    """
+    over_views = bcu_rows.over_views(conn, "nominals")
+    last = _last_issued(conn, over_views=over_views)
     ids: list[int] = []
-    for offset, d in enumerate(drafts, start=1):
-        nid = start + offset
+    for number, d in enumerate(drafts, start=last + 1):
         conn.execute(
             "INSERT INTO nominals (id, ref, given_name, family_name, date_of_birth, gender, ethnicity, "
             "disability, address, postcode, borough, bcu, status, created_at, created_by, search_key) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                nid, f"N-{nid:06d}", d.given_name, d.family_name, d.date_of_birth.isoformat(), d.gender,
-                d.ethnicity, d.disability, d.address, d.postcode, d.borough, d.bcu, status, at, created_by,
-                search_key(d.given_name, d.family_name),
+                None if over_views else number, f"N-{number:06d}", d.given_name, d.family_name,
+                d.date_of_birth.isoformat(), d.gender, d.ethnicity, d.disability, d.address, d.postcode, d.borough,
+                d.bcu, status, at, created_by, search_key(d.given_name, d.family_name),
             ),
         )
+        nid = compartments.inserted_id(conn, "nominals") if over_views else number
         conn.executemany(
             "INSERT OR IGNORE INTO nominal_aliases (nominal_id, alias) VALUES (?, ?)",
             [(nid, a) for a in d.aliases],
         )
         _index(conn, nid, index_text(d.given_name, d.family_name, d.aliases))
         ids.append(nid)
+        last = number
     if ids:
-        set_meta(conn, _LAST_ISSUED, str(ids[-1]))
+        set_meta(conn, _LAST_ISSUED, str(last))
     return ids
+
+
+def _last_issued(conn: Connection, *, over_views: bool) -> int:
+    """The highest reference number ever issued: the counter, or what the rows show in a vault older than it.
+
+    A reference is never reused, even after its archive row is purged: the log, the disclosure register and a
+    subject access pack find a person's history by reference, so a reused one would hand it to someone else.
+    """
+    issued = int(get_meta(conn, _LAST_ISSUED) or 0)
+    archived = conn.execute("SELECT max(CAST(substr(ref, 3) AS INTEGER)) FROM archive").fetchone()[0] or 0
+    if over_views:
+        # Only the held compartments' people are visible here; the counter in common covers the rest.
+        held = conn.execute("SELECT max(CAST(substr(ref, 3) AS INTEGER)) FROM nominals").fetchone()[0] or 0
+    else:
+        held = conn.execute("SELECT coalesce(max(id), 0) FROM nominals").fetchone()[0]  # id == number in one file
+    return max(int(held), int(archived), issued)
 
 
 def count_by_status(conn: Connection, bcu: str) -> dict[str, int]:
@@ -110,22 +141,41 @@ def live_ids(
     sort: str = "name", descending: bool = False,
 ) -> list[int]:
     """The ids a list shows, in order. `bcu=None` means every BCU."""
-    order = _order_by(sort, descending)
-    where = [f"n.status IN ({','.join('?' * len(statuses))})"]
-    params: list[object] = list(statuses)
-    if bcu is not None:
-        where.append("n.bcu = ?")
-        params.append(bcu)
-    join = ""
     match = fts_query(query) if query else None
     if query and match is None:
         return []
-    if match:
-        join = "JOIN nominal_search s ON s.rowid = n.id"
-        where.append("nominal_search MATCH ?")
-        params.append(match)
-    sql = f"SELECT n.id FROM nominals n {join} WHERE {' AND '.join(where)} ORDER BY {order}"
+    params: list[object] = [*statuses, *([bcu] if bcu is not None else []), *([match] if match else [])]
+    over_views = bcu_rows.over_views(conn, "nominals")
+    sql, order = _list_sql(len(statuses), bcu is not None, match is not None, sort if sort in _ORDER else "name",
+                           descending, over_views)
+    if over_views:
+        sql, repeat = compartments.union_of_held(conn, sql)
+        if not repeat:
+            return []  # no compartment held: nobody to list
+        sql, params = f"SELECT n.id FROM ({sql}) n ORDER BY {order}", params * repeat
     return [r[0] for r in conn.execute(sql, params)]
+
+
+@functools.lru_cache(maxsize=128)
+def _list_sql(statuses: int, by_bcu: bool, searched: bool, sort: str, descending: bool,
+              over_views: bool) -> tuple[str, str]:
+    """The list's SQL and its ORDER BY: in one file the whole query; over views the part each file runs
+    (naming it `{schema}`), whose rows the caller orders. Built once per shape: the search runs per keystroke.
+
+    Each file selects its own people, and only the columns the order reads: MATCH cannot go through a
+    view, and ordering the view's rows took a quarter longer (20,000 people in 2 files).
+    """
+    where = [f"n.status IN ({','.join('?' * statuses)})", *(["n.bcu = ?"] if by_bcu else [])]
+    file = "{schema}." if over_views else ""
+    people = f"{file}nominals n"
+    if searched:
+        people += f" JOIN {file}nominal_search s ON s.rowid = n.id"
+        where.append("nominal_search MATCH ?")
+    order = _order_by(sort, descending, over_views=over_views)
+    if not over_views:
+        return f"SELECT n.id FROM {people} WHERE {' AND '.join(where)} ORDER BY {order}", order
+    columns = ", ".join(f"n.{c}" for c in dict.fromkeys(("id", *_SORT_COLUMN.findall(order))))
+    return f"SELECT {columns} FROM {people} WHERE {' AND '.join(where)}", order
 
 
 _ROW_SQL = (

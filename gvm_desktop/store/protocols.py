@@ -9,7 +9,7 @@ list); a second backend implements this module, nothing more.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from gvm_desktop.core.governance import GrantedOfficer, TrainingRecord
     from gvm_desktop.core.log_filter import BcuRefusal, LogQuery, RecordRead, WorkflowAct
     from gvm_desktop.core.people import NominalDraft
+    from gvm_desktop.core.person_index import IndexRow
     from gvm_desktop.core.policy import Role
+    from gvm_desktop.core.previews import PreviewInfo, PreviewRow
     from gvm_desktop.core.records import (
         ActivityRecord,
         EvidenceRecord,
@@ -102,6 +104,10 @@ class LogChain(Protocol):
 
 class Accounts(Protocol):
     """User accounts. (store/accounts.py)"""
+
+    def keyed_bcus(self) -> dict[int, frozenset[str]]: ...
+
+    def keyed_compartments(self, today: str) -> dict[int, frozenset[str]]: ...
 
     def insert(
         self,
@@ -212,6 +218,20 @@ class Nominals(Protocol):
     def mark_reviewed(self, nominal_id: int, on: str) -> None: ...
 
     def live_demographics(self, bcu: str) -> list[LiveDemographics]: ...
+
+
+class PersonIndex(Protocol):
+    """Every BCU's people and archive rows by reference alone, kept in common. (store/person_index.py)"""
+
+    def bcu_of(self, ref: str) -> str | None: ...
+
+    def live_ids(self, bcu: str | None, *, sort: str = ..., descending: bool = ...) -> list[int]: ...
+
+    def rows_by_id(self, ids: Sequence[int]) -> dict[int, IndexRow]: ...
+
+    def due_archive(self, today: str) -> dict[str, int]: ...
+
+    def counts(self, bcu: str) -> dict[str, int]: ...
 
 
 class Records(Protocol):
@@ -362,12 +382,26 @@ class Certificates(Protocol):
     ) -> pki.SignerMaterial: ...
 
 
+class Previews(Protocol):
+    """A data sharing agreement's preview compartment: what its partner is shown, kept by its BCU's holders. (store/previews.py)"""
+
+    def info(self, dsa_id: int) -> PreviewInfo: ...
+
+    def ids(self, dsa_id: int, query: str | None = ..., sort: str = ..., descending: bool = ...) -> list[int]: ...
+
+    def rows_by_id(self, dsa_id: int, ids: Sequence[int]) -> dict[int, PreviewRow]: ...
+
+    def upkeep(self, agreement: Agreement, *, on: date, at: str) -> Literal["filled", "emptied"] | None: ...
+
+
 class Meta(Protocol):
     """The vault's settings and internal marks. (store/meta.py)"""
 
     def get_meta(self, key: str) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
+
+    def delete_meta(self, key: str) -> None: ...
 
     def get_setting(self, key: str) -> str | None: ...
 
@@ -424,6 +458,12 @@ class Unit(Protocol):
 
     @property
     def nominals(self) -> Nominals: ...
+
+    @property
+    def person_index(self) -> PersonIndex: ...
+
+    @property
+    def previews(self) -> Previews: ...
 
     @property
     def records(self) -> Records: ...

@@ -17,6 +17,7 @@ from gvm_desktop.core.records import (
 )
 from gvm_desktop.core.review_rows import ArchivedDemographics
 from gvm_desktop.core.scoring import ScoreCard, ScoringEvent
+from gvm_desktop.store import bcu_rows
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
 
@@ -90,7 +91,7 @@ def add_evidence(conn: Connection, nominal_id: int, e: EvidenceDraft, at: str, b
         (nominal_id, e.kind.value, e.source_type.value, e.source_ref, str(e.grading), e.on.isoformat(), e.summary,
          e.social_media_note, at, by),
     )
-    return int(cur.lastrowid or 0)
+    return bcu_rows.new_id(conn, cur, "evidence")
 
 
 def evidence(conn: Connection, nominal_id: int) -> list[EvidenceRecord]:
@@ -122,7 +123,7 @@ def add_intervention(conn: Connection, nominal_id: int, values: dict[str, Any], 
         (nominal_id, values["referral"], values["provider"], values["offered_on"], int(values["taken_up"]),
          values["outcome"], values["starts_on"], values["ends_on"], by),
     )
-    return int(cur.lastrowid or 0)
+    return bcu_rows.new_id(conn, cur, "interventions")
 
 
 def interventions(conn: Connection, nominal_id: int) -> list[InterventionRecord]:
@@ -139,7 +140,7 @@ def interventions(conn: Connection, nominal_id: int) -> list[InterventionRecord]
 def add_activity(conn: Connection, nominal_id: int, kind: str, on: date, note: str, by: int) -> int:
     cur = conn.execute("INSERT INTO police_activity (nominal_id, kind, on_date, note, added_by) VALUES (?,?,?,?,?)",
                        (nominal_id, kind, on.isoformat(), note, by))
-    return int(cur.lastrowid or 0)
+    return bcu_rows.new_id(conn, cur, "police_activity")
 
 
 def activity(conn: Connection, nominal_id: int) -> list[ActivityRecord]:
@@ -151,7 +152,7 @@ def activity(conn: Connection, nominal_id: int) -> list[ActivityRecord]:
 def add_proposal(conn: Connection, nominal_id: int, kind: str, reason: str, by: int, at: str) -> int:
     cur = conn.execute("INSERT INTO proposals (nominal_id, kind, reason, proposed_by, proposed_at) VALUES (?,?,?,?,?)",
                        (nominal_id, kind, reason, by, at))
-    return int(cur.lastrowid or 0)
+    return bcu_rows.new_id(conn, cur, "proposals")
 
 
 def pending_proposal(conn: Connection, nominal_id: int, kind: str) -> PendingProposal | None:
@@ -197,14 +198,21 @@ def compact_search_index(conn: Connection) -> None:
 
 
 def search_terms(conn: Connection) -> set[str]:
-    """Every word the name index holds (tests use it to prove a removal leaves nothing behind)."""
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.nominal_search_terms USING fts5vocab(main, nominal_search, row)")
-    return {r[0] for r in conn.execute("SELECT term FROM temp.nominal_search_terms")}
+    """Every word the name index holds (tests use it to prove a removal leaves nothing behind).
+
+    fts5vocab reads the index of one schema: main in a single-file vault, else each held compartment's.
+    """
+    terms: set[str] = set()
+    for schema in bcu_rows.index_schemas(conn, "nominal_search"):
+        # Schema names come from the compartments' own checked names, the only text formatted in here.
+        vocabulary = "nominal_search_terms" if schema == bcu_rows.PLAIN_SCHEMA else f"nominal_search_terms_{schema}"
+        conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{vocabulary} USING fts5vocab({schema}, nominal_search, row)")
+        terms.update(r[0] for r in conn.execute(f"SELECT term FROM temp.{vocabulary}"))
+    return terms
 
 
 def purge_archive(conn: Connection, today: str) -> int:
-    cur = conn.execute("DELETE FROM archive WHERE purge_after <= ?", (today,))
-    return int(cur.rowcount)
+    return bcu_rows.rows_written(conn, "archive", "DELETE FROM archive WHERE purge_after <= ?", (today,))
 
 
 def archive_count(conn: Connection) -> int:

@@ -16,6 +16,7 @@ from gvm_desktop.core.review_rows import (
     ReviewCounts,
     ReviewRow,
 )
+from gvm_desktop.store import bcu_rows
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.repository import Repository, bound
 
@@ -110,13 +111,13 @@ _REDACT = "UPDATE review_items SET name = '', age = NULL, rationale = NULL, over
 
 def redact_person(conn: Connection, ref: str, at: str) -> int:
     """Blank the personal fields of every review item of `ref` (call it after the person's row is deleted)."""
-    return int(conn.execute(_REDACT + "WHERE ref = ? AND redacted_at IS NULL", (at, ref)).rowcount)
+    return bcu_rows.rows_written(conn, "review_items", _REDACT + "WHERE ref = ? AND redacted_at IS NULL", (at, ref))
 
 
 def redact_removed(conn: Connection, at: str) -> int:
     """The same for every reference no longer on the matrix (the upgrade of a vault that kept them)."""
-    return int(conn.execute(_REDACT + "WHERE redacted_at IS NULL AND ref NOT IN (SELECT ref FROM nominals)",
-                            (at,)).rowcount)
+    return bcu_rows.rows_written(conn, "review_items",
+                                 _REDACT + "WHERE redacted_at IS NULL AND ref NOT IN (SELECT ref FROM nominals)", (at,))
 
 
 def purge_signed(conn: Connection, signed_on_or_before: str) -> tuple[int, int]:
@@ -129,7 +130,8 @@ def purge_signed(conn: Connection, signed_on_or_before: str) -> tuple[int, int]:
     conn.execute("INSERT INTO review_purges (review_id) SELECT id FROM reviews "
                  "WHERE signed_at IS NOT NULL AND substr(signed_at, 1, 10) <= ?", (signed_on_or_before,))
     conn.execute("UPDATE reviews SET supersedes = NULL WHERE supersedes IN (SELECT review_id FROM review_purges)")
-    items = conn.execute("DELETE FROM review_items WHERE review_id IN (SELECT review_id FROM review_purges)").rowcount
+    items = bcu_rows.rows_written(conn, "review_items",
+                                  "DELETE FROM review_items WHERE review_id IN (SELECT review_id FROM review_purges)")
     gone = conn.execute("DELETE FROM reviews WHERE id IN (SELECT review_id FROM review_purges)").rowcount
     conn.execute("DELETE FROM review_purges")  # the leave to delete ends with the purge (a failure rolls it back)
     return int(gone), int(items)

@@ -26,6 +26,8 @@ from gvm_desktop.store.log_chain import LogChainRepository
 from gvm_desktop.store.meta import MetaRepository
 from gvm_desktop.store.monthly_audit import MonthlyAuditRepository
 from gvm_desktop.store.nominals import NominalsRepository
+from gvm_desktop.store.person_index import PersonIndexRepository
+from gvm_desktop.store.previews import PreviewsRepository
 from gvm_desktop.store.records import RecordsRepository
 from gvm_desktop.store.reference_population import ReferencePopulationRepository
 from gvm_desktop.store.reviews import ReviewsRepository
@@ -72,6 +74,14 @@ class VaultUnit:
     @cached_property
     def nominals(self) -> NominalsRepository:
         return NominalsRepository(self._conn)
+
+    @cached_property
+    def person_index(self) -> PersonIndexRepository:
+        return PersonIndexRepository(self._conn)
+
+    @cached_property
+    def previews(self) -> PreviewsRepository:
+        return PreviewsRepository(self._conn)
 
     @cached_property
     def records(self) -> RecordsRepository:

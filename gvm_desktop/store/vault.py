@@ -10,8 +10,9 @@ import contextlib
 import json
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.core.errors import (
     GvmError,
@@ -20,13 +21,17 @@ from gvm_desktop.core.errors import (
     VaultExists,
     VaultNotFound,
 )
-from gvm_desktop.store import database, keyslots, log_chain, meta
+from gvm_desktop.store import accounts, compartment_split, compartments, database, keyslots, log_chain, meta, previews
+from gvm_desktop.store.compartment_keys import remove_compartment, seal_compartment
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.file_lock import FileLock
 from gvm_desktop.store.files import VaultPaths, atomic_write
+from gvm_desktop.store.held_compartments import HeldCompartments, agreement_key_name, code_of, key_name
+from gvm_desktop.store.key_pins import KeyPinChange, OpenedKeyring, open_checked_keyring, write_key_pins
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
+from gvm_desktop.store.slot_format import COMMON
 
 # The recovery slot's public key, kept inside the encrypted database: a rotation seals the new
 # data key to that recovery slot only, not to any other slot calling itself one.
@@ -61,12 +66,21 @@ class Vault:
     """An open vault. Holds the connection and the data key until `close()`."""
 
     def __init__(
-        self, paths: VaultPaths, slots: KeySlotFile, conn: Connection, data_key: bytes, device: DeviceSecrets
+        self, paths: VaultPaths, slots: KeySlotFile, conn: Connection, data_key: bytes, device: DeviceSecrets,
+        compartment_keys: Mapping[str, bytes] | None = None, next_keys: Mapping[str, bytes] | None = None,
     ) -> None:
         self.paths = paths
         self.slots = slots
         self._conn: Connection | None = conn
-        self._key = bytearray(data_key)
+        # Every compartment key this session holds, common's (the main database's) among them.
+        self._keys: dict[str, bytearray] = {name: bytearray(k) for name, k in (compartment_keys or {}).items()}
+        self._keys[COMMON] = bytearray(data_key)
+        self._next_keys: dict[str, bytes] = dict(next_keys or {})
+        self.held = HeldCompartments(conn, paths.folder)
+        # What this opening found different in the slot's key pins, for the sign-in to log, then pin.
+        self.key_changes: tuple[KeyPinChange, ...] = ()
+        self.split_now: str | None = None  # what this opening's split of an older vault did, to log
+        self._ring: OpenedKeyring | None = None
         self._device = device
         # k[0] of the access log's MAC chain: present only when an auditor's (or the
         # recovery) slot opened this vault. Never written to the database.
@@ -85,6 +99,30 @@ class Vault:
         return self.slots.vault_id
 
     @property
+    def _key(self) -> bytearray:
+        """Common's key: the main database's."""
+        return self._keys[COMMON]
+
+    @_key.setter
+    def _key(self, key: bytes | bytearray) -> None:
+        self._keys[COMMON] = bytearray(key)
+
+    def held_bcus(self) -> list[str]:
+        """The BCUs whose compartment keys this session holds."""
+        return sorted(c for c in (code_of(n) for n in self._keys) if c is not None)
+
+    def holds(self, name: str) -> bool:
+        return name in self._keys
+
+    def hold_bcu(self, code: str) -> None:
+        """Attach BCU `code`'s compartment for the next operation (outside a transaction), if not attached."""
+        if self.held.ensure(code, self._plain_keys(), self._next_keys):
+            self._finish_rotation([key_name(code)])
+
+    def _plain_keys(self) -> dict[str, bytes]:
+        return {name: bytes(key) for name, key in self._keys.items()}
+
+    @property
     def conn(self) -> Connection:
         if self._conn is None:
             raise VaultError("The vault is closed.")
@@ -98,9 +136,12 @@ class Vault:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        # Best effort: Python may hold copies, but this one does not linger.
-        for i in range(len(self._key)):
-            self._key[i] = 0
+        # Best effort: Python may hold copies, but these do not linger.
+        for key in self._keys.values():
+            for i in range(len(key)):
+                key[i] = 0
+        self._keys = {COMMON: bytearray(keyslots.DATA_KEY_BYTES)}
+        self._next_keys = {}
         self.log_key0 = None
         self.log_pin = None
         self._unlocked = None
@@ -149,12 +190,18 @@ class Vault:
             keyslots.write_pin(recovery, vault_id, opened,
                                LogPin(key0, head_seq, head_hash, first_entry.at_utc, recorded=True))
             slots.slots.append(recovery)
+            # Born split: every BCU's compartment, its key sealed to the recovery slot alone. Accounts
+            # receive keys from a holder (here the creator, for the accounts it makes).
+            bcu_keys = compartment_split.split(conn, paths.folder, lambda change: change(slots),
+                                               lambda file, _name: [s for s in file.slots if s.kind == "recovery"])
             atomic_write(paths.keyslots, slots.to_bytes())
         except BaseException:
             conn.close()
-            paths.database.unlink(missing_ok=True)
+            for path in (paths.database, *paths.folder.glob("bcu-*.db"), *paths.folder.glob(".bcu-*")):
+                path.unlink(missing_ok=True)
             raise
-        vault = cls(paths, slots, conn, data_key, device)
+        vault = cls(paths, slots, conn, data_key, device, compartment_keys=bcu_keys)
+        vault.held.install()
         vault.log_key0 = key0
         return vault, recovery_code
 
@@ -183,29 +230,30 @@ class Vault:
         an interrupted rotation, and the connection refuses writes.
         """
         unlocked = keyslots.unlock(slot, slots.vault_id, secret, cls.device_secret(slots, slot, device))
-        private = unlocked.private
-        key = keyslots.open_sealed(slot, slots.vault_id, private, slot.sealed)
+        ring = open_checked_keyring(slots, slot, unlocked)
+        key = ring.keys[COMMON]
+        rotated = False
         try:
             conn = database.connect(paths.database, key, read_only=read_only)
         except VaultCorrupt:
-            if slot.sealed_next is None:
+            if COMMON not in ring.next_keys:
                 raise
             # A rotation stopped after the rekey: the new key is the live one.
-            key = keyslots.open_sealed(slot, slots.vault_id, private, slot.sealed_next)
+            key = ring.next_keys[COMMON]
             conn = database.connect(paths.database, key, read_only=read_only)
-            vault = cls(paths, slots, conn, key, device)
-            if not read_only:
-                vault._finish_rotation()
-        else:
-            vault = cls(paths, slots, conn, key, device)
+            rotated = True
+        vault = cls(paths, slots, conn, key, device, compartment_keys=ring.keys, next_keys=ring.next_keys)
         try:
+            if rotated and not read_only:
+                vault._finish_rotation([COMMON])
             stored_id = meta.get_meta(conn, "vault_id") if _has_meta(conn) else None
             if stored_id != slots.vault_id:
                 raise VaultCorrupt("The key-slot file belongs to another vault than this database.")
             vault._own, vault._unlocked = (slot.kind, slot.user_id), unlocked
+            vault._ring, vault.key_changes = ring, ring.changes
             vault._take_log_key(slot, unlocked)
             if read_only:
-                if current_version(conn) != LATEST:
+                if current_version(conn) != LATEST or compartment_split.needs_split(conn):
                     raise VaultError("This vault's schema is out of date: sign in once to upgrade it, then verify.")
                 # Nothing is written here, not even a first pin: `log verify` pins only an intact log.
                 return vault
@@ -216,10 +264,89 @@ class Vault:
                 vault._check_log_state()
             if vault.log_pin is None and vault.log_key0 is not None:
                 vault.pin_log_key()
+            vault.open_compartments()
         except BaseException:
             vault.close()
             raise
         return vault
+
+    def open_compartments(self) -> None:
+        """After opening: split an older vault, then attach the held BCUs' compartments.
+
+        The split is the one time a session makes keys it may not keep: each new key is sealed
+        to the recovery slot and the slots of the accounts entitled to it (core.policy.bcus_keyed),
+        and this session keeps only those its own slot received.
+        """
+        conn = self.conn
+        if compartment_split.needs_split(conn):
+            keyed = accounts.keyed_bcus(conn)
+            owners = self._slot_owners()
+            recovery_public = meta.get_meta(conn, RECOVERY_PUBLIC)
+
+            def holders(slots: KeySlotFile, name: str) -> list[KeySlot]:
+                return [s for s in _vouched_slots(slots, owners, recovery_public)
+                        if s.kind == "recovery" or code_of(name) in keyed.get(s.user_id, frozenset())]
+
+            with self._slot_lock.hold():
+                made = compartment_split.split(conn, self.paths.folder, self._rewrite_slots, holders)
+            self.split_now = (f"people moved from common into {len(made)} BCU compartments, each key sealed to the "
+                              "recovery slot and the accounts entitled to it")
+            own = self._own_slot(self.slots)
+            for name, key in made.items():
+                if own is not None and own.holds(name) and name not in self._keys:
+                    self._keys[name] = bytearray(key)
+            self._reopen_ring()
+        for code in self.held.attach_all(self._plain_keys(), self._next_keys):
+            self._finish_rotation([key_name(code)])
+        compartments.remove_stale_super_journals(self.paths.database)
+
+    def release_compartments(self) -> None:
+        """Forget every BCU key this session holds but its slot does not (the creator's, after building a vault)."""
+        own = self._own_slot(self.slots)
+        for name in [n for n in self._keys if n != COMMON and (own is None or not own.holds(n))]:
+            code = code_of(name)
+            if code is not None:
+                self.held.detach(code)
+            key = self._keys.pop(name)
+            for i in range(len(key)):
+                key[i] = 0
+        self.held.install()
+
+    def _own_slot(self, slots: KeySlotFile) -> KeySlot | None:
+        if self._own is None or self._unlocked is None:
+            return None
+        kind, user_id = self._own
+        public = self._unlocked.private.public_key().public_bytes_raw()
+        return next((s for s in slots.slots if s.kind == kind and s.user_id == user_id and s.public == public), None)
+
+    def _reopen_ring(self) -> None:
+        """This slot's keys as the file now holds them (after a split or a delivery), checked against its pins."""
+        own = self._own_slot(self.slots)
+        if own is None or self._unlocked is None:
+            return
+        ring = open_checked_keyring(self.slots, own, self._unlocked)
+        for name, key in ring.keys.items():
+            if name != COMMON:
+                self._keys[name] = bytearray(key)
+        self._next_keys.update(ring.next_keys)
+        self._ring, self.key_changes = ring, ring.changes
+
+    def pin_keys(self) -> None:
+        """Pin the keys this opening accepted in the session's own slot (after the sign-in logged `key_changes`)."""
+        if self._unlocked is None or self._ring is None:
+            return
+        unlocked = self._unlocked
+
+        def write(slots: KeySlotFile) -> None:
+            own = self._own_slot(slots)
+            if own is None:
+                raise VaultCorrupt("This account's key slot changed while it was open; sign in again.")
+            ring = open_checked_keyring(slots, own, unlocked)
+            if ring.needs_writing:
+                self._unlocked = write_key_pins(slots, own, unlocked, ring)
+
+        self._rewrite_slots(write)
+        self.key_changes = ()
 
     # -- the access log's verification key ---------------------------------------
 
@@ -466,80 +593,171 @@ class Vault:
             secret=password, data_key=bytes(self._key), epoch=self.slots.key_epoch, kdf=kdf,
             device_secret=self._bound_secret(), log_pin=pin,
         )
-        self._rewrite_slots(lambda slots: slots.replace_slot(slot))
+
+        def replace(slots: KeySlotFile) -> None:
+            # A new password keeps the keys the account held, as far as this session holds them too;
+            # any other comes back from a holder (deliver), like a new account's.
+            before = slots.slot_of_user(user_id)
+            for name in (before.compartments() if before else []):
+                if name != COMMON and name in self._keys:
+                    seal_compartment(slot, self.vault_id, name, bytes(self._keys[name]), slots.epoch_of(name))
+            slots.replace_slot(slot)
+
+        self._rewrite_slots(replace)
         # In the caller's transaction: the database vouches for this slot (and no other) for the account.
         self.conn.execute("UPDATE users SET slot_public = ? WHERE id = ?", (slot.public, user_id))
         if self._own == ("user", user_id):  # this session's own new password: its pin moves with it
             self._unlocked, self.log_pin = (unlocked, pin) if pin is not None else (None, None)
 
     def rotation_pending(self) -> bool:
-        """A rotation began (new key sealed) but the database was never rekeyed."""
-        return any(s.sealed_next is not None for s in self.slots.slots)
+        """A rotation began (new key sealed) but was never finished."""
+        return bool(self.slots.rotation_pending())
 
-    def revoke_and_rotate(self, user_id: int | None, *, checkpoint: Checkpoint = no_checkpoint) -> None:
-        """Remove a user's slot (if any) and move the database to a fresh data key.
+    def revoke_and_rotate(self, user_id: int | None, *, checkpoint: Checkpoint = no_checkpoint,
+                          names: list[str] | None = None) -> list[str]:
+        """Remove a user's slot (if any) and move the compartments it held to fresh keys.
 
-        Order matters for crash safety: (1) the slot file gains the new key
-        sealed to every remaining slot, beside the old; (2) the database is
-        rekeyed; (3) the new key replaces the old in the slot file. A crash
-        after (1) or (2) is finished by the next open (see `open_slot`).
+        Rotated now: common (every slot holds it) and each compartment the user held that this
+        session holds too (or `names`, if given, of those this session holds). The others are
+        returned, for the caller to record as due: only a holder of a compartment's key can
+        endorse its next one. Order matters for crash safety: (1) the slot file gains each new
+        key sealed to every remaining holder, beside the old; (2) each file is rekeyed; (3) the
+        new keys replace the old in the slot file. A crash after (1) or (2) is finished by the
+        next opening that holds the key (see `open_slot` and `hold_bcu`).
         """
         if self.conn.in_transaction:
             # SQLCipher rekeys inside an open transaction without a word, and a rollback then would
             # leave the slot file and the database on different keys: a rotation is never part of one.
             raise RuntimeError("A key rotation cannot run inside a transaction.")
-        new_key = secrets.token_bytes(keyslots.DATA_KEY_BYTES)
+        before = load_slots(self.paths)
+        revoked = before.slot_of_user(user_id) if user_id is not None else None
+        wanted = set(names if names is not None else (revoked.compartments() if revoked else []))
+        wanted.add(COMMON)
+        rotate = sorted((n for n in wanted if n in self._keys), key=lambda n: (n != COMMON, n))
+        due = sorted(n for n in wanted if n not in self._keys)
+        new_keys = {name: secrets.token_bytes(keyslots.DATA_KEY_BYTES) for name in rotate}
         owners = self._slot_owners()
         recovery_public = meta.get_meta(self.conn, RECOVERY_PUBLIC)
 
         def seal_next(slots: KeySlotFile) -> None:
             if user_id is not None:
                 slots.remove_user_slot(user_id)
-            # The slot file is not authenticated: anyone who held the data key could have added a slot
-            # of their own to it. The new key goes only to the slots the encrypted database vouches
-            # for (an active account's own slot, by its public key) and to the recorded recovery slot.
-            recoveries = [s for s in slots.slots if s.kind == "recovery"]
-            if recovery_public is None and len(recoveries) > 1:
-                raise VaultCorrupt("The key-slot file holds more than one recovery slot and the vault has no record "
-                                   "of the real one: someone added a slot. Restore keyslots.json from a backup.")
-            recovery = [s for s in recoveries if recovery_public is None or s.public.hex() == recovery_public][:1]
-            if not recovery:
-                # Rotating now would leave the vault without a recovery code that opens it, silently.
-                raise VaultCorrupt("The key-slot file holds no recovery slot that the vault records as its own: "
-                                   "the key is not rotated. Restore keyslots.json from a backup.")
-            kept: dict[int, KeySlot] = {}
-            for s in slots.slots:
-                if s.kind == "user" and _vouched(owners.get(s.user_id), s):
-                    if s.user_id in kept:
-                        # Two slots the database would vouch for (an account not signed in since slots were
-                        # recorded by public key): one is a copy, and the first one found must not simply win.
-                        raise VaultCorrupt(f"The key-slot file holds two slots for account user:{s.user_id}: "
-                                           "someone added a slot. Restore keyslots.json from a backup.")
-                    kept[s.user_id] = s
-            slots.slots = recovery + list(kept.values())
-            next_epoch = slots.key_epoch + 1
-            for slot in slots.slots:
-                slot.sealed_next = keyslots.seal(slot, self.vault_id, new_key, next_epoch)
+            slots.slots = _vouched_slots(slots, owners, recovery_public)
+            for name in rotate:
+                slots.seal_next(name, new_keys[name], current=bytes(self._keys[name]))
 
         # The slot file stays locked from sealing to promoting: a password changed or a pin moved
         # in between would be sealed with the old key, or would overwrite the new one.
         with self._slot_lock.hold():
             self._rewrite_slots(seal_next)
             checkpoint("sealed_next_written")
-            database.rekey(self.conn, new_key)
-            self._key = bytearray(new_key)
+            for name in rotate:
+                code = code_of(name)
+                if name == COMMON:
+                    database.rekey(self.conn, new_keys[name])
+                else:
+                    assert code is not None
+                    self.hold_bcu(code)
+                    database.rekey_attached(self.conn, f"bcu_{code.lower()}", new_keys[name])
+                self._keys[name] = bytearray(new_keys[name])
             checkpoint("rekeyed")
-            self._finish_rotation()
+            self._finish_rotation(rotate)
+        return due
 
-    def _finish_rotation(self) -> None:
+    def _finish_rotation(self, names: list[str]) -> None:
         def promote(slots: KeySlotFile) -> None:
-            for slot in slots.slots:
-                if slot.sealed_next is not None:
-                    slot.sealed = slot.sealed_next
-                    slot.sealed_next = None
-                    slots.key_epoch = max(slots.key_epoch, slot.sealed.epoch)
+            slots.promote(names)
 
         self._rewrite_slots(promote)
+        for name in names:
+            self._next_keys.pop(name, None)
+
+    def deliver(self, recipients: Mapping[str, list[int]]) -> dict[str, list[int]]:
+        """Seal each compartment key this session holds to the listed accounts' slots that lack it.
+
+        Only slots the database vouches for (an active account's own) receive a key. Returns,
+        per compartment, the accounts that received it now (for the caller to log).
+        """
+        owners = self._slot_owners()
+        delivered: dict[str, list[int]] = {}
+        wanted = {name: set(ids) for name, ids in recipients.items() if name in self._keys and name != COMMON}
+        if not any(wanted.values()):
+            return delivered
+
+        def seal(slots: KeySlotFile) -> None:
+            delivered.clear()
+            for name, ids in sorted(wanted.items()):
+                targets = [s for s in slots.slots if s.kind == "user" and s.user_id in ids and not s.holds(name)
+                           and _vouched(owners.get(s.user_id), s)]
+                if targets:
+                    slots.grant(name, bytes(self._keys[name]), targets, next_key=self._next_keys.get(name))
+                    delivered[name] = sorted(s.user_id for s in targets)
+
+        if any(s.kind == "user" and s.user_id in ids and not s.holds(name)
+               for name, ids in wanted.items() for s in load_slots(self.paths).slots):
+            self._rewrite_slots(seal)
+        return delivered
+
+    def deliver_keyed(self, keyed: Mapping[int, frozenset[str]]) -> dict[str, list[int]]:
+        """`deliver`, from each account's entitled compartments (accounts.keyed_compartments)."""
+        wanted: dict[str, list[int]] = {}
+        for user_id, names in keyed.items():
+            for name in names:
+                wanted.setdefault(name, []).append(user_id)
+        return self.deliver(wanted)
+
+    def create_preview(self, agreement: Agreement, holders: list[int]) -> bool:
+        """A new agreement's preview compartment, made by a holder of its BCU's key, sealed to the
+        recovery slot and `holders` (the accounts entitled to it). False if it exists already."""
+        if key_name(agreement.bcu) not in self._keys or self.conn.in_transaction:
+            raise RuntimeError("A preview is created by a session holding its BCU's key, outside a transaction.")
+        name = agreement_key_name(agreement.id)
+        if compartments.agreement(agreement.id).path(self.paths.folder).exists():
+            return False
+        key = secrets.token_bytes(keyslots.DATA_KEY_BYTES)
+        owners = self._slot_owners()
+        recovery_public = meta.get_meta(self.conn, RECOVERY_PUBLIC)
+        with self._slot_lock.hold():
+            previews.create_preview(self.paths.folder, agreement.id, key, agreement.fields)
+
+            def seal(slots: KeySlotFile) -> None:
+                if slots.holders(name) or slots.key_history.get(name):
+                    raise VaultCorrupt(f"The compartment {name} has keys but no file: restore it from a backup.")
+                chosen = [s for s in _vouched_slots(slots, owners, recovery_public)
+                          if s.kind == "recovery" or s.user_id in holders]
+                slots.add_compartment(name, key, 1, chosen)
+
+            try:
+                self._rewrite_slots(seal)
+            except BaseException:
+                # Its key was sealed to nobody: the empty file is useless to anyone, and in the way of a retry.
+                compartments.agreement(agreement.id).path(self.paths.folder).unlink(missing_ok=True)
+                raise
+        self._keys[name] = bytearray(key)
+        self.held.attach_agreement(agreement.id, key)
+        return True
+
+    def attached_agreements(self) -> list[int]:
+        return list(self.held.agreements)
+
+    def held_by(self, user_id: int) -> list[str]:
+        """The compartments (common aside) whose keys the account's slot holds, as the file is now."""
+        slot = load_slots(self.paths).slot_of_user(user_id)
+        return [n for n in slot.compartments() if n != COMMON] if slot is not None else []
+
+    def withdraw(self, user_id: int, names: list[str]) -> list[str]:
+        """Take compartments out of one account's slot (a grant revoked); the caller then rotates them."""
+        taken: list[str] = []
+
+        def take(slots: KeySlotFile) -> None:
+            taken.clear()
+            slot = slots.slot_of_user(user_id)
+            for name in names:
+                if slot is not None and name != COMMON and remove_compartment(slot, name):
+                    taken.append(name)
+
+        self._rewrite_slots(take)
+        return taken
 
     def _slot_owners(self) -> dict[int, tuple[int, str, bytes | None]]:
         """Active accounts' slot version, locator and slot public key, as the encrypted database records them."""
@@ -575,6 +793,34 @@ class Vault:
             change(fresh)
             atomic_write(self.paths.keyslots, fresh.to_bytes())
         self.slots = fresh
+
+
+def _vouched_slots(slots: KeySlotFile, owners: Mapping[int, tuple[int, str, bytes | None]],
+                   recovery_public: str | None) -> list[KeySlot]:
+    """The recorded recovery slot and the active accounts' own slots: the only ones a new key goes to.
+
+    The slot file is not authenticated: anyone who held a key could have added a slot of their
+    own to it. The encrypted database vouches for an active account's own slot, by its public key.
+    """
+    recoveries = [s for s in slots.slots if s.kind == "recovery"]
+    if recovery_public is None and len(recoveries) > 1:
+        raise VaultCorrupt("The key-slot file holds more than one recovery slot and the vault has no record "
+                           "of the real one: someone added a slot. Restore keyslots.json from a backup.")
+    recovery = [s for s in recoveries if recovery_public is None or s.public.hex() == recovery_public][:1]
+    if not recovery:
+        # Rotating now would leave the vault without a recovery code that opens it, silently.
+        raise VaultCorrupt("The key-slot file holds no recovery slot that the vault records as its own: "
+                           "the key is not rotated. Restore keyslots.json from a backup.")
+    kept: dict[int, KeySlot] = {}
+    for s in slots.slots:
+        if s.kind == "user" and _vouched(owners.get(s.user_id), s):
+            if s.user_id in kept:
+                # Two slots the database would vouch for (an account not signed in since slots were
+                # recorded by public key): one is a copy, and the first one found must not simply win.
+                raise VaultCorrupt(f"The key-slot file holds two slots for account user:{s.user_id}: "
+                                   "someone added a slot. Restore keyslots.json from a backup.")
+            kept[s.user_id] = s
+    return recovery + list(kept.values())
 
 
 def _vouched(owner: tuple[int, str, bytes | None] | None, slot: KeySlot) -> bool:

@@ -47,7 +47,7 @@ from tests.support.vault_access import conn_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
-OFFICER, AUDITOR, ADMIN = ACC[Role.OFFICER], ACC[Role.AUDITOR], ACC[Role.ADMIN]
+OFFICER, AUDITOR, ADMIN, SPOC = ACC[Role.OFFICER], ACC[Role.AUDITOR], ACC[Role.ADMIN], ACC[Role.SPOC]
 KILLS = 8
 NOTE = "crash-test activity"
 STREET = re.compile(r"(\d+) Crash Road")
@@ -111,8 +111,8 @@ class Tally:
 
 
 def tally(app: App, ref: str, since: int) -> Tally:
-    """Read as the auditor, after the access log entries numbered above `since`."""
-    ws = app.auth.sign_in(AUDITOR.username, AUDITOR.password)
+    """Read as the SPOC (who holds the person's BCU compartment), after the access log entries numbered above `since`."""
+    ws = app.auth.sign_in(SPOC.username, SPOC.password)
     try:
         conn = conn_of(ws)
         address, nominal_id = conn.execute("SELECT address, id FROM nominals WHERE ref = ?", (ref,)).fetchone()
