@@ -102,7 +102,8 @@ class ChangeService:
                 records.add_evidence(nominal_id, e, at, op.session.user_id)
             self._rescore(op, nominal_id)
             records.add_proposal(nominal_id, "add", why, op.session.user_id, at)
-            ref = f"N-{nominal_id:06d}"
+            # The reference comes from common's counter; the id from the person's compartment (they differ there).
+            ref = str(records.fields(nominal_id)["ref"])
             op.log(record_ref=ref, detail=f"with {len(entries)} evidence entries")
         return ref
 

@@ -242,7 +242,7 @@ def test_writes_through_the_views_land_in_the_right_file(vault: Vault) -> None:
     with database.transaction(conn):
         records.archive_and_delete(conn, ea, removed_at=NOW, reason="no longer", proposed_by=1, approved_by=1,
                                    purge_after="2027-03-01", age_band="18-24")
-        assert reviews.redact_person(conn, "N-000002", NOW) == 0  # its rowcount, through a view: see execute_counted
+        assert reviews.redact_person(conn, "N-000002", NOW) == 1  # counted through the view (execute_counted)
     assert [rows("bcu_ea", t) for t in ("nominals", "nominal_aliases", "evidence", "archive")] == [0, 0, 0, 1]
     assert [rows("bcu_ce", t) for t in ("nominals", "nominal_aliases", "archive")] == [1, 1, 0]
     assert reviews.item_names(conn, 10) == {"N-000002": ""}
@@ -337,9 +337,9 @@ def test_child_rows_get_ids_from_their_parent_s_compartment(vault: Vault) -> Non
     ce, ea = add_person(conn, person("CE", "N-1", "Ada")), add_person(conn, person("EA", "N-2", "Bea"))
     made = {}
     for nominal_id in (ce, ea, ce):
-        stale = records.add_proposal(conn, nominal_id, "add", "seen twice", 1, NOW)
+        returned = records.add_proposal(conn, nominal_id, "add", "seen twice", 1, NOW)
         made[nominal_id] = cx.inserted_id(conn, "proposals")
-        assert stale != made[nominal_id]  # lastrowid: an INSTEAD OF trigger does not set it
+        assert returned == made[nominal_id]  # not lastrowid, which an INSTEAD OF trigger does not set
     assert made == {ce: (1 << cx.ID_SPAN_BITS) + 2, ea: (2 << cx.ID_SPAN_BITS) + 1}
     assert records.pending_proposal(conn, ea, "add") is not None
 
