@@ -28,7 +28,9 @@ WHY = Justification.make("quarterly_review", "Permission table test of the servi
 
 def ce_ref(app: App, ws: Workspace) -> str:
     """An active person of the demo BCU (read straight from the store: test set-up, not a service path)."""
-    row = conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' ORDER BY id").fetchone()
+    # The reference index in common: every role's session can read it, whichever BCU keys it holds.
+    row = conn_of(ws).execute("SELECT ref FROM person_index WHERE bcu = 'CE' AND status = 'active' ORDER BY id"
+                              ).fetchone()
     return str(row[0])
 
 
