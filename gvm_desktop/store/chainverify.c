@@ -26,6 +26,16 @@
  * SELECT gvm_chain_verify(key0, <the 15 chained fields in order>, entry_hash, mac) FROM access_log NOT INDEXED
  * returns a 88-byte blob: entries (int64 LE), first bad seq or 0 (int64 LE),
  * last good hash (32), next key (32), expected next seq (int64 LE).
+ *
+ * Walking in chunks (log_chain.native_walk): a single statement over the whole table holds the
+ * database's read lock for all of it, and in rollback-journal mode every writer waits for that.
+ * So the walk also takes the state it starts from, and hands back the state to go on with:
+ * SELECT gvm_chain_verify(key, previous hash, expected first seq, time of the entry before,
+ *                         <the 15 fields>, entry_hash, mac) FROM access_log NOT INDEXED WHERE seq BETWEEN ? AND ?
+ * returns the same 88 bytes followed by the last good entry's time (0 to TIME_MAX - 1 bytes), and
+ * counts the entries up to the first bad one only, so that the count does not depend on where the
+ * chunks end. The first form is the second started from the genesis (zero hash, seq 1, no time).
+ * A chunk with no rows returns NULL, like the whole walk over an empty log.
  */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
@@ -70,6 +80,7 @@ typedef struct {
 
 typedef struct {
     int started;
+    int chained;  /* called with a start state (the chunked form): its result carries the last time */
     int64_t count;
     int64_t first_bad;
     int64_t expected;
@@ -80,6 +91,7 @@ typedef struct {
     EVP_MAC *blake;
     EVP_MAC_CTX *mac;
     int failed;  /* OpenSSL itself failed: report, never pass */
+    int bad_start;  /* the start state given was malformed: an error, never a pass */
     unsigned char *buf;
     size_t len, cap;
 } State;
@@ -226,14 +238,38 @@ static int mac_of(State *s, const unsigned char hash[32], unsigned char out[32])
            EVP_MAC_final(s->mac, out, &n, 32) && n == 32;
 }
 
-static int start(State *s, sqlite3_value *key0) {
-    s->started = 1;
+/* The walk's state from the arguments before the fields: the key alone (genesis), or key, previous
+   hash, expected seq and the previous entry's time (a blob or text shorter than TIME_MAX, or NULL). */
+static int start_state(State *s, sqlite3_value **argv, int lead) {
     s->expected = 1;
     s->last_time_len = 0;
     memset(s->prev, 0, 32);
-    const unsigned char *k0 = blob32(key0);
-    if (!k0) return 0;
-    memcpy(s->key, k0, 32);
+    const unsigned char *key = blob32(argv[0]);
+    if (!key) return 0;
+    memcpy(s->key, key, 32);
+    if (lead == 1) return 1;
+    const unsigned char *prev = blob32(argv[1]);
+    if (!prev || sqlite3_value_type(argv[2]) != SQLITE_INTEGER) return 0;
+    memcpy(s->prev, prev, 32);
+    s->expected = sqlite3_value_int64(argv[2]);
+    int time_type = sqlite3_value_type(argv[3]);
+    if (time_type == SQLITE_NULL) return 1;
+    if (time_type != SQLITE_BLOB && time_type != SQLITE_TEXT) return 0;
+    const unsigned char *t = time_type == SQLITE_BLOB ? sqlite3_value_blob(argv[3]) : sqlite3_value_text(argv[3]);
+    int n = sqlite3_value_bytes(argv[3]);
+    if (n < 0 || n >= TIME_MAX || (n > 0 && !t)) return 0;
+    if (n) memcpy(s->last_time, t, (size_t)n);
+    s->last_time_len = n;
+    return 1;
+}
+
+static int start(State *s, sqlite3_value **argv, int lead) {
+    s->started = 1;
+    s->chained = lead > 1;
+    if (!start_state(s, argv, lead)) {
+        s->bad_start = 1;
+        return 0;
+    }
     s->blake = EVP_MAC_fetch(NULL, "BLAKE2BMAC", NULL);
     s->mac = s->blake ? EVP_MAC_CTX_new(s->blake) : NULL;
     if (!(s->blake && s->mac)) return 0;
@@ -260,15 +296,17 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     unsigned char hash[32], mac[32], next[32];
     Entry e;
     if (!s) { sqlite3_result_error_nomem(ctx); return; }
-    if (argc != 3 + FIELDS) { s->failed = 1; return; }
-    if (!s->started && !start(s, argv[0])) s->failed = 1;
+    int lead = argc - FIELDS - 2;  /* 1: the key alone; 4: the key and the rest of a start state */
+    if (lead != 1 && lead != 4) { s->failed = 1; return; }
+    if (!s->started && !start(s, argv, lead)) s->failed = 1;
+    if (s->chained && s->first_bad) return;  /* counted up to the first bad entry only (see the top) */
     s->count++;
     if (s->failed || s->first_bad) return;  /* the Python walk describes whatever follows */
 
-    sqlite3_value **fields = argv + 1;
+    sqlite3_value **fields = argv + lead;
     /* seq is the rowid, always an integer; its type is still checked rather than trusted */
     int64_t seq = sqlite3_value_type(fields[0]) == SQLITE_INTEGER ? sqlite3_value_int64(fields[0]) : 0;
-    const unsigned char *stored_hash = blob32(argv[1 + FIELDS]), *stored_mac = blob32(argv[2 + FIELDS]);
+    const unsigned char *stored_hash = blob32(fields[FIELDS]), *stored_mac = blob32(fields[FIELDS + 1]);
     int ok = read_entry(fields, &e) && seq == s->expected && e.len[1] < TIME_MAX &&
              time_cmp(e.text[1], e.len[1], s->last_time, s->last_time_len) >= 0 &&
              stored_hash && stored_mac && canonical(s, &e);
@@ -294,14 +332,16 @@ static void step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 static void final(sqlite3_context *ctx) {
     State *s = (State *)sqlite3_aggregate_context(ctx, 0);
-    unsigned char out[88];
-    if (!s || !s->started) {  /* no rows: nothing checked, the caller handles an empty log */
+    unsigned char out[88 + TIME_MAX];
+    if (!s || !s->started) {  /* no rows: nothing checked, the caller handles an empty log (or chunk) */
         sqlite3_result_null(ctx);
         return;
     }
     if (s->failed) {
+        int bad_start = s->bad_start;
         release(s);
-        sqlite3_result_error(ctx, "gvm_chain_verify: OpenSSL failed", -1);
+        sqlite3_result_error(ctx, bad_start ? "gvm_chain_verify: malformed start state" : "gvm_chain_verify: OpenSSL failed",
+                             -1);
         return;
     }
     put64(out, s->count);
@@ -309,8 +349,13 @@ static void final(sqlite3_context *ctx) {
     memcpy(out + 16, s->prev, 32);
     memcpy(out + 48, s->key, 32);
     put64(out + 80, s->expected);
+    int size = 88;
+    if (s->chained) {
+        memcpy(out + 88, s->last_time, (size_t)s->last_time_len);
+        size += s->last_time_len;
+    }
     release(s);
-    sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+    sqlite3_result_blob(ctx, out, size, SQLITE_TRANSIENT);
     OPENSSL_cleanse(out, sizeof out);
 }
 
@@ -320,8 +365,12 @@ __declspec(dllexport)
 int sqlite3_chainverify_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
     (void)err;
     SQLITE_EXTENSION_INIT2(api);
-    return sqlite3_create_function(db, "gvm_chain_verify", 3 + FIELDS, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL, step,
-                                   final);
+    /* The genesis form and the chunked one (see the top); one step function reads both. */
+    int rc = sqlite3_create_function(db, "gvm_chain_verify", 3 + FIELDS, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
+                                     step, final);
+    if (rc != SQLITE_OK) return rc;
+    return sqlite3_create_function(db, "gvm_chain_verify", 6 + FIELDS, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
+                                   step, final);
 }
 
 /* setuptools builds this as an extension module and, on Windows, exports PyInit_<name>; Python never imports it. */
