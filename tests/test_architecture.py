@@ -180,6 +180,7 @@ _WRITES = {
     "integrity": set(),
     "database": set(),
     "person_index": {"person_index", "archive_index"},
+    "status_tags": {"status_index"},
     # Moves every per-BCU table out of common into the BCU compartments, once: like migrations, by design.
     "compartment_split": {"main"},
 }

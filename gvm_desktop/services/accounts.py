@@ -110,7 +110,7 @@ class AccountService:
                 raise ValidationError("This is the last active administrator; add another before disabling it.")
             op.store.accounts.set_disabled(target.id, to_iso(op.env.clock.now()))
             op.log(record_ref=f"user:{target.id}", detail=f"{target.username}{'; ' + reason if reason else ''}")
-            held = op.vault.held_by(target.id)
+            held = op.vault.rotatable(op.vault.held_by(target.id))
             # Recorded as due in the same transaction: whichever of them this session cannot rotate
             # (it does not hold the key) the next session that holds it rotates (key_custody).
             add_due(op.store, held)

@@ -54,11 +54,12 @@ class TeamMember:
 def _withdraw_key(op: Operation, user_id: int) -> list[str]:
     """Inside the revoking transaction: the BCU key leaves the officer's slot and its rotation is due."""
     held = op.vault.held_by(user_id)
-    add_due(op.store, held)
+    rotated = op.vault.rotatable(held)
+    add_due(op.store, rotated)
     op.vault.withdraw(user_id, held)
-    if held:
-        op.log(Action.KEY_ROTATE, record_ref=f"user:{user_id}", detail=f"due: {', '.join(held)}")
-    return held
+    if rotated:
+        op.log(Action.KEY_ROTATE, record_ref=f"user:{user_id}", detail=f"due: {', '.join(rotated)}")
+    return rotated
 
 
 def _target(op: Operation, username: str) -> Account:

@@ -35,7 +35,7 @@ def due(store: Unit) -> list[str]:
 
 def add_due(store: Unit, names: list[str]) -> None:
     """Inside the revoking transaction: these compartments must be rotated by their next holder."""
-    wanted = sorted(set(due(store)) | set(names))
+    wanted = sorted(set(due(store)) | {n for n in names if n.startswith(("bcu:", "dsa:"))})
     if wanted:
         store.meta.set_meta(ROTATIONS_DUE, json.dumps(wanted))
 
@@ -52,8 +52,22 @@ def keys_at_sign_in(ws: Workspace) -> None:
     """Pins logged then written, due rotations carried out, previews kept, keys delivered: see the module's docstring."""
     _pin_keys(ws)
     _rotate_due(ws)
+    _finish_review_purges(ws)
     keep_previews(ws)
     deliver_entitled(ws)
+
+
+def _finish_review_purges(ws: Workspace) -> None:
+    """The administrator's retention purge removes signed reviews from common; their items (names and ages)
+    are in the BCU compartments, which it holds no key to: the next session holding each BCU removes them."""
+    with ws.operation(None, Action.PURGE, writes=False) as op:
+        if not op.vault.held.attached:
+            return
+    with ws.operation(None, Action.PURGE) as op:
+        removed = op.store.reviews.remove_orphaned_items()
+        if removed:
+            op.log(detail=f"{removed} items of signed reviews purged from common, removed from "
+                          f"{', '.join(op.vault.held.attached)}")
 
 
 def keep_previews(ws: Workspace) -> None:
@@ -119,7 +133,7 @@ def _rotate_due(ws: Workspace) -> None:
 def _rotate(ws: Workspace, names: list[str], why: str) -> None:
     try:
         with ws.operation(None, Action.KEY_ROTATE, writes=False, alone=True) as op:
-            op.vault.revoke_and_rotate(None, names=names)
+            op.vault.revoke_and_rotate(None, names=names, common=False)
     except GvmError as failure:
         with ws.operation(None, Action.KEY_ROTATE) as op:
             op.log(outcome=Outcome.FAILED, detail=f"rotation of {', '.join(names)} failed: {type(failure).__name__}")

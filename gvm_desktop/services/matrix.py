@@ -221,18 +221,21 @@ class MatrixService:
             if names_in(justification, Identity(given, family, date_of_birth)):
                 # The name and date of birth asked about are never logged; neither may the reason carry them.
                 raise op.refuse(NamesThePerson())
-            matches = [m for m in op.store.nominals.same_identity(given, family, date_of_birth.isoformat())
-                       if m.status == "active"]
+            # Across every BCU, through the blind index in common: the person may be where this session holds no key.
+            tagged = op.store.status_tags.matches(op.vault.status_tag(given, family, date_of_birth.isoformat()))
+            index = op.store.person_index.rows_by_id([m.id for m in tagged])
+            matches = [(index[m.id], m) for m in tagged if m.id in index and index[m.id].status == "active"]
             answer = StatusAnswer(False)
             why, operation = justification.text, justification.operation_ref
             if matches:
-                found = matches[0]
-                # The reason was checked against the name typed; the person found may also be named by an alias
-                # or address in it. Refusing now would say that someone was found, so it is logged scrubbed.
-                who = identity_of(op.store, found.id)
-                why = scrub(why, who)
-                operation = scrub(operation, who) if operation else operation
-                bands = op.store.nominals.bands(found.id)
+                found, bands = matches[0]
+                if found.bcu in op.vault.held.attached:
+                    # The reason was checked against the name typed; the person found may also be named by an
+                    # alias or address in it. Refusing now would say that someone was found, so it is logged
+                    # scrubbed. (In a BCU whose key this session lacks, only the name typed was checked.)
+                    who = identity_of(op.store, found.id)
+                    why = scrub(why, who)
+                    operation = scrub(operation, who) if operation else operation
                 spocs = [a.display_name for a in op.store.accounts.all_accounts()
                          if a.role is Role.SPOC and a.bcu == found.bcu and a.active]
                 contact = f"{', '.join(spocs) or 'no SPOC on record'} (SPOC, {bcu_name(found.bcu)} BCU)"

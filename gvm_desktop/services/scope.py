@@ -39,9 +39,15 @@ def resolve(op: Operation, ref: str, action: Action | None = None, *,
     """
     clean_ref = (ref or "").strip().upper()[:20]
     found = op.store.nominals.by_ref(clean_ref)
+    s = op.session
+    if found is None:
+        # Not in a compartment this session holds: the reference index in common says whether it is elsewhere.
+        held = op.store.person_index.by_ref(clean_ref)
+        if held is not None and held.status in statuses and s.role is not Role.AUDITOR and held.bcu != s.bcu:
+            raise op.refuse(no_live_record(clean_ref), action=action, record_ref=clean_ref, logged_reason=(
+                f"{clean_ref} belongs to BCU {held.bcu}; your access is limited to BCU {s.bcu}."))
     if found is None or found.status not in statuses:
         raise op.refuse(no_live_record(clean_ref), action=action, record_ref=clean_ref or None, outcome=Outcome.FAILED)
-    s = op.session
     if s.role is not Role.AUDITOR and found.bcu != s.bcu:
         raise op.refuse(no_live_record(clean_ref), action=action, record_ref=clean_ref, logged_reason=(
             f"{clean_ref} belongs to BCU {found.bcu}; your access is limited to BCU {s.bcu}."))

@@ -90,7 +90,7 @@ def keyed_compartments(conn: Connection, today: str) -> dict[int, frozenset[str]
     roles = dict(conn.execute("SELECT id, role FROM users WHERE status = 'active'").fetchall())
     out: dict[int, frozenset[str]] = {}
     for uid, codes in keyed_bcus(conn).items():
-        names = {f"bcu:{code}" for code in codes}
+        names = {f"bcu:{code}" for code in codes} | ({"status"} if codes else set())
         if roles.get(uid) in ("officer", "spoc"):
             names |= {f"dsa:{d}" for d, b in in_force.items() if b in codes}
         if partners.get(uid) in in_force:

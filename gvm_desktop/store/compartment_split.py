@@ -15,11 +15,12 @@ done, so a process killed at any point leaves a vault the next opening finishes.
    is sealed would lose that BCU's people.
 2. `files`: each BCU's file is created empty (compartments.create_compartment writes it
    under a hidden name and renames it when complete).
-3. `sealed`: each key is sealed to the recovery slot and the entitled slots, in one
-   rewrite of the slot file. A compartment that already has keys is left as it is.
+3. `sealed`: each key (and the status key, status_tags.py) is sealed to the recovery slot
+   and the entitled slots, in one rewrite of the slot file. A compartment that already has
+   keys is left as it is.
 4. `moved`: per BCU, one transaction across common and that file (rollback journals
-   with a super-journal: both files commit or neither) copies its rows and deletes them
-   from common.
+   with a super-journal: both files commit or neither) copies its rows, writes their
+   status tags in common and deletes them from common.
 5. `dropped`: one transaction drops the per-BCU tables from common, deletes the keys and
    marks the vault split.
 6. VACUUM of common, outside any transaction (a crash before it leaves zeroed free pages,
@@ -35,7 +36,7 @@ from pathlib import Path
 
 from gvm_desktop.core.errors import VaultCorrupt
 from gvm_desktop.core.people import BCUS
-from gvm_desktop.store import compartments, meta
+from gvm_desktop.store import compartments, meta, status_tags
 from gvm_desktop.store.database import Connection, transaction
 from gvm_desktop.store.held_compartments import id_index, key_name
 from gvm_desktop.store.slot import KeySlot
@@ -76,7 +77,7 @@ def split(conn: Connection, folder: Path, rewrite_slots: Callable[[Callable[[Key
     `holders(slots, name)` names the slots that are to hold compartment `name` (the recovery
     slot and the entitled accounts' slots the database vouches for).
     """
-    keys = _keys(conn)
+    keys, status_key = _keys(conn)
     checkpoint("keys")
     for code in sorted(BCUS):
         compartment = compartments.bcu(code)
@@ -89,13 +90,15 @@ def split(conn: Connection, folder: Path, rewrite_slots: Callable[[Callable[[Key
             name = key_name(code)
             if not slots.holders(name) and not slots.key_history.get(name):
                 slots.add_compartment(name, keys[code], FIRST_EPOCH, holders(slots, name))
+        if not slots.holders(status_tags.STATUS) and not slots.key_history.get(status_tags.STATUS):
+            slots.add_compartment(status_tags.STATUS, status_key, FIRST_EPOCH, holders(slots, status_tags.STATUS))
 
     rewrite_slots(seal)
     checkpoint("sealed")
     tables = _main_tables(conn)
     for code in sorted(BCUS):
         if "nominals" in tables:
-            _move(conn, folder, code, keys[code])
+            _move(conn, folder, code, keys[code], status_key)
             checkpoint(f"moved {code}")
     with transaction(conn):
         left = _left_in_common(conn)
@@ -107,29 +110,29 @@ def split(conn: Connection, folder: Path, rewrite_slots: Callable[[Callable[[Key
         meta.set_meta(conn, SPLIT_DONE, "split")
     checkpoint("dropped")
     conn.execute("VACUUM main")
-    return {key_name(code): key for code, key in keys.items()}
+    return {**{key_name(code): key for code, key in keys.items()}, status_tags.STATUS: status_key}
 
 
-def _keys(conn: Connection) -> dict[str, bytes]:
-    """The split's keys: those kept from an interrupted run, or new ones (step 1)."""
+def _keys(conn: Connection) -> tuple[dict[str, bytes], bytes]:
+    """The split's keys (each BCU's, and the status key): those kept from an interrupted run, or new ones (step 1)."""
     with transaction(conn):
         stored = meta.get_meta(conn, SPLIT_KEYS)
         if stored is not None:
             try:
                 raw = json.loads(stored)
-                keys = {code: bytes.fromhex(raw[code]) for code in BCUS}
+                keys = {code: bytes.fromhex(raw[code]) for code in [*BCUS, status_tags.STATUS]}
             except (ValueError, KeyError, TypeError):
                 raise VaultCorrupt("The keys of an interrupted split are damaged: the vault cannot be split.") from None
             if any(len(k) != DATA_KEY_BYTES for k in keys.values()):
                 raise VaultCorrupt("The keys of an interrupted split are damaged: the vault cannot be split.")
-            return keys
-        keys = {code: secrets.token_bytes(DATA_KEY_BYTES) for code in BCUS}
+            return {c: k for c, k in keys.items() if c != status_tags.STATUS}, keys[status_tags.STATUS]
+        keys = {code: secrets.token_bytes(DATA_KEY_BYTES) for code in [*BCUS, status_tags.STATUS]}
         for (name,) in conn.execute(
                 "SELECT name FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN "
                 f"({','.join('?' * len(compartments.BCU_TABLES))})", compartments.BCU_TABLES).fetchall():
             conn.execute(f'DROP TRIGGER main."{_trigger_name(name)}"')
         meta.set_meta(conn, SPLIT_KEYS, json.dumps({code: key.hex() for code, key in keys.items()}))
-        return keys
+        return {c: k for c, k in keys.items() if c != status_tags.STATUS}, keys[status_tags.STATUS]
 
 
 def _trigger_name(name: str) -> str:
@@ -138,7 +141,7 @@ def _trigger_name(name: str) -> str:
     return name
 
 
-def _move(conn: Connection, folder: Path, code: str, key: bytes) -> None:
+def _move(conn: Connection, folder: Path, code: str, key: bytes, status_key: bytes) -> None:
     """Step 4 for one BCU: copy its rows into its file and delete them from common, in one transaction."""
     compartment = compartments.bcu(code)
     compartments.attach(conn, folder, compartment, key)
@@ -156,6 +159,7 @@ def _move(conn: Connection, folder: Path, code: str, key: bytes) -> None:
                 else:
                     conn.execute(f"INSERT INTO {schema}.{table} ({columns}) "
                                  f"SELECT {columns} FROM main.{table} WHERE {where[table]}")
+            status_tags.fill(conn, status_key, schema)
             for table in reversed(compartments.BCU_TABLES):
                 conn.execute(f"DELETE FROM main.{table} WHERE {where[table]}")
     finally:

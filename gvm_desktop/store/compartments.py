@@ -201,7 +201,6 @@ ROUTES: Mapping[str, Route] = MappingProxyType({
     "interventions": Route("nominal_id", parent="nominals"),
     "police_activity": Route("nominal_id", parent="nominals"),
     "proposals": Route("nominal_id", parent="nominals"),
-    "archive": Route("bcu"),
     "review_items": Route("review_id", common_parent="reviews"),
 })
 BCU_TABLES: tuple[str, ...] = tuple(ROUTES)
@@ -521,7 +520,8 @@ class _Held:
         return self.compartment.label  # validated [A-Z]{2,4}: safe as an SQL string literal
 
 
-def install_views(conn: Connection, held: Iterable[str], agreements: Iterable[Agreement] = ()) -> None:
+def install_views(conn: Connection, held: Iterable[str], agreements: Iterable[Agreement] = (), *,
+                  status_tags: bool = False) -> None:
     """(Re)create the session's views over the BCU compartments `held` (codes), already attached.
 
     `agreements`: those whose preview compartment is attached and whose BCU is held, kept
@@ -550,6 +550,10 @@ def install_views(conn: Connection, held: Iterable[str], agreements: Iterable[Ag
     statements.extend(_guard_sql(guard, target) for guard in schema.guards for target in targets)
     statements.extend(_index_trigger_sql(trigger, target) for trigger in _index_triggers() for target in targets)
     statements.extend(_preview_trigger_sql(conn, agreements, targets))
+    if status_tags:  # the session holds the status key and registered the function these triggers call
+        from gvm_desktop.store.status_tags import session_triggers as status_triggers
+
+        statements.extend(status_triggers(t.schema for t in targets))
     with transaction(conn, immediate=False):  # TEMP objects only: nothing in the files is written
         for statement in statements:
             conn.execute(statement)
@@ -699,7 +703,7 @@ def _guard_sql(guard: Guard, target: _Held) -> str:
 def _index_triggers() -> tuple[IndexTrigger, ...]:
     from gvm_desktop.store.person_index import SESSION_TRIGGERS  # person_index reads compartments' names
 
-    return SESSION_TRIGGERS
+    return tuple(t for t in SESSION_TRIGGERS if t.table in ROUTES)  # the archive stays in common
 
 
 def _index_trigger_sql(trigger: IndexTrigger, target: _Held) -> str:

@@ -60,6 +60,7 @@ class HeldCompartments:
         self._folder = folder
         self.attached: list[str] = []
         self.agreements: list[int] = []  # preview compartments attached (for the whole session)
+        self.status_tags = False  # the connection computes status tags (the session holds the status key)
 
     def attach_all(self, keys: Mapping[str, bytes], next_keys: Mapping[str, bytes]) -> list[str]:
         """At opening: every held BCU when they fit, else none. The codes whose next key opened (a rotation to finish)."""
@@ -135,4 +136,4 @@ class HeldCompartments:
         from gvm_desktop.store.agreements import by_id  # the register in common
 
         kept = [a for a in (by_id(self._conn, d) for d in self.agreements) if a is not None and a.bcu in self.attached]
-        compartments.install_views(self._conn, sorted(self.attached), kept)
+        compartments.install_views(self._conn, sorted(self.attached), kept, status_tags=self.status_tags)

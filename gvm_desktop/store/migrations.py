@@ -456,6 +456,13 @@ CREATE TABLE archive_index (
 ) STRICT;
 CREATE INDEX archive_index_due ON archive_index(purge_after, bcu);
 CREATE INDEX archive_index_bcu ON archive_index(bcu);
+CREATE TABLE status_index (
+    id          INTEGER PRIMARY KEY,
+    tag         BLOB NOT NULL,
+    harm_band   TEXT,
+    victim_band TEXT
+) STRICT;
+CREATE INDEX status_index_tag ON status_index(tag);
 INSERT INTO person_index (id, ref, bcu, status) SELECT id, ref, bcu, status FROM nominals;
 INSERT INTO archive_index (ref, bcu, removed_at, purge_after) SELECT ref, bcu, removed_at, purge_after FROM archive;
 CREATE TRIGGER person_index_added AFTER INSERT ON nominals

@@ -3,8 +3,9 @@
 A month is turned into a range of sequence numbers first (the log's times never go
 backwards, which `log verify` checks), so every query below reads the month through the
 primary key or the (action, seq) index, never the whole log. A record's BCU comes from
-the matrix (nominals.ref is unique), else the archive row of a removed person (its primary
-key), else the allowed log entry of the person's removal or rejection: that entry was made
+the reference index in common (person_index: every BCU's people, whichever compartments this
+session holds; its ref is unique), else the archive index of a removed person, else the
+allowed log entry of the person's removal or rejection: that entry was made
 by a SPOC of the person's own BCU, so it still tells the BCU after the archive row has been
 purged. Otherwise the BCU is NULL (not known).
 """
@@ -26,7 +27,7 @@ _BCU_OF = (
     f"WHERE action IN ('{Action.APPROVE_REMOVE.value}', '{Action.REJECT_ADD.value}') AND outcome = 'allowed' "
     "GROUP BY record_ref), "
     "bcu_of AS MATERIALIZED (SELECT refs.ref, coalesce(n.bcu, a.bcu, r.bcu) AS bcu FROM refs "
-    "LEFT JOIN nominals n ON n.ref = refs.ref LEFT JOIN archive a ON a.ref = refs.ref "
+    "LEFT JOIN person_index n ON n.ref = refs.ref LEFT JOIN archive_index a ON a.ref = refs.ref "
     "LEFT JOIN removed r ON r.ref = refs.ref)"
 )
 
@@ -48,7 +49,7 @@ def month_range(conn: Connection, first_utc: str, last_utc: str) -> tuple[int, i
 
 def bcus_in_vault(conn: Connection) -> list[str]:
     """Every BCU that holds a live or archived record."""
-    return [r[0] for r in conn.execute("SELECT bcu FROM nominals UNION SELECT bcu FROM archive ORDER BY 1")]
+    return [r[0] for r in conn.execute("SELECT bcu FROM person_index UNION SELECT bcu FROM archive_index ORDER BY 1")]
 
 
 def record_touches(conn: Connection, seqs: tuple[int, int], actions: Sequence[str]

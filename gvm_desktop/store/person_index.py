@@ -157,6 +157,12 @@ def bcu_of(conn: Connection, ref: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def by_ref(conn: Connection, ref: str) -> IndexRow | None:
+    """The index row of the record with this reference, in whichever BCU."""
+    r = conn.execute("SELECT id, ref, bcu, status FROM person_index WHERE ref = ?", (ref,)).fetchone()
+    return IndexRow(int(r[0]), str(r[1]), str(r[2]), str(r[3])) if r else None
+
+
 # Sort keys, as SQL (never user text in ORDER BY). A reference orders by its number: N-999999 before N-1000000.
 _ORDER: dict[str, tuple[str, ...]] = {
     "ref": ("length(ref)", "ref"),
@@ -209,6 +215,7 @@ class PersonIndexRepository(Repository):
     __slots__ = ()
 
     bcu_of = bound(bcu_of)
+    by_ref = bound(by_ref)
     live_ids = bound(live_ids)
     rows_by_id = bound(rows_by_id)
     due_archive = bound(due_archive)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from gvm_desktop.store import pki
     from gvm_desktop.store.integrity import IntegrityReport
     from gvm_desktop.store.log_chain import ChainReport
+    from gvm_desktop.store.status_tags import StatusMatch
 
 
 class AccessLog(Protocol):
@@ -223,6 +224,8 @@ class Nominals(Protocol):
 class PersonIndex(Protocol):
     """Every BCU's people and archive rows by reference alone, kept in common. (store/person_index.py)"""
 
+    def by_ref(self, ref: str) -> IndexRow | None: ...
+
     def bcu_of(self, ref: str) -> str | None: ...
 
     def live_ids(self, bcu: str | None, *, sort: str = ..., descending: bool = ...) -> list[int]: ...
@@ -327,6 +330,8 @@ class Reviews(Protocol):
 
     def purge_signed(self, signed_on_or_before: str) -> tuple[int, int]: ...
 
+    def remove_orphaned_items(self) -> int: ...
+
     def mark_signed(self, review_id: int, *, at: str, by: int, head: int) -> None: ...
 
     def previous_signed(self, bcu: str, before_quarter: str) -> ReviewRow | None: ...
@@ -392,6 +397,12 @@ class Previews(Protocol):
     def rows_by_id(self, dsa_id: int, ids: Sequence[int]) -> dict[int, PreviewRow]: ...
 
     def upkeep(self, agreement: Agreement, *, on: date, at: str) -> Literal["filled", "emptied"] | None: ...
+
+
+class StatusTags(Protocol):
+    """The blind index in common for status checks across BCUs. (store/status_tags.py)"""
+
+    def matches(self, tag_value: bytes) -> list[StatusMatch]: ...
 
 
 class Meta(Protocol):
@@ -464,6 +475,9 @@ class Unit(Protocol):
 
     @property
     def previews(self) -> Previews: ...
+
+    @property
+    def status_tags(self) -> StatusTags: ...
 
     @property
     def records(self) -> Records: ...

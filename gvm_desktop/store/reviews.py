@@ -18,16 +18,29 @@ from gvm_desktop.core.review_rows import (
 )
 from gvm_desktop.store import bcu_rows
 from gvm_desktop.store.database import Connection
+from gvm_desktop.store.meta import get_meta, set_meta
 from gvm_desktop.store.repository import Repository, bound
 
+REVIEW_ID_FLOOR = "review_id_floor"  # meta: the highest id a purged review had (never handed out again)
 _REVIEW = "id, bcu, quarter, opened_at, opened_by, supersedes, signed_at, signed_by, signed_head"
 
 
 def open_review(conn: Connection, *, bcu: str, quarter: str, opened_at: str, opened_by: int | None,
                 supersedes: int | None) -> int:
-    cur = conn.execute("INSERT INTO reviews (bcu, quarter, opened_at, opened_by, supersedes) VALUES (?,?,?,?,?)",
-                       (bcu, quarter, opened_at, opened_by, supersedes))
+    # Never an id a purged review had: its items, in a BCU compartment the purging session may not hold,
+    # wait there for that BCU's next holder to remove them (remove_orphaned_items) and must not join a new review.
+    cur = conn.execute(
+        "INSERT INTO reviews (id, bcu, quarter, opened_at, opened_by, supersedes) VALUES "
+        "(max(coalesce((SELECT max(id) FROM reviews), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta "
+        f"WHERE key = '{REVIEW_ID_FLOOR}'), 0)) + 1, ?, ?, ?, ?, ?)",
+        (bcu, quarter, opened_at, opened_by, supersedes))
     return int(cur.lastrowid or 0)
+
+
+def remove_orphaned_items(conn: Connection) -> int:
+    """Delete the items, in the compartments this session holds, of reviews purged from common (a holder's duty)."""
+    return bcu_rows.rows_written(conn, "review_items",
+                                 "DELETE FROM review_items WHERE review_id NOT IN (SELECT id FROM main.reviews)")
 
 
 def add_items(conn: Connection, review_id: int, items: Iterable[NewItem]) -> None:
@@ -132,6 +145,10 @@ def purge_signed(conn: Connection, signed_on_or_before: str) -> tuple[int, int]:
     conn.execute("UPDATE reviews SET supersedes = NULL WHERE supersedes IN (SELECT review_id FROM review_purges)")
     items = bcu_rows.rows_written(conn, "review_items",
                                   "DELETE FROM review_items WHERE review_id IN (SELECT review_id FROM review_purges)")
+    (highest,) = conn.execute("SELECT max(review_id) FROM review_purges").fetchone()
+    floor = get_meta(conn, REVIEW_ID_FLOOR)
+    if highest is not None and int(highest) > int(floor or 0):
+        set_meta(conn, REVIEW_ID_FLOOR, str(int(highest)))
     gone = conn.execute("DELETE FROM reviews WHERE id IN (SELECT review_id FROM review_purges)").rowcount
     conn.execute("DELETE FROM review_purges")  # the leave to delete ends with the purge (a failure rolls it back)
     return int(gone), int(items)
@@ -175,3 +192,4 @@ class ReviewsRepository(Repository):
     mark_signed = bound(mark_signed)
     previous_signed = bound(previous_signed)
     open_spans = bound(open_spans)
+    remove_orphaned_items = bound(remove_orphaned_items)

@@ -44,7 +44,8 @@ def check_int(value: object) -> int:
 COMMON = "common"
 # The names are bound into what is sealed and come from an attacker-writable file, so only
 # these shapes are read at all: ASCII, no separator of the sealing context ("|"), no newline.
-_COMPARTMENT_NAME = re.compile(r"common|bcu:[A-Z]{2,4}|dsa:[1-9][0-9]{0,17}")  # as store/compartments.py names files
+# "status": not a file but the key of common's blind index for "is this person on the matrix?" (status_tags.py).
+_COMPARTMENT_NAME = re.compile(r"common|status|bcu:[A-Z]{2,4}|dsa:[1-9][0-9]{0,17}")  # as store/compartments.py names files
 # A slot (the recovery slot holds every compartment) and the file's epochs are bounded, so a
 # hostile file cannot make a sign-in decode and try thousands of sealed keys.
 MAX_COMPARTMENTS = 512
@@ -52,7 +53,7 @@ _MAX_EPOCH = 2**31 - 1
 
 
 def check_compartment(name: object) -> str:
-    """`name` if it is a compartment's name ("common", "bcu:CE", "dsa:7"); ValueError if not."""
+    """`name` if it is a compartment's name ("common", "status", "bcu:CE", "dsa:7"); ValueError if not."""
     if not isinstance(name, str) or _COMPARTMENT_NAME.fullmatch(name) is None:
         raise ValueError("not a compartment's name")
     return name

@@ -31,6 +31,7 @@ from gvm_desktop.store.previews import PreviewsRepository
 from gvm_desktop.store.records import RecordsRepository
 from gvm_desktop.store.reference_population import ReferencePopulationRepository
 from gvm_desktop.store.reviews import ReviewsRepository
+from gvm_desktop.store.status_tags import StatusTagsRepository
 
 if TYPE_CHECKING:
     from gvm_desktop.store.database import Connection
@@ -82,6 +83,10 @@ class VaultUnit:
     @cached_property
     def previews(self) -> PreviewsRepository:
         return PreviewsRepository(self._conn)
+
+    @cached_property
+    def status_tags(self) -> StatusTagsRepository:
+        return StatusTagsRepository(self._conn)
 
     @cached_property
     def records(self) -> RecordsRepository:

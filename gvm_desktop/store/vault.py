@@ -21,13 +21,13 @@ from gvm_desktop.core.errors import (
     VaultExists,
     VaultNotFound,
 )
-from gvm_desktop.store import accounts, compartment_split, compartments, database, keyslots, log_chain, meta, previews
+from gvm_desktop.store import accounts, compartment_split, compartments, database, keyslots, log_chain, meta, previews, status_tags
 from gvm_desktop.store.compartment_keys import remove_compartment, seal_compartment
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.file_lock import FileLock
 from gvm_desktop.store.files import VaultPaths, atomic_write
-from gvm_desktop.store.held_compartments import HeldCompartments, agreement_key_name, code_of, key_name
+from gvm_desktop.store.held_compartments import HeldCompartments, agreement_key_name, agreement_of, code_of, key_name
 from gvm_desktop.store.key_pins import KeyPinChange, OpenedKeyring, open_checked_keyring, write_key_pins
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
@@ -201,6 +201,7 @@ class Vault:
                 path.unlink(missing_ok=True)
             raise
         vault = cls(paths, slots, conn, data_key, device, compartment_keys=bcu_keys)
+        vault._use_status_key()
         vault.held.install()
         vault.log_key0 = key0
         return vault, recovery_code
@@ -284,8 +285,12 @@ class Vault:
             recovery_public = meta.get_meta(conn, RECOVERY_PUBLIC)
 
             def holders(slots: KeySlotFile, name: str) -> list[KeySlot]:
+                def entitled(user_id: int) -> bool:
+                    codes = keyed.get(user_id, frozenset())
+                    return bool(codes) if name == status_tags.STATUS else code_of(name) in codes
+
                 return [s for s in _vouched_slots(slots, owners, recovery_public)
-                        if s.kind == "recovery" or code_of(name) in keyed.get(s.user_id, frozenset())]
+                        if s.kind == "recovery" or entitled(s.user_id)]
 
             with self._slot_lock.hold():
                 made = compartment_split.split(conn, self.paths.folder, self._rewrite_slots, holders)
@@ -296,9 +301,26 @@ class Vault:
                 if own is not None and own.holds(name) and name not in self._keys:
                     self._keys[name] = bytearray(key)
             self._reopen_ring()
+        self._use_status_key()
         for code in self.held.attach_all(self._plain_keys(), self._next_keys):
             self._finish_rotation([key_name(code)])
         compartments.remove_stale_super_journals(self.paths.database)
+
+    def _use_status_key(self) -> None:
+        """Let this connection keep status tags (status_tags.py), if the session holds the key."""
+        key = self._keys.get(status_tags.STATUS)
+        if key is not None:
+            status_tags.register(self.conn, bytes(key))
+            self.held.status_tags = True
+
+    def status_tag(self, given: str, family: str, date_of_birth: str) -> bytes:
+        """The blind index's tag of an identity (names normalised as the matrix keeps them); needs the status key."""
+        from gvm_desktop.store.nominals import search_key
+
+        key = self._keys.get(status_tags.STATUS)
+        if key is None:
+            raise VaultError("This session holds no key to ask whether someone is on the matrix.")
+        return status_tags.tag(bytes(key), search_key(given, family), date_of_birth)
 
     def release_compartments(self) -> None:
         """Forget every BCU key this session holds but its slot does not (the creator's, after building a vault)."""
@@ -310,6 +332,9 @@ class Vault:
             key = self._keys.pop(name)
             for i in range(len(key)):
                 key[i] = 0
+        if status_tags.STATUS not in self._keys and self.held.status_tags:
+            self.held.status_tags = False
+            self.conn.create_function(status_tags.FUNCTION, 2, None)  # the key leaves with the function
         self.held.install()
 
     def _own_slot(self, slots: KeySlotFile) -> KeySlot | None:
@@ -614,11 +639,12 @@ class Vault:
         return bool(self.slots.rotation_pending())
 
     def revoke_and_rotate(self, user_id: int | None, *, checkpoint: Checkpoint = no_checkpoint,
-                          names: list[str] | None = None) -> list[str]:
+                          names: list[str] | None = None, common: bool = True) -> list[str]:
         """Remove a user's slot (if any) and move the compartments it held to fresh keys.
 
-        Rotated now: common (every slot holds it) and each compartment the user held that this
-        session holds too (or `names`, if given, of those this session holds). The others are
+        Rotated now: common (every slot holds it; not with `common=False`, for a grant withdrawn
+        from an account that stays active) and each compartment the user held that this session
+        holds too (or `names`, if given, of those this session holds). The others are
         returned, for the caller to record as due: only a holder of a compartment's key can
         endorse its next one. Order matters for crash safety: (1) the slot file gains each new
         key sealed to every remaining holder, beside the old; (2) each file is rekeyed; (3) the
@@ -632,7 +658,10 @@ class Vault:
         before = load_slots(self.paths)
         revoked = before.slot_of_user(user_id) if user_id is not None else None
         wanted = set(names if names is not None else (revoked.compartments() if revoked else []))
-        wanted.add(COMMON)
+        # The status key is not rotated: without common's key, rotated here, its tags cannot be read.
+        wanted.discard(status_tags.STATUS)
+        if common:  # an account disabled held common's key; one that only lost a grant keeps it
+            wanted.add(COMMON)
         rotate = sorted((n for n in wanted if n in self._keys), key=lambda n: (n != COMMON, n))
         due = sorted(n for n in wanted if n not in self._keys)
         new_keys = {name: secrets.token_bytes(keyslots.DATA_KEY_BYTES) for name in rotate}
@@ -653,12 +682,15 @@ class Vault:
             checkpoint("sealed_next_written")
             for name in rotate:
                 code = code_of(name)
+                dsa_id = agreement_of(name)
                 if name == COMMON:
                     database.rekey(self.conn, new_keys[name])
-                else:
-                    assert code is not None
+                elif code is not None:
                     self.hold_bcu(code)
-                    database.rekey_attached(self.conn, f"bcu_{code.lower()}", new_keys[name])
+                    database.rekey_attached(self.conn, compartments.bcu(code).schema, new_keys[name])
+                elif dsa_id is not None:
+                    self.held.attach_agreement(dsa_id, bytes(self._keys[name]))
+                    database.rekey_attached(self.conn, compartments.agreement(dsa_id).schema, new_keys[name])
                 self._keys[name] = bytearray(new_keys[name])
             checkpoint("rekeyed")
             self._finish_rotation(rotate)
@@ -744,6 +776,10 @@ class Vault:
         """The compartments (common aside) whose keys the account's slot holds, as the file is now."""
         slot = load_slots(self.paths).slot_of_user(user_id)
         return [n for n in slot.compartments() if n != COMMON] if slot is not None else []
+
+    def rotatable(self, names: list[str]) -> list[str]:
+        """Of `names`, those a rotation would move (the status key never is; see status_tags.py)."""
+        return [n for n in names if n not in (COMMON, status_tags.STATUS)]
 
     def withdraw(self, user_id: int, names: list[str]) -> list[str]:
         """Take compartments out of one account's slot (a grant revoked); the caller then rotates them."""

@@ -97,7 +97,7 @@ def test_the_monthly_audit_of_an_impossible_month_is_exit_1(gvm: Gvm, month: str
 
 def test_another_bcus_reference_reads_like_a_missing_one(gvm: Gvm, demo_app: App) -> None:
     ws = demo_app.auth.sign_in(*OFFICER)
-    other = conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
+    other = conn_of(ws).execute("SELECT ref FROM person_index WHERE bcu <> 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
     demo_app.auth.sign_out(ws)
     why = ("--reason", "safeguarding", "--why", "Welfare check after a referral")
     code_missing, out_missing, err_missing = gvm(OFFICER, "record", "open", "N-999999", *why)

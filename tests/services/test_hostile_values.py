@@ -17,7 +17,7 @@ from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.conftest import ADMIN_PW
 from tests.support.memory_keyring import MemoryKeyring
-from tests.support.vault_access import conn_of
+from tests.support.vault_access import conn_of, read_bcu
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 TODAY = date(2026, 11, 2)  # ManualClock's start
@@ -178,14 +178,16 @@ def _assert_same_refusal(call: Callable[[str], object], other: str) -> None:
 
 
 def _other_ref(ws: Workspace, status: str = "active") -> str:
-    return str(conn_of(ws).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' AND status = ? ORDER BY id LIMIT 1",
+    # The reference index in common: the officer's session holds no other BCU's compartment.
+    return str(conn_of(ws).execute("SELECT ref FROM person_index WHERE bcu <> 'CE' AND status = ? ORDER BY id LIMIT 1",
                                (status,)).fetchone()[0])
 
 
 def test_another_bcus_reference_is_refused_as_if_it_did_not_exist(demo_app: App) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
     other = _other_ref(officer)
-    state = conn_of(officer).execute("SELECT version, status FROM nominals WHERE ref = ?", (other,)).fetchone()
+    where = conn_of(officer).execute("SELECT bcu FROM person_index WHERE ref = ?", (other,)).fetchone()[0]
+    state = read_bcu(demo_app, where, "SELECT version, status FROM nominals WHERE ref = ?", (other,))
     tables = {t: count(officer, t) for t in ("evidence", "interventions", "police_activity", "proposals")}
     draft = EvidenceDraft(kind=EvidenceType.GANG_ASSOCIATION, source_type=SourceType.POLICE, source_ref="SYN/1",
                           grading=Grading.parse("1BP"), on=TODAY - timedelta(days=3),
@@ -209,7 +211,7 @@ def test_another_bcus_reference_is_refused_as_if_it_did_not_exist(demo_app: App)
     proposed = _other_ref(spoc, "proposed")
     _assert_same_refusal(lambda ref: demo_app.changes.approve_addition(spoc, ref, "Synthetic: corroborated."), proposed)
     # Nothing changed.
-    assert conn_of(officer).execute("SELECT version, status FROM nominals WHERE ref = ?", (other,)).fetchone() == state
+    assert read_bcu(demo_app, where, "SELECT version, status FROM nominals WHERE ref = ?", (other,)) == state
     assert {t: count(officer, t) for t in tables} == tables
 
 
@@ -220,7 +222,7 @@ def test_the_refusal_keeps_its_true_reason_in_the_access_log_for_auditors(demo_a
         demo_app.records.open(officer, other, WHY)
     outcome, detail = conn_of(officer).execute(
         "SELECT outcome, detail FROM access_log WHERE record_ref = ? ORDER BY seq DESC LIMIT 1", (other,)).fetchone()
-    bcu = conn_of(officer).execute("SELECT bcu FROM nominals WHERE ref = ?", (other,)).fetchone()[0]
+    bcu = conn_of(officer).execute("SELECT bcu FROM person_index WHERE ref = ?", (other,)).fetchone()[0]
     assert (outcome, detail) == ("refused", f"{other} belongs to BCU {bcu}; your access is limited to BCU CE.")
     flags = demo_app.log.flags(sign_in(demo_app, Role.AUDITOR), TODAY, TODAY)
     assert [f.record_ref for f in flags if f.kind == "outside_bcu"] == [other]

@@ -70,7 +70,7 @@ def test_flags_for_patterns_worth_a_look(demo_app: App, clock: ManualClock) -> N
     for ref in refs:  # a burst: many different records inside the hour
         clock.advance(60)
         demo_app.records.open(officer, ref, NO_OP)
-    other = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu <> 'CE' LIMIT 1").fetchone()[0]
+    other = conn_of(officer).execute("SELECT ref FROM person_index WHERE bcu <> 'CE' LIMIT 1").fetchone()[0]
     with pytest.raises(NotFound):
         demo_app.records.open(officer, other, NO_OP)
     demo_app.changes.approve_removal(sign_in(demo_app, Role.SPOC), refs[0], "Synthetic: removed for the flags test.")

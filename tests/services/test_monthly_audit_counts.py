@@ -27,7 +27,7 @@ from gvm_desktop.core.record_use import LONDON, UseCounts
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.log_export import check_signed_export
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
-from tests.support.vault_access import conn_of
+from tests.support.vault_access import conn_of, read_bcu
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 MONTH = "2026-11"
@@ -48,9 +48,9 @@ class Activity:
     ne: str  # an NE record: found by the officer's status check, its history read by the auditor
 
 
-def _active(ws: Workspace, bcu: str) -> list[tuple[str, str, str, str]]:
-    return conn_of(ws).execute("SELECT ref, given_name, family_name, date_of_birth FROM nominals WHERE bcu = ? "
-                           "AND status = 'active' ORDER BY ref", (bcu,)).fetchall()
+def _active(app: App, bcu: str) -> list[tuple[str, str, str, str]]:
+    return read_bcu(app, bcu, "SELECT ref, given_name, family_name, date_of_birth FROM nominals WHERE bcu = ? "
+                    "AND status = 'active' ORDER BY ref", (bcu,))
 
 
 def _activity(app: App, tmp_path: Path) -> Activity:
@@ -62,8 +62,8 @@ def _activity(app: App, tmp_path: Path) -> Activity:
     app.dsa.link_partner(admin, PARTNER, agreement.id)
 
     officer = sign_in(app, Role.OFFICER)
-    a, b = (r[0] for r in _active(officer, "CE")[:2])
-    ne_ref, given, family, dob = _active(officer, "NE")[0]
+    a, b = (r[0] for r in _active(app, "CE")[:2])
+    ne_ref, given, family, dob = _active(app, "NE")[0]
     for ref in (a, b, a):
         app.records.open(officer, ref, WHY)  # officer, CE: viewed 3
     view = app.matrix.list(officer)
@@ -133,7 +133,7 @@ def test_the_london_roll_up_covers_every_bcu_in_the_vault(demo_app: App, tmp_pat
     london = demo_app.governance.monthly_audit(auditor, "all", MONTH)
     assert london.london and london.bcu == LONDON
     assert _uses(london) == {**CE_USES, **OTHER_USES}
-    vault_bcus = [r[0] for r in conn_of(auditor).execute("SELECT bcu FROM nominals UNION SELECT bcu FROM archive")]
+    vault_bcus = [r[0] for r in conn_of(auditor).execute("SELECT bcu FROM person_index UNION SELECT bcu FROM archive_index")]
     assert [b.bcu for b in london.by_bcu] == [*sorted(vault_bcus), None]
     rows = {b.bcu: (b.users, b.counts) for b in london.by_bcu}
     assert rows["CE"] == (4, UseCounts(viewed=10, downloaded=5, edited=4))

@@ -26,10 +26,9 @@ from gvm_desktop.core.review import Recommendation, Verdict
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.reviews import REMOVED_NAME
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
-from gvm_desktop.store import database
 from tests.services.test_matrix_flow import WHY, evidence, person
 from tests.services.test_reviews import COVERS_EVERY_FLAG
-from tests.support.vault_access import conn_of, vault_of
+from tests.support.vault_access import conn_of, decrypted_files, read_bcu
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 OFFICER, SPOC, ADMIN = ACC[Role.OFFICER], ACC[Role.SPOC], ACC[Role.ADMIN]
@@ -54,24 +53,8 @@ def sign_in(app: App, who: object) -> Workspace:
 
 
 def plain_export(app: App, folder: Path) -> bytes:
-    """The whole vault as plain SQLite (sqlcipher_export, on a raw connection with the data key): its bytes."""
-    ws = sign_in(app, ADMIN)
-    key = bytes(vault_of(ws)._key)
-    app.auth.sign_out(ws)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "plain.db"
-    conn = database.connect(app.paths.database, key)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("ATTACH DATABASE ? AS plain KEY ''", (str(target),))
-        conn.execute("SELECT sqlcipher_export('plain')")
-        conn.execute("DETACH DATABASE plain")
-    finally:
-        conn.close()
-    data = target.read_bytes()
-    assert data.startswith(b"SQLite format 3\x00")  # really plain: the scan reads text, not ciphertext
-    wal = target.with_name("plain.db-wal")
-    return data + (wal.read_bytes() if wal.exists() else b"")
+    """The whole vault as plain SQLite: common and every BCU compartment (sqlcipher_export), their bytes."""
+    return decrypted_files(app, folder)
 
 
 def hits(blob: bytes, needles: Iterable[str]) -> list[tuple[str, str]]:
@@ -243,7 +226,15 @@ def test_the_retention_setting_decides_when_a_signed_review_goes(demo_app: App, 
     assert app.retention.purge(admin).reviews == 0
     clock.advance(timedelta(days=2))
     done = app.retention.purge(admin)
-    assert (done.reviews, done.review_items) == (1, review.people)
+    # The administrator holds no key to CE's compartment, where the items (names, ages) are: the review goes
+    # from common now, and CE's next holder removes its items at sign-in, logged.
+    assert (done.reviews, done.review_items) == (1, 0)
+    assert read_bcu(app, "CE", "SELECT count(*) FROM review_items WHERE review_id = ?", (review.id,)) == [(review.people,)]
+    app.auth.sign_out(sign_in(app, SPOC))
+    assert read_bcu(app, "CE", "SELECT count(*) FROM review_items WHERE review_id = ?", (review.id,)) == [(0,)]
+    entry = conn_of(admin).execute("SELECT username, detail FROM access_log WHERE action = 'retention.purge' "
+                                   "ORDER BY seq DESC LIMIT 1").fetchone()
+    assert entry == (SPOC.username, f"{review.people} items of signed reviews purged from common, removed from CE")
     left = conn_of(admin).execute("SELECT id, supersedes, signed_at FROM reviews").fetchall()
     assert newer in [r[0] for r in left] and review.id not in [r[0] for r in left]
     assert all(r[1] != review.id for r in left)  # the pointer to the purged review went with it

@@ -19,3 +19,66 @@ def vault_of(ws: Workspace) -> Vault:
 
 def conn_of(ws: Workspace) -> Any:
     return ws._open_vault().conn
+
+
+def read_bcu(app: Any, bcu: str, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+    """Test set-up: raw SQL over one BCU's compartment, read as the demo auditor (who holds every BCU's key).
+
+    An officer's or SPOC's session attaches only their own BCU, an auditor's one BCU per operation
+    that names it; this attaches `bcu` for the auditor and reads, then signs out.
+    """
+    from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+    auditor = next(a for a in DEMO_ACCOUNTS if a.role.value == "auditor")
+    ws = app.auth.sign_in(auditor.username, auditor.password)
+    try:
+        vault = vault_of(ws)
+        vault.hold_bcu(bcu)
+        return list(vault.conn.execute(sql, parameters).fetchall())
+    finally:
+        app.auth.sign_out(ws)
+
+
+def held_keys(app: Any, username: str, password: str) -> dict[str, bytes]:
+    """Every compartment key (common's among them) the account's slot gives a session, by name."""
+    ws = app.auth.sign_in(username, password)
+    try:
+        vault = vault_of(ws)
+        return {name: bytes(key) for name, key in vault._keys.items()}
+    finally:
+        app.auth.sign_out(ws)
+
+
+def decrypted_files(app: Any, folder: Any) -> bytes:
+    """Test inspection: common and every BCU compartment of a demo vault exported as plain SQLite, concatenated.
+
+    Read with the demo auditor's keys (common and every BCU): a byte scan of the result covers every
+    file a person's details could be in, not only common.
+    """
+    from pathlib import Path
+
+    from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+    from gvm_desktop.store import database
+
+    auditor = next(a for a in DEMO_ACCOUNTS if a.role.value == "auditor")
+    keys = held_keys(app, auditor.username, auditor.password)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    blobs = []
+    for name, key in sorted(keys.items()):
+        source = app.paths.database if name == "common" else app.paths.folder / f"{name.replace(':', '-')}.db"
+        if name == "status" or not source.exists():
+            continue
+        target = out / f"plain-{name.replace(':', '-')}.db"
+        conn = database.open_to_check(source, key)
+        try:
+            conn.execute("PRAGMA query_only = OFF")
+            conn.execute("ATTACH DATABASE ? AS plain KEY ''", (str(target),))
+            conn.execute("SELECT sqlcipher_export('plain')")
+            conn.execute("DETACH DATABASE plain")
+        finally:
+            conn.close()
+        data = target.read_bytes()
+        assert data.startswith(b"SQLite format 3\x00")  # really plain: a scan reads text, not ciphertext
+        blobs.append(data)
+    return b"".join(blobs)
