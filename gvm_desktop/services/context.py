@@ -212,6 +212,7 @@ class Workspace:
                 self._active = outer
 
     def _reach(self, vault: Vault, bcus: Sequence[str], person: str | None) -> None:
+        self._take_new_keys(vault)
         codes = list(bcus)
         if person is not None:
             found = unit.reading(vault).person_index.bcu_of(person)
@@ -220,6 +221,20 @@ class Workspace:
         for code in codes:
             if code not in vault.held.attached and code in vault.held_bcus():
                 vault.hold_bcu(code)
+
+    def _take_new_keys(self, vault: Vault) -> None:
+        """An officer granted, a SPOC given their BCU, a partner given a preview while signed in: the key sealed to
+        their slot is taken now, logged as a pin's first use, rather than at their next sign-in."""
+        role, held = self.session.role, vault.held_bcus()
+        wants = ((role in (Role.OFFICER, Role.SPOC) and self.session.bcu not in held)
+                 or (role is Role.PARTNER and not vault.attached_agreements()))
+        if not wants:
+            return
+        changes = vault.take_new_keys()
+        for change in changes:
+            self._log_alone(vault, self.entry(Action.KEY_PIN, detail=change.describe()))
+        if changes:
+            vault.pin_keys()
 
     @contextmanager
     def _unit(self, vault: Vault, writes: bool) -> Iterator[Unit]:

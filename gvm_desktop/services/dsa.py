@@ -14,6 +14,7 @@ from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.records import DSA_FIELDS
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.key_custody import add_due
 
 
 def active_dsa(op: Operation) -> Agreement:
@@ -70,6 +71,13 @@ class DsaService:
                 raise ValidationError("The agreement covers another BCU than the partner's account.")
             op.store.agreements.link_user(account.id, dsa_id)
             op.log(record_ref=f"user:{account.id}", detail=f"{account.username} previews under DSA #{dsa_id}")
+            # Any other agreement's preview key leaves the partner's slot, and that preview is rotated by its
+            # BCU's next holder (the administrator holds no key to it).
+            others = [n for n in op.vault.held_by(account.id) if n.startswith("dsa:") and n != f"dsa:{dsa_id}"]
+            if others:
+                add_due(op.store, others)
+                op.vault.withdraw(account.id, others)
+                op.log(Action.KEY_ROTATE, record_ref=f"user:{account.id}", detail=f"due: {', '.join(others)}")
 
     def list(self, ws: Workspace) -> list[Agreement]:
         with ws.operation(Permission.DSA_MANAGE, Action.DSA_ADD, writes=False) as op:

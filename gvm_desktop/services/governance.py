@@ -57,9 +57,11 @@ def _withdraw_key(op: Operation, user_id: int) -> list[str]:
     rotated = op.vault.rotatable(held)
     add_due(op.store, rotated)
     op.vault.withdraw(user_id, held)
-    if rotated:
-        op.log(Action.KEY_ROTATE, record_ref=f"user:{user_id}", detail=f"due: {', '.join(rotated)}")
     return rotated
+
+
+def _due_text(names: list[str]) -> str:
+    return f" (key rotation due for {', '.join(names)})" if names else ""
 
 
 def _target(op: Operation, username: str) -> Account:
@@ -131,8 +133,8 @@ class GovernanceService:
             target = _target(op, username)
             _own_bcu_only(op, target)
             op.store.governance.set_grant(target.id, None, None)
-            op.log(record_ref=f"user:{target.id}", detail=target.username)
             taken = _withdraw_key(op, target.id)
+            op.log(record_ref=f"user:{target.id}", detail=target.username + _due_text(taken))
         rotate_withdrawn(ws, taken, f"after revoking {target.username}'s access")
 
     def inactive(self, ws: Workspace) -> list[InactiveAccount]:
@@ -200,10 +202,10 @@ class GovernanceService:
         if last is None:
             return False
         op.store.governance.set_grant(user_id, None, None)
-        op.log(Action.ACCESS_REVOKE, record_ref=f"user:{user_id}", detail=(
-            f"{DISUSE_REVOCATION}: {username}, last used {last}"))
         # Rotated by the next holder's session, never by the officer's own: it would learn the next key.
-        _withdraw_key(op, user_id)
+        due = _withdraw_key(op, user_id)
+        op.log(Action.ACCESS_REVOKE, record_ref=f"user:{user_id}", detail=(
+            f"{DISUSE_REVOCATION}: {username}, last used {last}{_due_text(due)}"))
         return True
 
     def admit(self, ws: Workspace) -> None:

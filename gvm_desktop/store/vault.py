@@ -356,6 +356,23 @@ class Vault:
         self._next_keys.update(ring.next_keys)
         self._ring, self.key_changes = ring, ring.changes
 
+    def take_new_keys(self) -> tuple[KeyPinChange, ...]:
+        """Keys sealed to this session's slot since it opened (a grant, a new preview): checked, held, attached.
+
+        Outside a transaction. Returns what the slot's pins say changed, for the caller to log
+        before `pin_keys` writes them; nothing when no new key arrived.
+        """
+        if self.conn.in_transaction:
+            raise RuntimeError("New keys are taken outside a transaction.")
+        before = set(self._keys)
+        self.slots = load_slots(self.paths)
+        self._reopen_ring()
+        if set(self._keys) == before:
+            return ()
+        self._use_status_key()
+        self.held.attach_all(self._plain_keys(), self._next_keys)
+        return self.key_changes
+
     def pin_keys(self) -> None:
         """Pin the keys this opening accepted in the session's own slot (after the sign-in logged `key_changes`)."""
         if self._unlocked is None or self._ring is None:

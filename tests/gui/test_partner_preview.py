@@ -16,6 +16,7 @@ from gvm_desktop.gui.shell.home import PartnerHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account
 from tests.gui.helpers import load_rows
+from tests.support.vault_access import holder_signs_in
 
 Opener = Callable[[Role], MainWindow]
 
@@ -28,6 +29,7 @@ def _agreement(app: App, fields: list[str]) -> None:
                                  starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=60))
     app.dsa.link_partner(ws, "demo.partner", agreement.id)
     app.auth.sign_out(ws)
+    holder_signs_in(app)
 
 
 def _partner_home(open_main: Opener) -> tuple[MainWindow, PartnerHome]:

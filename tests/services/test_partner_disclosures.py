@@ -13,7 +13,7 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import text
-from tests.support.vault_access import conn_of
+from tests.support.vault_access import conn_of, holder_signs_in
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 TODAY = date(2026, 11, 2)  # ManualClock's start
@@ -29,6 +29,7 @@ def _agreement(app: App, organisation: str, fields: list[str]) -> Agreement:
     agreement = app.dsa.register(admin, organisation=organisation, bcu="CE", fields=fields, starts_on=TODAY,
                                  ends_on=TODAY + timedelta(days=30))
     app.dsa.link_partner(admin, ACC[Role.PARTNER].username, agreement.id)
+    holder_signs_in(app)
     return agreement
 
 
@@ -40,7 +41,7 @@ def _register(ws: Workspace) -> list[tuple[str, str, str, str, str, str]]:
 
 
 def _refs(ws: Workspace, ids: list[int]) -> list[str]:
-    return [conn_of(ws).execute("SELECT ref FROM nominals WHERE id = ?", (i,)).fetchone()[0] for i in ids]
+    return [conn_of(ws).execute("SELECT ref FROM person_index WHERE id = ?", (i,)).fetchone()[0] for i in ids]
 
 
 def _pack_text(app: App, ref: str, out: Path) -> str:
@@ -104,6 +105,10 @@ def test_another_agreement_is_another_disclosure_the_same_day_even_without_refer
     assert all("ref" not in r.values for r in rows)  # the agreement shares no reference...
     assert sorted(r[0] for r in _register(partner)) == first_refs  # ...the register has it all the same
     second = _agreement(demo_app, "Demo Borough Council (synthetic)", ["ref", "harm_band"])
+    # The second agreement's preview is a compartment of its own, whose key reaches the partner's slot at the
+    # holder's sign-in: the partner's session opened before that holds only the first's.
+    demo_app.auth.sign_out(partner)
+    partner = sign_in(demo_app, Role.PARTNER)
     view = demo_app.matrix.view(partner)
     demo_app.matrix.rows(partner, view, view.ids[:3])
     second_refs = sorted(_refs(partner, view.ids[:3]))

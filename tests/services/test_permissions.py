@@ -18,7 +18,7 @@ from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
-from tests.support.vault_access import conn_of
+from tests.support.vault_access import conn_of, holder_signs_in
 
 ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
 AUDITOR = ACCOUNT_OF[Role.AUDITOR]
@@ -134,6 +134,7 @@ def give_partner_a_dsa(app: App) -> None:
                                  fields=["ref", "age", "harm_band"], starts_on=date(2026, 1, 1), ends_on=date(2027, 1, 1))
     app.dsa.link_partner(admin, ACCOUNT_OF[Role.PARTNER].username, agreement.id)
     app.auth.sign_out(admin)
+    holder_signs_in(app)
 
 
 def test_admin_home_never_carries_personal_data(demo: App) -> None:

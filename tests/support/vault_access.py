@@ -82,3 +82,16 @@ def decrypted_files(app: Any, folder: Any) -> bytes:
         assert data.startswith(b"SQLite format 3\x00")  # really plain: a scan reads text, not ciphertext
         blobs.append(data)
     return b"".join(blobs)
+
+
+def holder_signs_in(app: Any, bcu: str = "CE") -> None:
+    """A holder of the BCU's key (the demo SPOC) signs in and out: what makes a new agreement's preview.
+
+    The administrator who registers an agreement holds no key to the BCU's people, so the preview
+    compartment is created, filled and sealed to the partner at the next sign-in of an officer or
+    SPOC of that BCU; a partner already signed in sees it once they sign in again.
+    """
+    from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+
+    spoc = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc" and a.bcu == bcu)
+    app.auth.sign_out(app.auth.sign_in(spoc.username, spoc.password))
