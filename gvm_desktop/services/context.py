@@ -231,8 +231,8 @@ class Workspace:
         if not wants:
             return
         changes = vault.take_new_keys()
-        for change in changes:
-            self._log_alone(vault, self.entry(Action.KEY_PIN, detail=change.describe()))
+        if changes:
+            self._log_alone(vault, self.entry(Action.KEY_PIN, detail="; ".join(c.describe() for c in changes)))
         if changes:
             vault.pin_keys()
 

@@ -117,8 +117,8 @@ def _pin_keys(ws: Workspace) -> None:
         op.vault.split_now = None
     if changes:
         with ws.operation(None, Action.KEY_PIN) as op:
-            for change in changes:
-                op.log(detail=change.describe())
+            # One entry for the opening: a first sign-in accepts a key per compartment the role holds.
+            op.log(detail="; ".join(change.describe() for change in changes))
     with ws.operation(None, Action.KEY_PIN, writes=False, alone=True) as op:
         op.vault.pin_keys()
 

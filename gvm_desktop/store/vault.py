@@ -690,6 +690,10 @@ class Vault:
                 slots.remove_user_slot(user_id)
             slots.slots = _vouched_slots(slots, owners, recovery_public)
             for name in rotate:
+                # A rotation stopped before its rekey left next keys the file never took (this session opened
+                # the file with the current key; one stopped after it was finished at opening): they go.
+                for held in slots.holders(name):
+                    held.keys[name].sealed_next = None
                 slots.seal_next(name, new_keys[name], current=bytes(self._keys[name]))
 
         # The slot file stays locked from sealing to promoting: a password changed or a pin moved
