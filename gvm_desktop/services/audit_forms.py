@@ -77,7 +77,12 @@ class AuditFormService:
             return _form(op, form_id)
 
     def record_answer(self, ws: Workspace, form_id: int, answer: str) -> AuditForm:
-        with ws.operation(Permission.AUDIT_FORM, Action.AUDIT_FORM_ANSWER) as op:
+        # The answer is checked against the person the form is about: their BCU's compartment is attached for it.
+        with ws.operation(Permission.AUDIT_FORM, Action.AUDIT_FORM_ANSWER, writes=False) as op:
+            asked = op.store.audit_forms.by_id(form_id) if isinstance(form_id, int) else None
+            logged = op.store.log.by_seq(asked.log_seq) if asked is not None else None
+        with ws.operation(Permission.AUDIT_FORM, Action.AUDIT_FORM_ANSWER,
+                          person=logged.entry.record_ref if logged is not None else None) as op:
             text = clean(answer, "The answer", limit=TEXT_MAX, multiline=True)
             form = _form(op, form_id)
             if form.answer is not None:

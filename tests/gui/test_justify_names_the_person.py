@@ -23,7 +23,7 @@ def test_a_reason_with_the_persons_name_keeps_the_dialog_open_with_the_text(
     home = open_main(Role.OFFICER).home
     assert isinstance(home, MatrixHome)
     ref = home.matrix.model.ref_at(0)
-    acct = demo_account(Role.AUDITOR)
+    acct = demo_account(Role.SPOC)  # a holder of CE's compartment, where the person is
     reader = gui_demo_app.auth.sign_in(acct.username, acct.password)
     family, born = conn_of(reader).execute("SELECT family_name, date_of_birth FROM nominals WHERE ref = ?", (ref,)).fetchone()
     gui_demo_app.auth.sign_out(reader)

@@ -56,9 +56,9 @@ def settled_copy(template: Path, target: Path) -> Path:
     return target
 
 
-def flip(folder: Path, offset: int) -> int:
-    """Flip one bit of one byte of vault.db; returns the page it is on."""
-    db = folder / "vault.db"
+def flip(folder: Path, offset: int, file: str = "vault.db") -> int:
+    """Flip one bit of one byte of vault.db (or another of the vault's files); returns the page it is on."""
+    db = folder / file
     data = bytearray(db.read_bytes())
     data[offset] ^= 0x01
     db.write_bytes(bytes(data))
@@ -129,16 +129,33 @@ def _root_page(folder: Path, table: str) -> int:
         conn.close()
 
 
+def _compartment_root_page(folder: Path, code: str, table: str) -> int:
+    """The root page of a table in a BCU's compartment, read with the recovery-free path: the SPOC's keyring."""
+    from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+    from gvm_desktop.store.compartment_keys import open_keyring
+
+    spoc = next(a for a in DEMO_ACCOUNTS if a.role is Role.SPOC and a.bcu == code)
+    slots = load_slots(VaultPaths(folder))
+    slot = slots.find_user_slot(keyslots.locator_for(normalise_username(spoc.username), slots.locator_salt))
+    assert slot is not None
+    ring = open_keyring(slot, slots.vault_id, keyslots.unlock(slot, slots.vault_id, spoc.password, None).private)
+    conn = database.open_to_check(folder / f"bcu-{code}.db", ring[f"bcu:{code}"])
+    try:
+        return int(conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
 def test_a_damaged_page_met_in_use_is_vault_corrupt_and_stays_so(_demo_template: Path, tmp_path: Path) -> None:
     folder = settled_copy(_demo_template, tmp_path / "v")
-    page = _root_page(folder, "nominals")
+    page = _root_page(folder, "access_log")
     flip(folder, (page - 1) * PAGE + 1500)
     keys, _locator = keys_and_locator(folder)
     conn = database.connect(folder / "vault.db", keys[0])  # page 1 is fine: it opens
     try:
         # A read outside any transaction, first through a loop over the cursor...
         with pytest.raises(VaultCorrupt, match=r"damaged \(database disk image is malformed\).*gvm-desktop check"):
-            for _row in conn.execute("SELECT id, given_name FROM nominals"):
+            for _row in conn.execute("SELECT seq, detail FROM access_log"):
                 pass
         # ...and from then on SQLCipher refuses this connection: every statement gets the same error,
         # never a MemoryError from COMMIT or "attempt to write a readonly database".
@@ -155,14 +172,14 @@ def test_a_damaged_page_met_in_use_is_vault_corrupt_and_stays_so(_demo_template:
 
 def test_damage_inside_a_transaction_leaves_nothing_half_written(_demo_template: Path, tmp_path: Path) -> None:
     folder = settled_copy(_demo_template, tmp_path / "v")
-    page = _root_page(folder, "nominals")
+    page = _root_page(folder, "access_log")
     flip(folder, (page - 1) * PAGE + 1500)
     keys, _locator = keys_and_locator(folder)
     conn = database.connect(folder / "vault.db", keys[0])
     try:
         with pytest.raises(VaultCorrupt), database.transaction(conn):
             meta.set_meta(conn, "integrity-test", "written before the damage")
-            conn.execute("SELECT count(*) FROM nominals WHERE given_name LIKE 'Q%'").fetchone()
+            conn.execute("SELECT count(*) FROM access_log WHERE detail LIKE 'Q%'").fetchone()
         assert not conn.in_transaction
     finally:
         conn.close()
@@ -196,8 +213,8 @@ def test_a_session_that_meets_damage_locks_instead_of_repeating_it(_demo_templat
     from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 
     folder = settled_copy(_demo_template, tmp_path / "v")
-    page = _root_page(folder, "interventions")
-    flip(folder, (page - 1) * PAGE + 1500)
+    page = _compartment_root_page(folder, "CE", "interventions")  # people's records are in their BCU's file
+    flip(folder, (page - 1) * PAGE + 1500, "bcu-CE.db")
     app = make_app(folder)
     officer = next(a for a in DEMO_ACCOUNTS if a.role is Role.OFFICER)
     ws = app.auth.sign_in(officer.username, officer.password)  # type: ignore[attr-defined]

@@ -114,10 +114,10 @@ def test_an_open_that_cannot_move_a_wal_vault_says_why_and_leaves_it_as_it_was(
     monkeypatch.setattr(database, "JOURNAL_SWITCH_SECONDS", 0.3)
     window = as_earlier_version(demo_app.paths.database, key)  # an earlier version's window, still open
     try:
-        window.execute("SELECT count(*) FROM nominals").fetchone()
+        window.execute("SELECT count(*) FROM access_log").fetchone()
         with pytest.raises(StorageError, match=r"open in another window or command\. Close the others"):
             demo_app.auth.sign_in(OFFICER.username, OFFICER.password)
-        assert window.execute("SELECT count(*) FROM nominals").fetchone()[0] > 0  # that window reads on
+        assert window.execute("SELECT count(*) FROM access_log").fetchone()[0] > 0  # that window reads on
     finally:
         window.close()
     assert mode_on_disk(demo_app.paths.database, key) == "wal"
