@@ -25,7 +25,7 @@ from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, Sour
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.context import Session
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
-from gvm_desktop.store import database, keyslots, unit
+from gvm_desktop.store import keyslots, unit
 from gvm_desktop.store.slot_file import KeySlotFile
 from gvm_desktop.store.vault import Vault, load_slots
 
@@ -39,6 +39,7 @@ class BenchVault:
     app: App
     slots: KeySlotFile
     data_key: bytes
+    keys: dict[str, bytes]  # the officer's keyring: common's (data_key) and their BCU's
     officer: Session  # the officer's session as a sign-in made it, for workspaces opened with the derived key
     plain_copy: Path
 
@@ -49,13 +50,14 @@ class BenchVault:
 
     def reopen(self) -> Vault:
         """The vault opened with the already-derived key: what a sign-in does after Argon2id."""
-        paths = self.app.paths
-        return Vault(paths, self.slots, database.connect(paths.database, self.data_key), self.data_key,
-                     self.app.env.device)
+        return Vault.with_keys(self.app.paths, self.slots, self.keys, self.app.env.device)
 
     def copy_plain(self) -> None:
+        """Common and the officer's BCU's compartment in one plain file: the baselines' single-file vault."""
         self.plain_copy.unlink(missing_ok=True)
-        keyslots.export_plaintext(self.app.paths.database, self.data_key, self.plain_copy)
+        folder = self.app.paths.folder
+        keyslots.export_plaintext(self.app.paths.database, self.data_key, self.plain_copy, {
+            folder / f"bcu-{name[4:]}.db": key for name, key in self.keys.items() if name.startswith("bcu:")})
 
 
 def build(app: App, folder: Path, *, nominals: int, evidence_per_person: int, out: TextIO) -> BenchVault:
@@ -64,8 +66,8 @@ def build(app: App, folder: Path, *, nominals: int, evidence_per_person: int, ou
     session = ws.session
     app.auth.sign_out(ws)
     slots = load_slots(app.paths)
-    key = keyslots.open_data_key(slots, OFFICER.username, OFFICER.password, None)  # a demo vault is never bound
-    bench = BenchVault(app, slots, key, session, folder / "plain.db")
+    ring = keyslots.open_keyring_with_password(slots, OFFICER.username, OFFICER.password, None)  # never bound
+    bench = BenchVault(app, slots, ring["common"], ring, session, folder / "plain.db")
     total = top_up_evidence(bench, evidence_per_person, nominals)
     out.write(f"  evidence entries: {total:,}\n")
     bench.copy_plain()

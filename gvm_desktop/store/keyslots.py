@@ -216,7 +216,19 @@ def open_data_key(slots: KeySlotFile, username: str, secret: str, device_secret:
     return open_sealed(slot, slots.vault_id, private, slot.sealed)
 
 
-def export_plaintext(database: Path, data_key: bytes, target: Path) -> None:
+def open_keyring_with_password(slots: KeySlotFile, username: str, secret: str,
+                               device_secret: bytes | None) -> dict[str, bytes]:
+    """Every compartment key `username`'s slot holds, by name (for `gvm-desktop bench`, as open_data_key)."""
+    from gvm_desktop.store.compartment_keys import open_keyring
+
+    slot = slots.find_user_slot(locator_for(username, slots.locator_salt))
+    if slot is None:
+        raise AuthenticationError("Sign-in failed: the username or password is wrong.")
+    return open_keyring(slot, slots.vault_id, unlock(slot, slots.vault_id, secret, device_secret).private)
+
+
+def export_plaintext(database: Path, data_key: bytes, target: Path,
+                     compartments: Mapping[Path, bytes] | None = None) -> None:
     """An unencrypted copy of the vault's database at `target`, through SQLCipher's own export.
 
     For `gvm-desktop bench` alone (its plain-SQLite baseline reads the same data without the
@@ -233,6 +245,12 @@ def export_plaintext(database: Path, data_key: bytes, target: Path) -> None:
             raise PermissionDenied("Only a demo vault of synthetic people is ever copied out unencrypted.")
         conn.execute("ATTACH DATABASE ? AS plaintext KEY ''", (str(target),))
         conn.execute("SELECT sqlcipher_export('plaintext')")
+        # A BCU's compartment beside common, into the same file: one plain database, as before the split.
+        for number, (path, key) in enumerate(sorted((compartments or {}).items())):
+            schema = f"source{number}"
+            conn.execute(f"ATTACH DATABASE ? AS {schema} KEY ?", (str(path), "x'" + check_data_key(key).hex() + "'"))
+            conn.execute(f"SELECT sqlcipher_export('plaintext', '{schema}')")
+            conn.execute(f"DETACH DATABASE {schema}")
         conn.execute("DETACH DATABASE plaintext")
     finally:
         conn.close()

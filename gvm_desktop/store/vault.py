@@ -271,6 +271,15 @@ class Vault:
             raise
         return vault
 
+    @classmethod
+    def with_keys(cls, paths: VaultPaths, slots: KeySlotFile, keys: Mapping[str, bytes], device: DeviceSecrets) -> Vault:
+        """The vault opened with keys already unwrapped (the bench's figures that start after Argon2id)."""
+        vault = cls(paths, slots, database.connect(paths.database, keys[COMMON]), keys[COMMON], device,
+                    compartment_keys={n: k for n, k in keys.items() if n != COMMON})
+        vault._use_status_key()
+        vault.held.attach_all(vault._plain_keys(), vault._next_keys)
+        return vault
+
     def open_compartments(self) -> None:
         """After opening: split an older vault, then attach the held BCUs' compartments.
 

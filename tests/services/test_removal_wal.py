@@ -69,7 +69,8 @@ def files_holding(folder: Path, images: dict[int, bytes]) -> list[str]:
 
 
 def test_a_removal_leaves_none_of_the_persons_old_pages_on_disk_while_the_session_stays_open(demo_app: App) -> None:
-    folder, db = demo_app.paths.folder, demo_app.paths.database
+    # The person is in CE's compartment: its file, journal and key are the ones that matter here.
+    folder, db = demo_app.paths.folder, demo_app.paths.folder / "bcu-CE.db"
     officer = demo_app.auth.sign_in(ACC[Role.OFFICER].username, ACC[Role.OFFICER].password)
     ref, address = conn_of(officer).execute(
         "SELECT ref, address FROM nominals n WHERE bcu = 'CE' AND status = 'active' "
@@ -77,7 +78,7 @@ def test_a_removal_leaves_none_of_the_persons_old_pages_on_disk_while_the_sessio
     demo_app.changes.propose_removal(officer, ref, "No longer involved: moved out of the area last year.")
     demo_app.auth.sign_out(officer)
     spoc = demo_app.auth.sign_in(ACC[Role.SPOC].username, ACC[Role.SPOC].password)
-    key = bytes(vault_of(spoc)._key)
+    key = bytes(vault_of(spoc)._keys["bcu:CE"])
     old = images_holding(db, key, address.encode())
     assert old, "the person's address is on no page: the search below would prove nothing"
 
