@@ -101,7 +101,8 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
         Permission.REVIEW_OVERDUE: frozenset({Role.SPOC, Role.ADMIN}),
         Permission.REVIEW_EXPORT: frozenset({Role.SPOC}),
         Permission.EXPORT_UNENCRYPTED: frozenset({Role.SPOC}),
-        Permission.DISPROPORTIONALITY: frozenset({Role.SPOC, Role.AUDITOR, Role.ADMIN}),
+        # From people's demographics, which only holders of a BCU's key read (issue 13): not the administrator.
+        Permission.DISPROPORTIONALITY: frozenset({Role.SPOC, Role.AUDITOR}),
         Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
         Permission.SUBJECT_ACCESS: frozenset({Role.SPOC}),
         Permission.VAULT_CHECK: frozenset({Role.ADMIN, Role.AUDITOR}),

@@ -202,7 +202,10 @@ class ReportService:
 
     def disproportionality(self, ws: Workspace, bcu: str | None = None, quarter: str | None = None
                            ) -> DisproportionalityReport:
-        with ws.operation(Permission.DISPROPORTIONALITY, Action.DISPROPORTIONALITY) as op:
+        asked = (bcu or ws.session.bcu or "").strip().upper()
+        # An auditor's session attaches the BCU's compartment for the report (its people's demographics).
+        with ws.operation(Permission.DISPROPORTIONALITY, Action.DISPROPORTIONALITY,
+                          bcus=[asked] if asked in BCUS else ()) as op:
             code = self._report_bcu(op, bcu)
             today = op.env.clock.now().date()
             q = Quarter.parse(quarter) if quarter else Quarter.of(today)

@@ -703,7 +703,7 @@ def _guard_sql(guard: Guard, target: _Held) -> str:
 def _index_triggers() -> tuple[IndexTrigger, ...]:
     from gvm_desktop.store.person_index import SESSION_TRIGGERS  # person_index reads compartments' names
 
-    return tuple(t for t in SESSION_TRIGGERS if t.table in ROUTES)  # the archive stays in common
+    return SESSION_TRIGGERS
 
 
 def _index_trigger_sql(trigger: IndexTrigger, target: _Held) -> str:

@@ -41,11 +41,6 @@ _PEOPLE_UPSERT = (
     "INSERT INTO person_index (id, ref, bcu, status) VALUES (NEW.id, NEW.ref, {bcu}, NEW.status) "
     "ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, bcu = excluded.bcu, status = excluded.status;"
 )
-_ARCHIVE_UPSERT = (
-    "INSERT INTO archive_index (ref, bcu, removed_at, purge_after) VALUES (NEW.ref, {bcu}, NEW.removed_at, "
-    "NEW.purge_after) ON CONFLICT (ref) DO UPDATE SET bcu = excluded.bcu, removed_at = excluded.removed_at, "
-    "purge_after = excluded.purge_after;"
-)
 
 
 @dataclass(frozen=True)
@@ -73,13 +68,7 @@ SESSION_TRIGGERS: tuple[IndexTrigger, ...] = (
                  "DELETE FROM person_index WHERE id = OLD.id AND OLD.id IS NOT NEW.id;\n" + _PEOPLE_UPSERT,
                  when="OLD.id IS NOT NEW.id OR OLD.ref IS NOT NEW.ref OR OLD.status IS NOT NEW.status"),
     IndexTrigger("person_index_removed", "nominals", "DELETE", "DELETE FROM person_index WHERE id = OLD.id;"),
-    IndexTrigger("archive_index_added", "archive", "INSERT", _ARCHIVE_UPSERT),
-    IndexTrigger("archive_index_changed", "archive", "UPDATE OF ref, bcu, removed_at, purge_after",
-                 "DELETE FROM archive_index WHERE ref = OLD.ref AND OLD.ref IS NOT NEW.ref;\n" + _ARCHIVE_UPSERT,
-                 when="OLD.ref IS NOT NEW.ref OR OLD.removed_at IS NOT NEW.removed_at "
-                      "OR OLD.purge_after IS NOT NEW.purge_after"),
-    IndexTrigger("archive_index_removed", "archive", "DELETE", "DELETE FROM archive_index WHERE ref = OLD.ref;"),
-)
+)  # The archive stays in common: migration 10's triggers there keep archive_index.
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,6 +98,9 @@ def reconcile(conn: Connection, schema: str) -> IndexRepair:
                          f"SELECT p.id, p.ref, p.bcu, p.status FROM person_index p JOIN {source}.nominals n ON n.id = p.id",
                          code),
     )
+    if code is not None:
+        # The archive is in common, with its own triggers there (migration 10): a compartment holds none of it.
+        return people
     archive = _repair(
         conn, "DELETE FROM archive_index WHERE ref = ?",
         "INSERT INTO archive_index (ref, bcu, removed_at, purge_after) VALUES (?, ?, ?, ?)",

@@ -50,7 +50,7 @@ def register(conn: Connection, key: bytes) -> None:
     conn.create_function(FUNCTION, 2, compute, deterministic=True)
 
 
-_UPSERT = (f"INSERT INTO main.status_index (id, tag, harm_band, victim_band) VALUES "
+_UPSERT = (f"INSERT INTO status_index (id, tag, harm_band, victim_band) VALUES "
            f"(NEW.id, {FUNCTION}(NEW.search_key, NEW.date_of_birth), NEW.harm_band, NEW.victim_band) "
            "ON CONFLICT (id) DO UPDATE SET tag = excluded.tag, harm_band = excluded.harm_band, "
            "victim_band = excluded.victim_band;")
@@ -68,7 +68,7 @@ def session_triggers(schemas: Iterable[str]) -> list[str]:
             "WHEN OLD.search_key IS NOT NEW.search_key OR OLD.date_of_birth IS NOT NEW.date_of_birth "
             f"OR OLD.harm_band IS NOT NEW.harm_band OR OLD.victim_band IS NOT NEW.victim_band BEGIN {_UPSERT} END",
             f"{head}removed AFTER DELETE ON {checked}.nominals BEGIN "
-            "DELETE FROM main.status_index WHERE id = OLD.id; END",
+            "DELETE FROM status_index WHERE id = OLD.id; END",
         ]
     return out
 
@@ -77,7 +77,7 @@ def fill(conn: Connection, key: bytes, schema: str) -> int:
     """(Re)write the tags of one file's people (inside the caller's transaction); how many."""
     source = schema if schema == cx.COMMON_SCHEMA else cx.from_schema(schema).schema
     rows = conn.execute(f"SELECT id, search_key, date_of_birth, harm_band, victim_band FROM {source}.nominals").fetchall()
-    conn.executemany("INSERT INTO main.status_index (id, tag, harm_band, victim_band) VALUES (?, ?, ?, ?) "
+    conn.executemany("INSERT INTO status_index (id, tag, harm_band, victim_band) VALUES (?, ?, ?, ?) "
                      "ON CONFLICT (id) DO UPDATE SET tag = excluded.tag, harm_band = excluded.harm_band, "
                      "victim_band = excluded.victim_band",
                      [(i, tag(key, str(k), str(d)), h, v) for i, k, d, h, v in rows])
@@ -94,7 +94,7 @@ class StatusMatch:
 def matches(conn: Connection, tag_value: bytes) -> list[StatusMatch]:
     """The records whose name and date of birth give this tag (oldest first)."""
     return [StatusMatch(int(i), h, v) for i, h, v in
-            conn.execute("SELECT id, harm_band, victim_band FROM main.status_index WHERE tag = ? ORDER BY id",
+            conn.execute("SELECT id, harm_band, victim_band FROM status_index WHERE tag = ? ORDER BY id",
                          (tag_value,))]
 
 

@@ -238,19 +238,22 @@ def test_writes_through_the_views_land_in_the_right_file(vault: Vault) -> None:
     assert reviews.item_names(conn, 10) == {"N-000002": "Bea Quillbrook"}
     assert "review_items" not in {r[0] for r in conn.execute("SELECT name FROM main.sqlite_master")}
 
-    # Removal: the archive row goes to the person's BCU; the cascade stays inside that file.
+    # Removal: the archive row goes to common (no identifying field: retention acts on it there); the
+    # cascade stays inside the person's file.
     with database.transaction(conn):
         records.archive_and_delete(conn, ea, removed_at=NOW, reason="no longer", proposed_by=1, approved_by=1,
                                    purge_after="2027-03-01", age_band="18-24")
         assert reviews.redact_person(conn, "N-000002", NOW) == 1  # counted through the view (execute_counted)
-    assert [rows("bcu_ea", t) for t in ("nominals", "nominal_aliases", "evidence", "archive")] == [0, 0, 0, 1]
-    assert [rows("bcu_ce", t) for t in ("nominals", "nominal_aliases", "archive")] == [1, 1, 0]
+    assert [rows("bcu_ea", t) for t in ("nominals", "nominal_aliases", "evidence")] == [0, 0, 0]
+    assert [rows("bcu_ce", t) for t in ("nominals", "nominal_aliases")] == [1, 1]
+    assert conn.execute("SELECT ref, bcu FROM main.archive").fetchall() == [("N-000002", "EA")]
     assert reviews.item_names(conn, 10) == {"N-000002": ""}
 
     # And each file holds its own, read alone with its own key.
     ea_alone = open_alone(cx.bcu("EA").path(vault.folder), vault.keys["EA"])
     try:
-        assert ea_alone.execute("SELECT ref, bcu FROM archive").fetchall() == [("N-000002", "EA")]
+        assert ea_alone.execute("SELECT ref FROM review_items").fetchall() == [("N-000002",)]
+        assert "archive" not in {r[0] for r in ea_alone.execute("SELECT name FROM sqlite_master")}
     finally:
         ea_alone.close()
 
@@ -518,7 +521,7 @@ def test_views_follow_what_is_attached_and_refuse_an_old_shape(vault: Vault) -> 
     with pytest.raises(StorageError, match="not attached"):
         cx.install_views(conn, ["CE", "EA"])
     cx.attach(conn, vault.folder, cx.bcu("EA"), vault.keys["EA"])
-    conn.execute("ALTER TABLE bcu_ea.archive ADD COLUMN extra TEXT")
+    conn.execute("ALTER TABLE bcu_ea.proposals ADD COLUMN extra TEXT")
     with pytest.raises(VaultCorrupt, match="needs upgrading"):
         cx.install_views(conn, ["CE", "EA"])
     assert count(conn, "SELECT count(*) FROM nominals") == 0  # the earlier views stay as they were
