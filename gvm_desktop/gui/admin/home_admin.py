@@ -61,9 +61,10 @@ class AdminHome(HomePage):
         accounts_layout.addLayout(accounts_row)
         self.tabs.addTab(accounts_page, "A&ccounts")
         self.tabs.addTab(self._inactive_page(), "&Inactive accounts")
-        # Counts only, never people (separation of duties holds); the reference import lives here too.
+        # The reference population the disproportionality report counts against; the report itself reads people's
+        # demographics, which the administrator holds no key to (separation of duties, enforced by keys).
         self.disproportionality = DisproportionalityPage(ops, self, self.tabs)
-        self.tabs.addTab(self.disproportionality, "Dispr&oportionality")
+        self.tabs.addTab(self.disproportionality, "Reference p&opulation")
         # The inactive list is read (and that reading logged) only when its tab is opened.
         self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         layout.addWidget(self.error_label)

@@ -61,6 +61,8 @@ class DisproportionalityPage(QWidget):
         self.loaded = False
         self.folder: Path | None = None  # where the last file came from or went: the next dialog starts there
         self.can_import = allows(ops.session.role, Permission.REFERENCE_MANAGE)
+        # The administrator loads the reference population but holds no key to the people counted against it.
+        self.can_read = allows(ops.session.role, Permission.DISPROPORTIONALITY)
         self.bcu_box: QComboBox | None = None
         if ops.session.role is not Role.SPOC:  # a SPOC's report is their own BCU's; the service refuses any other
             self.bcu_box = self._bcu_box()
@@ -115,6 +117,13 @@ class DisproportionalityPage(QWidget):
         row.addStretch(1)
         row.addWidget(self.import_button)
         layout.addLayout(row)
+        if not self.can_read:
+            for widget in (bcu_label, self.bcu_box, quarter_label, self.quarter_box, self.load_button, self.panel):
+                if widget is not None:
+                    widget.setVisible(False)
+            layout.addWidget(note("The report counts people's ethnicity, gender and age, which only SPOCs (their BCU) "
+                                  "and auditors (any BCU) hold the keys to read; they count against the reference "
+                                  "population loaded here.", self))
         if self.can_import:
             layout.addWidget(note("The reference population is one CSV for every BCU (borough,dimension,group,population); "
                                   "importing replaces the one loaded before.", self))
@@ -135,6 +144,8 @@ class DisproportionalityPage(QWidget):
     def load(self) -> None:
         """Read the report for the chosen BCU and quarter; on a refusal the page says why and shows no report."""
         self.notice.clear()
+        if not self.can_read:
+            return
         bcu, quarter = self.bcu, self.quarter
         self.loaded = True  # asked: opening the tab again does not read (and log) again
         self.ops.run(lambda s, ws: s.reports.disproportionality(ws, bcu, quarter), errors=self.error_label,
@@ -196,7 +207,8 @@ class DisproportionalityPage(QWidget):
 
     def _imported(self, count: int, path: Path) -> None:
         self.notice.setText(f"Reference population loaded: {count:,} rows from {path.name}, replacing any before. "
-                            "Press Show report to count a BCU against it.")
+                            + ("Press Show report to count a BCU against it." if self.can_read
+                               else "SPOCs and auditors count their BCUs against it."))
 
     # -- locking --------------------------------------------------------------------------------------------------------
 
