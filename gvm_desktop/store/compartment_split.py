@@ -22,9 +22,9 @@ done, so a process killed at any point leaves a vault the next opening finishes.
    with a super-journal: both files commit or neither) copies its rows, writes their
    status tags in common and deletes them from common.
 5. `dropped`: one transaction drops the per-BCU tables from common, deletes the keys and
-   marks the vault split.
-6. VACUUM of common, outside any transaction (a crash before it leaves zeroed free pages,
-   secure_delete being on, only not yet given back).
+   marks the vault "dropped".
+6. VACUUM of common, outside any transaction, then the mark "split". A crash before it
+   leaves zeroed free pages (secure_delete is on), which the next opening gives back.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ from gvm_desktop.store.slot_file import KeySlotFile
 from gvm_desktop.store.slot_format import DATA_KEY_BYTES
 
 SPLIT_KEYS = "split_keys"  # meta: the new keys while a split is under way (hex, by BCU)
-SPLIT_DONE = "compartments"  # meta: "split" once common holds no person
+SPLIT_DONE = "compartments"  # meta: "dropped" once common holds no person, "split" once compacted too
+DROPPED = "dropped"
 FIRST_EPOCH = 1
 
 # Hooks the crash tests use to stop the split between its steps.
@@ -77,6 +78,9 @@ def split(conn: Connection, folder: Path, rewrite_slots: Callable[[Callable[[Key
     `holders(slots, name)` names the slots that are to hold compartment `name` (the recovery
     slot and the entitled accounts' slots the database vouches for).
     """
+    if meta.get_meta(conn, SPLIT_DONE) == DROPPED:
+        _vacuum(conn)  # a split stopped after its last transaction: only the compaction was left
+        return {}
     keys, status_key = _keys(conn)
     checkpoint("keys")
     for code in sorted(BCUS):
@@ -107,10 +111,17 @@ def split(conn: Connection, folder: Path, rewrite_slots: Callable[[Callable[[Key
         for table in reversed(compartments.BCU_TABLES):
             conn.execute(f"DROP TABLE IF EXISTS main.{table}")  # our own table names (compartments.ROUTES)
         meta.delete_meta(conn, SPLIT_KEYS)
-        meta.set_meta(conn, SPLIT_DONE, "split")
+        meta.set_meta(conn, SPLIT_DONE, DROPPED)
     checkpoint("dropped")
-    conn.execute("VACUUM main")
+    _vacuum(conn)
     return {**{key_name(code): key for code, key in keys.items()}, status_tags.STATUS: status_key}
+
+
+def _vacuum(conn: Connection) -> None:
+    """Step 6: give back the pages the moved rows and the kept keys were on (secure_delete zeroed them)."""
+    conn.execute("VACUUM main")
+    with transaction(conn):
+        meta.set_meta(conn, SPLIT_DONE, "split")
 
 
 def _keys(conn: Connection) -> tuple[dict[str, bytes], bytes]:
@@ -184,5 +195,4 @@ def _left_in_common(conn: Connection) -> int:
     tables = _main_tables(conn)
     if "nominals" not in tables:
         return 0
-    return int(conn.execute("SELECT (SELECT count(*) FROM main.nominals) + (SELECT count(*) FROM main.archive)")
-               .fetchone()[0])
+    return int(conn.execute("SELECT count(*) FROM main.nominals").fetchone()[0])  # the archive stays in common

@@ -135,5 +135,8 @@ class HeldCompartments:
         """The views over the attached BCUs, and the triggers keeping each attached preview whose BCU is attached."""
         from gvm_desktop.store.agreements import by_id  # the register in common
 
+        if self._conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'nominals'").fetchone():
+            return  # not split yet (the split runs next): views named like common's tables would hide them
+
         kept = [a for a in (by_id(self._conn, d) for d in self.agreements) if a is not None and a.bcu in self.attached]
         compartments.install_views(self._conn, sorted(self.attached), kept, status_tags=self.status_tags)
