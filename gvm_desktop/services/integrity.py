@@ -19,7 +19,7 @@ from gvm_desktop.core.policy import Permission, require
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.store import integrity, keyslots
-from gvm_desktop.store.integrity import IntegrityReport
+from gvm_desktop.store.integrity import IntegrityReport, combined
 from gvm_desktop.store.vault import load_slots
 
 _PAGES_IN_LOG = 20  # damaged page numbers an access-log entry lists
@@ -60,7 +60,8 @@ class IntegrityService:
         # A read, so no transaction: the check must run on a connection that has met damage, which
         # refuses to begin one, and it logs its outcome in a write of its own that damage may stop.
         with ws.operation(Permission.VAULT_CHECK, Action.VAULT_CHECK, writes=False) as op:
-            report = op.store.integrity.check()
+            # Common, and every compartment whose key the session holds (an auditor's: every BCU's).
+            report = combined([op.store.integrity.check(), *op.vault.check_compartments()])
         return CheckResult(report, self._record(ws, report))
 
     def check_as(self, username: str, password: str) -> CheckResult:

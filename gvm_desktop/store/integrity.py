@@ -162,6 +162,23 @@ def check_open(conn: Connection) -> IntegrityReport:
     return check(conn, Path(main))
 
 
+def check_compartment(path: Path, key: bytes) -> IntegrityReport:
+    """`check` on one compartment file (a BCU's, an agreement's) with its key, on a connection of its own."""
+    conn = database.open_to_check(path, key)
+    try:
+        report = check(conn, path)
+    finally:
+        conn.close()
+    return IntegrityReport(report.pages, tuple(PageProblem(p.page, f"in {path.name}, {p.what}") for p in report.problems),
+                           report.seconds)
+
+
+def combined(reports: list[IntegrityReport]) -> IntegrityReport:
+    """Several files' reports as one: their pages, every finding (each naming its file), their time."""
+    return IntegrityReport(sum(r.pages for r in reports), tuple(p for r in reports for p in r.problems),
+                           sum(r.seconds for r in reports))
+
+
 # -- when damage stops the ordinary sign-in ------------------------------------------
 
 

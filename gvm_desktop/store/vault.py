@@ -11,6 +11,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.audit import LogEntry
@@ -32,6 +33,9 @@ from gvm_desktop.store.key_pins import KeyPinChange, OpenedKeyring, open_checked
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
 from gvm_desktop.store.slot_format import COMMON
+
+if TYPE_CHECKING:
+    from gvm_desktop.store.integrity import IntegrityReport
 
 # The recovery slot's public key, kept inside the encrypted database: a rotation seals the new
 # data key to that recovery slot only, not to any other slot calling itself one.
@@ -798,6 +802,19 @@ class Vault:
         self._keys[name] = bytearray(key)
         self.held.attach_agreement(agreement.id, key)
         return True
+
+    def check_compartments(self) -> list[IntegrityReport]:
+        """Every compartment file this session holds a key to, checked page by page (vault.check's reach)."""
+        from gvm_desktop.store.integrity import check_compartment  # integrity imports this module
+
+        reports = []
+        for name in sorted(self._keys):
+            code, dsa_id = code_of(name), agreement_of(name)
+            compartment = (compartments.bcu(code) if code is not None
+                           else compartments.agreement(dsa_id) if dsa_id is not None else None)
+            if compartment is not None and compartment.path(self.paths.folder).exists():
+                reports.append(check_compartment(compartment.path(self.paths.folder), bytes(self._keys[name])))
+        return reports
 
     def attached_agreements(self) -> list[int]:
         return list(self.held.agreements)

@@ -41,16 +41,19 @@ def vault(_demo_template: Path, tmp_path: Path) -> Path:
 
 
 def test_an_undamaged_vault_passes_and_the_check_is_logged(gvm: Run, vault: Path, make_app: Callable[..., App]) -> None:
+    # The administrator checks common, the one file their key opens; the auditor every BCU's file too.
+    every = pages_of(vault) + sum(p.stat().st_size // PAGE for p in vault.glob("bcu-*.db"))
+    expected = {Role.ADMIN: pages_of(vault), Role.AUDITOR: every}
     for role in (Role.ADMIN, Role.AUDITOR):
         code, out, err = gvm(vault, role, "check")
         assert (code, err) == (0, "")
-        assert out.startswith(f"Intact: {pages_of(vault)} pages checked") and out.count("\n") == 1
+        assert out.startswith(f"Intact: {expected[role]} pages checked") and out.count("\n") == 1
     app = make_app(vault)
     ws = app.auth.sign_in(ACCOUNT[Role.AUDITOR].username, ACCOUNT[Role.AUDITOR].password)
     checks = [e.entry for e in app.audit.recent(ws, 50) if e.entry.action is Action.VAULT_CHECK]
     app.auth.sign_out(ws)
-    assert [e.username for e in checks] == ["demo.auditor", "demo.admin"]
-    assert all(e.detail == f"intact: {pages_of(vault)} pages checked" for e in checks)
+    assert [(e.username, e.detail) for e in checks] == [
+        ("demo.auditor", f"intact: {every} pages checked"), ("demo.admin", f"intact: {pages_of(vault)} pages checked")]
 
 
 @pytest.mark.parametrize("role", [Role.OFFICER, Role.PARTNER, Role.SPOC], ids=lambda r: r.value)
@@ -116,3 +119,16 @@ def test_a_damaged_page_met_in_the_session_is_still_reported(demo_app: App) -> N
     result = demo_app.integrity.check(admin)
     assert not result.intact and result.report.damaged_pages == (page,)
     demo_app.auth.sign_out(admin)
+
+
+def test_the_auditor_s_check_finds_damage_in_a_bcu_s_file(gvm: Run, vault: Path) -> None:
+    """Damage in CE's compartment: the auditor, who holds its key, finds and names it; the administrator's check
+    covers common, the one file their key opens, and says how many pages that was."""
+    ce = vault / "bcu-CE.db"
+    data = bytearray(ce.read_bytes())
+    data[2 * PAGE + 1500] ^= 0x01
+    ce.write_bytes(bytes(data))
+    code, _out, err = gvm(vault, Role.AUDITOR, "check")
+    assert code == 4 and "in bcu-CE.db" in err and "page 3" in err and "Traceback" not in err
+    code, out, _err = gvm(vault, Role.ADMIN, "check")
+    assert code == 0 and out.startswith(f"Intact: {pages_of(vault)} pages checked")
