@@ -75,8 +75,8 @@ def build(app: App, folder: Path, *, nominals: int, evidence_per_person: int, ou
 
 
 def top_up_evidence(bench: BenchVault, per_person: int, people: int) -> int:
-    """Bring the evidence to `per_person` entries for each person asked for (the issue's 1,000,000 for 100,000),
-    spread at random over the people held; returns how many entries there are."""
+    """Bring the evidence to `per_person` entries for each of the officer's BCU's people (the issue's 1,000,000 for
+    100,000 is 10 each), spread at random over them; returns how many entries there are."""
     rng = random.Random(7)
     at = to_iso(bench.app.env.clock.now())
     vault = bench.reopen()
@@ -84,7 +84,8 @@ def top_up_evidence(bench: BenchVault, per_person: int, people: int) -> int:
         with unit.transaction(vault) as u:
             ids = u.nominals.live_ids(bcu=None)
             have = sum(len(u.records.evidence(nid)) for nid in ids)
-            for i in range(max(0, per_person * people - have) if ids else 0):
+            # The officer's BCU's people (the ones the record figures open): `per_person` each, as at the issue's scale.
+            for i in range(max(0, per_person * len(ids) - have) if ids else 0):
                 kind = rng.choice(_KINDS)
                 u.records.add_evidence(rng.choice(ids), EvidenceDraft(
                     kind, SourceType.POLICE, f"BENCH/{i}", Grading("2", "C", "P"),
@@ -93,7 +94,7 @@ def top_up_evidence(bench: BenchVault, per_person: int, people: int) -> int:
                     at, bench.officer.user_id)
     finally:
         vault.close()
-    return max(have, per_person * people) if ids else have
+    return max(have, per_person * len(ids)) if ids else have
 
 
 def _log_entry(e: SyntheticEntry) -> LogEntry:

@@ -20,13 +20,14 @@ from argon2.low_level import Type, hash_secret_raw
 
 from gvm_desktop.app import App, build_app
 from gvm_desktop.bench import plain
-from gvm_desktop.bench.fixture import OFFICER, BenchVault, build
+from gvm_desktop.bench.fixture import AUDITOR, OFFICER, BenchVault, build
 from gvm_desktop.bench.log_metrics import WHY, log_metrics
 from gvm_desktop.bench.measure import Metric, machine, median_ms, median_s, metric, samples_ms
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.store import unit
+from gvm_desktop.store import keyslots, unit
 from gvm_desktop.store.nominals import fts_query
 from gvm_desktop.store.slot import KdfParams
+from gvm_desktop.store.vault import Vault
 
 FIRST_SCREEN_ROWS = 60
 REVIEW_SHEET_SIZES = (400, 4000)
@@ -46,6 +47,7 @@ def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | No
         out.write(f"  built in {time.perf_counter() - start:.1f} s\n")
         metrics["unlock_s"] = _unlock_metric(bench)
         metrics["vault_open_s"] = _open_metric(bench)
+        metrics.update(_attach_metrics(bench))
         metrics["first_screen_ms"] = _first_screen_metric(bench)
         metrics.update(_search_and_record_metrics(bench))
         try:
@@ -87,6 +89,27 @@ def _open_metric(bench: BenchVault) -> Metric:
     return metric(median_s(open_encrypted, runs), "s", median_s(lambda: plain.open_and_count(bench.plain_copy,
                                                                                               bench.bcu), runs),
                   "plain SQLite: open the decrypted copy and run the same first query", runs)
+
+
+def _attach_metrics(bench: BenchVault) -> dict[str, Metric]:
+    """What the compartments add to opening the vault after the key derivation: the officer's BCU (its views and
+    triggers installed), and six BCUs, the most an auditor's session keeps attached; each against the same open
+    with common's key alone."""
+    paths, device, runs = bench.app.paths, bench.app.env.device, 10
+    everyone = keyslots.open_keyring_with_password(bench.slots, AUDITOR.username, AUDITOR.password, None)
+    six = dict(sorted((n, k) for n, k in everyone.items() if n.startswith("bcu:"))[:6])
+
+    def open_with(keys: dict[str, bytes]) -> None:
+        Vault.with_keys(paths, bench.slots, {"common": bench.data_key, **keys}, device).close()
+
+    officer = {n: k for n, k in bench.keys.items() if n != "common"}
+    alone = median_ms(lambda: open_with({}), runs)
+    return {
+        "compartment_attach_ms": metric(median_ms(lambda: open_with(officer), runs), "ms", alone,
+                                        "the same open with common's key alone (no compartment attached)", runs),
+        "auditor_attach_6_ms": metric(median_ms(lambda: open_with(six), runs), "ms", alone,
+                                      "the same open with common's key alone (no compartment attached)", runs),
+    }
 
 
 def _first_screen_metric(bench: BenchVault) -> Metric:
