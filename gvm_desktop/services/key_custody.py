@@ -115,6 +115,13 @@ def _pin_keys(ws: Workspace) -> None:
         with ws.operation(None, Action.VAULT_SPLIT) as op:
             op.log(detail=split)
         op.vault.split_now = None
+    with ws.operation(None, Action.VAULT_SPLIT, writes=False) as op:
+        made = op.vault.new_bcus
+    if made:
+        with ws.operation(None, Action.VAULT_SPLIT) as op:
+            op.log(detail=f"compartments made for {', '.join(made)}, each key sealed to the recovery slot and the "
+                          "accounts entitled to it")
+        op.vault.new_bcus = []
     if changes:
         with ws.operation(None, Action.KEY_PIN) as op:
             # One entry for the opening: a first sign-in accepts a key per compartment the role holds.

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gvm_desktop.core.errors import StorageError, VaultCorrupt
-from gvm_desktop.core.people import BCUS
 from gvm_desktop.store import compartments
 from gvm_desktop.store.database import Connection
 
@@ -47,9 +46,17 @@ def agreement_of(name: str) -> int | None:
     return int(compartments.agreement(int(name[len(DSA_PREFIX):])).label)
 
 
+# Which id range each BCU's compartment allocates from, for ever: a BCU added to core.people.BCUS later takes
+# the next number here (its compartment is made by the first auditor or recovery session that opens the vault).
+ID_INDEX: Mapping[str, int] = {code: n for n, code in enumerate(
+    ("CE", "CN", "CS", "CW", "EA", "NA", "NE", "NW", "SE", "SN", "SW", "WA"), start=1)}
+
+
 def id_index(code: str) -> int:
-    """Which id range the BCU's compartment allocates from (1 upwards, fixed by the BCU list)."""
-    return sorted(BCUS).index(code) + 1
+    """Which id range the BCU's compartment allocates from (1 upwards, fixed for each BCU)."""
+    if code not in ID_INDEX:
+        raise RuntimeError(f"BCU {code} has no id range: give it the next number in held_compartments.ID_INDEX")
+    return ID_INDEX[code]
 
 
 class HeldCompartments:

@@ -22,13 +22,21 @@ from gvm_desktop.core.errors import (
     VaultExists,
     VaultNotFound,
 )
+from gvm_desktop.core.people import BCUS
 from gvm_desktop.store import accounts, compartment_split, compartments, database, keyslots, log_chain, meta, previews, status_tags
 from gvm_desktop.store.compartment_keys import remove_compartment, seal_compartment
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.file_lock import FileLock
 from gvm_desktop.store.files import VaultPaths, atomic_write
-from gvm_desktop.store.held_compartments import HeldCompartments, agreement_key_name, agreement_of, code_of, key_name
+from gvm_desktop.store.held_compartments import (
+    HeldCompartments,
+    agreement_key_name,
+    agreement_of,
+    code_of,
+    id_index,
+    key_name,
+)
 from gvm_desktop.store.key_pins import KeyPinChange, OpenedKeyring, open_checked_keyring, write_key_pins
 from gvm_desktop.store.keyslots import KdfParams, KeySlot, KeySlotFile, LogPin, Unlocked
 from gvm_desktop.store.migrations import LATEST, LOG_BACKFILL_MARK, current_version, migrate
@@ -84,6 +92,7 @@ class Vault:
         # What this opening found different in the slot's key pins, for the sign-in to log, then pin.
         self.key_changes: tuple[KeyPinChange, ...] = ()
         self.split_now: str | None = None  # what this opening's split of an older vault did, to log
+        self.new_bcus: list[str] = []  # BCUs whose compartments this opening made, to log
         self._ring: OpenedKeyring | None = None
         self._device = device
         # k[0] of the access log's MAC chain: present only when an auditor's (or the
@@ -293,18 +302,7 @@ class Vault:
         """
         conn = self.conn
         if compartment_split.needs_split(conn):
-            keyed = accounts.keyed_bcus(conn)
-            owners = self._slot_owners()
-            recovery_public = meta.get_meta(conn, RECOVERY_PUBLIC)
-
-            def holders(slots: KeySlotFile, name: str) -> list[KeySlot]:
-                def entitled(user_id: int) -> bool:
-                    codes = keyed.get(user_id, frozenset())
-                    return bool(codes) if name == status_tags.STATUS else code_of(name) in codes
-
-                return [s for s in _vouched_slots(slots, owners, recovery_public)
-                        if s.kind == "recovery" or entitled(s.user_id)]
-
+            holders = self._entitled_holders()
             with self._slot_lock.hold():
                 made = compartment_split.split(conn, self.paths.folder, self._rewrite_slots, holders)
             self.split_now = (f"people moved from common into {len(made)} BCU compartments, each key sealed to the "
@@ -314,10 +312,67 @@ class Vault:
                 if own is not None and own.holds(name) and name not in self._keys:
                     self._keys[name] = bytearray(key)
             self._reopen_ring()
+        self._make_new_bcus()
         self._use_status_key()
         for code in self.held.attach_all(self._plain_keys(), self._next_keys):
             self._finish_rotation([key_name(code)])
         compartments.remove_stale_super_journals(self.paths.database)
+
+    def _entitled_holders(self) -> Callable[[KeySlotFile, str], list[KeySlot]]:
+        """Who receives a new compartment's key: the recorded recovery slot and the entitled accounts' own slots."""
+        conn = self.conn
+        keyed = accounts.keyed_bcus(conn)
+        owners = self._slot_owners()
+        recovery_public = meta.get_meta(conn, RECOVERY_PUBLIC)
+
+        def holders(slots: KeySlotFile, name: str) -> list[KeySlot]:
+            def entitled(user_id: int) -> bool:
+                codes = keyed.get(user_id, frozenset())
+                return bool(codes) if name == status_tags.STATUS else code_of(name) in codes
+
+            return [s for s in _vouched_slots(slots, owners, recovery_public)
+                    if s.kind == "recovery" or entitled(s.user_id)]
+
+        return holders
+
+    def _make_new_bcus(self) -> None:
+        """A BCU of the list with no compartment yet (added by an update of gvm-desktop): made by the first
+        session that may hold every BCU's key, the recovery slot's or an auditor's, and sealed by it to the
+        recovery slot and the accounts entitled to it. Nobody else can: whoever makes a key knows it.
+
+        A file left by a creation that crashed before its key was sealed holds nothing: it is made again.
+        """
+        if self._own is None:
+            return
+        kind, user_id = self._own
+        if kind != "recovery" and accounts.keyed_bcus(self.conn).get(user_id) != frozenset(BCUS):
+            return
+        folder = self.paths.folder
+        missing = [code for code in sorted(BCUS) if key_name(code) not in self._keys
+                   and not self.slots.holders(key_name(code)) and not self.slots.key_history.get(key_name(code))]
+        if not missing:
+            return
+        holders = self._entitled_holders()
+        made: list[str] = []
+        with self._slot_lock.hold():
+            for code in missing:
+                name, compartment = key_name(code), compartments.bcu(code)
+                fresh = load_slots(self.paths)
+                if fresh.holders(name) or fresh.key_history.get(name):
+                    continue  # another session made it meanwhile
+                compartment.path(folder).unlink(missing_ok=True)
+                key = secrets.token_bytes(keyslots.DATA_KEY_BYTES)
+                compartments.create_compartment(folder, compartment, key, id_index=id_index(code))
+
+                def seal(slots: KeySlotFile, name: str = name, key: bytes = key) -> None:
+                    slots.add_compartment(name, key, compartment_split.FIRST_EPOCH, holders(slots, name))
+
+                self._rewrite_slots(seal)
+                self._keys[name] = bytearray(key)
+                made.append(code)
+        if made:
+            self.new_bcus = made
+            self._reopen_ring()
 
     def _use_status_key(self) -> None:
         """Let this connection keep status tags (status_tags.py), if the session holds the key."""

@@ -158,3 +158,46 @@ def test_the_recovery_slot_holds_every_key_and_only_it_opens_every_file(demo_app
                      "status"]
     with pytest.raises(Exception):  # noqa: B017  the recovery code is not in the demo template
         open_keyring(recovery, slots.vault_id, keyslots.unlock(recovery, slots.vault_id, "not-the-code", None).private)
+
+
+def _as_if_wa_were_new(app: App) -> None:
+    """The state a BCU added to the list by an update finds: no file, no key anywhere, nobody in the index."""
+    (app.paths.folder / "bcu-WA.db").unlink()
+    slots = load_slots(app.paths)
+    for slot in slots.slots:
+        slot.keys.pop("bcu:WA", None)
+    slots.compartment_epochs.pop("bcu:WA", None)
+    slots.key_history.pop("bcu:WA", None)
+    app.paths.keyslots.write_bytes(slots.to_bytes())
+    common = held_keys(app, ADMIN.username, ADMIN.password)["common"]
+    conn = sqlcipher3.connect(str(app.paths.database), isolation_level=None)
+    conn.execute(f"PRAGMA key = \"x'{common.hex()}'\"")
+    conn.execute("DELETE FROM person_index WHERE bcu = 'WA'")
+    conn.execute("DELETE FROM status_index WHERE id NOT IN (SELECT id FROM person_index)")
+    conn.close()
+
+
+def test_a_new_bcu_s_compartment_is_made_by_the_first_auditor_and_sealed_only_to_the_entitled(demo_app: App) -> None:
+    _as_if_wa_were_new(demo_app)
+    wa = demo_app.paths.folder / "bcu-WA.db"
+    demo_app.auth.sign_out(demo_app.auth.sign_in(ADMIN.username, ADMIN.password))
+    demo_app.auth.sign_out(demo_app.auth.sign_in(SPOC.username, SPOC.password))
+    assert not wa.exists()  # neither the administrator nor another BCU's SPOC may make it: the maker knows the key
+    demo_app.auth.sign_out(demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password))
+    assert wa.exists()
+    auditor = held_keys(demo_app, AUDITOR.username, AUDITOR.password)
+    assert opens(wa, auditor["bcu:WA"])
+    recovery = load_slots(demo_app.paths).recovery_slot()
+    assert recovery is not None and recovery.holds("bcu:WA")
+    for account in (ADMIN, SPOC, OFFICER, PARTNER):
+        assert "bcu:WA" not in slot_names(demo_app, account.username), account.username
+    assert any("compartments made for WA" in d and u == AUDITOR.username
+               for u, d in log_details(demo_app, "vault.split"))
+    # A WA SPOC created afterwards receives the key from the next holder's sign-in, as any new account does.
+    admin = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)
+    demo_app.accounts.add(admin, username="wa.spoc", display_name="WA SPOC (synthetic)", role=Role.SPOC, bcu="WA",
+                          password=NEW_PW)
+    demo_app.auth.sign_out(admin)
+    demo_app.auth.sign_out(demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password))
+    assert "bcu:WA" in slot_names(demo_app, "wa.spoc")
+    assert opens(wa, held_keys(demo_app, "wa.spoc", NEW_PW)["bcu:WA"])
