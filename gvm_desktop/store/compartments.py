@@ -216,6 +216,7 @@ class TableShape:
     integer_id: str | None  # the INTEGER PRIMARY KEY column, whose values the compartment allocates
     fts: bool
     defaults: Mapping[str, str] = field(default_factory=dict)  # NOT NULL column -> its DEFAULT, as SQL text
+    indexed: tuple[str, ...] = ()  # columns some index (or the primary key) covers
 
     def new_value(self, column: str) -> str:
         """What the INSTEAD OF INSERT trigger stores for a column: NEW's, or the default a view cannot apply.
@@ -319,7 +320,11 @@ def _shape(template: Any, table: str, sql: str) -> TableShape:
             # Through a view an omitted column and an explicit NULL look the same: no way to honour both.
             raise RuntimeError(f"{table}.{name} is nullable with a default: a view cannot tell when to apply it")
         defaults[name] = str(default)
-    return TableShape(table, columns, key, integer_id, False, MappingProxyType(defaults))
+    indexed = {str(c) for (idx,) in template.execute("SELECT name FROM pragma_index_list(?)", (table,)).fetchall()
+               for (c,) in template.execute("SELECT name FROM pragma_index_info(?)", (idx,)).fetchall() if c}
+    indexed.update(key)
+    return TableShape(table, columns, key, integer_id, False, MappingProxyType(defaults),
+                      tuple(c for c in columns if c in indexed))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,8 +677,18 @@ def _update_trigger_sql(table: TableShape, route: Route, targets: Sequence[_Held
     name = table.name
     body = [f"{_raise(f'a {name} row cannot move to another compartment')} "
             f"WHERE NEW.{route.column} IS NOT OLD.{route.column};"]
-    assignments = ", ".join(f"{c} = NEW.{c}" for c in table.columns)
-    body.extend(f"UPDATE {t.schema}.{name} SET {assignments} WHERE {_key_match(table)};" for t in targets)
+    # An UPDATE through the view hands every column over; set in one statement, every index of the table would be
+    # rewritten for every change (measured: an update through the view took 1.5 ms against 0.5 ms direct). So the
+    # columns no index covers go together, and each indexed one only when it changed.
+    plain = [c for c in table.columns if c not in table.indexed]
+    for t in targets:
+        if plain:
+            body.append(f"UPDATE {t.schema}.{name} SET {', '.join(f'{c} = NEW.{c}' for c in plain)} "
+                        f"WHERE {_key_match(table)};")
+        # The key's own columns last: once one moves, `WHERE key = OLD.key` finds the row no more.
+        ordered = sorted(table.indexed, key=lambda c: c in table.key)
+        body.extend(f"UPDATE {t.schema}.{name} SET {c} = NEW.{c} WHERE {_key_match(table)} AND NEW.{c} IS NOT OLD.{c};"
+                    for c in ordered)
     body.append(_counted())
     return f"CREATE TEMP TRIGGER {_PREFIX}{name}_update INSTEAD OF UPDATE ON {name} BEGIN\n" + "\n".join(body) + "\nEND"
 

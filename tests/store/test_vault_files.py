@@ -42,7 +42,8 @@ def test_no_file_in_the_vault_folder_holds_a_name_or_username(demo_app: App, clo
     conn = conn_of(ws)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("UPDATE nominals SET given_name = given_name, family_name = family_name")
+        # A real change: SQLite writes no page (and journals none) for an update that leaves a row as it was.
+        conn.execute("UPDATE nominals SET address = address || ' (moving)'")
         files = list(demo_app.paths.folder.iterdir())
         assert any(f.name.endswith("-journal") and f.stat().st_size > 0 for f in files), \
             "expected a live journal to scan as well"
