@@ -28,7 +28,7 @@ from gvm_desktop.store import compartment_split, database, keyslots
 from gvm_desktop.store.compartment_keys import open_keyring
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.migrations import LATEST, migrate
-from gvm_desktop.store.slot import TEST_KDF
+from gvm_desktop.store.slot import TEST_KDF, KeySlot
 from gvm_desktop.store.vault import Vault, load_slots
 from tests.support.memory_keyring import MemoryKeyring
 
@@ -134,11 +134,40 @@ def _rebuild_at(folder: Path, version: int) -> None:
         source.close()
         target.close()
     old.replace(folder / "vault.db")
+    if version < 4:
+        _slots_as_before_the_chain(folder, key)
 
 
-# From version 4 (the log's chain): an older vault's slot file held no log pins, which a demo's auditor slot has
-# and must keep (removing one is refused as tampering); the chain's own upgrade is tests/services/test_log_insider.py's.
-@pytest.mark.parametrize("version", range(4, LATEST + 1))
+def _slots_as_before_the_chain(folder: Path, key: bytes) -> None:
+    """The slot file as it was before the log's chain: each account's slot sealing the one key, no pin of any kind,
+    and a recovery slot of a code this test knows; nothing beside the database (no checkpoint)."""
+    slots = load_slots(VaultPaths(folder))
+    fresh: list[KeySlot] = []
+    for slot in slots.slots:
+        if slot.kind == "recovery":
+            fresh.append(keyslots.make_slot(vault_id=slots.vault_id, kind="recovery", user_id=0, version=1,
+                                            locator=None, secret="RECOVERYCODEFORTHETEST", data_key=key, epoch=1,
+                                            kdf=TEST_KDF, device_secret=None))
+            continue
+        account = next(a for a in DEMO_ACCOUNTS if slot.locator == keyslots.locator_for(a.username,
+                                                                                         slots.locator_salt))
+        fresh.append(keyslots.make_slot(vault_id=slots.vault_id, kind="user", user_id=slot.user_id,
+                                        version=slot.version, locator=slot.locator, secret=account.password,
+                                        data_key=key, epoch=1, kdf=TEST_KDF, device_secret=None))
+    slots.slots, slots.key_epoch = fresh, 1
+    slots.compartment_epochs.clear()
+    slots.key_history.clear()
+    (folder / "keyslots.json").write_bytes(slots.to_bytes())
+    (folder / "log-checkpoint.json").unlink(missing_ok=True)
+    conn = database.connect(folder / "vault.db", key)
+    try:
+        with database.transaction(conn):  # a vault of then recorded no recovery slot's key
+            conn.execute("DELETE FROM meta WHERE key = 'recovery_slot_public'")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("version", range(2, LATEST + 1))  # version 1 held no people
 def test_an_older_vault_splits_on_its_first_sign_in(one_file_vault: Path, tmp_path: Path, version: int) -> None:
     folder = tmp_path / "vault"
     shutil.copytree(one_file_vault, folder)
