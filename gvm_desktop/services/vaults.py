@@ -162,7 +162,7 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
     return created
 
 
-DEMO_BCUS_PER_TURN = 1  # one compartment per transaction: a write through the views touches each attached file
+DEMO_BCUS_PER_TURN = 6  # BCUs filled per transaction (the demo's random draws are made per turn: keep it fixed)
 
 
 def is_demo(ws: Workspace) -> bool:
