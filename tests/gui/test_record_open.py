@@ -68,7 +68,9 @@ def test_cancel_on_the_justification_reads_nothing(qtbot: QtBot, open_main: Open
     qtbot.keyClicks(dialog.operation, "OP-SYNTH-17")
     assert dialog.ok_button.isEnabled()
 
-    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Cancel
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Cancel, on a typed form: it warns and keeps what was typed
+    assert dialog.isVisible() and "not saved" in dialog.error_label.text()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # asked again: discarded
     settle()
     assert not dialog.isVisible()
     assert opened == []

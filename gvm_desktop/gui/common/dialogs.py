@@ -1,5 +1,9 @@
 """The shape of every form dialog: window-modal, opened with open(), errors inline, Ctrl+L locks.
 
+It opens with the cursor in its first field (typed letters never go to a button), and what
+was typed is never thrown away by one stray key: Cancel, Escape or closing the window on a
+form that was typed in only warns, inline; doing it again discards.
+
 One base so every form behaves alike. OK sends the form's service call through the
 session's operations (`send()`): it runs on the session's worker while OK waits; a
 broken rule or a refusal is shown in the dialog, which stays open with what was
@@ -14,7 +18,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import ErrorLabel, note
@@ -46,8 +63,14 @@ class FormDialog(QDialog):
         assert ok is not None
         self.ok_button: QPushButton = ok
         self.ok_button.setText(ok_text)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        assert cancel is not None
+        self.cancel_button: QPushButton = cancel
+        self.cancel_button.setAutoDefault(False)  # Enter never means Cancel
         self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
+        self._typed_at_open: tuple[object, ...] | None = None
+        self._discard_warned = False
         layout = QVBoxLayout(self)
         layout.addLayout(self.body, 1)
         layout.addWidget(self.error_label)
@@ -56,6 +79,66 @@ class FormDialog(QDialog):
 
     def submit(self) -> None:
         self.accept()
+
+    # -- opening with the cursor in place, and never losing what was typed ---------------------------------------------
+
+    def _fields(self) -> list[QWidget]:
+        """The form's input fields, in the order Tab reaches them."""
+        fields: list[QWidget] = []
+        widget = self.nextInFocusChain()
+        while widget is not None and widget is not self and len(fields) < 200:
+            if (isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QAbstractSpinBox))
+                    and self.isAncestorOf(widget) and widget not in fields):
+                fields.append(widget)
+            widget = widget.nextInFocusChain()
+        return fields
+
+    def _typed(self) -> tuple[object, ...]:
+        out: list[object] = []
+        for field in self._fields():
+            if isinstance(field, QLineEdit):
+                out.append(field.text())
+            elif isinstance(field, (QPlainTextEdit, QTextEdit)):
+                out.append(field.toPlainText())
+            elif isinstance(field, QComboBox):
+                out.append(field.currentIndex())
+            elif isinstance(field, QAbstractSpinBox):
+                out.append(field.text())
+        return tuple(out)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._typed_at_open is None:
+            first = next((f for f in self._fields() if f.isEnabled() and f.isVisibleTo(self)
+                          and not (isinstance(f, QLineEdit) and f.isReadOnly())), None)
+            if first is not None:
+                first.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._typed_at_open = self._typed()
+
+    def typed_in(self) -> bool:
+        return self._typed_at_open is not None and self._typed() != self._typed_at_open
+
+    def cancel(self) -> None:
+        """Cancel, Escape or the window's close button: a form typed in warns once, inline, before it discards."""
+        if self.typed_in() and not self._discard_warned:
+            self._discard_warned = True
+            self.error_label.show_message("What you typed is not saved: press Cancel or Escape again to discard it, "
+                                          "or carry on.")
+            return
+        self.reject()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.isVisible() and self.typed_in() and not self._discard_warned:
+            event.ignore()
+            self.cancel()
+            return
+        super().closeEvent(event)
 
     def send(self, call: Call[T], *, done: Callable[[T], None] | None = None,
              failed: Callable[[GvmError], None] | None = None, changes: frozenset[Change] | set[Change] = frozenset(),
