@@ -99,6 +99,11 @@ class DateBox(QDateEdit):
             self.setDate(self.minimumDate())  # half a date is no date
         self._typed = None
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # QDateEdit steps Tab through year, month and day: a digit typed after "leaving" then lands in the month
+        # (2026-11-29 became 2026-01-29, and was saved). Tab leaves the field; within it, the arrows and typing move.
+        return QWidget.focusNextPrevChild(self, next)
+
 
 def date_box(parent: QWidget, today: date, *, empty: bool, name: str) -> QDateEdit:
     """A date no later than `today`; with `empty`, it starts as "Not entered" (the earliest date)."""
