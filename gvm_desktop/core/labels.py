@@ -57,6 +57,78 @@ VERDICT_LABELS: Mapping[str, str] = MappingProxyType({
 })
 
 
+# What each access-log action is called on screen ("Opened a record", not record.open); the log keeps the code.
+ACTION_LABELS: Mapping[str, str] = MappingProxyType({
+    "vault.create": "Created the vault",
+    "auth.sign_in": "Signed in",
+    "auth.sign_in_failed": "Sign-in failed",
+    "auth.account_locked": "Account locked after failed sign-ins",
+    "auth.sign_out": "Signed out",
+    "auth.lock": "Locked the session",
+    "auth.unlock": "Unlocked the session",
+    "auth.recovery_used": "Used the recovery code",
+    "auth.throttle_reset": "Reset the sign-in lockout",
+    "account.add": "Added an account",
+    "account.disable": "Disabled an account",
+    "account.list": "Listed the accounts",
+    "account.password_change": "Changed a password",
+    "settings.change": "Changed a setting",
+    "vault.key_rotate": "Rotated keys",
+    "vault.key_deliver": "Gave keys to entitled accounts",
+    "vault.key_pin": "Accepted keys (pinned)",
+    "dsa.preview_refresh": "Kept an agreement's preview",
+    "vault.split": "Split the vault into compartments",
+    "vault.check": "Checked the vault's files",
+    "matrix.overview": "Read the matrix counts",
+    "matrix.import": "Imported people",
+    "access_log.read": "Read the access log",
+    "matrix.list": "Listed the matrix",
+    "matrix.rows": "Shown matrix rows",
+    "matrix.preview": "Opened a partner's preview",
+    "matrix.references": "Listed record references",
+    "record.open": "Opened a record",
+    "record.history": "Read a record's earlier versions",
+    "matrix.status_check": "Checked whether someone is on the matrix",
+    "matrix.propose_add": "Proposed an addition",
+    "matrix.evidence_add": "Added evidence",
+    "matrix.edit": "Edited a record",
+    "matrix.approve_add": "Approved an addition",
+    "matrix.reject_add": "Rejected an addition",
+    "matrix.propose_remove": "Proposed a removal",
+    "matrix.remove": "Removed a person",
+    "matrix.intervention_add": "Added an intervention",
+    "matrix.activity_add": "Added police activity",
+    "matrix.rescore": "Rescored a record",
+    "retention.purge": "Purged past retention",
+    "dsa.add": "Changed the agreement register",
+    "access_log.verify": "Verified the access log",
+    "access_log.search": "Searched the access log",
+    "access_log.flags": "Read the log's flags",
+    "access_log.export": "Exported from the access log",
+    "audit_form.issue": "Issued an audit form",
+    "audit_form.answer": "Recorded an audit form's answer",
+    "audit.summary": "Read a monthly system audit",
+    "governance.training": "Recorded training",
+    "governance.grant": "Granted matrix access",
+    "governance.revoke": "Withdrew matrix access",
+    "governance.inactive_list": "Listed inactive accounts",
+    "access_log.key_grant": "Gave the log's verification key",
+    "access_log.key_pin": "Pinned the log's verification key",
+    "access_log.chain_start": "Started the log's tamper evidence",
+    "review.open": "Opened a quarterly review",
+    "review.read": "Read a quarterly review",
+    "review.recommend": "Made a review recommendation",
+    "review.verdict": "Decided a review item",
+    "review.sign": "Signed off a review",
+    "review.overdue": "Listed overdue reviews",
+    "review.export": "Exported a review sheet",
+    "review.signing_key_issue": "Issued a signing key",
+    "report.disproportionality": "Read the disproportionality report",
+    "report.reference_load": "Loaded the reference population",
+    "report.subject_access": "Produced a subject access pack",
+})
+
+
 def _label(table: Mapping[str, str], code: str | None, missing: str) -> str:
     """The code's label; `missing` when there is no code; an unknown code (a retired role in an old entry) as itself."""
     if not code:
@@ -82,3 +154,7 @@ def decision_label(code: str | None, missing: str = "") -> str:
 
 def verdict_label(code: str | None, missing: str = "") -> str:
     return _label(VERDICT_LABELS, code, missing)
+
+
+def action_label(code: str | None, missing: str = NOT_RECORDED) -> str:
+    return _label(ACTION_LABELS, code, missing)

@@ -361,3 +361,15 @@ def test_two_filters_asked_before_either_answers_leave_the_newer_one_on_screen(o
     settle()
     assert model.filter is not None and model.filter.username == "demo.admin"
     assert {model.entry_at(r).entry.username for r in range(model.rowCount())} == {"demo.admin"}  # type: ignore[union-attr]
+
+
+def test_the_log_names_actions_in_plain_words(qtbot: QtBot, open_main: Opener) -> None:
+    """Issue 14, item 9: "Signed in", "Opened a record", never the code (which the details add in brackets)."""
+    home = _auditor(open_main(Role.AUDITOR))
+    model = home.log_model
+    action_col = [key for key, _t, _s in COLUMNS].index("action")
+    shown = {model.index(r, action_col).data() for r in range(model.rowCount())}
+    assert "Signed in" in shown
+    assert not any("." in text for text in shown)
+    filters = home.log_panel.filters
+    assert filters.action.findText("Opened a record") >= 0 and filters.action.findText("record.open") < 0

@@ -14,7 +14,7 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from gvm_desktop.core.audit import LoggedEntry
-from gvm_desktop.core.labels import outcome_label, reason_label, role_label
+from gvm_desktop.core.labels import action_label, outcome_label, reason_label, role_label
 from gvm_desktop.gui.audit.log_model import when_text
 
 EMPTY_TEXT = "Select an entry to see everything it records."
@@ -28,7 +28,7 @@ def field_texts(item: LoggedEntry) -> dict[str, str]:
         "User": (e.username or "-") + (f" (account {e.user_id})" if e.user_id is not None else ""),
         "Role": role_label(e.role) + (f", BCU {e.bcu}" if e.bcu else ""),
         "Workstation": e.workstation,
-        "Action": e.action.value,
+        "Action": f"{action_label(e.action.value)} ({e.action.value})",
         "Outcome": outcome_label(e.outcome),
         "Record": e.record_ref or "-",
         "Reason": reason_label(e.reason_category),

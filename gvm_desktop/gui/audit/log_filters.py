@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDateEdit, QGridLayout, QHBoxLayout, QLabel, QLine
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.justification import ReasonCategory
-from gvm_desktop.core.labels import outcome_label, reason_label
+from gvm_desktop.core.labels import action_label, outcome_label, reason_label
 from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.gui.common.form_fields import EARLIEST, code_combo, date_box, select_code, to_qdate
 from gvm_desktop.gui.common.widgets import ErrorLabel
@@ -39,7 +39,8 @@ class LogFilterBar(QWidget):
         super().__init__(parent)
         self.username = self._line("Username", "e.g. demo.officer")
         self.record_ref = self._line("Record reference", "e.g. N-000123 or user:12")
-        self.action = code_combo(self, ((a.value, a.value) for a in Action), placeholder=ANY, name="Action")
+        self.action = code_combo(self, sorted(((a.value, action_label(a.value)) for a in Action), key=lambda p: p[1]),
+                                 placeholder=ANY, name="Action")
         self.outcome = code_combo(self, ((o.value, outcome_label(o)) for o in Outcome), placeholder=ANY,
                                   name="Outcome")
         self.reason = code_combo(self, ((c.value, reason_label(c)) for c in ReasonCategory), placeholder=ANY,

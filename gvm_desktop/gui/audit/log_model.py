@@ -22,7 +22,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 
 from gvm_desktop.core.audit import LoggedEntry, Outcome
-from gvm_desktop.core.labels import ROLE_LABELS, outcome_label, reason_label, role_label
+from gvm_desktop.core.labels import ROLE_LABELS, action_label, outcome_label, reason_label, role_label
 from gvm_desktop.core.log_filter import LogFilter, LogPage
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def cell_text(item: LoggedEntry, key: str) -> str:
     if key == "bcu":
         return e.bcu or ""
     if key == "action":
-        return e.action.value
+        return action_label(e.action.value)
     if key == "record_ref":
         return e.record_ref or ""
     if key == "reason":
