@@ -86,3 +86,15 @@ def fold(text: str) -> str:
     """Case- and accent-insensitive form for search ("Zoë" finds "zoe", "ZOE")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+FSI, PDI = "\u2068", "\u2069"  # FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE
+
+
+def isolate(text: str) -> str:
+    """User text set beside other text on screen, in a directional isolate of its own.
+
+    Without it a right-to-left name pulls what follows into its run: "Quillbrook — N-001201 אבירם"
+    showed the reference inside the name. The isolate keeps each name's direction to itself.
+    """
+    return f"{FSI}{text}{PDI}"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QHBoxLayout, 
 
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.governance import InactiveAccount
+from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.operations import Change
@@ -49,7 +50,7 @@ class ConfirmDisableDialog(FormDialog):
         super().__init__(f"Disable {count} inactive account{plural}", parent, ok_text=f"Disable {count} account{plural}")
         self.usernames = [i.account.username for i in accounts]
         self.body.addWidget(note(f"These account{plural} will be disabled:", self))
-        self.names = QLabel("\n".join(f"•  {i.account.username} ({i.account.display_name}, {i.account.role.label}); "
+        self.names = QLabel("\n".join(f"•  {i.account.username} ({isolate(i.account.display_name)}, {i.account.role.label}); "
                                       f"last signed in: {last_used_text(i)}" for i in accounts), self)
         self.names.setObjectName("confirmNames")
         self.names.setWordWrap(True)

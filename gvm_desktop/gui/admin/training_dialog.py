@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.governance import REQUIRED_COURSE
+from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.form_fields import date_box, entered_date, to_qdate
 from gvm_desktop.gui.common.operations import Change
@@ -30,7 +31,7 @@ class RecordTrainingDialog(FormDialog):
         self.username = username
         today = ops.clock.now().date()
         form = QFormLayout()
-        form.addRow("Account:", QLabel(f"{username} ({display_name})", self))
+        form.addRow("Account:", QLabel(f"{username} ({isolate(display_name)})", self))
         form.addRow("Course:", QLabel(REQUIRED_COURSE, self))
         self.completed_on = date_box(self, today, empty=False, name="Completed on")
         self.expires_on = date_box(self, today + LATEST_EXPIRY, empty=False, name="Expires on")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTabWidget, QVB
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.records import NominalRecord
+from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.common.dialogs import FormDialog, NoteCall, NoteDialog
 from gvm_desktop.gui.common.home_base import wipe_item_models, wipe_texts
 from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
@@ -116,7 +117,7 @@ class RecordView(QDialog):
 
     def show_record(self, r: NominalRecord) -> None:
         self.record = r
-        self.title.setText(f"{r.full_name} — {r.ref}")
+        self.title.setText(f"{isolate(r.full_name)} — {r.ref}")
         self.subtitle.setText(f"{r.status.capitalize()} · {r.classification} · harm {r.harm_score} ({r.harm_band}) · "
                               f"victim risk {r.victim_score} ({r.victim_band})")
         for tab in (self.details, self.evidence, self.scores, self.activity):

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.common.home_base import panel
 from gvm_desktop.gui.common.widgets import BusyBar, ErrorLabel, heading, note
 from gvm_desktop.gui.common.worker import TaskRunner
@@ -40,7 +41,7 @@ class LockedPage(QWidget):
         self._runner.busy_changed.connect(self._set_busy)
         self._runner.busy_changed.connect(self.busy_changed)
 
-        self.title = heading(f"Locked — {ws.session.display_name}", self)
+        self.title = heading(f"Locked — {isolate(ws.session.display_name)}", self)
         self.reason = note("", self)
         self.password = QLineEdit(self)
         self.password.setObjectName("unlockPassword")
