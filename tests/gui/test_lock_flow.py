@@ -20,6 +20,7 @@ from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.policy import Role
+from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.shell.home import AdminHome, AuditorHome, MatrixHome
 from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
@@ -84,7 +85,7 @@ def test_officer_signs_in_by_typing_and_ctrl_l_wipes_everything(
     assert ws.locked
     assert main.is_locked and main.home is None
     assert main.stack.currentWidget() is main.locked_page
-    assert main.locked_page.title.text() == f"Locked — {OFFICER.display_name}"
+    assert main.locked_page.title.text() == f"Locked — {isolate(OFFICER.display_name)}"  # its own direction
     models = main.findChildren(QAbstractItemModel)
     assert all(m.rowCount() == 0 for m in models)
     qtbot.waitUntil(lambda: not shiboken6.isValid(home))  # the home widgets are really deleted
