@@ -158,3 +158,8 @@ def verdict_label(code: str | None, missing: str = "") -> str:
 
 def action_label(code: str | None, missing: str = NOT_RECORDED) -> str:
     return _label(ACTION_LABELS, code, missing)
+
+
+def people_text(count: int) -> str:
+    """ "1 person", "2 people": every count of people on screen reads as English."""
+    return f"{count:,} {'person' if count == 1 else 'people'}"

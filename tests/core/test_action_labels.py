@@ -17,3 +17,9 @@ def test_every_action_has_a_label_in_plain_words() -> None:
 def test_an_unknown_code_from_an_old_entry_reads_as_itself() -> None:
     assert action_label("matrix.retired_action") == "matrix.retired_action"
     assert action_label(None) == "-"
+
+
+def test_a_count_of_people_reads_as_english() -> None:
+    from gvm_desktop.core.labels import people_text
+
+    assert [people_text(n) for n in (0, 1, 2, 1200)] == ["0 people", "1 person", "2 people", "1,200 people"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.review import Quarter
 from gvm_desktop.core.review_views import OverdueReview
@@ -30,10 +31,6 @@ QFrame#overdueBanner { background: #b3261e; border-radius: 4px; }
 QFrame#overdueBanner QLabel { color: white; background: transparent; }
 QLabel#overdueTitle { font-size: 12pt; font-weight: bold; }
 """
-
-
-def people_text(count: int) -> str:
-    return f"{count:,} {'person' if count == 1 else 'people'}"
 
 
 def overdue_line(item: OverdueReview) -> str:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import COLUMN_LABELS
 from gvm_desktop.gui.common.clipboard import SecureClipboard
@@ -232,7 +233,7 @@ class MatrixPanel(QWidget):
         elif self.model.query.strip():
             self.summary.setText(f"{count:,} match{'' if count == 1 else 'es'}" if count else "No one matches")
         else:
-            self.summary.setText(f"{count:,} {'person' if count == 1 else 'people'}")
+            self.summary.setText(people_text(count))
         if self.role is Role.PARTNER:
             # A preview without names cannot be searched by name (the service would return nobody).
             self._show_search("name" in columns)

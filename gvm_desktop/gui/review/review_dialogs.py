@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gvm_desktop.core.errors import AuthenticationError, GvmError, UndecidedError
+from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     MIN_RATIONALE,
@@ -219,7 +220,7 @@ class SignOffDialog(TaskDialog):
                          ok_text="Sign off anyway" if reused else "Sign off")
         self._review_id = summary.id
         self.body.addWidget(note(
-            f"{bcu_text(summary.bcu)}, {summary.quarter}: {summary.people} people, {summary.decided} decided. Signing "
+            f"{bcu_text(summary.bcu)}, {summary.quarter}: {people_text(summary.people)}, {summary.decided} decided. Signing "
             "carries out every decision now: removals (archived, as any removal), rescores, and a new last-reviewed "
             "date for everyone kept. A signed review never changes; a later change needs a new review.", self))
         # The service's warning, shown before the password is typed: signing is not blocked by it, so reading

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     Quarter,
@@ -484,7 +485,7 @@ class ReviewPanel(QWidget):
     def _opened(self, review_id: int, quarter: str) -> None:
         # Said once the review is read again (Change.REVIEW), with how many people it lists.
         self._notice_after_load = lambda summary: (
-            f"Opened review {review_id} of {quarter}: {summary.people if summary else 0} people to review.")
+            f"Opened review {review_id} of {quarter}: {people_text(summary.people if summary else 0)} to review.")
 
     # -- signing and exporting ----------------------------------------------------------------------------------------
 
@@ -529,7 +530,7 @@ class ReviewPanel(QWidget):
 
     def _exported(self, result: Exported) -> None:
         how = "encrypted with the PDF password you chose" if result.encrypted else "UNENCRYPTED, on your responsibility"
-        self.notice.setText(f"Review sheet saved to {result.path} ({how}; {result.people} people, signed; "
+        self.notice.setText(f"Review sheet saved to {result.path} ({how}; {people_text(result.people)}, signed; "
                             f"access-log entry {result.log_seq}).")
 
     # -- locking ----------------------------------------------------------------------------------------------------
