@@ -212,6 +212,7 @@ class MatrixView:
     columns: tuple[str, ...]
     ids: list[int]
     partner_fields: tuple[str, ...] | None = None
+    partner_until: date | None = None  # a partner's preview: the last day its agreement is in force
     # The list a home showed by itself on opening (list(automatic=True)): its first page of rows is logged as
     # part of that automatic first view, not as the user's use of the matrix.
     automatic: bool = False

@@ -126,7 +126,7 @@ class MatrixService:
             # Only ids so far: the people's fields leave in rows(), each page of which is registered as a disclosure.
             op.log(operation_ref=_agreement_ref(agreement), detail=(
                 f"DSA #{agreement.id} {agreement.organisation}: {len(ids)} people; {query_shape(query)}"))
-        return MatrixView(columns, ids, agreement.fields)
+        return MatrixView(columns, ids, agreement.fields, partner_until=agreement.ends_on)
 
     def references(self, ws: Workspace, *, sort: str = "ref", descending: bool = False) -> MatrixView:
         """Record references across all BCUs, for auditors; opening one is a justified access.

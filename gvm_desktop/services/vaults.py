@@ -18,7 +18,7 @@ from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.services import demo_matrix
 from gvm_desktop.services.accounts import create_account
 from gvm_desktop.services.context import Environment, Session, Workspace, system_entry
-from gvm_desktop.services.key_custody import deliver_entitled
+from gvm_desktop.services.key_custody import deliver_entitled, keep_previews
 from gvm_desktop.store import unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import key_fingerprint, normalise_recovery_code
@@ -157,12 +157,39 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
             op.log(detail=(
                 f"{len(added)} synthetic demo people of {', '.join(turn)}: {counts['active']} active, "
                 f"{counts['proposed']} proposed, {counts['removed']} removed, {counts['evidence']} evidence entries"))
+    _demo_agreement(ws, at)
     with ws.operation(None, Action.NOMINALS_IMPORT, writes=False, alone=True) as op:
         op.vault.release_compartments()
     return created
 
 
 DEMO_BCUS_PER_TURN = 6  # BCUs filled per transaction (the demo's random draws are made per turn: keep it fixed)
+
+
+# What the demo partner's agreement shares: what a youth offending service plausibly needs, and no name.
+DEMO_AGREEMENT_FIELDS = ("ref", "age", "borough", "harm_band", "victim_band")
+
+
+def _demo_agreement(ws: Workspace, at: str) -> None:
+    """The demo partner previews under an agreement of the demo BCU, so the demo shows what a partner sees.
+
+    The builder holds the BCU's key, so it makes the preview's compartment itself (as the BCU's next
+    officer or SPOC would in a real vault) and seals its key to the partner and the BCU's holders.
+    """
+    partner = next(a for a in DEMO_ACCOUNTS if a.role is Role.PARTNER)
+    today = ws.env.clock.now().date()
+    with ws.operation(None, Action.DSA_ADD) as op:
+        account = op.store.accounts.by_username(partner.username)
+        assert account is not None  # made above
+        dsa_id = op.store.agreements.add(organisation="Demo Youth Offending Service (synthetic)", bcu=DEMO_BCU,
+                                         fields=DEMO_AGREEMENT_FIELDS, starts_on=today - timedelta(days=30),
+                                         ends_on=today + timedelta(days=365), at=at, by=op.session.user_id)
+        op.store.agreements.link_user(account.id, dsa_id)
+        op.log(record_ref=f"user:{account.id}", detail=f"demo agreement DSA #{dsa_id}, {partner.username} previews under it")
+    with ws.operation(None, Action.DSA_PREVIEW, bcus=[DEMO_BCU], writes=False):
+        pass  # the demo BCU's compartment attached for the preview's making
+    keep_previews(ws)
+    deliver_entitled(ws)
 
 
 def is_demo(ws: Workspace) -> bool:

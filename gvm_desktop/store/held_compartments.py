@@ -87,7 +87,11 @@ class HeldCompartments:
         compartment = compartments.agreement(dsa_id)
         if dsa_id in self.agreements or not compartment.path(self._folder).exists():
             return False
-        if len(self.attached) + len(self.agreements) >= compartments.max_attached(self._conn):
+        limit = compartments.max_attached(self._conn)
+        while len(self.attached) > 1 and len(self.attached) + len(self.agreements) >= limit:
+            # Room made by the BCUs used least recently; the one just reached (the preview's own) stays.
+            compartments.detach(self._conn, compartments.bcu(self.attached.pop(0)))
+        if len(self.attached) + len(self.agreements) >= limit:
             return False
         compartments.attach(self._conn, self._folder, compartment, key)
         self.agreements.append(dsa_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QAbstractItemModel, Qt, qInstallMessageHandler
@@ -17,7 +18,7 @@ from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.common.table_models import AccountsTableModel, RowTableModel
 from gvm_desktop.gui.shell.home import PARTNER_TEXT, AuditorHome, MatrixHome, PartnerHome
 from gvm_desktop.gui.shell.main_window import MainWindow
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DEMO_AGREEMENT_FIELDS
 from tests.gui.conftest import all_texts, leaked, model_texts, settle
 
 Opener = Callable[[Role], MainWindow]
@@ -105,17 +106,20 @@ def test_auditor_home_shows_the_access_log(qtbot: QtBot, open_main: Opener) -> N
     assert home.log_view.model().index(0, 0).data() == str(seqs[0])
 
 
-def test_partner_without_an_agreement_sees_the_refusal_and_no_table(qtbot: QtBot, open_main: Opener) -> None:
+def test_the_demo_partner_sees_what_their_agreement_shares_and_until_when(qtbot: QtBot, open_main: Opener,
+                                                                          gui_demo_app: App) -> None:
+    """Issue 14, item 10: the demo gives its partner an agreement, so the demo shows what a partner really sees."""
     main = open_main(Role.PARTNER)
     home = main.home
     assert isinstance(home, PartnerHome)
     assert home.text.text() == PARTNER_TEXT
     assert "data sharing agreement" in PARTNER_TEXT
     assert "never allows copying, printing or exporting" in PARTNER_TEXT
-    qtbot.waitUntil(lambda: home.error_label.isVisible())  # the refusal arrives queued from the model
-    assert home.error_label.text() == "No data sharing agreement is registered for your account, so nothing is shared."
-    assert not home.matrix.isVisible()
-    assert all(m.rowCount() == 0 for m in main.findChildren(QAbstractItemModel))
+    qtbot.waitUntil(lambda: home.matrix.isVisible() and home.matrix.model.rowCount() > 0)
+    assert home.matrix.model.columns == DEMO_AGREEMENT_FIELDS  # its fields only: no name
+    until = gui_demo_app.env.clock.now().date() + timedelta(days=365)
+    assert f"in force until {until.isoformat()}" in home.shared.text()
+    assert not home.error_label.isVisible()
 
 
 def test_spoc_home_shows_overview_counts(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:

@@ -49,7 +49,9 @@ def test_partner_sees_only_the_agreements_columns_and_cannot_copy(
     assert model.rowCount() > 0
     load_rows(model)
     assert all(set(model.row_values(r) or {}) == {"ref", "age", "harm_band"} for r in range(model.rowCount()))
-    assert home.shared.text() == "Your agreement shares: Ref, Age, Harm band."
+    until = gui_demo_app.env.clock.now().date() + timedelta(days=60)
+    assert home.shared.text() == (f"Your agreement shares: Ref, Age, Harm band. It is in force until {until.isoformat()}; "
+                                  "the preview ends then.")
     assert home.error_label.text() == ""
     assert not home.matrix.search.isVisible()  # no names shared, so no searching by name
 

@@ -86,7 +86,8 @@ def test_a_grant_delivers_the_key_and_a_revocation_takes_it_back_and_rotates_it(
     demo_app.governance.record_training(spoc, "new.officer", completed_on=today - timedelta(days=1),
                                        expires_on=today + timedelta(days=300))
     demo_app.governance.grant(spoc, "new.officer")
-    assert slot_names(demo_app, "new.officer") == ["common", "bcu:CE", "status"]
+    # The BCU's key, the status key, and the demo agreement's preview (its officers keep it current).
+    assert slot_names(demo_app, "new.officer") == ["common", "bcu:CE", "dsa:1", "status"]
     kept = held_keys(demo_app, "new.officer", NEW_PW)
     ce = demo_app.paths.folder / "bcu-CE.db"
     assert opens(ce, kept["bcu:CE"])
@@ -155,7 +156,7 @@ def test_the_recovery_slot_holds_every_key_and_only_it_opens_every_file(demo_app
     assert recovery is not None
     names = recovery.compartments()
     assert names == ["common", *sorted(f"bcu:{p.name[4:-3]}" for p in demo_app.paths.folder.glob("bcu-*.db")),
-                     "status"]
+                     *sorted(f"dsa:{p.name[4:-3]}" for p in demo_app.paths.folder.glob("dsa-*.db")), "status"]
     with pytest.raises(Exception):  # noqa: B017  the recovery code is not in the demo template
         open_keyring(recovery, slots.vault_id, keyslots.unlock(recovery, slots.vault_id, "not-the-code", None).private)
 

@@ -15,6 +15,7 @@ the event loop; when the page arrives the model says so with `dataChanged`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -119,6 +120,11 @@ class MatrixTableModel(QAbstractTableModel):
         self._ops.run(lambda s, ws: s.matrix.view(ws, query=searched, sort=sort_key, descending=descending,
                                                   automatic=automatic),
                       errors=self._errors, finished=answered, owner=self)
+
+    @property
+    def partner_until(self) -> date | None:
+        """A partner's preview: the last day its agreement is in force (None for any other list)."""
+        return self._view.partner_until if self._view is not None else None
 
     def _show_view(self, view: MatrixView, query: str, sort_key: str, descending: bool) -> None:
         self.beginResetModel()

@@ -61,7 +61,9 @@ class PartnerHome(HomePage):
         columns = self.matrix.model.columns
         # Refused (no agreement in force): the service's message is on the page, and no empty grid beside it.
         self.matrix.setVisible(bool(columns))
+        until = self.matrix.model.partner_until
         self.shared.setText("Your agreement shares: " + ", ".join(COLUMN_LABELS.get(c, c) for c in columns) + "."
+                            + (f" It is in force until {until.isoformat()}; the preview ends then." if until else "")
                             if columns else "")
 
     def wipe(self) -> None:
