@@ -166,7 +166,7 @@ def create_demo_vault(paths: VaultPaths, env: Environment, *, nominals_count: in
 DEMO_BCUS_PER_TURN = 6  # BCUs filled per transaction (the demo's random draws are made per turn: keep it fixed)
 
 
-# What the demo partner's agreement shares: what a youth offending service plausibly needs, and no name.
+# What the demo partner's agreement shares: what a probation service plausibly needs to plan its work, and no name.
 DEMO_AGREEMENT_FIELDS = ("ref", "age", "borough", "harm_band", "victim_band")
 
 
@@ -181,7 +181,7 @@ def _demo_agreement(ws: Workspace, at: str) -> None:
     with ws.operation(None, Action.DSA_ADD) as op:
         account = op.store.accounts.by_username(partner.username)
         assert account is not None  # made above
-        dsa_id = op.store.agreements.add(organisation="Demo Youth Offending Service (synthetic)", bcu=DEMO_BCU,
+        dsa_id = op.store.agreements.add(organisation="Demo Probation Service (synthetic)", bcu=DEMO_BCU,
                                          fields=DEMO_AGREEMENT_FIELDS, starts_on=today - timedelta(days=30),
                                          ends_on=today + timedelta(days=365), at=at, by=op.session.user_id)
         op.store.agreements.link_user(account.id, dsa_id)

@@ -23,7 +23,8 @@ def test_an_agreement_round_trips_and_follows_the_partner_it_is_linked_to(demo_a
         partner = store.accounts.by_username(ACC[Role.PARTNER].username)
         assert partner is not None
         partner_id = partner.id
-        assert store.agreements.of_user(partner_id) is None
+        demo = store.agreements.of_user(partner_id)  # the demo's own agreement, which this one replaces
+        assert demo is not None and demo.organisation == "Demo Probation Service (synthetic)"
         dsa_id = store.agreements.add(organisation="Youth Service", bcu="CE", fields=("ref", "status"),
                                       starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), at=AT, by=admin_id)
         store.agreements.link_user(partner_id, dsa_id)
