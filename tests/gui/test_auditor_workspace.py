@@ -373,3 +373,20 @@ def test_the_log_names_actions_in_plain_words(qtbot: QtBot, open_main: Opener) -
     assert not any("." in text for text in shown)
     filters = home.log_panel.filters
     assert filters.action.findText("Opened a record") >= 0 and filters.action.findText("record.open") < 0
+
+
+def test_the_flags_and_monthly_audit_tabs_show_the_current_month_on_arrival(qtbot: QtBot, open_main: Opener,
+                                                                            gui_demo_app: App) -> None:
+    """Issue 14, item 9: no empty tab waiting for a button; each reading is logged, as the button's is."""
+    main = open_main(Role.AUDITOR)
+    home = _auditor(main)
+    today = gui_demo_app.env.clock.now().date()
+    first = today.replace(day=1)
+    assert home.flags_panel.summary.text() == ""  # nothing read before the tab is opened
+    home.tabs.setCurrentWidget(home.flags_panel)
+    settle()
+    assert str(first) in home.flags_panel.summary.text() and str(today) in home.flags_panel.summary.text()
+    home.tabs.setCurrentWidget(home.monthly_panel)
+    settle()
+    assert home.monthly_panel.month.text() == today.strftime("%Y-%m")
+    assert home.monthly_panel.summary.text() != "" and home.monthly_panel.users_model.rowCount() > 0

@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gvm_desktop.core.log_filter import FLAG_LABELS, Flag
-from gvm_desktop.gui.common.form_fields import date_box
+from gvm_desktop.gui.common.form_fields import date_box, to_qdate
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage
     from gvm_desktop.gui.common.operations import Result
 
-DEFAULT_DAYS = 30
 
 
 class FlagsTableModel(RowTableModel[Flag]):
@@ -58,7 +57,7 @@ class FlagsPanel(QWidget):
         self._page, self.ops = page, page.ops
         today = self.ops.clock.now().date()
         self.since = date_box(self, today, empty=False, name="Flags from")
-        self.since.setDate(self.since.date().addDays(-DEFAULT_DAYS))
+        self.since.setDate(to_qdate(today.replace(day=1)))  # the current month, as the monthly audit shows it
         self.until = date_box(self, today, empty=False, name="Flags to")
         self.find_button = QPushButton("Fi&nd flags", self)
         self.show_button = QPushButton("Sho&w in log", self)

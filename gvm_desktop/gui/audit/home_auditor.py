@@ -67,6 +67,7 @@ class AuditorHome(HomePage):
         # References and forms are read (and the references' listing logged) only once their tab is opened.
         self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         self._references_asked = False
+        self._flags_asked = self._monthly_asked = False  # each read once on arrival; the buttons read again
 
     def _references_page(self) -> QWidget:
         page = QWidget(self.tabs)
@@ -88,6 +89,12 @@ class AuditorHome(HomePage):
             self.forms_panel.load()
         elif current is self.disproportionality and not self.disproportionality.loaded:
             self.disproportionality.load()  # the report's reading is logged: only once its tab is opened
+        elif current is self.flags_panel and not self._flags_asked:
+            self._flags_asked = True
+            self.flags_panel.find_flags()  # the current month on arrival (logged, as the button's reading is)
+        elif current is self.monthly_panel and not self._monthly_asked:
+            self._monthly_asked = True
+            self.monthly_panel.show_audit()
 
     def _references_answered(self, ok: bool) -> None:
         self._references_asked = ok  # refused: asked again the next time the tab is opened
@@ -116,4 +123,5 @@ class AuditorHome(HomePage):
         self.monthly_panel.wipe()
         self.disproportionality.wipe()
         self.matrix.wipe()
+        self._flags_asked = self._monthly_asked = False
         super().wipe()
