@@ -213,6 +213,8 @@ class Workspace:
 
     def _reach(self, vault: Vault, bcus: Sequence[str], person: str | None) -> None:
         self._take_new_keys(vault)
+        if set(vault.held_bcus()) <= set(vault.held.attached):
+            return  # everything this session may reach is attached already (an officer's or SPOC's session)
         codes = list(bcus)
         if person is not None:
             found = unit.reading(vault).person_index.bcu_of(person)

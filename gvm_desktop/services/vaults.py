@@ -186,8 +186,8 @@ def _demo_agreement(ws: Workspace, at: str) -> None:
                                          ends_on=today + timedelta(days=365), at=at, by=op.session.user_id)
         op.store.agreements.link_user(account.id, dsa_id)
         op.log(record_ref=f"user:{account.id}", detail=f"demo agreement DSA #{dsa_id}, {partner.username} previews under it")
-    with ws.operation(None, Action.DSA_PREVIEW, bcus=[DEMO_BCU], writes=False):
-        pass  # the demo BCU's compartment attached for the preview's making
+    with ws.operation(None, Action.DSA_PREVIEW, writes=False, alone=True) as op:
+        op.vault.hold_bcu(DEMO_BCU)  # the preview is made from the demo BCU's people
     keep_previews(ws)
     deliver_entitled(ws)
 

@@ -19,6 +19,7 @@ file only after that first read when a journal is present.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -397,6 +398,6 @@ def storage_problem(exc: BaseException) -> GvmError | None:
 
 def rekey_attached(conn: Connection, schema: str, key: bytes) -> None:
     """Rekey one attached compartment (`schema` a checked name such as bcu_ce)."""
-    if not schema.replace("_", "").isalnum():
-        raise ValueError(f"not a schema name: {schema!r}")
-    conn.execute(f"PRAGMA {schema}." + _raw_key_pragma("rekey", key).removeprefix("PRAGMA "))
+    if not re.fullmatch(r"(?:bcu_[a-z]{2,4}|dsa_[1-9][0-9]{0,17})", schema):
+        raise ValueError(f"not a compartment's schema name: {schema!r}")
+    conn.execute(_raw_key_pragma(f"{schema}.rekey", key))  # the key as hex digits, like every other key pragma

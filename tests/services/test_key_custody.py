@@ -7,7 +7,6 @@ the file itself with a raw connection: "file is not a database" once the rotatio
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlcipher3
@@ -18,25 +17,13 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from gvm_desktop.store import keyslots
 from gvm_desktop.store.compartment_keys import open_keyring
 from gvm_desktop.store.vault import load_slots
-from tests.support.vault_access import conn_of, held_keys, holder_signs_in
+from tests.support.vault_access import conn_of, held_keys, holder_signs_in, opens_with
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 OFFICER, SPOC, AUDITOR, ADMIN, PARTNER = (ACC[r] for r in (Role.OFFICER, Role.SPOC, Role.AUDITOR, Role.ADMIN,
                                                             Role.PARTNER))
 NEW_PW = "granite-orchard-lamp-83"
 
-
-def opens(path: Path, key: bytes) -> bool:
-    conn = sqlcipher3.connect(str(path))
-    try:
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.DatabaseError as exc:
-        assert "not a database" in str(exc)
-        return False
-    finally:
-        conn.close()
 
 
 def slot_names(app: App, username: str) -> list[str]:
@@ -57,20 +44,20 @@ def log_details(app: App, action: str) -> list[tuple[str, str]]:
 def test_disabling_an_officer_rotates_common_now_and_ce_at_its_next_holder(demo_app: App) -> None:
     kept = held_keys(demo_app, OFFICER.username, OFFICER.password)  # what the officer could have copied
     ce = demo_app.paths.folder / "bcu-CE.db"
-    assert opens(demo_app.paths.database, kept["common"]) and opens(ce, kept["bcu:CE"])
+    assert opens_with(demo_app.paths.database, kept["common"]) and opens_with(ce, kept["bcu:CE"])
     admin = demo_app.auth.sign_in(ADMIN.username, ADMIN.password)
     demo_app.accounts.disable(admin, OFFICER.username)
     demo_app.auth.sign_out(admin)
     # The administrator holds no key to CE: common is rotated at once, CE's rotation is due.
-    assert not opens(demo_app.paths.database, kept["common"])
-    assert opens(ce, kept["bcu:CE"])
+    assert not opens_with(demo_app.paths.database, kept["common"])
+    assert opens_with(ce, kept["bcu:CE"])
     holder_signs_in(demo_app)  # CE's SPOC: the rotation it finds due is carried out
-    assert not opens(ce, kept["bcu:CE"])
+    assert not opens_with(ce, kept["bcu:CE"])
     assert any("bcu:CE" in d and u == SPOC.username for u, d in log_details(demo_app, "vault.key_rotate"))
     # Every holder still opens its files with its new keys, and the officer no longer exists in any slot.
     for account in (SPOC, AUDITOR):
         keys = held_keys(demo_app, account.username, account.password)
-        assert opens(ce, keys["bcu:CE"]) and opens(demo_app.paths.database, keys["common"])
+        assert opens_with(ce, keys["bcu:CE"]) and opens_with(demo_app.paths.database, keys["common"])
     assert slot_names(demo_app, OFFICER.username) == []
 
 
@@ -90,12 +77,12 @@ def test_a_grant_delivers_the_key_and_a_revocation_takes_it_back_and_rotates_it(
     assert slot_names(demo_app, "new.officer") == ["common", "bcu:CE", "dsa:1", "status"]
     kept = held_keys(demo_app, "new.officer", NEW_PW)
     ce = demo_app.paths.folder / "bcu-CE.db"
-    assert opens(ce, kept["bcu:CE"])
+    assert opens_with(ce, kept["bcu:CE"])
     demo_app.governance.revoke(spoc, "new.officer")  # the SPOC holds CE: rotated at once
     demo_app.auth.sign_out(spoc)
     assert slot_names(demo_app, "new.officer") == ["common"]
-    assert not opens(ce, kept["bcu:CE"])
-    assert opens(demo_app.paths.database, kept["common"])  # still an active account of the vault
+    assert not opens_with(ce, kept["bcu:CE"])
+    assert opens_with(demo_app.paths.database, kept["common"])  # still an active account of the vault
 
 
 def test_an_agreement_s_preview_is_made_by_a_holder_and_opens_with_the_partner_s_key_alone(demo_app: App) -> None:
@@ -112,9 +99,9 @@ def test_an_agreement_s_preview_is_made_by_a_holder_and_opens_with_the_partner_s
     assert preview.exists()
     partner = held_keys(demo_app, PARTNER.username, PARTNER.password)
     assert sorted(partner) == ["common", f"dsa:{agreement.id}"]
-    assert opens(preview, partner[f"dsa:{agreement.id}"])
+    assert opens_with(preview, partner[f"dsa:{agreement.id}"])
     for file in demo_app.paths.folder.glob("bcu-*.db"):
-        assert not any(opens(file, key) for key in partner.values()), file.name
+        assert not any(opens_with(file, key) for key in partner.values()), file.name
     # Only the agreement's columns, and no date of birth, in the partner's file.
     conn = sqlcipher3.connect(str(preview))
     conn.execute(f"PRAGMA key = \"x'{partner[f'dsa:{agreement.id}'].hex()}'\"")
@@ -146,7 +133,7 @@ def test_moving_a_partner_to_another_agreement_takes_the_old_preview_s_key(demo_
     demo_app.auth.sign_out(admin)
     assert f"dsa:{first.id}" not in slot_names(demo_app, PARTNER.username)
     holder_signs_in(demo_app)  # the first preview's holders rotate it; the second is made
-    assert not opens(demo_app.paths.folder / f"dsa-{first.id}.db", old)
+    assert not opens_with(demo_app.paths.folder / f"dsa-{first.id}.db", old)
     assert slot_names(demo_app, PARTNER.username) == ["common", f"dsa:{second.id}"]
 
 
@@ -187,7 +174,7 @@ def test_a_new_bcu_s_compartment_is_made_by_the_first_auditor_and_sealed_only_to
     demo_app.auth.sign_out(demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password))
     assert wa.exists()
     auditor = held_keys(demo_app, AUDITOR.username, AUDITOR.password)
-    assert opens(wa, auditor["bcu:WA"])
+    assert opens_with(wa, auditor["bcu:WA"])
     recovery = load_slots(demo_app.paths).recovery_slot()
     assert recovery is not None and recovery.holds("bcu:WA")
     for account in (ADMIN, SPOC, OFFICER, PARTNER):
@@ -201,4 +188,4 @@ def test_a_new_bcu_s_compartment_is_made_by_the_first_auditor_and_sealed_only_to
     demo_app.auth.sign_out(admin)
     demo_app.auth.sign_out(demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password))
     assert "bcu:WA" in slot_names(demo_app, "wa.spoc")
-    assert opens(wa, held_keys(demo_app, "wa.spoc", NEW_PW)["bcu:WA"])
+    assert opens_with(wa, held_keys(demo_app, "wa.spoc", NEW_PW)["bcu:WA"])

@@ -26,7 +26,7 @@ from gvm_desktop.store.database import raw_cursor
 from gvm_desktop.store.slot import TEST_KDF
 from gvm_desktop.store.vault import load_slots
 from tests.support.memory_keyring import MemoryKeyring
-from tests.support.vault_access import conn_of, vault_of
+from tests.support.vault_access import conn_of, opens_with, vault_of
 
 ROLE = {a.role.value: a for a in DEMO_ACCOUNTS}
 PEOPLE = 80
@@ -67,19 +67,6 @@ def load_slots_at(folder: Path) -> keyslots.KeySlotFile:
     return load_slots(VaultPaths(folder))
 
 
-def _opens(path: Path, key: bytes) -> bool:
-    """A raw sqlcipher3 connection with this key: does the file open?"""
-    conn = sqlcipher3.connect(str(path))
-    try:
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.DatabaseError as exc:
-        assert "not a database" in str(exc)
-        return False
-    finally:
-        conn.close()
-
 
 def _people(folder: Path, recovery_code: str) -> list[tuple[str, str, str, str]]:
     """Every demo person's names, date of birth and address, read with the recovery slot's keys."""
@@ -108,7 +95,7 @@ def test_admin_and_partner_keys_open_no_bcu_compartment(demo: tuple[Path, str], 
     ring = _ring(folder, account.username, account.password)
     assert not [n for n in ring if n.startswith("bcu:")]
     for file in sorted(folder.glob("bcu-*.db")):
-        assert not any(_opens(file, key) for key in ring.values()), f"{role} opens {file.name}"
+        assert not any(opens_with(file, key) for key in ring.values()), f"{role} opens {file.name}"
 
 
 def test_officer_of_ce_opens_ce_and_no_other_bcu(demo: tuple[Path, str]) -> None:
@@ -117,7 +104,7 @@ def test_officer_of_ce_opens_ce_and_no_other_bcu(demo: tuple[Path, str]) -> None
     ring = _ring(folder, officer.username, officer.password)
     assert sorted(n for n in ring if n.startswith("bcu:")) == [f"bcu:{officer.bcu}"]
     for file in sorted(folder.glob("bcu-*.db")):
-        opened = any(_opens(file, key) for key in ring.values())
+        opened = any(opens_with(file, key) for key in ring.values())
         assert opened == (file.name == f"bcu-{officer.bcu}.db"), file.name
 
 
@@ -126,7 +113,7 @@ def test_auditor_holds_every_bcu(demo: tuple[Path, str]) -> None:
     auditor = ROLE["auditor"]
     ring = _ring(folder, auditor.username, auditor.password)
     for file in sorted(folder.glob("bcu-*.db")):
-        assert any(_opens(file, key) for key in ring.values()), file.name
+        assert any(opens_with(file, key) for key in ring.values()), file.name
 
 
 @pytest.mark.parametrize("role", ["admin", "partner", "officer"])

@@ -261,10 +261,7 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, byte
     key = os.urandom(32)
     conn = database.connect(path, key, create=True)
     try:
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "delete":
-            # A WAL reader never holds up a writer: what this shows matters once the vault is on rollback
-            # journals, which it moves to with issue 13's compartments (branch issue13-work).
-            pytest.skip("the vault is still in WAL mode, where a reader never blocks a writer")
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # where a reader holds up a writer
         migrate(conn)
         with database.transaction(conn):
             conn.execute(

@@ -95,3 +95,19 @@ def holder_signs_in(app: Any, bcu: str = "CE") -> None:
 
     spoc = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc" and a.bcu == bcu)
     app.auth.sign_out(app.auth.sign_in(spoc.username, spoc.password))
+
+
+def opens_with(path: Any, key: bytes) -> bool:
+    """A raw sqlcipher3 connection with this key: does the file open? (False: "file is not a database".)"""
+    import sqlcipher3
+
+    conn = sqlcipher3.connect(str(path))
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")  # test code: the key as hex digits, as the product gives it
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher3.DatabaseError as exc:
+        assert "not a database" in str(exc)
+        return False
+    finally:
+        conn.close()
