@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-import keyring.backend
 import platformdirs
 
 from gvm_desktop.core.clock import Clock, SystemClock
 from gvm_desktop.core.scoring import default_policy
+from gvm_desktop.services.about import AboutService
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.audit import AuditService
 from gvm_desktop.services.audit_forms import AuditFormService
@@ -46,6 +48,9 @@ from gvm_desktop.services.vaults import (
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.slot import DEFAULT_KDF, KdfParams
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 APP_NAME = "gvm-desktop"
 
@@ -93,6 +98,7 @@ class App:
     reviews: ReviewService = field(init=False)
     reports: ReportService = field(init=False)
     integrity: IntegrityService = field(init=False)
+    about: AboutService = field(init=False)
 
     def __post_init__(self) -> None:
         self.paths = VaultPaths(self.vault_dir)
@@ -120,6 +126,7 @@ class App:
         self.exports = LogExportService()
         self.forms = AuditFormService()
         self.integrity = IntegrityService(self.auth)
+        self.about = AboutService()
 
     def vault_exists(self) -> bool:
         return self.paths.exists()
@@ -128,8 +135,9 @@ class App:
         return create_vault(self.paths, self.env, admin_username=admin_username,
                             admin_display_name=admin_display_name, admin_password=admin_password, bind=bind)
 
-    def create_demo(self, nominals: int, seed: int = 2026) -> CreatedVault:
-        return create_demo_vault(self.paths, self.env, nominals_count=nominals, seed=seed)
+    def create_demo(self, nominals: int, seed: int = 2026,
+                    progress: Callable[[int, int], None] | None = None) -> CreatedVault:
+        return create_demo_vault(self.paths, self.env, nominals_count=nominals, seed=seed, progress=progress)
 
     def recover(self, recovery_code: str, username: str, new_password: str) -> None:
         recover_account(self.paths, self.env, recovery_code=recovery_code, username=username,
@@ -140,6 +148,22 @@ class App:
 
     def is_demo(self, ws: Workspace) -> bool:
         return is_demo(ws)
+
+
+def progress_line(stream: TextIO, what: str) -> Callable[[int, int], None]:
+    """A `progress(done, total)` that rewrites one line of `stream` ("Creating a demo vault... 42%") at each
+    change of whole per cent, and ends it at 100%: for a build before any window is up, or in a terminal."""
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        now = max(0, min(100, done * 100 // total)) if total > 0 else 0
+        if now == last[0]:
+            return
+        last[0] = now
+        stream.write(f"\r{what}... {now}%" + ("\n" if now == 100 else ""))
+        stream.flush()
+
+    return report
 
 
 def build_app(

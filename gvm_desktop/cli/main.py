@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from gvm_desktop import __version__
-from gvm_desktop.app import App, build_app, default_demo_vault_dir
+from gvm_desktop.app import App, build_app, default_demo_vault_dir, progress_line
 from gvm_desktop.cli import governance as cli_governance
 from gvm_desktop.cli import log as cli_log
 from gvm_desktop.cli import matrix as cli_matrix
@@ -24,10 +24,9 @@ from gvm_desktop.core.errors import ExitCode, GvmError, UsageError
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import SETTINGS
+from gvm_desktop.core.synthetic import DEMO_PEOPLE
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.integrity import storage_problem
-
-DEFAULT_DEMO_NOMINALS = 1200
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not bind the vault to this workstation's credential store")
 
     demo = sub.add_parser("demo", parents=[common], help="create a demo vault of synthetic people")
-    demo.add_argument("--nominals", type=int, default=DEFAULT_DEMO_NOMINALS, metavar="N")
+    demo.add_argument("--nominals", type=int, default=DEMO_PEOPLE, metavar="N")
     demo.add_argument("--seed", type=int, default=2026)
 
     user = sub.add_parser("user", parents=[common], help="account administration")
@@ -151,8 +150,8 @@ def _cmd_init(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) ->
     return 0
 
 
-def _cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    created = app.create_demo(args.nominals, seed=args.seed)
+def _cmd_demo(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    created = app.create_demo(args.nominals, seed=args.seed, progress=progress_line(err, "Creating a DEMO vault"))
     app.auth.sign_out(created.workspace)
     from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 
@@ -253,18 +252,14 @@ def main(
         pw = Passwords(bool(getattr(args, "password_stdin", False)), stdin)
         if args.command is None:
             if args.demo:
-                app = app_factory(vault or default_demo_vault_dir())
-                if not app.vault_exists():
-                    out.write(f"Creating a demo vault of {DEFAULT_DEMO_NOMINALS} synthetic people...\n")
-                    out.flush()
-                    app.auth.sign_out(app.create_demo(DEFAULT_DEMO_NOMINALS).workspace)
-                return _start_gui(app, demo=True)
+                # A missing demo vault is built by the GUI, behind a progress dialog with a percentage.
+                return _start_gui(app_factory(vault or default_demo_vault_dir()), demo=True)
             return _start_gui(app_factory(vault), demo=False)
         app = app_factory(vault)
         if args.command == "init":
             return _cmd_init(app, args, pw, out)
         if args.command == "demo":
-            return _cmd_demo(app, args, out)
+            return _cmd_demo(app, args, out, err)
         if args.command == "recover":
             return _cmd_recover(app, args, pw, out)
         if args.command == "bench":

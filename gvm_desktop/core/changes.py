@@ -42,3 +42,11 @@ def archive_age_band(age: int) -> str:
     """The age band an archive row keeps of a removed person: the disproportionality bands, as the archive words them."""
     band = age_band(age)
     return _ARCHIVE_WORDS.get(band, band)
+
+
+@dataclass(frozen=True)
+class WaitingProposals:
+    """The references whose proposals wait for the SPOC's decision, in reference order: no names, no reasons."""
+
+    additions: tuple[str, ...]
+    removals: tuple[str, ...]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from zxcvbn import zxcvbn
 
@@ -12,8 +13,8 @@ from gvm_desktop.core.text import check_no_hidden_controls
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
-# zxcvbn's cost grows with length; past this it has seen enough to judge.
-_ZXCVBN_PREFIX = 100
+# zxcvbn refuses more than 72 characters (ValueError), and its cost grows with length: it judges the first 72.
+_ZXCVBN_PREFIX = 72
 MIN_ZXCVBN_SCORE = 3
 MAX_DISPLAY_NAME = 80
 
@@ -65,7 +66,16 @@ def check_password(password: str, username: str) -> None:
         raise ValidationError(f"The password is too long: use at most {MAX_LENGTH} characters.")
     if username and normalise_username(username) in password.lower():
         raise ValidationError("The password must not contain the username.")
-    result = zxcvbn(password[:_ZXCVBN_PREFIX], user_inputs=[username, "gvm", "matrix", "police"])
+    result = _judged(password, username)
     if result["score"] < MIN_ZXCVBN_SCORE:
         hint = result["feedback"].get("warning") or "it is too easy to guess"
         raise ValidationError(f"The password is too easy to guess ({hint.rstrip('.').lower()}); choose a longer passphrase.")
+
+
+def strength(password: str, username: str) -> int:
+    """zxcvbn's score, 0 (very weak) to 4 (very strong), judged as check_password judges: for a meter."""
+    return int(_judged(password, username)["score"]) if password else 0
+
+
+def _judged(password: str, username: str) -> dict[str, Any]:
+    return zxcvbn(password[:_ZXCVBN_PREFIX], user_inputs=[username, "gvm", "matrix", "police"])

@@ -52,3 +52,14 @@ class OverdueReview:
     quarter: str
     review_id: int | None  # None: no review was opened at all
     people: int
+
+
+@dataclass(frozen=True)
+class ReviewWaiting:
+    """An open review of the SPOC's BCU and how many of its people are left, as counts: no person."""
+
+    review_id: int
+    quarter: str
+    to_decide: int  # recommended, with no verdict yet: the SPOC's to agree with or override
+    to_recommend: int  # no recommendation yet: an officer's (or the SPOC's) to make first
+    overdue: bool

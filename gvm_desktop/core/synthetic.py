@@ -156,6 +156,8 @@ assert set(_DISABILITY_CODES) == set(DISABILITY)
 assert set(_ETHNICITY_CODES) == set(ETHNICITY_2021)
 assert not _FAMILY_DENY.intersection(_FAMILY_NAMES)
 
+DEMO_PEOPLE = 1200  # the people of the demo vault `gvm-desktop --demo` (and `gvm-desktop demo`) makes
+
 
 def generate_nominals(
     count: int,

@@ -17,9 +17,6 @@ from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.record_use import record_refs
 from gvm_desktop.core.text import TEXT_MAX, clean
-from gvm_desktop.reports.audit_form import build_audit_form
-from gvm_desktop.reports.audit_pack import build_audit_pack
-from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.log_export import selection
 from gvm_desktop.services.records import NamesThePerson, identity_of, names_person
@@ -68,6 +65,10 @@ class AuditFormService:
             head = op.store.chain.head()
             form_id = op.store.audit_forms.issue(log_seq=seq, entry_hash=entry_hash, subject_id=logged.entry.user_id,
                                                  at=now, by=op.session.user_id)
+            # ReportLab loads only when a PDF is drawn: importing it costs the application's start-up a quarter second.
+            from gvm_desktop.reports.audit_form import build_audit_form
+            from gvm_desktop.reports.pdf_base import write_pdf_atomically
+
             # Written inside the transaction: if the file cannot be, the form was never issued.
             write_pdf_atomically(target, lambda fh: build_audit_form(
                 fh, entry=logged, entry_hash_hex=entry_hash.hex(), form_id=form_id, issued_by=op.session.username,
@@ -115,6 +116,8 @@ class AuditFormService:
         counted: list[int] = []
 
         def make(op: Operation) -> Made:
+            from gvm_desktop.reports.audit_pack import build_audit_pack  # ReportLab loads only when drawn
+
             entries = selection(op, f)
             counted.append(len(entries))
             head = op.store.chain.head()

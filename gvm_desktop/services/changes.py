@@ -11,9 +11,16 @@ from collections.abc import Sequence
 from datetime import date
 
 from gvm_desktop.core.audit import Action
-from gvm_desktop.core.changes import MAX_GANGS, MIN_REASON, DuplicatePerson, Intervention, archive_age_band
+from gvm_desktop.core.changes import (
+    MAX_GANGS,
+    MIN_REASON,
+    DuplicatePerson,
+    Intervention,
+    WaitingProposals,
+    archive_age_band,
+)
 from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, corroboration, validate_evidence
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import OBSERVED_ETHNICITY, NominalDraft, age_on, validate_draft
@@ -144,6 +151,29 @@ class ChangeService:
             t = resolve(op, ref, Action.REJECT_ADD, statuses=("proposed",))
             self._remove(op, t, _reason(note, "The rejection note"), Action.REJECT_ADD, "add")
         _flush_wal(ws, Action.REJECT_ADD)
+
+    # -- waiting for the SPOC -------------------------------------------------------------------
+
+    def waiting(self, ws: Workspace) -> WaitingProposals:
+        """The proposals of the session's BCU that wait for its SPOC: additions, then removals, by reference.
+
+        References only, so nobody's record is read out; logged all the same, as the matrix's counts and lists
+        are, as a list of references (matrix.references: not a use of the matrix), with the counts in its detail.
+        """
+        with ws.operation(Permission.MATRIX_APPROVE, Action.MATRIX_REFERENCES) as op:
+            bcu = op.session.bcu
+            if bcu is None:  # every BCU's proposals would be listed
+                raise op.refuse(PermissionDenied("Your account has no BCU, so nothing waits for you."))
+            nominals, records = op.store.nominals, op.store.records
+            proposed = nominals.live_ids(bcu=bcu, statuses=("proposed",), sort="ref")
+            removals = records.pending_ids("remove")
+            removing = [i for i in nominals.live_ids(bcu=bcu, statuses=("active",), sort="ref") if i in removals]
+            refs = {i: row.ref for i, row in nominals.rows_by_id([*proposed, *removing]).items()}
+            waiting = WaitingProposals(tuple(refs[i] for i in proposed if i in refs),
+                                       tuple(refs[i] for i in removing if i in refs))
+            op.log(detail=f"waiting for the SPOC of {bcu}: {len(waiting.additions)} additions, "
+                          f"{len(waiting.removals)} removals")
+        return waiting
 
     # -- changing -------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.audit import Action
@@ -78,6 +78,41 @@ class DsaService:
                 add_due(op.store, others)
                 op.vault.withdraw(account.id, others)
                 op.log(Action.KEY_ROTATE, record_ref=f"user:{account.id}", detail=f"due: {', '.join(others)}")
+
+    def end(self, ws: Workspace, dsa_id: int, *, ended_on: date) -> Agreement:
+        """End an agreement early: from `ended_on` (today or before) nothing is shared under it.
+
+        Its last day in force becomes the day before. In the same transaction as the change and its log
+        entry, the preview key leaves every linked partner's slot and is recorded as due for rotation: the
+        administrator holds no key to the preview, so its BCU's next holder rotates it (a copy of the old key
+        then opens nothing) and empties it (key_custody.keep_previews). Until then the partner's session is
+        refused by date (active_dsa) and their slot holds no key to the file.
+        """
+        with ws.operation(Permission.DSA_MANAGE, Action.DSA_ADD) as op:
+            agreement = _agreement(op, dsa_id)
+            today = op.env.clock.now().date()
+            check_date(ended_on, "The day the agreement ends", today)
+            if ended_on > today:
+                raise ValidationError(f"An agreement is ended from today ({today}) or an earlier day; "
+                                      f"{ended_on} is still to come.")
+            last_day = ended_on - timedelta(days=1)
+            if agreement.ends_on <= last_day:
+                raise ValidationError(f"Agreement #{dsa_id} ({agreement.organisation}) already ended: its last day "
+                                      f"was {agreement.ends_on}.")
+            op.store.agreements.set_end(dsa_id, last_day)
+            name = f"dsa:{dsa_id}"
+            withdrawn = [uid for uid in op.store.agreements.partners_of(dsa_id) if name in op.vault.held_by(uid)]
+            op.log(record_ref=f"dsa:{dsa_id}", detail=(
+                f"DSA #{dsa_id} ({agreement.organisation}, {agreement.bcu}) ended from {ended_on}, last day "
+                f"{last_day} (was {agreement.ends_on})"))
+            add_due(op.store, [name])
+            op.log(Action.KEY_ROTATE, record_ref=f"dsa:{dsa_id}", detail=(
+                f"due: {name}, the agreement ended" + (f"; withdrawn from {', '.join(f'user:{u}' for u in withdrawn)}"
+                                                       if withdrawn else "")))
+            # The slot file last, as link_partner does: a failure before it rolls the database back untouched.
+            for user_id in withdrawn:
+                op.vault.withdraw(user_id, [name])
+            return _agreement(op, dsa_id)
 
     def list(self, ws: Workspace) -> list[Agreement]:
         with ws.operation(Permission.DSA_MANAGE, Action.DSA_ADD, writes=False) as op:

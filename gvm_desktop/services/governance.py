@@ -31,8 +31,6 @@ from gvm_desktop.core.policy import Permission, Role, allows
 from gvm_desktop.core.record_use import ACTIONS_BY_SOURCE, LONDON, MonthlyAudit, Source, audit_csv, bcu_text, build_monthly, tally
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE
 from gvm_desktop.core.text import NAME_MAX, clean
-from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
-from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.key_custody import add_due, deliver_entitled, rotate_withdrawn
@@ -311,6 +309,10 @@ class GovernanceService:
     def export_monthly_pdf(self, ws: Workspace, bcu: str, month: str, path: Path) -> MonthlyAudit:
         """The audit as a PDF (counts and staff usernames only, so written unencrypted like the
         disproportionality report), with the log head on every page."""
+        # ReportLab loads only when a PDF is drawn: importing it costs the application's start-up a quarter second.
+        from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
+        from gvm_desktop.reports.pdf_base import write_pdf_atomically
+
         with ws.operation(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY) as op:
             scope, span = self._monthly_scope(op, bcu, month)
             target = Path(path)

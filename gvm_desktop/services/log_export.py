@@ -11,7 +11,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,17 +53,19 @@ def to_csv(entries: list[LoggedEntry]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def selection(op: Operation, f: LogFilter) -> list[LoggedEntry]:
+def selection(op: Operation, f: LogFilter, progress: Callable[[int, int], None] | None = None) -> list[LoggedEntry]:
     """Every entry matching the filter, oldest first, within the export limit.
 
     It reads in the caller's operation (a read or a write) and logs nothing: the caller logs
     the export it makes of the selection, naming the filter. Reading the log is the auditor's
-    permission, checked here as well as the exporter's.
+    permission, checked here as well as the exporter's. `progress(done, total)` hears how much
+    of the log, in sequence numbers from its newest entry down, has been searched.
     """
     op.authorize(Permission.ACCESS_LOG_READ)
     query = to_query(op.store, f)
     out: list[LoggedEntry] = []
     before: int | None = None
+    newest: int | None = None
     while True:
         page = op.store.log.search(query, _SELECTION_PAGE, before_seq=before)
         out.extend(page)
@@ -72,14 +74,22 @@ def selection(op: Operation, f: LogFilter) -> list[LoggedEntry]:
         if len(page) < _SELECTION_PAGE:
             break
         before = page[-1].seq
+        if progress is not None:
+            # Pages come newest first, so the part searched is the span from the first page's top down to here.
+            newest = page[0].seq if newest is None else newest
+            progress(newest - before, newest)
+    if progress is not None:
+        progress(1, 1)
     return out[::-1]
 
 
 class LogExportService:
-    def export_csv(self, ws: Workspace, f: LogFilter, path: Path) -> ExportResult:
+    def export_csv(self, ws: Workspace, f: LogFilter, path: Path,
+                   progress: Callable[[int, int], None] | None = None) -> ExportResult:
+        """`progress(done, total)`: how far the selection has been read (see selection)."""
         with staged_signed_csv(Path(path)), ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT) as op:
             target = csv_target(op, path)
-            entries = selection(op, f)
+            entries = selection(op, f, progress)
             try:
                 result = write_signed_csv(op, target, to_csv(entries), entries=len(entries), described=f.describe())
             except FileWriteError as failure:

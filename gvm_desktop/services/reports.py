@@ -40,9 +40,6 @@ from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.review import Quarter
 from gvm_desktop.core.review_rows import ArchivedDemographics, LiveDemographics, ReferenceRow
 from gvm_desktop.core.subject_access import SubjectAccessPack
-from gvm_desktop.reports.disproportionality_pdf import build_disproportionality_report
-from gvm_desktop.reports.review_sheet import build_review_sheet
-from gvm_desktop.reports.subject_access import build_subject_access
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.records import (
@@ -133,6 +130,8 @@ class ReportService:
             current = op.store.reviews.review(review_id)
             if current is None:  # purged (past retention) since step 1
                 raise NotFound(f"There is no review {review_id}.")
+            from gvm_desktop.reports.review_sheet import build_review_sheet  # ReportLab loads only when drawn
+
             ca, signer = self._signer(op, wrap_key)
             sheet = self.reviews.sheet_in(op.store, current)
             now = op.env.clock.now()
@@ -232,6 +231,8 @@ class ReportService:
         report = self.disproportionality(ws, bcu, quarter)
 
         def make(op: Operation) -> Made:
+            from gvm_desktop.reports.disproportionality_pdf import build_disproportionality_report  # ReportLab: when drawn
+
             buffer = io.BytesIO()
             build_disproportionality_report(buffer, report, exported_by=op.session.username,
                                             exported_at=to_iso(op.env.clock.now()), log_head=_head(op),
@@ -298,6 +299,8 @@ class ReportService:
                            f"removal only a minimal archive row (no name, no date of birth, no address) is kept, for at "
                            f"most {years} years."),
                 controller_contact=CONTROLLER, prepared_for_request=request)
+            from gvm_desktop.reports.subject_access import build_subject_access  # ReportLab loads only when drawn
+
             buffer = io.BytesIO()
             build_subject_access(buffer, pack, exported_by=op.session.username, exported_at=to_iso(op.env.clock.now()),
                                  log_head=_head(op), vault_label=_vault_label(op))

@@ -10,23 +10,26 @@ from datetime import date
 
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.retention import DueReview, Purged, PurgePreview, years_after, years_before
 from gvm_desktop.core.settings import RETENTION_YEARS
-from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.settings import SettingsService
 
 
 @dataclass(frozen=True)
-class Purged:
-    archive: int  # archive rows past their purge date
-    reviews: int  # signed reviews signed at least the retention period ago
-    review_items: int  # their items (the people each one listed)
+class _Cutoffs:
+    """What "due" means on a day: the one place purge and preview take it from."""
 
+    today: date
+    years: int
 
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return date(day.year - years, 2, 28)
+    @property
+    def archive_due_on_or_before(self) -> str:
+        return self.today.isoformat()
+
+    @property
+    def signed_on_or_before(self) -> str:
+        return years_before(self.today, self.years).isoformat()
 
 
 class RetentionService:
@@ -52,15 +55,31 @@ class RetentionService:
         Run it on its own, not inside another operation (step 2 would then be inside a transaction).
         """
         with ws.operation(Permission.RETENTION_PURGE, Action.PURGE) as op:
-            today = op.env.clock.now().date()
-            years = self.settings.value(ws, RETENTION_YEARS.key)
-            archive = op.store.records.purge_archive(today.isoformat())
-            gone, items = op.store.reviews.purge_signed(years_before(today, years).isoformat())
+            due = self._cutoffs(ws, op)
+            archive = op.store.records.purge_archive(due.archive_due_on_or_before)
+            gone, items = op.store.reviews.purge_signed(due.signed_on_or_before)
             op.log(detail=(f"{archive} archive records past retention; {gone} signed reviews ({items} items) signed "
-                           f"{years} or more years ago"))
+                           f"{due.years} or more years ago"))
         if archive or gone:
             # secure_delete already zeroed the freed pages; VACUUM gives them back to the file system.
             with ws.operation(None, Action.PURGE, writes=False, alone=True) as op:
                 op.store.compact()
                 op.vault.flush_wal()
         return Purged(archive, gone, items)
+
+    def preview(self, ws: Workspace) -> PurgePreview:
+        """What `purge` would remove now, read with its cutoffs: archive rows per BCU and signed reviews by id.
+
+        Refused as the purge is (its permission): a preview is the first half of the administrator's purge.
+        """
+        with ws.operation(Permission.RETENTION_PURGE, Action.PURGE, writes=False) as op:
+            due = self._cutoffs(ws, op)
+            archive = op.store.records.due_archive_rows(due.archive_due_on_or_before)
+            reviews = []
+            for r in op.store.reviews.signed_due(due.signed_on_or_before):
+                signed = date.fromisoformat(str(r.signed_at)[:10])
+                reviews.append(DueReview(r.id, r.bcu, r.quarter, signed, years_after(signed, due.years)))
+            return PurgePreview(due.today, due.years, tuple(archive), tuple(reviews))
+
+    def _cutoffs(self, ws: Workspace, op: Operation) -> _Cutoffs:
+        return _Cutoffs(op.env.clock.now().date(), self.settings.value(ws, RETENTION_YEARS.key))

@@ -41,7 +41,7 @@ from gvm_desktop.core.review import (
     reused_rationales,
 )
 from gvm_desktop.core.review_rows import ItemRow, NewItem, ReviewRow
-from gvm_desktop.core.review_views import OverdueReview, ReviewItem, ReviewSummary
+from gvm_desktop.core.review_views import OverdueReview, ReviewItem, ReviewSummary, ReviewWaiting
 from gvm_desktop.core.scoring import Band, ScoringPolicy, score
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
@@ -179,6 +179,26 @@ class ReviewService:
     def list(self, ws: Workspace) -> builtins.list[ReviewSummary]:
         with ws.operation(Permission.REVIEW_READ, Action.REVIEW_READ, writes=False) as op:
             return [self._summary(op, r) for r in op.store.reviews.reviews_of(bcu=_bcu(op))]
+
+    def waiting(self, ws: Workspace) -> builtins.list[ReviewWaiting]:
+        """The BCU's open reviews (the one in force of each quarter, oldest first) and what is left in them.
+
+        For the SPOC's queue. Counts only, read as find() and list() read theirs: not logged. The counts are
+        the review summary's (people who left the matrix meanwhile are still among them).
+        """
+        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_READ, writes=False) as op:
+            today = _today(op)
+            in_force: dict[str, ReviewRow] = {}
+            for row in op.store.reviews.reviews_of(bcu=_bcu(op)):  # newest first
+                in_force.setdefault(row.quarter, row)
+            out: builtins.list[ReviewWaiting] = []
+            for row in sorted(in_force.values(), key=lambda r: r.quarter):
+                if row.signed_at is not None:
+                    continue
+                counts = op.store.reviews.counts(row.id)
+                out.append(ReviewWaiting(row.id, row.quarter, counts.recommended - counts.decided,
+                                         counts.people - counts.recommended, Quarter.parse(row.quarter).ends < today))
+        return out
 
     def _summary(self, op: Operation, row: ReviewRow) -> ReviewSummary:
         counts = op.store.reviews.counts(row.id)

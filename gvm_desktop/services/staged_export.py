@@ -17,10 +17,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.errors import GvmError
-from gvm_desktop.reports.pdf_base import ReportWriteError, write_pdf_atomically
 from gvm_desktop.services.context import Operation, Workspace
 
 
@@ -33,6 +33,19 @@ class Made:
     detail: str
 
 
+def write_pdf_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    # reports/pdf_base imports ReportLab, a quarter second of the application's start-up: loaded at the first export.
+    from gvm_desktop.reports.pdf_base import write_pdf_atomically as write_atomically
+
+    write_atomically(path, write)
+
+
+def _write_error(message: str) -> GvmError:
+    from gvm_desktop.reports.pdf_base import ReportWriteError
+
+    return ReportWriteError(message)
+
+
 def staging_path(target: Path) -> Path:
     """Where an export is written before its log entry commits: beside the target, hidden, and named for what it is."""
     return target.with_name(f".{target.name}.unlogged")
@@ -42,7 +55,7 @@ def move_into_place(staged: Path, target: Path, *, what: str = "the PDF") -> Non
     try:
         os.replace(staged, target)
     except OSError as exc:
-        raise ReportWriteError(f"Cannot write {what} to {target}: {exc.strerror or type(exc).__name__}.") from exc
+        raise _write_error(f"Cannot write {what} to {target}: {exc.strerror or type(exc).__name__}.") from exc
     try:  # the rename itself made durable where the platform allows it (Windows cannot open a folder)
         folder = os.open(target.parent, os.O_RDONLY)
     except OSError:
@@ -62,7 +75,7 @@ def export_staged(ws: Workspace, out: Path, action: Action, make: Callable[[Oper
     staged = staging_path(target)
     try:
         if target.is_dir():  # found now, not by the rename after the commit
-            raise ReportWriteError(f"Cannot write the PDF to {target}: it is a folder.")
+            raise _write_error(f"Cannot write the PDF to {target}: it is a folder.")
         with ws.operation(None, action) as op:
             made = make(op)
             seq = op.log(detail=made.detail, operation_ref=operation_ref, record_ref=record_ref)

@@ -43,6 +43,16 @@ def link_user(conn: Connection, user_id: int, dsa_id: int) -> None:
     conn.execute("UPDATE users SET dsa_id = ? WHERE id = ?", (dsa_id, user_id))
 
 
+def partners_of(conn: Connection, dsa_id: int) -> list[int]:
+    """The accounts linked to the agreement, disabled ones too (their slot may still hold its key)."""
+    return [int(r[0]) for r in conn.execute("SELECT id FROM users WHERE dsa_id = ? ORDER BY id", (dsa_id,))]
+
+
+def set_end(conn: Connection, dsa_id: int, ends_on: date) -> None:
+    """The agreement's last day in force becomes `ends_on` (ended early)."""
+    conn.execute("UPDATE dsa SET ends_on = ? WHERE id = ?", (ends_on.isoformat(), dsa_id))
+
+
 class AgreementsRepository(Repository):
     """Data sharing agreements and the partner accounts that preview under them."""
 
@@ -53,3 +63,5 @@ class AgreementsRepository(Repository):
     of_user = bound(of_user)
     all_agreements = bound(all_agreements)
     link_user = bound(link_user)
+    partners_of = bound(partners_of)
+    set_end = bound(set_end)

@@ -15,6 +15,7 @@ from gvm_desktop.core.records import (
     PendingProposal,
     VersionRecord,
 )
+from gvm_desktop.core.retention import DueArchive
 from gvm_desktop.core.review_rows import ArchivedDemographics
 from gvm_desktop.core.scoring import ScoreCard, ScoringEvent
 from gvm_desktop.store import bcu_rows
@@ -162,6 +163,12 @@ def pending_proposal(conn: Connection, nominal_id: int, kind: str) -> PendingPro
     return PendingProposal(int(r[0]), r[1], r[2]) if r else None
 
 
+def pending_ids(conn: Connection, kind: str) -> set[int]:
+    """Every person with a pending proposal of this kind: one query for a SPOC's queue, not one per person."""
+    return {int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT nominal_id FROM proposals WHERE kind = ? AND status = 'pending'", (kind,))}
+
+
 def pending_kinds(conn: Connection, nominal_id: int) -> tuple[str, ...]:
     return tuple(r[0] for r in conn.execute(
         "SELECT kind FROM proposals WHERE nominal_id = ? AND status = 'pending'", (nominal_id,)))
@@ -211,9 +218,20 @@ def search_terms(conn: Connection) -> set[str]:
     return terms
 
 
+# What "due" means for an archive row, for the purge and its preview alike: purge_after on or before the day.
+_ARCHIVE_DUE = "purge_after <= ?"
+
+
 def purge_archive(conn: Connection, today: str) -> int:
     # The archive is in common (no name, date of birth or address: what the administrator's purge acts on).
-    return int(conn.execute("DELETE FROM archive WHERE purge_after <= ?", (today,)).rowcount)
+    return int(conn.execute(f"DELETE FROM archive WHERE {_ARCHIVE_DUE}", (today,)).rowcount)
+
+
+def due_archive_rows(conn: Connection, today: str) -> list[DueArchive]:
+    """The archive rows purge_archive(today) would delete, soonest due first."""
+    rows = conn.execute(f"SELECT ref, bcu, purge_after FROM archive WHERE {_ARCHIVE_DUE} ORDER BY purge_after, ref",
+                        (today,))
+    return [DueArchive(str(ref), str(bcu), date.fromisoformat(str(due)[:10])) for ref, bcu, due in rows]
 
 
 def archive_count(conn: Connection) -> int:
@@ -257,6 +275,8 @@ class RecordsRepository(Repository):
     activity = bound(activity)
     add_proposal = bound(add_proposal)
     pending_proposal = bound(pending_proposal)
+    pending_ids = bound(pending_ids)
+    due_archive_rows = bound(due_archive_rows)
     pending_kinds = bound(pending_kinds)
     decide = bound(decide)
     archive_and_delete = bound(archive_and_delete)

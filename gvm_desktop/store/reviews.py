@@ -133,6 +133,16 @@ def redact_removed(conn: Connection, at: str) -> int:
                                  _REDACT + "WHERE redacted_at IS NULL AND ref NOT IN (SELECT ref FROM nominals)", (at,))
 
 
+# What "due" means for a signed review, for the purge and its preview alike: signed on a day up to the cutoff.
+_SIGNED_DUE = "signed_at IS NOT NULL AND substr(signed_at, 1, 10) <= ?"
+
+
+def signed_due(conn: Connection, signed_on_or_before: str) -> list[ReviewRow]:
+    """The reviews purge_signed(signed_on_or_before) would delete, by id."""
+    return [ReviewRow(*r) for r in conn.execute(f"SELECT {_REVIEW} FROM reviews WHERE {_SIGNED_DUE} ORDER BY id",
+                                                (signed_on_or_before,))]
+
+
 def purge_signed(conn: Connection, signed_on_or_before: str) -> tuple[int, int]:
     """Delete the reviews signed on or before an ISO date, items included, in the caller's transaction.
 
@@ -140,8 +150,8 @@ def purge_signed(conn: Connection, signed_on_or_before: str) -> tuple[int, int]:
     which is what the triggers accept as leave to delete a signed review; a later review that names a
     purged one as the review it superseded loses that pointer, since the row it pointed at is gone.
     """
-    conn.execute("INSERT INTO review_purges (review_id) SELECT id FROM reviews "
-                 "WHERE signed_at IS NOT NULL AND substr(signed_at, 1, 10) <= ?", (signed_on_or_before,))
+    conn.execute(f"INSERT INTO review_purges (review_id) SELECT id FROM reviews WHERE {_SIGNED_DUE}",
+                 (signed_on_or_before,))
     conn.execute("UPDATE reviews SET supersedes = NULL WHERE supersedes IN (SELECT review_id FROM review_purges)")
     items = bcu_rows.rows_written(conn, "review_items",
                                   "DELETE FROM review_items WHERE review_id IN (SELECT review_id FROM review_purges)")
@@ -189,6 +199,7 @@ class ReviewsRepository(Repository):
     redact_person = bound(redact_person)
     redact_removed = bound(redact_removed)
     purge_signed = bound(purge_signed)
+    signed_due = bound(signed_due)
     mark_signed = bound(mark_signed)
     previous_signed = bound(previous_signed)
     open_spans = bound(open_spans)

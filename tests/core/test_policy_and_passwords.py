@@ -73,3 +73,13 @@ def test_every_role_and_reason_has_its_one_label() -> None:
     assert set(labels.REASON_LABELS) == {c.value for c in ReasonCategory}
     assert all(r.label == labels.ROLE_LABELS[r.value] for r in Role)
     assert all(c.label == labels.REASON_LABELS[c.value] for c in ReasonCategory)
+
+
+def test_a_long_passphrase_is_judged_never_a_crash() -> None:
+    """zxcvbn refuses input over 72 characters (ValueError): a 73-to-256-character passphrase was an
+    "Unexpected error" at every service that checks a password."""
+    for length in (72, 73, 100, 256):
+        words = ("quarry lantern harbour violet " * 10)[:length]
+        check_password(words, "demo.officer")  # long and varied: accepted, not raised on
+    with pytest.raises(ValidationError, match="too long"):
+        check_password("x" * 257, "demo.officer")

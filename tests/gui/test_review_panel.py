@@ -269,7 +269,8 @@ def test_officer_recommends_and_spoc_decides_and_signs_through_the_panel(
     again = app.reviews.find(main._ws)
     assert again is not None and again.id != signed.id and again.supersedes == signed.id
     assert panel.status.property("state") == "open" and panel.model.rowCount() == signed.people - 1
-    assert panel.model.row_of_ref(remove_ref) is None and panel.sign_button.isEnabled()
+    assert panel.model.row_of_ref(remove_ref) is None and not panel.sign_button.isEnabled()
+    assert panel.sign_button.text().replace("&", "") == f"Sign off ({again.people} undecided)"
 
 
 def test_agreeing_with_several_saves_all_of_them_or_none(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
@@ -387,7 +388,8 @@ def test_the_overdue_banner_names_a_review_whose_quarter_ended_unsigned(
     assert panel.loaded
     assert panel.status.property("state") == "overdue"
     assert panel.status.text().startswith("OVERDUE: 2026Q4 ended on 2026-12-31")
-    assert panel.sign_button.isEnabled()  # still signable: late is better than never
+    # Held back by the undecided people, not by being late: late is better than never.
+    assert not panel.sign_button.isEnabled() and "undecided" in panel.sign_button.text()
 
     admin = open_main(Role.ADMIN)
     admin_home = admin.home

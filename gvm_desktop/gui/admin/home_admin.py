@@ -1,4 +1,5 @@
-"""The administrator's home: accounts, inactive accounts, the idle-lock setting, and no one on the matrix.
+"""The administrator's home: accounts, inactive accounts, data sharing, retention, the reference population and the
+idle-lock setting; and no one on the matrix.
 
 Separation of duties (core/policy.py): the admin role runs accounts and
 settings but may not read people's records, so this page calls no matrix service. Its Disproportionality tab
@@ -12,14 +13,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
-from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
+from gvm_desktop.gui.admin.accounts_page import AccountsPage
+from gvm_desktop.gui.admin.agreements_page import AgreementsPage
 from gvm_desktop.gui.admin.inactive_panel import InactivePanel
+from gvm_desktop.gui.admin.reference_sample import add_sample_row
+from gvm_desktop.gui.admin.retention_page import RetentionPage
 from gvm_desktop.gui.common.home_base import HomePage, panel
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.overdue_banner import OverdueBanner
-from gvm_desktop.gui.common.table_models import AccountsTableModel, sorted_view_model
-from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
+from gvm_desktop.gui.common.widgets import ErrorLabel, heading, note
 from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
 
 if TYPE_CHECKING:
@@ -45,27 +48,24 @@ class AdminHome(HomePage):
 
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs, 1)
-        accounts_page = QWidget(self.tabs)
-        accounts_layout = QVBoxLayout(accounts_page)
-        self.accounts_model = AccountsTableModel(self)
-        self.accounts_view = ReadOnlyTable(sorted_view_model(self.accounts_model, self), accounts_page)
-        self.accounts_view.setObjectName("accountsTable")
-        self.accounts_view.setAccessibleName("Accounts")
-        accounts_layout.addWidget(self.accounts_view, 1)
-        accounts_row = QHBoxLayout()
-        self.refresh_button = QPushButton("&Refresh accounts", accounts_page)
-        self.refresh_button.clicked.connect(lambda: self.load_accounts())
-        self.accounts_count = QLabel(accounts_page)
-        accounts_row.addWidget(self.refresh_button)
-        accounts_row.addWidget(self.accounts_count, 1)
-        accounts_layout.addLayout(accounts_row)
-        self.tabs.addTab(accounts_page, "A&ccounts")
+        self.accounts = AccountsPage(self, self.tabs)
+        # The names the other pages and tests know the accounts list by.
+        self.accounts_model = self.accounts.model
+        self.accounts_view = self.accounts.table
+        self.refresh_button = self.accounts.refresh_button
+        self.accounts_count = self.accounts.count
+        self.tabs.addTab(self.accounts, "A&ccounts")
         self.tabs.addTab(self._inactive_page(), "&Inactive accounts")
+        self.agreements = AgreementsPage(self, self.tabs)
+        self.tabs.addTab(self.agreements, "Data sharin&g")
+        self.retention = RetentionPage(self, self.tabs)
+        self.tabs.addTab(self.retention, "Re&tention")
         # The reference population the disproportionality report counts against; the report itself reads people's
         # demographics, which the administrator holds no key to (separation of duties, enforced by keys).
         self.disproportionality = DisproportionalityPage(ops, self, self.tabs)
+        self.sample = add_sample_row(self.disproportionality)
         self.tabs.addTab(self.disproportionality, "Reference p&opulation")
-        # The inactive list is read (and that reading logged) only when its tab is opened.
+        # The inactive list is read (and that reading logged) only when its tab is opened; so are the others.
         self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         layout.addWidget(self.error_label)
 
@@ -96,8 +96,13 @@ class AdminHome(HomePage):
         return page
 
     def _tab_shown(self) -> None:
+        shown = self.tabs.currentWidget()
         if self.tabs.currentIndex() == 1 and not self.inactive.loaded:
             self.inactive.load()
+        elif shown is self.agreements and not self.agreements.loaded:
+            self.agreements.load()
+        elif shown is self.retention and not self.retention.loaded:
+            self.retention.load()
         elif self.tabs.currentWidget() is self.disproportionality and not self.disproportionality.loaded:
             self.disproportionality.load()  # the report's reading is logged: only once its tab is opened
 
@@ -172,6 +177,9 @@ class AdminHome(HomePage):
                      changes={Change.SETTINGS}, owner=self)
 
     def wipe(self) -> None:
+        self.accounts.wipe()
+        self.agreements.wipe()
+        self.retention.wipe()
         self.inactive.wipe()
         self.overdue.wipe()  # quarterly review hook
         self.disproportionality.wipe()
@@ -179,15 +187,7 @@ class AdminHome(HomePage):
 
     def load_accounts(self, *, quietly: bool = False) -> None:
         """Read the accounts. `quietly`: a refresh after a change, which leaves the error line as it is."""
-        self.ops.run(lambda s, ws: s.accounts.list(ws), done=self._show_accounts,
-                     errors=None if quietly else self.error_label,
-                     failed=self.error_label.show_error if quietly else None, owner=self)
-
-    def _show_accounts(self, accounts: list[Account]) -> None:
-        self.accounts_model.set_rows(accounts)
-        active = sum(1 for a in accounts if a.active)
-        self.accounts_count.setText(f"{len(accounts)} accounts, {active} active")
-        self.accounts_view.resizeColumnsToContents()
+        self.accounts.load(quietly=quietly)
 
     def apply_idle_minutes(self, value: int | None = None) -> None:
         """Save the idle-lock minutes (the spin box's value unless given); the window follows once saved."""

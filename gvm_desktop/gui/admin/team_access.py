@@ -90,7 +90,7 @@ class TeamAccessPanel(QWidget):
         self.training_button = QPushButton("Record trai&ning…", self)
         self.grant_button = QPushButton("&Grant access", self)
         self.revoke_button = QPushButton("Re&voke access", self)
-        self.refresh_button = QPushButton("Refres&h", self)
+        self.refresh_button = QPushButton("Re&load", self)
         for button, tip in ((self.grant_button, "Open the BCU's matrix to this officer (needs current training)"),
                             (self.revoke_button, "Close the BCU's matrix to this officer")):
             button.setToolTip(tip)

@@ -59,7 +59,7 @@ class AuditFormsPanel(QWidget):
         self.answer_view.setPlaceholderText("The selected form's answer, once recorded")
         self.answer_view.setMaximumHeight(120)
         self.answer_button = QPushButton("Record &answer…", self)
-        self.refresh_button = QPushButton("Refres&h", self)
+        self.refresh_button = QPushButton("R&eload", self)
         self.summary = note("", self)
         self.error_label = ErrorLabel(self)
         self.dialog: NoteDialog | None = None

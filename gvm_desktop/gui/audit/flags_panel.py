@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from gvm_desktop.core.log_filter import FLAG_LABELS, Flag
 from gvm_desktop.gui.common.form_fields import date_box, to_qdate
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
-from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
+from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, field_label, heading, note
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage
@@ -32,7 +32,7 @@ class FlagsTableModel(RowTableModel[Flag]):
         Column[Flag]("Entry", lambda f: str(f.seq), lambda f: f.seq, numeric=True),
         Column[Flag]("User", lambda f: f.username or "-"),
         Column[Flag]("Record", lambda f: f.record_ref or "-"),
-        Column[Flag]("Detail", lambda f: f.detail),
+        Column[Flag]("Detail", lambda f: f.detail, stretch=True),
     )
 
 
@@ -77,9 +77,8 @@ class FlagsPanel(QWidget):
                               "the SPOC to decide a proposal, is flagged only when no review was under way or no "
                               "decision followed. Double-click a flag to see its entry.", self))
         row = QHBoxLayout()
-        for text, box in (("Fro&m", self.since), ("&To", self.until)):
-            label = QLabel(text, self)
-            label.setBuddy(box)
+        self.date_labels = [field_label(text, box, self) for text, box in (("Fro&m", self.since), ("&To", self.until))]
+        for label, box in zip(self.date_labels, (self.since, self.until), strict=True):
             row.addWidget(label)
             row.addWidget(box)
         row.addWidget(self.find_button)

@@ -55,7 +55,7 @@ class AuditorHome(HomePage):
         self.monthly_panel = MonthlyAuditPanel(self, self.tabs)
         self.tabs.addTab(self.monthly_panel, "Monthly au&dit")
         self.disproportionality = DisproportionalityPage(ops, self, self.tabs)
-        self.tabs.addTab(self.disproportionality, "Dispr&oportionality")
+        self.tabs.addTab(self.disproportionality, "Dispro&portionality")
         # The names older tests and the lock's checks use.
         self.log_model = self.log_panel.model
         self.log_view = self.log_panel.table

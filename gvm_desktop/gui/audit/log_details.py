@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from html import escape
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from gvm_desktop.core.audit import LoggedEntry
 from gvm_desktop.core.labels import action_label, outcome_label, reason_label, role_label
 from gvm_desktop.gui.audit.log_model import when_text
+from gvm_desktop.gui.common.palette import current_scheme, mix, readable
 
 EMPTY_TEXT = "Select an entry to see everything it records."
 
@@ -45,12 +47,14 @@ WIDE = ("Justification", "Detail")
 
 def details_html(item: LoggedEntry) -> str:
     texts = {key: escape(value) for key, value in field_texts(item).items()}
+    # The field names a shade quieter than the values, readable on the box's base colour in a light or dark theme.
+    quiet = readable(mix(current_scheme().base_text, current_scheme().base, 0.3), current_scheme().base).name()
 
     def cell(key: str) -> str:
-        return f"<td style='color:#444;padding-right:6px'>{key}</td><td style='padding-right:18px'>{texts[key]}</td>"
+        return f"<td style='color:{quiet};padding-right:6px'>{key}</td><td style='padding-right:18px'>{texts[key]}</td>"
 
     rows = [f"<tr>{cell(left)}{cell(right)}</tr>" for left, right in PAIRS]
-    rows += [f"<tr><td style='color:#444'>{key}</td><td colspan='3'>{texts[key]}</td></tr>" for key in WIDE]
+    rows += [f"<tr><td style='color:{quiet}'>{key}</td><td colspan='3'>{texts[key]}</td></tr>" for key in WIDE]
     return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
 
 
@@ -66,6 +70,11 @@ class LogEntryDetails(QTextBrowser):
         self.setPlaceholderText(EMPTY_TEXT)
         lines = 8
         self.setMinimumHeight(self.fontMetrics().lineSpacing() * lines + 12)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.entry is not None:
+            self.setHtml(details_html(self.entry))  # the field names' colour was chosen for the old palette
 
     def show_entry(self, item: LoggedEntry | None) -> None:
         self.entry = item

@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDateEdit, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QDateEdit, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.labels import action_label, outcome_label, reason_label
 from gvm_desktop.core.log_filter import LogFilter
-from gvm_desktop.gui.common.form_fields import EARLIEST, code_combo, date_box, select_code, to_qdate
-from gvm_desktop.gui.common.widgets import ErrorLabel
+from gvm_desktop.gui.common.form_fields import EARLIEST, code_combo, date_box, limit_line, select_code, to_qdate
+from gvm_desktop.gui.common.widgets import ErrorLabel, field_label
 
 ANY = "Any"
 # Long enough for any real username or reference; the service still checks (a GUI limit protects nothing).
@@ -61,7 +61,7 @@ class LogFilterBar(QWidget):
         line = QLineEdit(self)
         line.setAccessibleName(name)
         line.setPlaceholderText(placeholder)
-        line.setMaxLength(FIELD_MAX)
+        limit_line(line, FIELD_MAX)
         line.setClearButtonEnabled(True)
         return line
 
@@ -75,8 +75,7 @@ class LogFilterBar(QWidget):
             ("&Outcome", self.outcome), ("Fro&m", self.since), ("&To", self.until), ("Reason categor&y", self.reason),
         )
         for i, (text, field) in enumerate(fields):
-            label = QLabel(text, self)
-            label.setBuddy(field)
+            label = field_label(text, field, self)
             row, col = divmod(i, 4)
             grid.addWidget(label, row, col * 2)
             grid.addWidget(field, row, col * 2 + 1)

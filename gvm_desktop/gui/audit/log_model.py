@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
 
 from gvm_desktop.core.audit import LoggedEntry, Outcome
 from gvm_desktop.core.labels import ROLE_LABELS, action_label, outcome_label, reason_label, role_label
 from gvm_desktop.core.log_filter import LogFilter, LogPage
+from gvm_desktop.gui.common.palette import LiveColours, Pair, Scheme
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import Result, SessionOps
@@ -49,8 +49,11 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 COLUMN_KEYS = tuple(key for key, _title, _sample in COLUMNS)
 
 # A refused or failed entry is tinted; its Outcome column says the same in words (never colour alone).
-OUTCOME_TINTS = {Outcome.REFUSED: QColor("#f6d6d3"), Outcome.FAILED: QColor("#fbe3bd")}
-TINT_TEXT = QColor("#1b1b1b")
+# A refused or failed entry's row and its text, for the palette in use (light or dark).
+_TINTED: dict[Outcome, Callable[[Scheme], Pair]] = {Outcome.REFUSED: lambda s: s.refused,
+                                                     Outcome.FAILED: lambda s: s.failed}
+OUTCOME_TINTS = LiveColours(_TINTED)
+TINT_TEXTS = LiveColours(_TINTED, text=True)
 
 
 def when_text(at_utc: str) -> str:
@@ -219,7 +222,7 @@ class LogTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return tint
         if role == Qt.ItemDataRole.ForegroundRole and tint is not None:
-            return TINT_TEXT
+            return TINT_TEXTS[item.entry.outcome]
         if role == Qt.ItemDataRole.TextAlignmentRole and COLUMN_KEYS[index.column()] == "seq":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -53,6 +53,7 @@ class LogTable(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTabKeyNavigation(False)  # the arrows move between rows; Tab leaves the table
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setDragEnabled(False)
@@ -82,11 +83,11 @@ class AccessLogPanel(QWidget):
         self.details = LogEntryDetails(self)
         self.summary = note("", self)
         self.result_label = NoticeLabel(self)
-        self.timeline_button = QPushButton("Timeline of t&his user", self)
+        self.timeline_button = QPushButton("Sho&w this user's timeline", self)
         self.issue_button = QPushButton("&Issue audit form…", self)
         self.issue_button.setToolTip("For a record.open entry: a PDF form asking its user why they opened the record")
         self.export_csv_button = QPushButton("Export selection as signed &CSV…", self)
-        self.export_pack_button = QPushButton("Export audit &pack (PDF)…", self)
+        self.export_pack_button = QPushButton("Export audit pac&k (PDF)…", self)
         for button in (self.export_csv_button, self.export_pack_button):
             button.setToolTip("Every entry the applied filters select (not only the rows loaded so far)")
         self._lay_out()

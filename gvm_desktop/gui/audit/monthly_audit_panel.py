@@ -21,9 +21,9 @@ from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.record_use import LONDON, BcuUse, UserUse, bcu_text
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
-from gvm_desktop.gui.common.form_fields import code_combo
+from gvm_desktop.gui.common.form_fields import code_combo, limit_line
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
-from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
+from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, field_label, heading, note
 
 if TYPE_CHECKING:
     from gvm_desktop.core.exports import ExportResult
@@ -97,14 +97,14 @@ class MonthlyAuditPanel(QWidget):
         self.month = QLineEdit(self.ops.clock.now().strftime("%Y-%m"), self)
         self.month.setAccessibleName("Month")
         self.month.setPlaceholderText("YYYY-MM")
-        self.month.setMaxLength(7)
+        limit_line(self.month, 7)  # yyyy-mm
         self.month.setMaximumWidth(self.month.fontMetrics().horizontalAdvance("0000-000") + 24)
         self.show_button = QPushButton("Sho&w audit", self)
         self.export_csv_button = QPushButton("Export signed &CSV…", self)
         self.export_csv_button.setToolTip("Signed with the access log's key (auditors); check it with "
                                           "'gvm-desktop log verify-export'")
         self.export_csv_button.setVisible(allows(session.role, Permission.LOG_EXPORT))
-        self.export_pdf_button = QPushButton("Export &PDF…", self)
+        self.export_pdf_button = QPushButton("E&xport PDF…", self)
         self.folder: Path | None = None  # where the last export went; the next dialog starts there
         self.summary = QLabel(self)
         self.summary.setObjectName("subheading")
@@ -130,10 +130,8 @@ class MonthlyAuditPanel(QWidget):
                               "counted under the BCU of the record, whoever used it; and every log entry made by the "
                               "BCU's own accounts (by every account, for London), by action.", self))
         row = QHBoxLayout()
-        for text, field in (("&BCU", self.bcu), ("Mont&h", self.month)):
-            label = QLabel(text, self)
-            label.setBuddy(field)
-            row.addWidget(label)
+        for text, field in (("&BCU", self.bcu), ("Mo&nth", self.month)):
+            row.addWidget(field_label(text, field, self))
             row.addWidget(field)
         row.addWidget(self.show_button)
         row.addStretch(1)

@@ -7,12 +7,25 @@ if someone had. Dates come from the injected clock, not the desktop's calendar.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QComboBox, QDateEdit, QDateTimeEdit, QPlainTextEdit, QWidget
+from PySide6.QtCore import QDate, QObject, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QValidator
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gvm_desktop.core.errors import ValidationError
 
@@ -140,3 +153,127 @@ def text_box(parent: QWidget, name: str, *, placeholder: str = "", lines: int = 
 def split_list(text: str) -> tuple[str, ...]:
     """'A, B,, C ' -> ('A', 'B', 'C'): aliases and gang names are typed comma-separated."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def counted(text: str) -> int:
+    """A text's length as the core's `clean` counts it against a limit: NFC-normalised, trimmed."""
+    return len(unicodedata.normalize("NFC", text).strip())
+
+
+class LimitValidator(QValidator):
+    """Refuses, whole, an edit of a line that would go over its limit (Qt's maxLength would cut a paste silently)."""
+
+    refused = Signal(int)  # the length the refused edit would have made
+
+    def __init__(self, limit: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.limit = limit
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        length = counted(text)
+        if length > self.limit:
+            self.refused.emit(length)
+            return QValidator.State.Invalid, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+
+class LimitCount(QLabel):
+    """"37 / 200" for a field with a limit, kept up to date as people type.
+
+    Nothing is ever cut silently. A line (QLineEdit) refuses an edit that would take it over the limit, whole,
+    and this says so; a text box keeps everything typed or pasted, and this turns to the error colour and says
+    by how much it is too long (the core's rule then refuses to save it, with the limit).
+    """
+
+    def __init__(self, box: QLineEdit | QPlainTextEdit, limit: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent if parent is not None else box.parentWidget())
+        self.box, self.limit = box, limit
+        self.setObjectName("fieldCount")
+        self.setAccessibleName(f"{box.accessibleName()} length".strip())
+        self.refusal = ""
+        self._length = 0
+        if isinstance(box, QLineEdit):
+            box.setMaxLength(32767)  # Qt's own cut is silent: the validator refuses instead, and says so
+            self.validator = LimitValidator(limit, box)
+            self.validator.refused.connect(self._refused)
+            box.setValidator(self.validator)
+            box.textChanged.connect(self._typed)
+        else:
+            box.textChanged.connect(self._typed)
+        self._typed()
+
+    def text_of_box(self) -> str:
+        return self.box.text() if isinstance(self.box, QLineEdit) else self.box.toPlainText()
+
+    def length(self) -> int:
+        return self._length
+
+    def is_over(self) -> bool:
+        return self._length > self.limit
+
+    def _refused(self, would_be: int) -> None:
+        # Called while the line holds the refused edit tentatively: the length kept is the text's before it.
+        self.refusal = (f"not added: it would make {would_be:,} characters" if would_be - self._length > 1
+                        else "at the limit")
+        self._show()
+
+    def _typed(self, *_args: object) -> None:
+        self._length = counted(self.text_of_box())
+        self.refusal = ""
+        self._show()
+
+    def _show(self) -> None:
+        length = self._length
+        words = f"{length:,} / {self.limit:,}"
+        if length > self.limit:
+            words += f" — too long by {length - self.limit:,}: shorten it to save"
+        elif self.refusal:
+            words += f" — {self.refusal}"
+        self.setText(words)
+        alarming = length > self.limit or bool(self.refusal)
+        if self.property("over") != alarming:
+            self.setProperty("over", alarming)  # the stylesheet's error colour (style.py)
+            self.style().unpolish(self)
+            self.style().polish(self)
+
+
+def with_count(box: QLineEdit | QPlainTextEdit, limit: int) -> tuple[QBoxLayout, LimitCount]:
+    """The field with its count beside it (a line) or under it (a text box), as one layout for a form row.
+
+    The row's label must name the field as its buddy (`buddy_label`), so its mnemonic reaches the field."""
+    parent = box.parentWidget()
+    count = LimitCount(box, limit, parent)
+    line = isinstance(box, QLineEdit)
+    layout: QBoxLayout = QHBoxLayout() if line else QVBoxLayout()
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(6 if line else 2)
+    layout.addWidget(box, 1)
+    if line:
+        layout.addWidget(count)
+    else:
+        layout.addWidget(count, 0, Qt.AlignmentFlag.AlignRight)
+    # Room for the widest count it can show, so the field does not jump as the count grows.
+    count.setMinimumWidth(count.fontMetrics().horizontalAdvance(f"{limit:,} / {limit:,}") + 4)
+    return layout, count
+
+
+def buddy_label(text: str, field: QWidget) -> QLabel:
+    """A form row's label whose mnemonic (Alt+letter) moves to `field`."""
+    label = QLabel(text, field.parentWidget())
+    label.setBuddy(field)
+    return label
+
+
+def limit_line(box: QLineEdit, limit: int) -> LimitValidator:
+    """For a short search or filter line with no room for a count: an edit that would go over the limit is
+    refused whole (never cut, as Qt's maxLength would) and a tip under the line says so."""
+    box.setMaxLength(32767)
+    validator = LimitValidator(limit, box)
+
+    def say(would_be: int) -> None:
+        QToolTip.showText(box.mapToGlobal(box.rect().bottomLeft()),
+                          f"Not added: it would make {would_be:,} characters; this box takes at most {limit:,}.", box)
+
+    validator.refused.connect(say)
+    box.setValidator(validator)
+    return validator

@@ -13,10 +13,16 @@ refreshes what it shows of that kind instead of reloading everything.
 Calls queue in order (first in, first out). A call whose owner widget is gone by
 the time it ends is dropped unseen. `finish_and_forget()` waits for the running call
 and drops the queue: the lock and sign-out call it before the vault closes.
+
+A call that ends well says so once (`said`: "Proposal sent for approval"), in the page's
+words or, by default, in words picked from what it changed, for the status bar. A slow
+call whose service can count its steps is given `reporter()`, and its progress line then
+carries a percentage ("Verifying the access log... 40%").
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import time
 from collections import deque
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from gvm_desktop.core.clock import Clock
     from gvm_desktop.core.scoring import ScoringPolicy
     from gvm_desktop.gui.common.widgets import ErrorLabel
+    from gvm_desktop.services.about import AboutService
     from gvm_desktop.services.accounts import AccountService
     from gvm_desktop.services.audit import AuditService
     from gvm_desktop.services.audit_forms import AuditFormService
@@ -70,6 +77,34 @@ class Change(enum.Enum):
     AUDIT_FORMS = "audit forms"
 
 
+# What the status bar says after a call that changed something, when the page gave no words of its own: the
+# first kind here that the call changed (a saved record also changes the matrix, and "Record saved" says more).
+_SAID_FOR_CHANGE: tuple[tuple[Change, str], ...] = (
+    (Change.RECORD, "Record saved (logged)"),
+    (Change.REVIEW, "Review updated (logged)"),
+    (Change.ACCOUNTS, "Accounts updated (logged)"),
+    (Change.GOVERNANCE, "Training and access grants updated (logged)"),
+    (Change.SETTINGS, "Settings saved (logged)"),
+    (Change.AGREEMENTS, "Data sharing agreements updated (logged)"),
+    (Change.AUDIT_FORMS, "Audit forms updated (logged)"),
+    (Change.MATRIX, "Matrix updated (logged)"),
+    (Change.LOG, "Access log updated"),
+)
+
+
+def said_for(changes: frozenset[Change], progress: str | None = None) -> str | None:
+    """The default line for a call that ended well: from what it changed, else its named slow work, else none."""
+    for change, words in _SAID_FOR_CHANGE:
+        if change in changes:
+            return words
+    return f"{progress}: done" if progress else None
+
+
+def percent(done: int, total: int) -> int:
+    """Whole per cent of `total`, never above 100 (a count that grew while it was walked) nor below 0."""
+    return max(0, min(100, done * 100 // total)) if total > 0 else 0
+
+
 class Services(Protocol):
     """The services a page may call (the App satisfies this); nothing that creates or opens vaults."""
 
@@ -103,6 +138,8 @@ class Services(Protocol):
     def exports(self) -> LogExportService: ...
     @property
     def forms(self) -> AuditFormService: ...
+    @property
+    def about(self) -> AboutService: ...
 
 
 Call = Callable[["Services", "Workspace"], T]
@@ -130,6 +167,7 @@ class _Pending:
     progress: str | None
     owner: QObject | None
     finished: Callable[[Result[Any]], None] | None = None
+    said: str | None = None
     task_id: int = 0
 
 
@@ -143,6 +181,8 @@ class SessionOps(QObject):
     changed = Signal(object)  # frozenset[Change]
     # The session is locked or stale: the main window switches to its locked page.
     session_lost = Signal()
+    # A call ended well: what it did, in a few plain words, for the status bar (the window adds the time).
+    said = Signal(str)
 
     def __init__(self, services: Services, ws: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +192,7 @@ class SessionOps(QObject):
         self._pool.setMaxThreadCount(1)
         self._bridge = Bridge(self)
         self._bridge.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._bridge.step.connect(self._step, Qt.ConnectionType.QueuedConnection)
         self._queue: deque[_Pending] = deque()
         self._running: _Pending | None = None
         self._next_id = 0
@@ -194,22 +235,39 @@ class SessionOps(QObject):
     def run(self, call: Call[T], *, done: Callable[[T], None] | None = None,
             failed: Callable[[GvmError], None] | None = None, errors: ErrorLabel | None = None,
             changes: frozenset[Change] | set[Change] = frozenset(), progress: str | None = None,
-            owner: QObject | None = None, finished: Callable[[Result[T]], None] | None = None) -> None:
+            owner: QObject | None = None, finished: Callable[[Result[T]], None] | None = None,
+            said: str | None = None) -> None:
         """Queue `call(services, ws)` on the worker.
 
         On success `done(value)` runs on the GUI thread, `errors` (if given) is cleared, and
         `changed` is emitted with `changes`. On failure the error is shown in `errors` (or passed
         to `failed`, which then words it itself), and a lost session emits `session_lost`.
         `finished` gets the typed Result either way. `progress` names a call known to be slow;
-        any call still running after SLOW_AFTER_MS shows a progress line.
+        any call still running after SLOW_AFTER_MS shows a progress line. `said` is what the status bar
+        says once it has ended well (by default, words for what it changed: see said_for).
         """
         services, ws = self._services, self._ws
         pending = _Pending(lambda: call(services, ws), done, failed, errors, frozenset(changes), progress, owner,
-                           finished)
+                           finished, said)
         self._queue.append(pending)
         if self._running is None:
             self.busy_changed.emit(True)
             self._start_next()
+
+    def reporter(self) -> Callable[[int, int], None]:
+        """A `progress(done, total)` callback to hand a service from inside a call: the running call's line
+        then shows a percentage. Safe on the worker thread; it sends only a change of whole per cent."""
+        bridge = self._bridge
+        last = [-1]
+
+        def report(done: int, total: int) -> None:
+            now = percent(done, total)
+            if now != last[0]:
+                last[0] = now
+                with contextlib.suppress(RuntimeError):  # the session's operations went away meanwhile
+                    bridge.step.emit(now)
+
+        return report
 
     def finish_and_forget(self, msecs: int = -1) -> bool:
         """Drop the queue, wait for the running call, drop its outcome (before the vault closes)."""
@@ -256,6 +314,14 @@ class SessionOps(QObject):
         if self._running is not None:
             self.progress_changed.emit("Working...")
 
+    @Slot(int)
+    def _step(self, now: int) -> None:
+        # Steps are queued on the same bridge as outcomes, so a call's steps all arrive before its outcome.
+        running = self._running
+        if running is not None:
+            self._slow.stop()
+            self.progress_changed.emit(f"{running.progress or 'Working'}... {now}%")
+
     def _end_progress(self) -> None:
         self._slow.stop()
         self.progress_changed.emit("")
@@ -297,6 +363,9 @@ class SessionOps(QObject):
                 pending.done(value)
             if pending.changes:
                 self.changed.emit(pending.changes)
+            words = pending.said or said_for(pending.changes, pending.progress)
+            if words:
+                self.said.emit(words)
         elif pending.failed is not None:
             pending.failed(error)
         elif pending.errors is not None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from gvm_desktop.core.labels import people_text
@@ -21,16 +22,16 @@ from gvm_desktop.core.review import Quarter
 from gvm_desktop.core.review_views import OverdueReview
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
+from gvm_desktop.gui.common.palette import current_scheme
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.home_base import HomePage
     from gvm_desktop.gui.common.operations import Result, SessionOps
 
-BANNER_STYLE = """
-QFrame#overdueBanner { background: #b3261e; border-radius: 4px; }
-QFrame#overdueBanner QLabel { color: white; background: transparent; }
-QLabel#overdueTitle { font-size: 12pt; font-weight: bold; }
-"""
+def banner_style(text: str, background: str) -> str:
+    return (f"QFrame#overdueBanner {{ background: {background}; border-radius: 4px; }}\n"
+            f"QFrame#overdueBanner QLabel {{ color: {text}; background: transparent; }}\n"
+            "QLabel#overdueTitle { font-size: 12pt; font-weight: bold; }\n")
 
 
 def overdue_line(item: OverdueReview) -> str:
@@ -62,7 +63,7 @@ class OverdueBanner(QFrame):
         self.ops, self._page = ops, page
         self.items: list[OverdueReview] = []
         self.setObjectName("overdueBanner")
-        self.setStyleSheet(BANNER_STYLE)
+        self._follow_palette()
         self.setAccessibleName("Overdue quarterly reviews")
         self.title = QLabel(self)
         self.title.setObjectName("overdueTitle")
@@ -76,6 +77,18 @@ class OverdueBanner(QFrame):
         layout.addWidget(self.text)
         self.hide()
         ops.changed.connect(self._changed)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._follow_palette()
+
+    def _follow_palette(self) -> None:
+        # Its own look, so the banner is red wherever it is shown; the alarm pair reads on a light or dark theme.
+        alarm = current_scheme().alarm
+        sheet = banner_style(alarm.fg.name(), alarm.bg.name())
+        if self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
 
     def load(self, *, quietly: bool = False) -> None:
         """Ask which reviews are overdue; a refusal is shown on the page, and the banner stays hidden.

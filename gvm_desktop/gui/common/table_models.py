@@ -35,6 +35,7 @@ class Column(Generic[Row]):
     text: Callable[[Row], str]
     sort_key: Callable[[Row], Any] | None = None
     numeric: bool = False  # right-aligned, so digits line up
+    stretch: bool = False  # takes the room the other columns leave (a name, say), instead of the last column
 
 
 class RowTableModel(QAbstractTableModel, Generic[Row]):
@@ -61,6 +62,10 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
 
     def row_at(self, row: int) -> Row:
         return self._rows[row]
+
+    def stretch_column(self) -> int | None:
+        """The column that takes the table's spare width, if one says so (else the view stretches its last)."""
+        return next((i for i, c in enumerate(self.columns) if c.stretch), None)
 
     # -- QAbstractTableModel ----------------------------------------------------
 
@@ -103,7 +108,7 @@ class AccountsTableModel(RowTableModel[Account]):
 
     columns = (
         Column[Account]("Username", lambda a: a.username),
-        Column[Account]("Display name", lambda a: a.display_name),
+        Column[Account]("Display name", lambda a: a.display_name, stretch=True),
         Column[Account]("Role", lambda a: a.role.label),
         Column[Account]("BCU", lambda a: a.bcu or "All BCUs"),
         Column[Account]("Status", lambda a: a.status),

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QGridLayout, QHeaderView, QLabel, QProgressBar, QTableView, QWidget
+import math
+
+from PySide6.QtCore import QAbstractItemModel, QAbstractProxyModel, QEvent, QObject, Qt
+from PySide6.QtGui import QFontMetricsF, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QTableView,
+    QWidget,
+)
 
 from gvm_desktop.gui.common.worker import error_text
 
@@ -21,13 +32,22 @@ class DemoBanner(QLabel):
         self.setAccessibleName(DEMO_TEXT)
 
 
+def reserve_line(label: QLabel) -> None:
+    """Keep a line's room while the label is hidden, so showing a message does not move the buttons around it."""
+    policy = label.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    label.setSizePolicy(policy)
+    label.setMinimumHeight(label.fontMetrics().lineSpacing() + 2)  # bold (the stylesheet's) is no taller
+
+
 class ErrorLabel(QLabel):
-    """One line (wrapping) for a message fit for people; hidden while there is none."""
+    """One line (wrapping) for a message fit for people; hidden while there is none, its line kept free."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorLabel")
         self.setWordWrap(True)
+        reserve_line(self)
         # Selectable so a message can be read out to the help desk; never a traceback.
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hide()
@@ -44,12 +64,13 @@ class ErrorLabel(QLabel):
 
 
 class NoticeLabel(QLabel):
-    """A line saying what just happened (saved, exported, granted); hidden while empty, so it leaves no gap."""
+    """A line saying what just happened (saved, exported, granted); hidden while empty, its line kept free."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("notice")
         self.setWordWrap(True)
+        reserve_line(self)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # a path can be copied
         self.hide()
 
@@ -84,6 +105,19 @@ def heading(text: str, parent: QWidget | None = None, *, level: int = 1) -> QLab
     return label
 
 
+def field_label(text: str, buddy: QWidget, parent: QWidget | None = None) -> QLabel:
+    """A short label before a field ("From", "To"), never clipped.
+
+    A label is laid out at its text's width rounded to whole pixels; drawn at 125% or 150% the glyphs can need a
+    pixel or two more, and "To" showed as "Tc". The label keeps that much room, and never shrinks below it."""
+    label = QLabel(text, parent)
+    label.setBuddy(buddy)
+    drawn = QFontMetricsF(label.font()).horizontalAdvance(label.text().replace("&", ""))
+    label.setMinimumWidth(math.ceil(drawn) + label.fontMetrics().averageCharWidth() // 2 + 2)
+    label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
+    return label
+
+
 def note(text: str, parent: QWidget | None = None) -> QLabel:
     """A paragraph of explanatory text."""
     label = QLabel(text, parent)
@@ -103,6 +137,7 @@ class ReadOnlyTable(QTableView):
         self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setTabKeyNavigation(False)  # rows are whole: the arrows move between them, Tab moves on to the next field
         self.setAlternatingRowColors(True)
         self.verticalHeader().hide()
         # Dense rows: an auditor reads many lines at once.
@@ -110,6 +145,10 @@ class ReadOnlyTable(QTableView):
         self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setWordWrap(False)
+        stretch = stretch_column_of(model)
+        if stretch is not None:  # a name column takes the spare room, not the last one
+            self.horizontalHeader().setStretchLastSection(False)
+            self.filler = StretchColumn(self, stretch)
 
 
 class NoCopyTable(ReadOnlyTable):
@@ -152,3 +191,57 @@ def fill_counts(grid: QGridLayout, owner: QWidget, names: tuple[tuple[str, str],
         grid.addWidget(caption, 1, col)
         labels[key] = value
     return labels
+
+
+def stretch_column_of(model: QAbstractItemModel) -> int | None:
+    """The column a model (or the model under its proxies) asks to stretch, if any."""
+    while isinstance(model, QAbstractProxyModel) and model.sourceModel() is not None:
+        model = model.sourceModel()
+    asked = getattr(model, "stretch_column", None)
+    return asked() if callable(asked) else None
+
+
+class StretchColumn(QObject):
+    """Gives one column of a table the width the others leave, and never less than its own.
+
+    So a name is not elided beside empty space, while the other columns keep the widths they were given (by
+    their contents or a sample) and can still be resized by hand; a resize of the window or of a column refits.
+    """
+
+    def __init__(self, view: QTableView, column: int) -> None:
+        super().__init__(view)
+        self.view, self.column = view, column
+        self.least = view.horizontalHeader().sectionSize(column)
+        self._filling = False
+        view.viewport().installEventFilter(self)
+        view.horizontalHeader().sectionResized.connect(self._resized)
+
+    def move_to(self, column: int, least: int) -> None:
+        self.column, self.least = column, least
+        self.fill()
+
+    def _resized(self, index: int, _old: int, new: int) -> None:
+        if self._filling:
+            return
+        if index == self.column:
+            self.least = new  # sized to its contents (or by hand): the floor it keeps
+        self.fill()
+
+    def fill(self) -> None:
+        header = self.view.horizontalHeader()
+        if not 0 <= self.column < header.count():
+            return
+        others = sum(header.sectionSize(i) for i in range(header.count())
+                     if i != self.column and not header.isSectionHidden(i))
+        width = max(self.least, self.view.viewport().width() - others)
+        if header.sectionSize(self.column) != width:
+            self._filling = True
+            try:
+                header.resizeSection(self.column, width)
+            finally:
+                self._filling = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fill()
+        return False

@@ -55,6 +55,7 @@ class Bridge(QObject):
     """Lives on the GUI thread; the worker emits through it, Qt queues the call across."""
 
     done = Signal(int, object, object)  # task id, result, error
+    step = Signal(int)  # the running call's progress, in whole per cent (SessionOps.reporter)
 
 
 class Job(QRunnable):

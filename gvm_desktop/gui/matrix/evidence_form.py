@@ -23,7 +23,16 @@ from gvm_desktop.core.evidence import (
     validate_evidence,
 )
 from gvm_desktop.core.text import REFERENCE_MAX, TEXT_MAX
-from gvm_desktop.gui.common.form_fields import EARLIEST, chosen, code_combo, date_box, text_box, to_qdate
+from gvm_desktop.gui.common.form_fields import (
+    EARLIEST,
+    buddy_label,
+    chosen,
+    code_combo,
+    date_box,
+    text_box,
+    to_qdate,
+    with_count,
+)
 from gvm_desktop.gui.common.widgets import note
 
 NOTE_REQUIRED = f"Required for social media or an open source: what was seen and why it is verifiable " \
@@ -39,7 +48,6 @@ class EvidenceForm(QWidget):
         self.source_type = code_combo(self, ((s.value, s.label) for s in SourceType), name="Source type")
         self.source_ref = QLineEdit(self)
         self.source_ref.setAccessibleName("Source reference")
-        self.source_ref.setMaxLength(REFERENCE_MAX)
         self.source_ref.setPlaceholderText("e.g. the intelligence report number")
         self.evaluation = code_combo(self, ((c, f"{c} {t}") for c, t in SOURCE_EVALUATION.items()),
                                      name="Source evaluation")
@@ -48,29 +56,29 @@ class EvidenceForm(QWidget):
         self.handling = code_combo(self, ((c, f"{c} {t}") for c, t in HANDLING_CODE.items()), name="Handling code")
         self.on = date_box(self, today, empty=False, name="Dated on")
         self.summary = text_box(self, "Summary", placeholder="What the intelligence says, briefly")
-        self.summary_count = note("", self)
         self.social_note = text_box(self, "Social-media note", lines=2)
+        # The core's limits (validate_evidence), counted as people type; nothing is cut.
+        ref_row, self.source_ref_count = with_count(self.source_ref, REFERENCE_MAX)
+        summary_row, self.summary_count = with_count(self.summary, TEXT_MAX)
+        social_row, self.social_note_count = with_count(self.social_note, TEXT_MAX)
         self.note_hint = note(NOTE_OPTIONAL, self)
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("&Kind of evidence", self.kind)
         form.addRow("&Source type", self.source_type)
-        form.addRow("Source &ref", self.source_ref)
+        form.addRow(buddy_label("Source &ref", self.source_ref), ref_row)
         # The 3x5x2 grading, one code per line with its meaning.
         form.addRow("Source e&valuation", self.evaluation)
         form.addRow("&Intelligence assessment", self.assessment)
         form.addRow("&Handling code", self.handling)
         form.addRow("Dated &on", self.on)
-        form.addRow("S&ummary", self.summary)
-        form.addRow("", self.summary_count)
-        form.addRow("Social-media note", self.social_note)
+        form.addRow(buddy_label("S&ummary", self.summary), summary_row)
+        form.addRow(buddy_label("Social-media note", self.social_note), social_row)
         form.addRow("", self.note_hint)
 
         self.kind.currentIndexChanged.connect(self._note_rule)
         self.source_type.currentIndexChanged.connect(self._note_rule)
-        self.summary.textChanged.connect(self._count)
-        self._count()
 
     def needs_note(self) -> bool:
         return (self.kind.currentData() == EvidenceType.SOCIAL_MEDIA.value
@@ -78,12 +86,6 @@ class EvidenceForm(QWidget):
 
     def _note_rule(self) -> None:
         self.note_hint.setText(NOTE_REQUIRED if self.needs_note() else NOTE_OPTIONAL)
-
-    def _count(self) -> None:
-        length = len(self.summary.toPlainText().strip())
-        over = length > TEXT_MAX
-        self.summary_count.setText(f"{length:,} of at most {TEXT_MAX:,} characters" + (" — too long" if over else ""))
-        self.summary_count.setStyleSheet("color: #b3261e; font-weight: bold;" if over else "")
 
     def draft(self) -> EvidenceDraft:
         """The entry as typed (no rule checked beyond the choices); see `checked()`."""

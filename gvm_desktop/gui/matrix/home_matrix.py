@@ -1,6 +1,7 @@
 """The officers' and SPOCs' home: their BCU's counts, the matrix table, and the work on it
 (and, for the SPOC, a Team access tab: training, grants, inactive accounts); a Quarterly
-review tab for both; for the SPOC a Disproportionality tab, and a banner of overdue reviews above the tabs.
+review tab for both; for the SPOC a Disproportionality tab, and above the tabs a banner of overdue
+reviews and a line of what waits for them (proposals to approve, review items to decide).
 
 Ctrl+F searches, Enter opens the selected person (after saying why), Ctrl+N
 proposes a person, Ctrl+K checks someone's status. A change that touched the
@@ -28,6 +29,7 @@ from gvm_desktop.gui.matrix.status_check import StatusCheckDialog
 from gvm_desktop.gui.record.record_flow import RecordOpener
 from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPage
 from gvm_desktop.gui.review.review_panel import ReviewPanel
+from gvm_desktop.gui.review.spoc_queue import SpocQueue
 
 if TYPE_CHECKING:
     from gvm_desktop.core.records import MatrixOverview
@@ -48,7 +50,7 @@ class MatrixHome(HomePage):
         self.notice = note("", self)
         self.notice.setObjectName("notice")
         self.notice.hide()  # shown only with something to say, so the table starts right under the buttons
-        self.refresh_button = QPushButton("&Refresh", self)
+        self.refresh_button = QPushButton("Re&load", self)
         self.propose_button = QPushButton("Propose a &person…  (Ctrl+N)", self)
         self.status_button = QPushButton("Status chec&k…  (Ctrl+K)", self)
         self._lay_out()
@@ -59,6 +61,7 @@ class MatrixHome(HomePage):
         self.status_button.clicked.connect(self.status_check)
         self.matrix.open_requested.connect(self.opener.open)
         self.opener.gone.connect(self.show_notice)
+        self._connect_queue()
         ops.changed.connect(self._changed)
         self.setTabOrder(self.matrix.ref_edit, self.propose_button)
         self.setTabOrder(self.propose_button, self.status_button)
@@ -68,6 +71,7 @@ class MatrixHome(HomePage):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         self._add_overdue_banner(outer)  # quarterly review hook (SPOC only)
+        self._add_queue(outer)
         self.tabs: QTabWidget | None = QTabWidget(self)
         matrix_page = QWidget(self.tabs)
         self.tabs.addTab(matrix_page, "&Matrix")
@@ -113,6 +117,24 @@ class MatrixHome(HomePage):
             self.overdue = OverdueBanner(self.ops, self, self)
             outer.addWidget(self.overdue)
 
+    def _add_queue(self, outer: QVBoxLayout) -> None:
+        self.queue: SpocQueue | None = None
+        if allows(self.session.role, Permission.MATRIX_APPROVE) and allows(self.session.role, Permission.REVIEW_SIGN):
+            self.queue = SpocQueue(self.ops, self, self)
+            outer.addWidget(self.queue)
+
+    def _connect_queue(self) -> None:
+        if self.queue is not None:
+            self.queue.open_requested.connect(self.opener.open)
+            self.queue.review_requested.connect(self.show_review_to_decide)
+
+    def show_review_to_decide(self, quarter: str) -> None:
+        """The queue's review button: the Quarterly review tab on that quarter's review, its undecided people only."""
+        if self.tabs is None:
+            return
+        self.review.go_to_undecided(quarter)  # asked first: showing the tab then asks nothing more
+        self.tabs.setCurrentWidget(self.review)
+
     def _add_review_tab(self, tabs: QTabWidget) -> None:
         # Reading the review is logged (it names people), so it loads when its tab is first opened.
         self.review = ReviewPanel(self.ops, self, tabs)
@@ -125,7 +147,7 @@ class MatrixHome(HomePage):
         self.disproportionality: DisproportionalityPage | None = None
         if allows(self.session.role, Permission.DISPROPORTIONALITY):
             self.disproportionality = DisproportionalityPage(self.ops, self, tabs)
-            tabs.addTab(self.disproportionality, "Dispr&oportionality")
+            tabs.addTab(self.disproportionality, "Disproportionalit&y")
 
     def _add_actions(self) -> None:
         """Window-wide shortcuts while this page is shown (gone with it on lock)."""
@@ -146,7 +168,8 @@ class MatrixHome(HomePage):
         if self.tabs is not None and self.team is not None and self.tabs.currentWidget() is self.team \
                 and not self.team.loaded:
             self.team.load()
-        if self.tabs is not None and self.tabs.currentWidget() is self.review and not self.review.loaded:
+        if self.tabs is not None and self.tabs.currentWidget() is self.review and not self.review.loaded \
+                and not self.review.reading:
             self.review.load()  # quarterly review hook
         page = self.disproportionality
         if self.tabs is not None and page is not None and self.tabs.currentWidget() is page and not page.loaded:
@@ -166,6 +189,8 @@ class MatrixHome(HomePage):
         rule does not count as using the matrix. Refresh, a search, a sort and the dialogs' changes are use."""
         if self.overdue is not None:
             self.overdue.load()  # quarterly review hook; first, so the matrix's own errors are not cleared by it
+        if self.queue is not None:
+            self.queue.load()
 
         def counted(result: Result[MatrixOverview]) -> None:
             self._show(result.value if result.ok else None)
@@ -221,4 +246,6 @@ class MatrixHome(HomePage):
             self.disproportionality.wipe()
         if self.overdue is not None:
             self.overdue.wipe()
+        if self.queue is not None:
+            self.queue.wipe()
         super().wipe()

@@ -28,9 +28,9 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor
 
 from gvm_desktop.core.records import COLUMN_LABELS, SORTABLE, MatrixRow
+from gvm_desktop.gui.common.palette import LiveColours, band_pair
 
 if TYPE_CHECKING:
     from gvm_desktop.core.records import MatrixView
@@ -46,8 +46,9 @@ BAND_ROLE = Qt.ItemDataRole.UserRole + 11  # "Red"/"Amber"/"Green" for band colu
 BAND_COLUMNS = frozenset({"harm_band", "victim_band"})
 NUMBER_COLUMNS = frozenset({"age", "harm_score", "victim_score"})
 # Text beside the colour, always: a band is never shown by colour alone.
-BAND_COLOURS = {"Red": QColor("#f2b8b5"), "Amber": QColor("#fbd99b"), "Green": QColor("#c4e3c5")}
-BAND_TEXT_COLOUR = QColor("#1b1b1b")
+# Each band's cell and its text, for the palette in use (light or dark).
+BAND_COLOURS = LiveColours({band: band_pair(band) for band in ("Red", "Amber", "Green")})
+BAND_TEXT_COLOURS = LiveColours({band: band_pair(band) for band in ("Red", "Amber", "Green")}, text=True)
 # A band sorts by the score it comes from; the service sorts by scores, not by band names.
 SORT_KEYS = {"harm_band": "harm_score", "victim_band": "victim_score"}
 GONE_TEXT = "(no longer listed)"
@@ -267,7 +268,7 @@ class MatrixTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.BackgroundRole:
                 return BAND_COLOURS.get(str(value))
             if role == Qt.ItemDataRole.ForegroundRole:
-                return BAND_TEXT_COLOUR
+                return BAND_TEXT_COLOURS.get(str(value))
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return cell_text(key, value)
         return None

@@ -27,7 +27,8 @@ from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.records import COLUMN_LABELS
 from gvm_desktop.gui.common.clipboard import SecureClipboard
-from gvm_desktop.gui.common.widgets import is_copy_key, note
+from gvm_desktop.gui.common.form_fields import limit_line
+from gvm_desktop.gui.common.widgets import StretchColumn, is_copy_key, note
 from gvm_desktop.gui.matrix.matrix_model import REF_ROLE, MatrixQueryProxy, MatrixTableModel
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ _SAMPLES = {"ref": "N-000000", "name": "Anne-Marie Cinderbrookes", "age": "100",
             "status": "Proposed", "classification": "Offender and victim", "harm_score": "100", "harm_band": "Amber",
             "victim_score": "100", "victim_band": "Amber", "in_custody": "Yes", "last_reviewed": "2026-12-31",
             "bcu": "CE"}
+# Which column takes a wide window's spare room: the first of these a role's list has.
+STRETCH_ORDER = ("name", "classification", "borough", "status", "ref")
 
 
 class MatrixTable(QTableView):
@@ -54,10 +57,12 @@ class MatrixTable(QTableView):
         super().__init__(parent)
         self._can_open = can_open
         self._clipboard = clipboard
+        self.filler: StretchColumn | None = None
         self.setModel(proxy)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTabKeyNavigation(False)  # the arrows move between rows; Tab leaves the table
         self.setDragEnabled(False)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
@@ -95,9 +100,16 @@ class MatrixTable(QTableView):
     def size_columns(self, columns: tuple[str, ...]) -> None:
         metrics = self.fontMetrics()
         header_metrics = self.horizontalHeader().fontMetrics()
+        widths = []
         for i, key in enumerate(columns):
             title = header_metrics.horizontalAdvance(COLUMN_LABELS.get(key, key)) + 30  # room for the sort arrow
-            self.setColumnWidth(i, max(title, metrics.horizontalAdvance(_SAMPLES.get(key, "M" * 8)) + 16))
+            widths.append(max(title, metrics.horizontalAdvance(_SAMPLES.get(key, "M" * 8)) + 16))
+            self.setColumnWidth(i, widths[-1])
+        # The name (or, where a role sees none, the widest words) takes the spare width: never a band's colour.
+        stretch = next((columns.index(k) for k in STRETCH_ORDER if k in columns), len(columns) - 1)
+        if self.filler is None:
+            self.filler = StretchColumn(self, stretch)
+        self.filler.move_to(stretch, widths[stretch])
 
 
 class MatrixPanel(QWidget):
@@ -132,7 +144,7 @@ class MatrixPanel(QWidget):
         self.search.setPlaceholderText("Start of a name or alias; the list follows as you type")
         self.search.setClearButtonEnabled(True)
         search_row = QHBoxLayout()
-        self.search_label = QLabel("&Search", self)
+        self.search_label = QLabel("Se&arch", self)
         self.search_label.setBuddy(self.search)
         search_row.addWidget(self.search_label)
         search_row.addWidget(self.search, 1)
@@ -146,12 +158,12 @@ class MatrixPanel(QWidget):
         self.ref_edit.setObjectName("openByRef")
         self.ref_edit.setAccessibleName("Open by reference")
         self.ref_edit.setPlaceholderText("N-000123")
-        self.ref_edit.setMaxLength(20)
+        limit_line(self.ref_edit, 20)
         self.open_button = QPushButton("&Open record…", self)
         self.open_button.setEnabled(False)
         if self.can_open:
             open_row = QHBoxLayout()
-            ref_label = QLabel("Open by &reference", self)
+            ref_label = QLabel("Open &by reference", self)
             ref_label.setBuddy(self.ref_edit)
             open_row.addWidget(self.open_button)
             open_row.addSpacing(24)

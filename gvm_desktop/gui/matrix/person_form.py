@@ -16,6 +16,7 @@ from gvm_desktop.core.people import BCUS, DISABILITY, ETHNICITY_2021, GENDERS, O
 from gvm_desktop.core.records import NominalRecord
 from gvm_desktop.core.text import NAME_MAX, TEXT_MAX
 from gvm_desktop.gui.common.form_fields import (
+    buddy_label,
     chosen,
     code_combo,
     date_box,
@@ -23,8 +24,10 @@ from gvm_desktop.gui.common.form_fields import (
     select_code,
     split_list,
     to_qdate,
+    with_count,
 )
 
+POSTCODE_MAX = 8  # the core's limit for a postcode (validate_draft)
 ETHNICITY_ITEMS = [(code, group if group == label else f"{group}: {label}")
                    for code, (group, label) in ETHNICITY_2021.items()]
 
@@ -37,7 +40,6 @@ class PersonForm(QWidget):
         self.family_name = QLineEdit(self)
         for box, name in ((self.given_name, "Given name"), (self.family_name, "Family name")):
             box.setAccessibleName(name)
-            box.setMaxLength(NAME_MAX)
         self.date_of_birth = date_box(self, today, empty=True, name="Date of birth")
         self.gender = code_combo(self, GENDERS.items(), name="Gender")
         self.ethnicity = code_combo(self, ETHNICITY_ITEMS, name="Ethnicity (self-defined)")
@@ -46,10 +48,8 @@ class PersonForm(QWidget):
         self.disability = code_combo(self, DISABILITY.items(), name="Disability")
         self.address = QLineEdit(self)
         self.address.setAccessibleName("Address")
-        self.address.setMaxLength(TEXT_MAX // 10)
         self.postcode = QLineEdit(self)
         self.postcode.setAccessibleName("Postcode")
-        self.postcode.setMaxLength(8)
         self.borough = code_combo(self, ((b, b) for b in BCUS[bcu][1]), name="Borough")
         self.aliases = QLineEdit(self)
         self.aliases.setAccessibleName("Aliases, comma-separated")
@@ -58,17 +58,23 @@ class PersonForm(QWidget):
         self.gangs.setAccessibleName("Gang names, comma-separated")
         self.gangs.setPlaceholderText("Comma-separated, up to 10")
 
+        # The core's limits (validate_draft), shown as a count as people type; nothing is cut.
+        given_row, self.given_count = with_count(self.given_name, NAME_MAX)
+        family_row, self.family_count = with_count(self.family_name, NAME_MAX)
+        address_row, self.address_count = with_count(self.address, TEXT_MAX // 10)
+        postcode_row, self.postcode_count = with_count(self.postcode, POSTCODE_MAX)
+
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("&Given name", self.given_name)
-        form.addRow("&Family name", self.family_name)
+        form.addRow(buddy_label("&Given name", self.given_name), given_row)
+        form.addRow(buddy_label("&Family name", self.family_name), family_row)
         form.addRow("&Date of birth", self.date_of_birth)
         form.addRow("Ge&nder", self.gender)
         form.addRow("E&thnicity (self-defined)", self.ethnicity)
         form.addRow("Officer-o&bserved code", self.observed)
         form.addRow("Disabilit&y", self.disability)
-        form.addRow("&Address", self.address)
-        form.addRow("Post&code", self.postcode)
+        form.addRow(buddy_label("&Address", self.address), address_row)
+        form.addRow(buddy_label("Post&code", self.postcode), postcode_row)
         form.addRow(f"Borough ({bcu})", self.borough)
         form.addRow("A&liases", self.aliases)
         form.addRow("Gang na&mes", self.gangs)

@@ -19,8 +19,9 @@ from gvm_desktop.core.changes import MIN_REASON, DuplicatePerson
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.evidence import EvidenceDraft, corroboration
 from gvm_desktop.core.people import validate_draft
+from gvm_desktop.core.text import TEXT_MAX
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.form_fields import text_box
+from gvm_desktop.gui.common.form_fields import LimitCount, text_box
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoCopyTable, note
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
@@ -70,6 +71,7 @@ class ProposeDialog(FormDialog):
         self.reason = text_box(self, "Why this person should be on the matrix", lines=3,
                                placeholder=f"At least {MIN_REASON} characters")
         self.reason_count = note("", self)
+        self.reason_limit = LimitCount(self.reason, TEXT_MAX, self)  # the service's limit, counted as people type
         self.duplicate_row = QHBoxLayout()
         self.duplicate_buttons: list[QPushButton] = []
         self._lay_out()
@@ -104,7 +106,10 @@ class ProposeDialog(FormDialog):
         reason_label.setBuddy(self.reason)
         self.body.addWidget(reason_label)
         self.body.addWidget(self.reason)
-        self.body.addWidget(self.reason_count)
+        counts = QHBoxLayout()
+        counts.addWidget(self.reason_count, 1)
+        counts.addWidget(self.reason_limit)
+        self.body.addLayout(counts)
         self.body.addLayout(self.duplicate_row)
         self.resize(1180, 760)
 

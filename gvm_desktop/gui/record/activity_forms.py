@@ -12,14 +12,24 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QFormLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
 from gvm_desktop.core.changes import Intervention
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.records import NominalRecord
-from gvm_desktop.core.text import NAME_MAX
+from gvm_desktop.core.text import NAME_MAX, TEXT_MAX
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.form_fields import EARLIEST, chosen, code_combo, date_box, entered_date, text_box
+from gvm_desktop.gui.common.form_fields import (
+    EARLIEST,
+    LimitCount,
+    buddy_label,
+    chosen,
+    code_combo,
+    date_box,
+    entered_date,
+    text_box,
+    with_count,
+)
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
 
@@ -62,11 +72,10 @@ class AddInterventionDialog(FormDialog):
         self.referral.setCurrentIndex(-1)
         line = self.referral.lineEdit()
         assert line is not None
-        line.setMaxLength(NAME_MAX)
+        self.referral_count = LimitCount(line, NAME_MAX, self)
         line.setPlaceholderText("Choose or type the kind of referral")
         self.provider = QLineEdit(self)
         self.provider.setAccessibleName("Provider")
-        self.provider.setMaxLength(NAME_MAX)
         self.provider.setPlaceholderText("Who provides it")
         self.offered_on = date_box(self, today, empty=False, name="Offered on")
         self.taken_up = QCheckBox("&Taken up", self)
@@ -75,12 +84,18 @@ class AddInterventionDialog(FormDialog):
         self.starts_on = date_box(self, ahead, empty=True, name="Starts on")
         self.ends_on = date_box(self, ahead, empty=True, name="Ends on")
 
+        # The service's limits (changes.add_intervention), counted as people type; nothing is cut.
+        referral_row = QHBoxLayout()
+        referral_row.addWidget(self.referral, 1)
+        referral_row.addWidget(self.referral_count)
+        provider_row, self.provider_count = with_count(self.provider, NAME_MAX)
+        outcome_row, self.outcome_count = with_count(self.outcome, TEXT_MAX)
         form = QFormLayout()
-        form.addRow("&Referral", self.referral)
-        form.addRow("&Provider", self.provider)
+        form.addRow(buddy_label("&Referral", self.referral), referral_row)
+        form.addRow(buddy_label("&Provider", self.provider), provider_row)
         form.addRow("&Offered on", self.offered_on)
         form.addRow("", self.taken_up)
-        form.addRow("O&utcome", self.outcome)
+        form.addRow(buddy_label("O&utcome", self.outcome), outcome_row)
         form.addRow("&Starts on", self.starts_on)
         form.addRow("&Ends on", self.ends_on)
         self.body.addLayout(form)
@@ -120,10 +135,11 @@ class AddActivityDialog(FormDialog):
         self.on = date_box(self, today, empty=False, name="Date")
         self.note = text_box(self, "Note", lines=3, placeholder="What happened, briefly (optional)")
 
+        note_row, self.note_count = with_count(self.note, TEXT_MAX)  # the service's limit (changes.add_activity)
         form = QFormLayout()
         form.addRow("&Kind", self.kind)
         form.addRow("&Date", self.on)
-        form.addRow("&Note", self.note)
+        form.addRow(buddy_label("&Note", self.note), note_row)
         self.body.addLayout(form)
         self.body.addWidget(note("Dated no later than today.", self))
         self.body.addStretch(1)

@@ -16,7 +16,10 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 from gvm_desktop.core.errors import GvmError, ValidationError
 from gvm_desktop.core.justification import MAX_TEXT, MIN_TEXT, Justification, ReasonCategory
 from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.form_fields import buddy_label, with_count
 from gvm_desktop.gui.common.widgets import note
+
+OPERATION_MAX = 40  # the core's operation reference pattern allows 40 characters
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import Call, SessionOps
@@ -57,11 +60,9 @@ class JustifyDialog(FormDialog, Generic[T]):
             self.category.addItem(cat.label, cat.value)
         self.text = QLineEdit(self)
         self.text.setAccessibleName("Why, in words")
-        self.text.setMaxLength(MAX_TEXT)
         self.text.setPlaceholderText(f"At least two words ({MIN_TEXT} characters or more): what you need it for")
         self.operation = QLineEdit(self)
         self.operation.setAccessibleName("Operation reference")
-        self.operation.setMaxLength(40)
         self.operation.setPlaceholderText("e.g. OP-SYNTH-17 (needed for a linked operation)")
         self.hint = QLabel(self)
         self.hint.setObjectName("validationHint")
@@ -69,8 +70,11 @@ class JustifyDialog(FormDialog, Generic[T]):
 
         form = QFormLayout()
         form.addRow("&Reason", self.category)
-        form.addRow("&Why", self.text)
-        form.addRow("O&peration ref", self.operation)
+        # Counted as people type against the core's limits; an edit that would go over is refused whole and said.
+        text_row, self.text_count = with_count(self.text, MAX_TEXT)
+        operation_row, self.operation_count = with_count(self.operation, OPERATION_MAX)
+        form.addRow(buddy_label("&Why", self.text), text_row)
+        form.addRow(buddy_label("O&peration ref", self.operation), operation_row)
         self.body.addWidget(self.subject)
         self.body.addLayout(form)
         self.body.addWidget(self.hint)

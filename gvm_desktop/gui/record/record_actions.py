@@ -15,8 +15,9 @@ from gvm_desktop.core.changes import MIN_REASON
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.people import validate_draft
 from gvm_desktop.core.records import NominalRecord
+from gvm_desktop.core.text import TEXT_MAX
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.form_fields import EARLIEST, date_box, text_box, to_qdate
+from gvm_desktop.gui.common.form_fields import EARLIEST, date_box, text_box, to_qdate, with_count
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
 from gvm_desktop.gui.matrix.evidence_form import EvidenceForm
@@ -77,7 +78,8 @@ class EditDialog(FormDialog):
         reason_label = QLabel("&Why the record changes (kept with the old version)", self)
         reason_label.setBuddy(self.reason)
         self.body.addWidget(reason_label)
-        self.body.addWidget(self.reason)
+        reason_row, self.reason_count = with_count(self.reason, TEXT_MAX)  # the service's limit (changes.edit)
+        self.body.addLayout(reason_row)
         self.body.addWidget(note("The record as it is now is kept as a version; SPOCs and auditors can see it.", self))
         self.resize(880, 620)
         self.person.given_name.setFocus()

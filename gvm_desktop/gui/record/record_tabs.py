@@ -60,9 +60,11 @@ def paint_band(label: QLabel, band: str) -> None:
     """Band in words on its colour (never colour alone), as wide as its word."""
     label.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
     label.setText(band)
-    colour = BAND_COLOURS.get(band)
-    label.setStyleSheet(f"background: {colour.name()}; color: #1b1b1b; padding: 4px 10px; border-radius: 3px; "
-                        "font-weight: bold;" if colour else "")
+    # Coloured by the application stylesheet (QLabel#band[band=...]), which follows a light or dark palette.
+    label.setObjectName("band" if band in BAND_COLOURS else "")
+    label.setProperty("band", band)
+    label.style().unpolish(label)
+    label.style().polish(label)
 
 
 class DetailsTab(QWidget):

@@ -24,7 +24,7 @@ from PySide6.QtCharts import (
     QLineSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QMargins, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -52,6 +52,7 @@ from gvm_desktop.core.disproportionality import (
     format_ratio,
     format_share,
 )
+from gvm_desktop.gui.common.palette import current_scheme, readable
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ReadOnlyTable, heading, note
 
@@ -144,11 +145,7 @@ class DisproportionalityPanel(QWidget):
         self.share_view = self._chart_view(self.share_chart, "Share of the matrix and of the population")
         self.matrix_set = QBarSet("On the matrix")
         self.reference_set = QBarSet("Reference population")
-        self.matrix_set.setColor(MATRIX_COLOUR)
-        self.reference_set.setColor(REFERENCE_COLOUR)
         for bar_set in (self.matrix_set, self.reference_set):
-            bar_set.setLabelColor(QColor(Qt.GlobalColor.black))  # the theme's white is meant for labels inside a bar
-            bar_set.setBorderColor(bar_set.color())
             font = bar_set.labelFont()
             font.setPointSizeF(font.pointSizeF() * 0.85)  # two labels side by side over narrow bars must not touch
             bar_set.setLabelFont(font)
@@ -180,6 +177,7 @@ class DisproportionalityPanel(QWidget):
         self.rri_axis.setLabelFormat("%.1f")
         self.trend_chart.addAxis(self.quarter_axis, Qt.AlignmentFlag.AlignBottom)
         self.trend_chart.addAxis(self.rri_axis, Qt.AlignmentFlag.AlignLeft)
+        self._follow_palette()
 
         self.figures = FiguresModel(self)
         self.figures_table = ReadOnlyTable(sorted_view_model(self.figures, self), self)
@@ -198,6 +196,25 @@ class DisproportionalityPanel(QWidget):
         self.export_button.clicked.connect(self.export_requested)
         self.set_report(None)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._follow_palette()
+
+    def _follow_palette(self) -> None:
+        """Charts in the light or dark theme of the palette; the bars keep the PDF's hues, lightened on dark."""
+        scheme = current_scheme()
+        theme = QChart.ChartTheme.ChartThemeDark if scheme.dark else QChart.ChartTheme.ChartThemeLight
+        for chart in (self.share_chart, self.trend_chart):
+            if chart.theme() != theme:
+                chart.setTheme(theme)  # resets the series' colours, so they are set again below
+        background = self.share_chart.backgroundBrush().color()
+        for bar_set, colour in ((self.matrix_set, MATRIX_COLOUR), (self.reference_set, REFERENCE_COLOUR)):
+            bar_set.setColor(colour.lighter(190) if scheme.dark and colour == MATRIX_COLOUR else colour)
+            bar_set.setBorderColor(bar_set.color())
+            # The labels sit above the bars, on the chart's own background (the theme's is meant for inside a bar).
+            bar_set.setLabelColor(readable(scheme.base_text, background))
+
     def _chart_view(self, chart: QChart, name: str) -> QChartView:
         chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)  # figures, not a show: draw them at once
         chart.setMargins(QMargins(4, 4, 4, 4))
@@ -214,7 +231,7 @@ class DisproportionalityPanel(QWidget):
         layout.addWidget(heading("Disproportionality", self, level=2))
         layout.addWidget(self.summary)
         row = QHBoxLayout()
-        label = QLabel("&Dimension:", self)
+        label = QLabel("D&imension:", self)
         label.setBuddy(self.dimension_box)
         row.addWidget(label)
         row.addWidget(self.dimension_box)

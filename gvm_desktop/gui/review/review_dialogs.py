@@ -1,4 +1,5 @@
-"""The review tab's dialogs: recommend, override, sign off (password again) and export the signed sheet.
+"""The review tab's dialogs: recommend, override, agree with many at once, sign off (password again) and export
+the signed sheet.
 
 Each one asks and shows the service's answer; every rule (rationale length, the
 flags a retain must address, who may sign or export unencrypted) is the services'.
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QRadioButton,
     QScrollArea,
@@ -31,6 +31,7 @@ from gvm_desktop.core.errors import AuthenticationError, GvmError, UndecidedErro
 from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
+    MAX_RATIONALE,
     MIN_RATIONALE,
     Recommendation,
     ReusedRationale,
@@ -39,9 +40,12 @@ from gvm_desktop.core.review import (
 from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import writing_to
+from gvm_desktop.gui.common.form_fields import with_count
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
-from gvm_desktop.gui.common.widgets import BusyBar, note
+from gvm_desktop.gui.common.password_dialog import password_field
+from gvm_desktop.gui.common.table_models import Column, RowTableModel
+from gvm_desktop.gui.common.widgets import BusyBar, ReadOnlyTable, note
 from gvm_desktop.gui.review.review_words import (
     DECISION_TIPS,
     REVIEW_STYLE,
@@ -92,8 +96,9 @@ class DecisionDialog(FormDialog):
         self.hint.setObjectName("validationHint")
         self.hint.setWordWrap(True)
         self.counter = note("", self)
+        text_row, self.limit = with_count(self.text, MAX_RATIONALE)
         self.body.addWidget(label)
-        self.body.addWidget(self.text, 1)
+        self.body.addLayout(text_row, 1)
         self.body.addWidget(self.hint)
         self.body.addWidget(self.counter)
         self.text.textChanged.connect(self._check)
@@ -136,7 +141,7 @@ class DecisionDialog(FormDialog):
         length = len(" ".join(text.split()))
         self.counter.setText(f"{length} characters (at least {MIN_RATIONALE}).")
         self._show_hint(text)
-        self.ok_button.setEnabled(self.choice is not None and length >= MIN_RATIONALE)
+        self.ok_button.setEnabled(self.choice is not None and length >= MIN_RATIONALE and not self.limit.is_over())
 
     def _show_hint(self, text: str) -> None:
         if self.choice is not Recommendation.RETAIN or not self.item.flags:
@@ -185,6 +190,48 @@ class OverrideDialog(DecisionDialog):
         self.body.insertWidget(2, recommended)
         self._check()
 
+class AgreedModel(RowTableModel[ReviewItem]):
+    """What the SPOC is about to agree with: references and recommendations, no names."""
+
+    columns = (
+        Column[ReviewItem]("Ref", lambda i: i.ref),
+        Column[ReviewItem]("Recommendation", lambda i: decision_text(i.recommendation)),
+    )
+
+
+class AgreeDialog(FormDialog):
+    """One confirmation for agreeing with many recommendations: every reference and its recommendation, listed.
+
+    Nothing is typed, so Cancel and Escape close it at once and nothing is decided; OK hands the references
+    back (`refs`) and the panel agrees with all of them in one call. Overrides stay one at a time, with a reason.
+    """
+
+    def __init__(self, items: Sequence[ReviewItem], parent: QWidget | None) -> None:
+        count = len(items)
+        super().__init__(f"Agree with {count} recommendation{'s' if count != 1 else ''}", parent,
+                         ok_text=f"Agree with {count}")
+        self.refs = tuple(i.ref for i in items)
+        self.body.addWidget(note(
+            f"You agree with the recommendation for each of these {people_text(count)}: it becomes the final "
+            "decision, carried out when the review is signed. To decide otherwise for one of them, cancel and "
+            "use Override… on their row.", self))
+        self.model = AgreedModel(self)
+        self.model.set_rows(items)
+        self.table = ReadOnlyTable(self.model, self)  # scrolls: a whole BCU may be agreed with at once
+        self.table.setObjectName("agreedItems")
+        self.table.setAccessibleName("The recommendations you agree with")
+        self.table.setSelectionMode(ReadOnlyTable.SelectionMode.NoSelection)
+        self.table.resizeColumnsToContents()
+        self.body.addWidget(self.table, 1)
+        self.ok_button.setDefault(True)
+        self.resize(460, max(220, min(520, 140 + 22 * count)))
+
+    def wipe(self) -> None:
+        """Forget the references (the lock closes the dialog)."""
+        self.model.clear()
+        self.refs = ()
+
+
 class TaskDialog(FormDialog):
     """A form whose OK sends a slow call (Argon2id): a busy bar and a progress line while it runs, OK paused."""
 
@@ -200,13 +247,6 @@ class TaskDialog(FormDialog):
 
     def show_failure(self, exc: GvmError) -> None:
         self.error_label.show_error(exc)
-
-
-def password_field(parent: QWidget, name: str) -> QLineEdit:
-    field = QLineEdit(parent)
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    field.setAccessibleName(name)
-    return field
 
 
 class SignOffDialog(TaskDialog):

@@ -3,9 +3,11 @@
 Officers (and SPOCs) recommend retain, remove or rescore with a rationale; a
 focus-flagged person can be retained only with a rationale that addresses each
 flag, and the dialog says which ones are still unaddressed as it is typed. The
-SPOC agrees or overrides, opens a review when there is none (or a new one after
-a signed one), signs off with their password typed again, and exports the review
-sheet. Every rule is the services'; this page only asks and shows the answer.
+SPOC agrees with many recommendations at once (one confirmation listing them) or
+overrides one at a time, opens a review when there is none (or a new one after a
+signed one), signs off with their password typed again once nobody is left
+undecided (the button says how many are, and a list beside it goes to their rows),
+and exports the review sheet. Every rule is the services'; this page only asks and shows the answer.
 Every call runs on the session's worker; signing and exporting re-derive Argon2id,
 so they show a progress line. A decision announces Change.REVIEW, and the panel
 reads the review again (a sign-off also announces Change.MATRIX: the home's list
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListView,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -48,7 +51,13 @@ from gvm_desktop.gui.common.home_base import bcu_text, panel
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import SORT_ROLE, Column, RowTableModel
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoCopyTable, NoticeLabel, fill_counts, heading, note
-from gvm_desktop.gui.review.review_dialogs import ExportSheetDialog, OverrideDialog, RecommendDialog, SignOffDialog
+from gvm_desktop.gui.review.review_dialogs import (
+    AgreeDialog,
+    ExportSheetDialog,
+    OverrideDialog,
+    RecommendDialog,
+    SignOffDialog,
+)
 from gvm_desktop.gui.review.review_words import (
     REVIEW_STYLE,
     decision_text,
@@ -68,7 +77,7 @@ if TYPE_CHECKING:
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 BAND_ORDER = {"Red": 0, "Amber": 1, "Green": 2}
-FLAGGED_BACKGROUND = QColor("#fff4e5")  # the amber of the app's warning boxes: these rows need a closer look
+FLAGGED_BACKGROUND = QColor(255, 170, 0, 56)  # a see-through amber: tints a light or dark row, the text keeps its colour
 
 
 @dataclass(frozen=True)
@@ -92,14 +101,20 @@ class ReviewItemsModel(RowTableModel[ReviewItem]):
         # Sort keys are plain numbers and strings: the proxy cannot compare Python tuples (they would not sort).
         Column[ReviewItem]("Harm", lambda i: f"{i.harm_band} ({i.harm_score})",
                            lambda i: BAND_ORDER.get(i.harm_band, 9) * 1_000_000 - i.harm_score),
-        Column[ReviewItem]("Focus flags", lambda i: flags_text(i.flags),
-                           lambda i: f"{9 - len(i.flags)} {flags_text(i.flags)}"),  # most flags first
         Column[ReviewItem]("Recommendation", lambda i: decision_text(i.recommendation)),
-        Column[ReviewItem]("Rationale", lambda i: i.rationale),
         Column[ReviewItem]("SPOC verdict", verdict_text),
         Column[ReviewItem]("Final decision", lambda i: decision_text(i.decision)),
+        # The two long texts after the decisions, so those stay on screen in the narrowest window; both read in
+        # full in the box below the table (and in each cell's tooltip).
+        Column[ReviewItem]("Focus flags", lambda i: flags_text(i.flags),
+                           lambda i: f"{9 - len(i.flags)} {flags_text(i.flags)}"),  # most flags first
+        Column[ReviewItem]("Rationale", lambda i: i.rationale),
     )
-    FLAGS_COLUMN = 4
+    NAME_COLUMN = 1
+    DECISION_COLUMN = 6  # the last of the columns a decision is made from
+    FLAGS_COLUMN = 7
+    RATIONALE_COLUMN = 8
+    LONG_TEXT_WIDTH = 300  # the most the flags and the rationale take before scrolling sideways
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.BackgroundRole and index.isValid() and index.column() == self.FLAGS_COLUMN \
@@ -109,6 +124,12 @@ class ReviewItemsModel(RowTableModel[ReviewItem]):
 
     def row_of_ref(self, ref: str) -> int | None:
         return next((r for r in range(self.rowCount()) if self.row_at(r).ref == ref), None)
+
+
+class UndecidedModel(RowTableModel[str]):
+    """The references still undecided, for the list beside Sign off (a table model: wiped on lock like the rest)."""
+
+    columns = (Column[str]("Ref", lambda ref: ref),)
 
 
 class ReviewFilter(QSortFilterProxyModel):
@@ -156,6 +177,10 @@ class ReviewPanel(QWidget):
         self.dialog: QWidget | None = None  # the form open now, for tests and for the lock's wipe
         self.folder: Path | None = None  # where the last sheet went: the next one is offered there
         self._asked = False  # the review was asked for: a change has it read again
+        self.reading = False  # a reading is on its way: showing the tab does not ask again
+        self._wanted_quarter: str | None = None  # the quarter the next reading shows (the SPOC's queue asks for one)
+        self._focus_after_load = False
+        self.undecided: list[str] = []  # references still undecided, in the table's order as read
         self._notice_after_load: Callable[[ReviewSummary | None], str] | None = None
         self.setStyleSheet(REVIEW_STYLE)
         self.model = ReviewItemsModel(self)
@@ -184,19 +209,39 @@ class ReviewPanel(QWidget):
         self.table.setObjectName("reviewTable")
         self.table.setAccessibleName("People in the review")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # A handful of rows whatever else the page shows: the window's minimum grows rather than the table vanishing.
+        self.table.setMinimumHeight(4 * (self.fontMetrics().height() + 8) + self.table.horizontalHeader().sizeHint().height())
         self.details = QPlainTextEdit(self)
         self.details.setReadOnly(True)
         self.details.setAccessibleName("The selected person's rationale and verdict")
         self.details.setPlaceholderText("Select a person to read their rationale and the SPOC's verdict in full")
         self.details.setMaximumHeight(90)
         self.recommend_button = self._button("&Recommend…", "Recommend retain, remove or rescore for the selected person")
-        self.agree_button = self._button("A&gree", "Agree with the recommendation of every selected person")
+        self.agree_button = self._button(
+            "A&gree with recommendations…", "Agree with the recommendation of every selected person, after one "
+            "confirmation listing them (Shift or Ctrl with a click or the arrow keys selects several; Ctrl+A all)")
         self.override_button = self._button("&Override…", "Replace the selected person's recommendation, with a reason")
         self.open_button = self._button("Open re&view", "Open the BCU's review of the chosen quarter")
-        self.sign_button = self._button("&Sign off…", "Sign the review with your password: its decisions are carried out")
+        self.sign_button = self._button("Sig&n off…", "Sign the review with your password: its decisions are carried out")
         self.export_button = self._button("E&xport review sheet (PDF)…",
                                           "The signed review's sheet as a signed, encrypted PDF (once the review is signed)")
-        self.refresh_button = self._button("Refres&h", "Read the review again")
+        self.refresh_button = self._button("Re&load", "Read the review again")
+        self.undecided_title = QLabel(self)
+        self.undecided_model = UndecidedModel(self)
+        self.undecided_list = QListView(self)  # wraps and scrolls: a whole BCU may be undecided
+        self.undecided_list.setModel(self.undecided_model)
+        self.undecided_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.undecided_list.setObjectName("undecidedList")
+        self.undecided_list.setAccessibleName("People still undecided")
+        self.undecided_list.setToolTip("Click one, or press Enter on it, to go to their row")
+        self.undecided_list.setFlow(QListView.Flow.LeftToRight)
+        self.undecided_list.setWrapping(True)
+        self.undecided_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.undecided_list.setUniformItemSizes(True)
+        self.undecided_list.setSpacing(2)
+        # Two lines of references, then it scrolls: the table keeps the height.
+        self.undecided_list.setFixedHeight(2 * (self.fontMetrics().height() + 8) + 6)
+        self.undecided_title.setBuddy(self.undecided_list)
         self.notice = NoticeLabel(self)
         self.error_label = ErrorLabel(self)
 
@@ -225,6 +270,10 @@ class ReviewPanel(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
+        undecided = QHBoxLayout()
+        undecided.addWidget(self.undecided_title, 0, Qt.AlignmentFlag.AlignTop)
+        undecided.addWidget(self.undecided_list, 1)
+        layout.addLayout(undecided)
         layout.addLayout(self._actions())
         layout.addWidget(self.notice)
         layout.addWidget(self.error_label)
@@ -264,7 +313,9 @@ class ReviewPanel(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.recommend() if self.recommend_button.isEnabled() else None)
         self.model.modelReset.connect(self._selection_changed)
         self.recommend_button.clicked.connect(lambda: self.recommend())
-        self.agree_button.clicked.connect(lambda: self.agree())
+        self.agree_button.clicked.connect(lambda: self.ask_to_agree())
+        self.undecided_list.activated.connect(self._go_to_undecided)
+        self.undecided_list.clicked.connect(self._go_to_undecided)
         self.override_button.clicked.connect(lambda: self.override())
         self.open_button.clicked.connect(lambda: self.open_review())
         self.sign_button.clicked.connect(lambda: self.sign_off())
@@ -288,7 +339,9 @@ class ReviewPanel(QWidget):
         another call does not clear a refusal shown here); a failure still shows.
         """
         self._asked = True
-        chosen = self.quarter_box.currentData()
+        self.reading = True
+        chosen = self._wanted_quarter or self.quarter_box.currentData()
+        self._wanted_quarter = None
         quarter = str(chosen or self._this_quarter())
 
         def read(s: Services, ws: Workspace) -> ReviewRead:
@@ -301,6 +354,7 @@ class ReviewPanel(QWidget):
                      finished=lambda result: self._answered(result, chosen), owner=self)
 
     def _answered(self, result: Result[ReviewRead], chosen: object) -> None:
+        self.reading = False
         read = result.value if result.ok else None
         self._list_quarters(read.reviews if read else [], chosen)
         if read is None:
@@ -312,6 +366,23 @@ class ReviewPanel(QWidget):
         if self._notice_after_load is not None:
             self.notice.setText(self._notice_after_load(read.summary))
             self._notice_after_load = None
+        if self._focus_after_load:
+            self._focus_after_load = False
+            self._focus_first_row()
+
+    def go_to_undecided(self, quarter: str) -> None:
+        """The SPOC's queue's way in: that quarter's review, its undecided people only, the first one selected."""
+        self.flagged_only.setChecked(False)
+        self.undecided_only.setChecked(True)
+        self._wanted_quarter = quarter
+        self._focus_after_load = True
+        self.load()
+
+    def _focus_first_row(self) -> None:
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.proxy.rowCount() and self.current_item() is None:
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+            self.table.selectRow(0)
 
     def _changed(self, changes: frozenset[Change]) -> None:
         if self._asked and Change.REVIEW in changes:
@@ -343,14 +414,42 @@ class ReviewPanel(QWidget):
         selected = self.current_item()
         self.summary = summary
         self.model.set_rows(items)
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(6, min(self.table.columnWidth(6), 360))  # the rationale reads in full below
+        self._size_columns()
         self._show_status(summary)
+        self._show_undecided(items if summary is not None and summary.signed_at is None else [])
         for key in ("people", "recommended", "decided", "flagged"):
             self.count_labels[key].setText("–" if summary is None else f"{getattr(summary, key):,}")
         if selected is not None:
             self.select_ref(selected.ref)
         self._filter()
+
+    def _size_columns(self) -> None:
+        """Every column as wide as its widest cell, so no name is cut short, but for the flags and the rationale:
+        capped (they read in full below the table), the rationale, last, stretching into what is left. A window
+        too narrow for them all scrolls sideways, the decision columns first on screen."""
+        self.table.resizeColumnsToContents()
+        for column in (ReviewItemsModel.FLAGS_COLUMN, ReviewItemsModel.RATIONALE_COLUMN):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), ReviewItemsModel.LONG_TEXT_WIDTH))
+
+    def _show_undecided(self, items: Sequence[ReviewItem]) -> None:
+        """Who still lacks a recommendation or a verdict (as sign-off counts them), beside the Sign off button."""
+        self.undecided = [i.ref for i in items if is_undecided(i)]
+        self.undecided_model.set_rows(self.undecided)
+        count = len(self.undecided)
+        shown = self.can_decide and count > 0
+        self.undecided_title.setText(f"Still undeci&ded ({count}):" if shown else "")
+        self.undecided_title.setVisible(shown)
+        self.undecided_list.setVisible(shown)
+
+    def _go_to_undecided(self, index: QModelIndex) -> None:
+        if not index.isValid() or index.row() >= self.undecided_model.rowCount():
+            return
+        ref = self.undecided_model.row_at(index.row())
+        if self.flagged_only.isChecked() and not self.select_ref(ref):
+            self.flagged_only.setChecked(False)  # the filter hid them: show everyone undecided or not
+        if self.select_ref(ref):
+            self.table.scrollTo(self.table.currentIndex())
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_status(self, summary: ReviewSummary | None) -> None:
         state, text = status_of(summary, self.quarter)
@@ -418,7 +517,12 @@ class ReviewPanel(QWidget):
         self.agree_button.setEnabled(self.can_decide and is_open and bool(recommended))
         self.override_button.setEnabled(self.can_decide and is_open and item is not None
                                         and item.recommendation is not None)
-        self.sign_button.setEnabled(self.can_decide and is_open)
+        undecided = len(self.undecided) if is_open else 0
+        self.sign_button.setEnabled(self.can_decide and is_open and not undecided)
+        self.sign_button.setText(f"Sig&n off ({undecided} undecided)" if undecided else "Sig&n off…")
+        self.sign_button.setToolTip(
+            f"Decide on the {people_text(undecided)} listed as still undecided first: each needs a recommendation and "
+            "your verdict" if undecided else "Sign the review with your password: its decisions are carried out")
         signed = summary is not None and summary.signed_at is not None
         self.open_button.setText("Open new re&view" if signed else "Open re&view")  # a new one replaces a signed one
         self.open_button.setEnabled(self.can_decide and self.loaded and not is_open)
@@ -426,7 +530,7 @@ class ReviewPanel(QWidget):
 
     # -- deciding ---------------------------------------------------------------------------------------------------
 
-    def _adopt(self, dialog: FormDialog, done: Callable[[], None]) -> None:
+    def _adopt(self, dialog: FormDialog, done: Callable[[], object]) -> None:
         self._page.adopt(dialog)
         dialog.accepted.connect(done)
         self.dialog = dialog
@@ -448,13 +552,25 @@ class ReviewPanel(QWidget):
         self._adopt(dialog, lambda: self.notice.setText(f"Overridden for {item.ref}."))
         return dialog
 
+    def ask_to_agree(self) -> AgreeDialog | None:
+        """The button's way: one confirmation listing every selected reference and its recommendation; OK agrees."""
+        chosen = [i for i in self.selected_items() if i.recommendation is not None]
+        if self.summary is None or not chosen or not self.agree_button.isEnabled():
+            return None
+        dialog = AgreeDialog(chosen, self)
+        self._adopt(dialog, lambda: self._agree(list(dialog.refs)))
+        return dialog
+
     def agree(self) -> int:
-        """Agree with every selected recommendation in one call: all of them are saved, or (on a refusal) none.
+        """Agree with every selected recommendation without asking (the button asks first: ask_to_agree)."""
+        return self._agree([i.ref for i in self.selected_items() if i.recommendation is not None])
+
+    def _agree(self, refs: list[str]) -> int:
+        """Agree with these recommendations in one call: all of them are saved, or (on a refusal) none.
 
         Returns how many it sets out to agree with; the notice says how many were, once they are.
         """
         summary = self.summary
-        refs = [i.ref for i in self.selected_items() if i.recommendation is not None]
         if summary is None or not refs or not self.agree_button.isEnabled():
             return 0
         self.notice.clear()
@@ -492,7 +608,9 @@ class ReviewPanel(QWidget):
     def sign_off(self) -> None:
         """Read the service's warning about reused rationales, then ask for the password (the dialog is `self.dialog`)."""
         summary = self.summary
-        if summary is None or not self.sign_button.isEnabled():
+        # Not the button's state: it waits for the undecided, and the service refuses while any are (the dialog
+        # then lists them). Only a review that can be signed at all is asked about.
+        if summary is None or not self.can_decide or summary.signed_at is not None:
             return
         review_id = summary.id
         # Asked of the service before the dialog opens, so the SPOC reads it before typing the password.
@@ -541,6 +659,10 @@ class ReviewPanel(QWidget):
         self.summary = None
         self.loaded = False
         self._asked = False
+        self.reading = False
+        self._wanted_quarter = None
+        self._focus_after_load = False
+        self._show_undecided([])
         self._notice_after_load = None
         self.details.clear()
         self.notice.clear()

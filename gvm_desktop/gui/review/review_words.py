@@ -31,16 +31,12 @@ DECISION_KEYS: dict[Recommendation, str] = {Recommendation.RETAIN: "e", Recommen
                                             Recommendation.RESCORE: "s"}
 
 
-# Only this tab's look; the application stylesheet (style.py) stays as it is.
+# Only this tab's shapes; the colours of each state are the application stylesheet's (style.py), which follows
+# a light or dark palette.
 REVIEW_STYLE = """
 QLabel#reviewStatus { font-size: 12pt; font-weight: bold; padding: 4px 8px; border-radius: 3px; }
-QLabel#reviewStatus[state="overdue"] { color: white; background: #b3261e; }
-QLabel#reviewStatus[state="signed"] { color: #14532d; background: #dcefdf; border: 1px solid #6fae7b; }
-QLabel#reviewStatus[state="open"] { color: #1f3b63; background: #e6eef8; border: 1px solid #9db5d6; }
-QLabel#reviewStatus[state="none"] { color: #444444; }
-QLabel#validationHint[invalid="true"] { color: #b3261e; }
 QLabel#undecidedRefs { font-weight: bold; padding: 4px 0px 4px 8px; }
-QLabel#reusedRationale { color: #7a4b00; background: #fff4de; border: 1px solid #d9a441; padding: 4px 8px; }
+QLabel#reusedRationale { padding: 4px 8px; }
 """
 
 

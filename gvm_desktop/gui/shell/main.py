@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import sys
+from importlib.resources import files
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from gvm_desktop import __version__
 from gvm_desktop.gui.common.fonts import install_fonts
-from gvm_desktop.gui.common.style import STYLESHEET
-from gvm_desktop.gui.shell.main_window import MainWindow
-from gvm_desktop.gui.shell.signin import SignInWindow
+from gvm_desktop.gui.common.style import install_style
+from gvm_desktop.gui.shell.signin import SignInWindow, create_demo_with_progress
 
 if TYPE_CHECKING:
     from gvm_desktop.app import App
+    from gvm_desktop.gui.shell.main_window import MainWindow
     from gvm_desktop.services.context import Workspace
+
+ORGANISATION = "gvm-desktop"  # QSettings' folder (~/.config/gvm-desktop/ on Linux): the window's geometry, no data
+
+
+def app_icon() -> QIcon:
+    """The window icon, from the package (resources/gvm-desktop.svg rendered at 256 px)."""
+    # From bytes, not a path: a resource inside a zipped install has no file name.
+    pixmap = QPixmap()
+    pixmap.loadFromData(files("gvm_desktop.resources").joinpath("gvm-desktop.png").read_bytes(), "PNG")
+    return QIcon(pixmap)
 
 
 class Shell(QObject):
@@ -48,6 +60,10 @@ class Shell(QObject):
         return window
 
     def _signed_in(self, ws: Workspace) -> None:
+        # Imported at the first sign-in: every role's home comes with it, a sixth of a second the sign-in
+        # window need not wait for.
+        from gvm_desktop.gui.shell.main_window import MainWindow
+
         main = MainWindow(self._app, ws)
         main.signed_out.connect(self._signed_out)
         main.quit_requested.connect(self._main_closed)
@@ -88,15 +104,31 @@ def _quiet_excepthook(kind: type[BaseException], _value: BaseException, _tb: Tra
     print(f"gvm-desktop: unexpected error ({kind.__name__})", file=sys.stderr)
 
 
-def run_gui(app: App, *, demo: bool) -> int:
-    """Show the sign-in window and run Qt's event loop; returns the exit code."""
+def prepare_application() -> QApplication:
+    """The QApplication, named (QSettings' place), styled, with its fonts and icon."""
     qapp = QApplication.instance()
     if not isinstance(qapp, QApplication):
         qapp = QApplication(sys.argv[:1])  # our own arguments were parsed by the CLI already
+    qapp.setOrganizationName(ORGANISATION)
     qapp.setApplicationName("gvm-desktop")
     qapp.setApplicationVersion(__version__)
-    qapp.setStyleSheet(STYLESHEET)
+    qapp.setWindowIcon(app_icon())
+    install_style(qapp)  # light or dark from the desktop's palette, and again whenever it changes
     install_fonts()
+    return qapp
+
+
+def run_gui(app: App, *, demo: bool) -> int:
+    """Show the sign-in window and run Qt's event loop; returns the exit code.
+
+    A demo without its vault gets one first, behind a progress dialog with a percentage.
+    """
+    qapp = prepare_application()
+    if demo and not app.vault_exists():
+        problem = create_demo_with_progress(app)
+        if problem is not None:
+            print(f"gvm-desktop: {problem.message}", file=sys.stderr)
+            return int(problem.exit_code)
     # The shell decides when to end: closing the main window signs out first.
     qapp.setQuitOnLastWindowClosed(False)
     previous_hook = sys.excepthook

@@ -6,7 +6,11 @@ service, on one worker thread) and builds the home on them. On every way into th
 locked state (Lock, idle, or a service saying the session is locked or stale) it
 lets the running call end and drops the rest, locks the workspace, then wipes and
 deletes the home, so nothing read from the vault outlives the lock. The status bar
-shows the progress line of a slow call.
+shows the progress line of a slow call, and then what the last call did, with the local time.
+
+The window opens inside the screen's available area (at any scale factor) and, in the
+application proper, comes back where it was left: QSettings keeps its geometry and
+nothing else (never anything read from the vault).
 """
 
 from __future__ import annotations
@@ -14,11 +18,21 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, QCoreApplication, QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.local_time import local_clock_text
 from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
 from gvm_desktop.gui.admin.home_admin import AdminHome
 from gvm_desktop.gui.common.home_base import HomePage, bcu_text
@@ -26,15 +40,46 @@ from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.common.shortcuts import LOCK, QUIT, SIGN_OUT
 from gvm_desktop.gui.common.widgets import DemoBanner
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
+from gvm_desktop.gui.shell.help_menu import HelpMenu, current_topic
 from gvm_desktop.gui.shell.home import build_home
 from gvm_desktop.gui.shell.idle_watch import IdleWatch
 from gvm_desktop.gui.shell.lock import REASON_IDLE, REASON_ON_REQUEST, REASON_SESSION_LOST, LockedPage
+from gvm_desktop.gui.shell.main import ORGANISATION
 
 if TYPE_CHECKING:
     from gvm_desktop.app import App
     from gvm_desktop.services.context import Session, Workspace
 
 NOT_LOCKED_NOTICE = "The session could not be locked safely, so you were signed out."
+DEFAULT_SIZE = QSize(1040, 720)
+GEOMETRY_KEY = "main_window/geometry"  # the one thing the window remembers: where it was and how large
+
+
+def clamp_to_screen(wanted: QRect, available: QRect) -> QRect:
+    """`wanted` made to fit inside `available`: no larger, moved in whole if it hangs over an edge, and centred
+    if it is nowhere on it (a screen since unplugged, or a smaller one)."""
+    size = wanted.size().boundedTo(available.size())
+    placed = QRect(wanted.topLeft(), size)
+    if not placed.intersects(available):
+        placed.moveCenter(available.center())
+        return placed
+    placed.moveLeft(min(max(placed.left(), available.left()), available.right() - size.width() + 1))
+    placed.moveTop(min(max(placed.top(), available.top()), available.bottom() - size.height() + 1))
+    return placed
+
+
+def centred_on(size: QSize, available: QRect) -> QRect:
+    placed = QRect(available.topLeft(), size.boundedTo(available.size()))
+    placed.moveCenter(available.center())
+    return placed
+
+
+def layout_settings() -> QSettings | None:
+    """Where the window's geometry is kept: only in the application itself (main.py names it), never in a test
+    harness or another program that builds a window, so their windows neither read nor overwrite it."""
+    if QCoreApplication.organizationName() != ORGANISATION:
+        return None
+    return QSettings(ORGANISATION, QCoreApplication.applicationName() or ORGANISATION)
 
 
 class SessionActions:
@@ -50,8 +95,12 @@ class SessionActions:
         self.quit = QAction("&Quit", window)
         self.quit.setShortcut(QUIT)
         self.quit.setStatusTip("Sign out and close the application")
+        self.change_password = QAction("Change &password…", window)
+        self.change_password.setStatusTip("Choose a new password for your own account")
 
         menu = window.menuBar().addMenu("&Session")
+        menu.addAction(self.change_password)
+        menu.addSeparator()
         menu.addAction(self.lock)
         menu.addAction(self.sign_out)
         menu.addSeparator()
@@ -61,6 +110,7 @@ class SessionActions:
 
     def set_locked(self, locked: bool) -> None:
         self.lock.setEnabled(not locked)
+        self.change_password.setEnabled(not locked)
 
 
 class UserHeader(QFrame):
@@ -109,8 +159,9 @@ class MainWindow(QMainWindow):
         self.ops: SessionOps | None = None  # while the vault is open: the session's operations
         self._finished = False
         self._demo = self._read_demo_flag()
+        self._placed = False  # brought inside the screen once shown, when its frame is known
         self.setWindowTitle("gvm-desktop — DEMO" if self._demo else "gvm-desktop")
-        self.resize(1040, 720)
+        self._place_on_screen()
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -123,8 +174,15 @@ class MainWindow(QMainWindow):
             self.demo_banner = DemoBanner(central)
             self.demo_banner.setContentsMargins(0, 0, 0, 0)
             layout.addWidget(self.demo_banner)
-        self.stack = QStackedWidget(central)
-        layout.addWidget(self.stack, 1)
+        # In a scroll area: on a small screen, or at a large scale factor, the window fits the screen and a
+        # page taller than it scrolls, instead of the window's foot (its buttons, the status bar) going off screen.
+        self.page_scroll = QScrollArea(central)
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.page_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from field to field, never to the frame
+        self.stack = QStackedWidget()
+        self.page_scroll.setWidget(self.stack)
+        layout.addWidget(self.page_scroll, 1)
         self.setCentralWidget(central)
 
         self.locked_page = LockedPage(app, ws, self.stack)
@@ -136,11 +194,19 @@ class MainWindow(QMainWindow):
         self.session_actions.lock.triggered.connect(lambda: self.lock(REASON_ON_REQUEST))
         self.session_actions.sign_out.triggered.connect(lambda: self.sign_out())
         self.session_actions.quit.triggered.connect(self.close)
+        self.session_actions.change_password.triggered.connect(self._change_password)
+        # Help after Session; F1 opens the role's guide at the tab on screen. The session outlives a lock; ops is
+        # None while locked (About then says the vault's facts wait for the unlock).
+        self.help_menu = HelpMenu(self, lambda: ws.session.role, lambda: current_topic(self), lambda: self.ops)
 
         self.idle_watch = IdleWatch(app.env.clock, self)
         self.idle_watch.expired.connect(lambda: self.lock(REASON_IDLE))
         self.idle_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.idle_label)
+        # A normal (not temporary) widget: a progress line or a menu's tip covers it for a while, then it shows again.
+        self.last_action_label = QLabel(self)
+        self.last_action_label.setObjectName("lastAction")
+        self.statusBar().addWidget(self.last_action_label, 1)
 
         self._enter_home()
 
@@ -168,6 +234,7 @@ class MainWindow(QMainWindow):
         # Queued: a lost session is reported while an outcome is being delivered; lock after that returns.
         ops.session_lost.connect(lambda: self.lock(REASON_SESSION_LOST), Qt.ConnectionType.QueuedConnection)
         ops.progress_changed.connect(self._show_progress)
+        ops.said.connect(self._show_last_action)
         self.ops = ops
         home = build_home(ops, self.stack)
         # Ctrl+L pressed in one of the home's dialogs (record view, forms): queued for the same reason.
@@ -206,6 +273,62 @@ class MainWindow(QMainWindow):
         else:
             bar.clearMessage()
 
+    def _show_last_action(self, words: str) -> None:
+        """What the last call did, after the local time it ended ("14:32 Proposal sent for approval")."""
+        self.last_action_label.setText(f"{local_clock_text(self._app.env.clock.now())} {words}")
+
+    def _change_password(self) -> None:
+        if self.ops is None or self._home is None:
+            return  # locked: the action is disabled, and a shortcut cannot reach it either
+        # Imported here: the dialog's strength meter loads zxcvbn, which the sign-in window does not need.
+        from gvm_desktop.gui.common.password_dialog import change_own_password
+
+        # Parented to the home: it goes (and is wiped) with the home when the session locks.
+        change_own_password(self._home, self.ops)
+
+    # -- where the window is ------------------------------------------------------
+
+    def _place_on_screen(self) -> None:
+        """The remembered geometry if there is one, else the default size centred; either way inside the screen."""
+        settings = layout_settings()
+        saved = settings.value(GEOMETRY_KEY) if settings is not None else None
+        if isinstance(saved, QByteArray | bytes) and self.restoreGeometry(QByteArray(saved)):
+            self.bring_on_screen()
+            return
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(DEFAULT_SIZE)
+            return
+        self.setGeometry(centred_on(DEFAULT_SIZE, screen.availableGeometry()))
+
+    def bring_on_screen(self) -> None:
+        """Move (and shrink) the window into the available area of the screen it is on, or of the primary one
+        when it is on none: a geometry saved on a larger or since-unplugged screen comes back into view."""
+        frame = self.frameGeometry()
+        screen = QGuiApplication.screenAt(frame.center()) or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        # The frame (title bar, borders) is what must fit; the geometry set is the client area inside it.
+        margins = (frame.width() - self.width(), frame.height() - self.height())
+        wanted = QRect(frame.topLeft(), frame.size())
+        fitted = clamp_to_screen(wanted, available)
+        if fitted != wanted:
+            self.resize(fitted.width() - margins[0], fitted.height() - margins[1])
+            self.move(fitted.topLeft())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._placed:
+            self._placed = True
+            # Queued: the window manager gives the frame (title bar, borders) only once the window is up.
+            QTimer.singleShot(0, self, self.bring_on_screen)  # with the window as context: dropped if it goes first
+
+    def remember_geometry(self) -> None:
+        settings = layout_settings()
+        if settings is not None:
+            settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+
     def _finish_ops(self) -> None:
         """Let the running call end and drop the queue, before the vault closes: closing a connection
         while the worker still reads through it is unsafe, and an outcome must not land on a page being
@@ -216,7 +339,9 @@ class MainWindow(QMainWindow):
         ops.finish_and_forget()
         ops.session_lost.disconnect()
         ops.progress_changed.disconnect()
+        ops.said.disconnect()
         self.statusBar().clearMessage()
+        self.last_action_label.clear()  # what was done belongs to the session on screen, not to the locked page
         ops.deleteLater()
 
     def _drop_home(self) -> None:
@@ -260,6 +385,7 @@ class MainWindow(QMainWindow):
             return
         self._finished = True
         self.idle_watch.stop()
+        self.remember_geometry()
         self.locked_page.finish_and_forget()
         self._finish_ops()
         self._drop_home()

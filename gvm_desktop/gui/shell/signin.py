@@ -1,4 +1,8 @@
-"""The sign-in window: username, password, and (for a demo vault) the published demo accounts."""
+"""The sign-in window: username, password, and (for a demo vault) the published demo accounts.
+
+Before it, `gvm-desktop --demo` on a workstation without a demo vault builds one here, behind a
+progress dialog: like signing in, work with no session yet, on a worker of its own.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import threading
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressDialog,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -23,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gvm_desktop.core.errors import GvmError
+from gvm_desktop.core.synthetic import DEMO_PEOPLE
 from gvm_desktop.gui.common.widgets import BusyBar, DemoBanner, ErrorLabel, heading, note
 from gvm_desktop.gui.common.worker import TaskRunner
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
@@ -43,6 +49,46 @@ def no_vault_text(vault_dir: object) -> str:
         "<code>&nbsp;&nbsp;gvm-desktop init --admin NAME</code><br><br>"
         "To try the application on synthetic data instead, run <code>gvm-desktop --demo</code>."
     )
+
+
+class _DemoProgress(QObject):
+    """Carries the demo build's steps from the worker thread to the progress dialog (queued)."""
+
+    step = Signal(int, int)
+
+
+def create_demo_with_progress(app: App, nominals: int = DEMO_PEOPLE) -> GvmError | None:
+    """Build the demo vault on a worker thread behind a progress dialog with a percentage; None when built.
+
+    Before any window: the dialog is the only thing on screen while the people are made.
+    """
+    dialog = QProgressDialog(f"Creating a demo vault of {nominals:,} synthetic people...", "", 0, 100)
+    dialog.setWindowTitle("gvm-desktop — DEMO")
+    dialog.setCancelButton(None)  # half a vault is no use: the build runs to its end
+    dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    relay = _DemoProgress(dialog)
+    relay.step.connect(lambda done, total: dialog.setValue(done * 100 // total if total else 0),
+                       Qt.ConnectionType.QueuedConnection)
+    runner = TaskRunner(dialog)
+    loop = QEventLoop()
+    outcome: list[GvmError | None] = []
+
+    def finished(error: GvmError | None) -> None:
+        outcome.append(error)
+        loop.quit()
+
+    def build() -> None:
+        app.auth.sign_out(app.create_demo(nominals, progress=relay.step.emit).workspace)
+
+    dialog.show()
+    runner.start(build, lambda _none: finished(None), finished)
+    if not outcome:
+        loop.exec()
+    dialog.close()
+    dialog.deleteLater()
+    return outcome[0]
 
 
 class SignInWindow(QWidget):

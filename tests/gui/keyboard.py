@@ -1,0 +1,61 @@
+"""A person at the keyboard: keys go to whatever has the focus, never straight to a widget a test picked.
+
+`tab_to()` presses Tab until the focus is on the field with that accessible name (what a
+screen reader says), so the tests walk the forms in their real order.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
+
+from tests.gui.accessibility import accessible_name
+from tests.gui.conftest import settle
+
+NO_MOD = Qt.KeyboardModifier.NoModifier
+ANIMATED_CLICK_MS = 150
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    if widget is None:
+        window = QApplication.activeWindow()
+        assert window is not None, "no window has the focus"
+        return window
+    return widget
+
+
+def press(key: Qt.Key, modifier: Qt.KeyboardModifier = NO_MOD, *, wait: bool = True) -> None:
+    QTest.keyClick(focused(), key, modifier)
+    if modifier & Qt.KeyboardModifier.AltModifier:
+        QTest.qWait(ANIMATED_CLICK_MS)  # a mnemonic "animates" its button's click: clicked comes 100 ms later
+    QApplication.processEvents()
+    if wait:
+        settle()
+
+
+def type_text(text: str) -> None:
+    here = focused()
+    if isinstance(here, QComboBox):
+        # A combo box searches its items for what was typed within the keyboard interval: start afresh, as a
+        # person coming back to it would.
+        QTest.qWait(QApplication.keyboardInputInterval() + 50)
+    QTest.keyClicks(here, text)
+    QApplication.processEvents()
+
+
+def tab_to(name: str, *, limit: int = 60, backwards: bool = False) -> QWidget:
+    for _ in range(limit):
+        here = focused()
+        if accessible_name(here) == name:
+            return here
+        QTest.keyClick(here, Qt.Key.Key_Backtab if backwards else Qt.Key.Key_Tab)
+        QApplication.processEvents()
+    raise AssertionError(f"Tab never reached {name!r}; focus is on {accessible_name(focused())!r}")
+
+
+def fill(name: str, text: str) -> None:
+    """Tab to the field and type into it (a combo box takes the typed text as a search of its items)."""
+    tab_to(name)
+    type_text(text)
