@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPlainTextEdit,
+    QRadioButton,
     QTabBar,
     QTextEdit,
     QWidget,
@@ -125,10 +126,19 @@ def unreachable(root: QWidget, *, start: QWidget | None = None) -> list[str]:
             break
     reached = set(seen)
     for widget in wanted:
-        if widget in reached or any(_inside(f, widget) for f in reached):
+        if widget in reached or any(_inside(f, widget) for f in reached) or _radio_sibling_reached(widget, reached):
             continue
         problems.append(f"not reached by Tab: {describe(widget)}")
     return problems
+
+
+def _radio_sibling_reached(widget: QWidget, reached: set[QWidget]) -> bool:
+    """Tab stops once in a group of radio buttons and the arrows choose within it: one reached is all reached."""
+    if not isinstance(widget, QRadioButton):
+        return False
+    group = widget.group()
+    return any(isinstance(r, QRadioButton) and (r.group() is group if group is not None
+                                                 else r.parentWidget() is widget.parentWidget()) for r in reached)
 
 
 def _focus_after(widget: QWidget) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QWidget
 
 from tests.gui.accessibility import accessible_name
 from tests.gui.conftest import settle
@@ -20,10 +20,24 @@ ANIMATED_CLICK_MS = 150
 def focused() -> QWidget:
     widget = QApplication.focusWidget()
     if widget is None:
-        window = QApplication.activeWindow()
+        window = QApplication.activeWindow() or _activate_as_a_window_manager_would()
         assert window is not None, "no window has the focus"
-        return window
+        return window.focusWidget() or window
     return widget
+
+
+def _activate_as_a_window_manager_would() -> QWidget | None:
+    """When a dialog closes, a desktop's window manager gives the focus back to the window under it; the
+    offscreen platform has none, so nothing is active. Activate the modal dialog still open, else the
+    window on top (a record window before the main window), as the window manager would."""
+    shown = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()
+             and w.windowType() not in (Qt.WindowType.Popup, Qt.WindowType.ToolTip)]
+    window = QApplication.activeModalWidget() or next((w for w in shown if isinstance(w, QDialog)), None) \
+        or next(iter(shown), None)
+    if window is not None:
+        window.activateWindow()
+        QTest.qWaitForWindowActive(window)
+    return window
 
 
 def press(key: Qt.Key, modifier: Qt.KeyboardModifier = NO_MOD, *, wait: bool = True) -> None:
@@ -45,10 +59,11 @@ def type_text(text: str) -> None:
     QApplication.processEvents()
 
 
-def tab_to(name: str, *, limit: int = 60, backwards: bool = False) -> QWidget:
+def tab_to(name: str, *, limit: int = 60, backwards: bool = False, kind: type[QWidget] = QWidget) -> QWidget:
+    """Tab until the focus is on a `kind` of widget named `name` (a tab bar is named by its current tab)."""
     for _ in range(limit):
         here = focused()
-        if accessible_name(here) == name:
+        if accessible_name(here) == name and isinstance(here, kind):
             return here
         QTest.keyClick(here, Qt.Key.Key_Backtab if backwards else Qt.Key.Key_Tab)
         QApplication.processEvents()

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QFileDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
+from gvm_desktop.core.evidence import SourceType
 from gvm_desktop.core.policy import Role
+from gvm_desktop.gui.admin.home_admin import AdminHome
 from gvm_desktop.gui.audit.home_auditor import AuditorHome
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.matrix.propose_dialog import ProposeDialog
@@ -22,17 +24,20 @@ from gvm_desktop.gui.record.record_view import RecordView
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.log_export import check_signed_export
 from tests.gui.accessibility import accessible_name
-from tests.gui.conftest import settle
+from tests.gui.conftest import demo_account, settle
 from tests.gui.helpers import days_ago, log_as_auditor
 from tests.gui.keyboard import fill, focused, press, tab_to, type_text
+from tests.gui.test_review_bulk import _recommend_all
+from tests.services.test_matrix_flow import evidence, person
 from tests.support.vault_access import read_bcu
 
 Opener = Callable[[Role], MainWindow]
 CTRL = Qt.KeyboardModifier.ControlModifier
+NEW_PASSWORD = "quarry-lantern-harbour-violet-9"
 ALT = Qt.KeyboardModifier.AltModifier
 
 
-def _activate(qtbot: QtBot, window: MainWindow) -> None:
+def _activate(qtbot: QtBot, window: QWidget) -> None:
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
@@ -149,3 +154,96 @@ def test_auditor_filters_verifies_and_exports(qtbot: QtBot, open_main: Opener, t
     settle()
     assert target.exists() and target.with_name("admin-entries.csv.sig").exists()
     assert check_signed_export(target)[0]
+
+
+def test_spoc_approves_decides_the_review_and_signs_off(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
+    # Set-up through the services: an officer's corroborated proposal, and a recommendation for everyone reviewed.
+    officer = gui_demo_app.auth.sign_in(demo_account(Role.OFFICER).username, demo_account(Role.OFFICER).password)
+    proposed = gui_demo_app.changes.propose(
+        officer, person(given_name="Keyla", family_name="Approvable-Testcase"),
+        evidence=[evidence(SourceType.POLICE), evidence(SourceType.COMMUNITY, grade="2CC")],
+        reason="Linked to two synthetic incidents this year.")
+    gui_demo_app.auth.sign_out(officer)
+    review_id, _refs = _recommend_all(gui_demo_app)
+
+    main = open_main(Role.SPOC)
+    home = main.home
+    assert isinstance(home, MatrixHome) and home.queue is not None
+    _activate(qtbot, main)
+
+    # Approve: from "Waiting for you", the proposals; type the reference to pick it; Enter; say why; approve.
+    tab_to(home.queue.proposals_button.text().replace("&", ""))
+    press(Qt.Key.Key_Space)
+    assert accessible_name(focused()) == "Proposals waiting for your approval"
+    type_text(proposed)
+    press(Qt.Key.Key_Return, wait=False)
+    assert home.opener.justify_dialog is not None and home.opener.justify_dialog.isVisible()
+    fill("Reason", "Deciding")
+    fill("Why, in words", "Deciding on the officer's proposal for the matrix")
+    press(Qt.Key.Key_Return)
+    view = next(w for w in QApplication.topLevelWidgets() if isinstance(w, RecordView) and w.isVisible())
+    assert view.record is not None and view.record.ref == proposed
+    press(Qt.Key.Key_P, ALT)  # Approve addition…
+    type_text("Two source types within the window: approved for the matrix.")
+    press(Qt.Key.Key_A, ALT)  # Approve
+    assert view.details.values["Status"].text() == "Active"
+    _activate(qtbot, view)  # what the window manager does when the note's dialog closes (offscreen has none)
+    press(Qt.Key.Key_Escape)
+
+    # The review: Alt+Q, to the table, select everyone, agree after one confirmation, then sign off with the password.
+    _activate(qtbot, main)
+    press(Qt.Key.Key_Q, ALT)
+    tab_to("People in the review")
+    press(Qt.Key.Key_A, CTRL)
+    press(Qt.Key.Key_G, ALT)  # Agree with recommendations…
+    confirm = QApplication.activeModalWidget() or QApplication.activeWindow()
+    assert confirm is not None and "Agree with" in confirm.windowTitle()
+    press(Qt.Key.Key_Return)
+    panel = home.review
+    assert panel is not None and panel.sign_button.isEnabled(), panel.sign_button.text()
+    press(Qt.Key.Key_N, ALT)  # Sign off…
+    type_text(demo_account(Role.SPOC).password)
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.status.property("state") == "signed", timeout=30_000)
+    spoc = gui_demo_app.auth.sign_in(demo_account(Role.SPOC).username, demo_account(Role.SPOC).password)
+    try:
+        signed = gui_demo_app.reviews.find(spoc)
+    finally:
+        gui_demo_app.auth.sign_out(spoc)
+    assert signed is not None and signed.id == review_id and signed.signed_at is not None
+
+
+def test_admin_adds_then_disables_an_account(qtbot: QtBot, open_main: Opener, gui_demo_app: App) -> None:
+    main = open_main(Role.ADMIN)
+    home = main.home
+    assert isinstance(home, AdminHome)
+    _activate(qtbot, main)
+
+    # Add: Alt+N on the Accounts tab; the form opens in its first field (the role).
+    press(Qt.Key.Key_N, ALT)
+    assert accessible_name(focused()) == "Role"
+    type_text("Gang")
+    fill("BCU", "Central")  # a combo box searches as you type (a space would open its list): the first, CE
+    fill("Display name", "PC Keyboard Newcomer")
+    fill("Username", "kb.newcomer")
+    fill("First password", NEW_PASSWORD)
+    fill("Repeat the first password", NEW_PASSWORD)
+    press(Qt.Key.Key_A, ALT)  # Add account
+    settle()
+
+    # Disable: to the list, type the username to go to its row, Alt+D, confirm with the Disable button's key.
+    tab_to("Accounts", kind=QAbstractItemView)  # the list, not the tab of that name
+    type_text("kb.newcomer")
+    press(Qt.Key.Key_D, ALT)  # Disable…
+    confirm = QApplication.activeModalWidget() or QApplication.activeWindow()
+    assert confirm is not None and confirm.windowTitle() == "Disable kb.newcomer"
+    press(Qt.Key.Key_D, ALT)  # Disable kb.newcomer
+    settle(60)
+
+    admin = gui_demo_app.auth.sign_in(demo_account(Role.ADMIN).username, demo_account(Role.ADMIN).password)
+    try:
+        account = next(a for a in gui_demo_app.accounts.list(admin) if a.username == "kb.newcomer")
+    finally:
+        gui_demo_app.auth.sign_out(admin)
+    assert (account.role, account.bcu, account.display_name) == (Role.OFFICER, "CE", "PC Keyboard Newcomer")
+    assert not account.active

@@ -21,15 +21,9 @@ from gvm_desktop.core.policy import Role
 from gvm_desktop.gui.admin.home_admin import AdminHome
 from gvm_desktop.gui.common.operations import Change, SessionOps, percent, said_for
 from gvm_desktop.gui.common.password_dialog import OwnPasswordDialog
+from gvm_desktop.gui.common.screen_fit import centred_on, clamp_to_screen
 from gvm_desktop.gui.shell.main import ORGANISATION, app_icon
-from gvm_desktop.gui.shell.main_window import (
-    DEFAULT_SIZE,
-    GEOMETRY_KEY,
-    MainWindow,
-    centred_on,
-    clamp_to_screen,
-    layout_settings,
-)
+from gvm_desktop.gui.shell.main_window import DEFAULT_SIZE, GEOMETRY_KEY, MainWindow, layout_settings
 from tests.gui.conftest import settle
 
 Opener = Callable[[Role], MainWindow]
@@ -310,3 +304,14 @@ def test_the_demo_is_built_behind_a_progress_dialog_before_any_window(qtbot: QtB
     assert app.vault_exists()
     assert values and values == sorted(values) and values[-1] == 100
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog) and w.isVisible()]
+
+
+def test_a_large_window_opens_inside_a_small_screen() -> None:
+    """The guide and a record window open at their size where there is room, and inside the screen where not."""
+    from PySide6.QtCore import QSize
+
+    from gvm_desktop.gui.common.screen_fit import centred_on
+
+    laptop_at_150 = QRect(0, 0, 853, 533)
+    assert centred_on(QSize(980, 700), laptop_at_150) == laptop_at_150
+    assert centred_on(QSize(600, 400), laptop_at_150) == QRect(127, 67, 600, 400)  # Qt rounds the centre up

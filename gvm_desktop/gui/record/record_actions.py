@@ -58,7 +58,7 @@ class EditDialog(FormDialog):
         today = ops.clock.now().date()
         self.person = PersonForm(record.bcu, today, self)
         self.person.fill(record)
-        self.in_custody = QCheckBox("In &custody", self)
+        self.in_custody = QCheckBox("In c&ustody", self)
         self.in_custody.setChecked(record.in_custody)
         self.custody_from = date_box(self, today, empty=True, name="In custody since")
         if record.custody_from:

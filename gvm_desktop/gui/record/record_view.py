@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
@@ -21,6 +21,7 @@ from gvm_desktop.core.records import NominalRecord
 from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.common.dialogs import FormDialog, NoteCall, NoteDialog
 from gvm_desktop.gui.common.home_base import wipe_item_models, wipe_texts
+from gvm_desktop.gui.common.screen_fit import open_fitted
 from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import ErrorLabel, heading, note
 from gvm_desktop.gui.record.activity_forms import AddActivityDialog, AddInterventionDialog
@@ -48,7 +49,7 @@ class RecordView(QDialog):
         self.can_approve = allows(role, Permission.MATRIX_APPROVE)
         self.setWindowTitle(f"Record {record.ref}")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)  # the page deletes it; wipe() blanks it
-        self.resize(980, 660)
+        open_fitted(self, QSize(980, 660))  # smaller where the screen is (150% scaling on a laptop)
 
         self.title = heading("", self)
         self.subtitle = note("", self)

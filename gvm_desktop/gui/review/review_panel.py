@@ -268,15 +268,19 @@ class ReviewPanel(QWidget):
         filters.addWidget(self.undecided_only)
         filters.addWidget(self.shown, 1)
         layout.addLayout(filters)
+        # The actions and what they answered sit above the table, as a toolbar: never below the fold of a
+        # short window, whatever the length of the list.
+        layout.addLayout(self._actions())
+        said = QHBoxLayout()  # one reserved line for what an action answered, good news or bad
+        said.addWidget(self.notice, 1)
+        said.addWidget(self.error_label, 1)
+        layout.addLayout(said)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
         undecided = QHBoxLayout()
         undecided.addWidget(self.undecided_title, 0, Qt.AlignmentFlag.AlignTop)
         undecided.addWidget(self.undecided_list, 1)
         layout.addLayout(undecided)
-        layout.addLayout(self._actions())
-        layout.addWidget(self.notice)
-        layout.addWidget(self.error_label)
 
     def _header(self) -> QWidget:
         box = panel(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextBlock, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
+from gvm_desktop.gui.common.screen_fit import open_fitted
 from gvm_desktop.gui.common.shortcuts import FIND
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel
 from gvm_desktop.reports.user_guide_pdf import Section, guide_markdown, sections, shown_markdown, write_user_guide_pdf
@@ -54,7 +55,7 @@ class HelpWindow(QWidget):
         self.role = role
         self.version = version
         self.setWindowTitle(TITLE)
-        self.resize(980, 700)
+        open_fitted(self, QSize(980, 700))
         markdown = guide_markdown(role)
         self.sections: list[Section] = sections(markdown)
         self.current_anchor: str | None = None

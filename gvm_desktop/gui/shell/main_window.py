@@ -37,6 +37,7 @@ from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
 from gvm_desktop.gui.admin.home_admin import AdminHome
 from gvm_desktop.gui.common.home_base import HomePage, bcu_text
 from gvm_desktop.gui.common.operations import SessionOps
+from gvm_desktop.gui.common.screen_fit import centred_on, clamp_to_screen
 from gvm_desktop.gui.common.shortcuts import LOCK, QUIT, SIGN_OUT
 from gvm_desktop.gui.common.widgets import DemoBanner
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
@@ -51,27 +52,8 @@ if TYPE_CHECKING:
     from gvm_desktop.services.context import Session, Workspace
 
 NOT_LOCKED_NOTICE = "The session could not be locked safely, so you were signed out."
-DEFAULT_SIZE = QSize(1040, 720)
+DEFAULT_SIZE = QSize(1240, 860)  # a day's work wants room: bounded by the screen's available area when smaller
 GEOMETRY_KEY = "main_window/geometry"  # the one thing the window remembers: where it was and how large
-
-
-def clamp_to_screen(wanted: QRect, available: QRect) -> QRect:
-    """`wanted` made to fit inside `available`: no larger, moved in whole if it hangs over an edge, and centred
-    if it is nowhere on it (a screen since unplugged, or a smaller one)."""
-    size = wanted.size().boundedTo(available.size())
-    placed = QRect(wanted.topLeft(), size)
-    if not placed.intersects(available):
-        placed.moveCenter(available.center())
-        return placed
-    placed.moveLeft(min(max(placed.left(), available.left()), available.right() - size.width() + 1))
-    placed.moveTop(min(max(placed.top(), available.top()), available.bottom() - size.height() + 1))
-    return placed
-
-
-def centred_on(size: QSize, available: QRect) -> QRect:
-    placed = QRect(available.topLeft(), size.boundedTo(available.size()))
-    placed.moveCenter(available.center())
-    return placed
 
 
 def layout_settings() -> QSettings | None:
