@@ -20,6 +20,7 @@ from gvm_desktop.cli import governance as cli_governance
 from gvm_desktop.cli import log as cli_log
 from gvm_desktop.cli import matrix as cli_matrix
 from gvm_desktop.cli import review as cli_review
+from gvm_desktop.cli import verify_pdf as cli_verify_pdf
 from gvm_desktop.core.errors import ExitCode, GvmError, UsageError
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Role
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_log.add_parsers(sub, common, _Parser)
     cli_governance.add_parsers(sub, common, _Parser)
     cli_review.add_parsers(sub, common, _Parser)
+    cli_verify_pdf.add_parser(sub, common)
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed against plain baselines")
     bench.add_argument("--nominals", type=int, default=100_000, metavar="N")
@@ -229,6 +231,25 @@ def _cmd_check(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO, e
     return int(ExitCode.INTEGRITY)
 
 
+def _cmd_verify_pdf(app_factory: Callable[[Path | None], App], args: argparse.Namespace, pw: Passwords, out: TextIO,
+                    err: TextIO) -> int:
+    """With --ca, no vault is opened at all; otherwise the CA is read from the vault, signed in as --as."""
+    from_stdin = bool(getattr(args, "password_stdin", False))
+    if args.ca is not None:
+        ca = cli_verify_pdf.ca_from_file(args.ca)
+        return cli_verify_pdf.run(args, lambda: ca, pw.read, from_stdin, out, err)
+    if getattr(args, "vault", None) is None or not getattr(args, "actor", None):
+        raise UsageError("Give the vault's CA certificate with --ca FILE, or the vault with --vault DIR --as NAME "
+                         "(its CA is kept inside the encrypted vault).")
+    app = app_factory(args.vault)
+    ws, _password = _sign_in(app, args, pw)
+    try:
+        return cli_verify_pdf.run(args, lambda: cli_verify_pdf.vault_ca(lambda: app.reviews.ca_certificate(ws)),
+                                  pw.read, from_stdin, out, err)
+    finally:
+        app.auth.sign_out(ws)
+
+
 def _start_gui(app: App, *, demo: bool) -> int:
     from gvm_desktop.gui.shell.main import run_gui  # Qt is loaded only when a window is wanted
 
@@ -255,6 +276,8 @@ def main(
                 # A missing demo vault is built by the GUI, behind a progress dialog with a percentage.
                 return _start_gui(app_factory(vault or default_demo_vault_dir()), demo=True)
             return _start_gui(app_factory(vault), demo=False)
+        if args.command == "verify-pdf":  # with --ca, no vault is opened (nor made)
+            return _cmd_verify_pdf(app_factory, args, pw, out, err)
         app = app_factory(vault)
         if args.command == "init":
             return _cmd_init(app, args, pw, out)

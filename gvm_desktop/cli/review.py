@@ -2,7 +2,8 @@
 
 Passwords follow the contract's order on --password-stdin: the acting user's
 first (it also unlocks their signing key), then the new password the command
-sets (the PDF's), unless --unencrypted.
+sets (the PDF's: `review sign --sheet`, `review export-pdf`, subject access),
+unless --unencrypted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from gvm_desktop.core.errors import NotFound, UsageError, ValidationError
 from gvm_desktop.core.exports import Exported
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.review import REUSED_RATIONALE_PEOPLE, Recommendation, Verdict
+from gvm_desktop.core.review_rows import SheetDelivery
+from gvm_desktop.core.subject_access import parse_withholding
 from gvm_desktop.services.context import Workspace
 
 ReadPassword = Callable[..., str]
@@ -50,6 +53,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     sign.add_argument("--accept-reused-rationale", action="store_true",
                       help=f"sign although one rationale was given for {REUSED_RATIONALE_PEOPLE} or more people kept "
                            "(the warning is printed, and the sheet lists them)")
+    sign.add_argument("--sheet", type=Path, metavar="OUT.pdf",
+                      help="write the signed original here: the sheet signed and certified with your own key; its PDF "
+                           "password follows yours on --password-stdin (the vault keeps only its SHA-256)")
+    sign.add_argument("--unencrypted", action="store_true", help="with --sheet: no PDF password (needs the right to)")
     exp = rsub.add_parser("export-pdf", parents=[common], help="the signed, encrypted review sheet (SPOC)")
     exp.add_argument("--bcu", required=True)
     exp.add_argument("--quarter", required=True, metavar="YYYYQn")
@@ -73,6 +80,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     sar.add_argument("--operation", default=None)
     sar.add_argument("--out", required=True, type=Path)
     sar.add_argument("--unencrypted", action="store_true")
+    sar.add_argument("--withhold", action="append", default=[], metavar="SEQ|FIELD:EXEMPTION[:reason]",
+                     help="keep a log entry (by its sequence number) or a field (address, postcode, aliases, gangs) "
+                          "out of the pack under DPA 2018 s45(4): EXEMPTION is DPA2018-s45(4)(a) to (e), or its "
+                          "letter; repeatable")
 
 
 def _review_id(app: App, ws: Workspace, quarter: str | None) -> int:
@@ -138,8 +149,19 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
             raise ValidationError(f"Not signed: {sum(len(g.refs) for g in reused)} people kept share "
                                   f"{'a rationale' if len(reused) == 1 else f'{len(reused)} rationales'} (listed above); "
                                   "read them, then sign with --accept-reused-rationale to sign anyway.")
-        removed = r.sign(ws, found.id, password)
+        if args.unencrypted and args.sheet is None:
+            raise UsageError("--unencrypted goes with --sheet OUT.pdf.")
+        sheet = None if args.sheet is None else SheetDelivery(args.sheet, _pdf_password(args, read), args.unencrypted)
+        removed = r.sign(ws, found.id, password, sheet=sheet)
         out.write(f"Signed. {removed} {'person was' if removed == 1 else 'people were'} removed.\n")
+        original = r.signed_original(ws, found.id) if sheet is not None else None
+        if original is not None:
+            protection = "NOT encrypted" if args.unencrypted else "AES-256 encrypted"
+            out.write(f"Wrote the signed original to {args.sheet} ({protection}), signed and certified with your key; "
+                      f"the vault keeps its SHA-256 {original.sha256}.\n")
+        else:
+            out.write("No signed original was saved (sign with --sheet OUT.pdf to receive it): a later export is a "
+                      "copy signed by its exporter.\n")
     else:
         row = r.resolve_quarter(ws, args.bcu, args.quarter, Action.REVIEW_EXPORT)
         _exported(out, app.reports.export_review(ws, row.id, args.out, account_password=password,
@@ -168,7 +190,9 @@ def run_report(app: App, ws: Workspace, args: argparse.Namespace, read: ReadPass
                               f"  RRI {format_ratio(row.rri):>6}{'  *' if row.small_count else ''}\n")
     else:
         why = Justification.make(args.reason_category, args.justification, args.operation)
+        withheld = [parse_withholding(typed) for typed in args.withhold]
         done = p.subject_access(ws, args.ref, why, args.out, request_ref=args.request,
-                                pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted)
+                                pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted,
+                                withheld=withheld)
         _exported(out, done)
     return 0

@@ -29,6 +29,26 @@ def local_text(utc: datetime | str) -> str:
     return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {zone}"
 
 
+def local_day_text(utc: datetime | str) -> str:
+    """Only the local calendar day, in ISO form ("2026-11-29"): where a line gives a day, not a moment
+    (a review signed late in the evening in London was signed on that day, not on UTC's next one)."""
+    return _as_utc(utc).astimezone().date().isoformat()
+
+
+def utc_text(utc: datetime | str) -> str:
+    """The vault's own record of a moment, to the second: "2026-11-29 22:30:05 UTC" (a tooltip beside local_text)."""
+    return f"{_as_utc(utc).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def local_and_utc_text(utc: datetime | str) -> str:
+    """local_text, then the UTC record it came from: "29 Nov 2026 22:30 GMT (22:30:05 UTC)". An auditor
+    quotes the UTC time (the log and the PDFs keep it); its day is named too when it is not the local one."""
+    moment = _as_utc(utc).astimezone(UTC)
+    same_day = moment.date() == moment.astimezone().date()
+    day = "" if same_day else f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year} "
+    return f"{local_text(moment)} ({day}{moment:%H:%M:%S} UTC)"
+
+
 def local_clock_text(utc: datetime) -> str:
     """Only the local hour and minute ("14:32"): for the status bar's line about a moment just past."""
     return f"{_as_utc(utc).astimezone():%H:%M}"

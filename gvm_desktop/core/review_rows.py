@@ -7,6 +7,7 @@ Plain rows as stored (strings, codes); the services turn them into what the scre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,23 @@ class ArchivedDemographics:
     age_band: str | None
     added_on: str | None  # YYYY-MM-DD
     removed_on: str  # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
+class SignedOriginal:
+    """What the vault keeps of the sheet signed at sign-off: never the PDF, which names people who may leave."""
+
+    sha256: str  # of the PDF file as given to the signer, hex
+    signer_id: int
+    cert_sha256: str  # the signing certificate's fingerprint, hex
+    cert_serial: str  # its serial number, hex
+    signed_at: str  # ISO UTC, the signature's own time
+
+
+@dataclass(frozen=True)
+class SheetDelivery:
+    """Where the signed original goes at sign-off, and its PDF password (None only when unencrypted)."""
+
+    out: Path
+    pdf_password: str | None
+    unencrypted: bool = False

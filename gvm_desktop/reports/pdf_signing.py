@@ -11,6 +11,11 @@ Why two libraries: pyHanko alone can encrypt too, but it parses and rewrites
 every object in pure Python (about 0.9 s for a 1.6 MB, 800-page sheet); qpdf does
 the same in about 0.15 s. ReportLab's own encryption stops at the deprecated R5.
 
+Every signature certifies the document (a DocMDP signature, "no changes permitted"): a
+reader such as Acrobat then flags any update appended after signing, which an ordinary
+approval signature lets pass as "valid" with only "not total document signed" beside it.
+verify_pdf() is the whole check a reader must make, as one verdict with one reason.
+
 pyHanko and pikepdf take about a second to import, so they are imported on
 first use, not when the application starts.
 """
@@ -25,10 +30,12 @@ from io import BytesIO
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from gvm_desktop.core.errors import AuthenticationError, ExitCode, GvmError, ValidationError, VaultCorrupt
+from gvm_desktop.core.passwords import check_password as check_account_password
 
 if TYPE_CHECKING:
     from asn1crypto.x509 import Certificate
@@ -40,6 +47,8 @@ if TYPE_CHECKING:
     from pyhanko.sign.validation.status import PdfSignatureStatus
 
 SIGNATURE_FIELD = "SPOCSignature"
+# The context a PDF password is judged in by the account password rules: no username, so a word of its own.
+PDF_PASSWORD_CONTEXT = "pdf"
 # The PDF standard hashes at most 127 bytes of an AES-256 password; longer ones would be cut silently.
 PASSWORD_MAX_BYTES = 127
 
@@ -87,6 +96,26 @@ class SignatureCheck:
         return self.intact and self.valid and self.trusted and self.whole_file
 
 
+@dataclass(frozen=True)
+class PdfVerdict:
+    """verify_pdf's answer: `ok` only when every check a reader must make holds; `reason` says which did not."""
+
+    ok: bool
+    reason: str  # one line: what failed, or "" when ok
+    signer_name: str | None
+    signer_username: str | None
+    signed_at: datetime | None
+    certified: bool
+    updates_after: int  # incremental updates appended after the signed revision
+
+    @property
+    def signer(self) -> str:
+        """'Jane Smith (demo.spoc)', or whichever of the two the certificate names."""
+        if self.signer_name and self.signer_username:
+            return f"{self.signer_name} ({self.signer_username})"
+        return self.signer_name or self.signer_username or "(no signer named)"
+
+
 def protect_and_sign(pdf: bytes, *, signer_key_der: bytes, signer_cert_der: bytes, ca_cert_der: bytes,
                      password: str | None, reason: str, location: str, signer_name: str, signed_at: datetime) -> bytes:
     """Encrypt `pdf` with `password` (AES-256, R6; None leaves it unencrypted), then sign it (PAdES B-B, invisible field).
@@ -116,6 +145,71 @@ def verify_signature(pdf: bytes, *, ca_cert_der: bytes, password: str | None, at
     return _summarise(_validate(signatures[0], ca, at))
 
 
+def verify_pdf(pdf: bytes, *, ca_cert_der: bytes, password: str | None, at: datetime | None = None) -> PdfVerdict:
+    """Everything a reader must check, in the order a failure is most telling, the first failure the reason.
+
+    The signature's digest and value hold; nothing was appended after it (no incremental update: the
+    certification permits none); the document is certified with "no changes permitted"; the signer's
+    certificate chains to `ca_cert_der` and was valid at `at` (default: now); and it names the signer.
+    Raises PdfPasswordError (encrypted, no or a wrong password), PdfUnreadable, PdfNotSigned.
+    """
+    from pyhanko.sign.fields import MDPPerm
+    from pyhanko.sign.validation.pdf_embedded import read_certification_data
+
+    ca = _asn1_certificate(ca_cert_der, ValidationError("The CA certificate given is not a certificate."))
+    reader = _open_for_reading(pdf, password)
+    try:
+        signatures = reader.embedded_regular_signatures
+        total_revisions = reader.xrefs.total_revisions
+    except _UNREADABLE as exc:
+        raise PdfUnreadable("The PDF's signature fields cannot be read.") from exc
+    if not signatures:
+        raise PdfNotSigned("This PDF carries no signature.")
+    signature = signatures[0]
+    status = _validate(signature, ca, at)
+    check = _summarise(status)
+    try:
+        certification = read_certification_data(reader)
+        certified = (certification is not None and certification.permission is MDPPerm.NO_CHANGES
+                     and signature.docmdp_level is MDPPerm.NO_CHANGES)
+        updates_after = max(0, total_revisions - 1 - signature.signed_revision)
+    except _UNREADABLE as exc:
+        raise PdfUnreadable("The PDF's certification cannot be read.") from exc
+    reason = _first_failure(check, certified=certified, updates_after=updates_after, signer_der=status.signing_cert.dump(),
+                            ca_cert_der=ca_cert_der, has_certification=certification is not None)
+    return PdfVerdict(ok=not reason, reason=reason, signer_name=check.signer_name, signer_username=check.signer_username,
+                      signed_at=check.signed_at, certified=certified, updates_after=updates_after)
+
+
+def _first_failure(check: SignatureCheck, *, certified: bool, updates_after: int, signer_der: bytes,
+                   ca_cert_der: bytes, has_certification: bool) -> str:
+    if not check.intact:
+        return "signature invalid: byte range digest mismatch"
+    if not check.valid:
+        return "signature invalid: the signature value does not match the signer's certificate"
+    if updates_after:
+        return f"changed after signing: {updates_after} incremental update{'s' if updates_after != 1 else ''}"
+    if not check.whole_file:
+        return "changed after signing: bytes appended after the signature"
+    if not certified:
+        return "certified, but the certification permits changes" if has_certification else "not certified"
+    if not check.trusted:
+        if not _issued_by(signer_der, ca_cert_der):
+            return "signed by a certificate from another CA"
+        return "the signer's certificate was not valid at the time of the check (expired, or not yet valid)"
+    if not (check.signer_name or check.signer_username):
+        return "the signature names no signer"
+    return ""
+
+
+def _issued_by(cert_der: bytes, ca_cert_der: bytes) -> bool:
+    try:
+        x509.load_der_x509_certificate(cert_der).verify_directly_issued_by(x509.load_der_x509_certificate(ca_cert_der))
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def check_password(password: str) -> None:
     """Refuse a PDF password that would not open the file the same way in every reader.
 
@@ -130,6 +224,9 @@ def check_password(password: str) -> None:
     if unicodedata.normalize("NFKC", password) != password or any(map(_unstable_character, password)):
         raise ValidationError("A PDF password cannot contain special spaces, invisible or control characters,"
                               " or compatibility forms of letters.")
+    # An OFFICIAL-SENSITIVE sheet travels without the vault round it: its password is all that protects it, so it
+    # meets the account password rules (length, guessability), or is a generated passphrase, which does.
+    check_account_password(password, PDF_PASSWORD_CONTEXT)
 
 
 def _unstable_character(ch: str) -> bool:
@@ -171,11 +268,13 @@ def _sign(pdf: bytes, signer: Signer, *, password: str | None, reason: str, loca
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import MDPPerm
     from pyhanko.sign.general import SigningError
 
+    # Certified, no changes permitted: a reader then reports any later update as breaking the certification.
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
-        reason=reason, location=location, name=signer_name)
+        reason=reason, location=location, name=signer_name, certify=True, docmdp_permissions=MDPPerm.NO_CHANGES)
     out = BytesIO()
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf))

@@ -16,6 +16,7 @@ says so in the signature block, and marks every page of an unsigned draft.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from reportlab.lib.pagesizes import A4, landscape
@@ -46,9 +47,14 @@ BODY_WIDTH, BODY_HEIGHT = body_size(PAGE)
 
 NOT_SIGNED = "NOT SIGNED — draft"
 BANDS = ("Red", "Amber", "Green")
-SIGNATURE_TEXT = ("This document carries a digital signature (PAdES) made with the SPOC's signing key, issued by this "
-                  "vault's certificate authority. Any change to the document after signing invalidates the signature; "
-                  "check that it is intact before relying on a copy.")
+SIGNATURE_TEXT = ("This document carries a digital signature (PAdES) that certifies it, no changes permitted, made with "
+                  "a signing key issued by this vault's certificate authority; the PDF reader names whose key it was. "
+                  "Any change to the document after signing invalidates the signature or breaks the certification, "
+                  "and the reader says so.")
+# What a reader must check before relying on the sheet: the same words as the README's.
+CHECK_TEXT = ("Before relying on this sheet, check in the PDF reader (or with gvm-desktop verify-pdf): “Signature is "
+              "Valid”; “Total document signed” (nothing added after signing); the document certified, no changes "
+              "permitted; and the signer it names, as above. A copy that fails any of these is not this sheet.")
 UNSIGNED_TEXT = ("This is a draft. It carries no digital signature, and the review it shows can still change: "
                  "it is not a record of the review's outcome.")
 
@@ -77,8 +83,35 @@ _COUNTS_GAP = 28
 _GAP = 10
 
 
+@dataclass(frozen=True)
+class SheetSigning:
+    """Whose key signs this file, and for a later copy, the signed original it reproduces (by its SHA-256)."""
+
+    digital_signer: str  # 'Name (username)' of the key that signs this very file
+    copy_by: str | None = None  # set on a later copy: who produced it
+    copy_at: str | None = None
+    original_sha256: str | None = None  # None on a copy of a review signed before originals were made
+    original_signer: str | None = None
+    original_signed_at: str | None = None
+
+    @property
+    def is_copy(self) -> bool:
+        return self.copy_by is not None
+
+
+def copy_note(signing: SheetSigning) -> str:
+    """The first page's words on a later copy: who made it, when, and which signed original it reproduces."""
+    made = f"Later copy produced by {signing.copy_by} on {utc_seconds(signing.copy_at or '')}"
+    if signing.original_sha256 is None:
+        return (f"{made}. The review was signed off before signed originals were made: this copy reproduces no "
+                "signed original, and its digital signature is its producer's, not the SPOC's.")
+    return (f"{made}; it reproduces the signed original {signing.original_sha256} signed by {signing.original_signer} "
+            f"on {utc_seconds(signing.original_signed_at or '')}. Its digital signature is {signing.copy_by}'s, "
+            "not the SPOC's.")
+
+
 def build_review_sheet(out: BinaryIO, sheet: ReviewSheet, *, exported_by: str, exported_at: str,
-                       log_head: tuple[int, str], vault_label: str) -> None:
+                       log_head: tuple[int, str], vault_label: str, signing: SheetSigning | None = None) -> None:
     """Write the review sheet as a landscape A4 PDF to `out`: cover, people table, SPOC signature block."""
     title = sheet_title(sheet)
     # A loose page of a draft must not pass for part of a signed sheet, so the page header says so too.
@@ -86,10 +119,11 @@ def build_review_sheet(out: BinaryIO, sheet: ReviewSheet, *, exported_by: str, e
     furniture = PageFurniture(title=page_title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
                               subtitle=vault_label)
     try:
-        story = [*_cover(sheet, title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
+        story = [*_copy_note(signing),
+                 *_cover(sheet, title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
                          vault_label=vault_label),
                  PageBreak(), *_people_tables(sheet.people), Spacer(1, 14), *_reused(sheet.people), Spacer(1, 14),
-                 _signature_block(sheet)]
+                 _signature_block(sheet, signing)]
         build_pdf(out, furniture, story, pagesize=PAGE)
     finally:
         forget()
@@ -273,12 +307,39 @@ def _people_tables(people: Sequence[SheetPerson]) -> list[Flowable]:
 
 # --- the signature block -----------------------------------------------------------------------------------------
 
-def _signature_block(sheet: ReviewSheet) -> Flowable:
-    if is_signed(sheet):
+def _copy_note(signing: SheetSigning | None) -> list[Flowable]:
+    if signing is None or not signing.is_copy:
+        return []
+    return [_block(HEADING, copy_note(signing)), Spacer(1, 6)]
+
+
+def _signature_block(sheet: ReviewSheet, signing: SheetSigning | None = None) -> Flowable:
+    """Who signed off, and, truthfully, whose key signed this file: the SPOC's on the original, the exporter's on a copy."""
+    if not is_signed(sheet):
+        fields: tuple[tuple[str, str], ...] = (
+            ("Signed by", "Not signed"), ("Signed at", "Not signed"), ("Digital signature", UNSIGNED_TEXT))
+    elif signing is None:
         fields = (("Signed by", signer(sheet)), ("Signed at", utc_seconds(sheet.signed_at)),
-                  ("Digital signature", SIGNATURE_TEXT))
+                  ("Digital signature", SIGNATURE_TEXT), ("Check", CHECK_TEXT))
+    elif signing.is_copy:
+        original = (f"SHA-256 {signing.original_sha256}, signed by {signing.original_signer} on "
+                    f"{utc_seconds(signing.original_signed_at or '')}. This copy is not that file."
+                    if signing.original_sha256 else "None was made: the review was signed off before signed "
+                    "originals were.")
+        fields = (("Signed off by", signer(sheet)), ("Signed off at", utc_seconds(sheet.signed_at)),
+                  ("Signed original", original),
+                  ("Digital signature", f"This later copy was produced by {signing.copy_by} at "
+                   f"{utc_seconds(signing.copy_at or '')} and carries {signing.digital_signer}'s digital signature "
+                   "(PAdES, certified: no changes permitted), made at export with a key issued by this vault's "
+                   "certificate authority. It is not the signing-off SPOC's signature: only the signed original "
+                   "carries that."),
+                  ("Check", CHECK_TEXT))
     else:
-        fields = (("Signed by", "Not signed"), ("Signed at", "Not signed"), ("Digital signature", UNSIGNED_TEXT))
+        fields = (("Signed by", signer(sheet)), ("Signed at", utc_seconds(sheet.signed_at)),
+                  ("Digital signature", f"This is the signed original. Its digital signature (PAdES, certified: no "
+                   f"changes permitted) was made at sign-off with {signing.digital_signer}'s own signing key, issued "
+                   "by this vault's certificate authority."),
+                  ("Check", CHECK_TEXT))
     rows = [row for label, value in fields for row in FACTS.field_rows(label, value, alert=not is_signed(sheet))]
     return KeepTogether([_block(HEADING, "SPOC signature"), Spacer(1, 4), FACTS.flowable(None, rows, stripes=False)])
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate
 from typing import BinaryIO
 
 from reportlab.lib.pagesizes import A4
@@ -39,8 +41,8 @@ from gvm_desktop.core.records import (
     ScoreLine,
     VersionRecord,
 )
-from gvm_desktop.core.subject_access import SubjectAccessPack
-from gvm_desktop.reports.entries import action_code, bcu_label, is_alert, outcome_code
+from gvm_desktop.core.subject_access import EXEMPTIONS, SubjectAccessPack, exemption_label, summarise_accesses
+from gvm_desktop.reports.entries import MONTHS, action_code, bcu_label, is_alert, outcome_code
 from gvm_desktop.reports.fonts import BOLD
 from gvm_desktop.reports.grid import Grid, GridTable, Row
 from gvm_desktop.reports.pdf_base import PageFurniture, body_size, build_pdf, utc_seconds
@@ -79,6 +81,9 @@ VERSION_HEADERS, VERSION_GRID = _columns(("Change", 52), ("When (UTC)", 62), ("B
 ENTRY_HEADERS, ENTRY_GRID = _columns(("Seq", 36), ("When (UTC)", 60), ("Who", 100), ("What", 128), ("Why", None),
                                      ("Outcome", 46))
 OUTCOME_COLUMN = ENTRY_HEADERS.index("Outcome")
+USER_HEADERS, USER_GRID = _columns(("User", None), ("Role", 120), ("Accesses", 70), ("Refused or failed", 80))
+REASON_HEADERS, REASON_GRID = _columns(("Reason given", None), ("Accesses", 70), ("Refused or failed", 80))
+MONTH_HEADERS, MONTH_GRID = _columns(("Month (UTC)", None), ("Accesses", 70), ("Refused or failed", 80))
 
 ICO = ("Information Commissioner's Office, Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF; "
        "telephone 0303 123 1113; ico.org.uk/make-a-complaint")
@@ -153,35 +158,97 @@ def _block(grid: Grid, text: str) -> Flowable:
     return grid.flowable(None, grid.block_rows(text), stripes=False, rules="none")
 
 
-class FlowingTable(GridTable):
-    """A GridTable that can also cut a tall row where the page ends, continuing it (marked "(cont.)") on the next.
+@dataclass(frozen=True)
+class Measured:
+    """A table's rows with their heights, measured once, and running totals so any tail's height is one step."""
+
+    rows: Sequence[Row]
+    heights: list[float]
+    before: list[float]  # before[i]: the height of rows[:i]
+
+    @classmethod
+    def of(cls, grid: Grid, rows: Sequence[Row]) -> Measured:
+        heights = [grid.height(r) for r in rows]
+        return cls(rows, heights, [0.0, *accumulate(heights)])
+
+    def below(self, start: int) -> float:
+        return self.before[-1] - self.before[start]
+
+
+class FlowingTable(Flowable):
+    """Rows that flow on from wherever the table starts, cutting a tall row where the page ends, continuing it
+    (marked "(cont.)") on the next.
 
     The audit pack plans its pages before layout (Grid.paginate); here tables follow one another on a page, so
-    where one starts is only known during layout, and the cut is made then. Any row, even one taller than a
-    page, is laid out: on an empty page either it fits or at least MIN_PIECE_LINES of it do.
+    where one starts is only known during layout, and each page's rows are chosen then. Every row is measured
+    once, here, and each split walks only the rows it takes: the rest shares the measured rows from an offset,
+    so a pack of n entries is laid out in time linear in n (re-measuring the remainder at every page made it
+    quadratic). Any row, even one taller than a page, is laid out: on an empty page either it fits or at least
+    MIN_PIECE_LINES of it do.
     """
 
+    def __init__(self, grid: Grid, header: Row | None, rows: Sequence[Row], *, stripes: bool = True,
+                 rules: str = "grid", measured: Measured | None = None, start: int = 0,
+                 first: Row | None = None) -> None:
+        """`measured`, `start` and `first` continue a table after a page: its rows from `start`, the one at
+        `start` replaced by `first` (the rest of a cut row) when given."""
+        super().__init__()
+        self.grid, self.header, self.stripes, self.rules = grid, header, stripes, rules
+        self._measured = Measured.of(grid, rows) if measured is None else measured
+        self._start, self._first = start, first
+        rest = self._measured.below(start)
+        if first is not None:
+            rest += grid.height(first) - self._measured.heights[start]
+        self.width = sum(grid.widths)
+        self.height = (grid.height(header) if header else 0.0) + rest
+
+    @property
+    def rows(self) -> list[Row]:
+        all_rows = self._measured.rows
+        if self._first is None:
+            return list(all_rows[self._start:])
+        return [self._first, *all_rows[self._start + 1:]]
+
+    def _row(self, index: int) -> tuple[Row, float]:
+        if index == self._start and self._first is not None:
+            return self._first, self.grid.height(self._first)
+        return self._measured.rows[index], self._measured.heights[index]
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return self.width, self.height
+
     def split(self, aw: float, ah: float) -> list[Flowable]:
-        grid = self.grid
+        grid, count = self.grid, len(self._measured.rows)
         left = ah - 1.0 - (grid.height(self.header) if self.header else 0.0)  # slack against rounding
-        rows = list(self.rows)
         taken: list[Row] = []
-        while rows and grid.height(rows[0]) <= left:
-            left -= grid.height(rows[0])
-            taken.append(rows.pop(0))
-        if not rows:
+        index = self._start
+        while index < count:
+            row, h = self._row(index)
+            if h > left:
+                break
+            left -= h
+            taken.append(row)
+            index += 1
+        if index == count:
             return []
+        row, _ = self._row(index)
+        first: Row | None = row if index == self._start and self._first is not None else None
         fit = grid.max_lines(left) if left > 2 * grid.pad_y + grid.leading else 0
-        if max(len(c) for c in rows[0].cells) > CUT_LINES and fit >= MIN_PIECE_LINES:
-            piece, rest = grid.cut(rows[0], fit)
+        if max(len(c) for c in row.cells) > CUT_LINES and fit >= MIN_PIECE_LINES:
+            piece, first = grid.cut(row, fit)
             taken.append(piece)
-            rows[:1] = [rest] if rest is not None else []
+            if first is None:
+                index += 1
         if not taken:
             return []
-        return [self._with(taken), self._with(rows)]
+        page = GridTable(grid, self.header, taken, stripes=self.stripes, rules=self.rules)
+        return [page, FlowingTable(grid, self.header, (), stripes=self.stripes, rules=self.rules,
+                                   measured=self._measured, start=index, first=first)]
 
-    def _with(self, rows: list[Row]) -> FlowingTable:
-        return FlowingTable(self.grid, self.header, rows, stripes=self.stripes, rules=self.rules)
+    def draw(self) -> None:
+        page = GridTable(self.grid, self.header, self.rows, stripes=self.stripes, rules=self.rules)
+        page.canv = self.canv
+        page.draw()
 
 
 def _table(grid: Grid, headers: Sequence[str], rows: Iterable[Row]) -> FlowingTable:
@@ -320,17 +387,36 @@ def _cover(pack: SubjectAccessPack, *, exported_by: str, exported_at: str, log_h
         ("Contact (the data controller)", pack.controller_contact),
         ("What follows", "1. Personal details\n2. Scores\n3. Intelligence entries\n4. Interventions offered\n"
                          "5. Police activity\n6. Version history: what changed, when and why\n7. Disclosures: "
-                         "partner previews and exports that included this record\n8. Accesses: every recorded "
-                         "use of this record, with the reason given"),
+                         "partner previews and exports that included this record\n8. Accesses: a summary by "
+                         "user, reason and month, then every recorded use of this record, with the reason given"),
     ]
     story: list[Flowable] = [_block(TITLE, f"Information held about {r.full_name}"),
                              _block(PROSE, "A response to a subject access request under the Data Protection Act "
-                                           "2018, Part 3 (law enforcement processing)."),
-                             Spacer(1, 6), _facts(facts), Spacer(1, 8)]
+                                           "2018, Part 3 (law enforcement processing).")]
+    if pack.withheld:
+        story += [Spacer(1, 4), _block(SUBHEADING, "Some information has been withheld"),
+                  _block(PROSE, withheld_statement(pack))]
+    story += [Spacer(1, 6), _facts(facts), Spacer(1, 8)]
     for heading, text in parts:
         story += [CondPageBreak(SUBHEADING.height(SUBHEADING.row([heading])) + 4 * PROSE.leading),
                   _block(SUBHEADING, heading), _block(PROSE, text), Spacer(1, 6)]
     return story
+
+
+def withheld_statement(pack: SubjectAccessPack) -> str:
+    """The first page's account of what was withheld: how much, under which exemptions, and what they mean."""
+    entries, fields = pack.withheld_entries(), pack.withheld_fields()
+    codes = sorted({w.exemption for w in pack.withheld})
+    grounds = "; ".join(f"{exemption_label(c)}: {EXEMPTIONS[c]}" for c in codes)
+    under = " and ".join(exemption_label(c) for c in codes)
+    return (f"{_plural(len(entries), 'access-log entry', 'access-log entries')} and "
+            f"{_plural(len(fields), 'field')} of your personal details were withheld under {under} ({grounds}). "
+            "Each place where something was withheld says so, and under which exemption. Counts in the summary of accesses leave "
+            "withheld entries out. See 'Your rights' on asking the Information Commissioner to check this.")
+
+
+def _withheld(code: str) -> str:
+    return f"Withheld under {exemption_label(code)}"
 
 
 def summary(pack: SubjectAccessPack) -> str:
@@ -339,7 +425,9 @@ def summary(pack: SubjectAccessPack) -> str:
     status = _STATUS_WORDS.get(r.status, f"recorded with the status '{r.status}'")
     scored = _CLASSIFICATION_WORDS.get(r.classification, f"classified as '{r.classification}'")
     pending = f" Pending: {', '.join(r.pending)}." if r.pending else ""
-    gangs = f"linked to {', '.join(r.gangs)}" if r.gangs else "linked to no named gang"
+    gang_code = pack.withheld_fields().get("gangs")
+    gangs = (f"with gang names withheld under {exemption_label(gang_code)}" if gang_code
+             else f"linked to {', '.join(r.gangs)}" if r.gangs else "linked to no named gang")
     added = f"added on {r.date_added}" if r.date_added else "not (yet) approved for the matrix"
     reviewed = f"last reviewed on {r.last_reviewed}" if r.last_reviewed else "not yet reviewed"
     return (f"{r.full_name} (record {r.ref}) is {status} in the {bcu_label(r.bcu)} Basic Command Unit, {gangs}.{pending} "
@@ -372,7 +460,8 @@ def _disclosure_count(pack: SubjectAccessPack) -> str:
 
 def _sections(pack: SubjectAccessPack) -> list[Flowable]:
     r = pack.record
-    story = _section("1. Personal details", None, [_facts(_details(r), ("Field", "As held"))], empty="")
+    hidden = pack.withheld_fields()
+    story = _section("1. Personal details", None, [_facts(_details(r, hidden), ("Field", "As held"))], empty="")
     story += _scores(r)
     story += _section("3. Intelligence entries",
                       f"{_plural(len(r.evidence), 'entry', 'entries')}, newest first, each with its grading "
@@ -388,39 +477,44 @@ def _sections(pack: SubjectAccessPack) -> list[Flowable]:
     story += _section("6. Version history",
                       "Each change to the personal details kept the record as it was before, with the reason given. "
                       "'What it changed' compares that earlier state with the next one (or with the record now).",
-                      [_table(VERSION_GRID, VERSION_HEADERS, version_rows(pack.versions, r))] if pack.versions else [],
+                      [_table(VERSION_GRID, VERSION_HEADERS, version_rows(pack.versions, r, hidden))]
+                      if pack.versions else [],
                       empty="No earlier versions: the record has not been changed since it was created.")
     story += _section("7. Disclosures",
                       "Partner previews of the matrix and exports that included this record: who, when, which "
                       "organisation or role, and why. A partner's preview is listed once a day for each data "
                       "sharing agreement, however often that day it showed this record.",
-                      [_table(ENTRY_GRID, ENTRY_HEADERS, map(entry_row, pack.disclosures))] if pack.disclosures else [],
+                      [_table(ENTRY_GRID, ENTRY_HEADERS, _entry_rows(pack.disclosures, pack))]
+                      if pack.disclosures else [],
                       empty="No disclosures recorded: no partner preview or export that included this record is in "
                             "the access log.")
     story += _section("8. Accesses",
                       "Every access-log entry about this record: who, when, what they did, and the reason they gave. "
-                      "Shaded rows were refused or failed.",
-                      [_table(ENTRY_GRID, ENTRY_HEADERS, map(entry_row, pack.accesses))] if pack.accesses else [],
+                      "First a summary, then each entry. Shaded rows were refused or failed.",
+                      [*_access_summary(pack), *_access_detail(pack)] if pack.accesses else [],
                       empty="No accesses recorded.")
     return story
 
 
-def _details(r: NominalRecord) -> list[tuple[str, str | None]]:
+def _details(r: NominalRecord, hidden: dict[str, str]) -> list[tuple[str, str | None]]:
+    def held(key: str, value: str | None) -> str | None:
+        return _withheld(hidden[key]) if key in hidden else value
+
     return [
         ("Record reference", r.ref),
         ("Given name", r.given_name),
         ("Family name", r.family_name),
-        ("Other names (aliases)", "\n".join(r.aliases) or "None recorded"),
+        ("Other names (aliases)", held("aliases", "\n".join(r.aliases) or "None recorded")),
         ("Date of birth", f"{_day(r.date_of_birth)} (age {r.age})"),
         ("Gender", gender_label(r.gender)),
         ("Ethnicity (self-defined)", ethnicity_label(r.ethnicity)),
         ("Ethnicity (observed by an officer)", observed_label(r.observed_ethnicity)),
         ("Disability", disability_label(r.disability)),
-        ("Address", r.address),
-        ("Postcode", r.postcode),
+        ("Address", held("address", r.address)),
+        ("Postcode", held("postcode", r.postcode)),
         ("Borough", r.borough),
         ("Basic Command Unit", bcu_label(r.bcu)),
-        ("Gang names recorded", "\n".join(r.gangs) or "None recorded"),
+        ("Gang names recorded", held("gangs", "\n".join(r.gangs) or "None recorded")),
         ("Status", status_label(r)),
         ("Date added to the matrix", _day(r.date_added)),
         ("Last reviewed", _day(r.last_reviewed)),
@@ -498,6 +592,11 @@ def _items(key: str, value: object) -> list[str] | None:
     return None
 
 
+def _comparable(key: str, value: object) -> object:
+    items = _items(key, value)
+    return tuple(items) if items is not None else _shown(key, value)
+
+
 def _shown(key: str, value: object) -> str:
     """A single snapshot value as printed: codes with their labels, nothing as '(none)'."""
     if value is None or value == "":
@@ -509,7 +608,7 @@ def _shown(key: str, value: object) -> str:
     return labels[key](str(value)) if key in labels else _day(value) if isinstance(value, date) else str(value)
 
 
-def changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
+def changes(before: dict[str, object], after: dict[str, object], hidden: dict[str, str] | None = None) -> list[str]:
     """Each altered field as lines of its own: 'Address was: ...', 'Address became: ...', 'Other names added: ...'.
 
     Old and new values are never joined on one line by an arrow: between two right-to-left names the bidi
@@ -520,6 +619,10 @@ def changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
         if key not in after:
             continue
         label = _FIELD_LABELS.get(key, key)
+        if hidden and key in hidden:
+            if _comparable(key, before[key]) != _comparable(key, after[key]):
+                out.append(f"{label} changed: withheld under {exemption_label(hidden[key])}")
+            continue
         old_items, new_items = _items(key, before[key]), _items(key, after[key])
         if old_items is not None or new_items is not None:
             old_list, new_list = old_items or [], new_items or []
@@ -532,7 +635,8 @@ def changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
     return out
 
 
-def version_rows(versions: Sequence[VersionRecord], record: NominalRecord) -> list[Row]:
+def version_rows(versions: Sequence[VersionRecord], record: NominalRecord,
+                 hidden: dict[str, str] | None = None) -> list[Row]:
     """One row per change: version v is the state kept just before the change that made the next version."""
     ordered = sorted(versions, key=lambda v: v.version)
     rows = []
@@ -541,7 +645,7 @@ def version_rows(versions: Sequence[VersionRecord], record: NominalRecord) -> li
             nxt, after = ordered[index + 1].version, ordered[index + 1].snapshot
         else:  # the last kept state is compared with the record as it is now
             nxt, after = record.version, {k: getattr(record, k) for k in v.snapshot if hasattr(record, k)}
-        altered = changes(v.snapshot, after)
+        altered = changes(v.snapshot, after, hidden)
         what = "\n".join(altered) if altered else "No change to the personal details (see the reason given)."
         rows.append(VERSION_GRID.row((f"{v.version} to {nxt}", utc_seconds(v.changed_at), v.changed_by or "-",
                                       v.reason, what)))
@@ -551,7 +655,8 @@ def version_rows(versions: Sequence[VersionRecord], record: NominalRecord) -> li
 # -- log entries (disclosures and accesses) -------------------------------------------------------------------------
 
 
-def entry_row(logged: LoggedEntry) -> Row:
+def entry_texts(logged: LoggedEntry) -> tuple[str, ...]:
+    """An entry's cells as text, before wrapping: seq, when, who, what, why, outcome."""
     e = logged.entry
     moment = utc_seconds(e.at_utc)
     when = moment.removesuffix(" UTC").replace(" ", "\n", 1) if moment != e.at_utc else e.at_utc
@@ -561,6 +666,56 @@ def entry_row(logged: LoggedEntry) -> Row:
                      if p)
     why = "\n".join(p for p in (reason_label(e.reason_category, missing=""),
                                 linked_label(e.operation_ref) if e.operation_ref else "", e.justification or "") if p)
-    alert = is_alert(e)
-    return ENTRY_GRID.row((str(logged.seq), when, who, what, why or "No reason recorded", outcome_label(outcome_code(e))),
-                          alert=alert, bold_cells=(OUTCOME_COLUMN,) if alert else ())
+    return (str(logged.seq), when, who, what, why or "No reason recorded", outcome_label(outcome_code(e)))
+
+
+def entry_row(logged: LoggedEntry) -> Row:
+    alert = is_alert(logged.entry)
+    return ENTRY_GRID.row(entry_texts(logged), alert=alert, bold_cells=(OUTCOME_COLUMN,) if alert else ())
+
+
+def _access_detail(pack: SubjectAccessPack) -> list[Flowable]:
+    head = _block(SUBHEADING, "Every access, oldest first")
+    table = _table(ENTRY_GRID, ENTRY_HEADERS, _entry_rows(pack.accesses, pack))
+    return [_keep_with([head], [table]), head, Spacer(1, 3), table]
+
+
+def _entry_rows(entries: Sequence[LoggedEntry], pack: SubjectAccessPack) -> list[Row]:
+    hidden = pack.withheld_entries()
+    return [withheld_row(e.seq, hidden[e.seq]) if e.seq in hidden else entry_row(e) for e in entries]
+
+
+def withheld_row(seq: int, code: str) -> Row:
+    """A withheld entry keeps its place and number, and says why it is not shown: nothing else of it is printed."""
+    return ENTRY_GRID.row((str(seq), "withheld", "withheld", _withheld(code), "withheld", "withheld"))
+
+
+# -- the summary of accesses -------------------------------------------------------------------------------------
+
+
+
+def _month(key: str) -> str:
+    year, _, month = key.partition("-")
+    return f"{MONTHS[int(month) - 1]} {year}" if month.isdigit() and 1 <= int(month) <= 12 else key or "-"
+
+
+def _access_summary(pack: SubjectAccessPack) -> list[Flowable]:
+    counts = summarise_accesses(pack.accesses, pack.withheld_entries())
+    left_out = len(pack.accesses) - counts.counted
+    note = (f"{_plural(counts.counted, 'access is', 'accesses are')} counted below"
+            + (f"; {_plural(left_out, 'withheld entry is', 'withheld entries are')} not." if left_out else "."))
+    tables = (
+        ("Accesses by user", USER_GRID, USER_HEADERS,
+         [(user or "(no user named)", role_label(role), str(n), str(bad)) for (user, role), (n, bad)
+          in counts.by_user.items()]),
+        ("Accesses by reason given", REASON_GRID, REASON_HEADERS,
+         [(reason_label(reason, missing="No reason recorded"), str(n), str(bad)) for reason, (n, bad)
+          in counts.by_reason.items()]),
+        ("Accesses by month", MONTH_GRID, MONTH_HEADERS,
+         [(_month(month), str(n), str(bad)) for month, (n, bad) in counts.by_month.items()]),
+    )
+    story: list[Flowable] = [_block(PROSE, note), Spacer(1, 4)]
+    for heading, grid, headers, rows in tables:
+        head, table = _block(SUBHEADING, heading), _table(grid, headers, map(grid.row, rows))
+        story += [_keep_with([head], [table]), head, Spacer(1, 3), table, Spacer(1, 8)]
+    return story

@@ -7,6 +7,7 @@ carries the entry's hash, so the question cannot be quietly re-pointed.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from gvm_desktop.core.audit import Action
@@ -102,7 +103,8 @@ class AuditFormService:
         with ws.operation(Permission.AUDIT_FORM, Action.AUDIT_FORM_ISSUE, writes=False) as op:
             return op.store.audit_forms.all_forms()
 
-    def export_pack(self, ws: Workspace, f: LogFilter, out: Path) -> int:
+    def export_pack(self, ws: Workspace, f: LogFilter, out: Path,
+                    progress: Callable[[int, int], None] | None = None) -> int:
         """A PDF audit pack of a selection, with the log head on every page.
 
         The pack names records, so it is exported as the review sheet is (services/staged_export.py):
@@ -118,7 +120,7 @@ class AuditFormService:
         def make(op: Operation) -> Made:
             from gvm_desktop.reports.audit_pack import build_audit_pack  # ReportLab loads only when drawn
 
-            entries = selection(op, f)
+            entries = selection(op, f, progress)  # reading is most of the wait; the layout follows
             counted.append(len(entries))
             head = op.store.chain.head()
             buffer = io.BytesIO()

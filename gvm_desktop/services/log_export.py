@@ -79,7 +79,8 @@ def selection(op: Operation, f: LogFilter, progress: Callable[[int, int], None] 
             newest = page[0].seq if newest is None else newest
             progress(newest - before, newest)
     if progress is not None:
-        progress(1, 1)
+        # The whole span searched (a selection of one page never counted one: it was done at once).
+        progress(newest or 1, newest or 1)
     return out[::-1]
 
 

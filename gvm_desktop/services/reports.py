@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from gvm_desktop.core.people import BCUS, GENDERS
 from gvm_desktop.core.policy import Permission, Role
 from gvm_desktop.core.review import Quarter
 from gvm_desktop.core.review_rows import ArchivedDemographics, LiveDemographics, ReferenceRow
-from gvm_desktop.core.subject_access import SubjectAccessPack
+from gvm_desktop.core.subject_access import SubjectAccessPack, Withholding
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.records import (
@@ -50,7 +50,7 @@ from gvm_desktop.services.records import (
     justified,
     names_person,
 )
-from gvm_desktop.services.reviews import ReviewService
+from gvm_desktop.services.reviews import ReviewService, document_signer, sheet_named, signed_sheet
 from gvm_desktop.services.scope import resolve
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.services.staged_export import Made, export_staged
@@ -95,7 +95,11 @@ class ReportService:
 
     def export_review(self, ws: Workspace, review_id: int, out: Path, *, account_password: str,
                       pdf_password: str | None, unencrypted: bool = False) -> Exported:
-        """The signed review sheet as a PAdES-signed PDF, AES-256 encrypted unless explicitly not.
+        """A later copy of the signed review sheet: PAdES-signed and certified by the exporter, AES-256 unless not.
+
+        The signed original is the SPOC's, made at sign-off (ReviewService.sign). This copy says on its
+        first page that it is one, who produced it and when, and which signed original (by SHA-256) it
+        reproduces; its signature is the exporter's own and never stands for the SPOC's.
 
         Steps, and what a crash between them leaves:
           1. Checks, nothing written: the permissions (REVIEW_EXPORT; EXPORT_UNENCRYPTED for a plain
@@ -130,45 +134,22 @@ class ReportService:
             current = op.store.reviews.review(review_id)
             if current is None:  # purged (past retention) since step 1
                 raise NotFound(f"There is no review {review_id}.")
-            from gvm_desktop.reports.review_sheet import build_review_sheet  # ReportLab loads only when drawn
-
-            ca, signer = self._signer(op, wrap_key)
             sheet = self.reviews.sheet_in(op.store, current)
-            now = op.env.clock.now()
-            buffer = io.BytesIO()
-            build_review_sheet(buffer, sheet, exported_by=op.session.username, exported_at=to_iso(now),
-                               log_head=_head(op), vault_label=_vault_label(op))
-            signed = signing.protect_and_sign(
-                buffer.getvalue(), signer_key_der=signer.key_der, signer_cert_der=signer.cert_der,
-                ca_cert_der=ca.cert_der, password=None if unencrypted else pdf_password,
-                reason=f"Quarterly matrix review {sheet.bcu} {sheet.quarter} (review {review_id})",
-                location=f"BCU {sheet.bcu}", signer_name=op.session.display_name, signed_at=now)
+            original = op.store.reviews.signed_original(review_id)
+            signed, _signer = signed_sheet(op, sheet, wrap_key, pdf_password=None if unencrypted else pdf_password,
+                                           now=op.env.clock.now(), copy_of=original, is_copy=True)
             # Everyone the sheet names is disclosed by it: the people reviewed, and those listed as added or
             # removed since the last review.
-            named = dict.fromkeys([p.ref for p in sheet.people] + [ref for ref, _name in sheet.added_since_last]
-                                  + [ref for ref, _name in sheet.removed_since_last])
-            return Made(signed, list(named), f"review {review_id} {sheet.bcu} {sheet.quarter}: "
-                        f"{len(sheet.people)} people, {'UNENCRYPTED' if unencrypted else 'AES-256'}")
+            return Made(signed, sheet_named(sheet), f"review {review_id} {sheet.bcu} {sheet.quarter}: later copy of "
+                        + (f"signed original SHA-256 {original.sha256}" if original else "a review signed without one")
+                        + f", {len(sheet.people)} people, {'UNENCRYPTED' if unencrypted else 'AES-256'}")
 
         return self._export(ws, out, Action.REVIEW_EXPORT, make, operation_ref=f"review:{review_id}",
                             encrypted=not unencrypted)
 
     def _signer(self, op: Operation, wrap_key: bytes) -> tuple[CaMaterial, SignerMaterial]:
         """The vault CA and this user's signing key and certificate, issuing them if needed, in `op`'s transaction."""
-        certificates = op.store.certificates
-        vault_id, user_id, now = op.vault.vault_id, op.session.user_id, op.env.clock.now()
-        # Vaults made before version 6 get their CA at first need; new vaults get it at init.
-        ca = certificates.authority() or certificates.create_authority(vault_id, now)
-        held = certificates.signer(vault_id, user_id, wrap_key)
-        if held is not None:
-            return ca, held
-        replacing = certificates.has_signer(user_id)  # the password (so the slot) changed since it was issued
-        issued = certificates.issue_signer(ca, vault_id, user_id, full_name=op.session.display_name,
-                                           username=op.session.username, role=op.session.role.value,
-                                           bcu=op.session.bcu, wrap_key=wrap_key, now=now)
-        op.log(Action.SIGNING_KEY_ISSUE, detail="document-signing certificate issued by the vault CA" + (
-            " (replacing one the old password wrapped)" if replacing else ""))
-        return ca, issued
+        return document_signer(op, wrap_key)
 
     def _export(self, ws: Workspace, out: Path, action: Action, make: Callable[[Operation], Made], *,
                 operation_ref: str | None = None, encrypted: bool = True, record_ref: str | None = None) -> Exported:
@@ -265,8 +246,13 @@ class ReportService:
     # -- subject access -------------------------------------------------------------------------
 
     def subject_access(self, ws: Workspace, ref: str, justification: Justification, out: Path, *,
-                       request_ref: str, pdf_password: str | None, unencrypted: bool = False) -> Exported:
-        """Everything held about one person and every disclosure of it, for a subject access request."""
+                       request_ref: str, pdf_password: str | None, unencrypted: bool = False,
+                       withheld: Sequence[Withholding] = ()) -> Exported:
+        """Everything held about one person and every disclosure of it, for a subject access request.
+
+        `withheld` keeps entries of the person's log, or fields of their details, out of the pack under a
+        DPA 2018 s45(4) exemption; the export's log entry lists each with its exemption and reason.
+        """
         with ws.operation(Permission.SUBJECT_ACCESS, Action.SUBJECT_ACCESS, writes=False) as op:
             request = " ".join((request_ref or "").split())
             if not _REQUEST_REF.fullmatch(request):
@@ -282,8 +268,10 @@ class ReportService:
                 signing.check_password(pdf_password)
             target = resolve(op, ref)
             check_justification(op, Action.SUBJECT_ACCESS, target, justification)  # refused (and logged) before any work
-            if names_person(request, identity_of(op.store, target.id)):
+            who = identity_of(op.store, target.id)
+            if names_person(request, who):
                 raise op.refuse(NamesThePerson("This request reference"), record_ref=target.ref)
+            _check_withheld(op, target.ref, withheld, lambda reason: names_person(reason, who))
         years = self.settings.value(ws, "retention_years")
 
         def make(op: Operation) -> Made:
@@ -298,7 +286,7 @@ class ReportService:
                 retention=(f"Reviewed every quarter; removed when the review finds the criteria no longer met. After "
                            f"removal only a minimal archive row (no name, no date of birth, no address) is kept, for at "
                            f"most {years} years."),
-                controller_contact=CONTROLLER, prepared_for_request=request)
+                controller_contact=CONTROLLER, prepared_for_request=request, withheld=tuple(withheld))
             from gvm_desktop.reports.subject_access import build_subject_access  # ReportLab loads only when drawn
 
             buffer = io.BytesIO()
@@ -306,9 +294,40 @@ class ReportService:
                                  log_head=_head(op), vault_label=_vault_label(op))
             data = buffer.getvalue() if unencrypted else signing.encrypt_only(buffer.getvalue(), pdf_password or "")
             return Made(data, [target.ref], f"subject access {request[:60]}: {len(pack.accesses)} accesses, "
-                                            f"{len(pack.disclosures)} disclosures")
+                                            f"{len(pack.disclosures)} disclosures{_withheld_detail(withheld)}")
 
         return self._export(ws, out, Action.SUBJECT_ACCESS, make, record_ref=target.ref, encrypted=not unencrypted)
+
+
+def _check_withheld(op: Operation, ref: str, withheld: Sequence[Withholding],
+                    names_them: Callable[[str], bool]) -> None:
+    """Each withholding is one of the person's own entries or a field, once, with a reason that does not name them.
+
+    Refused and logged before any work: the log keeps the refusal, never the reason that named the person.
+    """
+    targets = [w.seq if w.seq is not None else w.field for w in withheld]
+    if len(set(targets)) != len(targets):
+        raise ValidationError("Withhold each log entry or field once, under one exemption.")
+    if any(names_them(w.reason) for w in withheld if w.reason):
+        raise op.refuse(NamesThePerson("A withholding's reason"), record_ref=ref)
+    seqs = sorted({w.seq for w in withheld if w.seq is not None})
+    if not seqs:
+        return
+    theirs = {e.seq for e in op.store.log.by_seqs(seqs) if e.entry.record_ref == ref}
+    theirs |= set(seqs) & set(op.store.disclosures.seqs_of(ref))
+    stray = [s for s in seqs if s not in theirs]
+    if stray:
+        raise op.refuse(ValidationError(f"Log entr{'y' if len(stray) == 1 else 'ies'} "
+                                        f"{', '.join(map(str, stray[:10]))} {'is' if len(stray) == 1 else 'are'} not "
+                                        f"about record {ref}: only this person's own entries can be withheld."),
+                        record_ref=ref)
+
+
+def _withheld_detail(withheld: Sequence[Withholding]) -> str:
+    """What was withheld, for the export's log entry: each entry or field, its exemption and the checked reason."""
+    if not withheld:
+        return ""
+    return "; withheld: " + ", ".join(w.what + (f" ({w.reason})" if w.reason else "") for w in withheld)
 
 
 def _people(rows: Iterable[LiveDemographics]) -> list[Demographics]:

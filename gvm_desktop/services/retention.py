@@ -5,6 +5,7 @@ Deleted for real (secure_delete zeroes the freed pages) and the space reclaimed 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,10 @@ class _Cutoffs:
         return years_before(self.today, self.years).isoformat()
 
 
+def _unheard(done: int, total: int) -> None:
+    """No one asked how far the purge is."""
+
+
 class RetentionService:
     def __init__(self, settings: SettingsService | None = None) -> None:
         self.settings = settings or SettingsService()
@@ -40,7 +45,7 @@ class RetentionService:
         """Purge what is past retention (see purge); returns the number of archive rows purged."""
         return self.purge(ws).archive
 
-    def purge(self, ws: Workspace) -> Purged:
+    def purge(self, ws: Workspace, progress: Callable[[int, int], None] | None = None) -> Purged:
         """Delete archive rows past their purge date and signed reviews as old as the retention period.
 
         A signed review names everyone it reviewed, so it is kept no longer than the archive row of a
@@ -53,18 +58,34 @@ class RetentionService:
              steps leaves nothing of the purged rows readable, only a file not yet shrunk: the
              next purge, or any later compaction, gives the pages back.
         Run it on its own, not inside another operation (step 2 would then be inside a transaction).
+
+        `progress(done, total)` hears of each step as it ends: the archive's rows, each signing day's
+        reviews, the commit, the compaction.
         """
+        tell = progress or _unheard
         with ws.operation(Permission.RETENTION_PURGE, Action.PURGE) as op:
             due = self._cutoffs(ws, op)
+            # The reviews go a signing day at a time, oldest first: each day's purge is all the reviews signed
+            # on or before it, so together they remove what one purge at the cutoff would, and progress can
+            # say how far it is. Still one transaction: a failure on any day keeps every row.
+            days = sorted({str(r.signed_at)[:10] for r in op.store.reviews.signed_due(due.signed_on_or_before)})
+            steps = 1 + len(days) + 2
             archive = op.store.records.purge_archive(due.archive_due_on_or_before)
-            gone, items = op.store.reviews.purge_signed(due.signed_on_or_before)
+            tell(1, steps)
+            gone = items = 0
+            for done, day in enumerate(days, start=2):
+                day_gone, day_items = op.store.reviews.purge_signed(day)
+                gone, items = gone + day_gone, items + day_items
+                tell(done, steps)
             op.log(detail=(f"{archive} archive records past retention; {gone} signed reviews ({items} items) signed "
                            f"{due.years} or more years ago"))
+        tell(steps - 1, steps)
         if archive or gone:
             # secure_delete already zeroed the freed pages; VACUUM gives them back to the file system.
             with ws.operation(None, Action.PURGE, writes=False, alone=True) as op:
                 op.store.compact()
                 op.vault.flush_wal()
+        tell(steps, steps)
         return Purged(archive, gone, items)
 
     def preview(self, ws: Workspace) -> PurgePreview:

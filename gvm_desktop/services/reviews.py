@@ -12,12 +12,16 @@ database refuses it, and a later change means a new review of the same quarter.
 from __future__ import annotations
 
 import builtins  # `builtins.list` in annotations: a service below has a method named `list`
+import dataclasses
+import hashlib
+import io
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import NotFound, PermissionDenied, UndecidedError, ValidationError
+from gvm_desktop.core.errors import GvmError, NotFound, PermissionDenied, UndecidedError, ValidationError
 from gvm_desktop.core.evidence import corroboration
 from gvm_desktop.core.justification import ReasonCategory
 from gvm_desktop.core.people import BCUS, age_on, bcu_name
@@ -40,12 +44,14 @@ from gvm_desktop.core.review import (
     kept_on_matrix,
     reused_rationales,
 )
-from gvm_desktop.core.review_rows import ItemRow, NewItem, ReviewRow
+from gvm_desktop.core.review_rows import ItemRow, NewItem, ReviewRow, SheetDelivery, SignedOriginal
 from gvm_desktop.core.review_views import OverdueReview, ReviewItem, ReviewSummary, ReviewWaiting
 from gvm_desktop.core.scoring import Band, ScoringPolicy, score
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Operation, Workspace
+from gvm_desktop.services.staged_export import move_into_place, staging_path, write_pdf_atomically
+from gvm_desktop.store.pki import CaMaterial, SignerMaterial
 from gvm_desktop.store.protocols import Unit
 
 # What a review shows in place of the name of someone who has left the matrix: they stay in it
@@ -65,6 +71,70 @@ def _item(row: ItemRow) -> ReviewItem:
         Recommendation(row.decision) if row.decision else None, row.override_reason or "", row.verdict_by,
         removed=row.redacted_at is not None)
 
+
+
+def document_signer(op: Operation, wrap_key: bytes) -> tuple[CaMaterial, SignerMaterial]:
+    """The vault CA and this user's signing key and certificate, issuing them if needed, in `op`'s transaction."""
+    certificates = op.store.certificates
+    vault_id, user_id, now = op.vault.vault_id, op.session.user_id, op.env.clock.now()
+    # Vaults made before version 6 get their CA at first need; new vaults get it at init.
+    ca = certificates.authority() or certificates.create_authority(vault_id, now)
+    held = certificates.signer(vault_id, user_id, wrap_key)
+    if held is not None:
+        return ca, held
+    replacing = certificates.has_signer(user_id)  # the password (so the slot) changed since it was issued
+    issued = certificates.issue_signer(ca, vault_id, user_id, full_name=op.session.display_name,
+                                       username=op.session.username, role=op.session.role.value,
+                                       bcu=op.session.bcu, wrap_key=wrap_key, now=now)
+    op.log(Action.SIGNING_KEY_ISSUE, detail="document-signing certificate issued by the vault CA" + (
+        " (replacing one the old password wrapped)" if replacing else ""))
+    return ca, issued
+
+
+def who(name: str | None, username: str | None) -> str:
+    """'Name (username)', or whichever of the two there is."""
+    if name and username:
+        return f"{name} ({username})"
+    return name or username or "(unknown)"
+
+
+def sheet_named(sheet: ReviewSheet) -> list[str]:
+    """Everyone the sheet names, for the disclosure register: those reviewed, and those added or removed since."""
+    return list(dict.fromkeys([p.ref for p in sheet.people] + [ref for ref, _name in sheet.added_since_last]
+                              + [ref for ref, _name in sheet.removed_since_last]))
+
+
+def signed_sheet(op: Operation, sheet: ReviewSheet, wrap_key: bytes, *, pdf_password: str | None, now: datetime,
+                 copy_of: SignedOriginal | None, is_copy: bool) -> tuple[bytes, SignerMaterial]:
+    """The sheet built, encrypted and signed (certified) with this session's own key: the original, or a later copy."""
+    from gvm_desktop.reports import pdf_signing  # pyHanko and pikepdf: only when a sheet is signed
+    from gvm_desktop.reports.review_sheet import SheetSigning, build_review_sheet  # ReportLab: only when drawn
+
+    ca, signer = document_signer(op, wrap_key)
+    session = op.session
+    me = who(session.display_name, session.username)
+    at = to_iso(now)
+    if is_copy:
+        spoc = op.store.accounts.by_id(copy_of.signer_id) if copy_of else None
+        signing = SheetSigning(digital_signer=me, copy_by=me, copy_at=at,
+                               original_sha256=copy_of.sha256 if copy_of else None,
+                               original_signer=(who(spoc.display_name, spoc.username) if spoc
+                                                else f"user #{copy_of.signer_id}") if copy_of else None,
+                               original_signed_at=copy_of.signed_at if copy_of else None)
+        reason = (f"Later copy of quarterly matrix review {sheet.bcu} {sheet.quarter} (review {sheet.review_id})"
+                  + (f", reproducing signed original SHA-256 {copy_of.sha256}" if copy_of else ""))
+    else:
+        signing = SheetSigning(digital_signer=me)
+        reason = f"Sign-off of quarterly matrix review {sheet.bcu} {sheet.quarter} (review {sheet.review_id})"
+    head = op.store.chain.head()
+    buffer = io.BytesIO()
+    build_review_sheet(buffer, sheet, exported_by=session.username, exported_at=at, log_head=(head.seq, head.hash.hex()),
+                       vault_label=f"vault {op.vault.vault_id[:8]}", signing=signing)
+    signed = pdf_signing.protect_and_sign(
+        buffer.getvalue(), signer_key_der=signer.key_der, signer_cert_der=signer.cert_der, ca_cert_der=ca.cert_der,
+        password=pdf_password, reason=reason, location=f"BCU {sheet.bcu}", signer_name=session.display_name,
+        signed_at=now)
+    return signed, signer
 
 
 def _bcu(op: Operation) -> str:
@@ -320,8 +390,14 @@ class ReviewService:
 
     # -- signing ------------------------------------------------------------------------------
 
-    def sign(self, ws: Workspace, review_id: int, password: str) -> int:
+    def sign(self, ws: Workspace, review_id: int, password: str, *, sheet: SheetDelivery | None = None) -> int:
         """Sign off: refuse while anyone is undecided; check the password; carry the decisions out. Returns removals.
+
+        With `sheet`, the sign-off also makes the signed original: the review sheet, signed and certified with
+        the SPOC's own key (the password typed here unwraps it), encrypted with the sheet's PDF password,
+        logged as an export with the people it names, and written to `sheet.out`, all in the sign-off's
+        transaction (the file takes its name after the commit, as every export's does). The vault keeps its
+        SHA-256, the certificate and the time; never the PDF, which names people who may later leave.
 
         Steps: (1) the review is checked (this BCU's, not yet signed); (2) the password is typed again,
         outside any transaction (the key derivation is slow, and a wrong password is logged on its own);
@@ -335,21 +411,39 @@ class ReviewService:
             row = self.review_row(op, review_id)
             if row.signed_at is not None:
                 raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
-        self.auth.signing_key_for(ws, password, Action.REVIEW_SIGN)  # the password typed again; raises if wrong
+            if sheet is not None:
+                _check_delivery(op, sheet)
+        wrap_key = self.auth.signing_key_for(ws, password, Action.REVIEW_SIGN)  # the password typed again
         removed = 0
-        with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_SIGN) as op:
-            row = self.review_row(op, review_id)
-            if row.signed_at is not None:  # by another session while the password was checked
-                raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
-            # Checked on the items this transaction carries out: a recommendation made meanwhile clears its
-            # decision, and must not slip through as "keep".
-            items = op.store.reviews.items(review_id)
-            # Someone who left the matrix while the review was open has nothing left to decide.
-            missing = [i.ref for i in items if i.redacted_at is None and (i.recommendation is None or i.verdict is None)]
-            if missing:
-                op.log(outcome=Outcome.REFUSED, operation_ref=f"review:{review_id}", detail=f"{len(missing)} undecided")
-            else:
-                removed = self._carry_out(op, row, items)
+        staged = staging_path(Path(sheet.out)) if sheet is not None else None
+        try:
+            with ws.operation(Permission.REVIEW_SIGN, Action.REVIEW_SIGN) as op:
+                row = self.review_row(op, review_id)
+                if row.signed_at is not None:  # by another session while the password was checked
+                    raise ValidationError(f"Review {review_id} is already signed ({row.signed_at[:10]}).")
+                # Checked on the items this transaction carries out: a recommendation made meanwhile clears its
+                # decision, and must not slip through as "keep".
+                items = op.store.reviews.items(review_id)
+                # Someone who left the matrix while the review was open has nothing left to decide.
+                missing = [i.ref for i in items
+                           if i.redacted_at is None and (i.recommendation is None or i.verdict is None)]
+                if missing:
+                    op.log(outcome=Outcome.REFUSED, operation_ref=f"review:{review_id}",
+                           detail=f"{len(missing)} undecided")
+                else:
+                    removed = self._carry_out(op, row, items, original=(
+                        None if sheet is None or staged is None else (sheet, staged, wrap_key)))
+        except BaseException as error:
+            if staged is not None:
+                staged.unlink(missing_ok=True)
+            if sheet is not None and isinstance(error, GvmError) and not isinstance(
+                    error, ValidationError | PermissionDenied | NotFound):  # refusals are logged as such
+                with ws.operation(None, Action.REVIEW_SIGN) as op:
+                    op.log(outcome=Outcome.FAILED, operation_ref=f"review:{review_id}",
+                           detail=f"{error.code}: not signed, no sheet written")
+            raise
+        if sheet is not None and staged is not None and not missing:
+            _deliver(staged, Path(sheet.out))
         if missing:
             raise UndecidedError(missing)  # after the refusal is committed to the log
         if removed:
@@ -358,8 +452,13 @@ class ReviewService:
                 op.vault.flush_wal()
         return removed
 
-    def _carry_out(self, op: Operation, row: ReviewRow, items: builtins.list[ItemRow]) -> int:
-        """Every decision of a fully decided review, then the signature; inside the sign-off's transaction."""
+    def _carry_out(self, op: Operation, row: ReviewRow, items: builtins.list[ItemRow], *,
+                   original: tuple[SheetDelivery, Path, bytes] | None = None) -> int:
+        """Every decision of a fully decided review, then the signature; inside the sign-off's transaction.
+
+        `original`: where the signed original goes, where it is staged, and the key that unwraps the SPOC's
+        signing key; the sheet is made after the decisions are carried out (as a later export would show them).
+        """
         store, review_ref, today = op.store, f"review:{row.id}", _today(op)
         removed = 0
         for it in items:
@@ -380,8 +479,47 @@ class ReviewService:
         if removed:
             store.records.compact_search_index()
         seq = op.log(operation_ref=review_ref, detail=f"{row.bcu} {row.quarter} signed: {removed} removed")
-        store.reviews.mark_signed(row.id, at=to_iso(op.env.clock.now()), by=op.session.user_id, head=seq)
+        if original is None:
+            store.reviews.mark_signed(row.id, at=to_iso(op.env.clock.now()), by=op.session.user_id, head=seq)
+        else:
+            self._sign_original(op, row, seq, *original)
         return removed
+
+    def _sign_original(self, op: Operation, row: ReviewRow, head: int, sheet_to: SheetDelivery, staged: Path,
+                       wrap_key: bytes) -> None:
+        """The signed original: built, signed with the SPOC's key, recorded by hash, logged, disclosed, staged."""
+        from cryptography import x509
+
+        now = op.env.clock.now()
+        at = to_iso(now)
+        session = op.session
+        sheet = dataclasses.replace(self.sheet_in(op.store, row), signed_at=at, signed_by_name=session.display_name,
+                                    signed_by_username=session.username)
+        data, signer = signed_sheet(op, sheet, wrap_key, pdf_password=None if sheet_to.unencrypted else sheet_to.pdf_password,
+                                    now=now, copy_of=None, is_copy=False)
+        digest = hashlib.sha256(data).hexdigest()
+        certificate = x509.load_der_x509_certificate(signer.cert_der)
+        op.store.reviews.mark_signed_with_original(row.id, at=at, by=session.user_id, head=head, original=SignedOriginal(
+            sha256=digest, signer_id=session.user_id, cert_sha256=hashlib.sha256(signer.cert_der).hexdigest(),
+            cert_serial=format(certificate.serial_number, "x"), signed_at=at))
+        named = sheet_named(sheet)
+        seq = op.log(Action.REVIEW_EXPORT, operation_ref=f"review:{row.id}", detail=(
+            f"signed original of review {row.id} {row.bcu} {row.quarter} at sign-off: {len(sheet.people)} people, "
+            f"{'UNENCRYPTED' if sheet_to.unencrypted else 'AES-256'}, SHA-256 {digest}"))
+        op.store.disclosures.record(seq, named)
+        write_pdf_atomically(staged, lambda fh: fh.write(data))
+
+    def ca_certificate(self, ws: Workspace) -> bytes | None:
+        """The vault CA's certificate (DER), public, for checking signed PDFs; None before the CA is made."""
+        with ws.operation(None, Action.REVIEW_READ, writes=False) as op:
+            ca = op.store.certificates.authority()
+            return ca.cert_der if ca else None
+
+    def signed_original(self, ws: Workspace, review_id: int) -> SignedOriginal | None:
+        """What the vault keeps of the review's signed original (hash, signer, certificate, time). No people read."""
+        with ws.operation(Permission.REVIEW_READ, Action.REVIEW_READ, writes=False) as op:
+            self.review_row(op, review_id)
+            return op.store.reviews.signed_original(review_id)
 
     # -- the sheet ----------------------------------------------------------------------------
 
@@ -429,3 +567,31 @@ class ReviewService:
                 raise op.refuse(NotFound(f"{bcu} has no review of {q}."), outcome=Outcome.FAILED)
         signed = [r for r in found if r.signed_at is not None]
         return signed[0] if signed else found[0]
+
+
+def _check_delivery(op: Operation, sheet: SheetDelivery) -> None:
+    """The signed original's destination and password, checked before the password is typed again."""
+    from gvm_desktop.reports import pdf_signing  # pyHanko and pikepdf: only when a sheet is signed
+
+    op.authorize(Permission.REVIEW_EXPORT)
+    if sheet.unencrypted:
+        op.authorize(Permission.EXPORT_UNENCRYPTED)
+    elif not sheet.pdf_password:
+        raise ValidationError("Choose a password for the signed sheet's PDF, or save it unencrypted explicitly.")
+    else:
+        pdf_signing.check_password(sheet.pdf_password)
+    target = Path(sheet.out)
+    if target.is_dir():
+        raise ValidationError(f"Cannot write the signed sheet to {target}: it is a folder.")
+    if not target.parent.is_dir():
+        raise ValidationError(f"Cannot write the signed sheet to {target}: {target.parent} is not a folder.")
+
+
+def _deliver(staged: Path, target: Path) -> None:
+    """The signed original takes its name. If it cannot, it stays where it was staged: the review is signed, and
+    that file is the only signed original there will be (signing again would make another), so it is not deleted."""
+    try:
+        move_into_place(staged, target, what="the signed sheet")
+    except GvmError as exc:
+        raise type(exc)(f"{exc.message} The review is signed; its signed original is at {staged}: "
+                        "move it where it belongs.") from exc

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
@@ -223,6 +223,16 @@ class WalkStart:
     first: int | None  # the lowest and highest sequence numbers then; None for an empty log
     last: int | None
 
+    def reach(self, hi: int) -> tuple[int, int]:
+        """(done, total) once the walk has passed entry `hi`: sequence numbers, which a sound log has no gaps in
+        (a damaged log's count may be off by its gap, and only its percentage shows it)."""
+        if self.first is None or self.last is None:
+            return 0, 0
+        return hi - self.first + 1, self.last - self.first + 1
+
+
+Progress = Callable[[int, int], None]
+
 
 def walk_start(conn: Connection) -> WalkStart:
     """The log's state and the span of its entries, read together.
@@ -273,7 +283,7 @@ def _chunks(conn: Connection, start: WalkStart, size: int) -> Iterator[tuple[int
 
 
 def verify(conn: Connection, key0: bytes, *, stop_after: int = 20, native: bool = True,
-           chunk: int = CHUNK_ENTRIES) -> ChainReport:
+           chunk: int = CHUNK_ENTRIES, progress: Progress | None = None) -> ChainReport:
     """Verify the chain: the compiled walk when it is available, and the Python walk to describe any fault.
 
     The compiled walk makes exactly the Python fast path's checks. If it finds
@@ -285,13 +295,28 @@ def verify(conn: Connection, key0: bytes, *, stop_after: int = 20, native: bool 
     Both walk `chunk` entries a statement, against the state read at the start
     (walk_start): the report is the same for any chunk size, inside the caller's
     transaction or outside any, and the head it gives is the one verified.
+    `progress(done, total)` hears after each chunk how far the walk is, never going back.
     """
     start = walk_start(conn)
-    walked = native_walk(conn, key0, chunk=chunk, start=start) if native else None
+    onward = _never_back(progress) if progress is not None else None
+    walked = native_walk(conn, key0, chunk=chunk, start=start, progress=onward) if native else None
     if walked is not None and walked.first_bad == 0 and start.state is not None and not _compare_head(
             start.state, walked.last_seq, walked.last_hash, walked.next_key):
         return ChainReport(walked.entries, start.state[0], start.state[1], ())
-    return _python_walk(conn, key0, start, stop_after=stop_after, chunk=chunk)
+    return _python_walk(conn, key0, start, stop_after=stop_after, chunk=chunk, progress=onward)
+
+
+def _never_back(progress: Progress) -> Progress:
+    """`progress`, told nothing below what it has heard: the Python walk after a fault the compiled walk met
+    covers that ground again, and a percentage that fell back would read as the check starting over."""
+    furthest = [0]
+
+    def onward(done: int, total: int) -> None:
+        if done >= furthest[0]:
+            furthest[0] = done
+            progress(done, total)
+
+    return onward
 
 
 @dataclass(frozen=True)
@@ -312,10 +337,11 @@ _NATIVE_CHUNK = (f"SELECT gvm_chain_verify(?, ?, ?, ?, {', '.join(_FIELDS)}, ent
 
 
 def native_walk(conn: Connection, key0: bytes, *, chunk: int = CHUNK_ENTRIES,
-                start: WalkStart | None = None) -> NativeWalk | None:
+                start: WalkStart | None = None, progress: Progress | None = None) -> NativeWalk | None:
     """The compiled walk's raw answer, or None when it is not available, failed, or the log is empty.
 
     It stops at the chunk holding the first bad entry: from there the Python walk gives the answer.
+    `progress(done, total)` is told after each chunk (see WalkStart.reach).
     """
     if not _load_native(conn):
         return None
@@ -337,6 +363,8 @@ def native_walk(conn: Connection, key0: bytes, *, chunk: int = CHUNK_ENTRIES,
         count += entries
         if first_bad:
             break
+        if progress is not None:
+            progress(*start.reach(hi))
     if not walked:
         return None
     return NativeWalk(count, first_bad, prev, key, expected - 1)
@@ -415,18 +443,26 @@ def _shown(text: bytes) -> str:
     return s if len(s) <= 40 and s.isprintable() else ascii(s[:40]) + ("..." if len(s) > 40 else "")
 
 
-def _walk_rows(conn: Connection, start: WalkStart, chunk: int) -> Iterator[tuple[Any, ...]]:
-    """The rows the Python walk reads, in seq order, a chunk's statement run to its end before any is handed on."""
+def _walk_rows(conn: Connection, start: WalkStart, chunk: int,
+               progress: Progress | None = None) -> Iterator[tuple[Any, ...]]:
+    """The rows the Python walk reads, in seq order, a chunk's statement run to its end before any is handed on.
+
+    `progress` is told of a chunk once the walk asks for the next one (or ends), so its rows have been checked.
+    """
     for lo, hi in _chunks(conn, start, chunk):
         yield from conn.execute(_WALK, (lo, hi)).fetchall()
+        if progress is not None:
+            progress(*start.reach(hi))
 
 
-def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20, chunk: int = CHUNK_ENTRIES) -> ChainReport:
+def python_verify(conn: Connection, key0: bytes, *, stop_after: int = 20, chunk: int = CHUNK_ENTRIES,
+                  progress: Progress | None = None) -> ChainReport:
     """Walk the whole chain: sequence, links, MACs, time order, and the stored next key. Reads only."""
-    return _python_walk(conn, key0, walk_start(conn), stop_after=stop_after, chunk=chunk)
+    return _python_walk(conn, key0, walk_start(conn), stop_after=stop_after, chunk=chunk, progress=progress)
 
 
-def _python_walk(conn: Connection, key0: bytes, start: WalkStart, *, stop_after: int, chunk: int) -> ChainReport:
+def _python_walk(conn: Connection, key0: bytes, start: WalkStart, *, stop_after: int, chunk: int,
+                 progress: Progress | None = None) -> ChainReport:
     """python_verify's walk, up to the last entry at `start` and against its state (walk_start says why).
 
     The loop is kept lean on purpose (local names, one fetch per row, no helper calls):
@@ -436,7 +472,7 @@ def _python_walk(conn: Connection, key0: bytes, start: WalkStart, *, stop_after:
     problems: list[Problem] = []
     sha256, blake2b, same, tag = hashlib.sha256, hashlib.blake2b, hmac.compare_digest, _EVOLVE_TAG
     key, prev, expected_seq, last_time, count = key0, GENESIS, 1, b"", 0
-    for seq, canonical, stored_hash, stored_mac, at_utc in _walk_rows(conn, start, chunk):
+    for seq, canonical, stored_hash, stored_mac, at_utc in _walk_rows(conn, start, chunk, progress):
         count += 1
         if canonical is not None:
             entry_hash = sha256(prev + canonical).digest()

@@ -499,11 +499,32 @@ BEGIN
 DELETE FROM archive_index WHERE ref = OLD.ref;
 END;
 """
+# Version 11: the signed original of each review sheet (issue 15). The SPOC's sign-off makes the sheet and signs it
+# with their own key; they are given the PDF, the vault keeps only its SHA-256 and who signed it with which
+# certificate, when (a PDF names people who may later be removed, and the vault keeps nothing of them). Set in
+# the UPDATE that signs the review, then final like the rest of a signed review: the trigger is made again with
+# these columns among those no change may touch.
+_V11 = """
+ALTER TABLE reviews ADD COLUMN original_sha256 TEXT;
+ALTER TABLE reviews ADD COLUMN original_signer INTEGER REFERENCES users(id);
+ALTER TABLE reviews ADD COLUMN original_cert_sha256 TEXT;
+ALTER TABLE reviews ADD COLUMN original_cert_serial TEXT;
+ALTER TABLE reviews ADD COLUMN original_signed_at TEXT;
+DROP TRIGGER review_signed_is_final;
+CREATE TRIGGER review_signed_is_final BEFORE UPDATE ON reviews WHEN OLD.signed_at IS NOT NULL
+AND NOT (NEW.supersedes IS NULL AND EXISTS (SELECT 1 FROM review_purges WHERE review_id = OLD.supersedes)
+    AND NEW.id IS OLD.id AND NEW.bcu IS OLD.bcu AND NEW.quarter IS OLD.quarter AND NEW.opened_at IS OLD.opened_at
+    AND NEW.opened_by IS OLD.opened_by AND NEW.signed_at IS OLD.signed_at AND NEW.signed_by IS OLD.signed_by
+    AND NEW.signed_head IS OLD.signed_head AND NEW.original_sha256 IS OLD.original_sha256
+    AND NEW.original_signer IS OLD.original_signer AND NEW.original_cert_sha256 IS OLD.original_cert_sha256
+    AND NEW.original_cert_serial IS OLD.original_cert_serial AND NEW.original_signed_at IS OLD.original_signed_at)
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+"""
 # The triggers above, kept on common's own per-BCU tables: compartments.bcu_schema() does not take them for
 # guards to install on every compartment (sessions install their own, over the compartments they hold).
 INDEX_TRIGGERS = frozenset({"person_index_added", "person_index_changed", "person_index_removed",
                             "archive_index_added", "archive_index_changed", "archive_index_removed"})
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
 LATEST = len(MIGRATIONS)
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from gvm_desktop.core.people import NominalDraft
 from gvm_desktop.core.records import HeldNominal, NominalRow, ScoreBands
 from gvm_desktop.core.review_rows import LiveDemographics, ReviewCandidate
+from gvm_desktop.core.scoring import ScoreCard
 from gvm_desktop.core.text import fold
 from gvm_desktop.store import bcu_rows, compartments
 from gvm_desktop.store.database import Connection
 from gvm_desktop.store.meta import get_meta, set_meta
+from gvm_desktop.store.records import SCORE_COLUMNS, score_values
 from gvm_desktop.store.repository import Repository, bound
 
 # The last reference number issued, vault-wide (meta lives in common). The key's name is older than
@@ -110,6 +113,69 @@ def insert_many(
     if ids:
         set_meta(conn, _LAST_ISSUED, str(last))
     return ids
+
+
+# What insert_people sets besides a draft's fields and the score, with the table's defaults: the columns the
+# per-person path (propose, then approve) sets by updates once the record exists.
+_STATE_DEFAULTS: Mapping[str, Any] = {"status": "proposed", "gangs": "", "observed_ethnicity": None, "in_custody": 0,
+                                      "custody_from": None, "custody_to": None, "date_added": None}
+_DRAFT_COLUMNS = ("given_name", "family_name", "date_of_birth", "gender", "ethnicity", "disability", "address",
+                  "postcode", "borough", "bcu")  # in the order of _draft_values
+_INSERT_PERSON = (
+    f"INSERT INTO nominals (id, ref, {', '.join(_DRAFT_COLUMNS)}, created_at, created_by, search_key, "
+    f"{', '.join(_STATE_DEFAULTS)}, {', '.join(SCORE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (5 + len(_DRAFT_COLUMNS) + len(_STATE_DEFAULTS) + len(SCORE_COLUMNS)))})"
+)
+
+
+def insert_people(conn: Connection, people: Sequence[tuple[NominalDraft, Mapping[str, Any], ScoreCard]], *, at: str,
+                  created_by: int | None) -> list[int]:
+    """insert_many for people whose record is whole at once (a demo's, an import's); their ids, in order.
+
+    Each person comes with their state (any of `_STATE_DEFAULTS`' columns; the rest take the default)
+    and their score card, written in the person's one INSERT: the rows are then what inserting,
+    updating and rescoring one by one leaves, and the triggers keeping the reference index and the
+    status tags see each person once, complete. Each table is written by one executemany, in order,
+    inside the caller's transaction; aliases and the name index as insert_many writes them.
+    """
+    if not people:
+        return []
+    for _draft, state, _card in people:
+        if unknown := set(state) - set(_STATE_DEFAULTS):
+            raise KeyError(f"not a state column: {sorted(unknown)}")
+    over_views = bcu_rows.over_views(conn, "nominals")
+    first = _last_issued(conn, over_views=over_views) + 1
+    refs = [f"N-{number:06d}" for number in range(first, first + len(people))]
+    conn.executemany(_INSERT_PERSON, [
+        (None if over_views else number, ref, *_draft_values(d), at, created_by,
+         search_key(d.given_name, d.family_name), *(state.get(c, default) for c, default in _STATE_DEFAULTS.items()),
+         *score_values(card))
+        for number, ref, (d, state, card) in zip(range(first, first + len(people)), refs, people, strict=True)
+    ])
+    # Over BCU compartments each file allocates its own ids, and a view reports none: they are read back by reference.
+    ids = _ids_of(conn, refs) if over_views else list(range(first, first + len(people)))
+    conn.executemany("INSERT OR IGNORE INTO nominal_aliases (nominal_id, alias) VALUES (?, ?)",
+                     [(nid, a) for nid, (d, _state, _card) in zip(ids, people, strict=True) for a in d.aliases])
+    conn.executemany("INSERT INTO nominal_search (rowid, names) VALUES (?, ?)",
+                     [(nid, index_text(d.given_name, d.family_name, d.aliases))
+                      for nid, (d, _state, _card) in zip(ids, people, strict=True)])
+    set_meta(conn, _LAST_ISSUED, str(first + len(people) - 1))
+    return ids
+
+
+def _draft_values(d: NominalDraft) -> tuple[str, ...]:
+    return (d.given_name, d.family_name, d.date_of_birth.isoformat(), d.gender, d.ethnicity, d.disability, d.address,
+            d.postcode, d.borough, d.bcu)
+
+
+def _ids_of(conn: Connection, refs: Sequence[str]) -> list[int]:
+    """The ids of the people with these references, in the same order."""
+    found: dict[str, int] = {}
+    for chunk in range(0, len(refs), 500):
+        part = refs[chunk : chunk + 500]
+        found.update((r, int(i)) for i, r in conn.execute(
+            f"SELECT id, ref FROM nominals WHERE ref IN ({','.join('?' * len(part))})", part))
+    return [found[ref] for ref in refs]
 
 
 def _last_issued(conn: Connection, *, over_views: bool) -> int:
@@ -251,6 +317,7 @@ class NominalsRepository(Repository):
 
     reindex = bound(reindex)
     insert_many = bound(insert_many)
+    insert_people = bound(insert_people)
     count_by_status = bound(count_by_status)
     live_ids = bound(live_ids)
     rows_by_id = bound(rows_by_id)

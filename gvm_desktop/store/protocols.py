@@ -8,7 +8,7 @@ list); a second backend implements this module, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
@@ -46,11 +46,12 @@ if TYPE_CHECKING:
         ReviewCandidate,
         ReviewCounts,
         ReviewRow,
+        SignedOriginal,
     )
     from gvm_desktop.core.scoring import ScoreCard, ScoringEvent
     from gvm_desktop.store import pki
     from gvm_desktop.store.integrity import IntegrityReport
-    from gvm_desktop.store.log_chain import ChainReport
+    from gvm_desktop.store.log_chain import ChainReport, Progress
     from gvm_desktop.store.status_tags import StatusMatch
 
 
@@ -101,7 +102,8 @@ class LogChain(Protocol):
 
     def hash_at(self, seq: int) -> bytes | None: ...
 
-    def verify(self, key0: bytes, *, stop_after: int = ..., native: bool = ...) -> ChainReport: ...
+    def verify(self, key0: bytes, *, stop_after: int = ..., native: bool = ...,
+               progress: Progress | None = ...) -> ChainReport: ...
 
 
 class Accounts(Protocol):
@@ -205,6 +207,9 @@ class Nominals(Protocol):
 
     def insert_many(self, drafts: Iterable[NominalDraft], *, status: str, at: str, created_by: int | None) -> list[int]: ...
 
+    def insert_people(self, people: Sequence[tuple[NominalDraft, Mapping[str, Any], ScoreCard]], *, at: str,
+                      created_by: int | None) -> list[int]: ...
+
     def count_by_status(self, bcu: str) -> dict[str, int]: ...
 
     def live_ids(
@@ -263,6 +268,8 @@ class Records(Protocol):
 
     def add_evidence(self, nominal_id: int, e: EvidenceDraft, at: str, by: int) -> int: ...
 
+    def add_evidence_many(self, entries: Iterable[tuple[int, EvidenceDraft]], at: str, by: int) -> None: ...
+
     def evidence(self, nominal_id: int) -> list[EvidenceRecord]: ...
 
     def scoring_events(self, nominal_id: int) -> list[ScoringEvent]: ...
@@ -271,13 +278,19 @@ class Records(Protocol):
 
     def add_intervention(self, nominal_id: int, values: dict[str, Any], by: int) -> int: ...
 
+    def add_interventions(self, rows: Iterable[tuple[int, Mapping[str, Any]]], by: int) -> None: ...
+
     def interventions(self, nominal_id: int) -> list[InterventionRecord]: ...
 
     def add_activity(self, nominal_id: int, kind: str, on: date, note: str, by: int) -> int: ...
 
+    def add_activities(self, rows: Iterable[tuple[int, str, date, str]], by: int) -> None: ...
+
     def activity(self, nominal_id: int) -> list[ActivityRecord]: ...
 
     def add_proposal(self, nominal_id: int, kind: str, reason: str, by: int, at: str) -> int: ...
+
+    def add_proposals(self, rows: Iterable[tuple[int, str, str]], by: int, at: str) -> None: ...
 
     def pending_proposal(self, nominal_id: int, kind: str) -> PendingProposal | None: ...
     def pending_ids(self, kind: str) -> set[int]: ...
@@ -297,6 +310,9 @@ class Records(Protocol):
         purge_after: str,
         age_band: str,
     ) -> str: ...
+
+    def archive_and_delete_many(self, age_bands: Mapping[int, str], *, removed_at: str, reason: str,
+                                proposed_by: int | None, approved_by: int | None, purge_after: str) -> None: ...
 
     def compact_search_index(self) -> None: ...
 
@@ -341,6 +357,11 @@ class Reviews(Protocol):
     def remove_orphaned_items(self) -> int: ...
 
     def mark_signed(self, review_id: int, *, at: str, by: int, head: int) -> None: ...
+
+    def mark_signed_with_original(self, review_id: int, *, at: str, by: int, head: int,
+                                  original: SignedOriginal) -> None: ...
+
+    def signed_original(self, review_id: int) -> SignedOriginal | None: ...
 
     def previous_signed(self, bcu: str, before_quarter: str) -> ReviewRow | None: ...
 

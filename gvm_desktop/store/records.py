@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -85,14 +86,26 @@ def versions(conn: Connection, nominal_id: int) -> list[VersionRecord]:
     return [VersionRecord(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
 
 
+_ADD_EVIDENCE = ("INSERT INTO evidence (nominal_id, kind, source_type, source_ref, grading, on_date, summary, "
+                 "social_media_note, added_at, added_by) VALUES (?,?,?,?,?,?,?,?,?,?)")
+
+
+def _evidence_values(nominal_id: int, e: EvidenceDraft, at: str, by: int) -> tuple[Any, ...]:
+    return (nominal_id, e.kind.value, e.source_type.value, e.source_ref, str(e.grading), e.on.isoformat(), e.summary,
+            e.social_media_note, at, by)
+
+
 def add_evidence(conn: Connection, nominal_id: int, e: EvidenceDraft, at: str, by: int) -> int:
-    cur = conn.execute(
-        "INSERT INTO evidence (nominal_id, kind, source_type, source_ref, grading, on_date, summary, "
-        "social_media_note, added_at, added_by) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (nominal_id, e.kind.value, e.source_type.value, e.source_ref, str(e.grading), e.on.isoformat(), e.summary,
-         e.social_media_note, at, by),
-    )
+    cur = conn.execute(_ADD_EVIDENCE, _evidence_values(nominal_id, e, at, by))
     return bcu_rows.new_id(conn, cur, "evidence")
+
+
+def add_evidence_many(conn: Connection, entries: Iterable[tuple[int, EvidenceDraft]], at: str, by: int) -> None:
+    """add_evidence for many entries, (nominal id, entry) each, in one statement; ids are given in this order.
+
+    No rescoring: the caller stores each person's score (see nominals.insert_people).
+    """
+    conn.executemany(_ADD_EVIDENCE, [_evidence_values(nominal_id, e, at, by) for nominal_id, e in entries])
 
 
 def evidence(conn: Connection, nominal_id: int) -> list[EvidenceRecord]:
@@ -108,23 +121,39 @@ def scoring_events(conn: Connection, nominal_id: int) -> list[ScoringEvent]:
         "SELECT id, kind, on_date FROM evidence WHERE nominal_id = ?", (nominal_id,))]
 
 
+# The columns a score card is stored in, in the order of score_values.
+SCORE_COLUMNS = ("harm_score", "victim_score", "harm_band", "victim_band", "classification", "score_policy",
+                 "scored_on")
+
+
+def score_values(card: ScoreCard) -> tuple[Any, ...]:
+    """What a card stores in SCORE_COLUMNS (store_score's, and a bulk insert's, alike)."""
+    return (card.harm, card.victim, card.harm_band.value, card.victim_band.value, card.classification.value,
+            card.policy_version, card.computed_on.isoformat())
+
+
 def store_score(conn: Connection, nominal_id: int, card: ScoreCard) -> None:
-    conn.execute(
-        "UPDATE nominals SET harm_score = ?, victim_score = ?, harm_band = ?, victim_band = ?, classification = ?, "
-        "score_policy = ?, scored_on = ? WHERE id = ?",
-        (card.harm, card.victim, card.harm_band.value, card.victim_band.value, card.classification.value,
-         card.policy_version, card.computed_on.isoformat(), nominal_id),
-    )
+    assignments = ", ".join(f"{c} = ?" for c in SCORE_COLUMNS)  # a fixed list of our own columns
+    conn.execute(f"UPDATE nominals SET {assignments} WHERE id = ?", (*score_values(card), nominal_id))
+
+
+_ADD_INTERVENTION = ("INSERT INTO interventions (nominal_id, referral, provider, offered_on, taken_up, outcome, "
+                     "starts_on, ends_on, added_by) VALUES (?,?,?,?,?,?,?,?,?)")
+
+
+def _intervention_values(nominal_id: int, values: Mapping[str, Any], by: int) -> tuple[Any, ...]:
+    return (nominal_id, values["referral"], values["provider"], values["offered_on"], int(values["taken_up"]),
+            values["outcome"], values["starts_on"], values["ends_on"], by)
 
 
 def add_intervention(conn: Connection, nominal_id: int, values: dict[str, Any], by: int) -> int:
-    cur = conn.execute(
-        "INSERT INTO interventions (nominal_id, referral, provider, offered_on, taken_up, outcome, starts_on, ends_on, "
-        "added_by) VALUES (?,?,?,?,?,?,?,?,?)",
-        (nominal_id, values["referral"], values["provider"], values["offered_on"], int(values["taken_up"]),
-         values["outcome"], values["starts_on"], values["ends_on"], by),
-    )
+    cur = conn.execute(_ADD_INTERVENTION, _intervention_values(nominal_id, values, by))
     return bcu_rows.new_id(conn, cur, "interventions")
+
+
+def add_interventions(conn: Connection, rows: Iterable[tuple[int, Mapping[str, Any]]], by: int) -> None:
+    """add_intervention for many, (nominal id, values) each, in one statement."""
+    conn.executemany(_ADD_INTERVENTION, [_intervention_values(nominal_id, values, by) for nominal_id, values in rows])
 
 
 def interventions(conn: Connection, nominal_id: int) -> list[InterventionRecord]:
@@ -138,10 +167,17 @@ def interventions(conn: Connection, nominal_id: int) -> list[InterventionRecord]
             for r in rows]
 
 
+_ADD_ACTIVITY = "INSERT INTO police_activity (nominal_id, kind, on_date, note, added_by) VALUES (?,?,?,?,?)"
+
+
 def add_activity(conn: Connection, nominal_id: int, kind: str, on: date, note: str, by: int) -> int:
-    cur = conn.execute("INSERT INTO police_activity (nominal_id, kind, on_date, note, added_by) VALUES (?,?,?,?,?)",
-                       (nominal_id, kind, on.isoformat(), note, by))
+    cur = conn.execute(_ADD_ACTIVITY, (nominal_id, kind, on.isoformat(), note, by))
     return bcu_rows.new_id(conn, cur, "police_activity")
+
+
+def add_activities(conn: Connection, rows: Iterable[tuple[int, str, date, str]], by: int) -> None:
+    """add_activity for many, (nominal id, kind, on, note) each, in one statement."""
+    conn.executemany(_ADD_ACTIVITY, [(nominal_id, kind, on.isoformat(), note, by) for nominal_id, kind, on, note in rows])
 
 
 def activity(conn: Connection, nominal_id: int) -> list[ActivityRecord]:
@@ -150,10 +186,17 @@ def activity(conn: Connection, nominal_id: int) -> list[ActivityRecord]:
     return [ActivityRecord(r[0], r[1], date.fromisoformat(r[2]), r[3]) for r in rows]
 
 
+_ADD_PROPOSAL = "INSERT INTO proposals (nominal_id, kind, reason, proposed_by, proposed_at) VALUES (?,?,?,?,?)"
+
+
 def add_proposal(conn: Connection, nominal_id: int, kind: str, reason: str, by: int, at: str) -> int:
-    cur = conn.execute("INSERT INTO proposals (nominal_id, kind, reason, proposed_by, proposed_at) VALUES (?,?,?,?,?)",
-                       (nominal_id, kind, reason, by, at))
+    cur = conn.execute(_ADD_PROPOSAL, (nominal_id, kind, reason, by, at))
     return bcu_rows.new_id(conn, cur, "proposals")
+
+
+def add_proposals(conn: Connection, rows: Iterable[tuple[int, str, str]], by: int, at: str) -> None:
+    """add_proposal for many, (nominal id, kind, reason) each, in one statement."""
+    conn.executemany(_ADD_PROPOSAL, [(nominal_id, kind, reason, by, at) for nominal_id, kind, reason in rows])
 
 
 def pending_proposal(conn: Connection, nominal_id: int, kind: str) -> PendingProposal | None:
@@ -192,6 +235,22 @@ def archive_and_delete(conn: Connection, nominal_id: int, *, removed_at: str, re
     conn.execute("DELETE FROM nominal_search WHERE rowid = ?", (nominal_id,))
     conn.execute("DELETE FROM nominals WHERE id = ?", (nominal_id,))  # evidence, versions... cascade
     return str(data["ref"])
+
+
+def archive_and_delete_many(conn: Connection, age_bands: Mapping[int, str], *, removed_at: str, reason: str,
+                            proposed_by: int | None, approved_by: int | None, purge_after: str) -> None:
+    """archive_and_delete for many people removed alike, by id -> age band, in that order: three statements.
+
+    The archive row is copied from the person's row by SQL, so no field of theirs passes through Python.
+    """
+    conn.executemany(
+        "INSERT INTO archive (ref, bcu, date_added, removed_at, reason, proposed_by, approved_by, purge_after, gender, "
+        "ethnicity, age_band) SELECT ref, bcu, date_added, ?, ?, ?, ?, ?, gender, ethnicity, ? FROM nominals WHERE id = ?",
+        [(removed_at, reason, proposed_by, approved_by, purge_after, band, nominal_id)
+         for nominal_id, band in age_bands.items()],
+    )
+    conn.executemany("DELETE FROM nominal_search WHERE rowid = ?", [(nominal_id,) for nominal_id in age_bands])
+    conn.executemany("DELETE FROM nominals WHERE id = ?", [(nominal_id,) for nominal_id in age_bands])
 
 
 def compact_search_index(conn: Connection) -> None:
@@ -266,20 +325,25 @@ class RecordsRepository(Repository):
     update = bound(update)
     versions = bound(versions)
     add_evidence = bound(add_evidence)
+    add_evidence_many = bound(add_evidence_many)
     evidence = bound(evidence)
     scoring_events = bound(scoring_events)
     store_score = bound(store_score)
     add_intervention = bound(add_intervention)
+    add_interventions = bound(add_interventions)
     interventions = bound(interventions)
     add_activity = bound(add_activity)
+    add_activities = bound(add_activities)
     activity = bound(activity)
     add_proposal = bound(add_proposal)
+    add_proposals = bound(add_proposals)
     pending_proposal = bound(pending_proposal)
     pending_ids = bound(pending_ids)
     due_archive_rows = bound(due_archive_rows)
     pending_kinds = bound(pending_kinds)
     decide = bound(decide)
     archive_and_delete = bound(archive_and_delete)
+    archive_and_delete_many = bound(archive_and_delete_many)
     compact_search_index = bound(compact_search_index)
     purge_archive = bound(purge_archive)
     removal_dates = bound(removal_dates)

@@ -15,6 +15,7 @@ from gvm_desktop.core.review_rows import (
     NewItem,
     ReviewCounts,
     ReviewRow,
+    SignedOriginal,
 )
 from gvm_desktop.store import bcu_rows
 from gvm_desktop.store.database import Connection
@@ -169,6 +170,24 @@ def mark_signed(conn: Connection, review_id: int, *, at: str, by: int, head: int
                  (at, by, head, review_id))
 
 
+def mark_signed_with_original(conn: Connection, review_id: int, *, at: str, by: int, head: int,
+                              original: SignedOriginal) -> None:
+    """mark_signed, recording the signed original in the same UPDATE (a signed review changes no more)."""
+    conn.execute("UPDATE reviews SET signed_at = ?, signed_by = ?, signed_head = ?, original_sha256 = ?, "
+                 "original_signer = ?, original_cert_sha256 = ?, original_cert_serial = ?, original_signed_at = ? "
+                 "WHERE id = ? AND signed_at IS NULL",
+                 (at, by, head, original.sha256, original.signer_id, original.cert_sha256, original.cert_serial,
+                  original.signed_at, review_id))
+
+
+def signed_original(conn: Connection, review_id: int) -> SignedOriginal | None:
+    """The review's signed original, or None: not signed, or signed before originals were made (version 11)."""
+    row = conn.execute("SELECT original_sha256, original_signer, original_cert_sha256, original_cert_serial, "
+                       "original_signed_at FROM reviews WHERE id = ? AND original_sha256 IS NOT NULL",
+                       (review_id,)).fetchone()
+    return SignedOriginal(str(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4])) if row else None
+
+
 def previous_signed(conn: Connection, bcu: str, before_quarter: str) -> ReviewRow | None:
     row = conn.execute(f"SELECT {_REVIEW} FROM reviews WHERE bcu = ? AND quarter < ? AND signed_at IS NOT NULL "
                        "ORDER BY quarter DESC, id DESC LIMIT 1", (bcu, before_quarter)).fetchone()
@@ -201,6 +220,8 @@ class ReviewsRepository(Repository):
     purge_signed = bound(purge_signed)
     signed_due = bound(signed_due)
     mark_signed = bound(mark_signed)
+    mark_signed_with_original = bound(mark_signed_with_original)
+    signed_original = bound(signed_original)
     previous_signed = bound(previous_signed)
     open_spans = bound(open_spans)
     remove_orphaned_items = bound(remove_orphaned_items)

@@ -69,6 +69,17 @@ def settle(timeout_s: float = 15.0) -> None:
         assert time.monotonic() < deadline, "the calls did not settle in time"
 
 
+@pytest.fixture(autouse=True)
+def no_window_outlives_its_test() -> Iterator[None]:
+    """Close every window a test left open (a guide window, an About box): the next test's keys and focus
+    must go to its own windows, never to one left from before."""
+    yield
+    for window in QApplication.topLevelWidgets():
+        if shiboken6.isValid(window) and window.isVisible():
+            window.close()
+    QApplication.processEvents()
+
+
 @pytest.fixture
 def gui_demo_app(demo_app: App) -> App:
     """The shared demo vault: its people are exactly those `demo_people_text` regenerates

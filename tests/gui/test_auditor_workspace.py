@@ -95,7 +95,7 @@ def test_log_is_fetched_a_page_at_a_time_and_passes_the_model_tester(
     home = _auditor(open_main(Role.AUDITOR))
     panel, model = home.log_panel, home.log_model
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
-        "Seq", "Time (UTC)", "User", "Role", "BCU", "Action", "Record ref", "Reason", "Outcome", "Detail"]
+        "Seq", "Time (local)", "User", "Role", "BCU", "Action", "Record ref", "Reason", "Outcome", "Detail"]
     assert len(COLUMNS) == 10
     calls = _spy_search(gui_demo_app, monkeypatch)
     model.page_size = 40
@@ -258,7 +258,7 @@ def test_a_damaged_log_reads_red_with_its_problems(
         qtbot: QtBot, open_main: Opener, gui_demo_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     problems = ("entry 7: its MAC is wrong (forged or re-chained entry)", "entries 9 to 11 are missing")
     broken = VerifyResult(False, 40, 40, "ab" * 32, problems, 0.01)
-    monkeypatch.setattr(gui_demo_app.audit, "verify", lambda ws: broken)
+    monkeypatch.setattr(gui_demo_app.audit, "verify", lambda ws, **_: broken)
     home = _auditor(open_main(Role.AUDITOR))
     home.verify_bar.verify()
     _wait_idle(qtbot, home)

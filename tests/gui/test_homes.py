@@ -56,7 +56,7 @@ def test_admin_home_lists_the_accounts_through_a_sound_model(qtbot: QtBot, open_
     assert isinstance(model, AccountsTableModel)
     assert model.rowCount() == len(DEMO_ACCOUNTS) == 5
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == [
-        "Username", "Display name", "Role", "BCU", "Status", "Last sign-in (UTC)"]
+        "Username", "Display name", "Role", "BCU", "Status", "Last sign-in"]
     assert {model.row_at(r).username for r in range(model.rowCount())} == {a.username for a in DEMO_ACCOUNTS}
     texts = model_texts(model)
     assert "Demo Administrator" in texts and "active" in texts and "All BCUs" in texts

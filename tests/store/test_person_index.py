@@ -43,6 +43,9 @@ def archive(conn: database.Connection, nominal_id: int, purge_after: str) -> str
 # --- a vault whose people are in common ----------------------------------------------------------
 
 
+BEFORE_THE_INDEX = 9  # version 10 made the reference index (person_index, archive_index)
+
+
 def plain(tmp_path: Path, version: int = migrations.LATEST) -> database.Connection:
     conn = database.connect(tmp_path / "plain.db", os.urandom(32), create=True)
     migrations.migrate(conn, target=version)
@@ -50,7 +53,7 @@ def plain(tmp_path: Path, version: int = migrations.LATEST) -> database.Connecti
 
 
 def test_the_migration_indexes_the_people_and_archive_already_held(tmp_path: Path) -> None:
-    conn = plain(tmp_path, version=migrations.LATEST - 1)
+    conn = plain(tmp_path, version=BEFORE_THE_INDEX)
     people = generate_nominals(4, seed=11, today=TODAY)
     with database.transaction(conn):
         ids = nominals.insert_many(conn, people[:3], status="active", at=NOW, created_by=None)

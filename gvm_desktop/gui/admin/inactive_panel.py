@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QHBoxLayout, 
 
 from gvm_desktop.core.errors import GvmError
 from gvm_desktop.core.governance import InactiveAccount
+from gvm_desktop.core.local_time import local_day_text, local_text, utc_text
 from gvm_desktop.core.text import isolate
-from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
@@ -27,8 +27,14 @@ if TYPE_CHECKING:
 
 def last_used_text(item: InactiveAccount) -> str:
     if item.account.last_signin_at:
-        return when_text(item.account.last_signin_at)
-    return f"never (account created {item.account.created_at[:10]})"
+        return local_text(item.account.last_signin_at)
+    return f"never (account created {local_day_text(item.account.created_at)})"
+
+
+def last_used_tip(item: InactiveAccount) -> str:
+    """The UTC record behind the cell, as the access log keeps it."""
+    signed_in = item.account.last_signin_at
+    return utc_text(signed_in) if signed_in else f"never (account created {utc_text(item.account.created_at)})"
 
 
 class InactiveAccountsModel(RowTableModel[InactiveAccount]):
@@ -37,7 +43,8 @@ class InactiveAccountsModel(RowTableModel[InactiveAccount]):
         Column[InactiveAccount]("Display name", lambda i: i.account.display_name),
         Column[InactiveAccount]("Role", lambda i: i.account.role.label),
         Column[InactiveAccount]("BCU", lambda i: i.account.bcu or "All BCUs"),
-        Column[InactiveAccount]("Last signed in (UTC)", lambda i: last_used_text(i), lambda i: i.last_used),
+        Column[InactiveAccount]("Last signed in", lambda i: last_used_text(i), lambda i: i.last_used,
+                                tip=lambda i: last_used_tip(i)),
     )
 
 

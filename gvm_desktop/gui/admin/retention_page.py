@@ -147,7 +147,8 @@ class RetentionPage(QWidget):
     def purge(self) -> None:
         self.status.setText("Purging…")
         self.purge_button.setEnabled(False)
-        self.ops.run(lambda s, ws: s.retention.purge(ws), done=self._purged, failed=self._failed,
+        report = self.ops.reporter()
+        self.ops.run(lambda s, ws: s.retention.purge(ws, progress=report), done=self._purged, failed=self._failed,
                      progress="Purging what is past retention", owner=self)
 
     def _purged(self, purged: Purged) -> None:

@@ -21,10 +21,9 @@ from gvm_desktop.core.governance import REQUIRED_COURSE, TrainingRecord, has_cur
 from gvm_desktop.core.policy import Permission, Role, allows
 from gvm_desktop.gui.admin.inactive_panel import InactivePanel
 from gvm_desktop.gui.admin.training_dialog import RecordTrainingDialog
-from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
-from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
+from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model, time_column
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
 
 if TYPE_CHECKING:
@@ -70,8 +69,7 @@ class TeamTableModel(RowTableModel[TeamMember]):
         Column[TeamMember]("Display name", lambda m: m.account.display_name),
         Column[TeamMember]("Role", lambda m: m.account.role.label),
         Column[TeamMember]("Status", lambda m: m.account.status),
-        Column[TeamMember]("Last sign-in (UTC)", lambda m: when_text(m.account.last_signin_at or "") or "never",
-                           lambda m: m.account.last_signin_at or ""),
+        time_column("Last sign-in", lambda m: m.account.last_signin_at, "never"),
         Column[TeamMember]("Training", lambda m: m.training_text()),
         Column[TeamMember]("Matrix access", lambda m: m.access_text()),
     )

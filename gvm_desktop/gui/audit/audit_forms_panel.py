@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from gvm_desktop.core.audit_forms import AuditForm
-from gvm_desktop.gui.audit.log_model import when_text
 from gvm_desktop.gui.common.dialogs import NoteDialog
 from gvm_desktop.gui.common.operations import Change
-from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
+from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model, time_column
 from gvm_desktop.gui.common.widgets import ErrorLabel, ReadOnlyTable, heading, note
 
 if TYPE_CHECKING:
@@ -37,9 +36,9 @@ class AuditFormsTableModel(RowTableModel[AuditForm]):
         Column[AuditForm]("Form", lambda f: f"#{f.id}", lambda f: f.id),
         Column[AuditForm]("Log entry", lambda f: str(f.log_seq), lambda f: f.log_seq, numeric=True),
         Column[AuditForm]("Asked", lambda f: f.subject or "-"),
-        Column[AuditForm]("Issued (UTC)", lambda f: when_text(f.issued_at)),
+        time_column("Issued", lambda f: f.issued_at),
         Column[AuditForm]("Issued by", lambda f: f.issued_by),
-        Column[AuditForm]("Answered (UTC)", lambda f: when_text(f.answered_at) if f.answered_at else "awaiting"),
+        time_column("Answered", lambda f: f.answered_at, "awaiting"),
         Column[AuditForm]("Answer", lambda f: first_line(f.answer)),
     )
 

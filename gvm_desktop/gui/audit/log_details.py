@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from gvm_desktop.core.audit import LoggedEntry
 from gvm_desktop.core.labels import action_label, outcome_label, reason_label, role_label
-from gvm_desktop.gui.audit.log_model import when_text
+from gvm_desktop.core.local_time import local_and_utc_text
 from gvm_desktop.gui.common.palette import current_scheme, mix, readable
 
 EMPTY_TEXT = "Select an entry to see everything it records."
@@ -26,7 +26,7 @@ def field_texts(item: LoggedEntry) -> dict[str, str]:
     e = item.entry
     return {
         "Entry": f"#{item.seq}",
-        "Time": f"{when_text(e.at_utc)} UTC (workstation time zone {e.tz})",
+        "Time": f"{local_and_utc_text(e.at_utc)}; logged on a workstation in {e.tz}",
         "User": (e.username or "-") + (f" (account {e.user_id})" if e.user_id is not None else ""),
         "Role": role_label(e.role) + (f", BCU {e.bcu}" if e.bcu else ""),
         "Workstation": e.workstation,

@@ -5,6 +5,9 @@ not grow with the log: at ten million entries the first screen is one query and
 scrolling to the bottom asks for the next page through Qt's canFetchMore/fetchMore.
 Nothing here ever reads the whole log.
 
+Times show in the workstation's local time with its zone; the UTC the log records is in
+each time's tooltip and in the entry's details.
+
 There is no sort proxy on purpose: sorting would reorder only the pages fetched so
 far and pass that off as the whole log. The order is the log's own (newest first);
 the filters narrow it, in the database.
@@ -22,8 +25,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from gvm_desktop.core.audit import LoggedEntry, Outcome
 from gvm_desktop.core.labels import ROLE_LABELS, action_label, outcome_label, reason_label, role_label
+from gvm_desktop.core.local_time import local_text, utc_text
 from gvm_desktop.core.log_filter import LogFilter, LogPage
 from gvm_desktop.gui.common.palette import LiveColours, Pair, Scheme
+from gvm_desktop.gui.common.table_models import SORT_ROLE
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import Result, SessionOps
@@ -36,7 +41,7 @@ PAGE_SIZE = 200  # entries per service call: several screens, far under the serv
 # (key, title, a typical wide value: columns are sized from these, never by reading rows)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("seq", "Seq", "10000000"),
-    ("at_utc", "Time (UTC)", "2026-11-02 09:00:00"),
+    ("at_utc", "Time (local)", "29 Nov 2026 22:30 GMT+10"),
     ("user", "User", "firstname.lastname"),
     ("role", "Role", max(ROLE_LABELS.values(), key=len)),
     ("bcu", "BCU", "BCU"),
@@ -57,8 +62,8 @@ TINT_TEXTS = LiveColours(_TINTED, text=True)
 
 
 def when_text(at_utc: str) -> str:
-    """'2026-11-02T09:00:00Z' reads as '2026-11-02 09:00:00' (the column says UTC)."""
-    return at_utc.replace("T", " ").rstrip("Z")
+    """'2026-11-02T09:00:00Z' reads as '2 Nov 2026 09:00 GMT': the workstation's time, its zone named."""
+    return local_text(at_utc)
 
 
 def cell_text(item: LoggedEntry, key: str) -> str:
@@ -216,14 +221,20 @@ class LogTableModel(QAbstractTableModel):
         if not index.isValid() or index.column() >= len(COLUMNS) or index.row() >= len(self._entries):
             return None
         item = self._entries[index.row()]
+        key = COLUMN_KEYS[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and key == "at_utc":
+            return utc_text(item.entry.at_utc)  # the log's own record, which an auditor quotes
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return cell_text(item, COLUMN_KEYS[index.column()])
+            return cell_text(item, key)
+        if role == SORT_ROLE:
+            # The log's order, never the local text's: a clock put back in autumn shows 01:30 twice.
+            return item.seq if key == "seq" else item.entry.at_utc if key == "at_utc" else cell_text(item, key)
         tint = OUTCOME_TINTS.get(item.entry.outcome)
         if role == Qt.ItemDataRole.BackgroundRole:
             return tint
         if role == Qt.ItemDataRole.ForegroundRole and tint is not None:
             return TINT_TEXTS[item.entry.outcome]
-        if role == Qt.ItemDataRole.TextAlignmentRole and COLUMN_KEYS[index.column()] == "seq":
+        if role == Qt.ItemDataRole.TextAlignmentRole and key == "seq":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

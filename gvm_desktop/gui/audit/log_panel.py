@@ -264,8 +264,9 @@ class AccessLogPanel(QWidget):
         f = self._selection_filter()
         if f is None:
             return False
-        return self._start("Exporting a signed CSV", path, lambda s, ws: s.exports.export_csv(ws, f, path),
-                           self._csv_done)
+        report = self.ops.reporter()
+        return self._start("Exporting a signed CSV", path,
+                           lambda s, ws: s.exports.export_csv(ws, f, path, progress=report), self._csv_done)
 
     def _csv_done(self, result: ExportResult) -> None:
         self.result_label.setText(
@@ -277,7 +278,8 @@ class AccessLogPanel(QWidget):
         f = self._selection_filter()
         if f is None:
             return False
-        return self._start("Writing the audit pack", path, lambda s, ws: s.forms.export_pack(ws, f, path),
+        report = self.ops.reporter()
+        return self._start("Writing the audit pack", path, lambda s, ws: s.forms.export_pack(ws, f, path, report),
                            lambda count: self.result_label.setText(f"Audit pack of {count:,} entries saved to {path}."))
 
     def issue_form_to(self, seq: int, path: Path) -> bool:

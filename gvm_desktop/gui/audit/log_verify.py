@@ -1,7 +1,7 @@
 """The "Verify log" button: the whole chain checked off the GUI thread, the answer in green or red.
 
 At ten million entries the check takes seconds: it runs on the session's worker
-with a progress line (the page pauses meanwhile). An intact log reads as one green
+with a progress line and its percentage (the page pauses meanwhile). An intact log reads as one green
 line with the head an auditor can copy onto paper; a damaged one as a red line
 and the list of problems, first first.
 """
@@ -70,7 +70,8 @@ class VerifyBar(QWidget):
         self.problems.hide()
         self.error_label.clear_message()
         self.set_busy(True)
-        self.ops.run(lambda s, ws: s.audit.verify(ws), done=self._show_result, errors=self.error_label,
+        report = self.ops.reporter()  # the status line then says how far: "Verifying the access log... 40%"
+        self.ops.run(lambda s, ws: s.audit.verify(ws, progress=report), done=self._show_result, errors=self.error_label,
                      progress="Verifying the access log", finished=self._answered, owner=self)
         return True
 

@@ -126,7 +126,7 @@ class MonthlyAuditPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(heading("Monthly system audit", self, level=2))
-        layout.addWidget(note("How many records each user viewed, downloaded and edited in a calendar month (UTC), "
+        layout.addWidget(note("How many records each user viewed, downloaded and edited in a calendar month (UTC month), "
                               "counted under the BCU of the record, whoever used it; and every log entry made by the "
                               "BCU's own accounts (by every account, for London), by action.", self))
         row = QHBoxLayout()

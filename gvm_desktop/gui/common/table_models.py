@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 
 from gvm_desktop.core.accounts import Account
+from gvm_desktop.core.local_time import local_text, utc_text
 
 Row = TypeVar("Row")
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -36,6 +37,22 @@ class Column(Generic[Row]):
     sort_key: Callable[[Row], Any] | None = None
     numeric: bool = False  # right-aligned, so digits line up
     stretch: bool = False  # takes the room the other columns leave (a name, say), instead of the last column
+    tip: Callable[[Row], str] | None = None  # the cell's tooltip, when it says more than the cell (else the cell)
+
+
+def time_column(title: str, utc: Callable[[Row], str | None], missing: str = "") -> Column[Row]:
+    """A moment the vault keeps in UTC, shown in the workstation's local time with its zone, the UTC
+    value in its tooltip; it sorts by the UTC value (ISO text sorts in time order), a missing one first."""
+
+    def text(row: Row) -> str:
+        value = utc(row)
+        return local_text(value) if value else missing
+
+    def tip(row: Row) -> str:
+        value = utc(row)
+        return utc_text(value) if value else missing
+
+    return Column[Row](title, text, lambda row: utc(row) or "", tip=tip)
 
 
 class RowTableModel(QAbstractTableModel, Generic[Row]):
@@ -80,6 +97,8 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
             return None
         column = self.columns[index.column()]
         row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole and column.tip is not None:
+            return column.tip(row)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return column.text(row)
         if role == SORT_ROLE:
@@ -112,8 +131,7 @@ class AccountsTableModel(RowTableModel[Account]):
         Column[Account]("Role", lambda a: a.role.label),
         Column[Account]("BCU", lambda a: a.bcu or "All BCUs"),
         Column[Account]("Status", lambda a: a.status),
-        Column[Account]("Last sign-in (UTC)", lambda a: a.last_signin_at or "never",
-                        lambda a: a.last_signin_at or ""),
+        time_column("Last sign-in", lambda a: a.last_signin_at, "never"),
     )
 
 

@@ -17,7 +17,7 @@ from gvm_desktop.core.records import (
     ScoreLine,
     VersionRecord,
 )
-from gvm_desktop.gui.common.table_models import Column, RowTableModel
+from gvm_desktop.gui.common.table_models import Column, RowTableModel, time_column
 
 
 def grading_words(g: Grading) -> str:
@@ -94,7 +94,7 @@ class ActivityModel(RowTableModel[ActivityRecord]):
 class VersionsModel(RowTableModel[VersionRecord]):
     columns = (
         Column[VersionRecord]("Version", lambda v: str(v.version), lambda v: v.version),
-        Column[VersionRecord]("Replaced at (UTC)", lambda v: v.changed_at),
+        time_column("Replaced at", lambda v: v.changed_at),
         Column[VersionRecord]("Changed by", lambda v: v.changed_by or "-"),
         Column[VersionRecord]("Reason for the change", lambda v: v.reason),
     )

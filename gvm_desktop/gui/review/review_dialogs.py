@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -20,7 +21,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QScrollArea,
     QVBoxLayout,
@@ -29,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from gvm_desktop.core.errors import AuthenticationError, GvmError, UndecidedError
 from gvm_desktop.core.labels import people_text
+from gvm_desktop.core.local_time import local_day_text
+from gvm_desktop.core.passwords import generated_passphrase
 from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     MAX_RATIONALE,
@@ -38,8 +43,9 @@ from gvm_desktop.core.review import (
     Verdict,
 )
 from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
+from gvm_desktop.gui.common.clipboard import SecureClipboard
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.file_choice import writing_to
+from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
 from gvm_desktop.gui.common.form_fields import with_count
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
@@ -249,8 +255,112 @@ class TaskDialog(FormDialog):
         self.error_label.show_error(exc)
 
 
+class PdfPasswordRows(QWidget):
+    """A PDF's password typed twice, or a generated passphrase shown once (copyable, cleared from the clipboard
+    after 30 s), or unencrypted for a role allowed it. The service checks the password against the account rules."""
+
+    def __init__(self, ops: SessionOps, parent: QWidget, *, unencrypted_text: str) -> None:
+        super().__init__(parent)
+        self.pdf_password = password_field(parent, "PDF password")
+        self.pdf_again = password_field(parent, "PDF password again")
+        self.generate_button = QPushButton("&Generate", parent)
+        self.generate_button.setToolTip("Fill both fields with a passphrase of six random words, shown once below")
+        self.generate_button.setAccessibleName("Generate a PDF passphrase")
+        self.passphrase = QLabel(parent)  # the generated passphrase, shown once: the reader must be told it
+        self.passphrase.setObjectName("generatedPassphrase")
+        self.passphrase.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                                | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.passphrase.setAccessibleName("Generated PDF passphrase")
+        self.copy_button = QPushButton("&Copy", parent)
+        self.copy_button.setToolTip("Copy the passphrase; the clipboard is cleared after 30 seconds")
+        self.clipboard = SecureClipboard(self)
+        self.unencrypted = QCheckBox(unencrypted_text, parent)
+        self.unencrypted.setToolTip("The PDF opens without a password: only for a destination that is itself secure")
+        # Only a role that may export unencrypted is offered it (the service checks again).
+        self.unencrypted.setVisible(allows(ops.session.role, Permission.EXPORT_UNENCRYPTED))
+        self.generated_row = QWidget(parent)
+        shown = QHBoxLayout(self.generated_row)
+        shown.setContentsMargins(0, 0, 0, 0)
+        shown.addWidget(self.passphrase, 1)
+        shown.addWidget(self.copy_button)
+        self.generated_row.hide()
+        self.generate_button.clicked.connect(self.generate)
+        self.copy_button.clicked.connect(self.copy)
+        self.unencrypted.toggled.connect(self._encryption_toggled)
+        for field in (self.pdf_password, self.pdf_again):
+            field.textEdited.connect(self._typed)
+
+    def add_rows(self, form: QFormLayout, password_label: str) -> None:
+        row = QHBoxLayout()
+        row.addWidget(self.pdf_password, 1)
+        row.addWidget(self.generate_button)
+        label = QLabel(password_label, self.parentWidget())
+        label.setBuddy(self.pdf_password)  # a row holding a layout gets no buddy of its own: its mnemonic would show
+        form.addRow(label, row)
+        form.addRow("PDF password &again:", self.pdf_again)
+        form.addRow("", self.generated_row)
+        form.addRow("", self.unencrypted)
+
+    def generate(self) -> str:
+        phrase = generated_passphrase()
+        for field in (self.pdf_password, self.pdf_again):
+            field.setText(phrase)
+        self.passphrase.setText(phrase)
+        self.generated_row.show()
+        return phrase
+
+    def copy(self) -> None:
+        if self.passphrase.text():
+            self.clipboard.copy(self.passphrase.text())
+
+    def _typed(self, _text: str) -> None:
+        # Typed over: the passphrase shown is no longer the PDF's.
+        self.forget_shown()
+
+    def forget_shown(self) -> None:
+        self.passphrase.clear()
+        self.generated_row.hide()
+
+    def _encryption_toggled(self, plain: bool) -> None:
+        for field in (self.pdf_password, self.pdf_again):
+            field.setEnabled(not plain)
+            if plain:
+                field.clear()
+        self.generate_button.setEnabled(not plain)
+        if plain:
+            self.forget_shown()
+
+    def problem(self) -> str | None:
+        """What is missing before asking the service (it checks again, and the password's strength)."""
+        if self.unencrypted.isChecked():
+            return None
+        if not self.pdf_password.text():
+            return "Choose a PDF password (or Generate one), or tick the unencrypted box."
+        if self.pdf_password.text() != self.pdf_again.text():
+            self.pdf_password.clear()  # which one is wrong is unknowable: both are typed again
+            self.pdf_again.clear()
+            return "The two PDF passwords differ: type them again."
+        return None
+
+    def taken(self) -> str | None:
+        """The PDF password (None when unencrypted), the fields emptied; the shown passphrase stays until closed."""
+        chosen = None if self.unencrypted.isChecked() else self.pdf_password.text()
+        for field in (self.pdf_password, self.pdf_again):
+            field.clear()
+        return chosen
+
+    def wipe(self) -> None:
+        self.taken()
+        self.forget_shown()
+        self.clipboard.clear()
+
+
 class SignOffDialog(TaskDialog):
-    """The SPOC's password typed again; a refusal (someone undecided, a wrong password) changes nothing."""
+    """The SPOC's password typed again; a refusal (someone undecided, a wrong password) changes nothing.
+
+    The signed original: where to save it and its PDF password. Chosen, the sign-off makes the sheet and signs
+    it with the SPOC's own key; the SPOC is given that file, and the vault keeps only its SHA-256.
+    """
 
     signed = Signal(int)  # how many people the sign-off removed
 
@@ -280,9 +390,30 @@ class SignOffDialog(TaskDialog):
         self.reused_area.setVisible(bool(reused))
         self.body.addWidget(self.reused_area)
         form = QFormLayout()
+        self.sheet_path = QLineEdit(self)
+        self.sheet_path.setReadOnly(True)
+        self.sheet_path.setPlaceholderText("No file chosen: no signed original")
+        self.sheet_path.setAccessibleName("Where the signed original is saved")
+        self.choose_button = QPushButton("C&hoose…", self)
+        self.choose_button.clicked.connect(self.choose_sheet)
+        where = QHBoxLayout()
+        where.addWidget(self.sheet_path, 1)
+        where.addWidget(self.choose_button)
+        where_label = QLabel("Signed &original:", self)
+        where_label.setBuddy(self.choose_button)
+        form.addRow(where_label, where)
+        self.pdf = PdfPasswordRows(ops, self, unencrypted_text="Save it &unencrypted (I have the right and take "
+                                                               "responsibility)")
+        self.pdf.add_rows(form, "P&DF password:")
         self.password = password_field(self, "Your password")
         form.addRow("Your &password:", self.password)
         self.body.addLayout(form)
+        self.body.addWidget(note("Your password signs off the review and, with a file chosen, signs the sheet with "
+                                 "your own key: that file is the signed original, and only you are given it (the "
+                                 "vault keeps its SHA-256). Later exports are copies, signed by whoever makes them.",
+                                 self))
+        self._bcu, self._quarter = summary.bcu, summary.quarter
+        self.saved_to: Path | None = None  # where the signed original went, once signed
         self.undecided_title = note("", self)
         self.undecided_refs = QLabel(self)
         self.undecided_refs.setObjectName("undecidedRefs")
@@ -295,21 +426,48 @@ class SignOffDialog(TaskDialog):
         self.body.addStretch(1)
         self.resize(560, max(260, min(640, self.sizeHint().height())))
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # The password is what every sign-off needs; the signed original's rows are a Tab away.
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def choose_sheet(self) -> None:
+        ask_save_path(self, "Save the signed original", f"review-{self._bcu}-{self._quarter}-signed-original.pdf",
+                      "PDF files (*.pdf)", "pdf", self.set_sheet_path)
+
+    def set_sheet_path(self, path: Path) -> None:
+        self.sheet_path.setText(str(path))
+
     def submit(self) -> None:
         password = self.password.text()
         if not password:
             self.error_label.show_message("Type your password to sign.")
             return
+        target = self.sheet_path.text()
+        problem = self.pdf.problem() if target else None
+        if problem:
+            self.error_label.show_message(problem)
+            return
+        from gvm_desktop.core.review_rows import SheetDelivery
+
         self.password.clear()  # whatever the outcome, it is typed again for the next try
+        plain = self.pdf.unencrypted.isChecked()
+        sheet = SheetDelivery(Path(target), self.pdf.taken(), plain) if target else None
+        self.saved_to = sheet.out if sheet else None
         self.show_undecided([])
         review_id = self._review_id
         # Signing carries out the decisions: the review and the matrix (removals, rescores) both change.
-        self.send(lambda s, ws: s.reviews.sign(ws, review_id, password), done=self._signed, failed=self.show_failure,
-                  changes={Change.REVIEW, Change.MATRIX}, progress="Signing the review")
+        self.send(lambda s, ws: s.reviews.sign(ws, review_id, password, sheet=sheet), done=self._signed,
+                  failed=self.show_failure, changes={Change.REVIEW, Change.MATRIX}, progress="Signing the review")
 
     def _signed(self, removed: int) -> None:
+        self.pdf.wipe()
         self.accept()
         self.signed.emit(int(removed))
+
+    def reject(self) -> None:
+        self.pdf.wipe()
+        super().reject()
 
     def show_failure(self, exc: GvmError) -> None:
         if isinstance(exc, UndecidedError):
@@ -339,40 +497,26 @@ class ExportSheetDialog(TaskDialog):
         self.path = path
         self._review_id = summary.id
         self.body.addWidget(note(f"The review sheet of {bcu_text(summary.bcu)}, {summary.quarter} (signed on "
-                                 f"{(summary.signed_at or '')[:10]}), marked OFFICIAL-SENSITIVE, to {path}.", self))
+                                 f"{local_day_text(summary.signed_at) if summary.signed_at else ''}), marked "
+                                 f"OFFICIAL-SENSITIVE, to {path}.", self))
         form = QFormLayout()
-        self.pdf_password = password_field(self, "PDF password")
-        self.pdf_again = password_field(self, "PDF password again")
-        self.unencrypted = QCheckBox("Export &unencrypted (I have the right and take responsibility)", self)
-        self.unencrypted.setToolTip("The PDF opens without a password: only for a destination that is itself secure")
-        # Only a role that may export unencrypted is offered it (the service checks again).
-        self.unencrypted.setVisible(allows(ops.session.role, Permission.EXPORT_UNENCRYPTED))
+        self.pdf = PdfPasswordRows(ops, self, unencrypted_text="Export &unencrypted (I have the right and take "
+                                                               "responsibility)")
+        self.pdf_password, self.pdf_again, self.unencrypted = self.pdf.pdf_password, self.pdf.pdf_again, self.pdf.unencrypted
         self.account_password = password_field(self, "Your account password")
-        form.addRow("P&DF password:", self.pdf_password)
-        form.addRow("PDF password &again:", self.pdf_again)
-        form.addRow("", self.unencrypted)
+        self.pdf.add_rows(form, "P&DF password:")
         form.addRow("Your account pass&word:", self.account_password)
         self.body.addLayout(form)
-        self.body.addWidget(note("Your account password signs the sheet; the PDF password is the one its reader "
-                                 "will need. Give it to them another way than the file.", self))
-        self.unencrypted.toggled.connect(self._encryption_toggled)
-        self.resize(560, 280)
-
-    def _encryption_toggled(self, plain: bool) -> None:
-        for field in (self.pdf_password, self.pdf_again):
-            field.setEnabled(not plain)
-            if plain:
-                field.clear()
+        self.body.addWidget(note("This is a later copy: it says so on its first page, names the signed original it "
+                                 "reproduces, and your account password signs it with your own key. The PDF password "
+                                 "is the one its reader will need: give it to them another way than the file.", self))
+        self.resize(560, 300)
 
     def _problem(self) -> str | None:
         """What is missing before asking the service (it checks again, and the password's strength)."""
-        if not self.unencrypted.isChecked():
-            if not self.pdf_password.text():
-                return "Choose a PDF password, or tick “Export unencrypted”."
-            if self.pdf_password.text() != self.pdf_again.text():
-                self.pdf_password.clear()  # which one is wrong is unknowable: both are typed again
-                self.pdf_again.clear()
-                return "The two PDF passwords differ: type them again."
+        problem = self.pdf.problem()
+        if problem:
+            return problem
         if not self.account_password.text():
             return "Type your account password: it signs the sheet."
         return None
@@ -383,14 +527,18 @@ class ExportSheetDialog(TaskDialog):
             self.error_label.show_message(problem)
             return
         plain = self.unencrypted.isChecked()
-        account, pdf = self.account_password.text(), None if plain else self.pdf_password.text()
-        for field in (self.account_password, self.pdf_password, self.pdf_again):
-            field.clear()
+        account, pdf = self.account_password.text(), self.pdf.taken()
+        self.account_password.clear()
         path, review_id = self.path, self._review_id
         self.send(lambda s, ws: writing_to(path, lambda: s.reports.export_review(
                       ws, review_id, path, account_password=account, pdf_password=pdf, unencrypted=plain)),
                   done=self._exported, failed=self.show_failure, progress="Exporting the review sheet")
 
     def _exported(self, result: Exported) -> None:
+        self.pdf.wipe()
         self.accept()
         self.exported.emit(result)
+
+    def reject(self) -> None:
+        self.pdf.wipe()
+        super().reject()

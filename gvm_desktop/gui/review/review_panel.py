@@ -623,12 +623,15 @@ class ReviewPanel(QWidget):
 
     def _ask_to_sign(self, summary: ReviewSummary, reused: Sequence[ReusedRationale]) -> None:
         dialog = SignOffDialog(self.ops, summary, self, reused)
-        dialog.signed.connect(self._signed)
+        dialog.signed.connect(lambda removed: self._signed(removed, dialog.saved_to))
         self._adopt(dialog, lambda: None)
 
-    def _signed(self, removed: int) -> None:
+    def _signed(self, removed: int, saved_to: Path | None = None) -> None:
+        original = (f" The signed original, signed with your key, was saved to {saved_to}: keep it; the vault keeps "
+                    "only its fingerprint." if saved_to else
+                    " No signed original was saved: later exports are copies signed by whoever makes them.")
         self.notice.setText(f"Review signed. {removed} {'person was' if removed == 1 else 'people were'} removed from "
-                            "the matrix; everyone kept has today as their last review.")
+                            f"the matrix; everyone kept has today as their last review.{original}")
 
     def export_sheet(self) -> QFileDialog | None:
         summary = self.summary

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gvm_desktop.core.labels import decision_label, verdict_label
+from gvm_desktop.core.local_time import local_day_text
 from gvm_desktop.core.review import (
     FLAG_LABELS,
     FLAG_TERMS,
@@ -97,10 +98,10 @@ def status_of(summary: ReviewSummary | None, quarter: str) -> tuple[str, str]:
     if summary is None:
         return "none", f"No review of {quarter} has been opened."
     if summary.signed_at:
-        return "signed", f"Signed by {summary.signed_by or 'an unknown account'} on {summary.signed_at[:10]}"
+        return "signed", f"Signed by {summary.signed_by or 'an unknown account'} on {local_day_text(summary.signed_at)}"
     undecided = summary.people - summary.decided  # a verdict needs a recommendation first
     if summary.overdue:
         ended = Quarter.parse(summary.quarter).ends.isoformat()
         return "overdue", (f"OVERDUE: {summary.quarter} ended on {ended} and this review is not signed; "
                            f"{undecided} of {summary.people} still to decide")
-    return "open", f"Open since {summary.opened_at[:10]}; {undecided} of {summary.people} still to decide"
+    return "open", f"Open since {local_day_text(summary.opened_at)}; {undecided} of {summary.people} still to decide"

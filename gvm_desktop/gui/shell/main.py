@@ -1,9 +1,17 @@
-"""Entry point of the desktop front end (`gvm-desktop`, `gvm-desktop --demo`) and the window flow."""
+"""Entry point of the desktop front end (`gvm-desktop`, `gvm-desktop --demo`) and the window flow.
+
+`launch` is what `gvm-desktop` runs: it loads Qt and the sign-in window only, shows the window, and
+builds the App (the services, the store, SQLCipher) behind it. So this module imports nothing of
+the App at its top: tests/test_cold_start.py checks what is loaded when the window shows.
+"""
 
 from __future__ import annotations
 
+import pkgutil
 import sys
-from importlib.resources import files
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -12,7 +20,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from gvm_desktop import __version__
-from gvm_desktop.gui.common.fonts import install_fonts
+from gvm_desktop.core.errors import GvmError
 from gvm_desktop.gui.common.style import install_style
 from gvm_desktop.gui.shell.signin import SignInWindow, create_demo_with_progress
 
@@ -26,9 +34,13 @@ ORGANISATION = "gvm-desktop"  # QSettings' folder (~/.config/gvm-desktop/ on Lin
 
 def app_icon() -> QIcon:
     """The window icon, from the package (resources/gvm-desktop.svg rendered at 256 px)."""
-    # From bytes, not a path: a resource inside a zipped install has no file name.
+    # From bytes, not a path: a resource inside a zipped install has no file name. pkgutil's reader, not
+    # importlib.resources': the same bytes from the package's loader, without the 5 ms of importing its readers
+    # before the sign-in window's first paint.
+    data = pkgutil.get_data("gvm_desktop.resources", "gvm-desktop.png")
     pixmap = QPixmap()
-    pixmap.loadFromData(files("gvm_desktop.resources").joinpath("gvm-desktop.png").read_bytes(), "PNG")
+    if data is not None:
+        pixmap.loadFromData(data, "PNG")
     return QIcon(pixmap)
 
 
@@ -51,13 +63,17 @@ class Shell(QObject):
     def start(self, notice: str = "") -> SignInWindow:
         """Show a fresh sign-in window (a new one each time: nothing typed before survives)."""
         window = SignInWindow(self._app, demo=self._demo)
-        window.signed_in.connect(self._signed_in)
-        window.closed.connect(self._signin_closed)
         if notice:
             window.error_label.show_message(notice)
-        self.signin_window = window
+        self.adopt(window)
         window.show()
         return window
+
+    def adopt(self, window: SignInWindow) -> None:
+        """Take a sign-in window already on screen (the one `launch` showed while the App was built)."""
+        window.signed_in.connect(self._signed_in)
+        window.closed.connect(self._signin_closed)
+        self.signin_window = window
 
     def _signed_in(self, ws: Workspace) -> None:
         # Imported at the first sign-in: every role's home comes with it, a sixth of a second the sign-in
@@ -104,8 +120,9 @@ def _quiet_excepthook(kind: type[BaseException], _value: BaseException, _tb: Tra
     print(f"gvm-desktop: unexpected error ({kind.__name__})", file=sys.stderr)
 
 
-def prepare_application() -> QApplication:
-    """The QApplication, named (QSettings' place), styled, with its fonts and icon."""
+def prepare_application(*, fonts: bool = True) -> QApplication:
+    """The QApplication, named (QSettings' place), styled, with its icon and (unless `fonts` is False: the
+    caller installs them later) the shipped fonts."""
     qapp = QApplication.instance()
     if not isinstance(qapp, QApplication):
         qapp = QApplication(sys.argv[:1])  # our own arguments were parsed by the CLI already
@@ -114,12 +131,106 @@ def prepare_application() -> QApplication:
     qapp.setApplicationVersion(__version__)
     qapp.setWindowIcon(app_icon())
     install_style(qapp)  # light or dark from the desktop's palette, and again whenever it changes
-    install_fonts()
+    if fonts:
+        _install_fonts()
     return qapp
 
 
+def _install_fonts() -> None:
+    # Imported here: the fonts' module loads importlib.resources, which `launch` leaves until after the first paint.
+    from gvm_desktop.gui.common.fonts import install_fonts
+
+    install_fonts()
+
+
+def _build_app(vault: Path | None, demo: bool) -> App:
+    """The App as the command line builds it for the GUI (cli/main.py); on the opening worker."""
+    from gvm_desktop.app import build_app, default_demo_vault_dir
+
+    try:
+        return build_app(vault or default_demo_vault_dir()) if demo else build_app(vault)
+    except OSError as exc:
+        # Worded as the command line words it: the file and the reason, nothing else.
+        raise GvmError(f"{exc.strerror or 'I/O error'}{': ' + str(exc.filename) if exc.filename else ''}") from None
+
+
+class Startup(QObject):
+    """From the sign-in window on screen to the Shell: the App built behind it, the demo vault made if missing.
+
+    Until the App is there, closing the window ends the application; after, the Shell decides.
+    An error on the way stays on the window, goes to stderr as the command line says it, and is
+    the exit code.
+    """
+
+    finished = Signal()
+
+    def __init__(self, build: Callable[[], App], *, demo: bool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._build = build  # runs on the window's opening worker
+        self._demo = demo
+        self.shell: Shell | None = None
+        self.exit_code = 0
+        self.window = SignInWindow(None, demo=demo)
+        self.window.closed.connect(self.finished)
+        self.window.vault_opened.connect(self._opened)
+        self.window.open_failed.connect(self._failed)
+        self.window.first_painted.connect(self._open)
+
+    def show(self) -> SignInWindow:
+        self.window.show()
+        return self.window
+
+    def _open(self) -> None:
+        # Fonts for names in other scripts (12 ms of registering 5 MB): needed once people type, not to paint.
+        _install_fonts()
+        self.window.open_vault(self._build)
+
+    def _opened(self, app: App) -> None:
+        if self._demo and not app.vault_exists():
+            problem = create_demo_with_progress(app)
+            if problem is not None:
+                self.window.fail_opening(problem)
+                return
+        shell = Shell(app, demo=self._demo)
+        shell.finished.connect(self.finished)
+        self.window.closed.disconnect(self.finished)
+        shell.adopt(self.window)
+        self.window.attach(app)
+        self.shell = shell
+
+    def _failed(self, error: GvmError) -> None:
+        print(f"gvm-desktop: {error.message}", file=sys.stderr)
+        self.exit_code = int(error.exit_code)
+
+    def shut_down(self) -> None:
+        if self.shell is not None:
+            self.shell.shut_down()
+        else:
+            self.window.close()
+
+
+def launch(vault: Path | None = None, *, demo: bool = False) -> int:
+    """`gvm-desktop` (`--demo`, `--vault DIR`): the sign-in window first, the App built behind it; the exit code.
+
+    `vault` as given on the command line (None: the default vault, or the demo's with `demo`).
+    """
+    qapp = prepare_application(fonts=False)  # Startup installs them after the first paint
+    qapp.setQuitOnLastWindowClosed(False)  # the shell decides when to end, as in run_gui
+    previous_hook = sys.excepthook
+    sys.excepthook = _quiet_excepthook
+    startup = Startup(partial(_build_app, vault, demo), demo=demo)
+    startup.finished.connect(qapp.quit)
+    qapp.aboutToQuit.connect(startup.shut_down)
+    try:
+        startup.show()
+        code = int(qapp.exec())
+        return startup.exit_code or code
+    finally:
+        sys.excepthook = previous_hook
+
+
 def run_gui(app: App, *, demo: bool) -> int:
-    """Show the sign-in window and run Qt's event loop; returns the exit code.
+    """Show the sign-in window on an App already built and run Qt's event loop; returns the exit code.
 
     A demo without its vault gets one first, behind a progress dialog with a percentage.
     """
