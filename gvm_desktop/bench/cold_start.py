@@ -25,8 +25,8 @@ from argon2.low_level import Type, hash_secret_raw
 
 from gvm_desktop.app import App, build_app
 from gvm_desktop.bench.measure import Metric, metric
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
 from gvm_desktop.core.synthetic import DEMO_PEOPLE
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 
 COLD_START_RUNS = 7
 SHOWN = "shown"

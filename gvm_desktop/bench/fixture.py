@@ -21,10 +21,10 @@ from gvm_desktop.bench import plain
 from gvm_desktop.bench.synthetic_log import SyntheticEntry, synthetic_entries
 from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import from_iso, to_iso
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.context import Session
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.store import keyslots, unit
 from gvm_desktop.store.slot_file import KeySlotFile
 from gvm_desktop.store.vault import Vault, load_slots

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DEMO_BCU  # the services hand them out too
 from gvm_desktop.core.errors import AuthenticationError, NotFound, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE
 from gvm_desktop.core.passwords import check_display_name, check_password, check_username
@@ -24,27 +25,6 @@ from gvm_desktop.store import unit
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.keyslots import key_fingerprint, normalise_recovery_code
 from gvm_desktop.store.vault import Vault, load_slots
-
-DEMO_BCU = "CE"
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    username: str
-    display_name: str
-    role: Role
-    bcu: str | None
-    password: str
-
-
-# Published on purpose (README, sign-in window): a demo vault holds only synthetic people.
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("demo.officer", "PC Demo Officer", Role.OFFICER, DEMO_BCU, "lantern-quarry-officer-7"),
-    DemoAccount("demo.spoc", "DSupt Demo SPOC", Role.SPOC, DEMO_BCU, "harbour-violet-spoc-42"),
-    DemoAccount("demo.auditor", "Demo Auditor", Role.AUDITOR, None, "granite-meadow-audit-19"),
-    DemoAccount("demo.partner", "Demo Partner (Probation)", Role.PARTNER, DEMO_BCU, "orchard-copper-partner-5"),
-    DemoAccount("demo.admin", "Demo Administrator", Role.ADMIN, None, "compass-thistle-admin-88"),
-)
 
 
 @dataclass

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from gvm_desktop.core.local_time import local_clock_text, local_text
+from tests.support.zones import set_zone, workstation_zone
 
 
 @pytest.fixture
 def zone() -> Iterator[None]:
-    """Run the test in another zone (tzset is POSIX only), and restore the workstation's after."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset() is POSIX only")
-    previous = os.environ.get("TZ")
-    yield
-    if previous is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = previous
-    time.tzset()
+    """Run the test in another zone, and restore the workstation's after."""
+    with workstation_zone():
+        yield
 
 
-def _set_zone(name: str) -> None:
-    os.environ["TZ"] = name
-    time.tzset()
+_set_zone = set_zone
 
 
 def test_london_in_winter_is_gmt_and_in_summer_bst(zone: None) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QDateEdit,
+    QFileDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -27,12 +28,12 @@ from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
 from gvm_desktop.core.clock import ManualClock
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
 from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from tests.conftest import DEMO_PEOPLE, build_demo_template, copy_demo
 
 DEMO_NOMINALS = DEMO_PEOPLE  # the shared demo vault's size
@@ -47,7 +48,9 @@ def live_operations() -> list[SessionOps]:
     """The operations of every open window (and of any page a test made on its own)."""
     found: list[SessionOps] = []
     for window in QApplication.topLevelWidgets():
-        if shiboken6.isValid(window):
+        # Qt's file dialog owns no operations, and its file-system model's objects are made and dropped by a
+        # thread of its own: walking its children while that thread works crashed the process (SIGABRT).
+        if shiboken6.isValid(window) and not isinstance(window, QFileDialog):
             found.extend(o for o in window.findChildren(SessionOps) if shiboken6.isValid(o))
     return found
 

@@ -218,3 +218,23 @@ def test_the_entry_point_stays_the_function_whoever_imports_the_commands() -> No
 
     assert gvm_desktop.cli.main is main and callable(main)
     assert sys.modules["gvm_desktop.cli.main"].build_parser is build_parser
+
+
+def test_the_demo_accounts_are_listed_at_the_first_paint_while_the_vault_opens(
+    qtbot: QtBot, gui_demo_app: App, gates: list[threading.Event], start: Callable[..., tuple[Startup, Paints]]
+) -> None:
+    gate = threading.Event()
+    gates.append(gate)
+
+    def build() -> App:
+        gate.wait(10)
+        return gui_demo_app
+
+    startup, _paints = start(build, demo=True)
+    window = startup.window
+    assert window.opening  # the vault is still opening
+    table = window.demo_accounts
+    assert table is not None and table.isVisible()
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == [a.username for a in DEMO_ACCOUNTS]
+    gate.set()
+    qtbot.waitUntil(lambda: not window.opening, timeout=5000)

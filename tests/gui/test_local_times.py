@@ -3,8 +3,6 @@ and a time column sorts by the UTC value, not by its local text."""
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +17,7 @@ from gvm_desktop.gui.audit.home_auditor import AuditorHome
 from gvm_desktop.gui.common.table_models import SORT_ROLE, sorted_view_model
 from gvm_desktop.gui.record.record_models import VersionsModel
 from gvm_desktop.gui.shell.main_window import MainWindow
+from tests.support.zones import workstation_zone
 
 Opener = Callable[[Role], MainWindow]
 ZONE = "America/New_York"  # five hours behind UTC in November (EST): a local time that cannot pass for UTC
@@ -26,17 +25,8 @@ ZONE = "America/New_York"  # five hours behind UTC in November (EST): a local ti
 
 @pytest.fixture
 def new_york() -> Iterator[None]:
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset() is POSIX only")
-    previous = os.environ.get("TZ")
-    os.environ["TZ"] = ZONE
-    time.tzset()
-    yield
-    if previous is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = previous
-    time.tzset()
+    with workstation_zone(ZONE):
+        yield
 
 
 def _in_new_york(at_utc: str) -> datetime:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gvm_desktop.app import App
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.core.errors import SessionLocked
 from gvm_desktop.services.about import AboutService
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.store.vault import load_slots
 
 

@@ -12,12 +12,12 @@ import pytest
 
 from gvm_desktop.app import App
 from gvm_desktop.core.audit import Outcome
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import POLICY, Permission, Role
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.vaults import DEMO_ACCOUNTS, DemoAccount
 from tests.support.vault_access import conn_of, holder_signs_in
 
 ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
@@ -80,8 +80,9 @@ CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
         lambda: app.reports.disproportionality(ws, "CE")),
     Permission.REFERENCE_MANAGE: lambda app, ws, _a: past_authorisation(
         lambda: app.reports.load_reference(ws, out_path().with_suffix(".csv"))),
-    Permission.SUBJECT_ACCESS: lambda app, ws, _a: past_authorisation(lambda: app.reports.subject_access(
-        ws, ce_ref(app, ws), WHY, out_path(), request_ref="SAR-PERM-1", pdf_password=None)),
+    Permission.SUBJECT_ACCESS: lambda app, ws, a: past_authorisation(lambda: app.reports.subject_access(
+        ws, ce_ref(app, ws), WHY, out_path(), request_ref="SAR-PERM-1", account_password=a.password,
+        pdf_password=None)),
 }
 
 

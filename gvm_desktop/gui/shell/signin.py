@@ -153,7 +153,6 @@ class SignInWindow(QWidget):
         self.check_again_button = QPushButton("Check &again", self)
 
         self.demo_banner: DemoBanner | None = DemoBanner(self) if demo else None
-        # Hidden until the App is there: the accounts are the services' data (services/vaults.py).
         self._demo_section: QWidget | None = None
         self.demo_accounts: QTableWidget | None = None
         if demo:
@@ -164,8 +163,7 @@ class SignInWindow(QWidget):
         self.password.returnPressed.connect(self.sign_in)
         self.sign_in_button.clicked.connect(self.sign_in)
         self.check_again_button.clicked.connect(self.refresh_vault_state)
-        if app is not None:
-            self._fill_demo_table()
+        self._fill_demo_table()  # at the first paint: the accounts are core's, not the vault's
         self.refresh_vault_state()
         self.username.setFocus()
 
@@ -231,10 +229,9 @@ class SignInWindow(QWidget):
         part, table = self._demo_section, self.demo_accounts
         if part is None or table is None or self._demo_logins:
             return
-        # Loaded with the App (the window is up before the services are imported), so this costs nothing now.
         from PySide6.QtWidgets import QTableWidgetItem
 
-        from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+        from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
 
         self._demo_logins = tuple((acct.username, acct.password) for acct in DEMO_ACCOUNTS)
         table.setRowCount(len(DEMO_ACCOUNTS))
