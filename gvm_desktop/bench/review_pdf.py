@@ -1,8 +1,10 @@
 """`review_pdf_400_s` and `review_pdf_4000_s`: a signed, encrypted review sheet, against bare ReportLab.
 
 The product figure is the whole export path after the data is read: lay the
-sheet out, encrypt it (AES-256, R6), sign it (PAdES with a certificate from a
-vault CA) and write it atomically. The baseline is ReportLab building the same
+sheet out (9-point type, bands in colour, both scores and the classification on
+every row, the cover's list of removals, rescores and overrides), encrypt it
+(AES-256, R6), sign and certify it (PAdES, DocMDP no changes) with a
+certificate from a vault CA, and write it atomically. The baseline is ReportLab building the same
 sheet, unsigned and unencrypted, in memory, in the same run.
 """
 
@@ -17,6 +19,7 @@ from typing import BinaryIO
 
 from gvm_desktop.bench.measure import Metric, median_s, metric
 from gvm_desktop.core.review import FocusFlag, Recommendation, ReviewSheet, SheetPerson, Verdict
+from gvm_desktop.core.review_views import risk_order
 from gvm_desktop.reports import pdf_signing
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from gvm_desktop.reports.review_sheet import build_review_sheet
@@ -45,13 +48,18 @@ def synthetic_sheet(people: int, seed: int = 7) -> ReviewSheet:
             name = f"{name} ({_OTHER_SCRIPTS[(i // 10) % len(_OTHER_SCRIPTS)]})"
         rec = Recommendation(("retain", "remove", "rescore")[i % 3])
         override = i % 17 == 0
+        harm, victim = rng.randint(0, 80), rng.choice((0, 0, rng.randint(1, 60)))
         rows.append(SheetPerson(
             ref=f"SYN-{i + 1:06d}", name=name, age=rng.randint(14, 40), harm_band=rng.choice(("Red", "Amber", "Green")),
-            harm_score=rng.randint(0, 80), victim_band="Green", flags=(FocusFlag.GREEN_BAND,) if i % 4 == 0 else (),
+            harm_score=harm, victim_band=rng.choice(("Red", "Amber", "Green")) if victim else "Green",
+            flags=(FocusFlag.GREEN_BAND,) if i % 4 == 0 else (),
             recommendation=rec, rationale=f"{_RATIONALES[i % 3]} (case note {i})", recommended_by="bench.officer",
             verdict=Verdict.OVERRIDE if override else Verdict.AGREE,
             override_reason="The SPOC weighed the intelligence differently; see the case file." if override else "",
-            outcome=Recommendation.RETAIN if override else rec))
+            outcome=Recommendation.RETAIN if override else rec, victim_score=victim,
+            classification=("offender and victim" if victim else "offender") if harm else
+            ("victim" if victim else "no scored events")))
+    rows.sort(key=risk_order)  # as the services hand the sheet over: highest risk first
     return ReviewSheet(
         review_id=1, bcu="CE", bcu_name="Central East", quarter="2026Q4", opened_at="2026-10-01T08:00:00Z",
         signed_at="2026-11-02T09:00:00Z", signed_by_name="Bench Spoc", signed_by_username="bench.spoc",

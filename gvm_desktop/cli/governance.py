@@ -8,6 +8,9 @@ from typing import TextIO
 
 from gvm_desktop.app import App
 from gvm_desktop.cli.matrix import parse_date
+from gvm_desktop.cli.review import ReadPassword, pdf_password
+from gvm_desktop.core.errors import UsageError
+from gvm_desktop.core.labels import counted
 from gvm_desktop.core.record_use import LONDON, MonthlyAudit, UseCounts, bcu_text
 from gvm_desktop.services.context import Workspace
 
@@ -31,10 +34,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     scope.add_argument("--london", action="store_const", const=LONDON, dest="bcu", help=f"the same as --bcu {LONDON}")
     mon.add_argument("--month", required=True, metavar="YYYY-MM")
     mon.add_argument("--csv", type=Path, metavar="FILE", help="write it as a CSV signed with the log's key (auditor)")
-    mon.add_argument("--pdf", type=Path, metavar="FILE", help="write it as a PDF")
+    mon.add_argument("--pdf", type=Path, metavar="FILE",
+                     help="write it as a PDF, signed with your key and encrypted: its password follows yours on "
+                          "--password-stdin (it names officers and what each did)")
+    mon.add_argument("--unencrypted", action="store_true", help="with --pdf: no PDF password (needs the right to)")
 
 
-def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO, *, password: str, read: ReadPassword) -> int:
+    """`password` is the acting user's, read at sign-in: it unlocks their signing key for a PDF."""
     g = app.governance
     cmd = args.governance_command
     if cmd == "training":
@@ -56,15 +63,21 @@ def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
                 a = item.account
                 out.write(f"{a.username}\t{a.role.value}\t{a.bcu or '-'}\tlast used {item.last_used}\n")
             out.write(f"({len(rows)} accounts unused for six months)\n")
+    elif args.unencrypted and not args.pdf:
+        raise UsageError("--unencrypted goes with --pdf FILE.")
     elif args.csv or args.pdf:
         if args.csv:
             result = g.export_monthly_csv(ws, args.bcu, args.month, args.csv)
-            out.write(f"Wrote {result.csv_path} ({result.entries} rows) and its signature {result.signature_path.name} "
+            out.write(f"Wrote {result.csv_path} ({counted(result.entries, 'row', 'rows')})"
+                      f" and its signature {result.signature_path.name} "
                       f"(key {result.key_fingerprint}, log head {result.log_head}); check it with "
                       f"'gvm-desktop log verify-export {result.csv_path}'.\n")
         if args.pdf:
-            report = g.export_monthly_pdf(ws, args.bcu, args.month, args.pdf)
-            out.write(f"Wrote {args.pdf}: the system audit of {_scope(report)}, {report.month}.\n")
+            report = g.export_monthly_pdf(ws, args.bcu, args.month, args.pdf, account_password=password,
+                                          pdf_password=pdf_password(args, read), unencrypted=args.unencrypted)
+            protection = "NOT encrypted" if args.unencrypted else "AES-256 encrypted"
+            out.write(f"Wrote {args.pdf}: the system audit of {_scope(report)}, {report.month}. Signed with your key, "
+                      f"{protection}.\n")
     else:
         write_monthly(g.monthly_audit(ws, args.bcu, args.month), out)
     return 0

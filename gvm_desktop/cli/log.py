@@ -1,4 +1,8 @@
-"""`gvm-desktop log verify` and `log grant`: the access log's tamper evidence from the command line."""
+"""`gvm-desktop log verify` and `log grant`: the access log's tamper evidence from the command line.
+
+A PDF (the audit pack, an audit form) is signed with the auditor's own key and encrypted:
+on --password-stdin the auditor's password comes first, then the PDF's, unless --unencrypted.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import TextIO
 
 from gvm_desktop.app import App
 from gvm_desktop.cli.matrix import parse_date
+from gvm_desktop.cli.review import ReadPassword, pdf_password
 from gvm_desktop.core.errors import ExitCode, UsageError, ValidationError
+from gvm_desktop.core.labels import counted
 from gvm_desktop.core.log_filter import FLAG_LABELS, LogFilter
 from gvm_desktop.services.audit import parse_head
 from gvm_desktop.services.context import Workspace
@@ -39,12 +45,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     _filter_args(export)
     dest = export.add_mutually_exclusive_group(required=True)
     dest.add_argument("--csv", type=Path, metavar="FILE")
-    dest.add_argument("--pdf", type=Path, metavar="FILE")
+    dest.add_argument("--pdf", type=Path, metavar="FILE",
+                      help="a PDF audit pack, signed with your key and encrypted: its password follows yours")
+    export.add_argument("--unencrypted", action="store_true", help="with --pdf: no PDF password (needs the right to)")
     form = lsub.add_parser("form", parents=[common], help="audit forms: issue one for an entry, record its answer")
     fsub = form.add_subparsers(dest="form_command", parser_class=parser_class, required=True)
     issue = fsub.add_parser("issue", parents=[common])
     issue.add_argument("seq", type=int)
-    issue.add_argument("--out", required=True, type=Path)
+    issue.add_argument("--out", required=True, type=Path,
+                       help="the form's PDF, signed with your key and encrypted: its password follows yours")
+    issue.add_argument("--unencrypted", action="store_true", help="no PDF password (needs the right to)")
     answer = fsub.add_parser("answer", parents=[common])
     answer.add_argument("form_id", type=int)
     answer.add_argument("--text", required=True)
@@ -66,8 +76,9 @@ def _filter(args: argparse.Namespace) -> LogFilter:
                      since=args.since, until=args.until, reason_category=args.reason)
 
 
-def run_session(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
-    """The log commands that work inside a signed-in auditor's session."""
+def run_session(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO, *, password: str,
+                read: ReadPassword) -> int:
+    """The log commands that work inside a signed-in auditor's session; `password` is theirs, read at sign-in."""
     cmd = args.log_command
     if cmd == "search":
         page = app.log.search(ws, _filter(args), limit=args.limit)
@@ -82,17 +93,23 @@ def run_session(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) 
             out.write(f"{f.seq}\t{FLAG_LABELS[f.kind]}\t{f.username or '-'}\t{f.record_ref or '-'}\t{f.detail}\n")
         out.write(f"({len(flags)} flags)\n")
     elif cmd == "export":
+        if args.unencrypted and not args.pdf:
+            raise UsageError("--unencrypted goes with --pdf FILE.")
         if args.csv:
             r = app.exports.export_csv(ws, _filter(args), args.csv)
-            out.write(f"Wrote {r.entries} entries to {r.csv_path} and its signature to {r.signature_path.name} "
+            out.write(f"Wrote {counted(r.entries, 'entry', 'entries')} to {r.csv_path} "
+                      f"and its signature to {r.signature_path.name} "
                       f"(key {r.key_fingerprint}, log head {r.log_head}).\n")
         else:
-            n = app.forms.export_pack(ws, _filter(args), args.pdf)
-            out.write(f"Wrote an audit pack of {n} entries to {args.pdf}.\n")
+            n = app.forms.export_pack(ws, _filter(args), args.pdf, account_password=password,
+                                      pdf_password=pdf_password(args, read), unencrypted=args.unencrypted)
+            out.write(f"Wrote an audit pack of {counted(n, 'entry', 'entries')} to {args.pdf} ({_protection(args)}).\n")
     elif cmd == "form":
         if args.form_command == "issue":
-            form = app.forms.issue(ws, args.seq, args.out)
-            out.write(f"Issued audit form #{form.id} to {form.subject} about entry {form.log_seq}: {args.out}\n")
+            form = app.forms.issue(ws, args.seq, args.out, account_password=password,
+                                   pdf_password=pdf_password(args, read), unencrypted=args.unencrypted)
+            out.write(f"Issued audit form #{form.id} to {form.subject} about entry {form.log_seq}: {args.out} "
+                      f"({_protection(args)})\n")
         elif args.form_command == "answer":
             form = app.forms.record_answer(ws, args.form_id, args.text)
             out.write(f"Recorded the answer to form #{form.id}.\n")
@@ -102,6 +119,11 @@ def run_session(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) 
                 out.write(f"#{form.id}\tentry {form.log_seq}\t{form.subject}\tissued {form.issued_at} by {form.issued_by}"
                           f"\t{state}\n")
     return 0
+
+
+def _protection(args: argparse.Namespace) -> str:
+    return ("signed with your key, NOT encrypted" if args.unencrypted
+            else "signed with your key, AES-256 encrypted")
 
 
 def run(app: App, args: argparse.Namespace, read: Callable[[str], str], out: TextIO, err: TextIO) -> int:

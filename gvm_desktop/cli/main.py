@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sign_in(app: App, args: argparse.Namespace, pw: Passwords) -> tuple[Workspace, str]:
-    """Sign in as --as; the password is kept only for `user passwd`, which checks it again."""
+    """Sign in as --as; the password is returned for the commands that use it again (`user passwd` checks it,
+    signed exports unwrap the signing key with it). It is never stored or logged."""
     actor = getattr(args, "actor", None)
     if not actor:
         raise UsageError("This command acts as a user: give --as NAME.")
@@ -155,7 +156,7 @@ def _cmd_init(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) ->
 def _cmd_demo(app: App, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     created = app.create_demo(args.nominals, seed=args.seed, progress=progress_line(err, "Creating a DEMO vault"))
     app.auth.sign_out(created.workspace)
-    from gvm_desktop.services.vaults import DEMO_ACCOUNTS
+    from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
 
     out.write(f"Created a DEMO vault of {args.nominals} synthetic people at {app.vault_dir}\n")
     for acct in DEMO_ACCOUNTS:
@@ -298,11 +299,11 @@ def main(
         if args.command == "log" and args.log_command in ("verify", "grant", "verify-export"):
             return cli_log.run(app, args, pw.read, out, err)
         if args.command in ("log", "governance"):
-            ws, _password = _sign_in(app, args, pw)
+            ws, password = _sign_in(app, args, pw)
             try:
                 if args.command == "log":
-                    return cli_log.run_session(app, ws, args, out)
-                return cli_governance.run(app, ws, args, out)
+                    return cli_log.run_session(app, ws, args, out, password=password, read=pw.read)
+                return cli_governance.run(app, ws, args, out, password=password, read=pw.read)
             finally:
                 app.auth.sign_out(ws)
         if args.command in ("review", "report"):
@@ -310,7 +311,7 @@ def main(
             try:
                 if args.command == "review":
                     return cli_review.run_review(app, ws, args, password, pw.read, out)
-                return cli_review.run_report(app, ws, args, pw.read, out)
+                return cli_review.run_report(app, ws, args, pw.read, out, password=password)
             finally:
                 app.auth.sign_out(ws)
         if args.command in ("matrix", "record", "status-check", "retention", "dsa"):

@@ -13,6 +13,7 @@ from typing import TextIO
 from gvm_desktop.app import App
 from gvm_desktop.core.errors import UsageError
 from gvm_desktop.core.justification import Justification, ReasonCategory
+from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.people import DISABILITY, ETHNICITY_2021, GENDERS
 from gvm_desktop.core.records import COLUMN_LABELS, SORTABLE, NominalRecord
 from gvm_desktop.services.context import Workspace
@@ -125,7 +126,7 @@ def run(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     elif args.command == "retention":
         purged = app.retention.purge(ws)
         out.write(f"Purged {purged.archive} archive records past retention and {purged.reviews} signed reviews "
-                  f"({purged.review_items} people listed in them) signed that long ago.\n")
+                  f"({people_text(purged.review_items)} listed in them) signed that long ago.\n")
     elif args.command == "dsa":
         if args.dsa_command == "add":
             a = app.dsa.register(ws, organisation=args.organisation, bcu=args.bcu,

@@ -2,8 +2,9 @@
 
 Passwords follow the contract's order on --password-stdin: the acting user's
 first (it also unlocks their signing key), then the new password the command
-sets (the PDF's: `review sign --sheet`, `review export-pdf`, subject access),
-unless --unencrypted.
+sets (the PDF's: `review sign --sheet`, `review export-pdf`, subject access,
+`report disproportionality --out`), unless --unencrypted. Every PDF is signed with
+the acting user's own key, so every PDF export needs the first.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 from typing import TextIO
 
 from gvm_desktop.app import App
+from gvm_desktop.cli.matrix import parse_date
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.disproportionality import format_ratio, format_share
 from gvm_desktop.core.errors import NotFound, UsageError, ValidationError
 from gvm_desktop.core.exports import Exported
 from gvm_desktop.core.justification import Justification
+from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.review import REUSED_RATIONALE_PEOPLE, Recommendation, Verdict
 from gvm_desktop.core.review_rows import SheetDelivery
 from gvm_desktop.core.subject_access import parse_withholding
@@ -68,10 +71,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], common
     ref = psub.add_parser("reference", parents=[common], help="load the reference population CSV (admin)")
     ref.add_argument("csv", type=Path)
     ref.add_argument("--source", default="", help="where the figures come from, printed on the report")
+    ref.add_argument("--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD",
+                     help="the date the figures refer to (the census day, e.g. 2021-03-21), printed on the report")
     dis = psub.add_parser("disproportionality", parents=[common], help="the matrix against the population")
     dis.add_argument("--bcu")
     dis.add_argument("--quarter", metavar="YYYYQn")
-    dis.add_argument("--out", type=Path, help="write the PDF here (otherwise print the figures)")
+    dis.add_argument("--out", type=Path, help="write the PDF here, small numbers suppressed, signed and encrypted: its "
+                                              "password follows yours on --password-stdin (otherwise print the figures)")
+    dis.add_argument("--unencrypted", action="store_true", help="with --out: no PDF password (needs the right to)")
     sar = psub.add_parser("subject-access", parents=[common], help="everything held about one person (SPOC)")
     sar.add_argument("ref")
     sar.add_argument("--request", required=True, help="the request's reference")
@@ -93,12 +100,13 @@ def _review_id(app: App, ws: Workspace, quarter: str | None) -> int:
     return found.id
 
 
-def _pdf_password(args: argparse.Namespace, read: ReadPassword) -> str | None:
+def pdf_password(args: argparse.Namespace, read: ReadPassword) -> str | None:
+    """The PDF's password, after the acting user's on --password-stdin; None with --unencrypted."""
     return None if args.unencrypted else read("Password for the PDF: ", confirm=True)
 
 
 def _exported(out: TextIO, done: Exported) -> None:
-    out.write(f"Wrote {done.path} ({done.bytes:,} bytes, {done.people} people, "
+    out.write(f"Wrote {done.path} ({done.bytes:,} bytes, {people_text(done.people)}, "
               f"{'AES-256 encrypted' if done.encrypted else 'NOT encrypted'}); access log entry {done.log_seq}.\n")
 
 
@@ -109,13 +117,13 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
     if cmd == "list":
         for s in r.list(ws):
             state = f"signed {s.signed_at[:10]} by {s.signed_by}" if s.signed_at else ("OVERDUE" if s.overdue else "open")
-            out.write(f"{s.id}\t{s.bcu}\t{s.quarter}\t{state}\t{s.people} people, {s.recommended} recommended, "
+            out.write(f"{s.id}\t{s.bcu}\t{s.quarter}\t{state}\t{people_text(s.people)}, {s.recommended} recommended, "
                       f"{s.decided} decided, {s.flagged} flagged\n")
     elif cmd == "overdue":
         rows = r.overdue(ws)
         for o in rows:
             out.write(f"{o.bcu}\t{o.quarter}\t" + (f"review {o.review_id} unsigned" if o.review_id else "never opened")
-                      + f"\t{o.people} people\n")
+                      + f"\t{people_text(o.people)}\n")
         out.write(f"({len(rows)} overdue)\n")
     elif cmd == "open":
         out.write(f"Opened review {r.open(ws, args.quarter)}.\n")
@@ -151,7 +159,7 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
                                   "read them, then sign with --accept-reused-rationale to sign anyway.")
         if args.unencrypted and args.sheet is None:
             raise UsageError("--unencrypted goes with --sheet OUT.pdf.")
-        sheet = None if args.sheet is None else SheetDelivery(args.sheet, _pdf_password(args, read), args.unencrypted)
+        sheet = None if args.sheet is None else SheetDelivery(args.sheet, pdf_password(args, read), args.unencrypted)
         removed = r.sign(ws, found.id, password, sheet=sheet)
         out.write(f"Signed. {removed} {'person was' if removed == 1 else 'people were'} removed.\n")
         original = r.signed_original(ws, found.id) if sheet is not None else None
@@ -165,20 +173,27 @@ def run_review(app: App, ws: Workspace, args: argparse.Namespace, password: str,
     else:
         row = r.resolve_quarter(ws, args.bcu, args.quarter, Action.REVIEW_EXPORT)
         _exported(out, app.reports.export_review(ws, row.id, args.out, account_password=password,
-                                                 pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted))
+                                                 pdf_password=pdf_password(args, read), unencrypted=args.unencrypted))
     return 0
 
 
-def run_report(app: App, ws: Workspace, args: argparse.Namespace, read: ReadPassword, out: TextIO) -> int:
+def run_report(app: App, ws: Workspace, args: argparse.Namespace, read: ReadPassword, out: TextIO, *,
+               password: str) -> int:
+    """`password` is the acting user's, read at sign-in: it unlocks their signing key for a PDF."""
     p = app.reports
     cmd = args.report_command
     if cmd == "reference":
-        n = p.load_reference(ws, args.csv, source=args.source)
-        out.write(f"Loaded {n} reference population rows.\n")
+        n = p.load_reference(ws, args.csv, source=args.source, as_of=args.as_of)
+        out.write(f"Loaded {n} reference population rows" + (f", figures as of {args.as_of}" if args.as_of else "")
+                  + ".\n")
     elif cmd == "disproportionality":
+        if args.unencrypted and not args.out:
+            raise UsageError("--unencrypted goes with --out FILE.pdf.")
         if args.out:
-            done = p.export_disproportionality(ws, args.out, bcu=args.bcu, quarter=args.quarter)
-            out.write(f"Wrote {done.path} ({done.bytes:,} bytes); access log entry {done.log_seq}.\n")
+            done = p.export_disproportionality(ws, args.out, account_password=password,
+                                               pdf_password=pdf_password(args, read), unencrypted=args.unencrypted,
+                                               bcu=args.bcu, quarter=args.quarter)
+            _exported(out, done)
         else:
             report = p.disproportionality(ws, args.bcu, args.quarter)
             out.write(f"{report.bcu} {report.quarter} (reference: {report.reference_source})\n")
@@ -191,8 +206,8 @@ def run_report(app: App, ws: Workspace, args: argparse.Namespace, read: ReadPass
     else:
         why = Justification.make(args.reason_category, args.justification, args.operation)
         withheld = [parse_withholding(typed) for typed in args.withhold]
-        done = p.subject_access(ws, args.ref, why, args.out, request_ref=args.request,
-                                pdf_password=_pdf_password(args, read), unencrypted=args.unencrypted,
+        done = p.subject_access(ws, args.ref, why, args.out, request_ref=args.request, account_password=password,
+                                pdf_password=pdf_password(args, read), unencrypted=args.unencrypted,
                                 withheld=withheld)
         _exported(out, done)
     return 0

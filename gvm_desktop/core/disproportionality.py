@@ -59,9 +59,13 @@ NOT_STATED = "Not stated"
 # Fewer people than this in a group and its rates and ratios are flagged as unreliable. With four people,
 # one addition or removal moves the group's rate by a quarter or more, so an RRI of 3 can become 2 or 4
 # in a quarter without anything real changing; official statistics (ONS, Home Office) suppress or flag
-# cells under 5 (or 10) for the same reason, and to avoid pointing at identifiable people. We flag rather
-# than suppress: the report stays inside the vault and the counts are needed to check the arithmetic.
-SMALL_COUNT = 5
+# cells under 5 (or 10) for the same reason, and to avoid pointing at identifiable people. Inside the vault
+# the counts are flagged (they are needed to check the arithmetic); a report that leaves it is suppressed
+# (`suppress_small_numbers`): the one Mixed-ethnicity 15-year-old of a BCU's matrix is a person, not a figure.
+SMALL_NUMBER = 5
+SMALL_COUNT = SMALL_NUMBER
+SUPPRESSED = f"<{SMALL_NUMBER}"
+WITHHELD = "withheld"  # a figure that would give a suppressed count back by arithmetic
 
 MAX_POPULATION = 20_000_000  # more than London's whole population: a typo, not a borough
 MAX_CSV_BYTES = 1024 * 1024
@@ -165,7 +169,8 @@ class ReferencePopulation:
 
     Every (borough, dimension) given has a count for every group of that dimension (0 where there are none),
     so a BCU's sum never silently leaves a group out. `source` and `as_of` say where the figures came from
-    ("ONS Census 2021, TS021") and when; they are printed on the report's cover.
+    ("ONS Census 2021, TS021") and the date they refer to (the census day, not the day they were loaded);
+    both are printed on the report's cover.
     """
 
     counts: Mapping[tuple[str, str, str], int]
@@ -216,6 +221,21 @@ class ReferencePopulation:
                 self.counts.items(), key=lambda kv: (kv[0][0], order[kv[0][1]], GROUPS[Dimension(kv[0][1])].index(kv[0][2]))):
             writer.writerow((borough, dimension, group, population))
         return buffer.getvalue()
+
+
+# The date the figures refer to (a census day), kept at the end of the stored source so it travels with it.
+_AS_OF_SUFFIX = re.compile(r"^(?P<source>.*); figures as of (?P<as_of>[0-9]{4}-[0-9]{2}-[0-9]{2})$", re.DOTALL)
+
+
+def source_with_as_of(source: str, as_of: date | None) -> str:
+    """The source as stored: "ONS Census 2021, TS021; figures as of 2021-03-21"."""
+    return source if as_of is None else f"{source}; figures as of {as_of.isoformat()}"
+
+
+def split_source(stored: str) -> tuple[str, str]:
+    """(source, the date the figures refer to as YYYY-MM-DD, or "" when none was given) from the stored source."""
+    found = _AS_OF_SUFFIX.match(stored)
+    return (found["source"], found["as_of"]) if found else (stored, "")
 
 
 def parse_reference_csv(text: str, *, source: str = "", as_of: str = "") -> ReferencePopulation:
@@ -358,6 +378,12 @@ class GroupRow:
     rri: float | None  # relative rate index against the dimension's comparison group
     small_count: bool  # fewer than SMALL_COUNT people on the matrix: figures unreliable
     is_comparison: bool = False
+    # Set only in a report for release (suppress_small_numbers): the count is printed SUPPRESSED and every figure
+    # made from it WITHHELD; `shares_withheld` and `rri_withheld` hide the figures that would give another row's
+    # suppressed count back (the stated total through the shares, the comparison group's count through the RRIs).
+    suppressed: bool = False
+    shares_withheld: bool = False
+    rri_withheld: bool = False
 
     @property
     def stated(self) -> bool:
@@ -372,6 +398,9 @@ class DimensionTable:
     stated_total: int
     not_stated: int
     reference_total: int | None
+    # In a report for release: "Not stated" is suppressed, so the stated total (the people on the matrix less
+    # them) is withheld with it, and so are the shares, whose denominator it is.
+    total_suppressed: bool = False
 
     @property
     def label(self) -> str:
@@ -504,6 +533,11 @@ class Movement:
     quarter: Quarter
     added: Counts
     removed: Counts
+    # In a report for release: the (kind, dimension, group) cells suppressed, kind "added" or "removed", and the
+    # quarter's net change (the same for every dimension: everyone counted once in each), kept because the
+    # suppressed cells read as 0 in `added` and `removed`.
+    suppressed: frozenset[tuple[str, str, str]] = frozenset()
+    net: int | None = None
 
     def added_to(self, dimension: Dimension | str, group: str) -> int:
         return self.added.get(Dimension(dimension).value, {}).get(group, 0)
@@ -525,6 +559,7 @@ class DisproportionalityReport:
     current: DisproportionalityTable
     trend: tuple[tuple[Quarter, DisproportionalityTable], ...]  # oldest first; the last is `current`
     movements: tuple[Movement, ...]  # oldest first, one per quarter of the trend
+    suppressed: bool = False  # small numbers suppressed for release (suppress_small_numbers)
 
     def series(self, dimension: Dimension | str, figure: str = "rri") -> dict[str, list[tuple[Quarter, float | None]]]:
         """One figure ("rri", "matrix_share", "share_ratio", ...) of each stated group, quarter by quarter."""
@@ -561,6 +596,123 @@ def build_report(*, bcu: str, reference: ReferencePopulation, quarters: Sequence
         movements=tuple(Movement(q.quarter, q.added, q.removed) for q in ordered))
 
 
+# -- small numbers, for a report that leaves the vault ---------------------------------------------------------------
+
+_Cell = tuple[str, int, str, str]  # (kind "on"/"added"/"removed", quarter index, dimension, group)
+
+
+def suppress_small_numbers(report: DisproportionalityReport) -> DisproportionalityReport:
+    """The report as it may leave the vault: no count of 1 to SMALL_NUMBER - 1 people, and none arithmetic gives back.
+
+    Primary suppression: every such count, in every table (the quarter's figures, the trend, the additions
+    and removals), is printed SUPPRESSED, and every figure made from it (share, ratio, rate, RRI) WITHHELD.
+    Zeros are shown: "nobody" points at no one.
+
+    Secondary suppression, so that no printed total gives a suppressed cell back by subtraction:
+      - a dimension's groups and "Not stated" add up to the people on the matrix, and a quarter's additions
+        (or removals) add up to the same number in every dimension: where one cell of such a set is
+        suppressed, the smallest other cell is suppressed with it, so a subtraction gives only a sum;
+      - "Not stated" suppressed withholds the stated total (the matrix total less it) and the shares and
+        ratios (the stated total is their denominator, so a share would give it back);
+      - the comparison group suppressed withholds the table's RRIs (each is a rate over its rate);
+      - a group's count at the end of a quarter is the previous quarter's count plus the quarter's additions
+        less its removals (ethnicity, gender and disability; age bands move as people age): where one of those
+        four is suppressed, the smallest other is suppressed too, so the identity bounds it but never gives it.
+    The rules are applied again until none adds a cell. The counts of suppressed cells do not travel in the
+    result (they read 0), so nothing downstream can print them by mistake.
+    """
+    if report.suppressed:
+        return report
+    hidden = _hidden_cells(report)
+    trend_tables = tuple((q, _released_table(t, i, hidden)) for i, (q, t) in enumerate(report.trend))
+    movements = tuple(_released_movement(m, i, hidden) for i, m in enumerate(report.movements))
+    return DisproportionalityReport(
+        bcu=report.bcu, bcu_name=report.bcu_name, quarter=report.quarter, counted_on=report.counted_on,
+        reference_source=report.reference_source, reference_as_of=report.reference_as_of,
+        current=trend_tables[-1][1], trend=trend_tables, movements=movements, suppressed=True)
+
+
+def _groups_of(dimension: Dimension) -> tuple[str, ...]:
+    return (*GROUPS[dimension], *((NOT_STATED,) if dimension in HAS_NOT_STATED else ()))
+
+
+def _hidden_cells(report: DisproportionalityReport) -> set[_Cell]:
+    value: dict[_Cell, int] = {}
+    sets: list[list[_Cell]] = []
+    for i, (_q, table) in enumerate(report.trend):
+        for t in table.dimensions:
+            cells = [("on", i, t.dimension.value, r.group) for r in t.rows]
+            value.update({c: r.matrix_count for c, r in zip(cells, t.rows, strict=True)})
+            sets.append(cells)
+    for i, m in enumerate(report.movements):
+        for dimension in Dimension:
+            for kind, counts in (("added", m.added), ("removed", m.removed)):
+                cells = [(kind, i, dimension.value, g) for g in _groups_of(dimension)]
+                value.update({c: counts.get(dimension.value, {}).get(c[3], 0) for c in cells})
+                sets.append(cells)
+    # The quarter-to-quarter identity: on(i) = on(i - 1) + added(i) - removed(i), group by group.
+    for i in range(1, min(len(report.trend), len(report.movements))):
+        for dimension in (Dimension.ETHNICITY, Dimension.GENDER, Dimension.DISABILITY):
+            for g in _groups_of(dimension):
+                d = dimension.value
+                sets.append([("on", i - 1, d, g), ("on", i, d, g), ("added", i, d, g), ("removed", i, d, g)])
+    hidden = {c for c, n in value.items() if 0 < n < SMALL_NUMBER}
+    changed = True
+    while changed:
+        changed = False
+        for cells in sets:
+            inside = [c for c in cells if c in hidden]
+            outside = [c for c in cells if c not in hidden]
+            if len(inside) == 1 and outside:
+                hidden.add(min(outside, key=lambda c: (value[c], cells.index(c))))
+                changed = True
+    return hidden
+
+
+def _released_table(table: DisproportionalityTable, index: int, hidden: set[_Cell]) -> DisproportionalityTable:
+    return DisproportionalityTable(tuple(_released_dimension(t, index, hidden) for t in table.dimensions),
+                                   table.matrix_total)
+
+
+def _released_dimension(table: DimensionTable, index: int, hidden: set[_Cell]) -> DimensionTable:
+    d = table.dimension.value
+    suppressed = {r.group for r in table.rows if ("on", index, d, r.group) in hidden}
+    total_hidden = NOT_STATED in suppressed
+    rri_hidden = table.comparison_group in suppressed
+    rows = []
+    for r in table.rows:
+        if r.group in suppressed:
+            rows.append(GroupRow(r.group, 0, None, r.reference_population, r.reference_share, None, None, None,
+                                 small_count=True, is_comparison=r.is_comparison, suppressed=True,
+                                 shares_withheld=True, rri_withheld=True))
+            continue
+        rows.append(GroupRow(
+            r.group, r.matrix_count, None if total_hidden else r.matrix_share, r.reference_population,
+            r.reference_share, None if total_hidden else r.share_ratio, r.rate_per_1000,
+            None if rri_hidden else r.rri, small_count=r.small_count, is_comparison=r.is_comparison,
+            shares_withheld=total_hidden, rri_withheld=rri_hidden))
+    return DimensionTable(table.dimension, tuple(rows), table.comparison_group,
+                          0 if total_hidden else table.stated_total, 0 if total_hidden else table.not_stated,
+                          table.reference_total, total_suppressed=total_hidden)
+
+
+def _released_movement(m: Movement, index: int, hidden: set[_Cell]) -> Movement:
+    suppressed: set[tuple[str, str, str]] = set()
+    kept: dict[str, dict[str, dict[str, int]]] = {"added": {}, "removed": {}}
+    net = 0
+    for dimension in Dimension:
+        for kind, counts in (("added", m.added), ("removed", m.removed)):
+            for g in _groups_of(dimension):
+                n = counts.get(dimension.value, {}).get(g, 0)
+                if dimension is Dimension.AGE_BAND:  # every age is stated: the age bands count everyone once
+                    net += n if kind == "added" else -n
+                if (kind, index, dimension.value, g) in hidden:
+                    suppressed.add((kind, dimension.value, g))
+                    n = 0
+                kept[kind].setdefault(dimension.value, {})[g] = n
+    return Movement(m.quarter, kept["added"], kept["removed"], suppressed=frozenset(suppressed), net=net)
+
+
 # -- words and numbers, the same on screen and on paper ------------------------------------------------------------
 
 NA = "n/a"
@@ -582,6 +734,47 @@ def format_count(value: int | None) -> str:
     return NA if value is None else f"{value:,}"
 
 
+def shown_count(row: GroupRow) -> str:
+    """A group's count as printed: SUPPRESSED in a report for release when it is small (or would give one back)."""
+    return SUPPRESSED if row.suppressed else format_count(row.matrix_count)
+
+
+def shown_share(row: GroupRow) -> str:
+    return WITHHELD if row.suppressed or row.shares_withheld else format_share(row.matrix_share)
+
+
+def shown_share_ratio(row: GroupRow) -> str:
+    return WITHHELD if row.suppressed or row.shares_withheld else format_ratio(row.share_ratio)
+
+
+def shown_rate(row: GroupRow) -> str:
+    return WITHHELD if row.suppressed else format_rate(row.rate_per_1000)
+
+
+def shown_rri(row: GroupRow) -> str:
+    return WITHHELD if row.suppressed or row.rri_withheld else format_ratio(row.rri)
+
+
+def shown_stated_total(table: DimensionTable) -> str:
+    return WITHHELD if table.total_suppressed else format_count(table.stated_total)
+
+
+def shown_movement(m: Movement, dimension: Dimension | str, group: str) -> str:
+    """'+3 / -1' as a cell of the additions and removals: each side SUPPRESSED where it is."""
+    d = Dimension(dimension).value
+    added = SUPPRESSED if ("added", d, group) in m.suppressed else f"{m.added_to(d, group):,}"
+    removed = SUPPRESSED if ("removed", d, group) in m.suppressed else f"{m.removed_from(d, group):,}"
+    return f"+{added} / -{removed}"
+
+
+def shown_net(m: Movement, dimension: Dimension | str) -> str:
+    """The quarter's net change: kept whole in a report for release, where suppressed cells read 0."""
+    if m.net is not None:
+        return f"{m.net:+,}"
+    d = Dimension(dimension)
+    return f"{sum(m.added_to(d, g) - m.removed_from(d, g) for g in _groups_of(d)):+,}"
+
+
 METHOD_NOTE = (
     "Matrix share: the people on the matrix in a group, divided by the people on the matrix whose value for "
     "that dimension is stated. Reference share: the group's population divided by the population of all groups "
@@ -593,4 +786,11 @@ METHOD_NOTE = (
     "share, rate and ratio. A figure that would divide by zero is shown as n/a. Groups with fewer than "
     f"{SMALL_COUNT} people on the matrix are marked *: one person more or less changes their rates a great deal, "
     "so they should not be read as a finding."
+)
+SUPPRESSION_NOTE = (
+    f"Small numbers are suppressed: a count of 1 to {SMALL_NUMBER - 1} people is shown as {SUPPRESSED}, and so is "
+    "any other count that, with the totals, would give one back by subtraction (across a table's groups, and from "
+    f"one quarter to the next with its additions and removals); figures made from them are shown as '{WITHHELD}'. "
+    "Where 'Not stated' is suppressed, the stated total and the shares are withheld with it; where the comparison "
+    "group is suppressed, the table's RRIs are."
 )

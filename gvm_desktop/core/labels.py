@@ -163,3 +163,8 @@ def action_label(code: str | None, missing: str = NOT_RECORDED) -> str:
 def people_text(count: int) -> str:
     """ "1 person", "2 people": every count of people on screen reads as English."""
     return f"{count:,} {'person' if count == 1 else 'people'}"
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """ "1 entry", "2 entries": the noun agrees with its count (thousands grouped)."""
+    return f"{count:,} {one if count == 1 else many}"

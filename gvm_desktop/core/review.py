@@ -341,6 +341,10 @@ class SheetPerson:
     verdict: Verdict | None
     override_reason: str
     outcome: Recommendation | None  # the decision that stands: the SPOC's on override, else the officer's
+    # The victim side beside the harm side, as the review saw them. None where the vault did not keep it (an item
+    # stored before schema version 12, of a person who has since left the matrix): the sheet says so, never guesses.
+    victim_score: int | None = None
+    classification: str | None = None  # core.scoring.Classification's value: 'offender', 'victim', ...
 
 
 @dataclass(frozen=True)
@@ -360,3 +364,7 @@ class ReviewSheet:
     added_since_last: tuple[tuple[str, str], ...]  # (ref, name)
     removed_since_last: tuple[tuple[str, str], ...]
     people: tuple[SheetPerson, ...]
+    # The signed review the "added" and "removed" lists compare with. None: there was no earlier signed review of
+    # the BCU, so nothing to compare with (an "added: 0" would read as "nobody joined").
+    previous_review: int | None = None
+    previous_quarter: str | None = None

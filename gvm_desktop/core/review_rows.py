@@ -42,6 +42,9 @@ class ItemRow:
     verdict_by: str | None
     verdict_at: str | None
     redacted_at: str | None = None  # when the person left the matrix and their personal fields left this row
+    # The victim side as the review saw it; None in items stored before schema version 12 kept it.
+    victim_score: int | None = None
+    classification: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class NewItem:
     harm_band: str
     victim_band: str
     flags: tuple[str, ...]
+    # The review sheet prints both beside the harm score (a "zero harm" row may be a victim), removed people's too.
+    victim_score: int | None = None
+    classification: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gvm_desktop.core.review import FocusFlag, Recommendation, Verdict
+from gvm_desktop.core.review import FocusFlag, Recommendation, SheetPerson, Verdict
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,14 @@ class ReviewWaiting:
     to_decide: int  # recommended, with no verdict yet: the SPOC's to agree with or override
     to_recommend: int  # no recommendation yet: an officer's (or the SPOC's) to make first
     overdue: bool
+
+
+# Highest risk first: the bands in order of risk, then anything the policy may add, unbanded last.
+_BAND_RANK = {"Red": 0, "Amber": 1, "Green": 2}
+
+
+def risk_order(person: SheetPerson) -> tuple[int, int, int, str, str]:
+    """Sort key for the sheet's people: harm band (Red first), harm score (highest first), then victim-risk score."""
+    victim = person.victim_score if person.victim_score is not None else 0
+    return (_BAND_RANK.get(person.harm_band, len(_BAND_RANK)), -person.harm_score, -victim, person.name.casefold(),
+            person.ref)

@@ -39,11 +39,11 @@ MAX_FIELD_LINES = 40  # a longer value continues in a further row, so the table 
 
 def build_audit_form(out: BinaryIO, *, entry: LoggedEntry, entry_hash_hex: str, form_id: int, issued_by: str,
                      issued_at: str, log_head: tuple[int, str], answer: str | None = None,
-                     answered_at: str | None = None) -> None:
+                     answered_at: str | None = None, demo: bool = False) -> None:
     """Write the audit form about `entry` as a portrait A4 PDF to `out`."""
     title = f"Audit form #{form_id}: explain an access to a record"
     furniture = PageFurniture(title=title, exported_by=issued_by, exported_at=issued_at, log_head=log_head,
-                              subtitle=f"Form #{form_id}, access-log entry {entry.seq}")
+                              subtitle=f"Form #{form_id}, access-log entry {entry.seq}", demo=demo)
     try:
         build_pdf(out, furniture, _story(entry, entry_hash_hex, title, issued_by, issued_at, answer, answered_at),
                   pagesize=PAGE)

@@ -45,10 +45,11 @@ _GAP = 10
 
 
 def build_audit_pack(out: BinaryIO, *, entries: Sequence[LoggedEntry], title: str, filters_described: str,
-                     exported_by: str, exported_at: str, log_head: tuple[int, str], vault_label: str) -> None:
+                     exported_by: str, exported_at: str, log_head: tuple[int, str], vault_label: str,
+                     demo: bool = False) -> None:
     """Write the audit pack for `entries` (in the order given) as a landscape A4 PDF to `out`."""
     furniture = PageFurniture(title=title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
-                              subtitle=vault_label)
+                              subtitle=vault_label, demo=demo)
     try:
         cover = _cover(entries, title=title, filters_described=filters_described, exported_by=exported_by,
                        exported_at=exported_at, log_head=log_head, vault_label=vault_label)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import BinaryIO
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.charts.textlabels import NA_Label
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Line, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer
@@ -28,15 +31,24 @@ from gvm_desktop.core.disproportionality import (
     METHOD_NOTE,
     NOT_STATED,
     SMALL_COUNT,
+    SUPPRESSED,
+    SUPPRESSION_NOTE,
+    WITHHELD,
     Dimension,
     DimensionTable,
     DisproportionalityReport,
     GroupRow,
     Movement,
     format_count,
-    format_rate,
-    format_ratio,
     format_share,
+    shown_count,
+    shown_movement,
+    shown_net,
+    shown_rate,
+    shown_rri,
+    shown_share,
+    shown_share_ratio,
+    shown_stated_total,
 )
 from gvm_desktop.reports.fonts import BOLD, REGULAR, register_fonts
 from gvm_desktop.reports.grid import Grid, Row
@@ -65,15 +77,16 @@ _GAP = 10
 
 
 def build_disproportionality_report(out: BinaryIO, report: DisproportionalityReport, *, exported_by: str, exported_at: str,
-                                    log_head: tuple[int, str], vault_label: str) -> None:
+                                    log_head: tuple[int, str], vault_label: str, demo: bool = False) -> None:
     """Write the report as a portrait A4 PDF to `out`; every page carries the marking, page number, log head and watermark."""
     title = f"Disproportionality report: {report.bcu_name} BCU, {report.quarter}"
     furniture = PageFurniture(title=title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
-                              subtitle=vault_label)
+                              subtitle=vault_label, demo=demo)
     register_fonts()  # the chart's labels are measured when it is built, before build_pdf registers them
     try:
         story = [*_cover(report, title, exported_by, exported_at, log_head, vault_label), PageBreak(),
-                 *_current(report), PageBreak(), *_trend(report), CondPageBreak(BODY_HEIGHT / 3), *_movements(report)]
+                 *_current(report), PageBreak(), *_trend(report), CondPageBreak(BODY_HEIGHT / 3), *_movements(report),
+                 *_charts(report)]
         build_pdf(out, furniture, story, pagesize=PAGE)
     finally:
         forget()
@@ -109,13 +122,15 @@ def _cover(report: DisproportionalityReport, title: str, exported_by: str, expor
     facts_table = FACTS.flowable(None, [row for f in facts for row in FACTS.field_rows(*f)], stripes=False)
     return [
         _block(TITLE, title), Spacer(1, 6), facts_table, Spacer(1, _GAP),
-        _block(HEADING, "How the figures are computed"), _block(PROSE, METHOD_NOTE), Spacer(1, _GAP),
+        _block(HEADING, "How the figures are computed"),
+        _block(PROSE, METHOD_NOTE + (" " + SUPPRESSION_NOTE if report.suppressed else "")), Spacer(1, _GAP),
         KeepTogether([_block(HEADING, f"Ethnicity: share of the matrix and of the population, {report.quarter}"),
                       Spacer(1, 4), ethnicity_chart(current.dimension(Dimension.ETHNICITY))]),
     ]
 
 
-def ethnicity_chart(table: DimensionTable, *, width: float = BODY_WIDTH, height: float = 250) -> Drawing:
+def ethnicity_chart(table: DimensionTable, *, width: float = BODY_WIDTH, height: float = 250,
+                    what: str = "ethnicity") -> Drawing:
     """Grouped bars per ethnic group: the matrix share beside the reference share, in per cent."""
     rows = table.stated_rows
     matrix = [None if r.matrix_share is None else round(r.matrix_share * 100, 1) for r in rows]
@@ -163,8 +178,9 @@ def ethnicity_chart(table: DimensionTable, *, width: float = BODY_WIDTH, height:
     legend.strokeColor = None
     legend.colorNamePairs = [(MATRIX_COLOUR, "On the matrix"), (REFERENCE_COLOUR, "Reference population")]
     drawing.add(legend)
-    drawing.add(String(chart.x, 8, f"Shares of people with a stated ethnicity ({format_count(table.stated_total)} on "
-                                    f"the matrix; {format_count(table.not_stated)} not stated). * fewer than {SMALL_COUNT}.",
+    not_stated = SUPPRESSED if table.total_suppressed else format_count(table.not_stated)
+    drawing.add(String(chart.x, 8, f"Shares of people with a stated {what} ({shown_stated_total(table)} on "
+                                    f"the matrix; {not_stated} not stated). * fewer than {SMALL_COUNT}.",
                        fontName=REGULAR, fontSize=7.5))
     return drawing
 
@@ -185,7 +201,8 @@ def figures_table(table: DimensionTable) -> Flowable:
     header = FIGURES.header(_FIGURE_HEADERS)
     rows = [_figure_row(r) for r in table.rows]
     total_ref = format_count(table.reference_total)
-    rows.append(FIGURES.row(("All stated", format_count(table.stated_total), "100.0%" if table.stated_total else "n/a",
+    rows.append(FIGURES.row(("All stated", shown_stated_total(table),
+                             WITHHELD if table.total_suppressed else "100.0%" if table.stated_total else "n/a",
                              total_ref, "100.0%" if table.reference_total else "n/a", "", "", ""),
                             bold_cells=(0,), empty=""))
     return FIGURES.flowable(header, rows)
@@ -193,12 +210,11 @@ def figures_table(table: DimensionTable) -> Flowable:
 
 def _figure_row(r: GroupRow) -> Row:
     if not r.stated:
-        return FIGURES.row((NOT_STATED, format_count(r.matrix_count), "left out", "", "", "", "", ""), empty="")
+        return FIGURES.row((NOT_STATED, shown_count(r), "left out", "", "", "", "", ""), empty="")
     name = r.group + ("\n(comparison)" if r.is_comparison else "")
-    count = format_count(r.matrix_count) + (" *" if r.small_count else "")
-    return FIGURES.row((name, count, format_share(r.matrix_share), format_count(r.reference_population),
-                        format_share(r.reference_share), format_ratio(r.share_ratio), format_rate(r.rate_per_1000),
-                        format_ratio(r.rri)))
+    count = shown_count(r) + (" *" if r.small_count and not r.suppressed else "")
+    return FIGURES.row((name, count, shown_share(r), format_count(r.reference_population),
+                        format_share(r.reference_share), shown_share_ratio(r), shown_rate(r), shown_rri(r)))
 
 
 def _table_note(table: DimensionTable) -> str:
@@ -211,7 +227,10 @@ def _table_note(table: DimensionTable) -> str:
     if any(r.small_count for r in table.stated_rows):
         parts.append(f"* Fewer than {SMALL_COUNT} people on the matrix: the group's rates and ratios are unreliable.")
     if table.dimension is not Dimension.AGE_BAND:
-        parts.append(f"{NOT_STATED}: {format_count(table.not_stated)}, left out of every share, rate and ratio.")
+        not_stated = SUPPRESSED if table.total_suppressed else format_count(table.not_stated)
+        parts.append(f"{NOT_STATED}: {not_stated}, left out of every share, rate and ratio.")
+    if any(r.suppressed for r in table.rows):
+        parts.append(f"{SUPPRESSED}: suppressed (small numbers); '{WITHHELD}': a figure that would reveal one.")
     return " ".join(parts)
 
 
@@ -239,15 +258,15 @@ def _trend(report: DisproportionalityReport) -> list[Flowable]:
         for quarter, table in report.trend:
             t = table.dimension(dimension)
             cells = [_trend_cell(t.row(g)) for g in groups]
-            rows.append(grid.row((str(quarter), format_count(t.stated_total), *cells)))
+            rows.append(grid.row((str(quarter), shown_stated_total(t), *cells)))
         header = grid.header(("Quarter", "Stated", *groups))
         story.append(KeepTogether([_block(SUBHEADING, dimension.label), grid.flowable(header, rows), Spacer(1, _GAP)]))
     return story
 
 
 def _trend_cell(r: GroupRow) -> str:
-    star = " *" if r.small_count else ""
-    return f"{format_count(r.matrix_count)}{star} ({format_share(r.matrix_share)})\nRRI {format_ratio(r.rri)}"
+    star = " *" if r.small_count and not r.suppressed else ""
+    return f"{shown_count(r)}{star} ({shown_share(r)})\nRRI {shown_rri(r)}"
 
 
 def _movements(report: DisproportionalityReport) -> list[Flowable]:
@@ -267,9 +286,90 @@ def _movements(report: DisproportionalityReport) -> list[Flowable]:
 
 
 def _move_cell(m: Movement, dimension: Dimension, group: str) -> str:
-    return f"+{m.added_to(dimension, group):,} / -{m.removed_from(dimension, group):,}"
+    return shown_movement(m, dimension, group)
 
 
 def _net(m: Movement, dimension: Dimension, groups: Sequence[str]) -> str:
-    net = sum(m.added_to(dimension, g) - m.removed_from(dimension, g) for g in groups)
-    return f"{net:+,}"
+    return shown_net(m, dimension)
+
+
+# -- the charts beside the tables: age band, and the trend over the quarters ------------------------------------------
+
+# Told apart by shade and by dash as well as by hue, so a greyscale copy still reads.
+_SERIES = ((colors.Color(0.13, 0.30, 0.55), None), (colors.Color(0.80, 0.40, 0.05), (4, 2)),
+           (colors.Color(0.20, 0.55, 0.25), (1, 2)), (colors.Color(0.55, 0.15, 0.45), (6, 2, 1, 2)),
+           (colors.Color(0.35, 0.35, 0.35), (2, 2)), (colors.Color(0.10, 0.60, 0.65), (8, 3)))
+
+
+def _charts(report: DisproportionalityReport) -> list[Flowable]:
+    quarters = len(report.trend)
+    return [
+        CondPageBreak(BODY_HEIGHT / 2),
+        _block(HEADING, "4. Age band and the trend, charted"),
+        KeepTogether([_block(SUBHEADING, f"Age band: share of the matrix and of the population, {report.quarter}"),
+                      Spacer(1, 4),
+                      ethnicity_chart(report.current.dimension(Dimension.AGE_BAND), height=200, what="age band")]),
+        Spacer(1, _GAP),
+        KeepTogether([_block(SUBHEADING, f"Ethnicity over the last {quarters} quarter{'s' if quarters != 1 else ''}: "
+                                         "disproportionality ratio (matrix share / reference share)"),
+                      Spacer(1, 4), trend_chart(report, Dimension.ETHNICITY)]),
+    ]
+
+
+def trend_chart(report: DisproportionalityReport, dimension: Dimension, *, width: float = BODY_WIDTH,
+                height: float = 210) -> Drawing:
+    """One line per group across the trend's quarters, with the line of 1.0 (a share in proportion) drawn in.
+
+    A quarter whose ratio is not available (no reference figure, or withheld for small numbers in a report
+    for release) leaves a gap in that group's line: it is never drawn as a zero.
+    """
+    series = report.series(dimension, "share_ratio")
+    groups = [g for g in GROUPS[dimension] if g in series]
+    quarters = [str(q) for q, _t in report.trend]
+    data = [[None if v is None else round(v, 2) for _q, v in series[g]] for g in groups]
+    top = max([v for line in data for v in line if v is not None] or [2.0])
+    drawing = Drawing(width, height)
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 42, 58, width - 60, height - 70
+    chart.data = data or [[None] * len(quarters)]
+    chart.categoryAxis.categoryNames = quarters
+    chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = REGULAR, 8
+    chart.categoryAxis.labels.dy = -4
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(2.0, math.ceil(top * 1.15 * 2) / 2)
+    chart.valueAxis.valueStep = 0.5 if chart.valueAxis.valueMax <= 4 else 1.0
+    chart.valueAxis.labels.fontName, chart.valueAxis.labels.fontSize = REGULAR, 7.5
+    chart.valueAxis.labelTextFormat = "%.1f"
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.Color(0.88, 0.88, 0.9)
+    # The chart draws the axes and a marker per figure; the lines are drawn here, run by run, because
+    # ReportLab would join across a missing quarter (and refuses a line of one point).
+    chart.joinedLines = 0
+    for index in range(len(groups)):
+        chart.lines[index].strokeColor = _SERIES[index % len(_SERIES)][0]
+        chart.lines[index].symbol = makeMarker("FilledCircle", size=3.5)
+    drawing.add(chart)
+    step = chart.width / max(1, len(quarters))
+    for index, values in enumerate(data):
+        colour, dash = _SERIES[index % len(_SERIES)]
+        points = [(chart.x + (i + 0.5) * step, chart.y + chart.height * v / chart.valueAxis.valueMax)
+                  if v is not None else None for i, v in enumerate(values)]
+        for start, end in pairwise(points):
+            if start is not None and end is not None:
+                drawing.add(Line(*start, *end, strokeColor=colour, strokeWidth=1.6, strokeDashArray=dash))
+    # 1.0: the group is on the matrix in the same proportion as in the population.
+    level = chart.y + chart.height * 1.0 / chart.valueAxis.valueMax
+    drawing.add(Line(chart.x, level, chart.x + chart.width, level, strokeColor=colors.Color(0.2, 0.2, 0.2),
+                     strokeWidth=0.8, strokeDashArray=(3, 3)))
+    legend = Legend()
+    legend.x, legend.y = chart.x, 30
+    legend.fontName, legend.fontSize = REGULAR, 8
+    legend.alignment = "right"
+    legend.columnMaximum, legend.deltax, legend.dxTextSpace = 1, 82, 6
+    legend.strokeColor = None
+    legend.colorNamePairs = [(_SERIES[i % len(_SERIES)][0], g) for i, g in enumerate(groups)]
+    drawing.add(legend)
+    drawing.add(String(chart.x, 8, "Dashed at 1.0: in proportion to the population. A gap: no figure that quarter "
+                                   "(no reference, or withheld: small numbers).",
+                       fontName=REGULAR, fontSize=7.5))
+    return drawing

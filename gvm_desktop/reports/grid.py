@@ -30,11 +30,13 @@ RULE = colors.Color(0.55, 0.55, 0.6)
 
 @dataclass(frozen=True)
 class Row:
-    """One table row as wrapped lines per cell. `alert` shades it (a refused or failed access)."""
+    """One table row as wrapped lines per cell. `alert` shades it (a refused or failed access); `fills` tints
+    single cells (column, colour), drawn over the row's own shading: a band in colour as well as in words."""
 
     cells: tuple[Lines, ...]
     alert: bool = False
     bold_cells: tuple[int, ...] = ()
+    fills: tuple[tuple[int, colors.Color], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,9 @@ class Grid:
         return wrap(text, font or self.font(column), self.size, self.widths[column] - 2 * self.pad_x, empty=empty)
 
     def row(self, texts: Sequence[str | None], *, alert: bool = False, bold_cells: tuple[int, ...] = (),
-            empty: str = "-") -> Row:
+            empty: str = "-", fills: tuple[tuple[int, colors.Color], ...] = ()) -> Row:
         cells = tuple(self.lines(i, t, font=BOLD if i in bold_cells else None, empty=empty) for i, t in enumerate(texts))
-        return Row(cells, alert, bold_cells)
+        return Row(cells, alert, bold_cells, fills)
 
     def field_rows(self, label: str, value: str | None, *, alert: bool = False, max_lines: int = 40) -> list[Row]:
         """A label and its value as one row, or several when the value is very long, so a table can break there."""
@@ -84,10 +86,10 @@ class Grid:
         total = max(len(c) for c in row.cells)
         if total <= lines:
             return row, None
-        head = Row(tuple(c[:lines] or ("",) for c in row.cells), row.alert, row.bold_cells)
+        head = Row(tuple(c[:lines] or ("",) for c in row.cells), row.alert, row.bold_cells, row.fills)
         rest = tuple(c[lines:] or ("",) for c in row.cells)
         rest = ((row.cells[0][0], "(cont.)"), *rest[1:])
-        return head, Row(rest, row.alert, row.bold_cells)
+        return head, Row(rest, row.alert, row.bold_cells, row.fills)
 
     def paginate(self, header: Row, rows: Sequence[Row], *, first_space: float, page_space: float) -> list[list[Row]]:
         """Rows grouped per page so that header + rows fit the space; the first page may have less room.
@@ -173,6 +175,9 @@ class GridTable(Flowable):
                     else STRIPE_FILL if self.stripes and (index - first) % 2 else None)
             if fill is not None:
                 ops.append(f"{_rgb(fill)} rg 0 {tops[index + 1]:.2f} {self.width:.2f} {self._heights[index]:.2f} re f")
+            for col, tint in row.fills:
+                ops.append(f"{_rgb(tint)} rg {xs[col]:.2f} {tops[index + 1]:.2f} {grid.widths[col]:.2f} "
+                           f"{self._heights[index]:.2f} re f")
         ops.append(f"{_rgb(RULE)} RG 0.3 w")
         if self.rules == "grid":
             ops += [f"{x:.2f} 0 m {x:.2f} {self.height:.2f} l" for x in xs]

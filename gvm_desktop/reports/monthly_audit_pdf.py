@@ -45,11 +45,11 @@ def title_of(audit: MonthlyAudit) -> str:
 
 
 def build_monthly_audit(out: BinaryIO, audit: MonthlyAudit, *, exported_by: str, exported_at: str,
-                        log_head: tuple[int, str], vault_label: str) -> None:
+                        log_head: tuple[int, str], vault_label: str, demo: bool = False) -> None:
     """Write the audit as a portrait A4 PDF to `out`; every page carries the marking, page number, log head and watermark."""
     title = title_of(audit)
     furniture = PageFurniture(title=title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
-                              subtitle=vault_label)
+                              subtitle=vault_label, demo=demo)
     try:
         story = [*_cover(audit, title, exported_by, exported_at, log_head, vault_label), *_bcus(audit), *_users(audit)]
         build_pdf(out, furniture, story, pagesize=PAGE)

@@ -4,7 +4,9 @@ Every page is marked OFFICIAL-SENSITIVE at the top and the bottom, numbered
 "Page x of y", stamped with the access-log head (so a printout can be matched
 to the state of the log it came from, and a truncated log shows), and crossed
 by a light diagonal watermark naming who exported it and when (so a leaked
-copy names its source). The furniture is drawn after the page's content, in a
+copy names its source). A PDF from a demo vault says "DEMO - synthetic data" at
+the foot of every page, so a demo printout cannot pass for a real matrix. The
+document's creation date is the export time. The furniture is drawn after the page's content, in a
 second pass, because "of y" is only known once every page has been laid out;
 drawing the watermark last also means no table shading can hide it.
 """
@@ -34,6 +36,9 @@ from gvm_desktop.reports.fonts import text_width as stringWidth
 from gvm_desktop.reports.text import printable, visual
 
 MARKING = "OFFICIAL-SENSITIVE"
+DEMO_MARK = "DEMO - synthetic data"
+FOOTNOTE_SIZE = 9.0  # the smallest type the page furniture uses
+DEMO_RED = (0.72, 0.06, 0.06)
 HEAD_DIGITS = 16
 
 # Page geometry: the content frame sits between the header band and the footer band.
@@ -66,6 +71,7 @@ class PageFurniture:
     exported_at: str
     log_head: tuple[int, str]
     subtitle: str = ""
+    demo: bool = False  # the vault is a demo vault: every page says so
 
     @property
     def watermark(self) -> str:
@@ -117,6 +123,12 @@ def utc_minutes(text: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else text
 
 
+def pdf_date(text: str | None) -> str | None:
+    """The PDF date string ('D:20261102090000Z') of an export time, or None if it is not a time."""
+    moment = parse_utc(text)
+    return moment.strftime("D:%Y%m%d%H%M%SZ") if moment else None
+
+
 def body_size(pagesize: tuple[float, float]) -> tuple[float, float]:
     """Width and height of the content frame on a page of this size, for laying tables out exactly."""
     width, height = pagesize
@@ -152,6 +164,10 @@ class FurnishedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._furniture = furniture
         self._held: list[dict[str, Any]] = []
+        # Invariant mode alone dates every PDF 2000-01-01; the export time keeps the bytes reproducible and true.
+        exported = pdf_date(furniture.exported_at)
+        if exported is not None:
+            self.setDateFormatter(lambda *_ymdhms: exported)
 
     def showPage(self) -> None:  # ReportLab's name for it
         self._held.append(dict(self.__dict__))
@@ -206,9 +222,11 @@ def draw_furniture(canvas: Canvas, furniture: PageFurniture, number: int, total:
     canvas.drawCentredString(width / 2, 6 * mm, MARKING)
 
     subtitle = visual(printable(furniture.subtitle, REGULAR, empty=""))
-    subtitle, sub_size = _fit(subtitle, REGULAR, 8, (right - left) * 0.35)
+    # 9 points at the least, here as in the tables: a line too long is cut with an ellipsis, never shrunk unreadable.
+    subtitle, sub_size = _fit(subtitle, REGULAR, 9, (right - left) * 0.35, smallest=FOOTNOTE_SIZE)
     title = visual(printable(furniture.title, BOLD))
-    title, title_size = _fit(title, BOLD, 9, (right - left) - stringWidth(subtitle, REGULAR, sub_size) - 12)
+    title, title_size = _fit(title, BOLD, 9, (right - left) - stringWidth(subtitle, REGULAR, sub_size) - 12,
+                             smallest=FOOTNOTE_SIZE)
     draw_string(canvas, left, height - 15.5 * mm, title, BOLD, title_size)
     draw_string(canvas, right, height - 15.5 * mm, subtitle, REGULAR, sub_size, anchor="right")
 
@@ -217,11 +235,29 @@ def draw_furniture(canvas: Canvas, furniture: PageFurniture, number: int, total:
     canvas.line(left, height - 17.5 * mm, right, height - 17.5 * mm)
     canvas.line(left, 16 * mm, right, 16 * mm)
 
-    canvas.setFont(REGULAR, 7.5)
-    draw_string(canvas, left, 12 * mm, furniture.head_line, REGULAR, 7.5)
-    canvas.drawRightString(right, 12 * mm, f"Page {number} of {total}")
+    canvas.setFont(REGULAR, FOOTNOTE_SIZE)
+    draw_string(canvas, left, 12 * mm, furniture.head_line, REGULAR, FOOTNOTE_SIZE)
+    page_text = f"Page {number} of {total}"
+    canvas.drawRightString(right, 12 * mm, page_text)
+    if furniture.demo:  # in the gap between the log head and the page number, which on portrait is off-centre
+        head_end = left + stringWidth(furniture.head_line, REGULAR, FOOTNOTE_SIZE)
+        _draw_demo_mark(canvas, (head_end + right - stringWidth(page_text, REGULAR, FOOTNOTE_SIZE)) / 2, 12 * mm)
     canvas.restoreState()
     _draw_watermark(canvas, furniture.watermark)
+
+
+def _draw_demo_mark(canvas: Canvas, centre: float, baseline: float) -> None:
+    """Red words in a red box on the footer line, between the log head and the page number."""
+    size = 9.0
+    width = stringWidth(DEMO_MARK, BOLD, size)
+    canvas.saveState()
+    canvas.setStrokeColorRGB(*DEMO_RED)
+    canvas.setFillColorRGB(*DEMO_RED)
+    canvas.setLineWidth(0.8)
+    canvas.rect(centre - width / 2 - 4, baseline - 3, width + 8, size + 4.5, stroke=1, fill=0)
+    canvas.setFont(BOLD, size)
+    canvas.drawCentredString(centre, baseline, DEMO_MARK)
+    canvas.restoreState()
 
 
 def _draw_watermark(canvas: Canvas, text: str) -> None:

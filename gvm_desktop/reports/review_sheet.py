@@ -2,8 +2,11 @@
 
 A cover page says which review this is, whether it is signed, and what it
 found (people per harm band, people per focus flag, how many people share
-a rationale, who joined and who left the matrix since the last review). The people follow in a landscape table
-whose header row repeats on every page, with every decision and its reasons
+a rationale, who joined and who left the matrix since the last review, and every removal, rescore and override
+with its reason: what the signing Detective Superintendent must not miss). The people follow in a landscape
+table, highest risk first as the services order them, whose header row repeats on every page, with each
+person's classification, harm score and band, and victim-risk score and band (bands in colour as well as in
+words: a "zero harm" row may be a victim's), every decision and its reasons
 printed in full (a long rationale wraps, a row taller than a page continues
 on the next): a sheet that cut a rationale short could not show why a child
 was kept on the matrix. Every rationale given for several people kept
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
@@ -62,15 +66,25 @@ UNSIGNED_TEXT = ("This is a draft. It carries no digital signature, and the revi
 # and its rationale share one column, as do the verdict and its reason: the free text, not the one-word decision,
 # sets a row's height, so it gets all the width there is (fewer lines per row, fewer pages for 4,000 people).
 # The verdict column is the narrower because most verdicts are a plain "Agreed".
+# The classification sits under the name: it says which of the two scores beside it matter for this person.
 _COLUMNS: tuple[tuple[str, float | None], ...] = (
-    ("Ref", 48), ("Name", 92), ("Age", 22), ("Harm band / score", 42), ("Victim band", 38), ("Focus flags", 84),
-    ("Officer's recommendation, by, rationale", None), ("SPOC verdict", None), ("Outcome", 44),
+    ("Ref", 62), ("Name\nClassification", 104), ("Age", 26), ("Harm band and score", 46),
+    ("Victim risk band and score", 50), ("Focus flags", 80), ("Officer's recommendation, by, rationale", None),
+    ("SPOC verdict", None), ("Outcome", 52),
 )
 _FIXED = sum(w for _, w in _COLUMNS if w is not None)
 _FREE_SHARES = iter((0.62 * (BODY_WIDTH - _FIXED), 0.38 * (BODY_WIDTH - _FIXED)))
-PEOPLE_GRID = Grid(widths=tuple(w if w is not None else next(_FREE_SHARES) for _, w in _COLUMNS))
+# 9-point type at the least: the sheet is read on paper, at arm's length, by the officer who signs it.
+PEOPLE_GRID = Grid(widths=tuple(w if w is not None else next(_FREE_SHARES) for _, w in _COLUMNS), size=9,
+                   leading=11, pad_x=3, pad_y=2.4)
 HEADERS = tuple(h for h, _ in _COLUMNS)
 OUTCOME_COLUMN = HEADERS.index("Outcome")
+HARM_COLUMN = 3
+VICTIM_COLUMN = 4
+# Light tints, so the black words on them stay legible on a greyscale copy too; the word is always printed.
+BAND_FILLS = {"Red": colors.Color(0.96, 0.70, 0.70), "Amber": colors.Color(1.0, 0.84, 0.55),
+              "Green": colors.Color(0.74, 0.89, 0.74)}
+NOT_RECORDED = "not recorded"
 
 TITLE = Grid(widths=(BODY_WIDTH,), size=15, leading=19, pad_x=0, pad_y=2, fonts=(BOLD,))
 HEADING = Grid(widths=(BODY_WIDTH,), size=10.5, leading=13, pad_x=0, pad_y=2, fonts=(BOLD,))
@@ -79,6 +93,7 @@ FACTS = Grid(widths=(160, BODY_WIDTH - 160), size=9, leading=11.5, pad_x=4, pad_
 BAND_COUNTS = Grid(widths=(90, 56), size=9, leading=11.5, pad_x=4, pad_y=2.6)
 FLAG_COUNTS = Grid(widths=(220, 56), size=9, leading=11.5, pad_x=4, pad_y=2.6)
 CHANGES = Grid(widths=(80, 360), size=9, leading=11.5, pad_x=4, pad_y=2.6)
+DECISIONS = Grid(widths=(120, 62, 150, BODY_WIDTH - 332), size=9, leading=11.5, pad_x=4, pad_y=2.6)
 _COUNTS_GAP = 28
 _GAP = 10
 
@@ -111,13 +126,14 @@ def copy_note(signing: SheetSigning) -> str:
 
 
 def build_review_sheet(out: BinaryIO, sheet: ReviewSheet, *, exported_by: str, exported_at: str,
-                       log_head: tuple[int, str], vault_label: str, signing: SheetSigning | None = None) -> None:
+                       log_head: tuple[int, str], vault_label: str, signing: SheetSigning | None = None,
+                       demo: bool = False) -> None:
     """Write the review sheet as a landscape A4 PDF to `out`: cover, people table, SPOC signature block."""
     title = sheet_title(sheet)
     # A loose page of a draft must not pass for part of a signed sheet, so the page header says so too.
     page_title = title if is_signed(sheet) else f"{title} — DRAFT, NOT SIGNED"
     furniture = PageFurniture(title=page_title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
-                              subtitle=vault_label)
+                              subtitle=vault_label, demo=demo)
     try:
         story = [*_copy_note(signing),
                  *_cover(sheet, title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
@@ -170,7 +186,7 @@ def _cover(sheet: ReviewSheet, title: str, *, exported_by: str, exported_at: str
         ("Opened at", utc_seconds(sheet.opened_at)),
         ("Status", status(sheet)),
         ("People on this sheet", f"{len(sheet.people):,}"),
-        ("Decisions", decisions_summary(sheet.people)),
+        ("Decisions", f"{decisions_summary(sheet.people)} {noted_summary(sheet.people)}"),
         ("Exported by", f"{exported_by} at {utc_seconds(exported_at)}"),
         ("Vault", vault_label),
         ("Access-log head at export", f"{log_head[0]}:{log_head[1]}"),
@@ -180,9 +196,16 @@ def _cover(sheet: ReviewSheet, title: str, *, exported_by: str, exported_at: str
     return [
         _block(TITLE, title), Spacer(1, 6), FACTS.flowable(None, rows, stripes=False), Spacer(1, _GAP),
         _counts(sheet), Spacer(1, _GAP),
-        *_changes("Added to the matrix since the last review", sheet.added_since_last), Spacer(1, _GAP),
-        *_changes("Removed from the matrix since the last review", sheet.removed_since_last),
+        *_changes("Added to the matrix since the last review", sheet.added_since_last, sheet), Spacer(1, _GAP),
+        *_changes("Removed from the matrix since the last review", sheet.removed_since_last, sheet),
+        *_decisions(sheet.people),
     ]
+
+
+def noted_summary(people: Sequence[SheetPerson]) -> str:
+    """The Decisions fact's last words: whether the cover lists removals, rescores or overrides further down."""
+    noted = len(noted_decisions(people))
+    return f"Listed with their reasons below: {noted:,}." if noted else "To list with reasons: none."
 
 
 def decisions_summary(people: Sequence[SheetPerson]) -> str:
@@ -208,7 +231,8 @@ def band_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
 def _counts(sheet: ReviewSheet) -> Flowable:
     """The count tables side by side: they are short, and the cover has more width than height."""
     bands = BAND_COUNTS.flowable(BAND_COUNTS.header(("Harm band", "People")),
-                                 [BAND_COUNTS.row((band, f"{n:,}"), bold_cells=(0, 1) if band == "Total" else ())
+                                 [BAND_COUNTS.row((band, f"{n:,}"), bold_cells=(0, 1) if band == "Total" else (),
+                                                  fills=band_fill(0, band))
                                   for band, n in band_rows(sheet.counts_by_band)])
     flags = FLAG_COUNTS.flowable(FLAG_COUNTS.header(("Focus flag", "People")),
                                  [FLAG_COUNTS.row((label, f"{sheet.flag_counts.get(flag, 0):,}"))
@@ -250,9 +274,18 @@ def _reused(people: Sequence[SheetPerson]) -> list[Flowable]:
     return [KeepTogether([title, paragraphs[0]]), *paragraphs[1:]]
 
 
-def _changes(heading: str, people: Sequence[tuple[str, str]]) -> list[Flowable]:
-    """A heading with the count, then Ref/Name rows (the table can run over a page end), or 'none'."""
-    title = _block(HEADING, f"{heading}: {len(people):,}")
+def _changes(heading: str, people: Sequence[tuple[str, str]], sheet: ReviewSheet | None = None) -> list[Flowable]:
+    """A heading with the count, then Ref/Name rows (the table can run over a page end), or 'none'.
+
+    With no earlier signed review there is nothing to compare with, and the sheet says so: "added: 0"
+    would read as "nobody joined"."""
+    if sheet is not None and sheet.previous_review is None:
+        return [_block(HEADING, f"{heading}: none to compare with"),
+                _block(PROSE, f"There is no earlier signed review of {sheet.bcu} to compare this one with.")]
+    # Which review the lists compare with, in the heading: the cover has no line to spare.
+    compared = (f" (compared with signed review #{sheet.previous_review}, {sheet.previous_quarter})"
+                if sheet is not None and sheet.previous_quarter is not None else "")
+    title = _block(HEADING, f"{heading}: {len(people):,}{compared}")
     if not people:
         return [title, _block(PROSE, "none")]
     table = CHANGES.flowable(CHANGES.header(("Ref", "Name")), [CHANGES.row((ref, name)) for ref, name in people])
@@ -260,16 +293,74 @@ def _changes(heading: str, people: Sequence[tuple[str, str]]) -> list[Flowable]:
     return [KeepTogether([title, table])]
 
 
+def noted_decisions(people: Sequence[SheetPerson]) -> list[SheetPerson]:
+    """Those the cover lists: every removal, then every rescore, then every other override (each person once)."""
+    def kind(p: SheetPerson) -> int:
+        return (0 if p.outcome is Recommendation.REMOVE else 1 if p.outcome is Recommendation.RESCORE
+                else 2 if p.verdict is Verdict.OVERRIDE else 3)
+    return sorted((p for p in people if kind(p) < 3), key=kind)
+
+
+def decision_text(p: SheetPerson) -> str:
+    """'Remove', 'Rescore', or with the SPOC's override named: 'Retain (SPOC override of remove)'."""
+    outcome = decision_label(p.outcome, missing="undecided")
+    if p.verdict is Verdict.OVERRIDE:
+        return f"{outcome} (SPOC override of {decision_label(p.recommendation, missing='no recommendation').lower()})"
+    return outcome
+
+
+def decision_reason(p: SheetPerson) -> str:
+    """The reason that stands: the SPOC's on an override, else the officer's rationale, with who gave it."""
+    # Someone who has left the matrix took their free texts with them (the removal rule): say so, not "none given".
+    gone = "(not kept: the person has left the matrix)" if p.age is None else None
+    if p.verdict is Verdict.OVERRIDE:
+        return f"SPOC: {p.override_reason or gone or '(no reason recorded)'}"
+    return f"{p.recommended_by or 'Officer'}: {p.rationale or gone or '(no rationale recorded)'}"
+
+
+def _decisions(people: Sequence[SheetPerson]) -> list[Flowable]:
+    """The removals, rescores and overrides with their reasons, on the cover: what the signer answers for.
+    The decision comes first in each row, the reference second, so the cover reads by decision."""
+    noted = noted_decisions(people)
+    counts = [sum(1 for p in noted if p.outcome is Recommendation.REMOVE),
+              sum(1 for p in noted if p.outcome is Recommendation.RESCORE),
+              sum(1 for p in noted if p.verdict is Verdict.OVERRIDE)]
+    if not noted:  # the Decisions fact says so: the cover of such a sheet has no line to spare
+        return []
+    title = _block(HEADING, f"Removals ({counts[0]:,}), rescores ({counts[1]:,}) and SPOC overrides ({counts[2]:,}), "
+                            "with their reasons")
+    rows = [DECISIONS.row((decision_text(p), p.ref, p.name, decision_reason(p)),
+                          bold_cells=(0,) if p.verdict is Verdict.OVERRIDE else ()) for p in noted]
+    table = DECISIONS.flowable(DECISIONS.header(("Decision", "Ref", "Name", "Reason")), rows)
+    return [Spacer(1, _GAP), KeepTogether([title, table])]
+
+
 # --- the people table --------------------------------------------------------------------------------------------
 
 def person_row(p: SheetPerson) -> Row:
     overridden = p.verdict is Verdict.OVERRIDE
     flags = "\n".join(FLAG_LABELS.get(f, str(f)) for f in p.flags) or "none"
+    victim_score, classification = victim_side(p)
     return PEOPLE_GRID.row(
-        (p.ref, p.name, "-" if p.age is None else str(p.age), f"{p.harm_band or '-'}\n{p.harm_score}", p.victim_band, flags,
+        (p.ref, f"{p.name}\n{classification}", "-" if p.age is None else str(p.age),
+         f"{p.harm_band or '-'}\n{p.harm_score}", f"{p.victim_band or '-'}\n{victim_score}", flags,
          recommendation_text(p), verdict_text(p), decision_label(p.outcome, missing="undecided")),
         # An outcome the SPOC imposed over the officer's recommendation is the one a reader should not miss.
-        bold_cells=(OUTCOME_COLUMN,) if overridden else ())
+        bold_cells=(OUTCOME_COLUMN,) if overridden else (),
+        fills=band_fill(HARM_COLUMN, p.harm_band) + band_fill(VICTIM_COLUMN, p.victim_band))
+
+
+def victim_side(p: SheetPerson) -> tuple[str, str]:
+    """The victim-risk score and the classification as printed; 'not recorded' where the vault did not keep them."""
+    score = NOT_RECORDED if p.victim_score is None else str(p.victim_score)
+    if not p.classification:
+        return score, f"classification {NOT_RECORDED}"
+    return score, p.classification[:1].upper() + p.classification[1:]
+
+
+def band_fill(column: int, band: str | None) -> tuple[tuple[int, colors.Color], ...]:
+    tint = BAND_FILLS.get(band or "")
+    return ((column, tint),) if tint is not None else ()
 
 
 def recommendation_text(p: SheetPerson) -> str:

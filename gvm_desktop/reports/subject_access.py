@@ -137,12 +137,12 @@ _FIELD_LABELS = {
 
 
 def build_subject_access(out: BinaryIO, pack: SubjectAccessPack, *, exported_by: str, exported_at: str,
-                         log_head: tuple[int, str], vault_label: str) -> None:
+                         log_head: tuple[int, str], vault_label: str, demo: bool = False) -> None:
     """Write the subject access PDF for `pack` as a portrait A4 PDF to `out`."""
     # The title is also the PDF's metadata, which file browsers show: the reference, never the name.
     title = f"Subject access {pack.prepared_for_request}: record {pack.record.ref}"
     furniture = PageFurniture(title=title, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
-                              subtitle=vault_label)
+                              subtitle=vault_label, demo=demo)
     try:
         story = [*_cover(pack, exported_by=exported_by, exported_at=exported_at, log_head=log_head,
                          vault_label=vault_label), Spacer(1, 6), *_sections(pack)]

@@ -18,9 +18,11 @@ from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.record_use import record_refs
 from gvm_desktop.core.text import TEXT_MAX, clean
+from gvm_desktop.services.auth import signing_key_for
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.log_export import selection
 from gvm_desktop.services.records import NamesThePerson, identity_of, names_person
+from gvm_desktop.services.reports import check_protection, exporter_key, exporter_signed, protection_words
 from gvm_desktop.services.staged_export import Made, export_staged
 
 
@@ -49,8 +51,17 @@ def _form(op: Operation, form_id: int) -> AuditForm:
 
 
 class AuditFormService:
-    def issue(self, ws: Workspace, seq: int, out: Path) -> AuditForm:
-        """Record that a form was issued for entry `seq` and write its PDF (atomically)."""
+    def issue(self, ws: Workspace, seq: int, out: Path, *, account_password: str, pdf_password: str | None,
+              unencrypted: bool = False) -> AuditForm:
+        """Record that a form was issued for entry `seq` and write its PDF (atomically), AES-256 unless not, signed.
+
+        The form names the user asked and the record they opened: it leaves protected like the review
+        sheet, certified with the issuing auditor's own key (the account password typed again).
+        """
+        with ws.operation(Permission.AUDIT_FORM, Action.AUDIT_FORM_ISSUE, writes=False) as op:
+            _pdf_path(out)  # refused (and logged) before the password's slow key derivation
+            check_protection(op, pdf_password, unencrypted)
+        wrap_key = signing_key_for(ws, account_password, Action.AUDIT_FORM_ISSUE)
         with ws.operation(Permission.AUDIT_FORM, Action.AUDIT_FORM_ISSUE) as op:
             target = _pdf_path(out)
             logged = op.store.log.by_seq(seq)
@@ -62,7 +73,9 @@ class AuditFormService:
                 raise ValidationError(f"Entry {seq} is not a record open: an audit form asks why a record was opened.")
             if logged.entry.user_id is None:
                 raise ValidationError(f"Entry {seq} names no user to ask.")
-            now = to_iso(op.env.clock.now())
+            issued_at = op.env.clock.now()
+            now = to_iso(issued_at)
+            key = exporter_key(op, wrap_key)
             head = op.store.chain.head()
             form_id = op.store.audit_forms.issue(log_seq=seq, entry_hash=entry_hash, subject_id=logged.entry.user_id,
                                                  at=now, by=op.session.user_id)
@@ -70,12 +83,19 @@ class AuditFormService:
             from gvm_desktop.reports.audit_form import build_audit_form
             from gvm_desktop.reports.pdf_base import write_pdf_atomically
 
+            buffer = io.BytesIO()
+            build_audit_form(buffer, entry=logged, entry_hash_hex=entry_hash.hex(), form_id=form_id,
+                             issued_by=op.session.username, issued_at=now, log_head=(head.seq, head.hash.hex()),
+                             demo=op.is_demo)
+            signed = exporter_signed(buffer.getvalue(), key, pdf_password=None if unencrypted else pdf_password,
+                                     reason=f"Audit form #{form_id} about access-log entry {seq}",
+                                     location=f"vault {op.vault.vault_id[:8]}", signer_name=op.session.display_name,
+                                     signed_at=issued_at)
             # Written inside the transaction: if the file cannot be, the form was never issued.
-            write_pdf_atomically(target, lambda fh: build_audit_form(
-                fh, entry=logged, entry_hash_hex=entry_hash.hex(), form_id=form_id, issued_by=op.session.username,
-                issued_at=now, log_head=(head.seq, head.hash.hex())))
+            write_pdf_atomically(target, lambda fh: fh.write(signed))
             op.log(record_ref=logged.entry.record_ref,
-                   detail=f"form #{form_id} about entry {seq} for {logged.entry.username}")
+                   detail=f"form #{form_id} about entry {seq} for {logged.entry.username}, "
+                          f"{protection_words(unencrypted)}")
             return _form(op, form_id)
 
     def record_answer(self, ws: Workspace, form_id: int, answer: str) -> AuditForm:
@@ -104,16 +124,20 @@ class AuditFormService:
             return op.store.audit_forms.all_forms()
 
     def export_pack(self, ws: Workspace, f: LogFilter, out: Path,
-                    progress: Callable[[int, int], None] | None = None) -> int:
-        """A PDF audit pack of a selection, with the log head on every page.
+                    progress: Callable[[int, int], None] | None = None, *, account_password: str,
+                    pdf_password: str | None, unencrypted: bool = False) -> int:
+        """A PDF audit pack of a selection, with the log head on every page: AES-256 unless not, signed by the auditor.
 
         The pack names records, so it is exported as the review sheet is (services/staged_export.py):
         read, drawn, logged with the records it names, and written under a hidden name in one
         transaction, then renamed into place. The write lock is held while it is drawn: a pack
         that could reach the disk without its log entry would be a disclosure nobody can audit.
         """
-        with ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT, writes=False):
+        with ws.operation(Permission.LOG_EXPORT, Action.LOG_EXPORT, writes=False) as op:
             target = _pdf_path(out)  # refused (and logged) before anything is read or drawn
+            # The pack carries free-text justifications and names records: never left unprotected by default.
+            check_protection(op, pdf_password, unencrypted)
+        wrap_key = signing_key_for(ws, account_password, Action.LOG_EXPORT)
 
         counted: list[int] = []
 
@@ -122,13 +146,21 @@ class AuditFormService:
 
             entries = selection(op, f, progress)  # reading is most of the wait; the layout follows
             counted.append(len(entries))
+            key = exporter_key(op, wrap_key)
             head = op.store.chain.head()
+            now = op.env.clock.now()
             buffer = io.BytesIO()
             build_audit_pack(buffer, entries=entries, title="Access log audit pack", filters_described=f.describe(),
-                             exported_by=op.session.username, exported_at=to_iso(op.env.clock.now()),
-                             log_head=(head.seq, head.hash.hex()), vault_label=f"vault {op.vault.vault_id[:8]}")
-            return Made(buffer.getvalue(), record_refs(e.entry.record_ref for e in entries),
-                        f"PDF audit pack of {len(entries)} entries ({f.describe()}) to {target.name}")
+                             exported_by=op.session.username, exported_at=to_iso(now),
+                             log_head=(head.seq, head.hash.hex()), vault_label=f"vault {op.vault.vault_id[:8]}",
+                             demo=op.is_demo)
+            signed = exporter_signed(buffer.getvalue(), key, pdf_password=None if unencrypted else pdf_password,
+                                     reason=f"Access log audit pack of {len(entries)} entries",
+                                     location=f"vault {op.vault.vault_id[:8]}", signer_name=op.session.display_name,
+                                     signed_at=now)
+            return Made(signed, record_refs(e.entry.record_ref for e in entries),
+                        f"PDF audit pack of {len(entries)} entries ({f.describe()}) to {target.name}, "
+                        f"{protection_words(unencrypted)}")
 
         export_staged(ws, target, Action.LOG_EXPORT, make)
         return counted[-1]

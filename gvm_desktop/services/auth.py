@@ -284,34 +284,8 @@ class AuthService:
         self._log_and_close(ws, Action.SIGN_OUT, None)
 
     def signing_key_for(self, ws: Workspace, password: str, action: Action) -> bytes:
-        """The password typed again to sign: returns the key that wraps the user's signing key.
-
-        A wrong password counts towards the lockout exactly as at sign-in, and is
-        logged against `action` as refused; nothing else changes.
-        """
-        locked: datetime | None = None
-        with ws.operation(None, action, writes=False) as op:
-            locator = op.vault.locator(op.session.username)
-            # Serialised with sign-ins, for the same reason as in _open_as.
-            with self._throttle.guard():
-                now = self.env.clock.now()
-                until = self._throttle.locked_until(locator, now)
-                if until is not None:
-                    raise AccountLocked(_locked_message(until, self.env.tz))
-                try:
-                    key = op.vault.signing_wrap_key(op.session.user_id, password)
-                except AuthenticationError:
-                    # Counted towards the lockout; logged below as the signing refusal, not as a sign-in.
-                    locked = self._throttle.record_failure(locator, "wrong_password", now, queue=False)
-                else:
-                    self._throttle.record_success(locator)
-                    return key
-            # Logged once the throttle's lock is let go: a database write may wait on other sessions,
-            # and no sign-in should wait on that. Inside a use case's transaction, the refusal is
-            # logged after that transaction rolls back.
-            error = (AccountLocked(_locked_message(locked, self.env.tz)) if locked is not None
-                     else AuthenticationError("The password is wrong: nothing was signed."))
-            raise op.refuse(error, logged_reason="wrong password at signing")
+        """The password typed again to sign: returns the key that wraps the user's signing key (see signing_key_for)."""
+        return signing_key_for(ws, password, action, throttle=self._throttle)
 
     def _log_and_close(self, ws: Workspace, action: Action, detail: str | None) -> None:
         try:
@@ -324,3 +298,38 @@ class AuthService:
             vault = ws._detach()
             if vault is not None:
                 vault.close()
+
+
+def signing_key_for(ws: Workspace, password: str, action: Action, *, throttle: SigninThrottle | None = None) -> bytes:
+    """The password typed again to sign: returns the key that wraps the user's signing key.
+
+    Any role may sign what it exports (a SPOC's review sheet, an auditor's audit pack, an
+    administrator's report): the key is the person's own, issued at first need. A wrong
+    password counts towards the lockout exactly as at sign-in, and is logged against
+    `action` as refused; nothing else changes. Services without the AuthService pass no
+    `throttle`: the vault's own throttle file is used, which every process shares anyway.
+    """
+    locked: datetime | None = None
+    with ws.operation(None, action, writes=False) as op:
+        guard = throttle or SigninThrottle(op.vault.paths.throttle)
+        locator = op.vault.locator(op.session.username)
+        # Serialised with sign-ins, for the same reason as in AuthService._open_as.
+        with guard.guard():
+            now = ws.env.clock.now()
+            until = guard.locked_until(locator, now)
+            if until is not None:
+                raise AccountLocked(_locked_message(until, ws.env.tz))
+            try:
+                key = op.vault.signing_wrap_key(op.session.user_id, password)
+            except AuthenticationError:
+                # Counted towards the lockout; logged below as the signing refusal, not as a sign-in.
+                locked = guard.record_failure(locator, "wrong_password", now, queue=False)
+            else:
+                guard.record_success(locator)
+                return key
+        # Logged once the throttle's lock is let go: a database write may wait on other sessions,
+        # and no sign-in should wait on that. Inside a use case's transaction, the refusal is
+        # logged after that transaction rolls back.
+        error = (AccountLocked(_locked_message(locked, ws.env.tz)) if locked is not None
+                 else AuthenticationError("The password is wrong: nothing was signed."))
+        raise op.refuse(error, logged_reason="wrong password at signing")

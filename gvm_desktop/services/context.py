@@ -67,6 +67,11 @@ class Operation:
         # The outermost operation, which owns the transaction and logs a refusal after rolling back.
         self._root: Operation = self if joins is None else joins._root
 
+    @property
+    def is_demo(self) -> bool:
+        """Whether this is a demo vault (the meta flag services/vaults.py sets): its PDFs say so on every page."""
+        return self.store.meta.get_meta("demo") == "1"
+
     def entry(self, action: Action | None = None, outcome: Outcome = Outcome.ALLOWED, **fields: object) -> LogEntry:
         return self._ws.entry(action or self.action, outcome, **fields)
 

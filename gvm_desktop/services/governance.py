@@ -32,9 +32,11 @@ from gvm_desktop.core.record_use import ACTIONS_BY_SOURCE, LONDON, MonthlyAudit,
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.services.accounts import AccountService
+from gvm_desktop.services.auth import signing_key_for
 from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.key_custody import add_due, deliver_entitled, rotate_withdrawn
 from gvm_desktop.services.log_export import csv_target, remember_export_key, staged_signed_csv, write_signed_csv
+from gvm_desktop.services.reports import check_protection, exporter_key, exporter_signed, protection_words
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.store.protocols import Unit
 
@@ -306,13 +308,23 @@ class GovernanceService:
                                f"{_summary(audit)}"))
         return result
 
-    def export_monthly_pdf(self, ws: Workspace, bcu: str, month: str, path: Path) -> MonthlyAudit:
-        """The audit as a PDF (counts and staff usernames only, so written unencrypted like the
-        disproportionality report), with the log head on every page."""
+    def export_monthly_pdf(self, ws: Workspace, bcu: str, month: str, path: Path, *, account_password: str,
+                           pdf_password: str | None, unencrypted: bool = False) -> MonthlyAudit:
+        """The audit as a PDF with the log head on every page: AES-256 unless not, signed by the exporter.
+
+        It names officers and counts what each of them did with records: personal data about the
+        staff, so it leaves protected like the review sheet, never as plain statistics.
+        """
         # ReportLab loads only when a PDF is drawn: importing it costs the application's start-up a quarter second.
         from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
         from gvm_desktop.reports.pdf_base import write_pdf_atomically
 
+        with ws.operation(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY, writes=False) as op:
+            self._monthly_scope(op, bcu, month)  # refused (and logged) before the password's slow key derivation
+            if Path(path).suffix.lower() != ".pdf":
+                raise ValidationError("The file's name must end in .pdf.")
+            check_protection(op, pdf_password, unencrypted)
+        wrap_key = signing_key_for(ws, account_password, Action.AUDIT_SUMMARY)
         with ws.operation(Permission.AUDIT_SUMMARY, Action.AUDIT_SUMMARY) as op:
             scope, span = self._monthly_scope(op, bcu, month)
             target = Path(path)
@@ -320,14 +332,21 @@ class GovernanceService:
                 raise ValidationError("The file's name must end in .pdf.")
             with _failure_logged(op, scope, span):
                 audit = _count_month(op.store, scope, span)
+                key = exporter_key(op, wrap_key)
                 head = op.store.chain.head()
+                now = op.env.clock.now()
                 buffer = io.BytesIO()
                 build_monthly_audit(buffer, audit, exported_by=op.session.username,
-                                    exported_at=to_iso(op.env.clock.now()), log_head=(head.seq, head.hash.hex()),
-                                    vault_label=f"vault {op.vault.vault_id[:8]}")
+                                    exported_at=to_iso(now), log_head=(head.seq, head.hash.hex()),
+                                    vault_label=f"vault {op.vault.vault_id[:8]}", demo=op.is_demo)
+                signed = exporter_signed(buffer.getvalue(), key,
+                                         pdf_password=None if unencrypted else pdf_password,
+                                         reason=f"Monthly system audit {bcu_text(scope)} {span}",
+                                         location=f"vault {op.vault.vault_id[:8]}",
+                                         signer_name=op.session.display_name, signed_at=now)
                 op.log(detail=(f"PDF of the monthly audit {bcu_text(scope)} {span} to {target.name}: "
-                               f"{_summary(audit)}"))
-                write_pdf_atomically(target, lambda fh: fh.write(buffer.getvalue()))
+                               f"{_summary(audit)}; {protection_words(unencrypted)}"))
+                write_pdf_atomically(target, lambda fh: fh.write(signed))
         return audit
 
 

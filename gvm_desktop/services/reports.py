@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from gvm_desktop.core.audit import Action
@@ -30,6 +30,9 @@ from gvm_desktop.core.disproportionality import (
     build_report,
     ethnic_group,
     parse_reference_csv,
+    source_with_as_of,
+    split_source,
+    suppress_small_numbers,
     tally,
 )
 from gvm_desktop.core.errors import NotFound, PermissionDenied, ValidationError
@@ -72,6 +75,39 @@ def _pdf_signing():
     from gvm_desktop.reports import pdf_signing
 
     return pdf_signing
+
+
+def check_protection(op: Operation, pdf_password: str | None, unencrypted: bool) -> None:
+    """Before any work: a PDF password that meets the account password rules, or the right to export without one."""
+    if unencrypted:
+        op.authorize(Permission.EXPORT_UNENCRYPTED)
+    elif not pdf_password:
+        raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
+    else:
+        _pdf_signing().check_password(pdf_password)
+
+
+def exporter_key(op: Operation, wrap_key: bytes) -> tuple[CaMaterial, SignerMaterial]:
+    """The exporter's own signing key, whatever their role: the signature says who let the document leave the vault.
+
+    Issued (and logged) at first need, in `op`'s transaction; taken before the log head is read, so the head a
+    document prints includes the key's issue, as on the review sheet.
+    """
+    return document_signer(op, wrap_key)
+
+
+def exporter_signed(pdf: bytes, key: tuple[CaMaterial, SignerMaterial], *, pdf_password: str | None, reason: str,
+                    location: str, signer_name: str, signed_at: datetime) -> bytes:
+    """`pdf` encrypted (AES-256 R6 unless `pdf_password` is None), then certified with the exporter's key."""
+    ca, signer = key
+    return _pdf_signing().protect_and_sign(
+        pdf, signer_key_der=signer.key_der, signer_cert_der=signer.cert_der, ca_cert_der=ca.cert_der,
+        password=pdf_password, reason=reason, location=location, signer_name=signer_name, signed_at=signed_at)
+
+
+def protection_words(unencrypted: bool) -> str:
+    """How the file left, for its log entry: an unencrypted export is a choice the log must show."""
+    return "UNENCRYPTED, signed" if unencrypted else "AES-256, signed"
 
 
 def _head(op: Operation) -> tuple[int, str]:
@@ -159,8 +195,12 @@ class ReportService:
 
     # -- disproportionality ---------------------------------------------------------------------
 
-    def load_reference(self, ws: Workspace, csv_path: Path, *, source: str = "") -> int:
-        """The admin loads the reference population (CSV: borough,dimension,group,population), replacing the old."""
+    def load_reference(self, ws: Workspace, csv_path: Path, *, source: str = "", as_of: date | None = None) -> int:
+        """The admin loads the reference population (CSV: borough,dimension,group,population), replacing the old.
+
+        `as_of` is the date the figures refer to (the census day), printed on every report; the day they were
+        loaded says nothing about the population they count.
+        """
         with ws.operation(Permission.REFERENCE_MANAGE, Action.REFERENCE_LOAD) as op:
             path = Path(csv_path)
             try:
@@ -174,10 +214,14 @@ class ReportService:
             except OSError as exc:
                 raise ValidationError(f"Cannot read {path}: {exc.strerror or type(exc).__name__}.") from None
             now = to_iso(op.env.clock.now())
-            reference = parse_reference_csv(text, source=source or path.name, as_of=now[:10])
+            if as_of is not None and as_of > op.env.clock.now().date():
+                raise ValidationError(f"The figures cannot refer to {as_of.isoformat()}: that day has not come yet.")
+            named = " ".join((source or path.name).split())
+            reference = parse_reference_csv(text, source=named, as_of=as_of.isoformat() if as_of else "")
             rows = [ReferenceRow(b, d, g, n) for (b, d, g), n in reference.counts.items()]
-            count = op.store.reference.replace(rows, source=source or path.name, at=now)
-            op.log(detail=f"{count} rows from {path.name[:60]}")
+            count = op.store.reference.replace(rows, source=source_with_as_of(named, as_of), at=now)
+            op.log(detail=f"{count} rows from {path.name[:60]}"
+                          + (f", figures as of {as_of.isoformat()}" if as_of else ", no date for the figures"))
         return count
 
     def disproportionality(self, ws: Workspace, bcu: str | None = None, quarter: str | None = None
@@ -195,9 +239,11 @@ class ReportService:
             if not rows:
                 raise ValidationError("No reference population is loaded: the administrator loads one (CSV) first.")
             loaded = op.store.reference.source()
+            named, as_of = split_source(loaded.source) if loaded else ("", "")
+            if loaded and not as_of:  # loaded without the date the figures refer to: say so, never pass the load off
+                as_of = f"not recorded (loaded {loaded.loaded_at[:10]})"
             reference = ReferencePopulation.from_rows(
-                [(r.borough, r.dimension, r.group, r.population) for r in rows],
-                source=loaded.source if loaded else "", as_of=loaded.loaded_at[:10] if loaded else "")
+                [(r.borough, r.dimension, r.group, r.population) for r in rows], source=named, as_of=as_of)
             quarters = [q]
             for _ in range(TREND_QUARTERS - 1):
                 quarters.insert(0, quarters[0].previous())
@@ -206,21 +252,35 @@ class ReportService:
             op.log(detail=f"{code} {q}")
         return build_report(bcu=code, reference=reference, quarters=data, counted_on=counted_on)
 
-    def export_disproportionality(self, ws: Workspace, out: Path, *, bcu: str | None = None,
+    def export_disproportionality(self, ws: Workspace, out: Path, *, account_password: str, pdf_password: str | None,
+                                  unencrypted: bool = False, bcu: str | None = None,
                                   quarter: str | None = None) -> Exported:
-        """Counts only, no people: written unencrypted like any aggregate statistics, but marked and logged."""
-        report = self.disproportionality(ws, bcu, quarter)
+        """The report as it may leave the vault: small numbers suppressed, AES-256 unless not, signed by the exporter.
+
+        Counts of one to four people point at people (the one Mixed-ethnicity 15-year-old of a BCU's
+        matrix), so every table is suppressed first (core suppress_small_numbers); what is left is still
+        OFFICIAL-SENSITIVE, so it is protected and signed like the review sheet.
+        """
+        with ws.operation(Permission.DISPROPORTIONALITY, Action.DISPROPORTIONALITY, writes=False) as op:
+            check_protection(op, pdf_password, unencrypted)
+        wrap_key = self.auth.signing_key_for(ws, account_password, Action.DISPROPORTIONALITY)
+        report = suppress_small_numbers(self.disproportionality(ws, bcu, quarter))
 
         def make(op: Operation) -> Made:
             from gvm_desktop.reports.disproportionality_pdf import build_disproportionality_report  # ReportLab: when drawn
 
+            now, key = op.env.clock.now(), exporter_key(op, wrap_key)
             buffer = io.BytesIO()
-            build_disproportionality_report(buffer, report, exported_by=op.session.username,
-                                            exported_at=to_iso(op.env.clock.now()), log_head=_head(op),
-                                            vault_label=_vault_label(op))
-            return Made(buffer.getvalue(), [], f"exported {report.bcu} {report.quarter}")
+            build_disproportionality_report(buffer, report, exported_by=op.session.username, exported_at=to_iso(now),
+                                            log_head=_head(op), vault_label=_vault_label(op), demo=op.is_demo)
+            signed = exporter_signed(buffer.getvalue(), key, pdf_password=None if unencrypted else pdf_password,
+                                     reason=f"Disproportionality report {report.bcu} {report.quarter}",
+                                     location=f"BCU {report.bcu}", signer_name=op.session.display_name,
+                                     signed_at=now)
+            return Made(signed, [], f"exported {report.bcu} {report.quarter}, small numbers suppressed, "
+                                    f"{protection_words(unencrypted)}")
 
-        return self._export(ws, out, Action.DISPROPORTIONALITY, make, encrypted=False)
+        return self._export(ws, out, Action.DISPROPORTIONALITY, make, encrypted=not unencrypted)
 
     def _report_bcu(self, op: Operation, bcu: str | None) -> str:
         own = op.session.bcu
@@ -246,12 +306,13 @@ class ReportService:
     # -- subject access -------------------------------------------------------------------------
 
     def subject_access(self, ws: Workspace, ref: str, justification: Justification, out: Path, *,
-                       request_ref: str, pdf_password: str | None, unencrypted: bool = False,
+                       request_ref: str, account_password: str, pdf_password: str | None, unencrypted: bool = False,
                        withheld: Sequence[Withholding] = ()) -> Exported:
         """Everything held about one person and every disclosure of it, for a subject access request.
 
         `withheld` keeps entries of the person's log, or fields of their details, out of the pack under a
         DPA 2018 s45(4) exemption; the export's log entry lists each with its exemption and reason.
+        The pack is AES-256 unless not, and signed (certified) by the SPOC who produced it.
         """
         with ws.operation(Permission.SUBJECT_ACCESS, Action.SUBJECT_ACCESS, writes=False) as op:
             request = " ".join((request_ref or "").split())
@@ -259,19 +320,14 @@ class ReportService:
                 # It is written to the access log: a reference, never free text (no control or bidi characters).
                 raise ValidationError("Give the request's reference: 3 to 60 letters, digits, spaces or - _ / . "
                                       "(e.g. SAR-2026-014).")
-            signing = _pdf_signing()
-            if unencrypted:
-                op.authorize(Permission.EXPORT_UNENCRYPTED)
-            elif not pdf_password:
-                raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
-            else:
-                signing.check_password(pdf_password)
+            check_protection(op, pdf_password, unencrypted)
             target = resolve(op, ref)
             check_justification(op, Action.SUBJECT_ACCESS, target, justification)  # refused (and logged) before any work
             who = identity_of(op.store, target.id)
             if names_person(request, who):
                 raise op.refuse(NamesThePerson("This request reference"), record_ref=target.ref)
             _check_withheld(op, target.ref, withheld, lambda reason: names_person(reason, who))
+        wrap_key = self.auth.signing_key_for(ws, account_password, Action.SUBJECT_ACCESS)
         years = self.settings.value(ws, "retention_years")
 
         def make(op: Operation) -> Made:
@@ -289,12 +345,16 @@ class ReportService:
                 controller_contact=CONTROLLER, prepared_for_request=request, withheld=tuple(withheld))
             from gvm_desktop.reports.subject_access import build_subject_access  # ReportLab loads only when drawn
 
+            now, key = op.env.clock.now(), exporter_key(op, wrap_key)
             buffer = io.BytesIO()
-            build_subject_access(buffer, pack, exported_by=op.session.username, exported_at=to_iso(op.env.clock.now()),
-                                 log_head=_head(op), vault_label=_vault_label(op))
-            data = buffer.getvalue() if unencrypted else signing.encrypt_only(buffer.getvalue(), pdf_password or "")
+            build_subject_access(buffer, pack, exported_by=op.session.username, exported_at=to_iso(now),
+                                 log_head=_head(op), vault_label=_vault_label(op), demo=op.is_demo)
+            data = exporter_signed(buffer.getvalue(), key, pdf_password=None if unencrypted else pdf_password,
+                                   reason=f"Subject access pack, request {request}", location=_vault_label(op),
+                                   signer_name=op.session.display_name, signed_at=now)
             return Made(data, [target.ref], f"subject access {request[:60]}: {len(pack.accesses)} accesses, "
-                                            f"{len(pack.disclosures)} disclosures{_withheld_detail(withheld)}")
+                                            f"{len(pack.disclosures)} disclosures{_withheld_detail(withheld)}, "
+                                            f"{protection_words(unencrypted)}")
 
         return self._export(ws, out, Action.SUBJECT_ACCESS, make, record_ref=target.ref, encrypted=not unencrypted)
 

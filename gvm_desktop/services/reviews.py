@@ -45,7 +45,13 @@ from gvm_desktop.core.review import (
     reused_rationales,
 )
 from gvm_desktop.core.review_rows import ItemRow, NewItem, ReviewRow, SheetDelivery, SignedOriginal
-from gvm_desktop.core.review_views import OverdueReview, ReviewItem, ReviewSummary, ReviewWaiting
+from gvm_desktop.core.review_views import (
+    OverdueReview,
+    ReviewItem,
+    ReviewSummary,
+    ReviewWaiting,
+    risk_order,
+)
 from gvm_desktop.core.scoring import Band, ScoringPolicy, score
 from gvm_desktop.services.auth import AuthService
 from gvm_desktop.services.changes import ChangeService
@@ -129,7 +135,7 @@ def signed_sheet(op: Operation, sheet: ReviewSheet, wrap_key: bytes, *, pdf_pass
     head = op.store.chain.head()
     buffer = io.BytesIO()
     build_review_sheet(buffer, sheet, exported_by=session.username, exported_at=at, log_head=(head.seq, head.hash.hex()),
-                       vault_label=f"vault {op.vault.vault_id[:8]}", signing=signing)
+                       vault_label=f"vault {op.vault.vault_id[:8]}", signing=signing, demo=op.is_demo)
     signed = pdf_signing.protect_and_sign(
         buffer.getvalue(), signer_key_der=signer.key_der, signer_cert_der=signer.cert_der, ca_cert_der=ca.cert_der,
         password=pdf_password, reason=reason, location=f"BCU {sheet.bcu}", signer_name=session.display_name,
@@ -221,7 +227,8 @@ class ReviewService:
                     events, self.policy, date.fromisoformat(person.added[:10]), today),
                 corroborated=corroborated, in_custody=person.in_custody)
             out.append(NewItem(person.ref, person.name, age, card.harm, card.harm_band.value, card.victim_band.value,
-                               tuple(f.value for f in focus_flags(facts))))
+                               tuple(f.value for f in focus_flags(facts)), victim_score=card.victim,
+                               classification=card.classification.value))
         return out
 
     # -- reading ------------------------------------------------------------------------------
@@ -529,15 +536,17 @@ class ReviewService:
         `row` comes from review_row(), which checked the BCU; nothing here checks again.
         """
         rows = store.reviews.items(row.id)
-        people = tuple(SheetPerson(
-            # age is None for someone who has left the matrix (SheetPerson's hint still says int).
+        victim_sides = self._victim_sides(store, row, rows)
+        people = tuple(sorted((SheetPerson(
             ref=i.ref, name=_shown_name(i.name, i.redacted_at is not None), age=i.age,
             harm_band=i.harm_band, harm_score=i.harm_score, victim_band=i.victim_band,
             flags=tuple(FocusFlag(f) for f in i.flags),
             recommendation=Recommendation(i.recommendation) if i.recommendation else None,
             rationale=i.rationale or "", recommended_by=i.recommended_by or "",
             verdict=Verdict(i.verdict) if i.verdict else None, override_reason=i.override_reason or "",
-            outcome=Recommendation(i.decision) if i.decision else None) for i in rows)
+            outcome=Recommendation(i.decision) if i.decision else None,
+            victim_score=victim_sides.get(i.ref, (None, None))[0],
+            classification=victim_sides.get(i.ref, (None, None))[1]) for i in rows), key=risk_order))
         bands = {band: sum(1 for p in people if p.harm_band == band) for band in ("Red", "Amber", "Green")}
         flag_counts = {f: sum(1 for p in people if f in p.flags) for f in FocusFlag}
         before = store.reviews.previous_signed(row.bcu, row.quarter)
@@ -550,7 +559,34 @@ class ReviewService:
             review_id=row.id, bcu=row.bcu, bcu_name=bcu_name(row.bcu), quarter=row.quarter, opened_at=row.opened_at,
             signed_at=row.signed_at, signed_by_name=signer.display_name if signer else None,
             signed_by_username=signer.username if signer else None, counts_by_band=bands, flag_counts=flag_counts,
-            added_since_last=added, removed_since_last=removed, people=people)
+            added_since_last=added, removed_since_last=removed, people=people,
+            previous_review=before.id if before else None, previous_quarter=before.quarter if before else None)
+
+    def _victim_sides(self, store: Unit, row: ReviewRow,
+                      items: builtins.list[ItemRow]) -> dict[str, tuple[int | None, str | None]]:
+        """Each item's victim-risk score and classification as the review saw them, by reference.
+
+        Stored with the item since schema version 12. Items stored before it have none: only for those, and
+        only for people still on the matrix, they are scored again from the person's dated events as of the day
+        the review opened, as the review did, and kept only when that gives back the harm score and both bands
+        the review recorded. A person whose events changed since, or who has left the matrix, gets None, which
+        the sheet prints as not recorded.
+        """
+        sides: dict[str, tuple[int | None, str | None]] = {
+            i.ref: (i.victim_score, i.classification) for i in items if i.victim_score is not None}
+        missing = {i.ref: i for i in items if i.victim_score is None and i.redacted_at is None}
+        if not missing:
+            return sides
+        opened_on = date.fromisoformat(row.opened_at[:10])
+        for person in store.nominals.review_candidates(row.bcu):
+            item = missing.get(person.ref)
+            if item is None:
+                continue
+            card = score(store.records.scoring_events(person.nominal_id), opened_on, self.policy)
+            if (card.harm, card.harm_band.value, card.victim_band.value) == (
+                    item.harm_score, item.harm_band, item.victim_band):
+                sides[person.ref] = (card.victim, card.classification.value)
+        return sides
 
     def resolve_quarter(self, ws: Workspace, bcu: str, quarter: str, action: Action) -> ReviewRow:
         """The review a command names by BCU and quarter: the newest signed one, else the open one."""

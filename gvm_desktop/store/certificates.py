@@ -27,7 +27,7 @@ def authority(conn: Connection) -> pki.CaMaterial | None:
 
 
 def create_authority(conn: Connection, vault_id: str, now: datetime) -> pki.CaMaterial:
-    """The vault's own CA, made at init: it issues each SPOC's document-signing certificate.
+    """The vault's own CA, made at init: it issues each user's document-signing certificate at their first signed export.
 
     Its private key lives only inside the encrypted vault; a review sheet's signature
     chains to its certificate, which verification tools are given explicitly.

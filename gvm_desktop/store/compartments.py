@@ -15,8 +15,8 @@ This module is the mechanism, used by nothing in the product yet:
 - `create_compartment`: a new file with the per-BCU schema. That schema is not written
   twice: `bcu_schema()` runs the real migrations on an in-memory database and reads back
   what they created for the tables in `ROUTES`, so a migration that changes a per-BCU
-  table changes what a new compartment gets (upgrading existing compartments is the
-  integration's work). Three things are adjusted on the way, each checked afterwards:
+  table changes what a new compartment gets (an existing one is upgraded by `attach`, with
+  migrations.upgrade_compartment). Three things are adjusted on the way, each checked afterwards:
   a foreign key to a table outside the compartment (`users`, `reviews`) is dropped,
   since SQLite cannot enforce one across files; an `INTEGER PRIMARY KEY` becomes
   `AUTOINCREMENT`, seeded at the compartment's id base (see "Ids" below); and triggers
@@ -477,6 +477,11 @@ def attach(conn: Connection, folder: Path, compartment: Compartment, key: bytes,
             raise VaultCorrupt(f"The file {compartment.file_name} is not that compartment (it says {info}).")
         use_rollback_journal(conn, schema)
         conn.execute(f"PRAGMA {schema}.cache_size = {-int(cache_kib)}")
+        if compartment.kind == "bcu":
+            # A file made before a migration that changed the per-BCU tables: only a holder of its key can upgrade it.
+            from gvm_desktop.store.migrations import upgrade_compartment  # migrations reach other store modules
+
+            upgrade_compartment(conn, schema)
     except BaseException:
         detach(conn, compartment)
         raise

@@ -6,9 +6,10 @@ builds a vault at every earlier version and upgrades it to the latest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from gvm_desktop.core.errors import VaultCorrupt
+from gvm_desktop.core.errors import VaultCorrupt, VaultError
 from gvm_desktop.store.database import Connection, transaction
 
 # Version 1: accounts, settings, vault metadata and the access log.
@@ -520,11 +521,38 @@ AND NOT (NEW.supersedes IS NULL AND EXISTS (SELECT 1 FROM review_purges WHERE re
     AND NEW.original_cert_serial IS OLD.original_cert_serial AND NEW.original_signed_at IS OLD.original_signed_at)
 BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
 """
+# Version 12: the victim side of each review item (issue 15). The review sheet prints the classification and the
+# victim-risk score beside the harm score on every row, as the review saw them, removed people included: kept with
+# the item when the review opens (NULL in items stored before), and final like the rest of a signed review, so the
+# v7 trigger is made again with them among the columns a redaction leaves unchanged. review_items is a per-BCU
+# table: the columns go wherever it lives (common before the split, then each BCU's file; see _BCU_CHANGES).
+_V12_ITEM_COLUMNS = """
+ALTER TABLE {schema}.review_items ADD COLUMN victim_score INTEGER;
+ALTER TABLE {schema}.review_items ADD COLUMN classification TEXT;
+"""
+_V12_FINAL_TRIGGER = """
+DROP TRIGGER review_items_final;
+CREATE TRIGGER review_items_final BEFORE UPDATE ON review_items
+WHEN (SELECT signed_at FROM reviews WHERE id = OLD.review_id) IS NOT NULL
+AND NOT (OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM nominals WHERE ref = OLD.ref)
+    AND NEW.name IS '' AND NEW.age IS NULL AND NEW.rationale IS NULL AND NEW.override_reason IS NULL
+    AND NEW.review_id IS OLD.review_id AND NEW.ref IS OLD.ref AND NEW.harm_score IS OLD.harm_score
+    AND NEW.harm_band IS OLD.harm_band AND NEW.victim_band IS OLD.victim_band AND NEW.flags IS OLD.flags
+    AND NEW.recommendation IS OLD.recommendation AND NEW.recommended_by IS OLD.recommended_by
+    AND NEW.recommended_at IS OLD.recommended_at AND NEW.verdict IS OLD.verdict AND NEW.decision IS OLD.decision
+    AND NEW.verdict_by IS OLD.verdict_by AND NEW.verdict_at IS OLD.verdict_at
+    AND NEW.victim_score IS OLD.victim_score AND NEW.classification IS OLD.classification)
+BEGIN SELECT RAISE(ABORT, 'a signed review cannot be changed'); END;
+"""
+# Where review_items lives decides what version 12 runs in common (_review_items_victim_side): a script of its own
+# would fail in a split vault's common, which no longer has the table.
+_V12 = "-- see _review_items_victim_side"
 # The triggers above, kept on common's own per-BCU tables: compartments.bcu_schema() does not take them for
 # guards to install on every compartment (sessions install their own, over the compartments they hold).
 INDEX_TRIGGERS = frozenset({"person_index_added", "person_index_changed", "person_index_removed",
                             "archive_index_added", "archive_index_changed", "archive_index_removed"})
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12)
 LATEST = len(MIGRATIONS)
 
 
@@ -553,8 +581,34 @@ def _redact_removed(conn: Connection) -> None:
     redact_removed(conn, conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')").fetchone()[0])
 
 
+def _has_main(conn: Connection, kind: str, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = ? AND name = ?", (kind, name)).fetchone() is not None
+
+
+def _review_items_victim_side(conn: Connection) -> None:
+    """Version 12 in common: only while common still holds review_items (a vault not yet split, or one part-way).
+
+    A split under way dropped common's triggers on the moving tables (compartment_split step 1, so that signed
+    items can move): the trigger comes back only where it still was. The BCU files get their columns when a
+    session attaches them (upgrade_compartment); their triggers are the sessions' own, made from the template.
+    """
+    if not _has_main(conn, "table", "review_items"):
+        return
+    for statement in _statements(_V12_ITEM_COLUMNS.format(schema="main")):
+        conn.execute(statement)
+    if _has_main(conn, "trigger", "review_items_final"):
+        for statement in _statements(_V12_FINAL_TRIGGER):
+            conn.execute(statement)
+
+
 # Data steps that run after a version's SQL, inside the same transaction.
-_AFTER: dict[int, Callable[[Connection], None]] = {3: _backfill_search, 4: _mark_log_backfill, 7: _redact_removed}
+_AFTER: dict[int, Callable[[Connection], None]] = {
+    3: _backfill_search, 4: _mark_log_backfill, 7: _redact_removed, 12: _review_items_victim_side}
+
+# What each version after the split (version 10) changed in the per-BCU tables, made again in each BCU file
+# (compartments.py) made before it. Columns only: those files store no triggers.
+_BCU_CHANGES: dict[int, str] = {12: _V12_ITEM_COLUMNS}
+_BCU_SCHEMA = re.compile(r"bcu_[a-z]{2,4}")
 
 
 def _statements(script: str) -> list[str]:
@@ -596,3 +650,28 @@ def migrate(conn: Connection, target: int = LATEST) -> int:
             conn.execute(f"PRAGMA user_version = {int(version + 1)}")
         version += 1
     return version
+
+
+def upgrade_compartment(conn: Connection, schema: str) -> int:
+    """Bring an attached BCU file (attached as `schema`, e.g. bcu_ce) to this version; return its version.
+
+    In one transaction with its version bump, like each step of `migrate`: a file is either upgraded or as it was.
+    Each session upgrades the files it holds, when it attaches them; a file nobody holding its key has opened
+    since an upgrade stays as it was until then (no one else can read it, or write it).
+    """
+    if not _BCU_SCHEMA.fullmatch(schema):
+        raise ValueError(f"not a BCU compartment's schema name: {schema!r}")
+    version = int(conn.execute(f"PRAGMA {schema}.user_version").fetchone()[0])
+    if version > LATEST:
+        raise VaultCorrupt(f"The compartment {schema} has schema version {version}, newer than this gvm-desktop "
+                           f"({LATEST}): update the application.")
+    if version == LATEST:
+        return version
+    if int(conn.execute("PRAGMA query_only").fetchone()[0]):
+        raise VaultError("This vault's schema is out of date: sign in once to upgrade it, then verify.")
+    with transaction(conn):
+        for step in range(version + 1, LATEST + 1):
+            for statement in _statements(_BCU_CHANGES.get(step, "").format(schema=schema)):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA {schema}.user_version = {int(LATEST)}")  # an int we computed: PRAGMA takes no parameters
+    return LATEST

@@ -46,10 +46,10 @@ def remove_orphaned_items(conn: Connection) -> int:
 
 def add_items(conn: Connection, review_id: int, items: Iterable[NewItem]) -> None:
     conn.executemany(
-        "INSERT INTO review_items (review_id, ref, name, age, harm_score, harm_band, victim_band, flags) "
-        "VALUES (?,?,?,?,?,?,?,?)",
-        [(review_id, i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, ",".join(i.flags))
-         for i in items])
+        "INSERT INTO review_items (review_id, ref, name, age, harm_score, harm_band, victim_band, flags, victim_score, "
+        "classification) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [(review_id, i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, ",".join(i.flags), i.victim_score,
+          i.classification) for i in items])
 
 
 def review(conn: Connection, review_id: int) -> ReviewRow | None:
@@ -72,16 +72,17 @@ def counts(conn: Connection, review_id: int) -> ReviewCounts:
 
 _ITEM = ("SELECT i.ref, i.name, i.age, i.harm_score, i.harm_band, i.victim_band, i.flags, i.recommendation, "
          "i.rationale, r.username, i.recommended_at, i.verdict, i.decision, i.override_reason, v.username, i.verdict_at, "
-         "i.redacted_at "
+         "i.redacted_at, i.victim_score, i.classification "
          "FROM review_items i LEFT JOIN users r ON r.id = i.recommended_by LEFT JOIN users v ON v.id = i.verdict_by ")
 
 
 def _item_row(r: tuple) -> ItemRow:
     (ref, name, age, harm_score, harm_band, victim_band, flags, recommendation, rationale, recommended_by,
-     recommended_at, verdict, decision, override_reason, verdict_by, verdict_at, redacted_at) = r
+     recommended_at, verdict, decision, override_reason, verdict_by, verdict_at, redacted_at, victim_score,
+     classification) = r
     return ItemRow(ref, name, age, harm_score, harm_band, victim_band, tuple(f for f in flags.split(",") if f),
                    recommendation, rationale, recommended_by, recommended_at, verdict, decision, override_reason,
-                   verdict_by, verdict_at, redacted_at)
+                   verdict_by, verdict_at, redacted_at, victim_score, classification)
 
 
 def items(conn: Connection, review_id: int) -> list[ItemRow]:

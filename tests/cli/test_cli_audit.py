@@ -41,7 +41,7 @@ def test_search_flags_and_a_signed_export_round_trip(gvm: Callable[..., tuple[in
     assert code == 0 and "Record opened with no linked operation" in out
     target = tmp_path / "opens.csv"
     code, out, err = gvm(AUDITOR, "log", "export", "--action", "record.open", "--csv", str(target))
-    assert code == 0 and "Wrote 1 entries" in out, err
+    assert code == 0 and "Wrote 1 entry to" in out, err
     checked = io.StringIO()
     assert main(["log", "verify-export", str(target)], stdout=checked) == 0 and "Valid: signed by demo.auditor" in \
         checked.getvalue()

@@ -20,10 +20,10 @@ Gvm = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def gvm(demo_app: App) -> Gvm:
-    def run(who: tuple[str, str], *argv: str) -> tuple[int, str, str]:
+    def run(who: tuple[str, str], *argv: str, more: str = "") -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
         code = main([*argv, "--vault", str(demo_app.vault_dir), "--as", who[0], "--password-stdin"],
-                    app_factory=lambda folder: demo_app, stdin=io.StringIO(who[1] + "\n"), stdout=out, stderr=err)
+                    app_factory=lambda folder: demo_app, stdin=io.StringIO(who[1] + "\n" + more), stdout=out, stderr=err)
         return code, out.getvalue(), err.getvalue()
 
     return run
@@ -58,7 +58,7 @@ def test_an_auditor_exports_london_as_a_signed_csv_and_a_pdf(gvm: Gvm, demo_app:
     assert _row(out, "London") == ["London", "(all", "BCUs)", "5", "12", "5", "64"]
     csv_path, pdf_path = tmp_path / "london.csv", tmp_path / "london.pdf"
     code, out, err = gvm(AUDITOR, "governance", "monthly", "--bcu", "ALL", "--month", "2026-11", "--csv", str(csv_path),
-                         "--pdf", str(pdf_path))
+                         "--pdf", str(pdf_path), more="copper-kettle-review-2026\n")  # the PDF's password (issue 15)
     assert code == 0, err
     assert f"Wrote {csv_path}" in out and f"gvm-desktop log verify-export {csv_path}" in out
     assert f"Wrote {pdf_path}: the system audit of London (every BCU in the vault), 2026-11." in out

@@ -80,7 +80,8 @@ def test_reference_and_disproportionality(gvm: Run, tmp_path: Path) -> None:
     code, out, err = gvm(SPOC, "report", "disproportionality")
     assert code == 0 and "White" in out and "RRI" in out, err
     pdf = tmp_path / "disp.pdf"
-    assert gvm(SPOC, "report", "disproportionality", "--out", str(pdf))[0] == 0 and pdf.read_bytes()[:4] == b"%PDF"
+    assert gvm(SPOC, "report", "disproportionality", "--out", str(pdf), more=PDF_PASSWORD + "\n")[0] == 0
+    assert pdf.read_bytes()[:4] == b"%PDF"
     bad = tmp_path / "bad.csv"
     bad.write_text("borough,dimension,group,population\nAtlantis,ethnicity,White,12\n")
     code, _out, err = gvm(ADMIN, "report", "reference", str(bad))

@@ -7,8 +7,10 @@ test that acts on a page then looks at it first lets the calls finish: `settle()
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shiboken6
@@ -17,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QDateEdit,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -44,15 +45,24 @@ def demo_account(role: Role) -> DemoAccount:
     return next(a for a in DEMO_ACCOUNTS if a.role is role)
 
 
+# Every SessionOps made while the tests run, held weakly. Found this way rather than by walking each window's
+# children: a walk met objects half-made or half-gone (Qt's file dialog's thread, a dialog closing) and crashed
+# the process (SIGSEGV, std::bad_typeid) about one full run in three.
+_MADE_OPERATIONS: weakref.WeakSet[SessionOps] = weakref.WeakSet()
+_make_operations = SessionOps.__init__
+
+
+def _tracked_init(self: SessionOps, *args: Any, **kwargs: Any) -> None:
+    _make_operations(self, *args, **kwargs)
+    _MADE_OPERATIONS.add(self)
+
+
+SessionOps.__init__ = _tracked_init  # type: ignore[method-assign]
+
+
 def live_operations() -> list[SessionOps]:
     """The operations of every open window (and of any page a test made on its own)."""
-    found: list[SessionOps] = []
-    for window in QApplication.topLevelWidgets():
-        # Qt's file dialog owns no operations, and its file-system model's objects are made and dropped by a
-        # thread of its own: walking its children while that thread works crashed the process (SIGABRT).
-        if shiboken6.isValid(window) and not isinstance(window, QFileDialog):
-            found.extend(o for o in window.findChildren(SessionOps) if shiboken6.isValid(o))
-    return found
+    return [ops for ops in list(_MADE_OPERATIONS) if shiboken6.isValid(ops)]
 
 
 def settle(timeout_s: float = 15.0) -> None:

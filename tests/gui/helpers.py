@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from gvm_desktop.app import App
@@ -109,3 +109,29 @@ def log_as_auditor(app: App, limit: int = 200) -> list[LoggedEntry]:
 
 def actions_in(entries: list[LoggedEntry]) -> list[str]:
     return [e.entry.action.value for e in entries]
+
+
+def protect_and_send(qtbot: QtBot, where: QWidget, role: Role, pdf_password: str = "copper-kettle-review-2026") -> None:
+    """Answer a protected PDF export (issue 15): the PDF's password twice and the user's own, then OK, and wait.
+
+    `where` is the dialog, or the widget that opened it (after a file dialog, which hands it on).
+    """
+    from gvm_desktop.gui.common.pdf_password import ProtectedPdfDialog
+
+    settle()
+    dialog = where if isinstance(where, ProtectedPdfDialog) else next(
+        d for d in where.findChildren(ProtectedPdfDialog) if d.isVisible())
+    assert dialog.isVisible()
+    dialog.pdf.pdf_password.setText(pdf_password)
+    dialog.pdf.pdf_again.setText(pdf_password)
+    dialog.account_password.setText(demo_account(role).password)
+    dialog.submit()
+
+    def closed() -> bool:
+        try:
+            return not dialog.isVisible()
+        except RuntimeError:  # deleted once closed
+            return True
+
+    qtbot.waitUntil(closed, timeout=30_000)
+    settle()

@@ -22,7 +22,7 @@ from gvm_desktop.gui.shell.home import AuditorHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.log_export import check_signed_export
 from tests.gui.conftest import demo_account
-from tests.gui.helpers import days_ago, settle
+from tests.gui.helpers import days_ago, protect_and_send, settle
 
 Opener = Callable[[Role], MainWindow]
 REASON = "Checking the address before the weekly briefing"
@@ -203,6 +203,7 @@ def test_auditor_finds_an_officers_open_issues_its_form_and_records_the_answer(
     target = tmp_path / "form.pdf"
     dialog.selectFile(str(target))
     dialog.accept()
+    protect_and_send(qtbot, panel, Role.AUDITOR)  # the form leaves encrypted and signed (issue 15)
     _wait_idle(qtbot, home)
     assert not panel.error_label.isVisible(), panel.error_label.text()
     assert target.exists() and target.read_bytes().startswith(b"%PDF")
@@ -318,7 +319,7 @@ def test_exports_write_signed_files_and_an_unwritable_path_is_a_message(
     assert f"Exported {count} entries to {csv_path}" in panel.result_label.text()
 
     pdf_path = tmp_path / "pack.pdf"
-    assert panel.export_pack_to(pdf_path)
+    protect_and_send(qtbot, panel.export_pack_to(pdf_path), Role.AUDITOR)
     _wait_idle(qtbot, home)
     assert pdf_path.read_bytes().startswith(b"%PDF")
     assert f"Audit pack of {count} entries saved to {pdf_path}" in panel.result_label.text()

@@ -16,6 +16,7 @@ from gvm_desktop.gui.review.disproportionality_page import DisproportionalityPag
 from gvm_desktop.gui.shell.home import AdminHome, AuditorHome, MatrixHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.gui.conftest import demo_account, settle
+from tests.gui.helpers import protect_and_send
 
 Opener = Callable[[Role], MainWindow]
 POPULATIONS = (40_000, 60_000, 15_000, 110_000, 20_000)  # Asian, Black, Mixed, White, Other, per borough
@@ -123,6 +124,7 @@ def test_the_spoc_reads_the_report_exports_it_and_a_wipe_forgets_it(
 
     target = tmp_path / "disproportionality.pdf"
     _choose(page.export_report(), target)
+    protect_and_send(qtbot, page, Role.SPOC)  # it leaves suppressed, encrypted and signed (issue 15)
     assert not page.error_label.isVisible(), page.error_label.text()
     assert target.read_bytes().startswith(b"%PDF")
     assert page.notice.text().startswith(f"Report saved to {target} (")

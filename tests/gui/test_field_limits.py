@@ -131,3 +131,27 @@ def test_a_review_rationale_over_its_limit_is_counted_and_not_sent(qtbot: QtBot,
     assert dialog.limit.is_over() and "too long" in dialog.limit.text()
     assert not dialog.ok_button.isEnabled()
     dialog.reject()
+
+
+def test_a_password_or_a_display_name_over_its_limit_is_refused_whole_never_cut(qtbot: QtBot) -> None:
+    """Qt's maxLength cut a pasted 300-character password to 256 without a word: the account then had a
+    password its owner never typed. Now the paste is refused whole, and a tip says why."""
+    from PySide6.QtWidgets import QWidget
+
+    from gvm_desktop.core.passwords import MAX_DISPLAY_NAME, MAX_LENGTH
+    from gvm_desktop.gui.common.form_fields import limit_line
+    from gvm_desktop.gui.common.password_dialog import password_field
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    password = password_field(holder, "New password")
+    name = QLineEdit(holder)
+    limit_line(name, MAX_DISPLAY_NAME)
+    for field, limit in ((password, MAX_LENGTH), (name, MAX_DISPLAY_NAME)):
+        QGuiApplication.clipboard().setText("quarry-lantern " * 30)  # 450 characters
+        field.setFocus()
+        qtbot.keyClick(field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+        assert field.text() == ""  # refused whole, not the first `limit` characters
+        QGuiApplication.clipboard().setText("q" * limit)
+        qtbot.keyClick(field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+        assert len(field.text()) == limit  # up to the limit is taken as it is

@@ -26,6 +26,7 @@ from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.auth import WRONG_CREDENTIALS
 from tests.gui.conftest import all_texts, demo_account, leaked, settle, sign_in_by_typing
+from tests.gui.helpers import protect_and_send
 
 OFFICER = demo_account(Role.OFFICER)
 
@@ -203,8 +204,8 @@ def test_ctrl_l_wipes_the_auditor_workspace_and_its_dialogs(
     panel.filters.apply()
     settle()
     panel.select_row(0)
-    assert panel.issue_form_to(panel.selected_entry().seq, tmp_path / "form.pdf")  # type: ignore[union-attr]
-    settle()
+    protect_and_send(qtbot, panel.issue_form_to(panel.selected_entry().seq, tmp_path / "form.pdf"),  # type: ignore[union-attr]
+                     Role.AUDITOR)
     home.tabs.setCurrentWidget(home.flags_panel)
     home.flags_panel.find_flags()
     home.tabs.setCurrentWidget(home.monthly_panel)

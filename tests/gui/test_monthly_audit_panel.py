@@ -14,6 +14,7 @@ from gvm_desktop.gui.shell.home import AuditorHome
 from gvm_desktop.gui.shell.main_window import MainWindow
 from gvm_desktop.services.log_export import check_signed_export
 from tests.gui.conftest import settle
+from tests.gui.helpers import protect_and_send
 from tests.services.test_monthly_audit_counts import _activity
 
 Opener = Callable[[Role], MainWindow]
@@ -55,10 +56,9 @@ def test_the_panel_shows_london_and_each_users_counts(qtbot: QtBot, open_main: O
     assert panel.export_csv_to(csv_path)
     settle()
     assert check_signed_export(csv_path)[0] and panel.result_label.text().startswith(f"Exported the audit to {csv_path}")
-    assert panel.export_pdf_to(pdf_path)
-    settle()
+    protect_and_send(qtbot, panel.export_pdf_to(pdf_path), Role.AUDITOR)  # it names officers (issue 15)
     assert pdf_path.read_bytes().startswith(b"%PDF")
-    assert panel.result_label.text() == f"The audit of CE 2026-11 saved to {pdf_path}."
+    assert panel.result_label.text() == f"The audit of CE 2026-11 saved to {pdf_path}, signed with your key."
 
     panel.month.setText("2026-13")
     panel.show_audit()

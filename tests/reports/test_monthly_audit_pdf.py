@@ -12,8 +12,11 @@ from gvm_desktop.core.record_use import LONDON, MonthlyAudit, UseCounts, build_m
 from gvm_desktop.reports.monthly_audit_pdf import build_monthly_audit
 from gvm_desktop.reports.pdf_base import write_pdf_atomically
 from tests.reports.pdftools import HEAD, assert_every_page, qpdf_check, text, tool
-from tests.services.test_monthly_audit_counts import MONTH, _activity, sign_in
+from tests.services.test_monthly_audit_counts import ACC, MONTH, _activity, sign_in
+from tests.services.test_protected_exports import PDF_PASSWORD, decrypted
 from tests.support.vault_access import conn_of
+
+AUDITOR_PASSWORD = ACC[Role.AUDITOR].password
 
 COUNTS = {
     ("demo.officer", "officer", "CE"): UseCounts(viewed=8, edited=3),
@@ -88,7 +91,9 @@ def test_the_service_writes_a_checked_pdf_of_the_month(demo_app: App, tmp_path: 
     _activity(demo_app, tmp_path)
     auditor = sign_in(demo_app, Role.AUDITOR)
     out = tmp_path / "london.pdf"
-    audit = demo_app.governance.export_monthly_pdf(auditor, "ALL", MONTH, out)
+    audit = demo_app.governance.export_monthly_pdf(auditor, "ALL", MONTH, out, account_password=AUDITOR_PASSWORD,
+                                                   pdf_password=PDF_PASSWORD)
+    out = decrypted(out, PDF_PASSWORD)  # it names officers: it leaves encrypted and signed (issue 15)
     qpdf_check(out)
     assert audit.london and audit.total.counts == UseCounts(viewed=12, downloaded=5, edited=64)
     lines = _lines(text(out))

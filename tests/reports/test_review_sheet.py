@@ -65,7 +65,9 @@ def sheet(people: Sequence[SheetPerson], *, signed: bool = True, **changes: obje
         signed_at=SIGNED_AT if signed else None, signed_by_name="Synthetic Spoc" if signed else None,
         signed_by_username="demo.spoc" if signed else None, counts_by_band=bands, flag_counts=flags,
         added_since_last=(("NEW-90001", "Synthetic Newcomer One"), ("NEW-90002", "Synthetic Newcomer Two")),
-        removed_since_last=(("OLD-80001", "Synthetic Leaver"),), people=tuple(people))
+        removed_since_last=(("OLD-80001", "Synthetic Leaver"),), people=tuple(people),
+        # An earlier signed review to compare with, its quarter not named: the lists print their counts alone.
+        previous_review=41)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 

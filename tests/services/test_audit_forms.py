@@ -13,9 +13,12 @@ from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import Role
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import page_count, pages, qpdf_check, text
+from tests.services.test_protected_exports import PDF_PASSWORD, decrypted
 from tests.support.vault_access import conn_of
 
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
+# The pack and the forms leave encrypted and signed with the auditor's own key (issue 15).
+PROTECT = {"account_password": ACC[Role.AUDITOR].password, "pdf_password": PDF_PASSWORD}
 WHY = Justification.make("intelligence_development", "Developing a synthetic intelligence picture")
 
 
@@ -24,8 +27,9 @@ def sign_in(app: App, role: Role):
 
 
 def text_of(pdf: Path) -> str:
-    qpdf_check(pdf)
-    return text(pdf)
+    plain = decrypted(pdf, PDF_PASSWORD)
+    qpdf_check(plain)
+    return text(plain)
 
 
 def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp_path: Path) -> None:
@@ -36,7 +40,7 @@ def test_issue_a_form_for_a_record_open_and_record_the_answer(demo_app: App, tmp
     (entry,) = demo_app.log.search(auditor, LogFilter(actions=("record.open",))).entries
     digest = conn_of(auditor).execute("SELECT hex(entry_hash) FROM access_log WHERE seq = ?", (entry.seq,)).fetchone()[0]
     out = tmp_path / "form.pdf"
-    form = demo_app.forms.issue(auditor, entry.seq, out)
+    form = demo_app.forms.issue(auditor, entry.seq, out, **PROTECT)
     assert (form.subject, form.log_seq, form.answer) == (ACC[Role.OFFICER].username, entry.seq, None)
     text = text_of(out)
     for expected in (ref, "OFFICIAL-SENSITIVE", ACC[Role.OFFICER].username, WHY.text[:30]):
@@ -57,14 +61,14 @@ def test_form_errors_leave_nothing_behind(demo_app: App, tmp_path: Path) -> None
     auditor = sign_in(demo_app, Role.AUDITOR)
     (opened,) = demo_app.log.search(auditor, LogFilter(actions=("record.open",))).entries
     with pytest.raises(NotFound, match="no log entry 999999"):
-        demo_app.forms.issue(auditor, 999_999, tmp_path / "x.pdf")
+        demo_app.forms.issue(auditor, 999_999, tmp_path / "x.pdf", **PROTECT)
     with pytest.raises(ValidationError, match=r"end in \.pdf"):
-        demo_app.forms.issue(auditor, opened.seq, tmp_path / "x.txt")
+        demo_app.forms.issue(auditor, opened.seq, tmp_path / "x.txt", **PROTECT)
     # The form asks why a record was opened: the service refuses any other entry, not only the GUI.
     with pytest.raises(ValidationError, match="is not a record open"):
-        demo_app.forms.issue(auditor, 3, tmp_path / "x.pdf")
+        demo_app.forms.issue(auditor, 3, tmp_path / "x.pdf", **PROTECT)
     with pytest.raises(OSError):
-        demo_app.forms.issue(auditor, opened.seq, tmp_path / "missing-folder" / "x.pdf")
+        demo_app.forms.issue(auditor, opened.seq, tmp_path / "missing-folder" / "x.pdf", **PROTECT)
     assert not (tmp_path / "missing-folder").exists()
     assert demo_app.forms.list(auditor) == []  # the failed issue was rolled back with its file
 
@@ -72,11 +76,12 @@ def test_form_errors_leave_nothing_behind(demo_app: App, tmp_path: Path) -> None
 def test_pdf_audit_pack_has_the_head_on_every_page(demo_app: App, tmp_path: Path) -> None:
     auditor = sign_in(demo_app, Role.AUDITOR)
     out = tmp_path / "pack.pdf"
-    count = demo_app.forms.export_pack(auditor, LogFilter(), out)
+    count = demo_app.forms.export_pack(auditor, LogFilter(), out, **PROTECT)
     assert count >= 9  # the demo build and this sign-in
-    qpdf_check(out)
-    all_pages = pages(out)
-    assert all_pages and len(all_pages) == page_count(out)
+    plain = decrypted(out, PDF_PASSWORD)
+    qpdf_check(plain)
+    all_pages = pages(plain)
+    assert all_pages and len(all_pages) == page_count(plain)
     for n, page in enumerate(all_pages, start=1):
         assert "Access log head" in page and page.count("OFFICIAL-SENSITIVE") == 2 and f"Page {n} of {len(all_pages)}" in page
 
@@ -86,7 +91,7 @@ def test_an_audit_pack_is_a_disclosure_of_every_record_its_rows_name(demo_app: A
     ref = conn_of(officer).execute("SELECT ref FROM nominals WHERE bcu = 'CE' AND status = 'active' LIMIT 1").fetchone()[0]
     demo_app.records.open(officer, ref, WHY)
     auditor = sign_in(demo_app, Role.AUDITOR)
-    demo_app.forms.export_pack(auditor, LogFilter(record_ref=ref), tmp_path / "pack.pdf")
+    demo_app.forms.export_pack(auditor, LogFilter(record_ref=ref), tmp_path / "pack.pdf", **PROTECT)
     seq = conn_of(auditor).execute("SELECT max(seq) FROM access_log WHERE action = 'access_log.export'").fetchone()[0]
     assert conn_of(auditor).execute("SELECT ref FROM disclosures WHERE log_seq = ?", (seq,)).fetchall() == [(ref,)]
 
@@ -107,7 +112,7 @@ def test_a_pack_never_reaches_the_disk_without_its_log_entry(demo_app: App, tmp_
     busy.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(GvmError):
-            demo_app.forms.export_pack(auditor, LogFilter(), out_dir / "pack.pdf")
+            demo_app.forms.export_pack(auditor, LogFilter(), out_dir / "pack.pdf", **PROTECT)
     finally:
         busy.execute("ROLLBACK")
     assert list(out_dir.iterdir()) == []
@@ -117,6 +122,6 @@ def test_a_pack_never_reaches_the_disk_without_its_log_entry(demo_app: App, tmp_
 def test_a_pack_that_cannot_be_written_is_logged_as_failed(demo_app: App, tmp_path: Path) -> None:
     auditor = sign_in(demo_app, Role.AUDITOR)
     with pytest.raises(GvmError):
-        demo_app.forms.export_pack(auditor, LogFilter(), tmp_path / "missing-folder" / "pack.pdf")
+        demo_app.forms.export_pack(auditor, LogFilter(), tmp_path / "missing-folder" / "pack.pdf", **PROTECT)
     (outcome, detail), = _exports(auditor)
     assert outcome == "failed" and "not written" in detail

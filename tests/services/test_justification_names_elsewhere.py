@@ -14,6 +14,8 @@ from gvm_desktop.services.records import NamesThePerson
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.support.vault_access import conn_of
 
+SPOC_PASSWORD = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc").password  # signs the pack (issue 15)
+
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 
 
@@ -44,7 +46,8 @@ def test_a_subject_access_pack_whose_reason_names_the_person_is_refused_before_a
     why = Justification.make("other", f"Subject access request from {given} by letter")
     out = tmp_path / "sar.pdf"
     with pytest.raises(NamesThePerson):
-        demo_app.reports.subject_access(spoc, ref, why, out, request_ref="SAR-2026-001", pdf_password=None,
+        demo_app.reports.subject_access(spoc, ref, why, out, request_ref="SAR-2026-001",
+                                        account_password=SPOC_PASSWORD, pdf_password=None,
                                         unencrypted=True)
     assert not out.exists()
     outcome, text, _ = _last(spoc, "report.subject_access")
@@ -61,7 +64,7 @@ def test_a_subject_access_request_reference_is_a_reference_not_free_text(demo_ap
     why = Justification.make("other", "Subject access request received by post this week")
     with pytest.raises(ValidationError, match="request's reference"):
         demo_app.reports.subject_access(spoc, ref, why, tmp_path / "sar.pdf", request_ref=request_ref,
-                                        pdf_password=None, unencrypted=True)
+                                        account_password=SPOC_PASSWORD, pdf_password=None, unencrypted=True)
 
 
 def test_a_subject_access_request_reference_naming_the_person_is_refused(demo_app: App, tmp_path: Path) -> None:
@@ -71,5 +74,5 @@ def test_a_subject_access_request_reference_naming_the_person_is_refused(demo_ap
     why = Justification.make("other", "Subject access request received by post this week")
     with pytest.raises(NamesThePerson):
         demo_app.reports.subject_access(spoc, ref, why, tmp_path / "sar.pdf", request_ref=f"SAR {family} 2026",
-                                        pdf_password=None, unencrypted=True)
+                                        account_password=SPOC_PASSWORD, pdf_password=None, unencrypted=True)
     assert conn_of(spoc).execute("SELECT count(*) FROM access_log WHERE detail LIKE ?", (f"%{family}%",)).fetchone()[0] == 0

@@ -37,6 +37,11 @@ OFFICER, SPOC, AUDITOR, PARTNER, ADMIN = (ACC[r].username for r in (Role.OFFICER
                                                                      Role.ADMIN))
 
 
+def _signed(role: Role) -> dict[str, str]:
+    """The PDF leaves encrypted and signed with the exporter's own key (issue 15)."""
+    return {"account_password": ACC[role].password, "pdf_password": "copper-kettle-review-2026"}
+
+
 def sign_in(app: App, role: Role) -> Workspace:
     return app.auth.sign_in(ACC[role].username, ACC[role].password)
 
@@ -84,7 +89,8 @@ def _activity(app: App, tmp_path: Path) -> Activity:
 
     spoc = sign_in(app, Role.SPOC)
     app.changes.approve_removal(spoc, a, "Agreed: the evidence has aged out of the window.")  # spoc, CE: edited 1
-    app.reports.subject_access(spoc, b, WHY, tmp_path / "sar.pdf", request_ref="SAR-SYN-0001", pdf_password=None,
+    app.reports.subject_access(spoc, b, WHY, tmp_path / "sar.pdf", request_ref="SAR-SYN-0001",
+                               account_password=ACC[Role.SPOC].password, pdf_password=None,
                                unencrypted=True)  # spoc, CE: viewed 1 (the read) and downloaded 1 (the pack)
 
     partner = sign_in(app, Role.PARTNER)
@@ -210,7 +216,7 @@ def test_a_spoc_cannot_sign_a_csv_and_is_told_to_take_the_pdf(demo_app: App, tmp
     refused = conn_of(spoc).execute("SELECT count(*) FROM access_log WHERE action = ? AND outcome = 'refused'",
                                 (Action.AUDIT_SUMMARY.value,)).fetchone()[0]
     assert refused == 1
-    audit = demo_app.governance.export_monthly_pdf(spoc, "CE", MONTH, tmp_path / "ce.pdf")
+    audit = demo_app.governance.export_monthly_pdf(spoc, "CE", MONTH, tmp_path / "ce.pdf", **_signed(Role.SPOC))
     assert audit.bcu == "CE" and (tmp_path / "ce.pdf").read_bytes().startswith(b"%PDF")
 
 
@@ -218,11 +224,11 @@ def test_a_failed_write_is_logged_and_leaves_no_file(demo_app: App, tmp_path: Pa
     auditor = sign_in(demo_app, Role.AUDITOR)
     missing = tmp_path / "no-such-folder" / "audit.pdf"
     with pytest.raises(Exception, match="Cannot write the PDF"):
-        demo_app.governance.export_monthly_pdf(auditor, "CE", MONTH, missing)
+        demo_app.governance.export_monthly_pdf(auditor, "CE", MONTH, missing, **_signed(Role.AUDITOR))
     last = conn_of(auditor).execute("SELECT outcome, detail FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
     assert last == ("failed", "export of the monthly audit CE 2026-11: report_write, not written")
     with pytest.raises(ValidationError, match=r"\.pdf"):
-        demo_app.governance.export_monthly_pdf(auditor, "CE", MONTH, tmp_path / "audit.txt")
+        demo_app.governance.export_monthly_pdf(auditor, "CE", MONTH, tmp_path / "audit.txt", **_signed(Role.AUDITOR))
 
 
 def test_every_query_reads_the_log_through_an_index(demo_app: App, tmp_path: Path) -> None:

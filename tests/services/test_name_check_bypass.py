@@ -115,7 +115,8 @@ def _form_about(app: App, ref: str, tmp_path: Path) -> int:
     app.records.open(officer, ref, Justification.make("safeguarding", "Welfare visit planned this week"))
     auditor = sign_in(app, AUDITOR)
     entry = app.log.search(auditor, LogFilter(record_ref=ref, actions=("record.open",))).entries[0]
-    return app.forms.issue(auditor, entry.seq, tmp_path / "form.pdf").id
+    return app.forms.issue(auditor, entry.seq, tmp_path / "form.pdf", account_password=AUDITOR.password,
+                           pdf_password="copper-kettle-review-2026").id
 
 
 def test_an_audit_form_answer_that_names_the_person_is_refused(demo_app: App, tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.reports.pdftools import text
 from tests.support.vault_access import conn_of, holder_signs_in
 
+SPOC_PASSWORD = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc").password  # signs the pack (issue 15)
+
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 TODAY = date(2026, 11, 2)  # ManualClock's start
 SAR_WHY = Justification.make("other", "Subject access request received by the DPO")
@@ -46,7 +48,8 @@ def _refs(ws: Workspace, ids: list[int]) -> list[str]:
 
 def _pack_text(app: App, ref: str, out: Path) -> str:
     spoc = sign_in(app, Role.SPOC)
-    app.reports.subject_access(spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0101", pdf_password=None,
+    app.reports.subject_access(spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0101",
+                               account_password=SPOC_PASSWORD, pdf_password=None,
                                unencrypted=True)
     return " ".join(text(out, layout=False).split())
 

@@ -96,7 +96,8 @@ def test_an_audit_pack_reports_each_page_read(demo_app: App, tmp_path: Path, mon
     monkeypatch.setattr(log_export, "_SELECTION_PAGE", 5)
     auditor = demo_app.auth.sign_in(AUDITOR.username, AUDITOR.password)
     heard, progress = _recorder()
-    count = demo_app.forms.export_pack(auditor, LogFilter(), tmp_path / "pack.pdf", progress)
+    count = demo_app.forms.export_pack(auditor, LogFilter(), tmp_path / "pack.pdf", progress,
+                                       account_password=AUDITOR.password, pdf_password="copper-kettle-review-2026")
     assert count > 3 * 5 and (tmp_path / "pack.pdf").exists()
     _grows_to_the_whole(heard)
 

@@ -30,6 +30,8 @@ from tests.services.test_matrix_flow import WHY, evidence, person
 from tests.services.test_reviews import COVERS_EVERY_FLAG
 from tests.support.vault_access import conn_of, decrypted_files, read_bcu
 
+SPOC_PASSWORD = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc").password  # signs the pack (issue 15)
+
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 OFFICER, SPOC, ADMIN = ACC[Role.OFFICER], ACC[Role.SPOC], ACC[Role.ADMIN]
 
@@ -297,7 +299,8 @@ def test_a_subject_access_pack_is_not_built_on_a_justification_that_names_the_pe
     why = f"Subject access request from {GIVEN} {FAMILY}"
     with pytest.raises(ValidationError, match="write why, not who"):
         app.reports.subject_access(spoc, ref, Justification.make("other", why), tmp_path / "sar.pdf",
-                                   request_ref="SAR-2026-001", pdf_password="walnut-lantern-sheet-31")
+                                   request_ref="SAR-2026-001",
+                                   account_password=SPOC_PASSWORD, pdf_password="walnut-lantern-sheet-31")
     assert not (tmp_path / "sar.pdf").exists()
     assert why not in repr(conn_of(spoc).execute("SELECT * FROM access_log").fetchall())
 

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from gvm_desktop.app import App
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
 from gvm_desktop.core.errors import AuthenticationError, GvmError, ValidationError
 from gvm_desktop.core.justification import Justification, ReasonCategory
 from tests.reports.pdftools import tool
 from tests.services.test_reviews import OFFICER, SPOC, decide_all, sign_in
 from tests.support.vault_access import conn_of
+
+SPOC_PASSWORD = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc").password  # signs the pack (issue 15)
 
 PDF_PASSWORD = "copper-kettle-review-2026"
 
@@ -118,7 +121,7 @@ def test_subject_access_lists_the_review_export_as_a_disclosure(demo_app: App, t
     why = Justification.make(ReasonCategory.OTHER, "Subject access request received by the DPO")
     out = tmp_path / "sar.pdf"
     result = demo_app.reports.subject_access(spoc, refs[1], why, out, request_ref="SAR-2026-0001",
-                                             pdf_password=PDF_PASSWORD)
+                                             account_password=SPOC_PASSWORD, pdf_password=PDF_PASSWORD)
     assert result.encrypted and out.exists()
     text = " ".join(_run("pdftotext", "-upw", PDF_PASSWORD, str(out), "-").stdout.split())
     assert refs[1] in text and "SAR-2026-0001" in text

@@ -19,6 +19,8 @@ from gvm_desktop.services.records import NamesThePerson
 from gvm_desktop.services.vaults import DEMO_ACCOUNTS
 from tests.support.vault_access import conn_of
 
+SPOC_PASSWORD = next(a for a in DEMO_ACCOUNTS if a.role.value == "spoc").password  # signs the pack (issue 15)
+
 ACC = {a.role: a for a in DEMO_ACCOUNTS}
 SAR_WHY = Justification.make("other", "Subject access request received by post this week")
 SECRET_WHY = "Covert tasking QZX-SECRET-771 needs this record today"
@@ -55,7 +57,8 @@ def test_a_withheld_entry_and_field_are_left_out_said_and_logged(demo_app: App, 
                                 (ref,)).fetchone()[0]
     out = tmp_path / "sar.pdf"
     demo_app.reports.subject_access(
-        spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0077", pdf_password=None, unencrypted=True,
+        spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0077",
+        account_password=SPOC_PASSWORD, pdf_password=None, unencrypted=True,
         withheld=[Withholding("DPA2018-s45(4)(b)", seq=seq, reason="Live investigation, op ref 26-118"),
                   Withholding("DPA2018-s45(4)(e)", field="address")])
     assert subprocess.run(["qpdf", "--check", str(out)], capture_output=True).returncode == 0
@@ -77,7 +80,8 @@ def test_an_entry_that_is_not_the_persons_cannot_be_withheld(demo_app: App, tmp_
                                   (ref,)).fetchone()[0]
     out = tmp_path / "sar.pdf"
     with pytest.raises(ValidationError, match="only this person's own entries"):
-        demo_app.reports.subject_access(spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0078", pdf_password=None,
+        demo_app.reports.subject_access(spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0078",
+                                        account_password=SPOC_PASSWORD, pdf_password=None,
                                         unencrypted=True, withheld=[Withholding("DPA2018-s45(4)(a)", seq=other)])
     assert not out.exists()
     outcome, detail = _last(spoc, "report.subject_access")
@@ -91,7 +95,8 @@ def test_a_withholding_reason_that_names_the_person_is_refused_and_logged_withou
     out = tmp_path / "sar.pdf"
     with pytest.raises(NamesThePerson):
         demo_app.reports.subject_access(
-            spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0079", pdf_password=None, unencrypted=True,
+            spoc, ref, SAR_WHY, out, request_ref="SAR-2026-0079",
+            account_password=SPOC_PASSWORD, pdf_password=None, unencrypted=True,
             withheld=[Withholding("DPA2018-s45(4)(e)", field="address", reason=f"{family} family at risk")])
     assert not out.exists()
     outcome, detail = _last(spoc, "report.subject_access")

@@ -19,7 +19,7 @@ from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.text import isolate
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.form_fields import chosen, code_combo
+from gvm_desktop.gui.common.form_fields import chosen, code_combo, limit_line
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.password_dialog import StrengthMeter, password_field
@@ -65,7 +65,7 @@ class AddAccountDialog(FormDialog):
         self.bcu = code_combo(self, ((code, bcu_text(code)) for code in sorted(BCUS)), name="BCU")
         self.display_name = QLineEdit(self)
         self.display_name.setAccessibleName("Display name")
-        self.display_name.setMaxLength(MAX_DISPLAY_NAME)
+        limit_line(self.display_name, MAX_DISPLAY_NAME)  # refused whole over the limit, never cut
         self.username = QLineEdit(self)
         self.username.setAccessibleName("Username")
         self.username.setPlaceholderText("e.g. j.smith: 3 to 32 letters, digits, '.', '_' or '-'")

@@ -20,7 +20,7 @@ from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.records import DSA_FIELDS
 from gvm_desktop.core.text import NAME_MAX, isolate
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.form_fields import DateBox, chosen, code_combo, to_qdate
+from gvm_desktop.gui.common.form_fields import DateBox, chosen, code_combo, limit_line, to_qdate
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.widgets import note
@@ -80,7 +80,7 @@ class AddAgreementDialog(FormDialog):
         today = ops.clock.now().date()
         self.organisation = QLineEdit(self)
         self.organisation.setAccessibleName("Partner organisation")
-        self.organisation.setMaxLength(NAME_MAX)
+        limit_line(self.organisation, NAME_MAX)  # refused whole over the limit, never cut
         self.bcu = code_combo(self, ((code, bcu_text(code)) for code in sorted(BCUS)), name="BCU")
         self.fields = QListWidget(self)
         self.fields.setAccessibleName("Fields shared")

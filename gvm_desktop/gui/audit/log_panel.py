@@ -3,7 +3,9 @@
 Every question is the service's: Apply asks `log.search` for a first page (and
 that question is itself logged); scrolling asks for older pages. Exports and
 audit forms write files and show a progress line while they run; the files
-hold what the current (applied) filter selects, as the summary line says.
+hold what the current (applied) filter selects, as the summary line says. The
+PDFs (the pack, a form) ask first for their password and the auditor's own, which
+signs them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gvm_desktop.gui.audit.log_filters import LogFilterBar
 from gvm_desktop.gui.audit.log_model import COLUMNS, LogTableModel
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
 from gvm_desktop.gui.common.operations import Change
+from gvm_desktop.gui.common.pdf_password import ProtectedCall, ProtectedPdfDialog
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, note
 
 if TYPE_CHECKING:
@@ -273,19 +276,45 @@ class AccessLogPanel(QWidget):
             f"Exported {result.entries:,} entries to {result.csv_path}; signature in {result.signature_path.name} "
             f"(key {result.key_fingerprint}, log head {result.log_head}).")
 
-    def export_pack_to(self, path: Path) -> bool:
-        """Write the audit pack of what the applied filter selects; False (and a message) if no filter is in force."""
+    def export_pack_to(self, path: Path) -> ProtectedPdfDialog | None:
+        """Ask for the pack's PDF password and the auditor's own (it signs the pack), then write what the applied
+        filter selects; None (and a message) if no filter is in force."""
         f = self._selection_filter()
         if f is None:
-            return False
+            return None
         report = self.ops.reporter()
-        return self._start("Writing the audit pack", path, lambda s, ws: s.forms.export_pack(ws, f, path, report),
-                           lambda count: self.result_label.setText(f"Audit pack of {count:,} entries saved to {path}."))
 
-    def issue_form_to(self, seq: int, path: Path) -> bool:
-        return self._start(f"Issuing an audit form about entry {seq}", path,
-                           lambda s, ws: s.forms.issue(ws, seq, path), lambda form: self._issued(form, path),
-                           changes=frozenset({Change.AUDIT_FORMS}))
+        def make(account: str, pdf: str | None, plain: bool) -> Call[int]:
+            return lambda s, ws: s.forms.export_pack(ws, f, path, report, account_password=account, pdf_password=pdf,
+                                                     unencrypted=plain)
+
+        dialog = self._protected("Export the audit pack", f"The audit pack of the selection ({f.describe()})", path,
+                                 make, progress="Writing the audit pack")
+        dialog.written.connect(lambda count: self.result_label.setText(
+            f"Audit pack of {count:,} entries saved to {path}, signed with your key."))
+        return dialog
+
+    def issue_form_to(self, seq: int, path: Path) -> ProtectedPdfDialog:
+        """Ask for the form's PDF password and the auditor's own (it signs the form), then issue it."""
+
+        def make(account: str, pdf: str | None, plain: bool) -> Call[AuditForm]:
+            return lambda s, ws: s.forms.issue(ws, seq, path, account_password=account, pdf_password=pdf,
+                                               unencrypted=plain)
+
+        dialog = self._protected(f"Issue an audit form about entry {seq}", f"An audit form about entry {seq}", path,
+                                 make, progress=f"Issuing an audit form about entry {seq}",
+                                 changes=frozenset({Change.AUDIT_FORMS}))
+        dialog.written.connect(lambda form: self._issued(form, path))
+        return dialog
+
+    def _protected(self, title: str, what: str, path: Path, make: ProtectedCall, *, progress: str,
+                   changes: frozenset[Change] = frozenset()) -> ProtectedPdfDialog:
+        self.folder = path.parent
+        self.error_label.clear_message()
+        dialog = ProtectedPdfDialog(self.ops, title, what, path, make, self, progress=progress, changes=changes)
+        dialog.lock_requested.connect(self._page.lock_requested.emit)
+        dialog.open()
+        return dialog
 
     def _issued(self, form: AuditForm, path: Path) -> None:
         self.result_label.setText(f"Audit form #{form.id} issued to {form.subject or 'its user'} about entry "

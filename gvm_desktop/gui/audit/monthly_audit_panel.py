@@ -4,7 +4,8 @@ The service does the counting, by the BCU of each record (core/record_use.py say
 counts as which), and logs that it was asked; this page shows the counts per BCU (for an
 auditor also the London roll-up of every BCU), per user and BCU, and every log entry of
 the scope's own accounts by action. The exports (signed CSV for auditors, PDF) go through
-the same service, on the session's worker, with a progress line.
+the same service, on the session's worker, with a progress line; the PDF names officers, so
+it asks first for its password and the user's own, which signs it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.record_use import LONDON, BcuUse, UserUse, bcu_text
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
 from gvm_desktop.gui.common.form_fields import code_combo, limit_line
+from gvm_desktop.gui.common.pdf_password import ProtectedPdfDialog
 from gvm_desktop.gui.common.table_models import Column, RowTableModel, sorted_view_model
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, ReadOnlyTable, field_label, heading, note
 
@@ -214,12 +216,24 @@ class MonthlyAuditPanel(QWidget):
         self.result_label.setText(f"Exported the audit to {result.csv_path}; signature in {result.signature_path.name} "
                                   f"(key {result.key_fingerprint}, log head {result.log_head}).")
 
-    def export_pdf_to(self, path: Path) -> bool:
+    def export_pdf_to(self, path: Path) -> ProtectedPdfDialog:
+        """Ask for the PDF's password and the user's own (it signs the PDF: the audit names officers), then write it."""
         bcu, month = self._chosen()
-        return self._start("Writing the audit's PDF", path,
-                           lambda s, ws: s.governance.export_monthly_pdf(ws, bcu, month, path),
-                           lambda audit: self.result_label.setText(
-                               f"The audit of {bcu_text(audit.bcu)} {audit.month} saved to {path}."))
+        self.folder = path.parent
+        self.error_label.clear_message()
+
+        def make(account: str, pdf: str | None, plain: bool) -> Call[MonthlyAudit]:
+            return lambda s, ws: s.governance.export_monthly_pdf(ws, bcu, month, path, account_password=account,
+                                                                 pdf_password=pdf, unencrypted=plain)
+
+        dialog = ProtectedPdfDialog(self.ops, "Export the monthly audit as PDF",
+                                    f"The system audit of {bcu_text(bcu)}, {month}", path, make, self,
+                                    progress="Writing the audit's PDF")
+        dialog.written.connect(lambda audit: self.result_label.setText(
+            f"The audit of {bcu_text(audit.bcu)} {audit.month} saved to {path}, signed with your key."))
+        dialog.lock_requested.connect(self._page.lock_requested.emit)
+        dialog.open()
+        return dialog
 
     def wipe(self) -> None:
         self.bcus_model.clear()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QProgress
 from gvm_desktop.core.errors import AuthenticationError, ValidationError
 from gvm_desktop.core.passwords import MAX_LENGTH, MIN_LENGTH, MIN_ZXCVBN_SCORE, check_password, strength
 from gvm_desktop.gui.common.dialogs import FormDialog
+from gvm_desktop.gui.common.form_fields import limit_line
 from gvm_desktop.gui.common.widgets import note
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def password_field(parent: QWidget, name: str) -> QLineEdit:
     field = QLineEdit(parent)
     field.setEchoMode(QLineEdit.EchoMode.Password)
     field.setAccessibleName(name)
-    field.setMaxLength(MAX_LENGTH)
+    limit_line(field, MAX_LENGTH)  # a pasted password cut short would be a different password, unseen
     # No input method, no prediction: a password typed here must not be remembered by the desktop.
     field.setInputMethodHints(Qt.InputMethodHint.ImhHiddenText | Qt.InputMethodHint.ImhSensitiveData
                               | Qt.InputMethodHint.ImhNoPredictiveText)

@@ -16,7 +16,7 @@ from gvm_desktop.core.people import MAX_AGE, MIN_AGE, age_on
 from gvm_desktop.core.records import StatusAnswer
 from gvm_desktop.core.text import NAME_MAX, clean
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.form_fields import date_box, entered_date
+from gvm_desktop.gui.common.form_fields import date_box, entered_date, limit_line
 from gvm_desktop.gui.common.home_base import panel
 from gvm_desktop.gui.common.widgets import heading, note
 from gvm_desktop.gui.record.justify_dialog import JustifyDialog
@@ -42,7 +42,7 @@ class StatusCheckDialog(FormDialog):
         self.family_name = QLineEdit(self)
         self.family_name.setAccessibleName("Family name")
         for box in (self.given_name, self.family_name):
-            box.setMaxLength(NAME_MAX)
+            limit_line(box, NAME_MAX)  # refused whole over the limit, never cut
         self.date_of_birth = date_box(self, ops.clock.now().date(), empty=True, name="Date of birth")
         form = QFormLayout()
         form.addRow("&Given name", self.given_name)

@@ -11,17 +11,20 @@ the PDF export shows a progress line while it is built and written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDir, Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from gvm_desktop.core.disproportionality import SMALL_NUMBER
 from gvm_desktop.core.people import BCUS
 from gvm_desktop.core.policy import Permission, Role, allows
 from gvm_desktop.core.review import Quarter
-from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
+from gvm_desktop.gui.common.file_choice import ask_save_path
 from gvm_desktop.gui.common.home_base import bcu_text
+from gvm_desktop.gui.common.pdf_password import ProtectedPdfDialog
 from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, note
 from gvm_desktop.gui.review.disproportionality_panel import DisproportionalityPanel
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
     from gvm_desktop.core.disproportionality import DisproportionalityReport
     from gvm_desktop.core.exports import Exported
     from gvm_desktop.gui.common.home_base import HomePage
-    from gvm_desktop.gui.common.operations import Result, SessionOps
+    from gvm_desktop.gui.common.operations import Call, Result, SessionOps
 
 QUARTERS_OFFERED = 4  # this quarter and the three before it, as the report's own trend
 
@@ -72,6 +75,16 @@ class DisproportionalityPage(QWidget):
         self.import_button = QPushButton("Import reference &population (CSV)…", self)
         self.import_button.setToolTip("Replace the reference population with a CSV of borough,dimension,group,population")
         self.import_button.setVisible(self.can_import)
+        # The date the figures refer to (the census day): printed on every report, never the day they were loaded.
+        self.as_of_field = QLineEdit(self)
+        self.as_of_field.setPlaceholderText("YYYY-MM-DD")
+        self.as_of_field.setMaxLength(10)
+        self.as_of_field.setAccessibleName("Date the reference figures refer to")
+        self.as_of_field.setToolTip("The day the figures count the population on, e.g. the census day 2021-03-21")
+        self.as_of_label = QLabel("Figures as of (census &day):", self)
+        self.as_of_label.setBuddy(self.as_of_field)
+        for widget in (self.as_of_field, self.as_of_label):
+            widget.setVisible(self.can_import)
         self.panel = DisproportionalityPanel(self)
         self.notice = NoticeLabel(self)
         self.error_label = ErrorLabel(self)
@@ -115,6 +128,8 @@ class DisproportionalityPage(QWidget):
         row.addWidget(self.quarter_box)
         row.addWidget(self.load_button)
         row.addStretch(1)
+        row.addWidget(self.as_of_label)
+        row.addWidget(self.as_of_field)
         row.addWidget(self.import_button)
         layout.addLayout(row)
         if not self.can_read:
@@ -169,24 +184,36 @@ class DisproportionalityPage(QWidget):
                              "PDF files (*.pdf)", "pdf", lambda path: self.export_to(path), folder=self.folder,
                              on_lock=self._page.lock_requested.emit)
 
-    def export_to(self, path: Path) -> bool:
-        """Write the report on screen (its BCU and quarter, whatever the boxes say now) to `path`, off the GUI thread;
-        False if there is no report to write."""
+    def export_to(self, path: Path) -> ProtectedPdfDialog | None:
+        """Ask for the PDF's password and the user's own (it signs the report), then write the report on screen (its
+        BCU and quarter, whatever the boxes say now) to `path`, off the GUI thread; None if there is no report."""
         report = self.report
         if report is None:
-            return False
+            return None
         self.folder = path.parent
         bcu, quarter = report.bcu, str(report.quarter)
         self.error_label.clear_message()
         self.notice.clear()
-        self.ops.run(lambda s, ws: writing_to(path, lambda: s.reports.export_disproportionality(ws, path, bcu=bcu,
-                                                                                               quarter=quarter)),
-                     done=self._exported, errors=self.error_label, progress="Exporting the disproportionality report",
-                     owner=self)
-        return True
+
+        def make(account: str, pdf: str | None, plain: bool) -> Call[Exported]:
+            return lambda s, ws: s.reports.export_disproportionality(ws, path, account_password=account,
+                                                                     pdf_password=pdf, unencrypted=plain, bcu=bcu,
+                                                                     quarter=quarter)
+
+        # The screen shows exact counts inside the vault; the file that leaves it has its small numbers suppressed.
+        dialog = ProtectedPdfDialog(self.ops, "Export the disproportionality report",
+                                    f"The disproportionality report of {bcu}, {quarter}, counts below "
+                                    f"{SMALL_NUMBER} suppressed", path, make, self,
+                                    progress="Exporting the disproportionality report")
+        dialog.written.connect(self._exported)
+        dialog.lock_requested.connect(self._page.lock_requested.emit)
+        dialog.open()
+        return dialog
 
     def _exported(self, result: Exported) -> None:
-        self.notice.setText(f"Report saved to {result.path} ({result.bytes:,} bytes, counts only; "
+        self.notice.setText(f"Report saved to {result.path} ({result.bytes:,} bytes, counts only, small numbers "
+                            f"suppressed, signed with your key, "
+                            f"{'AES-256 encrypted' if result.encrypted else 'NOT encrypted'}; "
                             f"access-log entry {result.log_seq}).")
 
     # -- the reference population (admin) ------------------------------------------------------------------------------
@@ -199,11 +226,19 @@ class DisproportionalityPage(QWidget):
                              on_lock=self._page.lock_requested.emit)
 
     def import_reference(self, path: Path) -> None:
-        """Load `path` as the reference population; the row count, or the file's fault, is said on the page."""
+        """Load `path` as the reference population, dated as the page says; the row count, or the file's fault, is
+        said on the page."""
         self.folder = path.parent
         self.notice.clear()
-        self.ops.run(lambda s, ws: s.reports.load_reference(ws, path), done=lambda count: self._imported(count, path),
-                     errors=self.error_label, owner=self)
+        typed = self.as_of_field.text().strip()
+        try:
+            as_of = date.fromisoformat(typed) if typed else None
+        except ValueError:
+            self.error_label.show_message(f"'{typed}' is not a date: give the day the figures refer to as YYYY-MM-DD.")
+            return
+        self.error_label.clear_message()
+        self.ops.run(lambda s, ws: s.reports.load_reference(ws, path, as_of=as_of),
+                     done=lambda count: self._imported(count, path), errors=self.error_label, owner=self)
 
     def _imported(self, count: int, path: Path) -> None:
         self.notice.setText(f"Reference population loaded: {count:,} rows from {path.name}, replacing any before. "

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -33,8 +32,6 @@ from PySide6.QtWidgets import (
 from gvm_desktop.core.errors import AuthenticationError, GvmError, UndecidedError
 from gvm_desktop.core.labels import people_text
 from gvm_desktop.core.local_time import local_day_text
-from gvm_desktop.core.passwords import generated_passphrase
-from gvm_desktop.core.policy import Permission, allows
 from gvm_desktop.core.review import (
     MAX_RATIONALE,
     MIN_RATIONALE,
@@ -43,13 +40,13 @@ from gvm_desktop.core.review import (
     Verdict,
 )
 from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
-from gvm_desktop.gui.common.clipboard import SecureClipboard
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
 from gvm_desktop.gui.common.form_fields import with_count
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.password_dialog import password_field
+from gvm_desktop.gui.common.pdf_password import PdfPasswordRows
 from gvm_desktop.gui.common.table_models import Column, RowTableModel
 from gvm_desktop.gui.common.widgets import BusyBar, ReadOnlyTable, note
 from gvm_desktop.gui.review.review_words import (
@@ -253,106 +250,6 @@ class TaskDialog(FormDialog):
 
     def show_failure(self, exc: GvmError) -> None:
         self.error_label.show_error(exc)
-
-
-class PdfPasswordRows(QWidget):
-    """A PDF's password typed twice, or a generated passphrase shown once (copyable, cleared from the clipboard
-    after 30 s), or unencrypted for a role allowed it. The service checks the password against the account rules."""
-
-    def __init__(self, ops: SessionOps, parent: QWidget, *, unencrypted_text: str) -> None:
-        super().__init__(parent)
-        self.pdf_password = password_field(parent, "PDF password")
-        self.pdf_again = password_field(parent, "PDF password again")
-        self.generate_button = QPushButton("&Generate", parent)
-        self.generate_button.setToolTip("Fill both fields with a passphrase of six random words, shown once below")
-        self.generate_button.setAccessibleName("Generate a PDF passphrase")
-        self.passphrase = QLabel(parent)  # the generated passphrase, shown once: the reader must be told it
-        self.passphrase.setObjectName("generatedPassphrase")
-        self.passphrase.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                                | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.passphrase.setAccessibleName("Generated PDF passphrase")
-        self.copy_button = QPushButton("&Copy", parent)
-        self.copy_button.setToolTip("Copy the passphrase; the clipboard is cleared after 30 seconds")
-        self.clipboard = SecureClipboard(self)
-        self.unencrypted = QCheckBox(unencrypted_text, parent)
-        self.unencrypted.setToolTip("The PDF opens without a password: only for a destination that is itself secure")
-        # Only a role that may export unencrypted is offered it (the service checks again).
-        self.unencrypted.setVisible(allows(ops.session.role, Permission.EXPORT_UNENCRYPTED))
-        self.generated_row = QWidget(parent)
-        shown = QHBoxLayout(self.generated_row)
-        shown.setContentsMargins(0, 0, 0, 0)
-        shown.addWidget(self.passphrase, 1)
-        shown.addWidget(self.copy_button)
-        self.generated_row.hide()
-        self.generate_button.clicked.connect(self.generate)
-        self.copy_button.clicked.connect(self.copy)
-        self.unencrypted.toggled.connect(self._encryption_toggled)
-        for field in (self.pdf_password, self.pdf_again):
-            field.textEdited.connect(self._typed)
-
-    def add_rows(self, form: QFormLayout, password_label: str) -> None:
-        row = QHBoxLayout()
-        row.addWidget(self.pdf_password, 1)
-        row.addWidget(self.generate_button)
-        label = QLabel(password_label, self.parentWidget())
-        label.setBuddy(self.pdf_password)  # a row holding a layout gets no buddy of its own: its mnemonic would show
-        form.addRow(label, row)
-        form.addRow("PDF password &again:", self.pdf_again)
-        form.addRow("", self.generated_row)
-        form.addRow("", self.unencrypted)
-
-    def generate(self) -> str:
-        phrase = generated_passphrase()
-        for field in (self.pdf_password, self.pdf_again):
-            field.setText(phrase)
-        self.passphrase.setText(phrase)
-        self.generated_row.show()
-        return phrase
-
-    def copy(self) -> None:
-        if self.passphrase.text():
-            self.clipboard.copy(self.passphrase.text())
-
-    def _typed(self, _text: str) -> None:
-        # Typed over: the passphrase shown is no longer the PDF's.
-        self.forget_shown()
-
-    def forget_shown(self) -> None:
-        self.passphrase.clear()
-        self.generated_row.hide()
-
-    def _encryption_toggled(self, plain: bool) -> None:
-        for field in (self.pdf_password, self.pdf_again):
-            field.setEnabled(not plain)
-            if plain:
-                field.clear()
-        self.generate_button.setEnabled(not plain)
-        if plain:
-            self.forget_shown()
-
-    def problem(self) -> str | None:
-        """What is missing before asking the service (it checks again, and the password's strength)."""
-        if self.unencrypted.isChecked():
-            return None
-        if not self.pdf_password.text():
-            return "Choose a PDF password (or Generate one), or tick the unencrypted box."
-        if self.pdf_password.text() != self.pdf_again.text():
-            self.pdf_password.clear()  # which one is wrong is unknowable: both are typed again
-            self.pdf_again.clear()
-            return "The two PDF passwords differ: type them again."
-        return None
-
-    def taken(self) -> str | None:
-        """The PDF password (None when unencrypted), the fields emptied; the shown passphrase stays until closed."""
-        chosen = None if self.unencrypted.isChecked() else self.pdf_password.text()
-        for field in (self.pdf_password, self.pdf_again):
-            field.clear()
-        return chosen
-
-    def wipe(self) -> None:
-        self.taken()
-        self.forget_shown()
-        self.clipboard.clear()
 
 
 class SignOffDialog(TaskDialog):
