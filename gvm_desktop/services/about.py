@@ -28,6 +28,19 @@ class AboutFacts:
 
 
 class AboutService:
+    def ca_certificate_pem(self, ws: Workspace) -> str | None:
+        """The vault CA's certificate, as PEM, for `gvm-desktop verify-pdf FILE --ca FILE` (and any PDF reader that
+        is told to trust it) away from the vault. Public: the certificate only, never the CA's key; not logged,
+        as the facts are not. None before the vault has signed anything."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        with ws.operation(None, Action.ACCESS_LOG_READ, writes=False) as op:
+            ca = op.store.certificates.authority()
+        if ca is None:
+            return None
+        return x509.load_der_x509_certificate(ca.cert_der).public_bytes(Encoding.PEM).decode("ascii")
+
     def facts(self, ws: Workspace) -> AboutFacts:
         # A read (no transaction, nothing logged); the action only names the operation.
         with ws.operation(None, Action.ACCESS_LOG_READ, writes=False) as op:

@@ -5,6 +5,7 @@ The Help menu is installed on the real main window here, as main_window.py insta
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from importlib import metadata
@@ -174,3 +175,31 @@ def test_every_tab_a_role_sees_has_its_section_in_that_roles_guide(qtbot: QtBot,
         assert PAGE_TOPICS[type(home).__name__] in anchors
     assert "locked-out" in anchors  # F1 on the locked page
     assert role is Role.PARTNER or seen
+
+
+def test_about_saves_the_vaults_ca_certificate_and_a_signed_pdf_checks_against_it(
+        qtbot: QtBot, helped: Helped, gui_demo_app: App, tmp_path: Path) -> None:
+    """Whoever checks a signed PDF away from the vault needs its CA certificate: About saves it (public, PEM)."""
+    from gvm_desktop.cli.main import main
+    from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
+    from gvm_desktop.core.log_filter import LogFilter
+
+    auditor = next(a for a in DEMO_ACCOUNTS if a.role is Role.AUDITOR)
+    ws = gui_demo_app.auth.sign_in(auditor.username, auditor.password)
+    pack = tmp_path / "pack.pdf"
+    gui_demo_app.forms.export_pack(ws, LogFilter(), pack, account_password=auditor.password,
+                                   pdf_password="copper-kettle-review-2026")
+    gui_demo_app.auth.sign_out(ws)
+
+    _window, help_menu = helped(Role.PARTNER)  # any role: the certificate is public
+    dialog = help_menu.open_about()
+    settle()
+    target = tmp_path / "vault-ca.pem"
+    dialog.save_ca_to(target)
+    settle()
+    assert target.read_text("ascii").startswith("-----BEGIN CERTIFICATE-----")
+    assert str(target) in dialog.saved_label.text()
+    assert "PRIVATE" not in target.read_text("ascii")
+    stdin = io.StringIO("copper-kettle-review-2026\n")
+    assert main(["verify-pdf", str(pack), "--ca", str(target), "--password-stdin"], stdin=stdin,
+                 stdout=io.StringIO(), stderr=io.StringIO()) == 0

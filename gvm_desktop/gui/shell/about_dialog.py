@@ -8,13 +8,16 @@ locked the dialog says so instead. The values are selectable, to be quoted in a 
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from gvm_desktop import __version__
-from gvm_desktop.gui.common.widgets import ErrorLabel, heading, note
+from gvm_desktop.core.errors import GvmError
+from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
+from gvm_desktop.gui.common.widgets import ErrorLabel, NoticeLabel, heading, note
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import Services, SessionOps
@@ -86,8 +89,16 @@ class AboutDialog(QDialog):
         self.hash_value = _value(self)
         self.hash_value.setAccessibleName("Access log head's hash in full")
         self.error_label = ErrorLabel(self)
+        self.saved_label = NoticeLabel(self)
+        self._ops = ops
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.save_ca_button = buttons.addButton("Save the vault's CA &certificate…",
+                                                QDialogButtonBox.ButtonRole.ActionRole)
+        self.save_ca_button.setToolTip("The public certificate that signed PDFs chain to: give it to whoever checks "
+                                       "them (gvm-desktop verify-pdf FILE --ca FILE). Never the CA's key.")
+        self.save_ca_button.setEnabled(ops is not None)
+        self.save_ca_button.clicked.connect(self.ask_save_ca)
 
         form = QFormLayout()
         form.addRow("Version:", self.version_value)
@@ -102,6 +113,7 @@ class AboutDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note(HEAD_NOTE, self))
         layout.addWidget(self.error_label)
+        layout.addWidget(self.saved_label)
         layout.addWidget(buttons)
         self.resize(620, 320)
         if ops is not None:
@@ -111,6 +123,28 @@ class AboutDialog(QDialog):
         self.vault_value.setText(facts.vault_id)
         self.head_value.setText(f"entry {facts.log_head_seq:,} — {facts.log_head_seq}:{facts.log_head_hash[:16]}")
         self.hash_value.setText(facts.log_head_hash)
+
+    def ask_save_ca(self) -> None:
+        ask_save_path(self, "Save the vault's CA certificate", "vault-ca.pem", "PEM certificate (*.pem)", "pem",
+                      self.save_ca_to)
+
+    def save_ca_to(self, path: Path) -> None:
+        """Write the CA certificate (PEM) to `path`; the outcome is said in the dialog."""
+        if self._ops is None:
+            return
+
+        def saved(pem: str | None) -> None:
+            if pem is None:
+                self.error_label.show_message("The vault has signed nothing yet, so it has no CA certificate.")
+                return
+            try:
+                writing_to(path, lambda: path.write_text(pem, encoding="ascii"))
+            except GvmError as error:
+                self.error_label.show_error(error)
+                return
+            self.saved_label.setText(f"Saved to {path}: check a signed PDF with gvm-desktop verify-pdf FILE --ca {path}")
+
+        self._ops.run(lambda s, ws: s.about.ca_certificate_pem(ws), done=saved, failed=self._not_read, owner=self)
 
     def _not_read(self, error: BaseException) -> None:
         self.vault_value.clear()
