@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 import platformdirs
 
 from gvm_desktop.core.clock import Clock, SystemClock
+from gvm_desktop.core.machine_policy import MachinePolicy, MachinePolicyError
 from gvm_desktop.core.scoring import default_policy
 from gvm_desktop.services.about import AboutService
 from gvm_desktop.services.accounts import AccountService
@@ -31,6 +32,7 @@ from gvm_desktop.services.governance import GovernanceService
 from gvm_desktop.services.integrity import IntegrityService
 from gvm_desktop.services.log_export import LogExportService
 from gvm_desktop.services.log_queries import LogQueryService
+from gvm_desktop.services.machine_policy import load_machine_policy
 from gvm_desktop.services.matrix import MatrixService
 from gvm_desktop.services.records import RecordService
 from gvm_desktop.services.reports import ReportService
@@ -132,6 +134,12 @@ class App:
         return self.paths.exists()
 
     def init_vault(self, admin_username: str, admin_display_name: str, admin_password: str, *, bind: bool = True) -> CreatedVault:
+        machine = self.env.machine_policy
+        if machine.device_binding_required and not (bind and self.env.device.available()):
+            # Unbound, the vault would open anywhere its file is copied: the administrator ruled that out.
+            reason = "was not asked for" if not bind else "is impossible: no OS credential store was found"
+            raise MachinePolicyError(f"Binding the vault to this workstation is required by {machine.why()}, "
+                                     f"and binding {reason}. The vault was not created.")
         return create_vault(self.paths, self.env, admin_username=admin_username,
                             admin_display_name=admin_display_name, admin_password=admin_password, bind=bind)
 
@@ -174,12 +182,15 @@ def build_app(
     kdf: KdfParams = DEFAULT_KDF,
     workstation: str | None = None,
     tz: str | None = None,
+    machine_policy: MachinePolicy | None = None,
 ) -> App:
+    """The App; `machine_policy` None reads the workstation's (MachinePolicyError if it is broken: fail closed)."""
     env = Environment(
         clock=clock or SystemClock(),
         device=DeviceSecrets(keyring_backend),
         kdf=kdf,
         workstation=workstation or platform.node() or "unknown-workstation",
         tz=tz or _local_tz(),
+        machine_policy=machine_policy if machine_policy is not None else load_machine_policy(),
     )
     return App(Path(vault_dir).expanduser() if vault_dir else default_vault_dir(), env)

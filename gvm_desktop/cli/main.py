@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     sset.add_argument("key", choices=sorted(SETTINGS))
     sset.add_argument("value")
 
+    sub.add_parser("rekey", parents=[common],
+                   help="rotate the data key now; BCU and preview keys at their holders' next sign-in (admin)")
     sub.add_parser("check", parents=[common],
                    help="check every page of the vault database (admin, auditor); exit 0 if intact, 4 if damaged")
 
@@ -191,6 +193,18 @@ def _cmd_user(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) ->
         return 0
     finally:
         app.auth.sign_out(ws)
+
+
+def _cmd_rekey(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) -> int:
+    ws, _password = _sign_in(app, args, pw)
+    try:
+        done = app.accounts.rekey(ws)
+    finally:
+        app.auth.sign_out(ws)
+    out.write(f"Rotated now: {', '.join(done.rotated)}.\n")
+    out.write(f"Due at their holders' next sign-in: {', '.join(done.due)}.\n" if done.due
+              else "Nothing else is due.\n")
+    return 0
 
 
 def _cmd_recover(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) -> int:
@@ -294,6 +308,8 @@ def main(
             return _cmd_user(app, args, pw, out)
         if args.command == "settings":
             return _cmd_settings(app, args, pw, out)
+        if args.command == "rekey":
+            return _cmd_rekey(app, args, pw, out)
         if args.command == "check":
             return _cmd_check(app, args, pw, out, err)
         if args.command == "log" and args.log_command in ("verify", "grant", "verify-export"):

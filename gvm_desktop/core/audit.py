@@ -23,6 +23,7 @@ class Action(StrEnum):
     PASSWORD_CHANGE = "account.password_change"
     SETTINGS_CHANGE = "settings.change"
     KEY_ROTATE = "vault.key_rotate"
+    VAULT_REKEY = "vault.rekey"  # an administrator rotated the keys on demand, not after a revocation
     KEY_DELIVER = "vault.key_deliver"  # a compartment's key sealed to an account entitled to it
     KEY_PIN = "vault.key_pin"  # a slot accepted a compartment key (first use, rotation, release)
     DSA_PREVIEW = "dsa.preview_refresh"  # an agreement's preview compartment created, refilled or emptied

@@ -74,6 +74,7 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType({
     "account.password_change": "Changed a password",
     "settings.change": "Changed a setting",
     "vault.key_rotate": "Rotated keys",
+    "vault.rekey": "Rotated the keys on demand",
     "vault.key_deliver": "Gave keys to entitled accounts",
     "vault.key_pin": "Accepted keys (pinned)",
     "dsa.preview_refresh": "Kept an agreement's preview",

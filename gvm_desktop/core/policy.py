@@ -65,6 +65,7 @@ class Permission(StrEnum):
     REFERENCE_MANAGE = "report.reference"  # load the reference population per borough
     SUBJECT_ACCESS = "report.subject_access"  # everything held about one person, for a subject access request
     VAULT_CHECK = "vault.check"  # check every page of the vault database (HMACs and structure)
+    VAULT_REKEY = "vault.rekey"  # rotate the data keys on demand (a suspected copy, a policy's schedule)
 
 
 _EVERYONE = frozenset(Role)
@@ -106,6 +107,7 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
         Permission.REFERENCE_MANAGE: frozenset({Role.ADMIN}),
         Permission.SUBJECT_ACCESS: frozenset({Role.SPOC}),
         Permission.VAULT_CHECK: frozenset({Role.ADMIN, Role.AUDITOR}),
+        Permission.VAULT_REKEY: frozenset({Role.ADMIN}),
     }
 )
 
@@ -143,6 +145,7 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
         Permission.REFERENCE_MANAGE: "load the reference population",
         Permission.SUBJECT_ACCESS: "produce a subject access pack",
         Permission.VAULT_CHECK: "check the vault database's integrity",
+        Permission.VAULT_REKEY: "rotate the vault's keys",
     }
 )
 

@@ -97,6 +97,7 @@ NOT_RECORD_USE: Mapping[Action, str] = MappingProxyType({
     Action.PASSWORD_CHANGE: "an account, not a record",
     Action.SETTINGS_CHANGE: "vault settings",
     Action.KEY_ROTATE: "the vault's key",
+    Action.VAULT_REKEY: "the vault's keys, rotated on demand",
     Action.KEY_DELIVER: "a compartment's key, not a record",
     Action.KEY_PIN: "a compartment's key, not a record",
     Action.VAULT_SPLIT: "the vault's files, not a record",

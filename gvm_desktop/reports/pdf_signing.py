@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from gvm_desktop.core.errors import AuthenticationError, ExitCode, GvmError, ValidationError, VaultCorrupt
 from gvm_desktop.core.passwords import check_password as check_account_password
+from gvm_desktop.core.passwords import strength
 
 if TYPE_CHECKING:
     from asn1crypto.x509 import Certificate
@@ -210,8 +211,11 @@ def _issued_by(cert_der: bytes, ca_cert_der: bytes) -> bool:
     return True
 
 
-def check_password(password: str) -> None:
+def check_password(password: str, min_score: int | None = None) -> None:
     """Refuse a PDF password that would not open the file the same way in every reader.
+
+    `min_score` is a zxcvbn score the workstation's policy may ask beyond the account rule's
+    (MachinePolicy.min_pdf_password_score); None asks the account rule's only.
 
     Acrobat prepares AES-256 passwords with SASLprep (RFC 4013) before hashing, qpdf and poppler use the bytes
     as typed: a password SASLprep would change (compatibility forms, odd spaces, invisible or control
@@ -227,6 +231,9 @@ def check_password(password: str) -> None:
     # An OFFICIAL-SENSITIVE sheet travels without the vault round it: its password is all that protects it, so it
     # meets the account password rules (length, guessability), or is a generated passphrase, which does.
     check_account_password(password, PDF_PASSWORD_CONTEXT)
+    if min_score is not None and strength(password, PDF_PASSWORD_CONTEXT) < min_score:
+        raise ValidationError(f"This workstation's policy asks a stronger PDF password (zxcvbn score {min_score} of 4):"
+                              " use a longer passphrase, or the generated one.")
 
 
 def _unstable_character(ch: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gvm_desktop.core.accounts import Account
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import from_iso, to_iso
@@ -14,7 +16,7 @@ from gvm_desktop.services.context import Operation, Workspace
 from gvm_desktop.services.key_custody import add_due, clear_due
 from gvm_desktop.store import keyslots
 from gvm_desktop.store.protocols import Unit
-from gvm_desktop.store.vault import Checkpoint, Vault, no_checkpoint
+from gvm_desktop.store.vault import Checkpoint, Vault, load_slots, no_checkpoint
 
 
 def create_account(
@@ -63,6 +65,14 @@ def _account(op: Operation, user_id: int) -> Account:
     account = op.store.accounts.by_id(user_id)
     assert account is not None  # an account is disabled, never deleted
     return account
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    """What an on-demand rotation moved at once, and what waits for a holder of the key to sign in."""
+
+    rotated: list[str]
+    due: list[str]
 
 
 class AccountService:
@@ -127,6 +137,29 @@ class AccountService:
                 op.log(detail=f"keys rotated after disabling {target.username}: {', '.join(done)}")
         with ws.operation(None, Action.ACCOUNT_DISABLE, writes=False) as op:
             return _account(op, target.id)
+
+    def rekey(self, ws: Workspace, *, checkpoint: Checkpoint = no_checkpoint) -> Rekeyed:
+        """Rotate common's key now and mark every BCU and preview key due, by the path `disable` takes.
+
+        The administrator holds common's key only: each other compartment's next key must be endorsed
+        by a holder of its current one, so those are rotated at their holders' next sign-in (key_custody).
+        """
+        with ws.operation(Permission.VAULT_REKEY, Action.VAULT_REKEY) as op:
+            slots = load_slots(op.vault.paths)
+            # Only compartments someone holds: a removed preview's history lingers in the file, and nobody
+            # could ever rotate it.
+            held = op.vault.rotatable([n for n in slots.compartments() if slots.holders(n)])
+            add_due(op.store, held)
+            op.log(detail="data key rotated on demand" + (f"; due: {', '.join(held)}" if held else ""))
+        # As in `disable`: committed first, then rotated outside any transaction by the crash-safe steps.
+        with ws.operation(None, Action.KEY_ROTATE, writes=False, alone=True) as op:
+            done = [n for n in held if op.vault.holds(n)]
+            op.vault.revoke_and_rotate(None, names=held, checkpoint=checkpoint)
+        if done:
+            with ws.operation(None, Action.KEY_ROTATE) as op:
+                clear_due(op.store, done)
+                op.log(detail=f"keys rotated on demand: {', '.join(done)}")
+        return Rekeyed(rotated=[keyslots.COMMON, *done], due=[n for n in held if n not in done])
 
     def change_own_password(self, ws: Workspace, current: str, new: str) -> None:
         """Rewrites only this user's slot; the data key and other slots stay as they are."""

@@ -11,6 +11,7 @@ from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import Clock, to_iso
 from gvm_desktop.core.errors import GvmError, PermissionDenied, SessionLocked, StaleSession, VaultCorrupt
 from gvm_desktop.core.governance import REQUIRED_COURSE, has_current
+from gvm_desktop.core.machine_policy import NO_POLICY, MachinePolicy
 from gvm_desktop.core.policy import MATRIX_ACCESS, Permission, Role, require
 from gvm_desktop.store import unit
 from gvm_desktop.store.device import DeviceSecrets
@@ -28,6 +29,7 @@ class Environment:
     kdf: KdfParams
     workstation: str
     tz: str
+    machine_policy: MachinePolicy = NO_POLICY  # the workstation administrator's, above any vault setting
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,10 @@ class Workspace:
 
     def _check(self, permission: Permission) -> None:
         require(self.session.role, permission)
+        machine = self.env.machine_policy
+        if permission is Permission.EXPORT_UNENCRYPTED and machine.forbids_unencrypted_exports:
+            raise PermissionDenied(f"Exporting without a password is forbidden by {machine.why()}: "
+                                   "choose a password for the PDF.")
         if permission in MATRIX_ACCESS:
             self._require_governance(unit.reading(self._open_vault()))
 

@@ -84,7 +84,7 @@ def check_protection(op: Operation, pdf_password: str | None, unencrypted: bool)
     elif not pdf_password:
         raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
     else:
-        _pdf_signing().check_password(pdf_password)
+        _pdf_signing().check_password(pdf_password, op.env.machine_policy.min_pdf_password_score)
 
 
 def exporter_key(op: Operation, wrap_key: bytes) -> tuple[CaMaterial, SignerMaterial]:
@@ -160,7 +160,7 @@ class ReportService:
             elif not pdf_password:
                 raise ValidationError("Choose a password for the PDF, or export it unencrypted explicitly.")
             else:
-                signing.check_password(pdf_password)
+                signing.check_password(pdf_password, op.env.machine_policy.min_pdf_password_score)
             row = self.reviews.review_row(op, review_id)
             if row.signed_at is None:
                 raise ValidationError(f"Review {review_id} is not signed yet: only a signed review has a review sheet.")

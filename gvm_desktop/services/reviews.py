@@ -615,7 +615,7 @@ def _check_delivery(op: Operation, sheet: SheetDelivery) -> None:
     elif not sheet.pdf_password:
         raise ValidationError("Choose a password for the signed sheet's PDF, or save it unencrypted explicitly.")
     else:
-        pdf_signing.check_password(sheet.pdf_password)
+        pdf_signing.check_password(sheet.pdf_password, op.env.machine_policy.min_pdf_password_score)
     target = Path(sheet.out)
     if target.is_dir():
         raise ValidationError(f"Cannot write the signed sheet to {target}: it is a folder.")

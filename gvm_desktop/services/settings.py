@@ -1,4 +1,8 @@
-"""Vault-wide security settings (typed in core/settings.py, stored in the vault)."""
+"""Vault-wide security settings (typed in core/settings.py, stored in the vault).
+
+The workstation's machine policy (core/machine_policy.py) sits above them: the idle lock in effect is the
+vault's value or the policy's maximum, whichever is shorter, and the vault's value cannot be set above it.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,20 @@ def _setting(key: str) -> IntSetting:
 
 class SettingsService:
     def value(self, ws: Workspace, key: str) -> int:
-        """Any signed-in user may read a setting: the session needs them to behave."""
+        """Any signed-in user may read a setting, as it is in effect: the session needs them to behave."""
         with ws.operation(None, Action.SETTINGS_CHANGE, writes=False) as op:
-            return self.value_in(op.store, key)
+            stored = self.value_in(op.store, key)
+        fixed = self.fixed_maximum(ws, key)
+        return stored if fixed is None else min(stored, fixed)
+
+    def fixed_maximum(self, ws: Workspace, key: str) -> int | None:
+        """The most the workstation's policy allows for `key`, if it fixes one (None: the vault's bounds only)."""
+        _setting(key)
+        return ws.env.machine_policy.max_idle_lock_minutes if key == IDLE_LOCK_MINUTES.key else None
+
+    def fixed_because(self, ws: Workspace) -> str:
+        """Whose rule fixes a setting, for the sentence that shows it fixed: the policy and where it is written."""
+        return ws.env.machine_policy.why()
 
     def value_in(self, store: Unit, key: str) -> int:
         """A setting read inside a use case already under way (its transaction, its lock)."""
@@ -37,6 +52,10 @@ class SettingsService:
         with ws.operation(Permission.SETTINGS_MANAGE, Action.SETTINGS_CHANGE) as op:
             setting = _setting(key)
             parsed = setting.parse(value)
+            fixed = self.fixed_maximum(ws, key)
+            if fixed is not None and parsed > fixed:
+                raise op.refuse(ValidationError(
+                    f"{key} cannot be more than {fixed}: fixed by {self.fixed_because(ws)}."))
             old = self.value(ws, key)
             op.store.meta.set_setting(key, str(parsed), to_iso(op.env.clock.now()), op.session.user_id)
             op.log(detail=f"{key}: {old} -> {parsed}")

@@ -63,6 +63,7 @@ CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
     Permission.SETTINGS_MANAGE: lambda app, ws, _a: app.settings.change(ws, "idle_lock_minutes", 15),
     Permission.ACCESS_LOG_READ: lambda app, ws, _a: app.audit.recent(ws, 10),
     Permission.VAULT_CHECK: lambda app, ws, _a: app.integrity.check(ws),
+    Permission.VAULT_REKEY: lambda app, ws, _a: app.accounts.rekey(ws),
     Permission.PASSWORD_CHANGE_OWN: lambda app, ws, a: app.accounts.change_own_password(
         ws, a.password, "fresh-mango-telescope-58"),
     Permission.REVIEW_READ: lambda app, ws, _a: app.reviews.find(ws),

@@ -137,9 +137,15 @@ class AdminHome(HomePage):
         row.addWidget(self.apply_button)
         row.addStretch(1)
         inner.addLayout(row)
+        # Shown only when the workstation's policy fixes a maximum: the administrator sees why the box stops there.
+        self.idle_fixed = QLabel(box)
+        self.idle_fixed.setObjectName("note")
+        self.idle_fixed.setWordWrap(True)
+        self.idle_fixed.hide()
         self.idle_status = QLabel(box)
         self.idle_status.setObjectName("note")
         self.idle_error = ErrorLabel(box)
+        inner.addWidget(self.idle_fixed)
         inner.addWidget(self.idle_status)
         inner.addWidget(self.idle_error)
         return box
@@ -149,6 +155,8 @@ class AdminHome(HomePage):
     def load(self) -> None:
         self.overdue.load()  # quarterly review hook; first, so the accounts' own errors are not cleared by it
         self.load_accounts()
+        self.ops.run(lambda s, ws: (s.settings.fixed_maximum(ws, IDLE_LOCK_MINUTES.key), s.settings.fixed_because(ws)),
+                     done=self._show_idle_fixed, errors=self.idle_error, owner=self)
         self.ops.run(lambda s, ws: s.settings.idle_lock_minutes(ws), done=self._show_idle_minutes,
                      errors=self.idle_error, owner=self)
         self.ops.run(lambda s, ws: s.settings.value(ws, AUTO_DISABLE_INACTIVE.key), done=self._show_auto_disable,
@@ -157,6 +165,14 @@ class AdminHome(HomePage):
     def _changed(self, changes: frozenset[Change]) -> None:
         if Change.ACCOUNTS in changes:
             self.load_accounts(quietly=True)
+
+    def _show_idle_fixed(self, fixed: tuple[int | None, str]) -> None:
+        maximum, because = fixed
+        if maximum is None:
+            return
+        self.idle_spin.setMaximum(maximum)
+        self.idle_fixed.setText(f"Fixed at most {maximum} minutes by {because}.")
+        self.idle_fixed.show()
 
     def _show_idle_minutes(self, minutes: int) -> None:
         self.idle_spin.setValue(minutes)

@@ -1,0 +1,79 @@
+"""Reads the workstation administrator's policy (checked by core/machine_policy.py) from the machine.
+
+Linux: /etc/gvm-desktop/policy.toml; Windows: HKLM\\Software\\Policies\\gvm-desktop, where group policy
+writes. GVM_DESKTOP_POLICY names another file (tests, a packaged trial). No file or key means no policy;
+a file or key that cannot be read or is wrong stops the start: ignoring it would run looser than the
+administrator decided.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+from gvm_desktop.core.machine_policy import NO_POLICY, MachinePolicy, MachinePolicyError, parse_machine_policy
+
+POLICY_ENV = "GVM_DESKTOP_POLICY"
+LINUX_POLICY_FILE = Path("/etc/gvm-desktop/policy.toml")
+WINDOWS_POLICY_KEY = r"Software\Policies\gvm-desktop"
+# Group policy can only write DWORDs: 0 and 1 stand for false and true there.
+_FLAGS = ("unencrypted_exports", "device_binding_required")
+
+
+def load_machine_policy(path: Path | None = None) -> MachinePolicy:
+    """The policy in `path`, else in $GVM_DESKTOP_POLICY, else where this system keeps it; NO_POLICY if none."""
+    named = path or (Path(os.environ[POLICY_ENV]) if os.environ.get(POLICY_ENV) else None)
+    if named is not None:
+        return _from_file(named)
+    if sys.platform == "win32":
+        return _from_registry()
+    return _from_file(LINUX_POLICY_FILE)
+
+
+def _from_file(path: Path) -> MachinePolicy:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return NO_POLICY
+    except OSError as exc:
+        raise MachinePolicyError(f"The machine policy {path} cannot be read ({exc.strerror or 'I/O error'}).") from None
+    try:
+        values = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise MachinePolicyError(f"The machine policy {path} is not valid TOML: {exc}.") from None
+    return _parsed(values, str(path))
+
+
+def _parsed(values: dict[str, object], where: str) -> MachinePolicy:
+    try:
+        return parse_machine_policy(values, where)
+    except MachinePolicyError as exc:
+        # The administrator fixing it needs the file (or key) as well as the line that is wrong.
+        raise MachinePolicyError(f"{exc.message} ({where})") from None
+
+
+def _from_registry() -> MachinePolicy:
+    if sys.platform != "win32":  # for mypy on other systems: winreg exists only on Windows
+        return NO_POLICY
+    import winreg
+
+    where = "HKLM\\" + WINDOWS_POLICY_KEY
+    values: dict[str, object] = {}
+    try:
+        key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, WINDOWS_POLICY_KEY)
+    except FileNotFoundError:
+        return NO_POLICY
+    except OSError as exc:
+        raise MachinePolicyError(f"The machine policy {where} cannot be read ({exc.strerror or 'error'}).") from None
+    with key:
+        index = 0
+        while True:
+            try:
+                name, value, _kind = winreg.EnumValue(key, index)
+            except OSError:  # no more values
+                break
+            values[name] = bool(value) if name in _FLAGS and value in (0, 1) else value
+            index += 1
+    return _parsed(values, where)

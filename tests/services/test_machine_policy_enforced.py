@@ -1,0 +1,118 @@
+"""The workstation's policy, read from a file in a temp folder, holds against the vault's own administrator."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gvm_desktop.app import App
+from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
+from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.machine_policy import NO_POLICY, MachinePolicyError
+from gvm_desktop.core.policy import Role
+from gvm_desktop.core.settings import IDLE_LOCK_MINUTES
+from gvm_desktop.reports import pdf_signing
+from gvm_desktop.services.context import Workspace
+from gvm_desktop.services.machine_policy import POLICY_ENV, load_machine_policy
+from tests.support.vault_access import conn_of
+
+ACC = {a.role: a for a in DEMO_ACCOUNTS}
+# Meets the account password rule (zxcvbn 3) but not a policy asking 4.
+FAIR_PASSWORD = "Summer2026!abc"
+
+
+def _policy_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _demo_under_policy(tmp_path: Path, template: Path, make_app: Callable[..., App], policy: Path) -> App:
+    shutil.copytree(template, tmp_path / "demo-vault")
+    return make_app(tmp_path / "demo-vault", machine_policy=load_machine_policy(policy))
+
+
+def _sign_in(app: App, role: Role) -> Workspace:
+    return app.auth.sign_in(ACC[role].username, ACC[role].password)
+
+
+def test_no_file_means_no_policy(tmp_path: Path) -> None:
+    assert load_machine_policy(tmp_path / "absent.toml") == NO_POLICY
+
+
+def test_a_broken_file_stops_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       make_app: Callable[..., App]) -> None:
+    monkeypatch.setenv(POLICY_ENV, str(_policy_file(tmp_path, "max_idle_lock_minutes = [")))
+    with pytest.raises(MachinePolicyError, match="not valid TOML"):
+        make_app()
+    monkeypatch.setenv(POLICY_ENV, str(_policy_file(tmp_path, "max_idle_lock_minutes = 45\n")))
+    with pytest.raises(MachinePolicyError, match=r"'max_idle_lock_minutes' must be from 1 to 30.*policy\.toml"):
+        make_app()
+
+
+def test_the_env_var_names_the_policy_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          make_app: Callable[..., App]) -> None:
+    path = _policy_file(tmp_path, "max_idle_lock_minutes = 5\n")
+    monkeypatch.setenv(POLICY_ENV, str(path))
+    assert make_app().env.machine_policy.max_idle_lock_minutes == 5
+
+
+def test_the_idle_lock_is_capped_and_a_longer_one_refused(tmp_path: Path, make_app: Callable[..., App]) -> None:
+    path = _policy_file(tmp_path, "max_idle_lock_minutes = 5\n")
+    app = make_app(machine_policy=load_machine_policy(path))
+    ws = app.init_vault("alice.admin", "Alice Admin (synthetic)", "correct-horse-battery-staple-77").workspace
+    assert app.settings.idle_lock_minutes(ws) == 5  # the vault's default, 10, is above the cap
+    assert app.settings.fixed_maximum(ws, IDLE_LOCK_MINUTES.key) == 5
+    with pytest.raises(ValidationError, match=f"cannot be more than 5: fixed by this workstation's policy \\({path}\\)"):
+        app.settings.change(ws, IDLE_LOCK_MINUTES.key, 6)
+    refused = conn_of(ws).execute("SELECT count(*) FROM access_log WHERE outcome = 'refused' "
+                                  "AND detail LIKE '%workstation''s policy%'").fetchone()[0]
+    assert refused == 1
+    assert app.settings.change(ws, IDLE_LOCK_MINUTES.key, 3) == 3
+    assert app.settings.idle_lock_minutes(ws) == 3
+
+
+def test_unencrypted_exports_are_refused_and_logged_under_policy(tmp_path: Path, _demo_template: Path,
+                                                                make_app: Callable[..., App]) -> None:
+    policy = _policy_file(tmp_path, "unencrypted_exports = false\n")
+    app = _demo_under_policy(tmp_path, _demo_template, make_app, policy)
+    ws = _sign_in(app, Role.SPOC)  # a role that holds the right: the policy still wins
+    out = tmp_path / "plain.pdf"
+    with pytest.raises(PermissionDenied, match="forbidden by this workstation's policy"):
+        app.reports.export_disproportionality(ws, out, account_password=ACC[Role.SPOC].password,
+                                              pdf_password=None, unencrypted=True)
+    assert not out.exists()
+    refused = conn_of(ws).execute("SELECT count(*) FROM access_log WHERE outcome = 'refused' AND username = ? "
+                                  "AND detail LIKE '%workstation''s policy%'", (ACC[Role.SPOC].username,)).fetchone()
+    assert refused[0] == 1
+
+
+def test_a_fair_pdf_password_is_refused_under_a_stricter_minimum(tmp_path: Path) -> None:
+    pdf_signing.check_password(FAIR_PASSWORD)  # the product's own rule lets it through
+    minimum = load_machine_policy(_policy_file(tmp_path, "min_pdf_password_score = 4\n")).min_pdf_password_score
+    with pytest.raises(ValidationError, match="policy asks a stronger PDF password"):
+        pdf_signing.check_password(FAIR_PASSWORD, minimum)
+    pdf_signing.check_password("galley-mosaic-silver-meadow-brook-beetle", minimum)
+
+
+def test_device_binding_required_refuses_an_unbound_vault(tmp_path: Path, make_app: Callable[..., App]) -> None:
+    app = make_app(machine_policy=load_machine_policy(_policy_file(tmp_path, "device_binding_required = true\n")))
+    with pytest.raises(MachinePolicyError, match="Binding the vault to this workstation is required"):
+        app.init_vault("alice.admin", "Alice Admin (synthetic)", "correct-horse-battery-staple-77", bind=False)
+    assert not app.vault_exists()
+    assert app.init_vault("alice.admin", "Alice Admin (synthetic)", "correct-horse-battery-staple-77").bound
+
+
+def test_an_export_under_a_stricter_minimum_refuses_a_fair_pdf_password(tmp_path: Path, _demo_template: Path,
+                                                                       make_app: Callable[..., App]) -> None:
+    policy = _policy_file(tmp_path, "min_pdf_password_score = 4\n")
+    app = _demo_under_policy(tmp_path, _demo_template, make_app, policy)
+    ws = _sign_in(app, Role.SPOC)
+    out = tmp_path / "report.pdf"
+    with pytest.raises(ValidationError, match="policy asks a stronger PDF password"):
+        app.reports.export_disproportionality(ws, out, account_password=ACC[Role.SPOC].password,
+                                              pdf_password=FAIR_PASSWORD)
+    assert not out.exists()
