@@ -143,7 +143,8 @@ class ProtectedPdfDialog(FormDialog):
     written = Signal(object)
 
     def __init__(self, ops: SessionOps, title: str, what: str, path: Path, make: ProtectedCall,
-                 parent: QWidget | None, *, progress: str, changes: frozenset[Change] = frozenset()) -> None:
+                 parent: QWidget | None, *, progress: str, changes: frozenset[Change] = frozenset(),
+                 delete_on_close: bool = True) -> None:
         super().__init__(title, parent, ok_text="Export", ops=ops)
         self.path = path
         self._make = make
@@ -163,7 +164,8 @@ class ProtectedPdfDialog(FormDialog):
                                  "who produced it and that nothing changed since. The PDF password is the one its "
                                  "reader will need: give it to them another way than the file.", self))
         self.resize(560, 300)
-        self.finished.connect(lambda _result: self.deleteLater())  # nothing typed lingers once it is closed
+        if delete_on_close:  # nothing typed lingers once it is closed (a page that keeps its dialog wipes it itself)
+            self.finished.connect(lambda _result: self.deleteLater())
 
     def _problem(self) -> str | None:
         problem = self.pdf.problem()

@@ -41,12 +41,12 @@ from gvm_desktop.core.review import (
 )
 from gvm_desktop.core.review_views import ReviewItem, ReviewSummary
 from gvm_desktop.gui.common.dialogs import FormDialog
-from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
+from gvm_desktop.gui.common.file_choice import ask_save_path
 from gvm_desktop.gui.common.form_fields import with_count
 from gvm_desktop.gui.common.home_base import bcu_text
 from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.password_dialog import password_field
-from gvm_desktop.gui.common.pdf_password import PdfPasswordRows
+from gvm_desktop.gui.common.pdf_password import PdfPasswordRows, ProtectedPdfDialog
 from gvm_desktop.gui.common.table_models import Column, RowTableModel
 from gvm_desktop.gui.common.widgets import BusyBar, ReadOnlyTable, note
 from gvm_desktop.gui.review.review_words import (
@@ -62,7 +62,6 @@ from gvm_desktop.gui.review.review_words import (
 )
 
 if TYPE_CHECKING:
-    from gvm_desktop.core.exports import Exported
     from gvm_desktop.gui.common.operations import Call, SessionOps
 
 
@@ -383,59 +382,19 @@ class SignOffDialog(TaskDialog):
         self.undecided_refs.setVisible(bool(refs))
 
 
-class ExportSheetDialog(TaskDialog):
-    """The PDF's own password (typed twice), or unencrypted on the exporter's responsibility; the account
-    password signs the sheet."""
-
-    exported = Signal(object)  # the service's Exported: the file, its size, people, encrypted, log entry
+class ExportSheetDialog(ProtectedPdfDialog):
+    """A later copy of a signed review sheet: the shared protected-PDF form (its password typed twice, or
+    unencrypted on the exporter's responsibility; the account password signs it), saying what a copy is."""
 
     def __init__(self, ops: SessionOps, summary: ReviewSummary, path: Path, parent: QWidget | None) -> None:
-        super().__init__(ops, f"Export the {summary.quarter} review sheet", parent, ok_text="Export")
-        self.path = path
-        self._review_id = summary.id
-        self.body.addWidget(note(f"The review sheet of {bcu_text(summary.bcu)}, {summary.quarter} (signed on "
-                                 f"{local_day_text(summary.signed_at) if summary.signed_at else ''}), marked "
-                                 f"OFFICIAL-SENSITIVE, to {path}.", self))
-        form = QFormLayout()
-        self.pdf = PdfPasswordRows(ops, self, unencrypted_text="Export &unencrypted (I have the right and take "
-                                                               "responsibility)")
-        self.pdf_password, self.pdf_again, self.unencrypted = self.pdf.pdf_password, self.pdf.pdf_again, self.pdf.unencrypted
-        self.account_password = password_field(self, "Your account password")
-        self.pdf.add_rows(form, "P&DF password:")
-        form.addRow("Your account pass&word:", self.account_password)
-        self.body.addLayout(form)
+        review_id = summary.id
+        signed = local_day_text(summary.signed_at) if summary.signed_at else ""
+        super().__init__(
+            ops, f"Export the {summary.quarter} review sheet",
+            f"The review sheet of {bcu_text(summary.bcu)}, {summary.quarter} (signed on {signed})", path,
+            lambda account, pdf, plain: lambda s, ws: s.reports.export_review(
+                ws, review_id, path, account_password=account, pdf_password=pdf, unencrypted=plain),
+            parent, progress="Exporting the review sheet", delete_on_close=False)  # the panel keeps and wipes it
         self.body.addWidget(note("This is a later copy: it says so on its first page, names the signed original it "
-                                 "reproduces, and your account password signs it with your own key. The PDF password "
-                                 "is the one its reader will need: give it to them another way than the file.", self))
-        self.resize(560, 300)
-
-    def _problem(self) -> str | None:
-        """What is missing before asking the service (it checks again, and the password's strength)."""
-        problem = self.pdf.problem()
-        if problem:
-            return problem
-        if not self.account_password.text():
-            return "Type your account password: it signs the sheet."
-        return None
-
-    def submit(self) -> None:
-        problem = self._problem()
-        if problem:
-            self.error_label.show_message(problem)
-            return
-        plain = self.unencrypted.isChecked()
-        account, pdf = self.account_password.text(), self.pdf.taken()
-        self.account_password.clear()
-        path, review_id = self.path, self._review_id
-        self.send(lambda s, ws: writing_to(path, lambda: s.reports.export_review(
-                      ws, review_id, path, account_password=account, pdf_password=pdf, unencrypted=plain)),
-                  done=self._exported, failed=self.show_failure, progress="Exporting the review sheet")
-
-    def _exported(self, result: Exported) -> None:
-        self.pdf.wipe()
-        self.accept()
-        self.exported.emit(result)
-
-    def reject(self) -> None:
-        self.pdf.wipe()
-        super().reject()
+                                 "reproduces, and your account password signs it with your own key.", self))
+        self.pdf_password, self.pdf_again, self.unencrypted = self.pdf.pdf_password, self.pdf.pdf_again, self.pdf.unencrypted

@@ -649,7 +649,7 @@ class ReviewPanel(QWidget):
             return None
         self.folder = path.parent
         dialog = ExportSheetDialog(self.ops, summary, path, self)
-        dialog.exported.connect(self._exported)
+        dialog.written.connect(self._exported)
         self._adopt(dialog, lambda: None)
         return dialog
 
