@@ -41,6 +41,29 @@ class MachinePolicy:
     def capped_idle_lock(self, minutes: int) -> int:
         return minutes if self.max_idle_lock_minutes is None else min(minutes, self.max_idle_lock_minutes)
 
+    def tightened_by(self, other: MachinePolicy) -> MachinePolicy:
+        """Both policies at once: each setting at the stricter of the two. A second policy can add to the
+        workstation's, never loosen it."""
+        def least(a: int | None, b: int | None) -> int | None:
+            return b if a is None else a if b is None else min(a, b)
+
+        def most(a: int | None, b: int | None) -> int | None:
+            return b if a is None else a if b is None else max(a, b)
+
+        def forbidden(a: bool | None, b: bool | None) -> bool | None:
+            return False if False in (a, b) else (a if a is not None else b)
+
+        def required(a: bool | None, b: bool | None) -> bool | None:
+            return True if True in (a, b) else (a if a is not None else b)
+
+        return MachinePolicy(
+            max_idle_lock_minutes=least(self.max_idle_lock_minutes, other.max_idle_lock_minutes),
+            unencrypted_exports=forbidden(self.unencrypted_exports, other.unencrypted_exports),
+            device_binding_required=required(self.device_binding_required, other.device_binding_required),
+            min_pdf_password_score=most(self.min_pdf_password_score, other.min_pdf_password_score),
+            backup_reminder_days=least(self.backup_reminder_days, other.backup_reminder_days),
+            source=" and ".join(s for s in (self.source, other.source) if s))
+
     def why(self) -> str:
         """The phrase a refusal or a fixed setting ends with: whose rule it is and where it is written."""
         return f"this workstation's policy ({self.source})" if self.source else "this workstation's policy"

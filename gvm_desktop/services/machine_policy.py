@@ -1,7 +1,8 @@
 """Reads the workstation administrator's policy (checked by core/machine_policy.py) from the machine.
 
 Linux: /etc/gvm-desktop/policy.toml; Windows: HKLM\\Software\\Policies\\gvm-desktop, where group policy
-writes. GVM_DESKTOP_POLICY names another file (tests, a packaged trial). No file or key means no policy;
+writes. GVM_DESKTOP_POLICY names a further file (tests, a packaged trial) that can only tighten it: a user who
+sets the variable cannot escape the workstation's own policy. No file or key means no policy;
 a file or key that cannot be read or is wrong stops the start: ignoring it would run looser than the
 administrator decided.
 """
@@ -23,13 +24,11 @@ _FLAGS = ("unencrypted_exports", "device_binding_required")
 
 
 def load_machine_policy(path: Path | None = None) -> MachinePolicy:
-    """The policy in `path`, else in $GVM_DESKTOP_POLICY, else where this system keeps it; NO_POLICY if none."""
+    """Where this system keeps its policy, tightened by the file in `path` or $GVM_DESKTOP_POLICY (if named);
+    NO_POLICY if there is none. The system's own is always read: a named file adds, it never replaces."""
+    system = _from_registry() if sys.platform == "win32" else _from_file(LINUX_POLICY_FILE)
     named = path or (Path(os.environ[POLICY_ENV]) if os.environ.get(POLICY_ENV) else None)
-    if named is not None:
-        return _from_file(named)
-    if sys.platform == "win32":
-        return _from_registry()
-    return _from_file(LINUX_POLICY_FILE)
+    return system if named is None else system.tightened_by(_from_file(named))
 
 
 def _from_file(path: Path) -> MachinePolicy:

@@ -116,3 +116,20 @@ def test_an_export_under_a_stricter_minimum_refuses_a_fair_pdf_password(tmp_path
         app.reports.export_disproportionality(ws, out, account_password=ACC[Role.SPOC].password,
                                               pdf_password=FAIR_PASSWORD)
     assert not out.exists()
+
+
+def test_a_named_policy_file_tightens_the_workstations_never_loosens_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user can set GVM_DESKTOP_POLICY; it must not let them escape /etc/gvm-desktop/policy.toml."""
+    from gvm_desktop.services import machine_policy
+
+    system = tmp_path / "etc-policy.toml"
+    system.write_text("max_idle_lock_minutes = 5\nunencrypted_exports = false\n", encoding="utf-8")
+    monkeypatch.setattr(machine_policy, "LINUX_POLICY_FILE", system)
+    looser = _policy_file(tmp_path, "max_idle_lock_minutes = 20\nunencrypted_exports = true\n"
+                                    "min_pdf_password_score = 4\n")
+    monkeypatch.setenv(machine_policy.POLICY_ENV, str(looser))
+    policy = load_machine_policy()
+    assert policy.max_idle_lock_minutes == 5 and policy.forbids_unencrypted_exports
+    assert policy.min_pdf_password_score == 4  # what the named file adds stands
+    assert str(system) in policy.why() and str(looser) in policy.why()
