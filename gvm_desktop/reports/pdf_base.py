@@ -157,17 +157,16 @@ def build_pdf(out: BinaryIO, furniture: PageFurniture, story: Sequence[Flowable]
     doc.build(list(story), canvasmaker=partial(FurnishedCanvas, furniture=furniture))
 
 
-class FurnishedCanvas(Canvas):
-    """The two-pass "NumberedCanvas": pages are held back until the count is known, then furnished."""
+class HeldPagesCanvas(Canvas):
+    """The two-pass "NumberedCanvas": pages are held back until their count is known, then each is furnished
+    (`furnish`: header, footer, "Page x of y") and written."""
 
-    def __init__(self, *args: Any, furniture: PageFurniture, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._furniture = furniture
         self._held: list[dict[str, Any]] = []
-        # Invariant mode alone dates every PDF 2000-01-01; the export time keeps the bytes reproducible and true.
-        exported = pdf_date(furniture.exported_at)
-        if exported is not None:
-            self.setDateFormatter(lambda *_ymdhms: exported)
+
+    def furnish(self, number: int, total: int) -> None:
+        raise NotImplementedError
 
     def showPage(self) -> None:  # ReportLab's name for it
         self._held.append(dict(self.__dict__))
@@ -177,9 +176,24 @@ class FurnishedCanvas(Canvas):
         total = len(self._held)
         for number, state in enumerate(self._held, start=1):
             self.__dict__.update(state)
-            draw_furniture(self, self._furniture, number, total)
+            self.furnish(number, total)
             Canvas.showPage(self)
         Canvas.save(self)
+
+
+class FurnishedCanvas(HeldPagesCanvas):
+    """Every report's page furniture (marking, log head, DEMO mark, page numbers) on held-back pages."""
+
+    def __init__(self, *args: Any, furniture: PageFurniture, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._furniture = furniture
+        # Invariant mode alone dates every PDF 2000-01-01; the export time keeps the bytes reproducible and true.
+        exported = pdf_date(furniture.exported_at)
+        if exported is not None:
+            self.setDateFormatter(lambda *_ymdhms: exported)
+
+    def furnish(self, number: int, total: int) -> None:
+        draw_furniture(self, self._furniture, number, total)
 
 
 def _fit(text: str, font: str, size: float, width: float, *, smallest: float = 6) -> tuple[str, float]:

@@ -278,10 +278,10 @@ def _page_classes() -> tuple[type, type]:
     """The document (which marks headings in the outline) and the canvas (which numbers pages), made on first use:
     subclasses of ReportLab's, so defining them at import would import ReportLab."""
     from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import BaseDocTemplate
 
     from gvm_desktop.reports.fonts import REGULAR
+    from gvm_desktop.reports.pdf_base import HeldPagesCanvas
 
     class GuideDocument(BaseDocTemplate):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -291,28 +291,18 @@ def _page_classes() -> tuple[type, type]:
         def afterFlowable(self, flowable: Flowable) -> None:  # ReportLab's hook
             _outline(self.canv, flowable, self.marks)
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(HeldPagesCanvas):
         """Pages held back until their count is known, then footed "Page x of y" (pdf_base's way)."""
 
         def __init__(self, *args: Any, footer: str, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._footer = footer
-            self._held: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # ReportLab's name for it
-            self._held.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._held)
-            for number, state in enumerate(self._held, start=1):
-                self.__dict__.update(state)
-                width, _height = self._pagesize
-                self.setFont(REGULAR, 7.5)
-                self.setFillGray(0.35)
-                self.drawString(18 * mm, 10 * mm, self._footer)
-                self.drawRightString(width - 18 * mm, 10 * mm, f"Page {number} of {total}")
-                Canvas.showPage(self)
-            Canvas.save(self)
+        def furnish(self, number: int, total: int) -> None:
+            width, _height = self._pagesize
+            self.setFont(REGULAR, 7.5)
+            self.setFillGray(0.35)
+            self.drawString(18 * mm, 10 * mm, self._footer)
+            self.drawRightString(width - 18 * mm, 10 * mm, f"Page {number} of {total}")
 
     return GuideDocument, NumberedCanvas
