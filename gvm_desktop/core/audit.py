@@ -24,6 +24,8 @@ class Action(StrEnum):
     SETTINGS_CHANGE = "settings.change"
     KEY_ROTATE = "vault.key_rotate"
     VAULT_REKEY = "vault.rekey"  # an administrator rotated the keys on demand, not after a revocation
+    VAULT_BACKUP = "vault.backup"  # a backup file written: which, and the log head it holds
+    VAULT_RESTORE = "vault.restore"  # this vault restored from a backup: which, and any entries lost since
     KEY_DELIVER = "vault.key_deliver"  # a compartment's key sealed to an account entitled to it
     KEY_PIN = "vault.key_pin"  # a slot accepted a compartment key (first use, rotation, release)
     DSA_PREVIEW = "dsa.preview_refresh"  # an agreement's preview compartment created, refilled or emptied
@@ -31,6 +33,7 @@ class Action(StrEnum):
     VAULT_CHECK = "vault.check"  # the whole-database integrity check, and its outcome
     MATRIX_OVERVIEW = "matrix.overview"
     NOMINALS_IMPORT = "matrix.import"
+    IMPORT_DRY_RUN = "matrix.import_dry_run"  # a legacy spreadsheet checked row by row; nothing changed
     ACCESS_LOG_READ = "access_log.read"
     MATRIX_LIST = "matrix.list"
     MATRIX_ROWS = "matrix.rows"

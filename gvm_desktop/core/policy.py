@@ -66,6 +66,8 @@ class Permission(StrEnum):
     SUBJECT_ACCESS = "report.subject_access"  # everything held about one person, for a subject access request
     VAULT_CHECK = "vault.check"  # check every page of the vault database (HMACs and structure)
     VAULT_REKEY = "vault.rekey"  # rotate the data keys on demand (a suspected copy, a policy's schedule)
+    VAULT_BACKUP = "vault.backup"  # write a backup file of the whole vault (still encrypted)
+    MATRIX_IMPORT = "matrix.import"  # bring a legacy spreadsheet's people in as proposals
 
 
 _EVERYONE = frozenset(Role)
@@ -108,6 +110,10 @@ POLICY: Mapping[Permission, frozenset[Role]] = MappingProxyType(
         Permission.SUBJECT_ACCESS: frozenset({Role.SPOC}),
         Permission.VAULT_CHECK: frozenset({Role.ADMIN, Role.AUDITOR}),
         Permission.VAULT_REKEY: frozenset({Role.ADMIN}),
+        # The backup copies encrypted files and reads no person: the administrator's duty, not a reader's.
+        Permission.VAULT_BACKUP: frozenset({Role.ADMIN}),
+        # Imported people arrive as proposals that a SPOC then approves: the SPOC brings in the BCU's own list.
+        Permission.MATRIX_IMPORT: frozenset({Role.SPOC}),
     }
 )
 
@@ -146,6 +152,8 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
         Permission.SUBJECT_ACCESS: "produce a subject access pack",
         Permission.VAULT_CHECK: "check the vault database's integrity",
         Permission.VAULT_REKEY: "rotate the vault's keys",
+        Permission.VAULT_BACKUP: "back up the vault",
+        Permission.MATRIX_IMPORT: "import a spreadsheet into the matrix",
     }
 )
 
@@ -155,7 +163,7 @@ _REFUSAL: Mapping[Permission, str] = MappingProxyType(
 MATRIX_ACCESS: frozenset[Permission] = frozenset({
     Permission.MATRIX_VIEW, Permission.MATRIX_EDIT, Permission.MATRIX_APPROVE, Permission.RECORD_OPEN,
     Permission.RECORD_HISTORY, Permission.STATUS_CHECK, Permission.REVIEW_READ, Permission.REVIEW_RECOMMEND,
-    Permission.REVIEW_SIGN, Permission.REVIEW_EXPORT, Permission.SUBJECT_ACCESS,
+    Permission.REVIEW_SIGN, Permission.REVIEW_EXPORT, Permission.SUBJECT_ACCESS, Permission.MATRIX_IMPORT,
 })
 
 
