@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gvm_desktop.core.audit import Action, LogEntry, Outcome
 from gvm_desktop.core.clock import to_iso
-from gvm_desktop.core.errors import AccountLocked, AuthenticationError, StaleSession, VaultCorrupt
+from gvm_desktop.core.errors import AccountLocked, AuthenticationError, PermissionDenied, StaleSession, VaultCorrupt
 from gvm_desktop.core.passwords import normalise_username
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.settings import LOCKOUT_THRESHOLD
@@ -24,6 +24,13 @@ from gvm_desktop.store.throttle import PendingEvent, SigninThrottle
 from gvm_desktop.store.vault import Vault, load_slots
 
 WRONG_CREDENTIALS = "Sign-in failed: the username or password is wrong."
+# Nothing binds an existing vault yet: the recovery code gives a new slot only as bound as the vault already is
+# (services/vaults.py recover_account, store/vault.py _bound_secret), so the sentence sends nobody to a cure that fails.
+UNBOUND_REFUSAL = ("This vault is not bound to this workstation, and {why} requires vaults to be: it is not opened "
+                   "here. gvm-desktop cannot bind an existing vault (its recovery code does not bind it either): "
+                   "open it on a workstation whose policy allows unbound vaults, or ask this workstation's "
+                   "administrator.")
+UNBOUND_LOGGED = "the vault is not bound to this workstation, which {why} requires"
 
 _PENDING_ACTIONS = {
     "wrong_password": (Action.SIGN_IN_FAILED, Outcome.FAILED, "wrong password"),
@@ -124,6 +131,9 @@ class AuthService:
         """Check the password and open the vault without writing anything (for `log verify`)."""
         vault, locator = self._open_as(load_slots(self.paths), username, password, read_only=True)
         try:
+            if self._unbound_against_policy(vault, locator):
+                # Not logged: this open writes nothing, and a refusal queued for the log would count as a failure.
+                raise PermissionDenied(UNBOUND_REFUSAL.format(why=self.env.machine_policy.why()))
             return vault, self._session(vault, locator)
         except BaseException:
             vault.close()
@@ -143,6 +153,8 @@ class AuthService:
         try:
             session = self._session(vault, locator)
             ws = Workspace(vault, session, self.env)
+            if self._unbound_against_policy(vault, locator):
+                self._refuse_unbound(ws, Action.SIGN_IN)
             self._admit(ws)
             self._record_opening(ws, Action.SIGN_IN, signed_in_at=session.started_at)
             self._finish_revocations(ws)
@@ -181,6 +193,28 @@ class AuthService:
         if pin_entry is not None:
             with ws.operation(None, action, writes=False, alone=True) as op:
                 op.vault.pin_log_key(recorded=True)
+
+    def _unbound_against_policy(self, vault: Vault, locator: str) -> bool:
+        """Whether the workstation's policy requires binding and this opening did not depend on this workstation.
+
+        The slot that opened is what counts: a slot marked bound needs this workstation's device secret to open
+        at all, so the mark cannot be forged into a pass. Asked once the password is known right, so a stranger
+        learns nothing of how the vault is kept.
+        """
+        if not self.env.machine_policy.device_binding_required:
+            return False
+        slot = vault.slots.find_user_slot(locator)
+        if slot is not None and slot.device_bound:
+            return False
+        # A demo vault's passwords are published with it: binding protects nothing there, and refusing it would
+        # stop the training a BCU runs on its managed workstations.
+        return unit.reading(vault).meta.get_meta("demo") != "1"
+
+    def _refuse_unbound(self, ws: Workspace, action: Action) -> None:
+        why = self.env.machine_policy.why()
+        with ws.operation(None, action) as op:
+            op.log(outcome=Outcome.REFUSED, detail=UNBOUND_LOGGED.format(why=why))
+        raise PermissionDenied(UNBOUND_REFUSAL.format(why=why))
 
     def _admit(self, ws: Workspace) -> None:
         for check in self.admission_checks:
@@ -273,11 +307,17 @@ class AuthService:
     def unlock(self, ws: Workspace, password: str) -> None:
         """Reopen the vault for the same user; a wrong password counts towards lockout."""
         slots = load_slots(self.paths)
-        vault, _locator = self._open_as(slots, ws.session.username, password)
+        vault, locator = self._open_as(slots, ws.session.username, password)
         if not ws.locked:
             vault.close()  # the password was checked; there was nothing to unlock
             return
         ws._attach(vault)
+        if self._unbound_against_policy(vault, locator):
+            try:
+                self._refuse_unbound(ws, Action.SESSION_UNLOCK)
+            finally:
+                ws._detach()  # locked again: no open vault and no key stay behind the refusal
+                vault.close()
         self._record_opening(ws, Action.SESSION_UNLOCK)
 
     def sign_out(self, ws: Workspace) -> None:

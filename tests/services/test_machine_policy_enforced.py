@@ -133,3 +133,18 @@ def test_a_named_policy_file_tightens_the_workstations_never_loosens_it(
     assert policy.max_idle_lock_minutes == 5 and policy.forbids_unencrypted_exports
     assert policy.min_pdf_password_score == 4  # what the named file adds stands
     assert str(system) in policy.why() and str(looser) in policy.why()
+
+
+def test_the_settings_a_policy_states_are_said_in_plain_words(tmp_path: Path) -> None:
+    """What the administrator's window lists: each key the file states, loosening ones too; nothing for no file."""
+    from gvm_desktop.services.machine_policy import fixed_settings
+
+    assert fixed_settings(NO_POLICY) == []
+    stated = load_machine_policy(_policy_file(tmp_path, "max_idle_lock_minutes = 1\nunencrypted_exports = true\n"
+                                                        "device_binding_required = false\nbackup_reminder_days = 1\n"))
+    assert fixed_settings(stated) == [
+        "Sessions lock after at most 1 minute without input",
+        "Exports without a password are allowed, to the roles that hold that right",
+        "Vaults need not be bound to this workstation",
+        "A backup at least every day",
+    ]

@@ -1,5 +1,5 @@
-"""The administrator's home: accounts, inactive accounts, data sharing, retention, the reference population and the
-idle-lock setting; and no one on the matrix.
+"""The administrator's home: accounts, inactive accounts, data sharing, retention, the reference population, the
+idle-lock setting and what the workstation's own policy fixes; and no one on the matrix.
 
 Separation of duties (core/policy.py): the admin role runs accounts and
 settings but may not read people's records, so this page calls no matrix service. Its Disproportionality tab
@@ -17,6 +17,7 @@ from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
 from gvm_desktop.gui.admin.accounts_page import AccountsPage
 from gvm_desktop.gui.admin.agreements_page import AgreementsPage
 from gvm_desktop.gui.admin.inactive_panel import InactivePanel
+from gvm_desktop.gui.admin.policy_panel import PolicyPanel
 from gvm_desktop.gui.admin.reference_sample import add_sample_row
 from gvm_desktop.gui.admin.retention_page import RetentionPage
 from gvm_desktop.gui.common.home_base import HomePage, panel
@@ -69,7 +70,12 @@ class AdminHome(HomePage):
         self.tabs.currentChanged.connect(lambda _i: self._tab_shown())
         layout.addWidget(self.error_label)
 
-        layout.addWidget(self._idle_panel())
+        # Side by side: at 1280x800 and 150% there is no height to spare for a second box under the first.
+        settings_row = QHBoxLayout()
+        settings_row.addWidget(self._idle_panel(), 1)
+        self.machine_policy = PolicyPanel(ops, self, errors=self.error_label)
+        settings_row.addWidget(self.machine_policy, 1)
+        layout.addLayout(settings_row)
         ops.changed.connect(self._changed)
 
     def _inactive_page(self) -> QWidget:
@@ -155,6 +161,7 @@ class AdminHome(HomePage):
     def load(self) -> None:
         self.overdue.load()  # quarterly review hook; first, so the accounts' own errors are not cleared by it
         self.load_accounts()
+        self.machine_policy.load()
         self.ops.run(lambda s, ws: (s.settings.fixed_maximum(ws, IDLE_LOCK_MINUTES.key), s.settings.fixed_because(ws)),
                      done=self._show_idle_fixed, errors=self.idle_error, owner=self)
         self.ops.run(lambda s, ws: s.settings.idle_lock_minutes(ws), done=self._show_idle_minutes,
