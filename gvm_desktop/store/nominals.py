@@ -281,6 +281,20 @@ def same_identity(conn: Connection, given: str, family: str, dob: str) -> list[H
     )]
 
 
+def same_identities(conn: Connection, people: Sequence[tuple[str, str, str]]) -> list[list[HeldNominal]]:
+    """same_identity for many (given, family, date of birth) at once, in their order: an import checks every row
+    in a few statements rather than one each."""
+    wanted = [(search_key(given, family), dob) for given, family, dob in people]
+    held: dict[tuple[str, str], list[HeldNominal]] = {}
+    keys = sorted({key for key, _dob in wanted})
+    for chunk in range(0, len(keys), 500):
+        part = keys[chunk : chunk + 500]
+        for r in conn.execute("SELECT id, ref, bcu, status, search_key, date_of_birth FROM nominals "
+                              f"WHERE search_key IN ({','.join('?' * len(part))}) ORDER BY id", part):
+            held.setdefault((r[4], r[5]), []).append(HeldNominal(int(r[0]), r[1], r[2], r[3]))
+    return [held.get(key, []) for key in wanted]
+
+
 def bands(conn: Connection, nominal_id: int) -> ScoreBands:
     """The harm and victim bands stored on the record (as last scored)."""
     harm, victim = conn.execute("SELECT harm_band, victim_band FROM nominals WHERE id = ?", (nominal_id,)).fetchone()
@@ -323,6 +337,7 @@ class NominalsRepository(Repository):
     rows_by_id = bound(rows_by_id)
     by_ref = bound(by_ref)
     same_identity = bound(same_identity)
+    same_identities = bound(same_identities)
     bands = bound(bands)
     review_candidates = bound(review_candidates)
     mark_reviewed = bound(mark_reviewed)

@@ -1,0 +1,343 @@
+"""Importing the matrix a BCU keeps today (a spreadsheet) as proposed people: preview, dry run, commit.
+
+All or nothing. A dry run says every row's fate and changes nothing; a commit re-reads the file,
+refuses the whole import if any row would be refused or is a duplicate, and otherwise adds every
+row's person as *proposed*, with their evidence and a proposal, in one transaction: a failure half
+way leaves nothing. The SPOC then approves each on corroborated evidence, as for a person added by
+hand; legacy scores are never read, every score is recomputed from the dated evidence.
+
+Each step is one access-log entry with the file's SHA-256 and the counts, never a name.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from gvm_desktop.core.audit import Action
+from gvm_desktop.core.clock import to_iso
+from gvm_desktop.core.errors import GvmError, PermissionDenied, ValidationError
+from gvm_desktop.core.import_mapping import (
+    PERSON_FIELDS,
+    ConvertedRow,
+    ImportMapping,
+    RowPlan,
+    RowRefusal,
+    mapping_problems,
+    mapping_to_toml,
+    plan,
+    unmapped_headers,
+)
+from gvm_desktop.core.policy import Permission
+from gvm_desktop.core.scoring import ScoringEvent, ScoringPolicy, default_policy, score
+from gvm_desktop.ingest.table import SourceTable
+from gvm_desktop.services.context import Operation, Workspace
+
+# A row's fate. A dry run says ADD where a commit says ADDED (with the reference given).
+ADD, ADDED, REFUSED, DUPLICATE, SKIPPED = "add", "added", "refused", "duplicate", "skipped"
+FATES = (ADD, ADDED, REFUSED, DUPLICATE, SKIPPED)
+REPORT_COLUMNS = ("row", "fate", "column", "reason", "ref")
+PREVIEW_ROWS = 20
+_SHA_SHOWN = 12  # hex digits of the file's SHA-256 in each proposal's reason: enough to find the dry run's entry
+
+
+@dataclass(frozen=True)
+class RowFate:
+    """What happens (or would) to one data row: its number as the spreadsheet shows it, and why."""
+
+    number: int
+    fate: str
+    column: str | None
+    reason: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    sha256: str
+    kind: str
+    rows: tuple[RowFate, ...]
+    warnings: tuple[str, ...] = ()
+    committed: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((ADD, REFUSED, DUPLICATE, SKIPPED), 0)
+        for row in self.rows:
+            counts[ADD if row.fate == ADDED else row.fate] += 1
+        return counts
+
+    @property
+    def blocking(self) -> tuple[RowFate, ...]:
+        """The rows that stop a commit: refused and duplicates."""
+        return tuple(r for r in self.rows if r.fate in (REFUSED, DUPLICATE))
+
+    def summary(self) -> str:
+        """The counts as the access log keeps them (no names, no cells)."""
+        c = self.counts
+        return (f"sha256={self.sha256} rows={len(self.rows)} add={c[ADD]} refused={c[REFUSED]} "
+                f"duplicate={c[DUPLICATE]} skipped={c[SKIPPED]}")
+
+
+class ImportRefused(ValidationError):
+    """The commit added nothing: some rows cannot be imported. Carries the report that says which."""
+
+    def __init__(self, message: str, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """The file as the mapping screen shows it: its sheets and headers, its first rows as text, and what maps where."""
+
+    kind: str
+    sha256: str
+    sheets: tuple[str, ...]
+    headers: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, cells as shown)
+    total_rows: int
+    fields: dict[str, str | None] = field(default_factory=dict)  # person field -> the header it reads, or None
+    problems: tuple[str, ...] = ()  # what stops the mapping reading this file, each naming the key
+    warnings: tuple[str, ...] = ()  # columns neither mapped nor ignored
+
+
+def _shown(cell: object) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime | date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _unmapped_warning(headers: Sequence[str]) -> tuple[str, ...]:
+    return tuple(f"Column '{h[:60]}' is neither mapped nor ignored: it is not imported." for h in headers)
+
+
+def write_report_csv(report: ImportReport, path: Path) -> None:
+    """The report as CSV: row, fate, column, reason, ref.
+
+    Written unencrypted, like any file the user saves outside the vault, so it holds no personal data by
+    construction: reasons name the column and the rule, never a cell's name, address or date of birth.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for r in report.rows:
+        writer.writerow([_csv_cell(v) for v in (r.number, r.fate, r.column, r.reason, r.ref)])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A header from the file may start with = + - @, a formula to a spreadsheet: keep it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@dataclass(frozen=True)
+class _Converted:
+    """A file's rows converted for one SPOC's BCU on one day: the part of a dry run a commit can take over."""
+
+    sha256: str
+    kind: str
+    mapping: str  # as TOML: a snapshot, whatever happens to the caller's mapping object afterwards
+    bcu: str
+    today: date
+    numbers: tuple[int, ...]
+    outcomes: tuple[RowFate | ConvertedRow, ...]  # a final fate, or the person to check against the vault
+    warnings: tuple[str, ...]
+    at: float  # the clock's monotonic seconds
+
+
+# How long a dry run's conversion waits for its commit. It holds the file's people in memory (never on disk),
+# so it is kept briefly, for the workspace that made it only, and taken (or dropped) by the next call.
+KEEP_CHECKED_S = 15 * 60
+
+
+class ImportService:
+    def __init__(self, policy: ScoringPolicy | None = None) -> None:
+        self.policy = policy or default_policy()
+        self._checked: weakref.WeakKeyDictionary[Workspace, _Converted] = weakref.WeakKeyDictionary()
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def _bytes(self, op: Operation, path: Path) -> tuple[bytes, str]:
+        """The file's bytes and their SHA-256; a file that cannot be read is refused, and the refusal logged."""
+        if op.session.bcu is None:
+            raise op.refuse(PermissionDenied("Your account has no BCU to import into."))
+        # The readers (python_calamine) load on the first import, not at every start of the application.
+        from gvm_desktop.ingest.read import read_bytes
+
+        try:
+            data = read_bytes(path)
+        except GvmError as exc:
+            raise op.refuse(exc) from None
+        return data, hashlib.sha256(data).hexdigest()
+
+    def _parse(self, op: Operation, data: bytes, mapping: ImportMapping) -> SourceTable:
+        from gvm_desktop.ingest.read import read_table_bytes
+
+        try:
+            return read_table_bytes(data, sheet=mapping.sheet, header_row=mapping.header_row,
+                                    encoding=mapping.encoding, delimiter=mapping.delimiter)
+        except GvmError as exc:
+            raise op.refuse(exc) from None
+
+    def _read(self, op: Operation, path: Path, mapping: ImportMapping) -> SourceTable:
+        data, _sha256 = self._bytes(op, path)
+        return self._parse(op, data, mapping)
+
+    def _plan(self, op: Operation, table: SourceTable, mapping: ImportMapping) -> RowPlan:
+        try:
+            return plan(mapping, table.headers)
+        except ValidationError as exc:
+            raise op.refuse(ValidationError(f"The mapping does not fit the file: {exc.message}"),
+                            logged_reason=f"mapping does not fit sha256={table.sha256}: {exc.message}") from None
+
+    def _convert(self, op: Operation, table: SourceTable, mapping: ImportMapping) -> _Converted:
+        """Every row converted, and checked against the file's other rows: pure, so a commit of the very bytes a
+        dry run read (same SHA-256, mapping, BCU and day) takes the dry run's instead of doing it again."""
+        rows = self._plan(op, table, mapping)
+        bcu = str(op.session.bcu)
+        today = op.env.clock.now().date()
+        outcomes: list[RowFate | ConvertedRow] = []
+        numbers: list[int] = []
+        seen: dict[tuple[str, str], int] = {}
+        for row in table.rows:
+            numbers.append(row.number)
+            if row.empty:
+                outcomes.append(RowFate(row.number, SKIPPED, None, "empty row"))
+                continue
+            result = rows.convert(row.cells, bcu=bcu, today=today, date1904=table.date1904)
+            if isinstance(result, RowRefusal):
+                outcomes.append(RowFate(row.number, REFUSED, result.column, result.reason))
+            elif (first := seen.setdefault(result.identity, row.number)) != row.number:
+                outcomes.append(RowFate(row.number, DUPLICATE, None, f"same person as row {first}"))
+            else:
+                outcomes.append(result)
+        return _Converted(table.sha256, table.kind, mapping_to_toml(mapping), bcu, today, tuple(numbers), tuple(outcomes),
+                          _unmapped_warning(rows.warnings), op.env.clock.monotonic())
+
+    def _assess(self, op: Operation, converted: _Converted) -> tuple[list[RowFate], list[ConvertedRow]]:
+        """Every row's fate, now that people already held are known; and the people to add, in file order."""
+        bcu = converted.bcu
+        candidates = [o.person for o in converted.outcomes if isinstance(o, ConvertedRow)]
+        found = iter(op.store.nominals.same_identities(
+            [(p.given_name, p.family_name, p.date_of_birth.isoformat()) for p in candidates]))
+        fates: list[RowFate] = []
+        people: list[ConvertedRow] = []
+        for number, outcome in zip(converted.numbers, converted.outcomes, strict=True):
+            if isinstance(outcome, RowFate):
+                fates.append(outcome)
+                continue
+            if held := next(found):
+                own = [h.ref for h in held if h.bcu == bcu]
+                fates.append(RowFate(number, DUPLICATE, None,
+                                     f"already held as {', '.join(own)}" if own else "already held by another BCU",
+                                     own[0] if own else None))
+                continue
+            fates.append(RowFate(number, ADD, None, "would be added as a proposal"))
+            people.append(outcome)
+        return fates, people
+
+    def _reuse(self, op: Operation, ws: Workspace, sha256: str, mapping: ImportMapping) -> _Converted | None:
+        """The dry run's conversion, taken once, if it was of these very bytes with this mapping, today."""
+        kept = self._checked.pop(ws, None)
+        if kept is None or (kept.sha256, kept.mapping, kept.bcu, kept.today) != (
+                sha256, mapping_to_toml(mapping), op.session.bcu, op.env.clock.now().date()):
+            return None
+        if op.env.clock.monotonic() - kept.at > KEEP_CHECKED_S:
+            return None
+        return kept
+
+    # -- use cases ------------------------------------------------------------------------------------------------
+
+    def preview(self, ws: Workspace, path: Path, mapping: ImportMapping, rows: int = PREVIEW_ROWS) -> ImportPreview:
+        """The file's sheets, headers and first rows, and how the mapping fits it; changes nothing.
+
+        Logged (as a dry run, detail "preview"): it shows the file's rows, not the vault's, so it is no use of a
+        record; but an auditor should see that a spreadsheet of people was opened in the application.
+        """
+        with ws.operation(Permission.MATRIX_IMPORT, Action.IMPORT_DRY_RUN) as op:
+            table = self._read(op, path, mapping)
+            from gvm_desktop.ingest.read import list_sheets
+
+            sheets = tuple(list_sheets(path)) if table.kind == "xlsx" else ()
+            where = {" ".join(h.split()).casefold(): h for h in table.headers if h}
+            fields = {f.name: where.get(" ".join(mapping.columns[f.name].split()).casefold())
+                      if f.name in mapping.columns else None for f in PERSON_FIELDS}
+            shown = tuple((r.number, tuple(_shown(c) for c in r.cells)) for r in table.rows[:max(0, rows)])
+            op.log(detail=f"preview sha256={table.sha256} rows={len(table.rows)}")
+        return ImportPreview(
+            kind=table.kind, sha256=table.sha256, sheets=sheets, headers=table.headers, rows=shown,
+            total_rows=len(table.rows), fields=fields, problems=tuple(mapping_problems(mapping, table.headers)),
+            warnings=_unmapped_warning(unmapped_headers(mapping, table.headers)),
+        )
+
+    def dry_run(self, ws: Workspace, path: Path, mapping: ImportMapping) -> ImportReport:
+        """Every row's fate (would add, refused and why, duplicate, skipped); changes nothing but the log."""
+        with ws.operation(Permission.MATRIX_IMPORT, Action.IMPORT_DRY_RUN) as op:
+            self._checked.pop(ws, None)
+            converted = self._convert(op, self._read(op, path, mapping), mapping)
+            fates, _people = self._assess(op, converted)
+            report = ImportReport(converted.sha256, converted.kind, tuple(fates), converted.warnings)
+            op.log(detail=report.summary())
+        if not report.blocking:
+            self._checked[ws] = converted
+        return report
+
+    def commit(self, ws: Workspace, path: Path, mapping: ImportMapping, *,
+               expected_sha256: str | None = None) -> ImportReport:
+        """Every row's person added as proposed, in one transaction; or nothing, if any row cannot be."""
+        with ws.operation(Permission.MATRIX_IMPORT, Action.NOMINALS_IMPORT) as op:
+            data, sha256 = self._bytes(op, path)
+            if expected_sha256 is not None and sha256 != expected_sha256.strip().lower():
+                self._checked.pop(ws, None)
+                raise op.refuse(ValidationError(
+                    "The file changed since the dry run (its SHA-256 differs): nothing was imported; run a dry "
+                    "run again."), logged_reason=f"refused: file changed since the dry run, sha256={sha256}")
+            converted = self._reuse(op, ws, sha256, mapping) or self._convert(op, self._parse(op, data, mapping),
+                                                                               mapping)
+            fates, people = self._assess(op, converted)
+            report = ImportReport(sha256, converted.kind, tuple(fates), converted.warnings)
+            if blocking := report.blocking:
+                message = (f"{len(blocking)} row{'s' if len(blocking) != 1 else ''} cannot be imported; nothing was "
+                           "imported; run a dry run for the report.")
+                raise op.refuse(ImportRefused(message, report), logged_reason=f"refused: {report.summary()}")
+            if not people:
+                raise op.refuse(ValidationError("The file has no rows to import."),
+                                logged_reason=f"refused: no rows, {report.summary()}")
+            numbers = [f.number for f in fates if f.fate == ADD]
+            refs = self._add(op, people, numbers, sha256, mapping.reason)
+            op.log(detail=f"{len(refs)} people proposed from a legacy spreadsheet sha256={sha256}; "
+                          f"refs {refs[0]}…{refs[-1]}")
+        by_row = dict(zip(numbers, refs, strict=True))
+        added = tuple(RowFate(f.number, ADDED, None, "added as a proposal", by_row[f.number]) if f.fate == ADD else f
+                      for f in fates)
+        return ImportReport(report.sha256, report.kind, added, report.warnings, committed=True)
+
+    def _add(self, op: Operation, people: Sequence[ConvertedRow], numbers: Sequence[int], sha256: str,
+             reason: str) -> list[str]:
+        """Bulk inserts inside the caller's transaction: the rows propose() leaves, one statement per table."""
+        today = op.env.clock.now().date()
+        at = to_iso(op.env.clock.now())
+        by = op.session.user_id
+        store = op.store
+        ids = store.nominals.insert_people([
+            (p.person, {"gangs": "\n".join(p.gangs), "observed_ethnicity": p.observed_ethnicity},
+             # The events' ids are unknown before the insert and score nothing; the kinds and dates do.
+             score([ScoringEvent(n, e.kind.value, e.on) for n, e in enumerate(p.evidence)], today, self.policy))
+            for p in people], at=at, created_by=by)
+        store.records.add_evidence_many([(i, e) for i, p in zip(ids, people, strict=True) for e in p.evidence], at, by)
+        store.records.add_proposals([(i, "add", f"{reason} (file sha256 {sha256[:_SHA_SHOWN]}, row {n})")
+                                     for i, n in zip(ids, numbers, strict=True)], by, at)
+        found = store.nominals.rows_by_id(ids)
+        return [found[i].ref for i in ids]
