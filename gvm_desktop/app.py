@@ -25,10 +25,12 @@ from gvm_desktop.services.accounts import AccountService
 from gvm_desktop.services.audit import AuditService
 from gvm_desktop.services.audit_forms import AuditFormService
 from gvm_desktop.services.auth import AuthService
+from gvm_desktop.services.backup import BackupService
 from gvm_desktop.services.changes import ChangeService
 from gvm_desktop.services.context import Environment, Workspace
 from gvm_desktop.services.dsa import DsaService
 from gvm_desktop.services.governance import GovernanceService
+from gvm_desktop.services.importing import ImportService
 from gvm_desktop.services.integrity import IntegrityService
 from gvm_desktop.services.log_export import LogExportService
 from gvm_desktop.services.log_queries import LogQueryService
@@ -47,6 +49,7 @@ from gvm_desktop.services.vaults import (
     is_demo,
     recover_account,
 )
+from gvm_desktop.store.backup_archive import BackupArchive
 from gvm_desktop.store.device import DeviceSecrets
 from gvm_desktop.store.files import VaultPaths
 from gvm_desktop.store.slot import DEFAULT_KDF, KdfParams
@@ -101,6 +104,8 @@ class App:
     reports: ReportService = field(init=False)
     integrity: IntegrityService = field(init=False)
     about: AboutService = field(init=False)
+    backup: BackupService = field(init=False)
+    importing: ImportService = field(init=False)
 
     def __post_init__(self) -> None:
         self.paths = VaultPaths(self.vault_dir)
@@ -129,6 +134,8 @@ class App:
         self.forms = AuditFormService()
         self.integrity = IntegrityService(self.auth)
         self.about = AboutService()
+        self.backup = BackupService(self.auth, BackupArchive(), self.settings)
+        self.importing = ImportService(policy)
 
     def vault_exists(self) -> bool:
         return self.paths.exists()

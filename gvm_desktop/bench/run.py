@@ -60,6 +60,10 @@ def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | No
             out.write(f"  rss_mb not measured: {exc}\n")
         if log_entries:
             metrics.update(log_metrics(bench, log_entries, out))
+        from gvm_desktop.bench.backup_restore import backup_restore_metrics
+
+        out.write("  a backup of the whole vault and its restore...\n")
+        metrics.update(backup_restore_metrics(bench_app, runs=3))
         out.write("  cold start: the sign-in window against a bare Qt window, alternately...\n")
         try:
             # A run smaller than the demo is a test of the bench itself: one start of each is enough there.
@@ -79,6 +83,11 @@ def run_bench(app: App, *, nominals: int, log_entries: int, json_path: Path | No
     sar_sizes = SAR_SIZES if nominals >= DEMO_PEOPLE else SAR_TEST_SIZES
     out.write(f"  subject access packs of {', '.join(f'{n:,}' for n in sar_sizes)} log entries...\n")
     metrics.update(sar_pdf_metrics(sheet_runs, sizes=sar_sizes))
+    from gvm_desktop.bench.import_rows import ROWS, TEST_ROWS, import_rows_metric  # python_calamine loads here
+
+    import_rows = ROWS if nominals >= DEMO_PEOPLE else TEST_ROWS
+    out.write(f"  a legacy spreadsheet of {import_rows:,} rows imported as the SPOC (dry run, then commit)...\n")
+    metrics.update(import_rows_metric(app, import_rows))
     for name, m in metrics.items():
         out.write(f"{name:<24} {m['value']:>10} {m['unit']:<3} baseline {m['baseline']} ({m['baseline_what']})\n")
     if json_path:

@@ -16,7 +16,9 @@ from typing import NoReturn, TextIO
 
 from gvm_desktop import __version__
 from gvm_desktop.app import App, build_app, default_demo_vault_dir, progress_line
+from gvm_desktop.cli import backup as cli_backup
 from gvm_desktop.cli import governance as cli_governance
+from gvm_desktop.cli import importing as cli_importing
 from gvm_desktop.cli import log as cli_log
 from gvm_desktop.cli import matrix as cli_matrix
 from gvm_desktop.cli import review as cli_review
@@ -121,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_governance.add_parsers(sub, common, _Parser)
     cli_review.add_parsers(sub, common, _Parser)
     cli_verify_pdf.add_parser(sub, common)
+    cli_backup.add_parsers(sub, common)
+    cli_importing.add_parser(sub, common)
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed against plain baselines")
     bench.add_argument("--nominals", type=int, default=100_000, metavar="N")
@@ -312,6 +316,14 @@ def main(
             return _cmd_rekey(app, args, pw, out)
         if args.command == "check":
             return _cmd_check(app, args, pw, out, err)
+        if args.command == "restore":
+            return cli_backup.run_restore(app, args, pw.read, out)
+        if args.command == "backup":
+            ws, _password = _sign_in(app, args, pw)
+            try:
+                return cli_backup.run_backup(app, ws, args, out)
+            finally:
+                app.auth.sign_out(ws)
         if args.command == "log" and args.log_command in ("verify", "grant", "verify-export"):
             return cli_log.run(app, args, pw.read, out, err)
         if args.command in ("log", "governance"):
@@ -328,6 +340,13 @@ def main(
                 if args.command == "review":
                     return cli_review.run_review(app, ws, args, password, pw.read, out)
                 return cli_review.run_report(app, ws, args, pw.read, out, password=password)
+            finally:
+                app.auth.sign_out(ws)
+        if args.command == "import":
+            mapping = cli_importing.read_mapping(args.mapping)  # a wrong mapping is said before a password is asked
+            ws, _password = _sign_in(app, args, pw)
+            try:
+                return cli_importing.run(app, ws, args, mapping, out)
             finally:
                 app.auth.sign_out(ws)
         if args.command in ("matrix", "record", "status-check", "retention", "dsa"):

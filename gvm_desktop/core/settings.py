@@ -45,8 +45,14 @@ AUTO_DISABLE_INACTIVE = IntSetting(
     "0: listed only. (Matrix access unused for six months is always withdrawn; the SPOC can restore it.)",
 )
 
+BACKUP_REMINDER_DAYS = IntSetting(
+    "backup_reminder_days", 7, 0, 365,
+    "Days after the last backup before the administrator is reminded, at sign-in, to make one; 0: no reminder "
+    "(a workstation's policy that sets one still applies).",
+)
+
 SETTINGS: Mapping[str, IntSetting] = MappingProxyType(
-    {s.key: s for s in (IDLE_LOCK_MINUTES, RETENTION_YEARS, AUTO_DISABLE_INACTIVE)}
+    {s.key: s for s in (IDLE_LOCK_MINUTES, RETENTION_YEARS, AUTO_DISABLE_INACTIVE, BACKUP_REMINDER_DAYS)}
 )
 
 # Fixed by policy, not settings: relaxing them is not an administrator's call.

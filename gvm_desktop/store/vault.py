@@ -120,6 +120,11 @@ class Vault:
     def _key(self, key: bytes | bytearray) -> None:
         self._keys[COMMON] = bytearray(key)
 
+    def derive_from_common(self, derive: Callable[[bytes], bytes]) -> bytes:
+        """A one-way derivation of common's key (e.g. HKDF for a backup manifest's MAC key); the key itself
+        never leaves the vault object. `derive` must be one-way: it sees the key, and only its result leaves."""
+        return derive(bytes(self._keys[COMMON]))
+
     def held_bcus(self) -> list[str]:
         """The BCUs whose compartment keys this session holds."""
         return sorted(c for c in (code_of(n) for n in self._keys) if c is not None)

@@ -14,6 +14,7 @@ from gvm_desktop.app import App
 from gvm_desktop.core.audit import Outcome
 from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.core.errors import PermissionDenied, ValidationError
+from gvm_desktop.core.import_mapping import parse_mapping
 from gvm_desktop.core.justification import Justification
 from gvm_desktop.core.log_filter import LogFilter
 from gvm_desktop.core.policy import POLICY, Permission, Role
@@ -21,6 +22,7 @@ from gvm_desktop.services.context import Workspace
 from tests.support.vault_access import conn_of, holder_signs_in
 
 ACCOUNT_OF = {a.role: a for a in DEMO_ACCOUNTS}
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 AUDITOR = ACCOUNT_OF[Role.AUDITOR]
 
 WHY = Justification.make("quarterly_review", "Permission table test of the service layer")
@@ -64,6 +66,9 @@ CALLS: dict[Permission, Callable[[App, Workspace, DemoAccount], object]] = {
     Permission.ACCESS_LOG_READ: lambda app, ws, _a: app.audit.recent(ws, 10),
     Permission.VAULT_CHECK: lambda app, ws, _a: app.integrity.check(ws),
     Permission.VAULT_REKEY: lambda app, ws, _a: app.accounts.rekey(ws),
+    Permission.VAULT_BACKUP: lambda app, ws, _a: app.backup.backup(ws, Path(tempfile.mkdtemp(prefix="gvm-perm-")) / "vault.gvmbak"),
+    Permission.MATRIX_IMPORT: lambda app, ws, _a: app.importing.dry_run(
+        ws, SAMPLES / "legacy-matrix.xlsx", parse_mapping((SAMPLES / "legacy-matrix.toml").read_text(encoding="utf-8"))),
     Permission.PASSWORD_CHANGE_OWN: lambda app, ws, a: app.accounts.change_own_password(
         ws, a.password, "fresh-mango-telescope-58"),
     Permission.REVIEW_READ: lambda app, ws, _a: app.reviews.find(ws),
