@@ -42,7 +42,11 @@ from gvm_desktop.services.retention import RetentionService
 from gvm_desktop.services.reviews import ReviewService
 from gvm_desktop.services.settings import SettingsService
 from gvm_desktop.services.vaults import (
+    Binding,
     CreatedVault,
+    bind_vault,
+    binding_needed,
+    bound_here,
     create_demo_vault,
     create_vault,
     grant_log_key_with_recovery,
@@ -157,6 +161,16 @@ class App:
     def recover(self, recovery_code: str, username: str, new_password: str) -> None:
         recover_account(self.paths, self.env, recovery_code=recovery_code, username=username,
                         new_password=new_password)
+
+    def binding_needed(self) -> bool:
+        """False when the vault is bound to this workstation already; GvmError when binding is impossible here."""
+        return binding_needed(self.paths, self.env)
+
+    def bind(self, recovery_code: str) -> Binding:
+        return bind_vault(self.paths, self.env, recovery_code=recovery_code)
+
+    def bound_here(self) -> bool:
+        return bound_here(self.paths, self.env)
 
     def grant_log_key(self, recovery_code: str, auditor: str) -> bool:
         return grant_log_key_with_recovery(self.paths, self.env, recovery_code=recovery_code, auditor=auditor)

@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recover", parents=[common],
                          help="set a user's password with the recovery code (stdin: code, then new password)")
     rec.add_argument("--user", required=True, metavar="NAME")
+    sub.add_parser("bind", parents=[common],
+                   help="bind an unbound vault to this workstation's credential store with the recovery code "
+                        "(stdin: code); each account is bound at its next sign-in here")
 
     st = sub.add_parser("settings", parents=[common], help="read or change vault settings")
     ssub: argparse._SubParsersAction[argparse.ArgumentParser] = st.add_subparsers(
@@ -216,6 +219,25 @@ def _cmd_recover(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO)
     new_pw = pw.read(f"New password for {args.user}: ", confirm=True)
     app.recover(code, args.user, new_pw)
     out.write(f"{args.user} has a new password on this workstation.\n")
+    if app.env.machine_policy.device_binding_required and not app.bound_here():
+        # Recovering does not bind: binding is its own act, with its own entry in the log.
+        out.write(f"This workstation's policy requires bound vaults and this one is not bound here: bind it with "
+                  f"'gvm-desktop bind' (the same recovery code) before {args.user} can sign in.\n")
+    return 0
+
+
+def _cmd_bind(app: App, pw: Passwords, out: TextIO) -> int:
+    if not app.binding_needed():  # said before any code is asked for
+        out.write("This vault is already bound to this workstation: nothing was changed.\n")
+        return 0
+    done = app.bind(pw.read("Recovery code: "))
+    out.write(f"The vault at {app.vault_dir} is now bound to this workstation's credential store.\n")
+    out.write(f"Each account is bound at its next sign-in here ({done.at_next_sign_in} still to sign in); until then "
+              "its password alone opens the vault. The recovery code stays unbound: it opens the vault on any "
+              "workstation, so keep it in a safe.\n")
+    if done.bound_elsewhere:
+        out.write(f"{done.bound_elsewhere} account(s) were bound to the workstation the vault was bound to before: "
+                  "give them new passwords here with 'gvm-desktop recover --user NAME'.\n")
     return 0
 
 
@@ -304,6 +326,8 @@ def main(
             return _cmd_demo(app, args, out, err)
         if args.command == "recover":
             return _cmd_recover(app, args, pw, out)
+        if args.command == "bind":
+            return _cmd_bind(app, pw, out)
         if args.command == "bench":
             from gvm_desktop.bench.run import run_bench
 

@@ -26,6 +26,7 @@ class Action(StrEnum):
     VAULT_REKEY = "vault.rekey"  # an administrator rotated the keys on demand, not after a revocation
     VAULT_BACKUP = "vault.backup"  # a backup file written: which, and the log head it holds
     VAULT_RESTORE = "vault.restore"  # this vault restored from a backup: which, and any entries lost since
+    VAULT_BIND = "vault.bind"  # the vault bound to this workstation (recovery code), or an account's slot at sign-in
     KEY_DELIVER = "vault.key_deliver"  # a compartment's key sealed to an account entitled to it
     KEY_PIN = "vault.key_pin"  # a slot accepted a compartment key (first use, rotation, release)
     DSA_PREVIEW = "dsa.preview_refresh"  # an agreement's preview compartment created, refilled or emptied

@@ -77,6 +77,7 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType({
     "vault.rekey": "Rotated the keys on demand",
     "vault.backup": "Backed up the vault",
     "vault.restore": "Restored the vault from a backup",
+    "vault.bind": "Bound the vault to this workstation",
     "vault.key_deliver": "Gave keys to entitled accounts",
     "vault.key_pin": "Accepted keys (pinned)",
     "dsa.preview_refresh": "Kept an agreement's preview",

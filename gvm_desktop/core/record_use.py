@@ -100,6 +100,7 @@ NOT_RECORD_USE: Mapping[Action, str] = MappingProxyType({
     Action.VAULT_REKEY: "the vault's keys, rotated on demand",
     Action.VAULT_BACKUP: "the vault's encrypted files, copied unread",
     Action.VAULT_RESTORE: "the vault's encrypted files, put back unread",
+    Action.VAULT_BIND: "the vault's key slots, not a record",
     Action.IMPORT_DRY_RUN: "a spreadsheet checked; no record changed or shown",
     Action.KEY_DELIVER: "a compartment's key, not a record",
     Action.KEY_PIN: "a compartment's key, not a record",

@@ -24,12 +24,15 @@ from gvm_desktop.store.throttle import PendingEvent, SigninThrottle
 from gvm_desktop.store.vault import Vault, load_slots
 
 WRONG_CREDENTIALS = "Sign-in failed: the username or password is wrong."
-# Nothing binds an existing vault yet: the recovery code gives a new slot only as bound as the vault already is
-# (services/vaults.py recover_account, store/vault.py _bound_secret), so the sentence sends nobody to a cure that fails.
+# `gvm-desktop bind` (services/vaults.py bind_vault) binds the vault, on a workstation bound to another one too, and
+# each account's slot is bound at its next sign-in here (AuthService._bind_own_slot): the cure named works.
 UNBOUND_REFUSAL = ("This vault is not bound to this workstation, and {why} requires vaults to be: it is not opened "
-                   "here. gvm-desktop cannot bind an existing vault (its recovery code does not bind it either): "
-                   "open it on a workstation whose policy allows unbound vaults, or ask this workstation's "
-                   "administrator.")
+                   "here. Ask the vault's administrator to bind it with the recovery code: gvm-desktop bind. "
+                   "Your account is then bound at your next sign-in here.")
+# The read-only open writes no file, so it cannot bind the slot itself: a sign-in does.
+UNBOUND_SLOT_REFUSAL = ("This vault is bound to this workstation but your account is not yet, and {why} requires it: "
+                        "sign in once (the application, or any command with --as) to bind your account, then try again.")
+SLOT_BOUND = "this account's key slot bound to this workstation, at its first opening since the vault was bound"
 UNBOUND_LOGGED = "the vault is not bound to this workstation, which {why} requires"
 
 _PENDING_ACTIONS = {
@@ -133,7 +136,9 @@ class AuthService:
         try:
             if self._unbound_against_policy(vault, locator):
                 # Not logged: this open writes nothing, and a refusal queued for the log would count as a failure.
-                raise PermissionDenied(UNBOUND_REFUSAL.format(why=self.env.machine_policy.why()))
+                bound_here = vault.slots.device_binding and self.env.device.get(vault.vault_id) is not None
+                refusal = UNBOUND_SLOT_REFUSAL if bound_here else UNBOUND_REFUSAL
+                raise PermissionDenied(refusal.format(why=self.env.machine_policy.why()))
             return vault, self._session(vault, locator)
         except BaseException:
             vault.close()
@@ -153,10 +158,18 @@ class AuthService:
         try:
             session = self._session(vault, locator)
             ws = Workspace(vault, session, self.env)
-            if self._unbound_against_policy(vault, locator):
-                self._refuse_unbound(ws, Action.SIGN_IN)
-            self._admit(ws)
-            self._record_opening(ws, Action.SIGN_IN, signed_in_at=session.started_at)
+            # Before the policy's check: a bound vault's account not bound yet is bound now, not refused.
+            bound = self._bind_own_slot(ws, password)
+            try:
+                if self._unbound_against_policy(vault, locator):
+                    self._refuse_unbound(ws, Action.SIGN_IN)
+                self._admit(ws)
+            except BaseException:
+                if bound:  # refused after all (by an admission check): the slot stays bound, and the log says so
+                    with ws.operation(None, Action.VAULT_BIND) as op:
+                        op.log(record_ref=f"user:{session.user_id}", detail=SLOT_BOUND)
+                raise
+            self._record_opening(ws, Action.SIGN_IN, signed_in_at=session.started_at, slot_bound=bound)
             self._finish_revocations(ws)
             keys_at_sign_in(ws)
             self._share_log_key(ws)
@@ -171,9 +184,11 @@ class AuthService:
             raise
         return ws
 
-    def _record_opening(self, ws: Workspace, action: Action, *, signed_in_at: str | None = None) -> None:
-        """One transaction: the failures queued while the vault was shut, the opening itself, and
-        what the auditor's pin did since it was last recorded (a first pin, a read-only verify).
+    def _record_opening(self, ws: Workspace, action: Action, *, signed_in_at: str | None = None,
+                        slot_bound: bool = False) -> None:
+        """One transaction: the failures queued while the vault was shut, the slot bound by this opening
+        (if it was), the opening itself, and what the auditor's pin did since it was last recorded (a first
+        pin, a read-only verify).
 
         The throttle's lock spans reading the queued failures, logging them and dropping them,
         so two sessions opening at once neither log one twice nor drop a newer one.
@@ -186,6 +201,8 @@ class AuthService:
                 op.vault.record_own_slot()
                 if signed_in_at is not None:
                     op.store.accounts.touch_signin(op.session.user_id, signed_in_at)
+                if slot_bound:
+                    op.log(Action.VAULT_BIND, record_ref=f"user:{op.session.user_id}", detail=SLOT_BOUND)
                 op.log()
                 if pin_entry is not None:
                     op.append(pin_entry)
@@ -193,6 +210,14 @@ class AuthService:
         if pin_entry is not None:
             with ws.operation(None, action, writes=False, alone=True) as op:
                 op.vault.pin_log_key(recorded=True)
+
+    def _bind_own_slot(self, ws: Workspace, password: str) -> bool:
+        """The account's slot bound to this workstation now, if the vault is bound to it and the slot is not yet.
+
+        Its slot file write happens here, outside any transaction (it takes the slot lock); the caller logs it.
+        """
+        with ws.operation(None, Action.VAULT_BIND, writes=False, alone=True) as op:
+            return op.vault.bind_own_slot(password)
 
     def _unbound_against_policy(self, vault: Vault, locator: str) -> bool:
         """Whether the workstation's policy requires binding and this opening did not depend on this workstation.
@@ -312,13 +337,19 @@ class AuthService:
             vault.close()  # the password was checked; there was nothing to unlock
             return
         ws._attach(vault)
+        try:
+            bound = self._bind_own_slot(ws, password)  # the vault bound while this session was open
+        except BaseException:
+            ws._detach()
+            vault.close()
+            raise
         if self._unbound_against_policy(vault, locator):
             try:
                 self._refuse_unbound(ws, Action.SESSION_UNLOCK)
             finally:
                 ws._detach()  # locked again: no open vault and no key stay behind the refusal
                 vault.close()
-        self._record_opening(ws, Action.SESSION_UNLOCK)
+        self._record_opening(ws, Action.SESSION_UNLOCK, slot_bound=bound)
 
     def sign_out(self, ws: Workspace) -> None:
         self._log_and_close(ws, Action.SIGN_OUT, None)

@@ -1,4 +1,4 @@
-"""Creating a vault (empty or demo) and recovering an account with the recovery code."""
+"""Creating a vault (empty or demo); with the recovery code, recovering an account or binding the vault."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DEMO_BCU  # the services hand them out too
-from gvm_desktop.core.errors import AuthenticationError, NotFound, ValidationError
+from gvm_desktop.core.errors import AuthenticationError, GvmError, NotFound, ValidationError
 from gvm_desktop.core.governance import REQUIRED_COURSE
 from gvm_desktop.core.passwords import check_display_name, check_password, check_username
 from gvm_desktop.core.people import NominalDraft
@@ -244,6 +244,71 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
             ))
             vault.put_user_slot(target.id, version, vault.locator(target.username), new_password, env.kdf,
                                 auditor=target.role is Role.AUDITOR)
+    finally:
+        vault.close()
+
+
+# Said before the recovery code is asked for: no credential store, no binding, whoever asks.
+NO_CREDENTIAL_STORE = ("Binding is impossible on this workstation: no OS credential store was found (on Linux, a "
+                       "Secret Service such as GNOME Keyring or KWallet, unlocked in this session), so the device "
+                       "secret that binds the vault would have nowhere to be kept. Nothing was changed.")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What binding the vault did, for the command to say."""
+
+    already: bool  # bound to this workstation before: nothing was changed
+    # Active accounts whose slots are not bound yet: each is bound at its holder's next sign-in here.
+    at_next_sign_in: int = 0
+    # Active accounts bound to the workstation the vault was bound to before: their passwords no longer open
+    # it here, and they need new ones here (`gvm-desktop recover`).
+    bound_elsewhere: int = 0
+
+
+def bound_here(paths: VaultPaths, env: Environment) -> bool:
+    """Whether the vault is bound to this workstation: marked bound, and its device secret is here."""
+    slots = load_slots(paths)
+    return slots.device_binding and env.device.get(slots.vault_id) is not None
+
+
+def binding_needed(paths: VaultPaths, env: Environment) -> bool:
+    """False when the vault is bound to this workstation already; GvmError when binding is impossible here."""
+    if bound_here(paths, env):
+        return False
+    if not env.device.available():
+        raise GvmError(NO_CREDENTIAL_STORE)
+    return True
+
+
+def bind_vault(paths: VaultPaths, env: Environment, *, recovery_code: str) -> Binding:
+    """Bind the vault to this workstation with the recovery code, which proves custody of the vault.
+
+    The slot file is marked bound and this workstation's device secret made (or kept, if here already). The
+    accounts' slots are wrapped under their passwords, which nobody here knows: each is bound at its holder's next
+    sign-in here (AuthService). The recovery slot stays unbound, as create_vault makes it: losing the
+    workstation must not lose the vault. A vault bound to another workstation (its folder moved here) is bound to
+    this one instead. The slot file is written inside the transaction that logs it, as recover_account does.
+    """
+    if not binding_needed(paths, env):
+        return Binding(already=True)
+    vault = _open_with_recovery(paths, env, recovery_code)
+    try:
+        moved = vault.slots.device_binding  # marked bound, yet the secret is not here: bound to another workstation
+        with unit.transaction(vault) as store:
+            active = {a.id for a in store.accounts.all_accounts() if a.active}
+            user_slots = [s for s in vault.slots.slots if s.kind == "user" and s.user_id in active]
+            binding = Binding(already=False, at_next_sign_in=sum(not s.device_bound for s in user_slots),
+                              bound_elsewhere=sum(s.device_bound for s in user_slots) if moved else 0)
+            vault.record_own_slot()
+            detail = (f"vault bound to this workstation with the recovery code; {binding.at_next_sign_in} account(s) "
+                      "bound at their next sign-in here")
+            if moved:
+                detail += (f"; it was bound to another workstation, where {binding.bound_elsewhere} account(s) stay "
+                           "bound until given new passwords here")
+            store.log.append(system_entry(env, Action.VAULT_BIND, Outcome.ALLOWED, detail=detail))
+            vault.bind_to_workstation()
+        return binding
     finally:
         vault.close()
 

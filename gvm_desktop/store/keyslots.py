@@ -32,12 +32,13 @@ Where each part lives, each module importing only those above it:
 - compartment_keys.py: compartments' keys sealed to a slot; creation, rotation and grants across slots.
 - slot_file.py: the file (KeySlotFile), written and read back.
 - key_pins.py: the pins of accepted compartment keys, and a keyring opened against them.
-- here: locators, recovery codes, a new slot, unlocking one with its password, common's key sealed to
-  one and opened.
+- here: locators, recovery codes, a new slot, unlocking one with its password, binding an unbound one to
+  the workstation, common's key sealed to one and opened.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,7 +101,10 @@ def normalise_recovery_code(code: str) -> str:
 
 
 def _kek(secret: str, salt: bytes, kdf: KdfParams, device_secret: bytes | None) -> bytes:
-    stretched = _argon2(secret.encode("utf-8"), salt, kdf)
+    return _kek_from(_argon2(secret.encode("utf-8"), salt, kdf), device_secret)
+
+
+def _kek_from(stretched: bytes, device_secret: bytes | None) -> bytes:
     # The device secret is mixed in after the costly step: without it the
     # password alone derives nothing useful, and with it nothing is weakened.
     return HKDF(
@@ -194,6 +198,32 @@ def unlock(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes | Non
 
 def open_private(slot: KeySlot, vault_id: str, secret: str, device_secret: bytes | None) -> X25519PrivateKey:
     return unlock(slot, vault_id, secret, device_secret).private
+
+
+def bind_slot(slot: KeySlot, vault_id: str, unlocked: Unlocked, secret: str, device_secret: bytes) -> Unlocked:
+    """Wrap an unbound slot's private key again, so that it opens only with `device_secret` beside its password.
+
+    Only the wrap changes: the key pair, the version, the keys sealed to the slot and its pins stay,
+    so the database's record of the slot (public key, version) and the account's signing key, whose
+    wrap derives from the private key and the version, still match. The salt and the Argon2id cost
+    stay too: one derivation both proves `secret` is the password that opened `unlocked` (a wrong one
+    would lock the account out for good) and gives the bound key. The flags are read back from the
+    slot as the file holds it now, not as `unlocked` remembers them. Returns the slot's new opened key.
+    """
+    if slot.device_bound or slot.public != unlocked.private.public_key().public_bytes_raw():
+        raise ValueError("only the unbound slot that `unlocked` opened is bound")
+    stretched = _argon2(secret.encode("utf-8"), slot.salt, slot.kdf)
+    if not hmac.compare_digest(_kek_from(stretched, None), unlocked.kek):
+        raise AuthenticationError("Sign-in failed: the username or password is wrong.")
+    nonce, body = slot.wrapped_private[:NONCE], slot.wrapped_private[NONCE:]
+    try:
+        raw = AESGCM(unlocked.kek).decrypt(nonce, body, slot._aad(vault_id))
+    except InvalidTag:
+        raise VaultCorrupt("This account's key slot changed while it was open; sign in again.") from None
+    bound = Unlocked(unlocked.private, _kek_from(stretched, device_secret), raw[32] if len(raw) == 33 else 0)
+    slot.device_bound = True
+    wrap_private(slot, vault_id, bound, bound.flags)
+    return bound
 
 
 def open_sealed(slot: KeySlot, vault_id: str, private: X25519PrivateKey, sealed: Sealed) -> bytes:

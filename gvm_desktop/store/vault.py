@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+import keyring.errors
+
 from gvm_desktop.core.agreements import Agreement
 from gvm_desktop.core.audit import LogEntry
 from gvm_desktop.core.errors import (
@@ -687,6 +689,59 @@ class Vault:
         if not self.slots.device_binding:
             return None
         return self._device.get_or_create(self.vault_id)
+
+    def bind_to_workstation(self) -> None:
+        """Mark the vault bound to this workstation and make sure its device secret is here (the recovery session).
+
+        From then on every slot written here is bound (`_bound_secret`), and each account's slot is bound at its
+        holder's next sign-in (`bind_own_slot`): only the password's holder can wrap a slot again. The recovery
+        slot is never bound, so a lost workstation loses no data. The secret is made before the file is marked:
+        a crash in between leaves an unused secret, never a vault marked bound with no secret anywhere.
+        """
+        if self._own is None or self._own[0] != "recovery":
+            raise VaultError("Only the recovery code binds a vault to a workstation.")
+        try:
+            self._device.get_or_create(self.vault_id)
+        except keyring.errors.KeyringError:
+            raise GvmError("The OS credential store refused to keep the vault's device secret: the vault was not "
+                           "bound. Unlock the credential store and try again.") from None
+
+        def mark(slots: KeySlotFile) -> None:
+            slots.device_binding = True
+
+        self._rewrite_slots(mark)
+
+    def bind_own_slot(self, password: str) -> bool:
+        """Bind this session's own unbound user slot to this workstation, where the vault is bound to it.
+
+        Only where this workstation holds the vault's device secret (made by `bind_to_workstation` here, or by a
+        restore here): a bound vault's folder copied to another workstation binds nobody to that one. `password`
+        is the one that opened this session. The slot keeps its key pair, version, keys and pins (see
+        keyslots.bind_slot), so nothing in the database changes. True if the slot was bound now.
+        """
+        own = self._own_slot(self.slots)
+        if own is None or own.kind != "user" or own.device_bound or not self.slots.device_binding:
+            return False
+        device_secret = self._device.get(self.vault_id)
+        if device_secret is None or self._unlocked is None:
+            return False
+        opened = self._unlocked
+        bound: list[Unlocked] = []
+
+        def rebind(slots: KeySlotFile) -> None:
+            bound.clear()
+            fresh = self._own_slot(slots)
+            if fresh is None:
+                raise VaultCorrupt("This account's key slot changed while it was open; sign in again.")
+            if slots.device_binding and not fresh.device_bound:  # not bound meanwhile by another of its sessions
+                bound.append(keyslots.bind_slot(fresh, self.vault_id, opened, password, device_secret))
+
+        self._rewrite_slots(rebind)
+        if not bound:
+            return False
+        # Every later wrap of this slot (a first pin) must use the bound key, or it would unbind the slot unreadably.
+        self._unlocked = bound[0]
+        return True
 
     def put_user_slot(self, user_id: int, version: int, locator: str, password: str, kdf: KdfParams, *,
                       auditor: bool = False) -> None:

@@ -58,11 +58,31 @@ def test_an_unbound_vault_is_refused_at_sign_in_and_the_refusal_logged(
     app = make_app(folder, machine_policy=load_machine_policy(binding_policy))
     with pytest.raises(PermissionDenied, match=f"not bound to this workstation.*policy \\({binding_policy}\\)") as err:
         app.auth.sign_in(ADMIN, ADMIN_PW)
-    assert "cannot bind an existing vault" in err.value.message  # says honestly that nothing here can fix it
+    assert "bind it with the recovery code: gvm-desktop bind" in err.value.message  # says what cures it
     assert err.value.exit_code == 3
     logged = _refusals(make_app, folder)
     assert [(action, user) for action, user, _detail in logged] == [("auth.sign_in", ADMIN)]
     assert "not bound to this workstation" in logged[0][2] and str(binding_policy) in logged[0][2]
+
+
+def test_after_gvm_desktop_bind_the_next_sign_in_is_admitted(
+        tmp_path: Path, make_app: Callable[..., App], binding_policy: Path) -> None:
+    """The cure the refusal names: the recovery code binds the vault, the sign-in binds the account, then admits it."""
+    folder = tmp_path / "vault"
+    loose = make_app(folder, machine_policy=NO_POLICY)
+    created = loose.init_vault(ADMIN, "Alice Admin (synthetic)", ADMIN_PW, bind=False)
+    loose.auth.sign_out(created.workspace)
+    app = make_app(folder, machine_policy=load_machine_policy(binding_policy))
+    with pytest.raises(PermissionDenied, match="gvm-desktop bind"):
+        app.auth.sign_in(ADMIN, ADMIN_PW)
+    app.bind(created.recovery_code)
+    ws = app.auth.sign_in(ADMIN, ADMIN_PW)
+    app.auth.lock(ws)
+    app.auth.unlock(ws, ADMIN_PW)
+    app.auth.sign_out(ws)
+    vault, _session = app.auth.open_read_only(ADMIN, ADMIN_PW)
+    vault.close()
+    assert [action for action, _u, _d in _refusals(make_app, folder)] == ["auth.sign_in"]  # the one before binding
 
 
 def test_a_wrong_password_is_still_only_a_wrong_password(
