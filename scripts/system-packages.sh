@@ -11,8 +11,9 @@ qt="libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3"
 desktop="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxkbcommon-x11-0"
 # qpdf and poppler-utils (pdfsig, pdftoppm) check every PDF the tests write; gcc with OpenSSL's and SQLite's
 # headers builds the compiled log walk; python3-venv gives `python3 -m venv` on Debian; wixl and msitools build
-# and read the Windows installer's MSI from its WiX source (tests/installer).
-tests="qpdf poppler-utils gcc libc6-dev libssl-dev libsqlite3-dev python3-venv wixl msitools"
+# and read the Windows installer's MSI from its WiX source (tests/installer); postgresql's binaries (15 on
+# Debian 12, pgcrypto included) run the throwaway TLS servers of the team server's tests (tests/server).
+tests="qpdf poppler-utils gcc libc6-dev libssl-dev libsqlite3-dev python3-venv wixl msitools postgresql"
 
 case "${1:-}" in
   app) wanted="$qt $desktop python3-venv" ;;
