@@ -424,8 +424,29 @@ def excel_serial_date(serial: float, *, date1904: bool) -> date:
     return date(1899, 12, 31 if days < 60 else 30) + timedelta(days=days)
 
 
+_KINDS = {k.value: k for k in EvidenceType}
+_SOURCE_TYPES = {s.value: s for s in SourceType}
+_REQUIRED_EVIDENCE = tuple(spec for spec in EVIDENCE_FIELDS if spec.required)
+
+
+class _GroupPlan:
+    """One evidence group fitted to the file: the columns it reads, by index, and its fixed values."""
+
+    __slots__ = ("fixed", "number", "read", "reads_note")
+
+    def __init__(self, number: int, columns: Mapping[str, int], fixed: Mapping[str, str]) -> None:
+        self.number = number
+        self.read = tuple(columns.items())
+        self.fixed = dict(fixed)
+        self.reads_note = "social_media_note" in columns
+
+
 class RowPlan:
-    """A mapping fitted to one file's headers: checked once, then used for every row."""
+    """A mapping fitted to one file's headers: checked once, then used for every row.
+
+    What can be decided once is: where each field comes from, and (as they are first met) what each legacy code,
+    date and grading turns into; so a row costs lookups, and every rule still applies to every row, in the same order.
+    """
 
     def __init__(self, mapping: ImportMapping, headers: Sequence[str]) -> None:
         if problems := mapping_problems(mapping, headers):
@@ -437,8 +458,19 @@ class RowPlan:
         self._person = {name: where[_key(h)][0] for name, h in mapping.columns.items()}
         self._groups = [{name: where[_key(h)][0] for name, h in g.columns.items()} for g in mapping.evidence]
         self.warnings = tuple(unmapped_headers(mapping, headers))
-        # Text dates read so far: a sheet's dates repeat and strptime is slow. Kept with the plan, gone with it.
+        # Each person field's source: a column (by index), or the same for every row (a fixed value, or None).
+        self._same: dict[str, Cell] = {f.name: mapping.fixed.get(f.name) for f in PERSON_FIELDS
+                                       if f.name in mapping.fixed or f.name not in self._person}
+        self._columns = tuple((name, index) for name, index in self._person.items() if name not in self._same)
+        self._reads_bcu = "bcu" in mapping.columns or "bcu" in mapping.fixed
+        self._group_plans = tuple(_GroupPlan(n, columns, g.fixed)
+                                  for n, (columns, g) in enumerate(zip(self._groups, mapping.evidence, strict=True)))
+        # What was worked out for a value met before: a sheet's codes, dates and gradings repeat, and strptime is
+        # slow. Kept with the plan, gone with it.
         self._dates: dict[str, date | None] = {}
+        self._serials: dict[bool, dict[int | float, date | None]] = {False: {}, True: {}}  # by date1904
+        self._codes: dict[str, dict[str, str | None]] = {name: {} for name in CODES}
+        self._gradings: dict[str, Grading | str] = {}  # the grading, or why it is none
 
     def _text_date(self, text: str) -> date | None:
         for fmt in self.mapping.date_formats:
@@ -463,13 +495,10 @@ class RowPlan:
 
     # Each reader below raises _Refused naming the field; the message is safe to show and to log.
 
-    def _cell(self, cells: Sequence[Cell], index: int | None) -> Cell:
-        if index is None or index >= len(cells):
-            return None
-        value = cells[index]
-        return None if isinstance(value, str) and not value.strip() else value
-
-    def _text(self, name: str, value: Cell) -> str:
+    @staticmethod
+    def _text(name: str, value: Cell) -> str:
+        if type(value) is str:  # most cells: the checks below all pass a plain text by
+            return value.strip()
         if value is None:
             return ""
         if isinstance(value, bool):
@@ -486,10 +515,15 @@ class RowPlan:
         if isinstance(value, date):
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
-            try:
-                return excel_serial_date(value, date1904=date1904)
-            except (ValueError, OverflowError):
-                raise _Refused(name, "is a number that is not a spreadsheet date", group) from None
+            serials = self._serials[date1904]
+            if value not in serials:
+                try:
+                    serials[value] = excel_serial_date(value, date1904=date1904)
+                except (ValueError, OverflowError):
+                    serials[value] = None
+            if (day := serials[value]) is None:
+                raise _Refused(name, "is a number that is not a spreadsheet date", group)
+            return day
         text = self._text(name, value)
         if text not in self._dates:
             self._dates[text] = self._text_date(text)
@@ -499,31 +533,49 @@ class RowPlan:
                        group)
 
     def _coded(self, name: str, raw: str, group: int | None = None) -> str:
-        code = _code(self.mapping, name, raw)
-        if code is None:
+        known = self._codes[name]
+        if raw not in known:
+            known[raw] = _code(self.mapping, name, raw)
+        if (code := known[raw]) is None:
             shown = raw if name != "borough" else raw[:40]
             raise _Refused(name, f"'{shown[:20]}' is not a known {name.replace('_', ' ')} code: map it in "
                                  f"[values.{name}]" + ("" if name in self.mapping.values else
                                                         f" or use one of ours ({_codes_hint(name)})"), group)
         return code
 
-    def _person_value(self, cells: Sequence[Cell], name: str) -> Cell:
-        if name in self.mapping.fixed:
-            return self.mapping.fixed[name]
-        return self._cell(cells, self._person.get(name))
+    def _person_values(self, cells: Sequence[Cell]) -> dict[str, Cell]:
+        """Every person field's value in this row: None for a missing, empty or blank cell."""
+        values = dict(self._same)
+        count = len(cells)
+        for name, index in self._columns:
+            value = cells[index] if index < count else None
+            values[name] = None if isinstance(value, str) and not value.strip() else value
+        return values
+
+    def _grading(self, text: str, group: int) -> Grading:
+        if (found := self._gradings.get(text)) is None:
+            try:
+                found = Grading.parse(text)
+            except ValidationError as exc:
+                found = exc.message.rstrip(".")
+            self._gradings[text] = found
+        if isinstance(found, str):
+            raise _Refused("grading", found, group)
+        return found
 
     def _convert(self, cells: Sequence[Cell], *, bcu: str, today: date, date1904: bool) -> ConvertedRow:
+        text, row = self._text, self._person_values(cells)
+
         def required_text(name: str) -> str:
-            text = self._text(name, self._person_value(cells, name))
-            if not text:
+            if not (found := text(name, row[name])):
                 raise _Refused(name, f"the {_PERSON[name].label.lower()} is empty; it is required")
-            return text
+            return found
 
         given, family = required_text("given_name"), required_text("family_name")
-        for name, text in (("given_name", given), ("family_name", family)):
-            if len(text) > NAME_MAX:
-                raise _Refused(name, f"is {len(text):,} characters long; the limit is {NAME_MAX}")
-        dob_cell = self._person_value(cells, "date_of_birth")
+        for name, name_text in (("given_name", given), ("family_name", family)):
+            if len(name_text) > NAME_MAX:
+                raise _Refused(name, f"is {len(name_text):,} characters long; the limit is {NAME_MAX}")
+        dob_cell = row["date_of_birth"]
         if dob_cell is None:
             raise _Refused("date_of_birth", "the date of birth is empty; it is required")
         dob = self._date("date_of_birth", dob_cell, date1904)
@@ -531,37 +583,40 @@ class RowPlan:
             raise _Refused("date_of_birth", "the date of birth is in the future")
         if not MIN_AGE <= age_on(dob, today) <= MAX_AGE:
             raise _Refused("date_of_birth", f"the date of birth gives an age outside {MIN_AGE} to {MAX_AGE}")
-        codes = {name: self._coded(name, required_text(name)) for name in ("gender", "ethnicity", "disability")}
-        row_bcu = bcu
-        raw_bcu = self._text("bcu", self._person_value(cells, "bcu"))
-        if "bcu" in self.mapping.columns or "bcu" in self.mapping.fixed:
+        coded = self._coded
+        gender = coded("gender", required_text("gender"))
+        ethnicity = coded("ethnicity", required_text("ethnicity"))
+        disability = coded("disability", required_text("disability"))
+        raw_bcu = text("bcu", row["bcu"])
+        if self._reads_bcu:
             if not raw_bcu:
                 raise _Refused("bcu", "the BCU is empty; it is required when the mapping reads it")
-            row_bcu = self._coded("bcu", raw_bcu)
+            row_bcu = coded("bcu", raw_bcu)
             if row_bcu != bcu:
                 raise _Refused("bcu", f"the row is for the {row_bcu} BCU; you can import into your own BCU ({bcu}) "
                                       "only")
-        borough = self._coded("borough", required_text("borough"))
+        borough = coded("borough", required_text("borough"))
         if borough not in BCUS[bcu][1]:
             raise _Refused("borough", f"{borough} is not a borough of the {bcu} BCU")
-        observed_raw = self._text("observed_ethnicity", self._person_value(cells, "observed_ethnicity"))
-        observed = (self._coded("observed_ethnicity", observed_raw) or None) if observed_raw else None
-        aliases = tuple(a.strip() for a in self._text("aliases", self._person_value(cells, "aliases"))
-                        .split(LIST_SEPARATOR) if a.strip())
-        gangs = tuple(dict.fromkeys(g.strip() for g in self._text("gangs", self._person_value(cells, "gangs"))
-                                    .split(LIST_SEPARATOR) if g.strip()))
+        observed_raw = text("observed_ethnicity", row["observed_ethnicity"])
+        observed = (coded("observed_ethnicity", observed_raw) or None) if observed_raw else None
+        aliases_text = text("aliases", row["aliases"])
+        aliases = tuple(a.strip() for a in aliases_text.split(LIST_SEPARATOR) if a.strip()) if aliases_text else ()
+        gangs_text = text("gangs", row["gangs"])
+        gangs = tuple(dict.fromkeys(g.strip() for g in gangs_text.split(LIST_SEPARATOR) if g.strip())
+                      ) if gangs_text else ()
         if len(gangs) > MAX_GANGS:
             raise _Refused("gangs", f"names {len(gangs)} gangs; at most {MAX_GANGS}")
         if any(len(g) > NAME_MAX for g in gangs):
             raise _Refused("gangs", f"a gang name is longer than {NAME_MAX} characters")
         draft = NominalDraft(
-            given_name=given, family_name=family, date_of_birth=dob, gender=codes["gender"],
-            ethnicity=codes["ethnicity"], disability=codes["disability"], address=required_text("address"),
-            postcode=required_text("postcode"), borough=borough, bcu=bcu, aliases=aliases,
+            given_name=given, family_name=family, date_of_birth=dob, gender=gender, ethnicity=ethnicity,
+            disability=disability, address=required_text("address"), postcode=required_text("postcode"),
+            borough=borough, bcu=bcu, aliases=aliases,
         )
         person = self._validated(draft, today)
-        evidence = tuple(e for n in range(len(self._groups)) if (e := self._evidence(cells, n, person, today,
-                                                                                        date1904)) is not None)
+        evidence = tuple(e for g in self._group_plans if (e := self._evidence(cells, g, person, today, date1904))
+                         is not None)
         if not evidence:
             raise _Refused(None, "the row carries no evidence entry; a proposal needs at least one")
         return ConvertedRow(person, evidence, gangs, observed)
@@ -581,31 +636,30 @@ class RowPlan:
                     raise _Refused(name, message.rstrip(".")) from None
             raise _Refused(None, message.rstrip(".")) from None
 
-    def _evidence(self, cells: Sequence[Cell], group: int, person: NominalDraft, today: date,
+    def _evidence(self, cells: Sequence[Cell], plan: _GroupPlan, person: NominalDraft, today: date,
                   date1904: bool) -> EvidenceDraft | None:
-        columns, fixed = self._groups[group], self.mapping.evidence[group].fixed
-        read = {name: self._cell(cells, index) for name, index in columns.items()}
-        if all(v is None for v in read.values()):
+        group, count = plan.number, len(cells)
+        values: dict[str, Cell] = {}
+        for field_name, index in plan.read:  # as _person_values reads a cell
+            value = cells[index] if index < count else None
+            values[field_name] = None if isinstance(value, str) and not value.strip() else value
+        if all(v is None for v in values.values()):
             return None  # a group the row does not use
-
-        def value(name: str) -> Cell:
-            return fixed[name] if name in fixed else read.get(name)
-
-        for spec in EVIDENCE_FIELDS:
-            if spec.required and value(spec.name) is None:
+        values.update(plan.fixed)  # a fixed value wins over a column's, as the mapping says
+        for spec in _REQUIRED_EVIDENCE:
+            if values.get(spec.name) is None:
                 raise _Refused(spec.name, f"evidence #{group + 1}: the {spec.label.lower()} is empty, but the group's "
                                           "other cells are filled", group)
-        kind = EvidenceType(self._coded("kind", self._text("kind", value("kind")), group))
-        source = SourceType(self._coded("source_type", self._text("source_type", value("source_type")), group))
-        try:
-            grading = Grading.parse(self._text("grading", value("grading")))
-        except ValidationError as exc:
-            raise _Refused("grading", exc.message.rstrip("."), group) from None
-        on = self._date("date", value("date"), date1904, group)
-        note = self._text("social_media_note", value("social_media_note")) or None
-        draft = EvidenceDraft(kind=kind, source_type=source, source_ref=self._text("source_ref", value("source_ref")),
-                              grading=grading, on=on, summary=self._text("text", value("text")),
-                              social_media_note=note)
+        text = self._text
+        kind_code = self._coded("kind", text("kind", values["kind"]), group)
+        kind = _KINDS.get(kind_code) or EvidenceType(kind_code)
+        source_code = self._coded("source_type", text("source_type", values["source_type"]), group)
+        source = _SOURCE_TYPES.get(source_code) or SourceType(source_code)
+        grading = self._grading(text("grading", values["grading"]), group)
+        on = self._date("date", values["date"], date1904, group)
+        note = text("social_media_note", values.get("social_media_note")) or None
+        draft = EvidenceDraft(kind=kind, source_type=source, source_ref=text("source_ref", values["source_ref"]),
+                              grading=grading, on=on, summary=text("text", values["text"]), social_media_note=note)
         try:
             return validate_evidence(draft, today=today, date_of_birth=person.date_of_birth)
         except ValidationError as exc:
@@ -614,7 +668,7 @@ class RowPlan:
             name = ("date" if "dated" in lowered else "social_media_note" if "social-media" in lowered
                     or "what was seen" in lowered else "source_ref" if "source reference" in lowered
                     else "text" if "summary" in lowered else None)
-            if name == "social_media_note" and "social_media_note" not in columns:
+            if name == "social_media_note" and not plan.reads_note:
                 name = "text"
             raise _Refused(name, f"evidence #{group + 1}: {message}", group) from None
 

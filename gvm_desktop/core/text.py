@@ -8,6 +8,7 @@ a stated limit (nothing is silently cut).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from gvm_desktop.core.errors import ValidationError
@@ -44,6 +45,12 @@ _IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1
               (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
               (0xE0000, 0xE0FFF))
 
+# The control characters (Unicode category Cc): C0 (U+0000-001F), DEL and C1 (U+007F-009F). As a
+# character class, clean() finds one in C rather than asking unicodedata about each character of the text;
+# tests/core/test_text_fast_path.py checks the class against unicodedata over every code point.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # multiline text keeps tab and newline
+
 
 def invisible(ch: str) -> bool:
     """Whether `ch` shows as nothing (or as a blank that is no space): a format character or a default-ignorable one."""
@@ -58,8 +65,8 @@ def clean(value: str | None, field: str, *, limit: int, required: bool = True, m
         raise ValidationError(f"{field} is required.")
     if len(text) > limit:
         raise ValidationError(f"{field} is {len(text):,} characters long; the limit is {limit:,}.")
-    allowed = {"\n", "\t"} if multiline else set()
-    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+    # Printable text holds no control character, so most text is passed without a search.
+    if not text.isprintable() and (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text):
         raise ValidationError(f"{field} contains a control character.")
     return text
 
@@ -84,6 +91,8 @@ def check_no_hidden_controls(text: str, field: str) -> None:
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form for search ("Zoë" finds "zoe", "ZOE")."""
+    if text.isascii():  # casefold is lower, NFKD changes nothing and nothing combines: a search's usual case
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

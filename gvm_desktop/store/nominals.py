@@ -119,6 +119,7 @@ def insert_many(
 # per-person path (propose, then approve) sets by updates once the record exists.
 _STATE_DEFAULTS: Mapping[str, Any] = {"status": "proposed", "gangs": "", "observed_ethnicity": None, "in_custody": 0,
                                       "custody_from": None, "custody_to": None, "date_added": None}
+_STATE_COLUMNS, _STATE_VALUES = tuple(_STATE_DEFAULTS), tuple(_STATE_DEFAULTS.values())
 _DRAFT_COLUMNS = ("given_name", "family_name", "date_of_birth", "gender", "ethnicity", "disability", "address",
                   "postcode", "borough", "bcu")  # in the order of _draft_values
 _INSERT_PERSON = (
@@ -146,10 +147,11 @@ def insert_people(conn: Connection, people: Sequence[tuple[NominalDraft, Mapping
     over_views = bcu_rows.over_views(conn, "nominals")
     first = _last_issued(conn, over_views=over_views) + 1
     refs = [f"N-{number:06d}" for number in range(first, first + len(people))]
+    scored: dict[int, tuple[Any, ...]] = {}  # by the card's id: an import's people share a few cards
     conn.executemany(_INSERT_PERSON, [
         (None if over_views else number, ref, *_draft_values(d), at, created_by,
-         search_key(d.given_name, d.family_name), *(state.get(c, default) for c, default in _STATE_DEFAULTS.items()),
-         *score_values(card))
+         search_key(d.given_name, d.family_name), *map(state.get, _STATE_COLUMNS, _STATE_VALUES),
+         *(scored.get(id(card)) or scored.setdefault(id(card), score_values(card))))
         for number, ref, (d, state, card) in zip(range(first, first + len(people)), refs, people, strict=True)
     ])
     # Over BCU compartments each file allocates its own ids, and a view reports none: they are read back by reference.
