@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpin
 from gvm_desktop.core.settings import AUTO_DISABLE_INACTIVE, IDLE_LOCK_MINUTES
 from gvm_desktop.gui.admin.accounts_page import AccountsPage
 from gvm_desktop.gui.admin.agreements_page import AgreementsPage
+from gvm_desktop.gui.admin.backup_panel import BackupPanel, ReminderLine
 from gvm_desktop.gui.admin.inactive_panel import InactivePanel
 from gvm_desktop.gui.admin.policy_panel import PolicyPanel
 from gvm_desktop.gui.admin.reference_sample import add_sample_row
@@ -43,6 +44,9 @@ class AdminHome(HomePage):
         layout.addWidget(heading("Administration", self))
         layout.addWidget(note(
             "Accounts and vault settings. The administrator role cannot see the people on the matrix.", self))
+        # At the top, read at sign-in: the backup reminder, when one is due (a line, never a box to dismiss).
+        self.backup_reminder = ReminderLine(self)
+        layout.addWidget(self.backup_reminder)
         # Quarterly review hook: overdue reviews, by BCU and count only (no people).
         self.overdue = OverdueBanner(ops, self, self)
         layout.addWidget(self.overdue)
@@ -75,6 +79,9 @@ class AdminHome(HomePage):
         settings_row.addWidget(self._idle_panel(), 1)
         self.machine_policy = PolicyPanel(ops, self, errors=self.error_label)
         settings_row.addWidget(self.machine_policy, 1)
+        self.backup = BackupPanel(ops, self, reminder_line=self.backup_reminder)
+        self.backup.lock_requested.connect(self.lock_requested)
+        settings_row.addWidget(self.backup, 1)
         layout.addLayout(settings_row)
         ops.changed.connect(self._changed)
 
@@ -162,6 +169,7 @@ class AdminHome(HomePage):
         self.overdue.load()  # quarterly review hook; first, so the accounts' own errors are not cleared by it
         self.load_accounts()
         self.machine_policy.load()
+        self.backup.load()
         self.ops.run(lambda s, ws: (s.settings.fixed_maximum(ws, IDLE_LOCK_MINUTES.key), s.settings.fixed_because(ws)),
                      done=self._show_idle_fixed, errors=self.idle_error, owner=self)
         self.ops.run(lambda s, ws: s.settings.idle_lock_minutes(ws), done=self._show_idle_minutes,
@@ -206,6 +214,7 @@ class AdminHome(HomePage):
         self.inactive.wipe()
         self.overdue.wipe()  # quarterly review hook
         self.disproportionality.wipe()
+        self.backup.wipe()
         super().wipe()
 
     def load_accounts(self, *, quietly: bool = False) -> None:

@@ -34,6 +34,7 @@ from gvm_desktop.gui.review.spoc_queue import SpocQueue
 if TYPE_CHECKING:
     from gvm_desktop.core.records import MatrixOverview
     from gvm_desktop.gui.common.operations import Result, SessionOps
+    from gvm_desktop.gui.importing.import_dialog import ImportDialog
 
 STATUS_NAMES = (("proposed", "Proposed"), ("active", "Active"), ("removed", "Removed"))
 
@@ -53,19 +54,23 @@ class MatrixHome(HomePage):
         self.refresh_button = QPushButton("Re&load", self)
         self.propose_button = QPushButton("Propose a &person…  (Ctrl+N)", self)
         self.status_button = QPushButton("Status chec&k…  (Ctrl+K)", self)
+        self.can_import = allows(self.session.role, Permission.MATRIX_IMPORT)
+        self.import_button = QPushButton("Import a spr&eadsheet…", self)
         self._lay_out()
         self._add_actions()
 
         self.refresh_button.clicked.connect(lambda: self.load())
         self.propose_button.clicked.connect(self.propose)
         self.status_button.clicked.connect(self.status_check)
+        self.import_button.clicked.connect(lambda: self.start_import())
         self.matrix.open_requested.connect(self.opener.open)
         self.opener.gone.connect(self.show_notice)
         self._connect_queue()
         ops.changed.connect(self._changed)
         self.setTabOrder(self.matrix.ref_edit, self.propose_button)
         self.setTabOrder(self.propose_button, self.status_button)
-        self.setTabOrder(self.status_button, self.refresh_button)
+        self.setTabOrder(self.status_button, self.import_button)
+        self.setTabOrder(self.import_button, self.refresh_button)
 
     def _lay_out(self) -> None:
         outer = QVBoxLayout(self)
@@ -98,10 +103,12 @@ class MatrixHome(HomePage):
         actions = QHBoxLayout()
         actions.addWidget(self.propose_button)
         actions.addWidget(self.status_button)
+        actions.addWidget(self.import_button)
         actions.addStretch(1)
         actions.addWidget(self.refresh_button)
         self.propose_button.setVisible(self.can_propose)
         self.status_button.setVisible(self.can_check)
+        self.import_button.setVisible(self.can_import)
         layout.addLayout(actions)
         layout.addWidget(self.notice)
         layout.addWidget(self.error_label)
@@ -233,6 +240,21 @@ class MatrixHome(HomePage):
             return None
         dialog = StatusCheckDialog(self.ops, self)
         self.adopt(dialog)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def start_import(self) -> ImportDialog | None:
+        """The SPOC's import of a legacy spreadsheet (gui/importing); its commit announces Change.MATRIX."""
+        if not self.can_import:
+            return None
+        # Loaded when first asked for, like the readers it calls: not at every SPOC's sign-in.
+        from gvm_desktop.gui.importing.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.ops, self)
+        self.adopt(dialog)
+        dialog.imported.connect(lambda n: self.show_notice(
+            f"{n} people imported from a spreadsheet as proposals: approve each on corroborated evidence."))
         self.dialog = dialog
         dialog.open()
         return dialog

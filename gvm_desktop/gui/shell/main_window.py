@@ -40,6 +40,7 @@ from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.common.screen_fit import centred_on, clamp_to_screen
 from gvm_desktop.gui.common.shortcuts import LOCK, QUIT, SIGN_OUT
 from gvm_desktop.gui.common.widgets import DemoBanner
+from gvm_desktop.gui.importing.role_menu import add_role_menu
 from gvm_desktop.gui.matrix.home_matrix import MatrixHome
 from gvm_desktop.gui.shell.help_menu import HelpMenu, current_topic
 from gvm_desktop.gui.shell.home import build_home
@@ -177,6 +178,8 @@ class MainWindow(QMainWindow):
         self.session_actions.sign_out.triggered.connect(lambda: self.sign_out())
         self.session_actions.quit.triggered.connect(self.close)
         self.session_actions.change_password.triggered.connect(self._change_password)
+        # The role's own menu (import, backup) between Session and Help.
+        self.role_action = add_role_menu(self, ws.session.role)
         # Help after Session; F1 opens the role's guide at the tab on screen. The session outlives a lock; ops is
         # None while locked (About then says the vault's facts wait for the unlock).
         self.help_menu = HelpMenu(self, lambda: ws.session.role, lambda: current_topic(self), lambda: self.ops)
