@@ -12,16 +12,9 @@ from typing import TextIO
 
 from gvm_desktop.app import App
 from gvm_desktop.core.import_mapping import ImportMapping, parse_mapping
+from gvm_desktop.core.import_report import ADD, DUPLICATE, REFUSED, SKIPPED, ImportRefused, ImportReport
 from gvm_desktop.services.context import Workspace
-from gvm_desktop.services.importing import (
-    ADD,
-    DUPLICATE,
-    REFUSED,
-    SKIPPED,
-    ImportRefused,
-    ImportReport,
-    write_report_csv,
-)
+from gvm_desktop.services.importing import write_report_csv
 
 SHOWN_ROWS = 50  # a terminal's worth; the CSV report has every row
 

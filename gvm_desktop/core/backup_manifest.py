@@ -16,6 +16,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from gvm_desktop.core.errors import ValidationError, VaultCorrupt
 
@@ -164,3 +165,29 @@ def restore_detail(manifest: BackupManifest, current: tuple[int, str] | None, *,
                    "does not match it: it is not this vault's latest")
     where = "; on a new workstation" if new_workstation else ""
     return f"{said}; {gap}{where}"
+
+
+# What the backup service answers (a page shows them: they are core's, not the service's).
+
+
+@dataclass(frozen=True)
+class BackupMade:
+    path: Path
+    manifest: BackupManifest
+    size: int
+    locked_seconds: float
+
+
+@dataclass(frozen=True)
+class LastBackup:
+    at: str  # UTC ISO
+    backup_id: str
+
+
+@dataclass(frozen=True)
+class Restored:
+    folder: Path
+    manifest: BackupManifest
+    detail: str  # what the restore's log entry says
+    new_workstation: bool  # the vault is bound and this workstation had no device secret for it
+    bound: bool

@@ -130,8 +130,12 @@ class ImportMapping:
         return {_key(h) for h in self.columns.values()} | {_key(h) for g in self.evidence for h in g.columns.values()}
 
 
-def _key(header: str) -> str:
+def header_key(header: str) -> str:
+    """A header as a mapping matches it: trimmed, inner spaces collapsed, any case."""
     return " ".join(header.split()).casefold()
+
+
+_key = header_key
 
 
 def _value_key(value: str) -> str:

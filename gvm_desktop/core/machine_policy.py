@@ -110,3 +110,24 @@ def parse_machine_policy(values: Mapping[str, object], source: str = "") -> Mach
         backup_reminder_days=number("backup_reminder_days", 1, MAX_BACKUP_REMINDER_DAYS),
         source=source,
     )
+
+
+def fixed_settings(policy: MachinePolicy) -> list[str]:
+    """Each setting `policy` states, in plain words, in the order an administrator reads them; empty when it
+    states none."""
+    lines: list[str] = []
+    if policy.max_idle_lock_minutes is not None:
+        minutes = policy.max_idle_lock_minutes
+        lines.append(f"Sessions lock after at most {minutes} minute{'s' if minutes != 1 else ''} without input")
+    if policy.unencrypted_exports is not None:
+        lines.append("Exports always need a password" if policy.forbids_unencrypted_exports
+                     else "Exports without a password are allowed, to the roles that hold that right")
+    if policy.device_binding_required is not None:
+        lines.append("Vaults must be bound to this workstation (a demo vault excepted)"
+                     if policy.device_binding_required else "Vaults need not be bound to this workstation")
+    if policy.min_pdf_password_score is not None:
+        lines.append(f"PDF passwords at least strength {policy.min_pdf_password_score} of 4")
+    if policy.backup_reminder_days is not None:
+        days = policy.backup_reminder_days
+        lines.append("A backup at least every day" if days == 1 else f"A backup at least every {days} days")
+    return lines

@@ -14,13 +14,12 @@ old vault's checkpoint says was lost since), and only then renamed into place.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from gvm_desktop import __version__
 from gvm_desktop.core.audit import Action, Outcome
-from gvm_desktop.core.backup_manifest import BackupManifest, restore_detail
+from gvm_desktop.core.backup_manifest import BackupMade, BackupManifest, LastBackup, Restored, restore_detail
 from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.errors import GvmError, PermissionDenied
 from gvm_desktop.core.policy import Permission, allows, require
@@ -83,29 +82,6 @@ class BackupFiles(Protocol[Sealed, Keys]):
     def open_unpacked(self, keys: Keys, staging: Path, device: DeviceSecrets) -> Vault: ...
 
     def read_checkpoint(self, given: Path, vault_id: str) -> tuple[int, str]: ...
-
-
-@dataclass(frozen=True)
-class BackupMade:
-    path: Path
-    manifest: BackupManifest
-    size: int
-    locked_seconds: float
-
-
-@dataclass(frozen=True)
-class LastBackup:
-    at: str  # UTC ISO
-    backup_id: str
-
-
-@dataclass(frozen=True)
-class Restored:
-    folder: Path
-    manifest: BackupManifest
-    detail: str  # what the restore's log entry says
-    new_workstation: bool  # the vault is bound and this workstation had no device secret for it
-    bound: bool
 
 
 def _parse_last(raw: str | None) -> LastBackup | None:

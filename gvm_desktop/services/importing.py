@@ -11,14 +11,12 @@ Each step is one access-log entry with the file's SHA-256 and the counts, never 
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
-import io
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -36,78 +34,25 @@ from gvm_desktop.core.import_mapping import (
     plan,
     unmapped_headers,
 )
+from gvm_desktop.core.import_report import (
+    ADD,
+    ADDED,
+    DUPLICATE,
+    REFUSED,
+    SKIPPED,
+    ImportPreview,
+    ImportRefused,
+    ImportReport,
+    RowFate,
+    report_csv,
+)
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.scoring import ScoreCard, ScoringEvent, ScoringPolicy, default_policy, score
 from gvm_desktop.ingest.table import SourceTable
 from gvm_desktop.services.context import Operation, Workspace
 
-# A row's fate. A dry run says ADD where a commit says ADDED (with the reference given).
-ADD, ADDED, REFUSED, DUPLICATE, SKIPPED = "add", "added", "refused", "duplicate", "skipped"
-FATES = (ADD, ADDED, REFUSED, DUPLICATE, SKIPPED)
-REPORT_COLUMNS = ("row", "fate", "column", "reason", "ref")
 PREVIEW_ROWS = 20
 _SHA_SHOWN = 12  # hex digits of the file's SHA-256 in each proposal's reason: enough to find the dry run's entry
-
-
-@dataclass(frozen=True)
-class RowFate:
-    """What happens (or would) to one data row: its number as the spreadsheet shows it, and why."""
-
-    number: int
-    fate: str
-    column: str | None
-    reason: str
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    sha256: str
-    kind: str
-    rows: tuple[RowFate, ...]
-    warnings: tuple[str, ...] = ()
-    committed: bool = False
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys((ADD, REFUSED, DUPLICATE, SKIPPED), 0)
-        for row in self.rows:
-            counts[ADD if row.fate == ADDED else row.fate] += 1
-        return counts
-
-    @property
-    def blocking(self) -> tuple[RowFate, ...]:
-        """The rows that stop a commit: refused and duplicates."""
-        return tuple(r for r in self.rows if r.fate in (REFUSED, DUPLICATE))
-
-    def summary(self) -> str:
-        """The counts as the access log keeps them (no names, no cells)."""
-        c = self.counts
-        return (f"sha256={self.sha256} rows={len(self.rows)} add={c[ADD]} refused={c[REFUSED]} "
-                f"duplicate={c[DUPLICATE]} skipped={c[SKIPPED]}")
-
-
-class ImportRefused(ValidationError):
-    """The commit added nothing: some rows cannot be imported. Carries the report that says which."""
-
-    def __init__(self, message: str, report: ImportReport) -> None:
-        super().__init__(message)
-        self.report = report
-
-
-@dataclass(frozen=True)
-class ImportPreview:
-    """The file as the mapping screen shows it: its sheets and headers, its first rows as text, and what maps where."""
-
-    kind: str
-    sha256: str
-    sheets: tuple[str, ...]
-    headers: tuple[str, ...]
-    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, cells as shown)
-    total_rows: int
-    fields: dict[str, str | None] = field(default_factory=dict)  # person field -> the header it reads, or None
-    problems: tuple[str, ...] = ()  # what stops the mapping reading this file, each naming the key
-    warnings: tuple[str, ...] = ()  # columns neither mapped nor ignored
 
 
 def _shown(cell: object) -> str:
@@ -125,23 +70,8 @@ def _unmapped_warning(headers: Sequence[str]) -> tuple[str, ...]:
 
 
 def write_report_csv(report: ImportReport, path: Path) -> None:
-    """The report as CSV: row, fate, column, reason, ref.
-
-    Written unencrypted, like any file the user saves outside the vault, so it holds no personal data by
-    construction: reasons name the column and the rule, never a cell's name, address or date of birth.
-    """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
-    for r in report.rows:
-        writer.writerow([_csv_cell(v) for v in (r.number, r.fate, r.column, r.reason, r.ref)])
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A header from the file may start with = + - @, a formula to a spreadsheet: keep it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """The report as CSV (core/import_report.py report_csv: no personal data by construction)."""
+    path.write_text(report_csv(report), encoding="utf-8")
 
 
 @dataclass(frozen=True)

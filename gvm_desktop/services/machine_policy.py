@@ -15,7 +15,6 @@ import tomllib
 from pathlib import Path
 
 from gvm_desktop.core.machine_policy import NO_POLICY, MachinePolicy, MachinePolicyError, parse_machine_policy
-from gvm_desktop.services.context import Workspace
 
 POLICY_ENV = "GVM_DESKTOP_POLICY"
 LINUX_POLICY_FILE = Path("/etc/gvm-desktop/policy.toml")
@@ -77,29 +76,3 @@ def _from_registry() -> MachinePolicy:
             values[name] = bool(value) if name in _FLAGS and value in (0, 1) else value
             index += 1
     return _parsed(values, where)
-
-
-def workstation_policy(ws: Workspace) -> MachinePolicy:
-    """The policy this session runs under, for a window that shows what it fixes (the services enforce it)."""
-    return ws.env.machine_policy
-
-
-def fixed_settings(policy: MachinePolicy) -> list[str]:
-    """Each setting `policy` states, in plain words, in the order an administrator reads them; empty when it
-    states none."""
-    lines: list[str] = []
-    if policy.max_idle_lock_minutes is not None:
-        minutes = policy.max_idle_lock_minutes
-        lines.append(f"Sessions lock after at most {minutes} minute{'s' if minutes != 1 else ''} without input")
-    if policy.unencrypted_exports is not None:
-        lines.append("Exports always need a password" if policy.forbids_unencrypted_exports
-                     else "Exports without a password are allowed, to the roles that hold that right")
-    if policy.device_binding_required is not None:
-        lines.append("Vaults must be bound to this workstation (a demo vault excepted)"
-                     if policy.device_binding_required else "Vaults need not be bound to this workstation")
-    if policy.min_pdf_password_score is not None:
-        lines.append(f"PDF passwords at least strength {policy.min_pdf_password_score} of 4")
-    if policy.backup_reminder_days is not None:
-        days = policy.backup_reminder_days
-        lines.append("A backup at least every day" if days == 1 else f"A backup at least every {days} days")
-    return lines

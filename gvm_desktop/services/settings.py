@@ -10,6 +10,7 @@ from __future__ import annotations
 from gvm_desktop.core.audit import Action
 from gvm_desktop.core.clock import to_iso
 from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.machine_policy import MachinePolicy
 from gvm_desktop.core.policy import Permission
 from gvm_desktop.core.settings import BACKUP_REMINDER_DAYS, IDLE_LOCK_MINUTES, SETTINGS, IntSetting
 from gvm_desktop.services.context import Workspace
@@ -48,6 +49,11 @@ class SettingsService:
         if key == BACKUP_REMINDER_DAYS.key:
             return policy.backup_reminder_days
         return None
+
+    def machine_policy(self, ws: Workspace) -> MachinePolicy:
+        """The workstation's policy this session runs under, for a window that shows what it fixes (the services
+        enforce it; showing it needs no permission)."""
+        return ws.env.machine_policy
 
     def fixed_because(self, ws: Workspace) -> str:
         """Whose rule fixes a setting, for the sentence that shows it fixed: the policy and where it is written."""

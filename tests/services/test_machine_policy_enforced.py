@@ -137,7 +137,7 @@ def test_a_named_policy_file_tightens_the_workstations_never_loosens_it(
 
 def test_the_settings_a_policy_states_are_said_in_plain_words(tmp_path: Path) -> None:
     """What the administrator's window lists: each key the file states, loosening ones too; nothing for no file."""
-    from gvm_desktop.services.machine_policy import fixed_settings
+    from gvm_desktop.core.machine_policy import fixed_settings
 
     assert fixed_settings(NO_POLICY) == []
     stated = load_machine_policy(_policy_file(tmp_path, "max_idle_lock_minutes = 1\nunencrypted_exports = true\n"

@@ -8,7 +8,7 @@ is also put at the top of the admin home (`ReminderLine`), a line to read rather
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDir, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -20,43 +20,12 @@ from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import BusyBar, ErrorLabel, NoticeLabel, heading
 
 if TYPE_CHECKING:
-    from gvm_desktop.core.backup_manifest import BackupManifest
-    from gvm_desktop.gui.common.operations import Services, SessionOps
-    from gvm_desktop.services.backup import BackupService
+    from gvm_desktop.core.backup_manifest import BackupMade, LastBackup
+    from gvm_desktop.gui.common.operations import SessionOps
 
 TITLE = "Backup"
 SUFFIX = "gvmbackup"
 NEVER = "Last backup: never."
-
-
-class _WithBackup(Protocol):
-    @property
-    def backup(self) -> BackupService: ...
-
-
-class LastBackup(Protocol):
-    """What the box reads of services/backup.py's LastBackup (a page names core's types, not the services')."""
-
-    @property
-    def at(self) -> str: ...
-    @property
-    def backup_id(self) -> str: ...
-
-
-class BackupMade(Protocol):
-    """What the box reads of services/backup.py's BackupMade."""
-
-    @property
-    def path(self) -> Path: ...
-    @property
-    def manifest(self) -> BackupManifest: ...
-    @property
-    def size(self) -> int: ...
-
-
-def backups(services: Services) -> BackupService:
-    """The backup service: the App has it; the pages' Services protocol does not list it yet."""
-    return cast("_WithBackup", services).backup
 
 
 def size_text(size: int) -> str:
@@ -124,7 +93,7 @@ class BackupPanel(QWidget):
         self.button.clicked.connect(lambda: self.ask_backup())
 
     def load(self) -> None:
-        self.ops.run(lambda s, ws: (backups(s).last_backup(ws), backups(s).reminder(ws)), done=self._show,
+        self.ops.run(lambda s, ws: (s.backup.last_backup(ws), s.backup.reminder(ws)), done=self._show,
                      errors=self.error_label, owner=self)
 
     def _show(self, found: tuple[LastBackup | None, str | None]) -> None:
@@ -163,7 +132,7 @@ class BackupPanel(QWidget):
         self.result.clear()
         self.busy.set_busy(True)
         self.button.setEnabled(False)
-        self.ops.run(lambda s, ws: backups(s).backup(ws, out), done=self._made, errors=self.error_label,
+        self.ops.run(lambda s, ws: s.backup.backup(ws, out), done=self._made, errors=self.error_label,
                      progress="Backing up the vault", changes=frozenset({Change.LOG}),
                      said="Vault backed up (logged)", owner=self, finished=lambda _r: self._ended())
 

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gvm_desktop.core.machine_policy import MachinePolicy
+from gvm_desktop.core.machine_policy import MachinePolicy, fixed_settings
 from gvm_desktop.gui.common.home_base import panel
 from gvm_desktop.gui.common.widgets import ErrorLabel, heading, note
-from gvm_desktop.services.machine_policy import fixed_settings, workstation_policy
 
 if TYPE_CHECKING:
     from gvm_desktop.gui.common.operations import SessionOps
@@ -61,7 +60,7 @@ class PolicyPanel(QWidget):
         self.hide()
 
     def load(self) -> None:
-        self.ops.run(lambda _s, ws: workstation_policy(ws), done=self.show_policy, errors=self._errors, owner=self)
+        self.ops.run(lambda s, ws: s.settings.machine_policy(ws), done=self.show_policy, errors=self._errors, owner=self)
 
     def show_policy(self, policy: MachinePolicy) -> None:
         self.lines = fixed_settings(policy)

@@ -45,10 +45,12 @@ if TYPE_CHECKING:
     from gvm_desktop.services.audit import AuditService
     from gvm_desktop.services.audit_forms import AuditFormService
     from gvm_desktop.services.auth import AuthService
+    from gvm_desktop.services.backup import BackupService
     from gvm_desktop.services.changes import ChangeService
     from gvm_desktop.services.context import Session, Workspace
     from gvm_desktop.services.dsa import DsaService
     from gvm_desktop.services.governance import GovernanceService
+    from gvm_desktop.services.importing import ImportService
     from gvm_desktop.services.log_export import LogExportService
     from gvm_desktop.services.log_queries import LogQueryService
     from gvm_desktop.services.matrix import MatrixService
@@ -140,6 +142,10 @@ class Services(Protocol):
     def forms(self) -> AuditFormService: ...
     @property
     def about(self) -> AboutService: ...
+    @property
+    def importing(self) -> ImportService: ...
+    @property
+    def backup(self) -> BackupService: ...
 
 
 Call = Callable[["Services", "Workspace"], T]

@@ -31,7 +31,6 @@ from gvm_desktop.gui.common.file_choice import writing_to
 from gvm_desktop.gui.common.password_dialog import password_field
 from gvm_desktop.gui.common.widgets import BusyBar, note
 from gvm_desktop.reports.pdf_signing import check_password as check_pdf_password
-from gvm_desktop.services.machine_policy import workstation_policy
 
 if TYPE_CHECKING:
     from gvm_desktop.core.errors import GvmError
@@ -119,7 +118,7 @@ class PdfPasswordRows(QWidget):
         for field in (self.pdf_password, self.pdf_again):
             field.textEdited.connect(self._typed)
         self.pdf_password.textChanged.connect(lambda _text: self.judge())
-        ops.run(lambda _s, ws: workstation_policy(ws), done=self.apply_policy, owner=self)
+        ops.run(lambda s, ws: s.settings.machine_policy(ws), done=self.apply_policy, owner=self)
 
     def apply_policy(self, policy: MachinePolicy) -> None:
         """Show what the workstation's policy fixes here, and judge what is typed by its minimum."""

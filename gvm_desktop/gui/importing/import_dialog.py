@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QDir, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -40,6 +40,16 @@ from gvm_desktop.core.import_mapping import (
     parse_mapping,
     unmapped_headers,
 )
+from gvm_desktop.core.import_report import (
+    ADD,
+    DUPLICATE,
+    REFUSED,
+    SKIPPED,
+    ImportPreview,
+    ImportRefused,
+    ImportReport,
+    report_csv,
+)
 from gvm_desktop.core.people import bcu_name
 from gvm_desktop.gui.common.dialogs import FormDialog
 from gvm_desktop.gui.common.file_choice import ask_save_path, writing_to
@@ -47,24 +57,12 @@ from gvm_desktop.gui.common.operations import Change
 from gvm_desktop.gui.common.screen_fit import open_fitted
 from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import BusyBar, ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
-from gvm_desktop.gui.importing.import_models import (
-    ADD,
-    DUPLICATE,
-    REFUSED,
-    SKIPPED,
-    FateFilter,
-    FateModel,
-    ImportPreview,
-    ImportReport,
-    PreviewModel,
-    report_csv,
-)
+from gvm_desktop.gui.importing.import_models import FateFilter, FateModel, PreviewModel
 from gvm_desktop.gui.importing.mapping_form import MappingForm
 from gvm_desktop.ingest.table import ImportFileError
 
 if TYPE_CHECKING:
-    from gvm_desktop.gui.common.operations import Call, Services, SessionOps
-    from gvm_desktop.services.importing import ImportService
+    from gvm_desktop.gui.common.operations import Call, SessionOps
 
 T = TypeVar("T")
 
@@ -72,16 +70,6 @@ TITLE = "Import a spreadsheet"
 SAMPLE_MAPPING = "legacy-matrix.toml"
 SPREADSHEETS = "Spreadsheets (*.xlsx *.csv)"
 MAPPINGS = "Mapping files (*.toml)"
-
-
-class _WithImporting(Protocol):
-    @property
-    def importing(self) -> ImportService: ...
-
-
-def importing(services: Services) -> ImportService:
-    """The import service: the App has it; the pages' Services protocol does not list it yet."""
-    return cast("_WithImporting", services).importing
 
 
 def sample_mapping() -> Path | None:
@@ -352,7 +340,7 @@ class ImportDialog(QDialog):
         except GvmError as exc:
             self.error_label.show_error(exc)
             return
-        self._run(lambda s, ws: importing(s).preview(ws, path, mapping),
+        self._run(lambda s, ws: s.importing.preview(ws, path, mapping),
                   done=lambda preview: self._show_preview(preview, mapping), failed=self._read_failed(path),
                   progress="Reading the spreadsheet")
 
@@ -404,7 +392,7 @@ class ImportDialog(QDialog):
             return
         mapping = self.mapping
         self.tabs.setCurrentIndex(1)
-        self._run(lambda s, ws: importing(s).dry_run(ws, path, mapping),
+        self._run(lambda s, ws: s.importing.dry_run(ws, path, mapping),
                   done=lambda report: self._show_report(report, (path, mapping_to_toml(mapping))),
                   failed=self._read_failed(path), progress="Dry run of the spreadsheet")
 
@@ -451,7 +439,7 @@ class ImportDialog(QDialog):
         return dialog
 
     def _commit(self, path: Path, mapping: ImportMapping, sha256: str) -> None:
-        self._run(lambda s, ws: importing(s).commit(ws, path, mapping, expected_sha256=sha256),
+        self._run(lambda s, ws: s.importing.commit(ws, path, mapping, expected_sha256=sha256),
                   done=self._imported, failed=self._import_failed, progress="Importing the spreadsheet",
                   changes=frozenset({Change.MATRIX}), said="Spreadsheet imported as proposals (logged)")
 
@@ -464,7 +452,7 @@ class ImportDialog(QDialog):
         self.imported.emit(count)
 
     def _import_failed(self, error: GvmError) -> None:
-        refused: ImportReport | None = getattr(error, "report", None)  # ImportRefused carries the report that says why
+        refused = error.report if isinstance(error, ImportRefused) else None  # it carries the report that says why
         if refused is not None:
             self._show_report(refused, None)
         else:

@@ -1,87 +1,25 @@
 """What the import window reads of the import service's answers, and its tables: the file's first rows as mapped,
 and every row's fate after a dry run.
 
-The answers' own classes live in services/importing.py, which a page may not name (tests/gui/test_gui_boundaries.py:
-a page names core's types); the window describes what it reads of them here, and mypy checks the service's
-classes fit. Both tables can be wiped on lock (`clear()`): the preview holds people's details from the SPOC's file.
+The answers' classes live in core/import_report.py. Both tables can be wiped on lock (`clear()`): the preview
+holds people's details from the SPOC's file.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 
-from gvm_desktop.core.import_mapping import PERSON_FIELDS
+from gvm_desktop.core.import_mapping import PERSON_FIELDS, header_key
+from gvm_desktop.core.import_report import DUPLICATE, REFUSED, RowFate
 from gvm_desktop.gui.common.table_models import SORT_ROLE, Column, RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-# A row's fate, as ImportReport.counts is keyed (a committed import's rows say "added" and count as ADD).
-ADD, REFUSED, DUPLICATE, SKIPPED = "add", "refused", "duplicate", "skipped"
-REPORT_COLUMNS = ("row", "fate", "column", "reason", "ref")
-
-
-class RowFate(Protocol):
-    @property
-    def number(self) -> int: ...
-    @property
-    def fate(self) -> str: ...
-    @property
-    def column(self) -> str | None: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def ref(self) -> str | None: ...
-
-
-class ImportReport(Protocol):
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def rows(self) -> Sequence[RowFate]: ...
-    @property
-    def committed(self) -> bool: ...
-    @property
-    def counts(self) -> dict[str, int]: ...
-    @property
-    def blocking(self) -> Sequence[RowFate]: ...
-
-
-class ImportPreview(Protocol):
-    @property
-    def headers(self) -> Sequence[str]: ...
-    @property
-    def rows(self) -> Sequence[tuple[int, tuple[str, ...]]]: ...
-    @property
-    def total_rows(self) -> int: ...
-
-
-def report_csv(report: ImportReport) -> str:
-    """The report as the command line's --report writes it (services/importing.py write_report_csv; a test holds the
-    two to the same bytes): rows, fates, columns and rules, never a cell of a person's details."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
-    for r in report.rows:
-        writer.writerow([_csv_cell(v) for v in (r.number, r.fate, r.column, r.reason, r.ref)])
-    return buf.getvalue()
-
-
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A header from the file may start with = + - @, a formula to a spreadsheet: keep it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 FATE_WORDS = {"add": "would add", "added": "added", "refused": "refused", "duplicate": "duplicate",
               "skipped": "empty row, skipped"}
 ROW_TITLE = "Row"
-
-
-def folded(header: str) -> str:
-    """A header as the mapping matches it: trimmed, inner spaces collapsed, any case."""
-    return " ".join(header.split()).casefold()
 
 
 class FateModel(RowTableModel[RowFate]):
@@ -131,11 +69,11 @@ class PreviewModel(RowTableModel[tuple[int, tuple[str, ...]]]):
     def show_rows(self, headers: Sequence[str], rows: Sequence[tuple[int, tuple[str, ...]]],
                   columns: Mapping[str, str]) -> None:
         """`columns`: our field -> the file's header it reads (as the mapping has it now)."""
-        where = {folded(h): i for i, h in enumerate(headers) if h}
+        where = {header_key(h): i for i, h in enumerate(headers) if h}
         shown: list[Column[tuple[int, tuple[str, ...]]]] = [
             Column(ROW_TITLE, lambda r: str(r[0]), lambda r: r[0], numeric=True)]
         for spec in PERSON_FIELDS:
-            index = where.get(folded(columns[spec.name])) if spec.name in columns else None
+            index = where.get(header_key(columns[spec.name])) if spec.name in columns else None
             if index is not None:
                 shown.append(Column(spec.label, _cell(index)))
         self.beginResetModel()

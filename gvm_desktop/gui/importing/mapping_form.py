@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from gvm_desktop.core.import_mapping import EVIDENCE_FIELDS, PERSON_FIELDS, ImportMapping
+from gvm_desktop.core.import_mapping import EVIDENCE_FIELDS, PERSON_FIELDS, ImportMapping, header_key
 from gvm_desktop.gui.common.widgets import heading, note
-from gvm_desktop.gui.importing.import_models import folded
 
 NOT_IN_FILE = "(not in this file)"
 REQUIRED_MARK = " *"
@@ -62,7 +61,7 @@ class MappingForm(QWidget):
     def show_mapping(self, mapping: ImportMapping, headers: Sequence[str]) -> None:
         """Fill the boxes with the file's headers, each set to what the mapping reads."""
         self.mapping, self.headers = mapping, tuple(h for h in headers if h and h.strip())
-        where = {folded(h): h for h in self.headers}
+        where = {header_key(h): h for h in self.headers}
         for name, combo in self.combos.items():
             combo.blockSignals(True)
             combo.clear()
@@ -73,7 +72,7 @@ class MappingForm(QWidget):
                 combo.addItem(header, header)
             if name in mapping.columns:
                 wanted = mapping.columns[name]
-                found = where.get(folded(wanted))
+                found = where.get(header_key(wanted))
                 if found is None:  # named in the mapping, absent from the file: say so rather than hide it
                     combo.addItem(f"{wanted} (not found)", wanted)
                     found = wanted
