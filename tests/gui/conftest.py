@@ -32,12 +32,19 @@ from gvm_desktop.core.clock import ManualClock
 from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS, DemoAccount
 from gvm_desktop.core.policy import Role
 from gvm_desktop.core.synthetic import generate_nominals
+from gvm_desktop.gui.common.collector import install as install_collector
 from gvm_desktop.gui.common.operations import SessionOps
 from gvm_desktop.gui.shell.main import Shell
 from gvm_desktop.gui.shell.main_window import MainWindow
 from tests.conftest import DEMO_PEOPLE, build_demo_template, copy_demo
 
 DEMO_NOMINALS = DEMO_PEOPLE  # the shared demo vault's size
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_on_the_gui_thread(qapp: QApplication) -> None:
+    """As the application does (gui/shell/main.py): no collection on a worker thread deletes a window."""
+    install_collector(qapp)
 
 
 

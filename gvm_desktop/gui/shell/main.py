@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from gvm_desktop import __version__
 from gvm_desktop.core.errors import GvmError
+from gvm_desktop.gui.common.collector import install as install_collector
 from gvm_desktop.gui.common.style import install_style
 from gvm_desktop.gui.shell.signin import SignInWindow, create_demo_with_progress
 
@@ -131,6 +132,7 @@ def prepare_application(*, fonts: bool = True) -> QApplication:
     qapp.setApplicationVersion(__version__)
     qapp.setWindowIcon(app_icon())
     install_style(qapp)  # light or dark from the desktop's palette, and again whenever it changes
+    install_collector(qapp)  # cycles freed on this thread only: a worker must never delete a window
     if fonts:
         _install_fonts()
     return qapp
