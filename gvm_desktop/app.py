@@ -49,6 +49,7 @@ from gvm_desktop.services.vaults import (
     bound_here,
     create_demo_vault,
     create_vault,
+    deliver_keys_with_recovery,
     grant_log_key_with_recovery,
     is_demo,
     recover_account,
@@ -174,6 +175,9 @@ class App:
 
     def grant_log_key(self, recovery_code: str, auditor: str) -> bool:
         return grant_log_key_with_recovery(self.paths, self.env, recovery_code=recovery_code, auditor=auditor)
+
+    def deliver_keys(self, recovery_code: str) -> dict[str, list[int]]:
+        return deliver_keys_with_recovery(self.paths, self.env, recovery_code=recovery_code)
 
     def is_demo(self, ws: Workspace) -> bool:
         return is_demo(ws)

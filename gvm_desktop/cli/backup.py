@@ -32,6 +32,11 @@ def run_backup(app: App, ws: Workspace, args: argparse.Namespace, out: TextIO) -
     made = app.backup.backup(ws, args.out)
     manifest = made.manifest
     out.write(f"Backed up to {made.path} ({made.size:,} bytes, {len(manifest.parts)} files).\n")
+    if made.leftovers_removed:
+        # Said, not silent: those were hidden files in the administrator's chosen folder.
+        n = made.leftovers_removed
+        what = "an interrupted backup" if n == 1 else "interrupted backups"
+        out.write(f"Removed {n} leftover{'s' if n != 1 else ''} of {what} from {made.path.parent}.\n")
     out.write(f"Backup {manifest.backup_id} of {manifest.created}; access-log head {manifest.head_seq}:"
               f"{manifest.head_hash}\n")
     return 0
@@ -47,6 +52,12 @@ def run_restore(app: App, args: argparse.Namespace, read: ReadPassword, out: Tex
     out.write(f"Restored backup {manifest.backup_id} of {manifest.created} into {done.folder}.\n")
     out.write(f"Its access log ends at {manifest.head_seq}:{manifest.head_hash}, then the restore's own entry: "
               f"{done.detail.split('; ', 1)[1]}.\n")
+    if done.opened_by is not None and not done.checkpoint_given:
+        # The administrator's password alone rolls the vault back: say plainly what that cannot show.
+        out.write("Warning: restored with an administrator's password and without --checkpoint: entries written "
+                  "after the backup cannot be counted, and accounts disabled since the backup are active again. "
+                  f"{done.active_accounts} accounts are active in the restored vault: check them "
+                  "('gvm-desktop user list'). Give the old vault's folder as --checkpoint to record what was lost.\n")
     if done.new_workstation:
         out.write("The accounts are bound to the workstation the backup came from and cannot sign in here yet: "
                   "give the administrator a new password with the recovery code ('gvm-desktop recover --user "

@@ -7,10 +7,12 @@ A commit refused (any row refused or a duplicate: nothing is imported) exits 1 a
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TextIO
 
 from gvm_desktop.app import App
+from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.import_mapping import ImportMapping, parse_mapping
 from gvm_desktop.core.import_report import ADD, DUPLICATE, REFUSED, SKIPPED, ImportRefused, ImportReport
 from gvm_desktop.services.context import Workspace
@@ -28,13 +30,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], common:
     p.add_argument("--dry-run", action="store_true", help="report every row's fate and change nothing")
     p.add_argument("--report", type=Path, default=None, metavar="OUT.csv",
                    help="write every row's fate as CSV (row, fate, column, reason, ref; no personal data)")
-    p.add_argument("--sha256", default=None, metavar="HEX",
+    p.add_argument("--sha256", default=None, metavar="HEX", type=_sha256,
                    help="commit only if the file is still the one the dry run read (its SHA-256)")
+
+
+def _sha256(text: str) -> str:
+    digest = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise argparse.ArgumentTypeError("this is not a SHA-256 (64 hexadecimal digits, as the dry run printed "
+                                         "it)")
+    return digest
 
 
 def read_mapping(path: Path) -> ImportMapping:
     """The mapping file, checked before anyone signs in: a wrong key is reported without a password asked."""
-    return parse_mapping(path.read_text(encoding="utf-8"), path.name)
+    # The readers (python_calamine) load on the first import, not at every start of the command line.
+    from gvm_desktop.ingest.read import read_mapping_text
+
+    return parse_mapping(read_mapping_text(path), path.name)
 
 
 def _counts_line(report: ImportReport, *, dry_run: bool) -> str:
@@ -56,9 +69,17 @@ def _write_rows(report: ImportReport, out: TextIO, report_path: Path | None) -> 
                                                                   else " (see --report)\n"))
 
 
+def check_report_path(report_path: Path | None) -> None:
+    """Refuse a report path that exists before the import runs; writing it (mode "x") checks again."""
+    if report_path is not None and (report_path.exists() or report_path.is_symlink()):
+        raise ValidationError(f"The report was not written: {report_path} already exists (a folder, a device or a "
+                              "file); a report never replaces anything, so name a new file.")
+
+
 def run(app: App, ws: Workspace, args: argparse.Namespace, mapping: ImportMapping, out: TextIO) -> int:
     path: Path = args.file
     report_path: Path | None = args.report
+    check_report_path(report_path)
     if args.dry_run:
         report = app.importing.dry_run(ws, path, mapping)
         out.write(f"Dry run of {path.name} ({report.kind}, sha256 {report.sha256}): {_counts_line(report, dry_run=True)} "

@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recover", parents=[common],
                          help="set a user's password with the recovery code (stdin: code, then new password)")
     rec.add_argument("--user", required=True, metavar="NAME")
+    keys = sub.add_parser("keys", parents=[common], help="compartment keys")
+    ksub: argparse._SubParsersAction[argparse.ArgumentParser] = keys.add_subparsers(
+        dest="keys_command", parser_class=_Parser, required=True)
+    ksub.add_parser("deliver", parents=[common],
+                    help="give each account the BCU keys it is entitled to and lacks, with the recovery code "
+                         "(stdin: code): a new vault's first SPOCs, officers and auditors")
     sub.add_parser("bind", parents=[common],
                    help="bind an unbound vault to this workstation's credential store with the recovery code "
                         "(stdin: code); each account is bound at its next sign-in here")
@@ -226,6 +232,17 @@ def _cmd_recover(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO)
     return 0
 
 
+def _cmd_keys_deliver(app: App, pw: Passwords, out: TextIO) -> int:
+    delivered = app.deliver_keys(pw.read("Recovery code: "))
+    if not delivered:
+        out.write("Every active account already holds the keys it is entitled to; nothing was changed.\n")
+        return 0
+    for name, users in sorted(delivered.items()):
+        out.write(f"{name}: sealed to {len(users)} account{'s' if len(users) != 1 else ''}\n")
+    out.write("Each account holds them from its next sign-in.\n")
+    return 0
+
+
 def _cmd_bind(app: App, pw: Passwords, out: TextIO) -> int:
     if not app.binding_needed():  # said before any code is asked for
         out.write("This vault is already bound to this workstation: nothing was changed.\n")
@@ -328,6 +345,8 @@ def main(
             return _cmd_recover(app, args, pw, out)
         if args.command == "bind":
             return _cmd_bind(app, pw, out)
+        if args.command == "keys":
+            return _cmd_keys_deliver(app, pw, out)
         if args.command == "bench":
             from gvm_desktop.bench.run import run_bench
 
@@ -368,6 +387,7 @@ def main(
                 app.auth.sign_out(ws)
         if args.command == "import":
             mapping = cli_importing.read_mapping(args.mapping)  # a wrong mapping is said before a password is asked
+            cli_importing.check_report_path(args.report)  # and a report that would overwrite a file
             ws, _password = _sign_in(app, args, pw)
             try:
                 return cli_importing.run(app, ws, args, mapping, out)

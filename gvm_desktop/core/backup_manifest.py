@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gvm_desktop.core.errors import ValidationError, VaultCorrupt
+from gvm_desktop.core.errors import FileWriteError, ValidationError, VaultCorrupt
 
 FORMAT = "gvm-desktop-backup"
 FORMAT_VERSION = 1
@@ -42,6 +42,16 @@ class BackupDamaged(VaultCorrupt):
     """A backup file that is not exactly what was written: nothing of it is restored."""
 
     code = "backup_damaged"
+
+
+class BackupNotWritten(FileWriteError):
+    """The backup file could not be written where asked; `reason` is the same without the path, for the log
+    (a file's name may say whose matrix this is)."""
+
+    def __init__(self, out: Path, reason: str) -> None:
+        super().__init__(f"Could not write the backup to {out}: {reason}. Nothing was kept there; "
+                         "the vault is untouched.")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,11 @@ def parse_checkpoint(data: bytes, vault_id: str) -> tuple[int, str]:
     return checkpoint
 
 
+def opened_with(username: str | None) -> str:
+    """How a restore opened the backup, for its log entry: which secret stood behind it."""
+    return "opened with the recovery code" if username is None else f"opened with administrator {username}'s password"
+
+
 def restore_detail(manifest: BackupManifest, current: tuple[int, str] | None, *, new_workstation: bool) -> str:
     """The restore's log entry: which backup, its head, and what the vault's checkpoint says was lost since."""
     said = f"backup {manifest.backup_id} of {manifest.created}, log head {manifest.head_seq}:{manifest.head_hash}"
@@ -176,6 +191,7 @@ class BackupMade:
     manifest: BackupManifest
     size: int
     locked_seconds: float
+    leftovers_removed: int = 0  # stale hidden files of interrupted backups cleared from the output's folder
 
 
 @dataclass(frozen=True)
@@ -191,3 +207,6 @@ class Restored:
     detail: str  # what the restore's log entry says
     new_workstation: bool  # the vault is bound and this workstation had no device secret for it
     bound: bool
+    opened_by: str | None = None  # the administrator whose password opened the backup; None: the recovery code
+    active_accounts: int = 0  # in the restored vault: any disabled after the backup are among them again
+    checkpoint_given: bool = False

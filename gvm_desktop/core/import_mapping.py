@@ -12,6 +12,7 @@ into the access log's counts, onto the screen and into an unencrypted report. Co
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,13 +34,15 @@ from gvm_desktop.core.people import (
     age_on,
     validate_draft,
 )
-from gvm_desktop.core.text import NAME_MAX, fold
+from gvm_desktop.core.text import NAME_MAX, TEXT_MAX, check_no_hidden_controls, clean, fold
 
 DEFAULT_REASON = "Imported from the BCU's legacy matrix"
 DEFAULT_DATE_FORMATS = ("%d/%m/%Y", "%d-%b-%Y", "%Y-%m-%d")
 ENCODINGS = ("auto", "utf-8", "cp1252")
 LIST_SEPARATOR = ";"  # aliases and gangs: several in one cell
 FIXED_SUFFIX = "_value"  # `<field>_value = "..."`: every row gets that value instead of a column's
+# A legacy row carries a handful of intelligence entries (the sample two); ten is generous.
+MAX_EVIDENCE_GROUPS = 10
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,16 @@ def _value_key(value: str) -> str:
 def parse_mapping(text: str, source: str = "the mapping") -> ImportMapping:
     """A mapping from its TOML text, checked whole; a ValidationError names `source` and the key at fault."""
     try:
-        data = tomllib.loads(text)
+        # Notepad's "UTF-8 with BOM" starts the text with U+FEFF, which TOML does not allow.
+        data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"{source} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValidationError(f"{source} nests lists or tables too deeply to read; a mapping needs no nesting "
+                              "beyond [[evidence]] and [values.<field>]") from None
+    except Exception:
+        # The parser's last resort: one sentence, never a traceback.
+        raise ValidationError(f"{source} is not valid TOML and could not be read") from None
 
     def fail(key: str, why: str) -> ValidationError:
         return ValidationError(f"{source}: {key}: {why}")
@@ -186,6 +196,10 @@ def parse_mapping(text: str, source: str = "the mapping") -> ImportMapping:
     groups_raw = data.get("evidence", [])
     if not isinstance(groups_raw, list):
         raise fail("[[evidence]]", "must be written [[evidence]], one table per evidence group")
+    if len(groups_raw) > MAX_EVIDENCE_GROUPS:
+        raise fail("[[evidence]]", f"{len(groups_raw)} groups; at most {MAX_EVIDENCE_GROUPS}: a legacy row carries "
+                                   "a handful of intelligence entries, and a group copied by mistake would count "
+                                   "the same evidence again")
     groups = []
     for n, raw in enumerate(groups_raw, start=1):
         if not isinstance(raw, dict):
@@ -194,6 +208,8 @@ def parse_mapping(text: str, source: str = "the mapping") -> ImportMapping:
         if not g_columns:
             raise fail(f"evidence #{n}", "reads no column: an evidence group needs at least one")
         groups.append(EvidenceGroup(g_columns, g_fixed))
+
+    _refuse_repeated_columns(columns, groups, fail)
 
     dates = table("dates")
     if unknown := sorted(set(dates) - {"formats"}):
@@ -230,9 +246,7 @@ def parse_mapping(text: str, source: str = "the mapping") -> ImportMapping:
     imp = table("import")
     if unknown := sorted(set(imp) - {"reason"}):
         raise fail(f"import.{unknown[0]}", "unknown key; the key is reason")
-    reason = text_of("import.reason", imp["reason"]) if "reason" in imp else DEFAULT_REASON
-    if len(reason) < MIN_REASON:
-        raise fail("import.reason", f"needs at least {MIN_REASON} characters")
+    reason = _reason(text_of("import.reason", imp["reason"]), fail) if "reason" in imp else DEFAULT_REASON
     mapping = ImportMapping(
         columns=columns, fixed=fixed, evidence=tuple(groups), sheet=sheet, header_row=header_row, encoding=encoding,
         delimiter=delimiter, date_formats=tuple(f.strip() for f in formats), values=values,
@@ -259,6 +273,39 @@ def _fields(raw: Mapping[str, object], specs: Mapping[str, FieldSpec], where: st
             raise fail(f"{where}.{key}", "the field is given twice (a column and a fixed value)")
         (fixed if key.endswith(FIXED_SUFFIX) else columns)[name] = text_of(f"{where}.{key}", value)
     return columns, fixed
+
+
+# Each proposal's reason is this text plus " (file sha256 <12 hex>, row <n>)": room is kept for it.
+REASON_MAX = TEXT_MAX - 100
+
+
+def _reason(text: str, fail: _Fail) -> str:
+    """The rules of a reason typed by hand (services/changes.py _reason), and no bidi or invisible character:
+    it goes onto every proposal, one line each."""
+    try:
+        body = clean(text, "the reason", limit=REASON_MAX)
+        check_no_hidden_controls(body, "the reason")
+    except ValidationError as exc:
+        raise fail("import.reason", exc.message.rstrip(".")) from None
+    if len(body) < MIN_REASON:
+        raise fail("import.reason", f"needs at least {MIN_REASON} characters")
+    return body
+
+
+def _refuse_repeated_columns(columns: Mapping[str, str], groups: Sequence[EvidenceGroup], fail: _Fail) -> None:
+    """One header read by two fields, or one intelligence entry read twice, would count it twice (scores doubled)."""
+    for n, group in enumerate(groups, start=1):
+        same = (_key(group.columns.get("date", "")), _key(group.columns.get("text", "")))
+        for m, earlier in enumerate(groups[:n - 1], start=1):
+            if same == (_key(earlier.columns.get("date", "")), _key(earlier.columns.get("text", ""))) and any(same):
+                raise fail(f"evidence #{n}", f"repeats evidence #{m} (the same date and text columns): the same "
+                                             "intelligence would be counted twice; remove the copy")
+    readers: dict[str, str] = {}
+    keys = [(f"columns.{name}", header) for name, header in columns.items()]
+    keys += [(f"evidence #{n}.{name}", header) for n, g in enumerate(groups, start=1) for name, header in g.columns.items()]
+    for key, header in keys:
+        if (first := readers.setdefault(_key(header), key)) != key:
+            raise fail(key, f"reads the same column as {first}; a column fills one field only")
 
 
 def _check_format(fmt: str, fail: _Fail) -> None:
@@ -541,10 +588,11 @@ class RowPlan:
         if raw not in known:
             known[raw] = _code(self.mapping, name, raw)
         if (code := known[raw]) is None:
-            shown = raw if name != "borough" else raw[:40]
-            raise _Refused(name, f"'{shown[:20]}' is not a known {name.replace('_', ' ')} code: map it in "
-                                 f"[values.{name}]" + ("" if name in self.mapping.values else
-                                                        f" or use one of ours ({_codes_hint(name)})"), group)
+            # The cell is not quoted: a shifted row puts a name or a postcode here, and the reason is logged,
+            # shown and saved unencrypted. Our own codes may be listed.
+            raise _Refused(name, f"the cell is not a known {name.replace('_', ' ')} code: map it in [values.{name}]"
+                                 + ("" if name in self.mapping.values else
+                                    f" or use one of ours ({_codes_hint(name)})"), group)
         return code
 
     def _person_values(self, cells: Sequence[Cell]) -> dict[str, Cell]:
@@ -561,7 +609,7 @@ class RowPlan:
             try:
                 found = Grading.parse(text)
             except ValidationError as exc:
-                found = exc.message.rstrip(".")
+                found = _without_quote(exc.message)
             self._gradings[text] = found
         if isinstance(found, str):
             raise _Refused("grading", found, group)
@@ -667,7 +715,9 @@ class RowPlan:
         try:
             return validate_evidence(draft, today=today, date_of_birth=person.date_of_birth)
         except ValidationError as exc:
-            message = exc.message.rstrip(".")
+            message = _without_quote(exc.message)
+            if "dated" in message and "in the future" in message:
+                message = "the evidence is dated in the future"  # the validator's sentence quotes the cell's date
             lowered = message.lower()
             name = ("date" if "dated" in lowered else "social_media_note" if "social-media" in lowered
                     or "what was seen" in lowered else "source_ref" if "source reference" in lowered
@@ -675,6 +725,14 @@ class RowPlan:
             if name == "social_media_note" and not plan.reads_note:
                 name = "text"
             raise _Refused(name, f"evidence #{group + 1}: {message}", group) from None
+
+
+_QUOTE = re.compile(r"\s*\(got .*\)\.?$|\s*'[^']*'(?=:)", re.DOTALL)
+
+
+def _without_quote(message: str) -> str:
+    """A validator's message without the value it quotes ("(got 'Sade')", "code 'X':"): the rule only."""
+    return _QUOTE.sub("", message).rstrip(".")
 
 
 def plan(mapping: ImportMapping, headers: Sequence[str]) -> RowPlan:

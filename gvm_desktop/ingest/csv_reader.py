@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 from gvm_desktop.ingest.limits import MAX_CELL_CHARS
@@ -20,6 +21,12 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # Stated encodings the reader accepts, by Python's canonical codec name: the two a BCU's CSV is saved in.
 _UTF8 = {"utf-8", "utf-8-sig"}
 _CP1252 = {"cp1252"}
+# A well-formed UTF-8 sequence of two to four bytes. Windows-1252 text almost never holds one ("Ã©" is the
+# mojibake of "é", not a spelling), so a file that has one and still fails to decode as UTF-8 mixes the two.
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
 
 def read_csv(data: bytes, *, sha256: str, header_row: int, encoding: str, delimiter: str) -> SourceTable:
@@ -32,7 +39,33 @@ def read_csv(data: bytes, *, sha256: str, header_row: int, encoding: str, delimi
         raise ImportFileError("the file holds NUL bytes, so it is not a CSV text file",
                               row=data.count(b"\n", 0, nul) + 1)
     text, undecodable = _decode(data, encoding)
-    return build_table(_records(text, delimiter, undecodable), header_row=header_row, sha256=sha256, kind="csv")
+    try:
+        table = build_table(_records(text, delimiter, undecodable), header_row=header_row, sha256=sha256,
+                            kind="csv")
+    except ImportFileError as exc:
+        if (hint := _other_delimiter(text, header_row, delimiter)) is None:
+            raise
+        raise ImportFileError(f"{exc.message}; {hint}") from None
+    if len(table.headers) == 1 and (hint := _other_delimiter(text, header_row, delimiter)) is not None:
+        raise ImportFileError(f"the header row is a single column; {hint}", row=header_row)
+    return table
+
+
+_OTHER_DELIMITERS = ((";", ";"), ("\t", "\\t"))  # the character, and as the mapping writes it
+
+
+def _other_delimiter(text: str, header_row: int, delimiter: str) -> str | None:
+    """A hint when the header row is one cell holding another common delimiter: the mapping's is wrong."""
+    lines = text.splitlines()
+    if len(lines) < header_row:
+        return None
+    header = lines[header_row - 1]
+    if delimiter in header:
+        return None
+    for char, written in _OTHER_DELIMITERS:
+        if char != delimiter and char in header:
+            return f"the file seems to use '{written}' between cells: set delimiter in [source]"
+    return None
 
 
 def _check_delimiter(delimiter: str) -> None:
@@ -51,6 +84,12 @@ def _decode(data: bytes, encoding: str) -> tuple[str, str | None]:
             return data.decode("utf-8"), None
         except UnicodeDecodeError:
             pass
+        if _UTF8_MULTIBYTE.search(data):
+            # Mostly UTF-8 with a stray byte (a cell pasted from another file): read as Windows-1252, every
+            # accented name would turn to mojibake ("ZoÃ«") and no longer match the person already held.
+            return _decode_as(data, "utf-8", "the file mixes encodings: this cell holds a byte that is not UTF-8, "
+                                             "while other cells are UTF-8; correct the cell and save the file as "
+                                             "\"CSV UTF-8\"")
         return _decode_as(data, "cp1252", "a byte in this cell is neither UTF-8 nor Windows-1252; save the file as "
                                           "\"CSV UTF-8\"")
     try:

@@ -10,6 +10,9 @@ from __future__ import annotations
 # thousand rows is well under 5 MB even as XLSX with styles, so 50 MB leaves room for pictures and notes.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
+# A mapping file is a few KB of TOML; 1 MB is hundreds of times that and still parses in a blink.
+MAX_MAPPING_BYTES = 1024 * 1024
+
 # Hundreds to a few thousand people per BCU; 50,000 is ten times the largest and still reads in seconds.
 # Readers stop counting here, so a file with a million rows is refused without holding them.
 MAX_DATA_ROWS = 50_000

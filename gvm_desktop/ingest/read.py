@@ -2,6 +2,7 @@
 
     read_table(path, sheet=..., header_row=1, encoding="auto", delimiter=",") -> SourceTable
     list_sheets(path) -> the XLSX's sheet names in workbook order; [] for a CSV (it has no sheets)
+    read_mapping_text(path) -> a mapping file's text (a regular file, at most 1 MB, UTF-8 with or without BOM)
 
 Every refusal is an ImportFileError naming the row and column where it can; no other exception leaves
 these functions, whatever the file holds.
@@ -10,10 +11,13 @@ these functions, whatever the file holds.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
+from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.ingest.csv_reader import read_csv
-from gvm_desktop.ingest.limits import MAX_FILE_BYTES
+from gvm_desktop.ingest.limits import MAX_FILE_BYTES, MAX_MAPPING_BYTES
 from gvm_desktop.ingest.table import ImportFileError, SourceTable
 from gvm_desktop.ingest.xlsx_reader import read_xlsx, sheet_names
 
@@ -53,7 +57,11 @@ def read_table_bytes(data: bytes, *, sheet: str | None = None, header_row: int =
 
 def list_sheets(path: Path) -> list[str]:
     """An XLSX's sheet names in workbook order, checked as read_table checks it; [] for a CSV file."""
-    data = read_bytes(path)
+    return list_sheets_bytes(read_bytes(path))
+
+
+def list_sheets_bytes(data: bytes) -> list[str]:
+    """list_sheets for bytes already in memory."""
     try:
         if file_kind(data) != "xlsx":
             return []
@@ -83,12 +91,36 @@ def file_kind(data: bytes) -> str:
 
 def read_bytes(path: Path) -> bytes:
     """The whole file, at most the size limit: what is hashed is what is parsed."""
+    return read_regular_file(path, MAX_FILE_BYTES, _too_big())
+
+
+def read_regular_file(path: Path, limit: int, too_big: str) -> bytes:
+    """A regular file's bytes, at most `limit`; anything else (a FIFO, a device, a folder) is refused unopened.
+
+    A FIFO blocks open() until a writer comes and /dev/zero never ends: either would hold whoever reads it, and
+    the caller may hold the vault. O_NONBLOCK keeps the open from waiting if the path is swapped for a FIFO
+    between the stat and the open; the fstat after it judges what was actually opened.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImportFileError(_too_big())
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ImportFileError("this is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise ImportFileError(_NOT_REGULAR)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
+                raise ImportFileError(_NOT_REGULAR)
+            if opened.st_size > limit:
+                raise ImportFileError(too_big)
+            chunks: list[bytes] = []
+            left = limit + 1
+            while left > 0 and (chunk := os.read(fd, min(left, 1024 * 1024))):
+                chunks.append(chunk)
+                left -= len(chunk)
+        finally:
+            os.close(fd)
     except ImportFileError:
         raise
     except IsADirectoryError:
@@ -99,9 +131,31 @@ def read_bytes(path: Path) -> bytes:
         raise ImportFileError("the file cannot be opened: permission denied") from None
     except OSError as exc:
         raise ImportFileError(f"the file cannot be read ({exc.strerror or 'input/output error'})") from None
-    if len(data) > MAX_FILE_BYTES:  # it grew while being read
-        raise ImportFileError(_too_big())
+    data = b"".join(chunks)
+    if len(data) > limit:  # it grew while being read
+        raise ImportFileError(too_big)
     return data
+
+
+_NOT_REGULAR = ("this is not a regular file (a pipe, a device or a socket); save the data as a file and choose "
+                "that file")
+
+
+def read_mapping_text(path: Path) -> str:
+    """A mapping file's text: a regular file of at most MAX_MAPPING_BYTES, UTF-8 with or without a BOM."""
+    name = path.name
+    try:
+        data = read_regular_file(path, MAX_MAPPING_BYTES, f"the mapping is larger than "
+                                                          f"{MAX_MAPPING_BYTES // (1024 * 1024)} MB; a mapping is a "
+                                                          "few KB, so check this is the right file")
+    except ImportFileError as exc:
+        raise ValidationError(f"{name}: {exc.message}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValidationError(f"{name}: line {line} is not UTF-8 text; save the mapping as UTF-8 (in Notepad: "
+                              "Save as, Encoding UTF-8)") from None
 
 
 def _too_big() -> str:

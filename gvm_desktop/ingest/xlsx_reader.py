@@ -49,8 +49,10 @@ def _choose(workbook: Workbook, sheet: str | None) -> SheetRef:
     for ref in workbook.sheets:  # a mapping typed by hand may differ in case or outer spaces
         if ref.name.strip().casefold() == sheet.strip().casefold():
             return ref
-    names = ", ".join(f'"{s.name}"' for s in workbook.sheets)
-    raise ImportFileError(f"the workbook has no sheet named \"{sheet}\"; its sheets are {names}")
+    # Neither name is quoted: a legacy workbook may keep one tab per person, and this sentence reaches the log.
+    count = len(workbook.sheets)
+    raise ImportFileError(f"the workbook has no sheet with the name the mapping's [source] sheet gives; it has "
+                          f"{count} sheet{'s' if count != 1 else ''}: check the mapping's sheet against them")
 
 
 def _refuse_formula_and_merges(facts: SheetFacts, header_row: int) -> None:

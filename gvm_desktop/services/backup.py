@@ -1,9 +1,14 @@
 """Backing up the vault into one file, restoring it, and reminding the administrator to back up.
 
-A backup is three steps, each safe on its own: (1) the VAULT_BACKUP entry commits, so the
-backup holds its own entry; (2) the files are copied under the vault's write lock (vault work,
-no transaction of ours: store/backup_archive.py); (3) only if (2) failed, a FAILED entry says
-so. A kill during (2) leaves the vault as (1) left it and no file under the backup's name.
+A backup is three steps, each safe on its own: (1) a VAULT_BACKUP entry saying it started
+commits, so the backup holds its own entry; (2) the files are copied under the vault's write
+lock (vault work, no transaction of ours: store/backup_archive.py); (3) after (2), a second
+entry says the file was written and only then is "last backup" (what the reminder reads) set,
+or, if (2) failed, a FAILED entry says so. A kill during (2) leaves the vault as (1) left it,
+no file under the backup's name, the reminder still due, and a "started" entry with no
+outcome after it, which is how the auditor reads an interrupted backup. The "started" entry
+stays before the copy rather than moving after it: the backup's log head must include the
+entry that made it.
 
 A restore lands a whole vault folder or nothing: the backup is checked (every part's SHA-256
 and the manifest's MAC under the vault's key) before anything is written, unpacked into a
@@ -19,7 +24,15 @@ from typing import Any, Protocol, TypeVar
 
 from gvm_desktop import __version__
 from gvm_desktop.core.audit import Action, Outcome
-from gvm_desktop.core.backup_manifest import BackupMade, BackupManifest, LastBackup, Restored, restore_detail
+from gvm_desktop.core.backup_manifest import (
+    BackupMade,
+    BackupManifest,
+    BackupNotWritten,
+    LastBackup,
+    Restored,
+    opened_with,
+    restore_detail,
+)
 from gvm_desktop.core.clock import from_iso, to_iso
 from gvm_desktop.core.errors import GvmError, PermissionDenied
 from gvm_desktop.core.policy import Permission, allows, require
@@ -43,6 +56,8 @@ class WrittenBackup(Protocol):
     def size(self) -> int: ...
     @property
     def locked_seconds(self) -> float: ...
+    @property
+    def leftovers_removed(self) -> int: ...
 
 
 class SealedBackup(Protocol):
@@ -109,24 +124,26 @@ class BackupService:
         backup_id = secrets.token_hex(16)
         with ws.operation(Permission.VAULT_BACKUP, Action.VAULT_BACKUP) as op:
             created = to_iso(op.env.clock.now())
-            previous = op.store.meta.get_meta(LAST_BACKUP)
-            op.store.meta.set_meta(LAST_BACKUP, f"{created} {backup_id}")
-            op.log(detail=f"backup {backup_id}")
+            op.log(detail=f"backup {backup_id} started; a later entry says whether it was written")
         try:
             with ws.operation(None, Action.VAULT_BACKUP, writes=False, alone=True) as op:
                 written = self.files.snapshot(op.vault, out, backup_id=backup_id, created=created,
                                               app_version=__version__)
         except (GvmError, OSError) as exc:
             # Worded without the path: a file's name may say whose matrix this is.
-            why = exc.message if isinstance(exc, GvmError) else (exc.strerror or type(exc).__name__)
+            if isinstance(exc, BackupNotWritten):
+                why = exc.reason
+            else:
+                why = exc.message if isinstance(exc, GvmError) else (exc.strerror or type(exc).__name__)
             with ws.operation(None, Action.VAULT_BACKUP) as op:
-                if previous is None:
-                    op.store.meta.delete_meta(LAST_BACKUP)
-                else:
-                    op.store.meta.set_meta(LAST_BACKUP, previous)
                 op.log(outcome=Outcome.FAILED, detail=f"backup {backup_id} not written: {why}")
             raise
-        return BackupMade(Path(out), written.manifest, written.size, written.locked_seconds)
+        manifest = written.manifest
+        with ws.operation(None, Action.VAULT_BACKUP) as op:
+            op.store.meta.set_meta(LAST_BACKUP, f"{created} {backup_id}")
+            op.log(detail=f"backup {backup_id} written: {written.size} bytes, {len(manifest.parts)} files, "
+                          f"log head {manifest.head}")
+        return BackupMade(Path(out), manifest, written.size, written.locked_seconds, written.leftovers_removed)
 
     def last_backup(self, ws: Workspace) -> LastBackup | None:
         """The last backup written from this vault (or from the copy it was restored from)."""
@@ -169,27 +186,38 @@ class BackupService:
             if bound and env.device.available():
                 # Re-bound here: the passwords the recovery code sets from now on are bound to this workstation.
                 env.device.get_or_create(manifest.vault_id)
-            self._record(files.open_unpacked(keys, staging, env.device), keys.slot, detail)
+            opened_by, active = self._record(files.open_unpacked(keys, staging, env.device), keys.slot, detail,
+                                             manifest)
             files.land(staging, target)
         except BaseException:
             files.discard(staging)
             raise
-        return Restored(target, manifest, detail, new_workstation, bound)
+        return Restored(target, manifest, detail, new_workstation, bound, opened_by=opened_by,
+                        active_accounts=active, checkpoint_given=current is not None)
 
-    def _record(self, vault: Vault, slot: KeySlot, detail: str) -> None:
-        """Log the restore in the unpacked vault (as the restoring administrator, or the recovery code);
-        the checkpoint is written after the commit."""
+    def _record(self, vault: Vault, slot: KeySlot, detail: str, manifest: BackupManifest) -> tuple[str | None, int]:
+        """Log the restore in the unpacked vault (as the restoring administrator, or the recovery code), saying
+        which secret opened it, and count it as backed up by the backup it came from; the checkpoint is written
+        after the commit. Returns who opened it (None: the recovery code) and how many accounts are active."""
         env = self.auth.env
         try:
             fields: dict[str, object] = {}
+            opened_by: str | None = None
+            reading = unit.reading(vault)
             if slot.kind == "user":
-                account = unit.reading(vault).accounts.by_id(slot.user_id)
+                account = reading.accounts.by_id(slot.user_id)
                 if account is None or not account.active or account.slot_version != slot.version:
                     raise PermissionDenied("This account is not active in the backup: restore with the recovery code.")
                 require(account.role, Permission.VAULT_BACKUP)
+                opened_by = account.username
                 fields = {"user_id": account.id, "username": account.username, "role": account.role.value,
                           "bcu": account.bcu}
+            active = sum(1 for a in reading.accounts.all_accounts() if a.active)
             with unit.transaction(vault) as store:
-                store.log.append(system_entry(env, Action.VAULT_RESTORE, Outcome.ALLOWED, detail=detail, **fields))
+                # The backup's own "last backup" is the one before it (it is set once a backup is written).
+                store.meta.set_meta(LAST_BACKUP, f"{manifest.created} {manifest.backup_id}")
+                store.log.append(system_entry(env, Action.VAULT_RESTORE, Outcome.ALLOWED,
+                                              detail=f"{detail}; {opened_with(opened_by)}", **fields))
         finally:
             vault.close()
+        return opened_by, active

@@ -158,6 +158,16 @@ class Workspace:
         if role is Role.OFFICER and not unit.governance.granted(self.session.user_id):
             raise PermissionDenied("Your BCU's SPOC has not granted you access to the matrix yet.")
 
+    def _require_bcu_key(self, vault: Vault) -> None:
+        """An officer or SPOC works on their BCU's records only with its key (taken by `_reach` if just sealed to
+        them). Said plainly rather than failing inside the database: a new vault's BCU keys are held by its
+        recovery slot alone until delivered (services/vaults.py deliver_keys_with_recovery)."""
+        bcu = self.session.bcu
+        if self.session.role in (Role.OFFICER, Role.SPOC) and bcu is not None and bcu not in vault.held_bcus():
+            raise PermissionDenied(f"You hold no key to the {bcu} BCU's records yet. The first keys of a new vault "
+                                   "are given with its recovery code ('gvm-desktop keys deliver'); after that, "
+                                   "a colleague who holds them passes them on when they sign in.")
+
     def _check(self, permission: Permission) -> None:
         require(self.session.role, permission)
         machine = self.env.machine_policy
@@ -210,6 +220,12 @@ class Workspace:
                     self._log_alone(vault, self.entry(action, Outcome.REFUSED, detail=refusal.message))
                     raise
             self._reach(vault, bcus, person)
+            if permission in MATRIX_ACCESS:
+                try:
+                    self._require_bcu_key(vault)
+                except PermissionDenied as refusal:
+                    self._log_alone(vault, self.entry(action, Outcome.REFUSED, detail=refusal.message))
+                    raise
             op: Operation | None = None
             try:
                 with self._unit(vault, writes) as u:

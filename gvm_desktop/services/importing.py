@@ -70,8 +70,20 @@ def _unmapped_warning(headers: Sequence[str]) -> tuple[str, ...]:
 
 
 def write_report_csv(report: ImportReport, path: Path) -> None:
-    """The report as CSV (core/import_report.py report_csv: no personal data by construction)."""
-    path.write_text(report_csv(report), encoding="utf-8")
+    """The report as CSV (core/import_report.py report_csv: no personal data by construction), in a new file.
+
+    Never over an existing one: a mistyped path once truncated the vault's own database.
+    """
+    text = report_csv(report)
+    try:
+        with path.open("x", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise ValidationError(f"The report was not written: {path} already exists (a folder, a device or a "
+                              "file); a report never replaces anything, so name a new file.") from None
+    except OSError as exc:
+        raise ValidationError(f"The report was not written to {path}: "
+                              f"{exc.strerror or 'the file cannot be created'}.") from None
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,24 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+_FileRead = tuple[bytes, str] | GvmError  # the bytes and their SHA-256, or why they could not be read
+
+
+def _read_file(path: Path) -> _FileRead:
+    """The file read whole before the vault is opened: a slow or stuck file must never hold the vault's lock.
+
+    A failure is handed back, not raised, so that the operation can log it as the refusal it is.
+    """
+    # The readers (python_calamine) load on the first import, not at every start of the application.
+    from gvm_desktop.ingest.read import read_bytes
+
+    try:
+        data = read_bytes(path)
+    except GvmError as exc:
+        return exc
+    return data, hashlib.sha256(data).hexdigest()
+
+
 # How long a dry run's conversion waits for its commit. It holds the file's people in memory (never on disk),
 # so it is kept briefly, for the workspace that made it only, and taken (or dropped) by the next call.
 KEEP_CHECKED_S = 15 * 60
@@ -118,38 +148,36 @@ class ImportService:
 
     # -- reading ------------------------------------------------------------------------------------------------
 
-    def _bytes(self, op: Operation, path: Path) -> tuple[bytes, str]:
-        """The file's bytes and their SHA-256; a file that cannot be read is refused, and the refusal logged."""
+    def _bytes(self, op: Operation, read: _FileRead) -> tuple[bytes, str]:
+        """The file's bytes and their SHA-256, read before the operation began; a failed read is refused, logged."""
         if op.session.bcu is None:
             raise op.refuse(PermissionDenied("Your account has no BCU to import into."))
-        # The readers (python_calamine) load on the first import, not at every start of the application.
-        from gvm_desktop.ingest.read import read_bytes
+        if isinstance(read, GvmError):
+            raise op.refuse(read, logged_reason=f"refused: file not read: {read.message}")
+        return read
 
-        try:
-            data = read_bytes(path)
-        except GvmError as exc:
-            raise op.refuse(exc) from None
-        return data, hashlib.sha256(data).hexdigest()
-
-    def _parse(self, op: Operation, data: bytes, mapping: ImportMapping) -> SourceTable:
+    def _parse(self, op: Operation, data: bytes, sha256: str, mapping: ImportMapping) -> SourceTable:
         from gvm_desktop.ingest.read import read_table_bytes
 
         try:
             return read_table_bytes(data, sheet=mapping.sheet, header_row=mapping.header_row,
                                     encoding=mapping.encoding, delimiter=mapping.delimiter)
         except GvmError as exc:
-            raise op.refuse(exc) from None
+            # The readers' sentences are our own words (ingest/table.py ImportFileError): never a cell or a name.
+            raise op.refuse(exc, logged_reason=f"refused: file sha256={sha256}: {exc.message}") from None
 
-    def _read(self, op: Operation, path: Path, mapping: ImportMapping) -> SourceTable:
-        data, _sha256 = self._bytes(op, path)
-        return self._parse(op, data, mapping)
+    def _read(self, op: Operation, read: _FileRead, mapping: ImportMapping) -> tuple[SourceTable, bytes]:
+        data, sha256 = self._bytes(op, read)
+        return self._parse(op, data, sha256, mapping), data
 
     def _plan(self, op: Operation, table: SourceTable, mapping: ImportMapping) -> RowPlan:
         try:
             return plan(mapping, table.headers)
         except ValidationError as exc:
+            # The log gets the key at fault only: the message quotes the mapping's headers, which may be anything.
+            key = exc.message.split(":", 1)[0] if ":" in exc.message else "mapping"
             raise op.refuse(ValidationError(f"The mapping does not fit the file: {exc.message}"),
-                            logged_reason=f"mapping does not fit sha256={table.sha256}: {exc.message}") from None
+                            logged_reason=f"mapping does not fit sha256={table.sha256}: {key[:60]}") from None
 
     def _convert(self, op: Operation, table: SourceTable, mapping: ImportMapping) -> _Converted:
         """Every row converted, and checked against the file's other rows: pure, so a commit of the very bytes a
@@ -215,11 +243,12 @@ class ImportService:
         Logged (as a dry run, detail "preview"): it shows the file's rows, not the vault's, so it is no use of a
         record; but an auditor should see that a spreadsheet of people was opened in the application.
         """
+        read = _read_file(path)
         with _no_cycle_collection(), ws.operation(Permission.MATRIX_IMPORT, Action.IMPORT_DRY_RUN) as op:
-            table = self._read(op, path, mapping)
-            from gvm_desktop.ingest.read import list_sheets
+            table, data = self._read(op, read, mapping)
+            from gvm_desktop.ingest.read import list_sheets_bytes
 
-            sheets = tuple(list_sheets(path)) if table.kind == "xlsx" else ()
+            sheets = tuple(list_sheets_bytes(data)) if table.kind == "xlsx" else ()
             where = {" ".join(h.split()).casefold(): h for h in table.headers if h}
             fields = {f.name: where.get(" ".join(mapping.columns[f.name].split()).casefold())
                       if f.name in mapping.columns else None for f in PERSON_FIELDS}
@@ -233,9 +262,10 @@ class ImportService:
 
     def dry_run(self, ws: Workspace, path: Path, mapping: ImportMapping) -> ImportReport:
         """Every row's fate (would add, refused and why, duplicate, skipped); changes nothing but the log."""
+        read = _read_file(path)
         with _no_cycle_collection(), ws.operation(Permission.MATRIX_IMPORT, Action.IMPORT_DRY_RUN) as op:
             self._checked.pop(ws, None)
-            converted = self._convert(op, self._read(op, path, mapping), mapping)
+            converted = self._convert(op, self._read(op, read, mapping)[0], mapping)
             fates, _people = self._assess(op, converted)
             report = ImportReport(converted.sha256, converted.kind, tuple(fates), converted.warnings)
             op.log(detail=report.summary())
@@ -246,15 +276,16 @@ class ImportService:
     def commit(self, ws: Workspace, path: Path, mapping: ImportMapping, *,
                expected_sha256: str | None = None) -> ImportReport:
         """Every row's person added as proposed, in one transaction; or nothing, if any row cannot be."""
+        read = _read_file(path)
         with _no_cycle_collection(), ws.operation(Permission.MATRIX_IMPORT, Action.NOMINALS_IMPORT) as op:
-            data, sha256 = self._bytes(op, path)
+            data, sha256 = self._bytes(op, read)
             if expected_sha256 is not None and sha256 != expected_sha256.strip().lower():
                 self._checked.pop(ws, None)
                 raise op.refuse(ValidationError(
                     "The file changed since the dry run (its SHA-256 differs): nothing was imported; run a dry "
                     "run again."), logged_reason=f"refused: file changed since the dry run, sha256={sha256}")
-            converted = self._reuse(op, ws, sha256, mapping) or self._convert(op, self._parse(op, data, mapping),
-                                                                               mapping)
+            converted = self._reuse(op, ws, sha256, mapping) or self._convert(
+                op, self._parse(op, data, sha256, mapping), mapping)
             fates, people = self._assess(op, converted)
             report = ImportReport(sha256, converted.kind, tuple(fates), converted.warnings)
             if blocking := report.blocking:

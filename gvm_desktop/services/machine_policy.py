@@ -10,6 +10,7 @@ administrator decided.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tomllib
 from pathlib import Path
@@ -21,6 +22,8 @@ LINUX_POLICY_FILE = Path("/etc/gvm-desktop/policy.toml")
 WINDOWS_POLICY_KEY = r"Software\Policies\gvm-desktop"
 # Group policy can only write DWORDs: 0 and 1 stand for false and true there.
 _FLAGS = ("unencrypted_exports", "device_binding_required")
+# A policy is a handful of keys: anything this large is not one, and is not read into memory.
+MAX_POLICY_BYTES = 64 * 1024
 
 
 def load_machine_policy(path: Path | None = None) -> MachinePolicy:
@@ -32,17 +35,45 @@ def load_machine_policy(path: Path | None = None) -> MachinePolicy:
 
 
 def _from_file(path: Path) -> MachinePolicy:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = _read_policy_bytes(path)
+    if raw is None:
         return NO_POLICY
-    except OSError as exc:
-        raise MachinePolicyError(f"The machine policy {path} cannot be read ({exc.strerror or 'I/O error'}).") from None
     try:
         values = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise MachinePolicyError(f"The machine policy {path} is not valid TOML: {exc}.") from None
     return _parsed(values, str(path))
+
+
+def _read_policy_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None if there is no file; MachinePolicyError if it is not a regular file of at most
+    MAX_POLICY_BYTES. O_NONBLOCK and the second stat: a FIFO must not hang the start, nor /dev/zero fill memory."""
+    def refused(why: str) -> MachinePolicyError:
+        return MachinePolicyError(f"The machine policy {path} cannot be read ({why}).")
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise refused("it is not a regular file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise refused(exc.strerror or "I/O error") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise refused("it is not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, MAX_POLICY_BYTES + 1 - size):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_POLICY_BYTES:
+                raise refused(f"it is larger than {MAX_POLICY_BYTES // 1024} KB: not a policy file")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise refused(exc.strerror or "I/O error") from None
+    finally:
+        os.close(fd)
 
 
 def _parsed(values: dict[str, object], where: str) -> MachinePolicy:

@@ -248,6 +248,32 @@ def recover_account(paths: VaultPaths, env: Environment, *, recovery_code: str, 
         vault.close()
 
 
+def deliver_keys_with_recovery(paths: VaultPaths, env: Environment, *, recovery_code: str) -> dict[str, list[int]]:
+    """Seal each compartment key to the active accounts entitled to it that lack it, from the recovery slot.
+
+    A new vault's BCU keys are held by its recovery slot alone (the administrator is never entitled to them),
+    so a BCU's first SPOC or auditor can only get theirs this way; after that, holders pass keys on at each
+    sign-in (key_custody.deliver_entitled). Returns compartment -> the user ids it was sealed to.
+    """
+    vault = _open_with_recovery(paths, env, recovery_code)
+    try:
+        keyed = unit.reading(vault).accounts.keyed_compartments(env.clock.now().date().isoformat())
+        delivered = vault.deliver_keyed(keyed)
+        with unit.transaction(vault) as store:
+            vault.record_own_slot()
+            for name, users in sorted(delivered.items()):
+                store.log.append(system_entry(
+                    env, Action.KEY_DELIVER, Outcome.ALLOWED,
+                    detail=f"key of compartment {name} sealed with the recovery code to "
+                           + ", ".join(f"user:{u}" for u in users)))
+            if not delivered:
+                store.log.append(system_entry(env, Action.KEY_DELIVER, Outcome.ALLOWED,
+                                              detail="recovery code: every entitled account already held its keys"))
+        return delivered
+    finally:
+        vault.close()
+
+
 # Said before the recovery code is asked for: no credential store, no binding, whoever asks.
 NO_CREDENTIAL_STORE = ("Binding is impossible on this workstation: no OS credential store was found (on Linux, a "
                        "Secret Service such as GNOME Keyring or KWallet, unlocked in this session), so the device "

@@ -23,15 +23,22 @@ name (which refuses an existing file): a kill at any moment leaves no file under
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
 import shutil
+import stat
+import sys
 import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+if sys.platform != "win32":
+    import fcntl
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -41,9 +48,11 @@ from gvm_desktop.core.backup_manifest import (
     MAC_NAME,
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
+    MAX_PARTS,
     PART_NAME,
     BackupDamaged,
     BackupManifest,
+    BackupNotWritten,
     BackupPart,
     mac_matches,
     manifest_mac,
@@ -70,6 +79,14 @@ from gvm_desktop.store.vault import SLOT_LOCK_SECONDS, Vault, load_slots
 
 _CHUNK = 1 << 20
 _WRONG = "Sign-in failed: the username or password is wrong."
+# What tempfile.mkstemp/mkdtemp make from the prefix ".NAME." and our suffixes: the cleanup's whole reach.
+_LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.(?:partial|copying)")
+# Younger than this, a leftover-named file may be a running backup's that has not yet taken its lock (POSIX); on
+# Windows no lock tells, so only a day-old one is taken as stale.
+_LEFTOVER_STALE_SECONDS = 86_400 if sys.platform == "win32" else 60
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS") if hasattr(errno, n))
+# keyslots.json is read into memory before any key: far above any real vault's (a few KB per account).
+_MAX_SLOT_FILE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class WrittenBackup:
     manifest: BackupManifest
     size: int  # bytes of the backup file
     locked_seconds: float  # how long writers of the vault were held back
+    leftovers_removed: int  # stale hidden files of killed backups cleared from the output's folder
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,135 @@ def _copy_hashing(source: IO[bytes], target: IO[bytes]) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _open_regular(path: Path, what: str) -> IO[bytes]:
+    """`path` opened for reading if it is a regular file; ValidationError naming it otherwise. O_NONBLOCK and the
+    second stat (of what was opened): a FIFO swapped in after the first must not hang us, nor a device be read."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ValidationError(f"{path.name} is a folder, not a {what}." if path.is_dir()
+                                  else f"{path.name} is not a {what} (not a regular file).")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ValidationError(f"There is no {what} {path.name}.") from None
+    except OSError as exc:
+        raise ValidationError(f"The {what} {path.name} cannot be read ({exc.strerror or 'I/O error'}).") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValidationError(f"{path.name} is not a {what} (not a regular file).")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], file_size: int) -> None:
+    """The central directory's claims, held against the file itself before any member is read: stored members
+    cannot together be larger than the file that stores them."""
+    if len(infos) > MAX_PARTS + 2:
+        raise BackupDamaged("The backup file holds more files than a gvm-desktop backup does: it was altered.")
+    total = 0
+    for info in infos:
+        if (info.file_size != info.compress_size or info.header_offset + info.compress_size > file_size
+                or info.header_offset < 0):
+            raise BackupDamaged("The backup file's directory claims a member larger than the file: it was altered.")
+        total += info.compress_size
+    if total > file_size:
+        raise BackupDamaged("The backup file's directory claims members larger than the file: it was altered.")
+
+
+def _link_into_place(temp: Path, out: Path) -> None:
+    try:
+        os.link(temp, out)  # fails if `out` appeared meanwhile: never over someone's file
+    except FileExistsError:
+        raise FileWriteError(f"{out.name} appeared while the backup was written; "
+                             "the backup was not kept under that name.") from None
+    except OSError:
+        # A file system without hard links: a rename, which on POSIX would replace; checked just above.
+        if out.exists():
+            raise FileWriteError(f"{out.name} already exists: a backup never overwrites a file.") from None
+        os.rename(temp, out)
+
+
+def _reason(exc: OSError) -> str:
+    """Why, in the user's words and without any path: "no space left on device"."""
+    return os.strerror(exc.errno).lower() if exc.errno else (exc.strerror or type(exc).__name__).lower()
+
+
+def _written_side(exc: OSError, staging: Path) -> bool:
+    """Did the copy fail writing the backup's side (rather than reading the vault's file)? shutil names the
+    source first even when the target's disk is full."""
+    if exc.errno in _WRITE_ERRNOS:
+        return True
+    names = (exc.filename, getattr(exc, "filename2", None))
+    return any(isinstance(n, str) and Path(n).parent == staging for n in names)
+
+
+def _lock_while_writing(fd: int) -> None:
+    """Mark a leftover-named file or folder as a running backup's: the next backup's cleanup leaves it alone.
+    The lock dies with the process, so a killed backup's leftovers read as stale."""
+    if sys.platform != "win32":
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _hold_while_writing(folder: Path) -> int | None:
+    if sys.platform == "win32":
+        return None  # a folder cannot be locked there: its leftovers are left for a day instead (see below)
+    fd = os.open(folder, os.O_RDONLY)
+    _lock_while_writing(fd)
+    return fd
+
+
+def _held_by_a_running_backup(path: str) -> bool:
+    if sys.platform == "win32":
+        return False  # only the age tells there; an open .partial also refuses to be deleted
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return True  # cannot look: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing lets go of the lock we may have taken
+    return False
+
+
+def _clear_stale_leftovers(folder: Path) -> int:
+    """Remove what a killed backup left beside its target: only names made by this module's own pattern
+    (hidden, 8-character random part, .partial file or .copying folder), only in `folder`, only ours (owner),
+    not symlinks, and only when no running backup holds them and they are older than a running one's start."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not _LEFTOVER.fullmatch(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        is_folder = entry.name.endswith(".copying")
+        kind_ok = stat.S_ISDIR(st.st_mode) if is_folder else stat.S_ISREG(st.st_mode)
+        if not kind_ok or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            continue
+        if time.time() - st.st_mtime < _LEFTOVER_STALE_SECONDS or _held_by_a_running_backup(entry.path):
+            continue
+        try:
+            if is_folder:
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue
+        removed += 1
+    return removed
+
+
 def _member(name: str, created: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=(int(created[0:4]), int(created[5:7]), int(created[8:10]),
                                             int(created[11:13]), int(created[14:16]), int(created[17:19])))
@@ -160,12 +307,18 @@ class BackupArchive:
             raise FileWriteError(f"{out.name} already exists: a backup never overwrites a file. Choose a new name.")
         if not out.parent.is_dir():
             raise FileWriteError(f"The folder for {out.name} does not exist.")
+        removed = _clear_stale_leftovers(out.parent)
         folder = vault.paths.folder
         slot_lock = FileLock(vault.paths.keyslots.with_suffix(".lock"), what="Backing up the vault",
                              timeout=SLOT_LOCK_SECONDS)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".copying", dir=out.parent))
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".copying", dir=out.parent))
+        except OSError as exc:
+            raise BackupNotWritten(out, _reason(exc)) from None
+        staging_hold: int | None = None
         temp: Path | None = None
         try:
+            staging_hold = _hold_while_writing(staging)
             # The key slots' lock first, then common's: a session holding common's lock that waits for the slot
             # lock (a new account's slot) is then never waited for by us; the reverse wait ends in SQLite's busy
             # timeout, which fails this backup, not someone's work. Under the locks only the plain copy (the
@@ -180,10 +333,38 @@ class BackupArchive:
                         f"An interrupted write left a journal beside {interrupted[0]}: the next sign-in of a "
                         "holder of that file's key puts it right. Back up after that.")
                 for name in names:
-                    shutil.copyfile(folder / name, staging / name)
+                    try:
+                        shutil.copyfile(folder / name, staging / name)
+                    except OSError as exc:
+                        if _written_side(exc, staging):
+                            raise BackupNotWritten(out, _reason(exc)) from None
+                        raise
                 locked = time.perf_counter() - began
-            fd, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-            temp = Path(temp_name)
+            try:
+                temp, manifest = self._pack(vault, out, staging, names, backup_id=backup_id, created=created,
+                                            app_version=app_version, head_seq=head_seq, head_hash=head_hash.hex())
+                _link_into_place(temp, out)
+                _fsync_folder(out.parent)
+            except FileWriteError:
+                raise
+            except OSError as exc:
+                raise BackupNotWritten(out, _reason(exc)) from None
+        finally:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            if staging_hold is not None:
+                os.close(staging_hold)
+        return WrittenBackup(out, manifest, out.stat().st_size, locked, removed)
+
+    @staticmethod
+    def _pack(vault: Vault, out: Path, staging: Path, names: list[str], *, backup_id: str, created: str,
+              app_version: str, head_seq: int, head_hash: str) -> tuple[Path, BackupManifest]:
+        """The copied parts, hashed, into a hidden .partial file beside `out`, fsynced; returns it and the manifest."""
+        fd, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+        temp = Path(temp_name)
+        try:
+            _lock_while_writing(fd)
             with os.fdopen(fd, "wb") as fh:
                 with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
                     parts = []
@@ -194,37 +375,27 @@ class BackupArchive:
                         parts.append(BackupPart(name, size, digest))
                         (staging / name).unlink()
                     manifest = BackupManifest(vault_id=vault.vault_id, backup_id=backup_id, created=created,
-                                              app_version=app_version, head_seq=head_seq, head_hash=head_hash.hex(),
+                                              app_version=app_version, head_seq=head_seq, head_hash=head_hash,
                                               parts=tuple(parts))
                     body = manifest.to_bytes()
                     zf.writestr(_member(MANIFEST_NAME, created), body)
                     zf.writestr(_member(MAC_NAME, created), manifest_mac(_session_mac_key(vault), body).hex())
                 fh.flush()
                 os.fsync(fh.fileno())
-            try:
-                os.link(temp, out)  # fails if `out` appeared meanwhile: never over someone's file
-            except FileExistsError:
-                raise FileWriteError(f"{out.name} appeared while the backup was written; "
-                                     "the backup was not kept under that name.") from None
-            except OSError:
-                # A file system without hard links: a rename, which on POSIX would replace; checked just above.
-                if out.exists():
-                    raise FileWriteError(f"{out.name} already exists: a backup never overwrites a file.") from None
-                os.rename(temp, out)
-            _fsync_folder(out.parent)
-        finally:
-            if temp is not None:
-                temp.unlink(missing_ok=True)
-            shutil.rmtree(staging, ignore_errors=True)
-        return WrittenBackup(out, manifest, out.stat().st_size, locked)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return temp, manifest
 
     # -- restoring ---------------------------------------------------------------
 
     def read(self, path: Path) -> SealedBackup:
         """The backup's manifest, MAC and key slots, checked for shape; BackupDamaged if anything is off."""
+        fh = _open_regular(path, "backup file")
         try:
-            with zipfile.ZipFile(path) as zf:
+            with fh, zipfile.ZipFile(fh) as zf:
                 infos = zf.infolist()
+                _check_sizes(infos, os.fstat(fh.fileno()).st_size)
                 by_name = {i.filename: i for i in infos}
                 if len(by_name) != len(infos):
                     raise BackupDamaged("The backup file holds a file twice: it was altered.")
@@ -245,11 +416,9 @@ class BackupArchive:
                 if held != set(listed) or any(by_name[n].file_size != p.size for n, p in listed.items()):
                     raise BackupDamaged("The backup file's contents do not match its manifest: it was altered.")
                 slots_part = listed["keyslots.json"]
+                if slots_part.size > _MAX_SLOT_FILE_BYTES:
+                    raise BackupDamaged("The backup's key-slot file is larger than any gvm-desktop writes.")
                 slot_bytes = zf.read("keyslots.json")
-        except FileNotFoundError:
-            raise ValidationError(f"There is no backup file {path.name}.") from None
-        except IsADirectoryError:
-            raise ValidationError(f"{path.name} is a folder, not a backup file.") from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, UnicodeDecodeError, OSError):
             raise BackupDamaged("The backup file is damaged (it does not read as the archive gvm-desktop wrote): "
                                 "nothing was restored.") from None
@@ -325,7 +494,8 @@ class BackupArchive:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restoring-", dir=target.parent))
         try:
-            with zipfile.ZipFile(backup.path) as zf:
+            with _open_regular(backup.path, "backup file") as archive, zipfile.ZipFile(archive) as zf:
+                _check_sizes(zf.infolist(), os.fstat(archive.fileno()).st_size)
                 for part in backup.manifest.parts:
                     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
                     with zf.open(part.name) as source, os.fdopen(os.open(staging / part.name, flags, 0o600), "wb") as fh:
@@ -363,7 +533,7 @@ class BackupArchive:
         """An old vault's log checkpoint: the file, or the vault folder holding it."""
         path = VaultPaths(given).checkpoint if given.is_dir() else given
         try:
-            with path.open("rb") as fh:
+            with _open_regular(path, "checkpoint") as fh:
                 data = fh.read(MAX_MANIFEST_BYTES)
         except OSError:
             raise ValidationError(f"The checkpoint {path.name} could not be read.") from None

@@ -175,3 +175,40 @@ def test_kill_9_during_a_backup_leaves_the_vault_as_it_was_and_no_file(run: Run,
     code, _out, err = run("backup", "--out", str(out_file), "--vault", str(demo_app.vault_dir), "--as", ADMIN.username,
                           stdin=f"{ADMIN.password}\n")
     assert code == 0, err
+
+
+def test_restore_from_a_fifo_is_refused_at_once_without_a_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.gvmbak")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "gvm_desktop", "restore", str(tmp_path / "fifo.gvmbak"), "--vault",
+                           str(tmp_path / "r"), "--password-stdin"], input="x\n", capture_output=True, text=True,
+                          timeout=30, env=env, cwd=ROOT)
+    assert done.returncode == 1 and "fifo.gvmbak is not a backup file" in done.stderr, done.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_administrators_restore_without_the_checkpoint_warns_what_it_cannot_tell(run: Run, demo_app: App,
+                                                                                    tmp_path: Path) -> None:
+    vault = str(demo_app.vault_dir)
+    assert run("backup", "--out", str(tmp_path / "b.gvmbak"), "--vault", vault, "--as", ADMIN.username,
+               stdin=f"{ADMIN.password}\n")[0] == 0
+    code, out, err = run("restore", str(tmp_path / "b.gvmbak"), "--vault", str(tmp_path / "r"), "--as",
+                         ADMIN.username, stdin=f"{ADMIN.password}\n")
+    assert code == 0, err
+    assert "Warning: restored with an administrator's password and without --checkpoint" in out
+    assert "cannot be counted" in out and "disabled since the backup are active again" in out
+    assert f"{len(DEMO_ACCOUNTS)} accounts are active in the restored vault" in out
+    code, out, err = run("restore", str(tmp_path / "b.gvmbak"), "--vault", str(tmp_path / "r2"), "--as",
+                         ADMIN.username, "--checkpoint", vault, stdin=f"{ADMIN.password}\n")
+    assert code == 0 and "Warning" not in out, err
+
+
+def test_the_next_backup_says_it_removed_a_killed_backups_leftovers(run: Run, demo_app: App, tmp_path: Path) -> None:
+    leftover = tmp_path / ".k.gvmbak.abcdefgh.partial"
+    leftover.write_bytes(b"half")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    code, out, err = run("backup", "--out", str(tmp_path / "b.gvmbak"), "--vault", str(demo_app.vault_dir), "--as",
+                         ADMIN.username, stdin=f"{ADMIN.password}\n")
+    assert code == 0, err
+    assert f"Removed 1 leftover of an interrupted backup from {tmp_path}." in out
+    assert not leftover.exists()

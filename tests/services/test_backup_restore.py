@@ -290,3 +290,157 @@ def test_a_forged_archive_is_refused_by_its_hashes_or_its_mac(vault_app: App, te
     with pytest.raises(BackupDamaged, match="seal" if manifest_too else "differ"):
         vault_app.backup.restore(tmp_path / "forged.gvmbak", tmp_path / "r", template.recovery_code)
     assert not (tmp_path / "r").exists() and not list(tmp_path.glob(".r.*"))
+
+
+def _backup_entries(ws: object) -> list[tuple[str, str]]:
+    rows = conn_of(ws).execute("SELECT outcome, detail FROM access_log WHERE action = ? ORDER BY seq",  # type: ignore[arg-type]
+                               (Action.VAULT_BACKUP.value,)).fetchall()
+    return [(o, d or "") for o, d in rows]
+
+
+def test_a_backup_killed_part_way_is_not_counted_as_a_backup(vault_app: App, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt  # as a kill -9 would: no handler of ours runs after it
+
+    ws = vault_app.auth.sign_in(ADMIN.username, ADMIN.password)
+    try:
+        monkeypatch.setattr(vault_app.backup.files, "snapshot", killed)
+        with pytest.raises(KeyboardInterrupt):
+            vault_app.backup.backup(ws, tmp_path / "b.gvmbak")
+        assert vault_app.backup.last_backup(ws) is None
+        assert (vault_app.backup.reminder(ws) or "").startswith("This vault has never been backed up")
+        (outcome, detail), = _backup_entries(ws)
+        assert outcome == Outcome.ALLOWED.value and "started" in detail
+        monkeypatch.undo()
+        made = vault_app.backup.backup(ws, tmp_path / "b.gvmbak")
+        last = vault_app.backup.last_backup(ws)
+        assert last is not None and last.backup_id == made.manifest.backup_id
+        entries = _backup_entries(ws)
+        assert len(entries) == 3 and entries[-1][0] == Outcome.ALLOWED.value
+        assert f"backup {made.manifest.backup_id} written" in entries[-1][1]
+    finally:
+        vault_app.auth.sign_out(ws)
+
+
+def _aged(path: Path, seconds: float = 3600) -> Path:
+    import os
+
+    when = time.time() - seconds
+    os.utime(path, (when, when), follow_symlinks=False)
+    return path
+
+
+def test_the_next_backup_removes_only_its_own_stale_leftovers(vault_app: App, tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    media = tmp_path / "media"
+    media.mkdir()
+    stale_partial = media / ".k.gvmbak.ab12cd_9.partial"
+    stale_partial.write_bytes(b"half a backup")
+    stale_copy = media / ".k.gvmbak.x7y8z9w0.copying"
+    stale_copy.mkdir()
+    (stale_copy / "keyslots.json").write_bytes(b"{}")
+    for path in (stale_copy / "keyslots.json", stale_copy, stale_partial):
+        _aged(path)
+    fresh = media / ".other.gvmbak.qqqqqqqq.partial"  # a backup that may have only just begun
+    fresh.write_bytes(b"x")
+    live = media / ".live.gvmbak.llllllll.partial"  # old, but a running backup holds it
+    live.write_bytes(b"x")
+    _aged(live)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious").write_bytes(b"keep")
+    link = media / ".sym.gvmbak.ssssssss.copying"
+    link.symlink_to(elsewhere)
+    _aged(link)
+    not_ours = [media / "notes.partial", media / ".notes.partial", media / "k.gvmbak.ab12cd_9.partial",
+                media / ".k.gvmbak.toolongname.copying"]
+    for path in not_ours:
+        path.write_bytes(b"keep")
+        _aged(path)
+    holder = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        made = backup_as_admin(vault_app, media / "new.gvmbak")
+    finally:
+        os.close(holder)
+    assert made.leftovers_removed == 2  # type: ignore[attr-defined]  # BackupMade, typed loosely by the helper
+    assert not stale_partial.exists() and not stale_copy.exists()
+    assert fresh.exists() and live.exists() and link.is_symlink() and (elsewhere / "precious").exists()
+    assert all(p.read_bytes() == b"keep" for p in not_ours)
+
+
+def test_a_full_disk_names_the_backup_file_not_the_vaults(vault_app: App, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from gvm_desktop.store import backup_archive
+
+    def disk_full(source: Path, target: Path) -> None:
+        # As shutil's sendfile path raises it: the source's name first, the target's second.
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(source), None, str(target))
+
+    def compartments() -> dict[str, bytes]:  # vault.db takes the sign-ins' entries: the BCUs' files must not change
+        return {p.name: p.read_bytes() for p in vault_app.vault_dir.iterdir() if p.name.startswith("bcu-")}
+
+    before = compartments()
+    out = tmp_path / "media" / "b.gvmbak"
+    out.parent.mkdir()
+    for stage in ("copy", "pack"):
+        with monkeypatch.context() as patch:
+            if stage == "copy":
+                patch.setattr(backup_archive.shutil, "copyfile", disk_full)
+            else:
+                patch.setattr(backup_archive, "_copy_hashing", lambda *_a: disk_full(Path("x"), Path("y")))
+            ws = vault_app.auth.sign_in(ADMIN.username, ADMIN.password)
+            try:
+                with pytest.raises(FileWriteError) as caught:
+                    vault_app.backup.backup(ws, out)
+                assert vault_app.backup.last_backup(ws) is None
+                outcome, detail = _backup_entries(ws)[-1]
+            finally:
+                vault_app.auth.sign_out(ws)
+        message = str(caught.value)
+        assert message.startswith(f"Could not write the backup to {out}: no space left on device"), message
+        assert str(vault_app.vault_dir) not in message and ".db" not in message
+        assert outcome == Outcome.FAILED.value and "no space left on device" in detail and str(out) not in detail
+        assert list(out.parent.iterdir()) == []
+    assert compartments() == before
+
+
+def _restore_entry(app: App) -> str:
+    ws = app.auth.sign_in(AUDITOR.username, AUDITOR.password)
+    try:
+        found = app.log.search(ws, LogFilter(actions=(Action.VAULT_RESTORE.value,))).entries
+        return next(e for e in found).entry.detail or ""
+    finally:
+        app.auth.sign_out(ws)
+
+
+def test_the_restore_records_how_it_was_opened_and_counts_the_active_accounts(
+        vault_app: App, template: Template, tmp_path: Path, make_app: Callable[..., App]) -> None:
+    backup_as_admin(vault_app, tmp_path / "b.gvmbak")
+    by_admin = vault_app.backup.restore(tmp_path / "b.gvmbak", tmp_path / "a", ADMIN.password,
+                                        username=ADMIN.username)
+    by_code = vault_app.backup.restore(tmp_path / "b.gvmbak", tmp_path / "c", template.recovery_code)
+    assert by_admin.opened_by == ADMIN.username and by_code.opened_by is None
+    assert by_admin.active_accounts == by_code.active_accounts == len(DEMO_ACCOUNTS)
+    assert f"opened with administrator {ADMIN.username}'s password" in _restore_entry(make_app(tmp_path / "a"))
+    assert "opened with the recovery code" in _restore_entry(make_app(tmp_path / "c"))
+
+
+def test_a_restored_vault_counts_the_backup_it_came_from_as_its_last(vault_app: App, template: Template,
+                                                                      tmp_path: Path,
+                                                                      make_app: Callable[..., App]) -> None:
+    made = backup_as_admin(vault_app, tmp_path / "b.gvmbak")
+    vault_app.backup.restore(tmp_path / "b.gvmbak", tmp_path / "r", template.recovery_code)
+    restored = make_app(tmp_path / "r")
+    ws = restored.auth.sign_in(ADMIN.username, ADMIN.password)
+    try:
+        last = restored.backup.last_backup(ws)
+    finally:
+        restored.auth.sign_out(ws)
+    assert last is not None and last.backup_id == made.manifest.backup_id  # type: ignore[attr-defined]  # BackupMade

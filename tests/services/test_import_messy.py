@@ -93,7 +93,7 @@ def write_messy(path: Path, rows: list[dict[str, object] | None]) -> Path:
 
 EXPECTED: dict[int, tuple[str, str | None, str]] = {  # row: fate, column header, words of the reason
     2: ("add", None, ""),
-    3: ("refused", "SDE", "'W7' is not a known ethnicity code"),
+    3: ("refused", "SDE", "is not a known ethnicity code"),
     4: ("refused", "Postcode", "the postcode is empty; it is required"),
     5: ("refused", "DOB", "the date of birth is in the future"),
     6: ("refused", "DOB", "is not a date in the formats of [dates]"),

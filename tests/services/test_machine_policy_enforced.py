@@ -148,3 +148,43 @@ def test_the_settings_a_policy_states_are_said_in_plain_words(tmp_path: Path) ->
         "Vaults need not be bound to this workstation",
         "A backup at least every day",
     ]
+
+
+def _load_in_a_child(path: Path) -> str:
+    """load_machine_policy(path) in a child capped at 1 GiB and 20 s: a regression hangs or eats memory there,
+    and fails here."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = ("import sys, pathlib\nfrom gvm_desktop.services.machine_policy import load_machine_policy\n"
+            "try:\n    print(load_machine_policy(pathlib.Path(sys.argv[1])))\n"
+            "except Exception as exc:\n    print(type(exc).__name__, exc)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=20,
+                          preexec_fn=cap_memory, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "folder"])
+def test_a_policy_that_is_not_a_regular_file_stops_the_start_without_hanging(tmp_path: Path, kind: str) -> None:
+    import os
+
+    path = tmp_path / "policy.toml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path = Path(kind)
+    said = _load_in_a_child(path)
+    assert said.startswith("MachinePolicyError") and str(path) in said and "regular file" in said, said
+
+
+def test_a_policy_file_too_large_to_be_one_stops_the_start(tmp_path: Path) -> None:
+    path = _policy_file(tmp_path, "# padding\n" * 10_000 + "max_idle_lock_minutes = 5\n")
+    with pytest.raises(MachinePolicyError, match=f"{path}.*larger than"):
+        load_machine_policy(path)

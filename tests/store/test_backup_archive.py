@@ -103,3 +103,52 @@ def test_a_journal_left_by_a_crash_stops_the_backup(demo_app: App, tmp_path: Pat
     finally:
         demo_app.auth.sign_out(ws)
     assert not (tmp_path / "b.gvmbak").exists() and not list(tmp_path.glob(".b.gvmbak*"))
+
+
+def _read_in_a_child(path: Path) -> str:
+    """BackupArchive().read(path) in a child process capped at 1 GiB and 20 s: a regression (a hang on a FIFO,
+    an unbounded read of /dev/zero) fails here instead of hanging or eating the machine's memory."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = ("import sys\nfrom gvm_desktop.store.backup_archive import BackupArchive\n"
+            "try:\n    BackupArchive().read(__import__('pathlib').Path(sys.argv[1]))\n"
+            "except Exception as exc:\n    print(type(exc).__name__, exc)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=20,
+                          preexec_fn=cap_memory, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "/dev/urandom", "folder"])
+def test_a_special_file_is_refused_as_a_backup_without_reading_it(tmp_path: Path, kind: str) -> None:
+    import os
+
+    path = tmp_path / "special.gvmbak"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path = Path(kind)
+    said = _read_in_a_child(path)
+    assert said.startswith("ValidationError") and path.name in said, said
+    assert "not a backup file" in said or "folder" in said, said
+
+
+def test_member_sizes_beyond_the_file_are_refused_before_any_member_is_read(demo_app: App, tmp_path: Path) -> None:
+    import struct
+
+    _backup(demo_app, tmp_path / "b.gvmbak")
+    data = bytearray((tmp_path / "b.gvmbak").read_bytes())
+    # keyslots.json's central-directory entry made to claim 2 GiB (compressed and not), as a hostile file would.
+    entry = data.rfind(b"PK\x01\x02", 0, data.rfind(b"keyslots.json") + 1)
+    assert data[entry + 46:entry + 46 + 13] == b"keyslots.json"
+    struct.pack_into("<II", data, entry + 20, 0x7FFF_FFFF, 0x7FFF_FFFF)
+    (tmp_path / "big.gvmbak").write_bytes(bytes(data))
+    with pytest.raises(BackupDamaged, match="larger than the file"):
+        BackupArchive().read(tmp_path / "big.gvmbak")

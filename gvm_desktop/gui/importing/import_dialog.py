@@ -59,6 +59,7 @@ from gvm_desktop.gui.common.shortcuts import add_lock_shortcut
 from gvm_desktop.gui.common.widgets import BusyBar, ErrorLabel, NoticeLabel, ReadOnlyTable, heading, note
 from gvm_desktop.gui.importing.import_models import FateFilter, FateModel, PreviewModel
 from gvm_desktop.gui.importing.mapping_form import MappingForm
+from gvm_desktop.ingest.read import read_mapping_text
 from gvm_desktop.ingest.table import ImportFileError
 
 if TYPE_CHECKING:
@@ -319,7 +320,8 @@ class ImportDialog(QDialog):
             return ImportMapping()
         path = Path(text)
         try:
-            return parse_mapping(path.read_text(encoding="utf-8"), path.name)
+            # A regular file of bounded size only: a FIFO or a device chosen by mistake must not hang the window.
+            return parse_mapping(read_mapping_text(path), path.name)
         except OSError as exc:
             raise ValidationError(f"Cannot read the mapping file {path.name}: "
                                   f"{exc.strerror or type(exc).__name__}.") from None
