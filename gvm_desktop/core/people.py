@@ -14,7 +14,7 @@ from datetime import date
 from types import MappingProxyType
 
 from gvm_desktop.core.errors import ValidationError
-from gvm_desktop.core.text import NAME_MAX, TEXT_MAX, clean
+from gvm_desktop.core.text import NAME_MAX, TEXT_MAX, check_no_hidden_controls, clean
 
 # ONS Census 2021 ethnic group categories for England and Wales (19 groups),
 # with the five high-level groups they belong to. "NS" lets a person decline
@@ -124,6 +124,10 @@ def validate_draft(draft: NominalDraft, *, today: date) -> NominalDraft:
     """A person as entered, cleaned, or a ValidationError that names the field and the rule."""
     given = clean(draft.given_name, "The given name", limit=NAME_MAX)
     family = clean(draft.family_name, "The family name", limit=NAME_MAX)
+    # An invisible or reordering character makes a held person's name look new to the duplicate check (and on
+    # screen look like another name): refused, as in account names. The joiners Persian and Indic names need pass.
+    check_no_hidden_controls(given, "The given name")
+    check_no_hidden_controls(family, "The family name")
     if draft.date_of_birth > today:
         raise ValidationError(f"The date of birth {draft.date_of_birth.isoformat()} is in the future.")
     age = age_on(draft.date_of_birth, today)
@@ -142,6 +146,8 @@ def validate_draft(draft: NominalDraft, *, today: date) -> NominalDraft:
         # The postcode is part of an address: say what is wrong without repeating it.
         raise ValidationError("The postcode is not a UK postcode (e.g. ZZ1 2AB).")
     aliases = tuple(dict.fromkeys(clean(a, "An alias", limit=NAME_MAX) for a in draft.aliases))
+    for alias in aliases:
+        check_no_hidden_controls(alias, "An alias")
     if len(aliases) > MAX_ALIASES:
         raise ValidationError(f"At most {MAX_ALIASES} aliases.")
     return replace(draft, given_name=given, family_name=family, postcode=postcode, aliases=aliases,

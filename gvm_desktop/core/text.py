@@ -72,10 +72,9 @@ def clean(value: str | None, field: str, *, limit: int, required: bool = True, m
 
 
 def check_no_hidden_controls(text: str, field: str) -> None:
-    """Refuse what would make an account's name display as something else (usernames, display names).
-
-    Only for names of accounts, which people read in the access log to know who did what.
-    A person's name on the matrix is data typed as it is; a PDF shows such a character as [U+XXXX].
+    """Refuse what would make a name display as something else: accounts' names (read in the access log to know
+    who did what) and people's names and aliases (where a hidden character would also make a held person look
+    new to the duplicate check). The joiners (ZWJ, ZWNJ) that Persian and Indic names need pass.
     """
     for ch in text:
         cp = ord(ch)
