@@ -258,9 +258,13 @@ def actions_and_outcomes(app: App, ref: str) -> list[tuple[Action, Outcome]]:
 
 def test_quotes_sql_rtl_and_emoji_are_just_names(demo_app: App) -> None:
     officer = sign_in(demo_app, Role.OFFICER)
-    odd = person(given_name="Robert'); DROP TABLE nominals;--", family_name="אבגד-🙂-O'Quill", aliases=("\u202eevil",))
+    odd = person(given_name="Robert'); DROP TABLE nominals;--", family_name="אבגד-🙂-O'Quill", aliases=("עבר evil",))
     ref = demo_app.changes.propose(officer, odd, evidence=[evidence(SourceType.POLICE)],
                                    reason="Synthetic reason long enough to pass.")
+    # Right-to-left text is a name; a right-to-left OVERRIDE is not (it makes one name look like another).
+    with pytest.raises(ValidationError, match="may not contain U\\+202E"):
+        demo_app.changes.propose(officer, person(aliases=("\u202eevil",)), evidence=[evidence(SourceType.POLICE)],
+                                 reason="Synthetic reason long enough to pass.")
     record = demo_app.records.open(officer, ref, WHY)
     assert record.given_name == "Robert'); DROP TABLE nominals;--" and record.family_name == "אבגד-🙂-O'Quill"
     assert conn_of(officer).execute("SELECT count(*) FROM nominals").fetchone()[0] > 1
