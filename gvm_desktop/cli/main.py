@@ -8,7 +8,9 @@ and never a secret in the text.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -406,6 +408,13 @@ def main(
     except KeyboardInterrupt:
         err.write("gvm-desktop: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing is wrong with the command, and nothing more can be said on
+        # stdout. Point it at devnull so the interpreter's own flush at exit does not complain either.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a process ended by SIGPIPE
     except OSError as exc:
         # File-system trouble: name the file and the reason, nothing else.
         err.write(f"gvm-desktop: {exc.strerror or 'I/O error'}{': ' + str(exc.filename) if exc.filename else ''}\n")
