@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import getpass
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,10 +34,17 @@ from gvm_desktop.core.synthetic import DEMO_PEOPLE
 from gvm_desktop.services.context import Workspace
 from gvm_desktop.services.integrity import storage_problem
 
+# argparse quotes stray arguments: a DSN split by the shell would show its password in the error.
+_DSN_PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S+)|(://[^:/@\s]*:)[^@\s]*(@)", re.IGNORECASE)
+
+
+def _without_passwords(text: str) -> str:
+    return _DSN_PASSWORD.sub(lambda m: f"{m.group(1)}***" if m.group(1) else f"{m.group(2)}***{m.group(3)}", text)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        raise UsageError(f"{self.prog}: {_without_passwords(message)} (see --help)")
 
 
 class Passwords:
@@ -137,6 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backup.add_parsers(sub, common)
     cli_importing.add_parser(sub, common)
 
+    server = sub.add_parser("server", parents=[common], help="a team server on PostgreSQL (issue 17)")
+    server_sub: argparse._SubParsersAction[argparse.ArgumentParser] = server.add_subparsers(
+        dest="server_command", parser_class=_Parser, required=True)
+    server_init = server_sub.add_parser(
+        "init", parents=[common], help="create the team server's schema and access log on an empty database",
+        description="Create the team server's schema, roles and access log on an empty PostgreSQL database, "
+                    "connecting as the cluster's superuser. The DSN must say sslmode=verify-full. The password: "
+                    "in the DSN, in PGPASSWORD, or on the first line of stdin with --password-stdin (it is never "
+                    "printed). NAME is recorded as the server's first administrator; NAME's own login role on the "
+                    "server is not created yet: sign-in roles arrive with the next part of issue 17.")
+    server_init.add_argument("--dsn", required=True, help="libpq connection string or postgresql:// URI")
+    server_init.add_argument("--admin", required=True, metavar="NAME")
+
     bench = sub.add_parser("bench", parents=[common], help="measure speed against plain baselines")
     bench.add_argument("--nominals", type=int, default=100_000, metavar="N")
     bench.add_argument("--log-entries", type=int, default=0, metavar="M")
@@ -167,6 +188,23 @@ def _cmd_init(app: App, args: argparse.Namespace, pw: Passwords, out: TextIO) ->
     out.write(f"Recovery code (shown once; write it down and keep it in a safe): {created.recovery_code}\n")
     out.write(f"Access-log verification key fingerprint: {created.log_key_fingerprint} (keep it with the recovery "
               "code: every auditor's 'log verify' must print the same)\n")
+    return 0
+
+
+def _cmd_server_init(args: argparse.Namespace, pw: Passwords, out: TextIO) -> int:
+    from gvm_desktop.services.server_setup import create_server  # psycopg is loaded only for the server
+
+    password = pw.read("Password of the cluster's superuser: ") if getattr(args, "password_stdin", False) else None
+    created = create_server(args.dsn, args.admin, password=password)
+    out.write(f"Created a team server (id {created.server_id}, schema {created.schema_version}); the access log's "
+              f"first entry records its creation by {created.first_admin}.\n")
+    out.write(f"Access-log key k[0] (shown once, stored nowhere, the server included; write it down and keep it in a "
+              f"safe: auditors verify the server's log with it): {created.log_key}\n")
+    out.write(f"Access-log verification key fingerprint: {created.log_key_fingerprint} (keep it with the key: every "
+              "auditor's verification must print the same)\n")
+    out.write(f"Not done yet: {created.first_admin} has no login role on the server. Sign-in roles (and the "
+              "services on the server) arrive with the next part of issue 17; until then only the cluster's "
+              "superuser connects.\n")
     return 0
 
 
@@ -338,6 +376,8 @@ def main(
             return _start_gui(app_factory(vault), demo=False)
         if args.command == "verify-pdf":  # with --ca, no vault is opened (nor made)
             return _cmd_verify_pdf(app_factory, args, pw, out, err)
+        if args.command == "server":  # a PostgreSQL database, not a vault: none is opened (nor made)
+            return _cmd_server_init(args, pw, out)
         app = app_factory(vault)
         if args.command == "init":
             return _cmd_init(app, args, pw, out)

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 class Action(StrEnum):
     VAULT_CREATE = "vault.create"
+    SERVER_CREATE = "server.create"  # a team server's schema and log made on PostgreSQL (server init)
     SIGN_IN = "auth.sign_in"
     SIGN_IN_FAILED = "auth.sign_in_failed"
     ACCOUNT_LOCKED = "auth.account_locked"

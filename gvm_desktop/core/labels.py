@@ -60,6 +60,7 @@ VERDICT_LABELS: Mapping[str, str] = MappingProxyType({
 # What each access-log action is called on screen ("Opened a record", not record.open); the log keeps the code.
 ACTION_LABELS: Mapping[str, str] = MappingProxyType({
     "vault.create": "Created the vault",
+    "server.create": "Created the team server",
     "auth.sign_in": "Signed in",
     "auth.sign_in_failed": "Sign-in failed",
     "auth.account_locked": "Account locked after failed sign-ins",

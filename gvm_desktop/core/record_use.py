@@ -83,6 +83,7 @@ RECORD_USE: Mapping[Action, Counting] = MappingProxyType({
 # Every other action, and why it is not a use of a person's record.
 NOT_RECORD_USE: Mapping[Action, str] = MappingProxyType({
     Action.VAULT_CREATE: "creates an empty vault",
+    Action.SERVER_CREATE: "creates an empty team server",
     Action.SIGN_IN: "a session, not a record",
     Action.SIGN_IN_FAILED: "a session, not a record",
     Action.ACCOUNT_LOCKED: "a session, not a record",

@@ -15,6 +15,7 @@ from typing import LiteralString
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gvm_desktop.core.audit import Action, Outcome
 from gvm_desktop.server.blake2b_sql import mac_function
@@ -24,8 +25,78 @@ from gvm_desktop.store.log_pin import key_fingerprint
 SCHEMA_VERSION = 1
 
 
+# What the server raises part way through an init (rolled back): the services catch it by this name.
+DatabaseError = psycopg.Error
+
+
 class ServerInitRefused(Exception):
     """The database or the connecting role is not one init_server may build on; the message says why."""
+
+
+class ServerAlreadyInitialised(ServerInitRefused):
+    """The database already has the schema."""
+
+
+class DsnRefused(ValueError):
+    """The DSN is malformed or does not verify the server's certificate. The message quotes none of it."""
+
+
+class ServerUnreachable(Exception):
+    """No session with the server. `reason` is auth, tls, network, database or other; no password in the text."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def check_dsn(dsn: str) -> dict[str, str]:
+    """The DSN's parameters, if it verifies the server's certificate: the superuser's password goes nowhere else."""
+    try:
+        params = {key: str(value) for key, value in conninfo_to_dict(dsn).items()}
+    except psycopg.Error:
+        # libpq's parse error quotes the DSN, password included.
+        raise DsnRefused("the DSN is not a libpq connection string (key=value pairs or a postgresql:// URI)"
+                         ) from None
+    if params.get("sslmode") != "verify-full":
+        raise DsnRefused("the DSN must say sslmode=verify-full: the server's certificate must be verified (against "
+                         "sslrootcert) before the superuser's password is sent to it")
+    return params
+
+
+# libpq words connection failures only in text (no SQLSTATE reaches the client before a session).
+_AUTH_SIGNS = ("password authentication failed", "no password supplied", "scram", "not permitted to log in",
+               "pg_hba.conf")
+_TLS_SIGNS = ("ssl", "certificate", "tls")
+_NETWORK_SIGNS = ("connection refused", "could not translate host name", "timeout expired", "no route to host",
+                  "network is unreachable", "name or service not known")
+
+
+def _unreachable(text: str, params: dict[str, str], password: str | None) -> ServerUnreachable:
+    where = f"{params.get('host') or params.get('hostaddr') or 'the local socket'}:{params.get('port') or '5432'}"
+    said = text.split(" failed: ", 1)[-1]  # libpq's words after the host's name, which could read as a sign
+    reason = (said.splitlines() or [""])[0].removeprefix("FATAL:").strip()
+    for secret in (password, params.get("password")):
+        if secret:
+            reason = reason.replace(secret, "***")
+    lowered = said.lower()
+    if any(sign in lowered for sign in _AUTH_SIGNS):
+        return ServerUnreachable("auth", f"the server at {where} refused the sign-in of "
+                                         f"{params.get('user') or 'the connecting role'}: wrong or missing password, "
+                                         "or that role may not connect from here")
+    if "does not exist" in lowered and "database" in lowered:
+        return ServerUnreachable("database", f"the server at {where} has no database "
+                                             f"{params.get('dbname') or '(unnamed)'}: create it first, empty")
+    if any(sign in lowered for sign in _NETWORK_SIGNS):
+        return ServerUnreachable("network", f"cannot reach the server at {where}: {reason}")
+    if any(sign in lowered for sign in _TLS_SIGNS):
+        return ServerUnreachable("tls", f"no verified TLS connection to {where}: {reason}")
+    return ServerUnreachable("other", f"cannot connect to the server at {where}: {reason}")
+
+
+def failure_text(exc: psycopg.Error) -> str:
+    """The server's own words for a statement it refused, which quote no secret of init's."""
+    primary = exc.diag.message_primary or type(exc).__name__
+    return f"{primary} (SQLSTATE {exc.sqlstate})" if exc.sqlstate else primary
 
 
 @dataclass(frozen=True)
@@ -63,7 +134,7 @@ def _check_database(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
     found = cur.execute("SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname IN ('gvm', 'gvm_private')"
                         ).fetchall()
     if found:
-        raise ServerInitRefused(f"this database already has the schema {found[0][0]}: server init builds only on "
+        raise ServerAlreadyInitialised(f"this database already has the schema {found[0][0]}: server init builds only on "
                                 "a database without it, and never alters one")
 
 
@@ -85,15 +156,26 @@ def _ensure_roles(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
                                 "no members but the superuser")
 
 
-def init_server(dsn: str, admin_name: str, *, workstation: str = "server-init", tz: str = "UTC") -> ServerInit:
+def _connect(dsn: str, password: str | None) -> psycopg.Connection[tuple[object, ...]]:
+    params = check_dsn(dsn)
+    try:
+        return psycopg.connect(make_conninfo(dsn, password=password) if password else dsn)
+    except psycopg.OperationalError as exc:
+        raise _unreachable(str(exc), params, password) from None
+
+
+def init_server(dsn: str, admin_name: str, *, workstation: str = "server-init", tz: str = "UTC",
+                password: str | None = None) -> ServerInit:
     """Create the schema, the roles and the access log on the database `dsn` names, in one transaction.
 
-    Connects as the cluster's superuser. The first entry (the server's creation, by `admin_name`)
-    is chained under a k[0] generated by PostgreSQL and returned here once, never stored.
+    Connects as the cluster's superuser, over TLS with the server's certificate verified; `password`,
+    when given, is used instead of the DSN's (libpq also reads PGPASSWORD). The first entry (the
+    server's creation, by `admin_name`) is chained under a k[0] generated by PostgreSQL and returned
+    here once, never stored.
     """
     if not admin_name.strip():
         raise ServerInitRefused("the first administrator needs a name")
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+    with _connect(dsn, password) as conn, conn.cursor() as cur:
         _check_database(cur)
         _ensure_roles(cur)
         owner = sql.Identifier(OWNER_ROLE)
@@ -117,7 +199,7 @@ def init_server(dsn: str, admin_name: str, *, workstation: str = "server-init", 
                     "('first_admin', %s)", (server_id, str(SCHEMA_VERSION), admin_name))
         key0_row = cur.execute(
             "SELECT gvm_private.start_chain(%s, %s, %s, %s, %s, %s, %s)",
-            (tz, workstation, admin_name, "admin", Action.VAULT_CREATE.value, Outcome.ALLOWED.value,
+            (tz, workstation, admin_name, "admin", Action.SERVER_CREATE.value, Outcome.ALLOWED.value,
              f"team server created on PostgreSQL (server {server_id}, schema {SCHEMA_VERSION})")).fetchone()
         head = cur.execute("SELECT head_seq, head_hash FROM gvm_private.log_state").fetchone()
         cur.execute("RESET ROLE")

@@ -39,7 +39,7 @@ def test_k0_is_handed_out_once_and_stored_nowhere(server_log: ServerLog) -> None
         state = conn.execute("SELECT head_seq, head_hash, mac_key FROM gvm_private.log_state").fetchall()
         first = conn.execute("SELECT username, role, action, outcome FROM gvm.access_log").fetchall()
     assert state == [(1, server_log.init.head_hash, evolve(key0))]
-    assert first == [("alice.admin", "admin", "vault.create", "allowed")]
+    assert first == [("alice.admin", "admin", "server.create", "allowed")]
 
 
 def test_a_failure_part_way_leaves_nothing(pg_cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
