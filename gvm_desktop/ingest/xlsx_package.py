@@ -80,8 +80,10 @@ def open_package(data: bytes) -> zipfile.ZipFile:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO:
-            raise ImportFileError(f"a part of the workbook expands {ratio:,.0f} times when unzipped "
-                                  "(a ZIP bomb); the file is refused")
+            # A genuine sheet of hundreds of thousands of repetitive rows trips this too: say both, with the limit.
+            raise ImportFileError(f"a part of the workbook expands {ratio:,.0f} times when unzipped (a ZIP bomb, "
+                                  f"or a sheet far larger than a matrix: at most {MAX_DATA_ROWS:,} rows are "
+                                  "imported); the file is refused")
     if total > MAX_UNZIPPED_BYTES:
         raise ImportFileError(f"the workbook unzips to more than {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB "
                               "(a ZIP bomb or not a matrix); the file is refused")
