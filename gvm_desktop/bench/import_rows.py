@@ -22,6 +22,7 @@ from gvm_desktop.app import App, build_app
 from gvm_desktop.bench.measure import Metric, median_s, metric
 from gvm_desktop.core.demo_accounts import DEMO_ACCOUNTS
 from gvm_desktop.core.import_mapping import parse_mapping
+from gvm_desktop.core.import_report import column_letter
 from gvm_desktop.core.policy import Role
 
 ROWS = 10_000
@@ -65,7 +66,8 @@ columns = ["Ref", "Harm score"]
 _HEADS = ("Ledger", "Tallow", "Cobalt", "Drizzle", "Mosaic", "Parsnip", "Quibble", "Rhubarb", "Tinsel", "Waffle")
 _GIVEN = ("Kai", "Remi", "Sasha", "Jordan", "Quinn", "Eden", "Ari", "Nico", "Robin", "Rowan")
 _KINDS = ("violent_offence", "weapons_offence", "gang_association", "weapons_access")
-_CONTENT_TYPES = (
+# The package parts every one-sheet workbook has (tests/support/workbooks.py builds its files on them too).
+CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -74,7 +76,7 @@ _CONTENT_TYPES = (
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
     '<Override PartName="/xl/worksheets/sheet1.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
-_RELS = (
+ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
@@ -84,20 +86,11 @@ _WORKBOOK = (
     '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
     '<sheets><sheet name="Matrix" sheetId="1" r:id="rId1"/></sheets></workbook>')
-_WORKBOOK_RELS = (
+WORKBOOK_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
     'Target="worksheets/sheet1.xml"/></Relationships>')
-
-
-def _letters(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        out = chr(ord("A") + rest) + out
-    return out
 
 
 def _cell(ref: str, value: object) -> str:
@@ -112,7 +105,7 @@ def legacy_rows(count: int, seed: int = 16) -> list[tuple[object, ...]]:
     out: list[tuple[object, ...]] = []
     for n in range(count):
         # An invented family name per row ("Ledger" + letters of the row number): never a demo person's.
-        family = _HEADS[n % len(_HEADS)] + _letters(n // len(_HEADS)).lower()
+        family = _HEADS[n % len(_HEADS)] + column_letter(n // len(_HEADS)).lower()
         dob_serial = 36526 + rng.randrange(4000)  # 2000-01-01 plus up to 11 years, as an Excel serial number
         intel = date(2025, 1, 6) + timedelta(days=rng.randrange(300))
         out.append((
@@ -130,16 +123,16 @@ def write_xlsx(path: Path, headers: tuple[str, ...], rows: list[tuple[object, ..
     """A minimal valid workbook: one sheet of inline strings and numbers, no styles, no shared strings."""
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             f'<dimension ref="A1:{_letters(len(headers) - 1)}{len(rows) + 1}"/><sheetData>']
-    letters = [_letters(c) for c in range(len(headers))]
+             f'<dimension ref="A1:{column_letter(len(headers) - 1)}{len(rows) + 1}"/><sheetData>']
+    letters = [column_letter(c) for c in range(len(headers))]
     for r, row in enumerate([headers, *rows], start=1):
         parts.append(f'<row r="{r}">' + "".join(_cell(f"{letters[c]}{r}", v) for c, v in enumerate(row)) + "</row>")
     parts.append("</sheetData></worksheet>")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _RELS)
+        z.writestr("[Content_Types].xml", CONTENT_TYPES)
+        z.writestr("_rels/.rels", ROOT_RELS)
         z.writestr("xl/workbook.xml", _WORKBOOK)
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
         z.writestr("xl/worksheets/sheet1.xml", "".join(parts))
 
 

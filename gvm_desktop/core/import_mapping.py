@@ -22,6 +22,7 @@ from types import MappingProxyType
 from gvm_desktop.core.changes import MAX_GANGS, MIN_REASON
 from gvm_desktop.core.errors import ValidationError
 from gvm_desktop.core.evidence import EvidenceDraft, EvidenceType, Grading, SourceType, validate_evidence
+from gvm_desktop.core.import_report import column_letter
 from gvm_desktop.core.people import (
     BCUS,
     DISABILITY,
@@ -454,15 +455,6 @@ class _Refused(Exception):
         self.group = group
 
 
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def excel_serial_date(serial: float, *, date1904: bool) -> date:
     """The day an Excel serial number counts to: 1900 system (with Excel's 29 February 1900) or 1904."""
     days = int(serial)
@@ -542,7 +534,7 @@ class RowPlan:
                 index = columns.get(refused.field)
             if index is None:
                 return RowRefusal(None, None, refused.reason)
-            return RowRefusal(self.headers[index], _letter(index), refused.reason)
+            return RowRefusal(self.headers[index], column_letter(index), refused.reason)
 
     # Each reader below raises _Refused naming the field; the message is safe to show and to log.
 

@@ -10,6 +10,17 @@ from dataclasses import dataclass, field
 
 from gvm_desktop.core.errors import ValidationError
 
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letters for a 0-based column index: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 # A row's fate. A dry run says ADD where a commit says ADDED (with the reference given).
 ADD, ADDED, REFUSED, DUPLICATE, SKIPPED = "add", "added", "refused", "duplicate", "skipped"
 FATES = (ADD, ADDED, REFUSED, DUPLICATE, SKIPPED)

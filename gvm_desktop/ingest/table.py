@@ -7,20 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from gvm_desktop.core.errors import ValidationError
+from gvm_desktop.core.import_report import column_letter  # re-exported: the readers name cells with it
 
 # A cell as the file holds it: text (trimmed of outer spaces), a number, a true/false, a date or date-time
 # (XLSX cells formatted as dates), or None for an empty cell. CSV cells are always text or None.
 Cell = str | int | float | bool | date | datetime | None
-
-
-def column_letter(index: int) -> str:
-    """Spreadsheet letters for a 0-based column index: 0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 class ImportFileError(ValidationError):
@@ -74,3 +65,6 @@ class SourceTable:
 
     def __iter__(self) -> Iterator[SourceRow]:
         return iter(self.rows)
+
+
+__all__ = ["Cell", "ImportFileError", "SourceRow", "SourceTable", "column_letter"]

@@ -15,6 +15,9 @@ from xml.sax.saxutils import escape
 
 import xlsxwriter
 
+from gvm_desktop.bench.import_rows import CONTENT_TYPES, ROOT_RELS, WORKBOOK_RELS
+from gvm_desktop.core.import_report import column_letter
+
 Value = str | int | float | bool | date | datetime | None
 
 # The OLE compound-file signature Excel wraps an encrypted (password-protected) workbook in; an old .xls
@@ -69,26 +72,6 @@ def excel_serial(value: date | datetime, *, date1904: bool = False) -> int | flo
 
 # -- hand-made packages: the smallest XLSX calamine reads, with inline strings and nothing else ----------
 
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '</Types>')
-_ROOT_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
 _MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 
@@ -112,7 +95,7 @@ def cell_xml(ref: str, value: object) -> str:
 
 def sheet_rows_xml(rows: Iterable[Sequence[object]]) -> Iterable[str]:
     for r, row in enumerate(rows, start=1):
-        cells = "".join(cell_xml(f"{_letters(c)}{r}", v) for c, v in enumerate(row))
+        cells = "".join(cell_xml(f"{column_letter(c)}{r}", v) for c, v in enumerate(row))
         yield f'<row r="{r}">{cells}</row>'
 
 
@@ -141,10 +124,10 @@ def minimal_xlsx(rows: Iterable[Sequence[object]], *, sheet: str = "Matrix", dat
                  sheet_body: str | None = None, extra_parts: dict[str, str | bytes] | None = None) -> bytes:
     """A bare XLSX (no styles, inline strings) built fast enough for 200,000 rows or a fuzzer's thousands."""
     parts: dict[str, str | bytes] = {
-        "[Content_Types].xml": _CONTENT_TYPES,
-        "_rels/.rels": _ROOT_RELS,
+        "[Content_Types].xml": CONTENT_TYPES,
+        "_rels/.rels": ROOT_RELS,
         "xl/workbook.xml": workbook_xml(sheet, date1904=date1904),
-        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
+        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS,
         "xl/worksheets/sheet1.xml": sheet_body if sheet_body is not None else sheet_xml(rows),
     }
     parts.update(extra_parts or {})
@@ -177,10 +160,10 @@ def zip_bomb_xlsx(megabytes: int = 300, *, claimed_bytes: int | None = None) -> 
     buffer = io.BytesIO()
     zeros = bytes(1024 * 1024)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("_rels/.rels", ROOT_RELS)
         archive.writestr("xl/workbook.xml", workbook_xml())
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
         archive.writestr("xl/worksheets/sheet1.xml", sheet_xml([["Name"], ["x"]]))
         with archive.open("xl/media/image1.png", "w", force_zip64=claimed_bytes is None) as part:
             for _ in range(megabytes):
@@ -243,10 +226,3 @@ def csv_bytes(rows: Iterable[Sequence[str]], *, encoding: str = "utf-8", bom: bo
     return (b"\xef\xbb\xbf" if bom else b"") + body
 
 
-def _letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
