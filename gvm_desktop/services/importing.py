@@ -203,19 +203,25 @@ class ImportService:
         return _Converted(table.sha256, table.kind, mapping_to_toml(mapping), bcu, today, tuple(numbers), tuple(outcomes),
                           _unmapped_warning(rows.warnings), op.env.clock.monotonic())
 
-    def _assess(self, op: Operation, converted: _Converted) -> tuple[list[RowFate], list[ConvertedRow]]:
-        """Every row's fate, now that people already held are known; and the people to add, in file order."""
+    def _assess(self, op: Operation, converted: _Converted
+                ) -> tuple[list[RowFate], list[ConvertedRow], list[tuple[int, str]]]:
+        """Every row's fate, now that people already held are known; the people to add, in file order; and
+        (row, held record's reference) for each row that matched a person already held, whatever their BCU."""
         bcu = converted.bcu
         candidates = [o.person for o in converted.outcomes if isinstance(o, ConvertedRow)]
         found = iter(op.store.nominals.same_identities(
             [(p.given_name, p.family_name, p.date_of_birth.isoformat()) for p in candidates]))
         fates: list[RowFate] = []
         people: list[ConvertedRow] = []
+        matched: list[tuple[int, str]] = []
         for number, outcome in zip(converted.numbers, converted.outcomes, strict=True):
             if isinstance(outcome, RowFate):
                 fates.append(outcome)
                 continue
             if held := next(found):
+                # A dry run must not be an unlogged status check of a list of names: each match is logged with
+                # the record it matched (its reference, never the name), as a refused proposal is.
+                matched.append((number, held[0].ref))
                 own = [h.ref for h in held if h.bcu == bcu]
                 fates.append(RowFate(number, DUPLICATE, None,
                                      f"already held as {', '.join(own)}" if own else "already held by another BCU",
@@ -223,7 +229,7 @@ class ImportService:
                 continue
             fates.append(RowFate(number, ADD, None, "would be added as a proposal"))
             people.append(outcome)
-        return fates, people
+        return fates, people, matched
 
     def _reuse(self, op: Operation, ws: Workspace, sha256: str, mapping: ImportMapping) -> _Converted | None:
         """The dry run's conversion, taken once, if it was of these very bytes with this mapping, today."""
@@ -266,9 +272,12 @@ class ImportService:
         with _no_cycle_collection(), ws.operation(Permission.MATRIX_IMPORT, Action.IMPORT_DRY_RUN) as op:
             self._checked.pop(ws, None)
             converted = self._convert(op, self._read(op, read, mapping)[0], mapping)
-            fates, _people = self._assess(op, converted)
+            fates, _people, matched = self._assess(op, converted)
             report = ImportReport(converted.sha256, converted.kind, tuple(fates), converted.warnings)
             op.log(detail=report.summary())
+            for number, ref in matched:
+                op.log(record_ref=ref, detail=f"row {number} of sha256={converted.sha256} has this record's name and "
+                                              "date of birth")
         if not report.blocking:
             self._checked[ws] = converted
         return report
@@ -286,12 +295,15 @@ class ImportService:
                     "run again."), logged_reason=f"refused: file changed since the dry run, sha256={sha256}")
             converted = self._reuse(op, ws, sha256, mapping) or self._convert(
                 op, self._parse(op, data, sha256, mapping), mapping)
-            fates, people = self._assess(op, converted)
+            fates, people, matched = self._assess(op, converted)
             report = ImportReport(sha256, converted.kind, tuple(fates), converted.warnings)
             if blocking := report.blocking:
                 message = (f"{len(blocking)} row{'s' if len(blocking) != 1 else ''} cannot be imported; nothing was "
                            "imported; run a dry run for the report.")
-                raise op.refuse(ImportRefused(message, report), logged_reason=f"refused: {report.summary()}")
+                # The refusal is the one entry that survives the rollback: it names the records the file matched.
+                refs_matched = ", ".join(ref for _n, ref in matched)
+                raise op.refuse(ImportRefused(message, report), logged_reason=f"refused: {report.summary()}"
+                                + (f"; matches held records {refs_matched}" if refs_matched else ""))
             if not people:
                 raise op.refuse(ValidationError("The file has no rows to import."),
                                 logged_reason=f"refused: no rows, {report.summary()}")

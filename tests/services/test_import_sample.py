@@ -266,3 +266,24 @@ def test_a_commit_of_the_bytes_its_dry_run_read_does_not_convert_them_again(
         demo_app.importing.commit(ws, copy, mapping().with_column("aliases", None))
     assert len(parsed) == 3
     demo_app.auth.sign_out(ws)
+
+
+def test_a_dry_run_is_no_unlogged_status_check_each_match_is_logged_with_its_record(demo_app: App) -> None:
+    """A SPOC could otherwise put a list of names and dates of birth in a spreadsheet and learn, from a dry run that
+    changes nothing, who is held in any BCU. Each match is logged with the held record's reference (never the name),
+    as a refused proposal is; the refused commit names the records it matched."""
+    ws = sign_in(demo_app, Role.SPOC)
+    demo_app.importing.commit(ws, XLSX, mapping())  # the 40 are now held
+    report = demo_app.importing.dry_run(ws, XLSX, mapping())
+    assert report.counts["duplicate"] == 40
+    matched = list(conn_of(ws).execute(
+        "SELECT record_ref, detail FROM access_log WHERE action = ? AND record_ref IS NOT NULL ORDER BY seq",
+        (Action.IMPORT_DRY_RUN.value,)))
+    assert len(matched) == 40 and all(ref.startswith("N-") for ref, _ in matched)
+    assert all("date of birth" in detail and report.sha256 in detail for _, detail in matched)
+    with pytest.raises(ImportRefused):
+        demo_app.importing.commit(ws, XLSX, mapping())
+    (detail,) = conn_of(ws).execute("SELECT detail FROM access_log WHERE action = ? ORDER BY seq DESC LIMIT 1",
+                                    (Action.NOMINALS_IMPORT.value,)).fetchone()
+    assert "matches held records " + matched[0][0] in detail
+    demo_app.auth.sign_out(ws)
