@@ -274,10 +274,10 @@ class ImportService:
             converted = self._convert(op, self._read(op, read, mapping)[0], mapping)
             fates, _people, matched = self._assess(op, converted)
             report = ImportReport(converted.sha256, converted.kind, tuple(fates), converted.warnings)
-            op.log(detail=report.summary())
             for number, ref in matched:
                 op.log(record_ref=ref, detail=f"row {number} of sha256={converted.sha256} has this record's name and "
                                               "date of birth")
+            op.log(detail=report.summary())  # last: the dry run's own entry closes its matches
         if not report.blocking:
             self._checked[ws] = converted
         return report

@@ -144,7 +144,8 @@ def test_the_dry_run_explains_every_row_and_the_commit_changes_nothing(demo_app:
     text = " ".join(r.reason for r in report.rows)
     for personal in ("Tallowbrook", "Cobaltfen", "Placeholder", "ZZ2", "2004", "2031", held[0], held[1]):
         assert personal not in text
-    assert counts(ws) == (before[0], before[1], before[2] + 1)
+    # Two entries: row 11's match with the held record (by reference), then the dry run's own counts.
+    assert counts(ws) == (before[0], before[1], before[2] + 2)
     assert last_entry(ws) == (Action.IMPORT_DRY_RUN.value, "allowed",
                               f"sha256={report.sha256} rows=14 add=4 refused=7 duplicate=2 skipped=1")
     write_report_csv(report, tmp_path / "report.csv")
@@ -157,11 +158,12 @@ def test_the_dry_run_explains_every_row_and_the_commit_changes_nothing(demo_app:
         assert refused.report.counts == report.counts
     else:
         raise AssertionError("a messy file was imported")
-    # Nothing changed but one entry: the refusal itself.
-    assert counts(ws) == (before[0], before[1], before[2] + 2)
+    # Nothing changed but one entry: the refusal itself, naming the held record the file matched.
+    assert counts(ws) == (before[0], before[1], before[2] + 3)
     action, outcome, detail = last_entry(ws)
     assert (action, outcome) == (Action.NOMINALS_IMPORT.value, "refused")
-    assert detail == f"refused: sha256={report.sha256} rows=14 add=4 refused=7 duplicate=2 skipped=1"
+    assert detail == (f"refused: sha256={report.sha256} rows=14 add=4 refused=7 duplicate=2 skipped=1; "
+                      f"matches held records {held[3]}")
     demo_app.auth.sign_out(ws)
 
 
